@@ -1,0 +1,10 @@
+// npm run migrate: applies pending migrations to DATABASE_URL or the persistent embedded server in .data/.
+import { migrate } from '../src/database/migrate.js';
+import { persistentDataDir } from '../src/database/paths.js';
+import { runCommand, startDatabase } from '../src/database/server.js';
+
+await runCommand(async () => {
+  const server = await startDatabase({ kind: 'persistent', dataDir: persistentDataDir });
+  const { applied } = await migrate(server.url);
+  console.log(applied.length === 0 ? 'schema is up to date' : `applied: ${applied.join(', ')}`);
+});

@@ -1,0 +1,6 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+/** Where `npm start`, `npm run migrate` and `npm run seed` keep the embedded server's data (git-ignored). */
+export const persistentDataDir = resolve(projectRoot, '.data', 'pg');
