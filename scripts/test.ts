@@ -1,0 +1,40 @@
+// npm test's integration stage: one server for the run (embedded, or DATABASE_URL), one migrated template
+// database, then node:test over every test/**/*.test.ts; each file clones the template into its own database.
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { createDatabase, dropDatabase, uniqueDatabaseName } from '../src/database/admin.js';
+import { migrate } from '../src/database/migrate.js';
+import { projectRoot } from '../src/database/paths.js';
+import { runCommand, startDatabase, withDatabase } from '../src/database/server.js';
+
+async function testFiles(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { recursive: true });
+  return entries
+    .filter((entry) => entry.endsWith('.test.ts'))
+    .map((entry) => relative(projectRoot, join(directory, entry)))
+    .sort();
+}
+
+await runCommand(async () => {
+  const only = process.argv.slice(2);
+  const files = only.length > 0 ? only : await testFiles(join(projectRoot, 'test'));
+  const server = await startDatabase({ kind: 'ephemeral' });
+  const template = uniqueDatabaseName('sqlbound_template');
+  await createDatabase(server.adminUrl, template);
+  try {
+    await migrate(withDatabase(server.adminUrl, template));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`, ...files],
+      {
+        cwd: projectRoot,
+        stdio: 'inherit',
+        env: { ...process.env, SQLBOUND_TEST_ADMIN_URL: server.adminUrl, SQLBOUND_TEST_TEMPLATE: template },
+      },
+    );
+    return await new Promise<number>((resolveCode) => child.on('exit', (code, signal) => resolveCode(code ?? (signal ? 1 : 0))));
+  } finally {
+    await dropDatabase(server.adminUrl, template);
+  }
+});
