@@ -4,8 +4,21 @@ import { createDatabase, dropDatabase, uniqueDatabaseName } from '../src/databas
 import { migrate } from '../src/database/migrate.js';
 import { projectRoot } from '../src/database/paths.js';
 import { runCommand, startDatabase, withDatabase } from '../src/database/server.js';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import postgres from 'postgres';
 import { introspectTables } from './introspect.js';
+import { formatError } from './model.js';
+import { generateQueries, type QuerySource } from './pipeline.js';
 import { staleFiles, writeFiles, type GeneratedFiles } from './output.js';
+
+async function readQuerySources(): Promise<QuerySource[]> {
+  const directory = join(projectRoot, 'sql', 'queries');
+  const names = (await readdir(directory)).filter((name) => name.endsWith('.sql')).sort();
+  return Promise.all(
+    names.map(async (name) => ({ file: `sql/queries/${name}`, text: await readFile(join(directory, name), 'utf8') })),
+  );
+}
 
 await runCommand(async () => {
   const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } } });
@@ -19,6 +32,18 @@ await runCommand(async () => {
     const url = withDatabase(server.adminUrl, scratch);
     await migrate(url);
     files.set('generated/db.ts', await introspectTables(url));
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const generation = await generateQueries(sql, await readQuerySources());
+      if (generation.errors.length > 0) {
+        console.error(generation.errors.map(formatError).join('\n'));
+        console.error(`codegen failed with ${generation.errors.length} error(s)`);
+        return 1;
+      }
+      for (const [path, content] of generation.files) files.set(path, content);
+    } finally {
+      await sql.end();
+    }
   } finally {
     await dropDatabase(server.adminUrl, scratch);
   }

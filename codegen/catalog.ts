@@ -1,0 +1,107 @@
+// What the describe and check stages need from the live catalog: types, columns by (table OID, attnum),
+// and unique indexes. Loaded once per codegen run.
+import type postgres from 'postgres';
+import type { PgType, TsType } from './model.js';
+
+export type CatalogColumn = { name: string; attnum: number; notNull: boolean; typeOid: number };
+export type CatalogTable = {
+  oid: number;
+  name: string;
+  columns: Map<number, CatalogColumn>;
+  /** Column attnums of each unique, non-partial index (primary key included). */
+  uniqueKeys: number[][];
+};
+
+export type Catalog = {
+  tables: Map<number, CatalogTable>;
+  tablesByName: Map<string, CatalogTable>;
+  type: (oid: number) => PgType;
+};
+
+type TypeRow = { oid: number; name: string; typtype: string; elem: number; basetype: number; labels: string[] | null };
+
+// Scalar mapping; each entry is what node-postgres returns at runtime with its default parsers.
+// int8 and numeric are decimal strings (exact; JSON-safe), timestamps are Date.
+const SCALARS: Record<string, TsType> = {
+  bool: { kind: 'primitive', ts: 'boolean' },
+  int2: { kind: 'primitive', ts: 'number' },
+  int4: { kind: 'primitive', ts: 'number' },
+  oid: { kind: 'primitive', ts: 'number' },
+  float4: { kind: 'primitive', ts: 'number' },
+  float8: { kind: 'primitive', ts: 'number' },
+  int8: { kind: 'primitive', ts: 'string' },
+  numeric: { kind: 'primitive', ts: 'string' },
+  text: { kind: 'primitive', ts: 'string' },
+  varchar: { kind: 'primitive', ts: 'string' },
+  bpchar: { kind: 'primitive', ts: 'string' },
+  name: { kind: 'primitive', ts: 'string' },
+  uuid: { kind: 'primitive', ts: 'string' },
+  citext: { kind: 'primitive', ts: 'string' },
+  inet: { kind: 'primitive', ts: 'string' },
+  interval: { kind: 'primitive', ts: 'string' },
+  time: { kind: 'primitive', ts: 'string' },
+  timetz: { kind: 'primitive', ts: 'string' },
+  timestamptz: { kind: 'primitive', ts: 'Date' },
+  timestamp: { kind: 'primitive', ts: 'Date' },
+  date: { kind: 'primitive', ts: 'Date' },
+  json: { kind: 'primitive', ts: 'JsonValue' },
+  jsonb: { kind: 'primitive', ts: 'JsonValue' },
+  bytea: { kind: 'primitive', ts: 'Buffer' },
+  unknown: { kind: 'primitive', ts: 'string' },
+  void: { kind: 'primitive', ts: 'string' },
+};
+
+/** Array element types node-postgres parses into JS arrays; other arrays come back as text and are parsed by generated code. */
+export const PG_PARSED_ARRAYS = new Set([
+  '_bool', '_int2', '_int4', '_int8', '_oid', '_float4', '_float8', '_numeric', '_text', '_varchar', '_bpchar',
+  '_uuid', '_timestamptz', '_timestamp', '_date', '_json', '_jsonb', '_bytea', '_name', '_inet', '_interval', '_time',
+]);
+
+export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
+  const typeRows = await sql<TypeRow[]>`
+    SELECT t.oid::int AS oid, t.typname AS name, t.typtype::text AS typtype, t.typelem::int AS elem,
+           t.typbasetype::int AS basetype,
+           (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname IN ('pg_catalog', 'public')`;
+  const typesByOid = new Map(typeRows.map((row) => [row.oid, row]));
+  const resolved = new Map<number, PgType>();
+  const type = (oid: number): PgType => {
+    const cached = resolved.get(oid);
+    if (cached) return cached;
+    const row = typesByOid.get(oid);
+    if (row === undefined) throw new Error(`type OID ${oid} is not in pg_catalog or public`);
+    let ts: TsType;
+    if (row.typtype === 'e') ts = { kind: 'enum', pgName: row.name, labels: row.labels ?? [] };
+    else if (row.typtype === 'd') ts = type(row.basetype).ts;
+    else if (row.elem !== 0 && row.name.startsWith('_')) ts = { kind: 'array', element: type(row.elem).ts };
+    else ts = SCALARS[row.name] ?? { kind: 'primitive', ts: 'string' };
+    const pgType = { oid, name: row.name, ts };
+    resolved.set(oid, pgType);
+    return pgType;
+  };
+
+  const columnRows = await sql<{ table_oid: number; table_name: string; attnum: number; name: string; not_null: boolean; type_oid: number }[]>`
+    SELECT c.oid::int AS table_oid, c.relname AS table_name, a.attnum::int AS attnum, a.attname AS name,
+           a.attnotnull AS not_null, a.atttypid::int AS type_oid
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')`;
+  const tables = new Map<number, CatalogTable>();
+  for (const row of columnRows) {
+    let table = tables.get(row.table_oid);
+    if (!table) {
+      table = { oid: row.table_oid, name: row.table_name, columns: new Map(), uniqueKeys: [] };
+      tables.set(row.table_oid, table);
+    }
+    table.columns.set(row.attnum, { name: row.name, attnum: row.attnum, notNull: row.not_null, typeOid: row.type_oid });
+  }
+  const uniqueRows = await sql<{ table_oid: number; keys: number[] }[]>`
+    SELECT i.indrelid::int AS table_oid, string_to_array(i.indkey::text, ' ')::int[] AS keys
+    FROM pg_index i
+    WHERE i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL`;
+  for (const row of uniqueRows) tables.get(row.table_oid)?.uniqueKeys.push(row.keys);
+  const tablesByName = new Map([...tables.values()].map((table) => [table.name, table]));
+  return { tables, tablesByName, type };
+}

@@ -1,0 +1,72 @@
+// Stage 6: the rules that make the generated API safe. Every violation names file, line and query, with the fix.
+import { match } from 'ts-pattern';
+import { nodeOf } from './ast.js';
+import type { Catalog } from './catalog.js';
+import type { Described } from './describe.js';
+import type { CodegenError } from './model.js';
+
+function checkList(described: Described, catalog: Catalog): CodegenError[] {
+  const { query } = described;
+  const error = (message: string, fix: string): CodegenError => ({ location: query.location, query: query.name, message, fix });
+  const order = query.annotations.order;
+  if (order === null) {
+    return [error(`:list query ${query.name} has no "-- order:"`, 'add "-- order: created_at DESC, id DESC" (any order ending in a unique, non-null column)')];
+  }
+  const select = nodeOf(described.ast, 'SelectStmt');
+  if (select !== null && (select.sortClause !== undefined || select.limitCount !== undefined)) {
+    return [error(`:list query ${query.name} has its own ORDER BY or LIMIT`, 'remove them: the generator adds ORDER BY from "-- order:" and LIMIT from the page size')];
+  }
+  const errors: CodegenError[] = [];
+  const columns = order.map((term) => query.columns.find((column) => column.name === term.column));
+  order.forEach((term, index) => {
+    const column = columns[index];
+    if (column === undefined) {
+      errors.push(error(`order column ${term.column} is not an output column of ${query.name}`, `select ${term.column}, or order by one of: ${query.columns.map((c) => c.name).join(', ')}`));
+    } else if (column.nullable) {
+      errors.push(error(`order column ${term.column} is nullable; keyset pagination cannot order NULLs reliably`, `order by NOT NULL columns only (or wrap it: coalesce(${term.column}, ...) AS ${term.column}_key)`));
+    }
+  });
+  if (errors.length > 0) return errors;
+  const last = columns[columns.length - 1];
+  const lastTerm = order[order.length - 1];
+  const origin = last?.origin;
+  const table = origin ? catalog.tables.get(origin.tableOid) : undefined;
+  const orderedAttnums = new Set(
+    columns.filter((column) => column?.origin?.tableOid === origin?.tableOid).map((column) => column?.origin?.attnum),
+  );
+  const unique =
+    origin !== null &&
+    origin !== undefined &&
+    table !== undefined &&
+    table.uniqueKeys.some((key) => key.includes(origin.attnum) && key.every((attnum) => orderedAttnums.has(attnum)));
+  if (!unique) {
+    errors.push(
+      error(
+        `the last order column ${lastTerm?.column ?? '?'} does not make the order unique`,
+        `end the order with a primary key or a column of a unique index, e.g. "-- order: ${order.map((t) => `${t.column} ${t.direction}`).join(', ')}, id ${lastTerm?.direction ?? 'DESC'}"`,
+      ),
+    );
+  }
+  return errors;
+}
+
+function checkSingleRow(described: Described): CodegenError[] {
+  const { query } = described;
+  if (described.singleRow) return [];
+  return [
+    {
+      location: query.location,
+      query: query.name,
+      message: `:${query.kind} query ${query.name} is not provably at most one row`,
+      fix: 'filter by equality on every column of a unique index or primary key, add LIMIT 1, aggregate without GROUP BY, or declare it :list',
+    },
+  ];
+}
+
+export function checkQuery(described: Described, catalog: Catalog): CodegenError[] {
+  return match(described.query.kind)
+    .with('list', () => checkList(described, catalog))
+    .with('one', 'maybe', () => checkSingleRow(described))
+    .with('exec', 'stream', () => [])
+    .exhaustive();
+}

@@ -1,0 +1,127 @@
+// Stage 5: types from the live database (Parse/Describe through postgres.js, which exposes the protocol's
+// ParameterDescription and RowDescription), nullability from the parse tree (./analyze.ts).
+import { parseSync } from 'libpg-query';
+import type postgres from 'postgres';
+import { analyzeStatement } from './analyze.js';
+import type { Catalog } from './catalog.js';
+import type { CodegenError, DescribedColumn, DescribedQuery, ParsedQuery } from './model.js';
+
+export type Described = { query: DescribedQuery; singleRow: boolean; ast: unknown };
+
+function lineOf(text: string, position: number): number {
+  return text.slice(0, Math.max(0, position - 1)).split('\n').length - 1;
+}
+
+function errorFields(error: unknown): { message: string; code: string | null; position: number | null } {
+  if (!(error instanceof Error)) return { message: String(error), code: null, position: null };
+  const code: unknown = Reflect.get(error, 'code');
+  const position: unknown = Reflect.get(error, 'position');
+  return {
+    message: error.message,
+    code: typeof code === 'string' ? code : null,
+    position: typeof position === 'string' || typeof position === 'number' ? Number(position) : null,
+  };
+}
+
+function databaseRejection(query: ParsedQuery, error: unknown): CodegenError {
+  const { message, code, position } = errorFields(error);
+  const line = query.sqlLine + (position === null ? 0 : lineOf(query.text, position));
+  const location = { file: query.location.file, line };
+  const paramMatch = /parameter \$(\d+)/.exec(message);
+  const param = paramMatch ? query.params.find((p) => p.position === Number(paramMatch[1])) : undefined;
+  if (code === '42P08' && param) {
+    return {
+      location,
+      query: query.name,
+      message: `param :${param.name} is used with conflicting types (${message})`,
+      fix: `cast every use of :${param.name} to one type, e.g. :${param.name}::int8`,
+    };
+  }
+  if (code === '42P18' && param) {
+    return {
+      location,
+      query: query.name,
+      message: `the type of param :${param.name} cannot be inferred (${message})`,
+      fix: `add a cast, e.g. :${param.name}::text`,
+    };
+  }
+  return {
+    location,
+    query: query.name,
+    message: `the database rejected the SQL: ${message}${code ? ` (SQLSTATE ${code})` : ''}`,
+    fix: 'correct the statement; the line points at the reported position',
+  };
+}
+
+export async function describeQuery(
+  sql: postgres.Sql,
+  catalog: Catalog,
+  query: ParsedQuery,
+): Promise<{ described: Described } | { error: CodegenError }> {
+  let ast: unknown;
+  try {
+    const stmts = parseSync(query.text).stmts ?? [];
+    if (stmts.length !== 1) {
+      return {
+        error: {
+          location: { file: query.location.file, line: query.sqlLine },
+          query: query.name,
+          message: `query ${query.name} holds ${stmts.length} statements`,
+          fix: 'write one statement per named query',
+        },
+      };
+    }
+    ast = stmts[0]?.stmt;
+  } catch (error) {
+    const details: unknown = error instanceof Error ? Reflect.get(error, 'sqlDetails') : undefined;
+    const cursor = typeof details === 'object' && details !== null ? Reflect.get(details, 'cursorPosition') : undefined;
+    return { error: databaseRejection(query, Object.assign(new Error(errorFields(error).message), { position: typeof cursor === 'number' ? cursor + 1 : null })) };
+  }
+  let statement: postgres.Statement;
+  try {
+    statement = await sql.unsafe(query.text).describe();
+  } catch (error) {
+    return { error: databaseRejection(query, error) };
+  }
+  const optional = new Set(query.params.filter((p) => p.optional).map((p) => p.position));
+  const analysis = analyzeStatement(ast, catalog, optional);
+  const analysed = analysis.columns.length === statement.columns.length ? analysis.columns : null;
+  const columns: DescribedColumn[] = statement.columns.map((column, index) => {
+    const table = catalog.tables.get(column.table);
+    const attribute = table?.columns.get(column.number);
+    const fromAst = analysed?.[index];
+    return {
+      name: column.name,
+      type: catalog.type(column.type),
+      // Unproven means nullable: an expression is non-null only when the tree proves it or the author says so.
+      nullable: query.annotations.notNull.includes(column.name) ? false : (fromAst?.nullable ?? true),
+      origin:
+        table && attribute
+          ? { tableOid: table.oid, table: table.name, attnum: attribute.attnum, column: attribute.name }
+          : null,
+    };
+  });
+  for (const name of query.annotations.notNull) {
+    if (!columns.some((column) => column.name === name)) {
+      return {
+        error: {
+          location: query.location,
+          query: query.name,
+          message: `"-- not-null: ${name}" names no output column`,
+          fix: `use one of: ${columns.map((column) => column.name).join(', ')}`,
+        },
+      };
+    }
+  }
+  const describedParams = query.params.map((param) => {
+    const oid = statement.types[param.position - 1];
+    return { ...param, type: catalog.type(oid ?? 25) };
+  });
+  return {
+    described: {
+      query: { ...query, describedParams, columns, tables: analysis.tables },
+      singleRow: analysis.singleRow,
+      ast,
+    },
+  };
+}

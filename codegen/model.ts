@@ -1,0 +1,85 @@
+// Plain data that flows through the pipeline: parse -> describe -> check -> (plan) -> emit.
+
+export type QueryKind = 'one' | 'maybe' | 'list' | 'exec' | 'stream';
+
+export type SourceLocation = { file: string; line: number };
+
+export type OrderTerm = { column: string; direction: 'ASC' | 'DESC' };
+
+export type IncludeAnnotation = {
+  parent: string;
+  name: string;
+  cardinality: 'one' | 'many';
+  limit: number | null;
+};
+
+export type Annotations = {
+  order: OrderTerm[] | null;
+  cache: { ttlMs: number; text: string } | null;
+  budgetMs: number | null;
+  allowSeqscan: string | null;
+  /** Output columns declared non-null by the author, for expressions inference cannot prove. */
+  notNull: string[];
+};
+
+/** A named query as written in a .sql file, before any database work. */
+export type ParsedQuery = {
+  name: string;
+  kind: QueryKind;
+  location: SourceLocation;
+  /** Line in the file where the SQL text starts; database error positions map from here. */
+  sqlLine: number;
+  /** The SQL as written, with named params. */
+  source: string;
+  /** Positional SQL: named params rewritten to $1..$n. */
+  text: string;
+  params: ParsedParam[];
+  annotations: Annotations;
+  include: IncludeAnnotation | null;
+};
+
+export type ParsedParam = {
+  name: string;
+  position: number;
+  optional: boolean;
+};
+
+export type TsType =
+  | { kind: 'primitive'; ts: 'string' | 'number' | 'boolean' | 'Date' | 'Buffer' | 'JsonValue' }
+  | { kind: 'enum'; pgName: string; labels: string[] }
+  | { kind: 'array'; element: TsType };
+
+export type PgType = { oid: number; name: string; ts: TsType };
+
+export type DescribedColumn = {
+  name: string;
+  type: PgType;
+  nullable: boolean;
+  /** Base table column, when the output is a plain column reference. */
+  origin: { tableOid: number; table: string; attnum: number; column: string } | null;
+};
+
+export type DescribedParam = ParsedParam & { type: PgType };
+
+export type TableAccess = { read: string[]; written: string[] };
+
+export type DescribedQuery = ParsedQuery & {
+  describedParams: DescribedParam[];
+  columns: DescribedColumn[];
+  tables: TableAccess;
+};
+
+export type CodegenError = { location: SourceLocation; query: string | null; message: string; fix: string };
+
+export function formatError(error: CodegenError): string {
+  const where = `${error.location.file}:${error.location.line}`;
+  const query = error.query === null ? '' : ` (query ${error.query})`;
+  return `${where}${query}: ${error.message}\n  fix: ${error.fix}`;
+}
+
+export class CodegenFailure extends Error {
+  override readonly name = 'CodegenFailure';
+  constructor(readonly errors: CodegenError[]) {
+    super(errors.map(formatError).join('\n'));
+  }
+}

@@ -1,0 +1,48 @@
+// Stage 4b: rewrite named params (:userId, optional :severity?) to $1..$n using PostgreSQL's own scanner,
+// so string literals, comments, dollar-quoted bodies and ::casts can never be mistaken for a param.
+import { scanSync } from 'libpg-query';
+import type { ParsedParam } from './model.js';
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export type RewriteResult = { text: string; params: ParsedParam[] } | { error: string; fix: string };
+
+export function rewriteParams(source: string): RewriteResult {
+  // The scanner reports byte offsets; slice the UTF-8 bytes, not the JS string.
+  const bytes = Buffer.from(source, 'utf8');
+  const tokens = scanSync(source).tokens;
+  const params: ParsedParam[] = [];
+  const byName = new Map<string, ParsedParam>();
+  const pieces: string[] = [];
+  let copiedUpTo = 0;
+  for (let index = 0; index < tokens.length; index += 1) {
+    const colon = tokens[index];
+    const name = tokens[index + 1];
+    if (colon === undefined || name === undefined) continue;
+    const colonText = bytes.subarray(colon.start, colon.end).toString('utf8');
+    const nameText = bytes.subarray(name.start, name.end).toString('utf8');
+    if (colonText !== ':' || colon.end !== name.start || !IDENTIFIER.test(nameText)) continue;
+    const marker = tokens[index + 2];
+    const optional = marker !== undefined && marker.start === name.end && bytes.subarray(marker.start, marker.end).toString('utf8') === '?';
+    let param = byName.get(nameText);
+    if (param === undefined) {
+      param = { name: nameText, position: params.length + 1, optional };
+      byName.set(nameText, param);
+      params.push(param);
+    } else if (optional) {
+      param.optional = true;
+    }
+    pieces.push(bytes.subarray(copiedUpTo, colon.start).toString('utf8'), `$${param.position}`);
+    copiedUpTo = optional && marker ? marker.end : name.end;
+    index += optional ? 2 : 1;
+  }
+  pieces.push(bytes.subarray(copiedUpTo).toString('utf8'));
+  const positional = tokens.find((token) => token.tokenName === 'PARAM');
+  if (positional !== undefined) {
+    return {
+      error: `positional parameter ${bytes.subarray(positional.start, positional.end).toString('utf8')} in a named query`,
+      fix: 'name every parameter, e.g. :userId, so generated functions take named fields',
+    };
+  }
+  return { text: pieces.join(''), params };
+}

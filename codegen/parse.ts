@@ -1,0 +1,195 @@
+// Stage 4a: split a .sql file into named queries and read their annotations. No database needed.
+import type {
+  Annotations,
+  CodegenError,
+  IncludeAnnotation,
+  OrderTerm,
+  ParsedQuery,
+  QueryKind,
+  SourceLocation,
+} from './model.js';
+import { rewriteParams } from './params.js';
+
+const KINDS: readonly QueryKind[] = ['one', 'maybe', 'list', 'exec', 'stream'];
+export const KNOWN_ANNOTATIONS = ['name', 'include', 'order', 'cache', 'budget', 'allow', 'not-null'] as const;
+
+type Block = {
+  header: { key: string; value: string; line: number }[];
+  sqlLines: { text: string; line: number }[];
+  line: number;
+};
+
+const ANNOTATION = /^--\s*([a-zA-Z][\w-]*):\s*(.*?)\s*$/;
+
+function splitBlocks(text: string): Block[] {
+  const blocks: Block[] = [];
+  let current: Block | null = null;
+  let inHeader = false;
+  text.split('\n').forEach((raw, index) => {
+    const line = index + 1;
+    const match = ANNOTATION.exec(raw.trim());
+    if (match && (match[1] === 'name' || match[1] === 'include')) {
+      current = { header: [{ key: match[1], value: match[2] ?? '', line }], sqlLines: [], line };
+      blocks.push(current);
+      inHeader = true;
+      return;
+    }
+    if (current === null) return; // file preamble: comments before the first query
+    if (inHeader && match) {
+      current.header.push({ key: match[1] ?? '', value: match[2] ?? '', line });
+      return;
+    }
+    if (inHeader && raw.trim().startsWith('--')) return; // prose comment in the header
+    inHeader = false;
+    current.sqlLines.push({ text: raw, line });
+  });
+  return blocks;
+}
+
+const DURATION = /^(\d+)(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+export function parseDuration(text: string): number | null {
+  const match = DURATION.exec(text.trim());
+  if (!match) return null;
+  return Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? 0);
+}
+
+function parseOrder(value: string): OrderTerm[] | null {
+  const terms = value.split(',').map((part) => part.trim().split(/\s+/));
+  const parsed: OrderTerm[] = [];
+  for (const term of terms) {
+    const [column, direction = 'ASC', extra] = term;
+    const upper = direction.toUpperCase();
+    if (!column || !/^[a-z_][a-z0-9_]*$/i.test(column) || extra !== undefined || (upper !== 'ASC' && upper !== 'DESC')) {
+      return null;
+    }
+    parsed.push({ column, direction: upper });
+  }
+  return parsed.length > 0 ? parsed : null;
+}
+
+export function parseQueryFile(file: string, text: string): { queries: ParsedQuery[]; errors: CodegenError[] } {
+  const queries: ParsedQuery[] = [];
+  const errors: CodegenError[] = [];
+  for (const block of splitBlocks(text)) {
+    const location: SourceLocation = { file, line: block.line };
+    const fail = (message: string, fix: string, line = block.line, query: string | null = null) =>
+      errors.push({ location: { file, line }, query, message, fix });
+    const [head, ...rest] = block.header;
+    if (head === undefined) continue;
+    let name: string;
+    let kind: QueryKind;
+    let include: IncludeAnnotation | null = null;
+    if (head.key === 'name') {
+      const match = /^([A-Za-z_][A-Za-z0-9_]*)\s+:(\w+)$/.exec(head.value);
+      if (!match || !KINDS.includes(match[2] as QueryKind)) {
+        fail(`malformed name line "-- name: ${head.value}"`, `write "-- name: queryName :kind" with kind one of ${KINDS.map((k) => `:${k}`).join(', ')}`);
+        continue;
+      }
+      name = match[1] ?? '';
+      kind = match[2] as QueryKind;
+    } else {
+      const match = /^([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s+:(one|many)(?:\s+limit\s+(\d+))?$/.exec(head.value);
+      if (!match) {
+        fail(`malformed include line "-- include: ${head.value}"`, 'write "-- include: parentQuery.field :one" or "-- include: parentQuery.field :many limit N"');
+        continue;
+      }
+      const cardinality = match[3] === 'many' ? 'many' : 'one';
+      const limit = match[4] === undefined ? null : Number(match[4]);
+      if (cardinality === 'many' && (limit === null || limit < 1 || limit > 100)) {
+        fail(`include ${match[1]}.${match[2]} :many needs a limit between 1 and 100`, `append "limit N" with 1 <= N <= 100, e.g. "-- include: ${match[1]}.${match[2]} :many limit 10"`);
+        continue;
+      }
+      include = { parent: match[1] ?? '', name: match[2] ?? '', cardinality, limit };
+      name = `${include.parent}.${include.name}`;
+      kind = cardinality === 'one' ? 'maybe' : 'list';
+    }
+    const annotations: Annotations = { order: null, cache: null, budgetMs: null, allowSeqscan: null, notNull: [] };
+    for (const annotation of rest) {
+      const bad = (message: string, fix: string) => fail(message, fix, annotation.line, name);
+      switch (annotation.key) {
+        case 'order': {
+          const order = parseOrder(annotation.value);
+          if (order === null) bad(`malformed order "${annotation.value}"`, 'write "-- order: column [ASC|DESC], ..., unique_column [ASC|DESC]"');
+          annotations.order = order;
+          break;
+        }
+        case 'cache': {
+          const ttlMs = parseDuration(annotation.value);
+          if (ttlMs === null || ttlMs <= 0) bad(`malformed cache duration "${annotation.value}"`, 'write a duration such as "-- cache: 30s", "-- cache: 5m"');
+          else annotations.cache = { ttlMs, text: annotation.value };
+          break;
+        }
+        case 'budget': {
+          const budget = parseDuration(annotation.value);
+          if (budget === null || budget <= 0) bad(`malformed budget "${annotation.value}"`, 'write a duration such as "-- budget: 50ms"');
+          else annotations.budgetMs = budget;
+          break;
+        }
+        case 'allow': {
+          const match = /^seqscan\s+(\S.*)$/.exec(annotation.value);
+          if (!match) bad(`malformed allow "${annotation.value}"`, 'write "-- allow: seqscan <reason>", e.g. "-- allow: seqscan lookup table of 200 rows"');
+          else annotations.allowSeqscan = match[1] ?? '';
+          break;
+        }
+        case 'not-null':
+          annotations.notNull.push(...annotation.value.split(',').map((column) => column.trim()).filter(Boolean));
+          break;
+        default:
+          bad(
+            `unknown annotation "-- ${annotation.key}:"`,
+            `use one of ${KNOWN_ANNOTATIONS.map((key) => `"-- ${key}:"`).join(', ')}; prose comments in a query header must not start with "word:"`,
+          );
+      }
+    }
+    const firstSql = block.sqlLines.findIndex((line) => line.text.trim() !== '');
+    const sqlLines = firstSql < 0 ? [] : block.sqlLines.slice(firstSql);
+    const source = sqlLines
+      .map((line) => line.text)
+      .join('\n')
+      .trim()
+      .replace(/;\s*$/, '');
+    if (source === '') {
+      fail(`query ${name} has no SQL`, 'write the statement below its annotations', block.line, name);
+      continue;
+    }
+    const sqlLine = sqlLines[0]?.line ?? block.line;
+    const rewritten = rewriteParams(source);
+    if ('error' in rewritten) {
+      fail(rewritten.error, rewritten.fix, sqlLine, name);
+      continue;
+    }
+    queries.push({
+      name,
+      kind,
+      location,
+      sqlLine,
+      source,
+      text: rewritten.text,
+      params: rewritten.params,
+      annotations,
+      include,
+    });
+  }
+  return { queries, errors };
+}
+
+/** Query names are global: generated/index.ts exports every function by its name. */
+export function duplicateNames(queries: ParsedQuery[]): CodegenError[] {
+  const errors: CodegenError[] = [];
+  const seen = new Map<string, ParsedQuery>();
+  for (const query of queries) {
+    const earlier = seen.get(query.name);
+    if (earlier) {
+      errors.push({
+        location: query.location,
+        query: query.name,
+        message: `duplicate query name ${query.name} (first defined at ${earlier.location.file}:${earlier.location.line})`,
+        fix: 'give each query a unique name',
+      });
+    }
+    seen.set(query.name, query);
+  }
+  return errors;
+}

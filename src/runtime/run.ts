@@ -1,0 +1,82 @@
+// The few shapes every generated function reduces to. Generated modules stay thin; behaviour lives here once.
+import type { Queryable, Statement } from './contract.js';
+import { NotFoundError, TooManyRowsError } from './errors.js';
+import { assertLimit, decodeCursor, encodeCursor, type Cursor, type Page } from './pagination.js';
+
+export type RowDecoder<Raw, Row> = (raw: Raw) => Row;
+
+function atMostOne<Row>(statement: Statement, rows: Row[]): Row | null {
+  if (rows.length > 1) {
+    throw new TooManyRowsError(`${statement.name} returned ${rows.length} rows where at most one was proven`, {
+      queryName: statement.name,
+    });
+  }
+  return rows[0] ?? null;
+}
+
+export async function runOne<Row>(db: Queryable, statement: Statement, values: readonly unknown[]): Promise<Row> {
+  const { rows } = await db.execute<Row>(statement, values);
+  const row = atMostOne(statement, rows);
+  if (row === null) throw new NotFoundError(`${statement.name} found no row`, { queryName: statement.name });
+  return row;
+}
+
+export async function runMaybe<Row>(db: Queryable, statement: Statement, values: readonly unknown[]): Promise<Row | null> {
+  const { rows } = await db.execute<Row>(statement, values);
+  return atMostOne(statement, rows);
+}
+
+export async function runExec(db: Queryable, statement: Statement, values: readonly unknown[]): Promise<number> {
+  const { rowCount } = await db.execute(statement, values);
+  return rowCount;
+}
+
+export type ListStatements<Query extends string> = {
+  name: Query;
+  /** The first page: no keyset predicate. */
+  first: Statement;
+  /** Later pages: the keyset predicate over the cursor's values. */
+  after: Statement;
+  /** Trailing output columns that carry the order values as text; stripped from items. */
+  cursorColumns: readonly string[];
+};
+
+export async function runList<Query extends string, Row>(
+  db: Queryable,
+  list: ListStatements<Query>,
+  values: readonly unknown[],
+  limit: unknown,
+  cursor: Cursor<Query> | null | undefined,
+): Promise<Page<Row, Query>> {
+  assertLimit(list.name, limit);
+  const fetch = limit + 1; // one extra row says whether a next page exists
+  const { rows } =
+    cursor === null || cursor === undefined
+      ? await db.execute<Record<string, unknown>>(list.first, [...values, fetch])
+      : await db.execute<Record<string, unknown>>(list.after, [
+          ...values,
+          ...decodeCursor(db.cursorSecret, list.name, cursor, list.cursorColumns.length),
+          fetch,
+        ]);
+  const pageRows = rows.slice(0, limit);
+  const last = pageRows[pageRows.length - 1];
+  const nextCursor =
+    rows.length > limit && last !== undefined
+      ? encodeCursor(db.cursorSecret, list.name, list.cursorColumns.map((column) => String(last[column])))
+      : null;
+  const items = pageRows.map((row) => {
+    const item = { ...row };
+    for (const column of list.cursorColumns) delete item[column];
+    return item as Row;
+  });
+  return { items, nextCursor };
+}
+
+export async function* runStream<Row>(
+  db: Queryable,
+  statement: Statement,
+  values: readonly unknown[],
+  batchSize: number,
+): AsyncGenerator<Row[]> {
+  yield* db.stream<Row>(statement, values, Math.min(Math.max(1, Math.trunc(batchSize)), 100));
+}
