@@ -212,6 +212,20 @@ function alwaysOneRow(select: AstNode): boolean {
   return aggregate;
 }
 
+/** GROUP BY keys each fixed by an equality to a constant or param leave one group. */
+function groupKeysPinned(select: AstNode, predicates: unknown[], scope: Scope): boolean {
+  const keys = list(select.groupClause);
+  if (keys.length === 0) return false;
+  const eqs = equalities(predicates, scope).filter(
+    (eq) => nodeOf(eq.other, 'A_Const') !== null || nodeOf(eq.other, 'ParamRef') !== null,
+  );
+  return keys.every((key) => {
+    const ref = nodeOf(key, 'ColumnRef');
+    const resolved = ref === null ? null : resolveRelation(ref, scope);
+    return resolved !== null && eqs.some((eq) => eq.relation === resolved.relation && eq.column === resolved.column);
+  });
+}
+
 function limitIsOne(select: AstNode): boolean {
   const limit = nodeOf(select.limitCount, 'A_Const');
   if (limit === null) return false;
@@ -383,8 +397,9 @@ function analyzeSelect(select: AstNode, outer: Scope): DerivedColumns {
   const scope = withCtes(child(select, 'withClause'), outer);
   const op = str(select.op);
   if (op !== null && op !== 'SETOP_NONE') {
-    const left = analyzeSelect(nodeOf(select.larg, 'SelectStmt') ?? {}, scope);
-    const right = analyzeSelect(nodeOf(select.rarg, 'SelectStmt') ?? {}, scope);
+    // larg and rarg are typed SelectStmt pointers, so the tree holds them unwrapped.
+    const left = analyzeSelect(child(select, 'larg') ?? {}, scope);
+    const right = analyzeSelect(child(select, 'rarg') ?? {}, scope);
     return {
       columns: left.columns.map((column, index) => ({
         name: column.name,
@@ -415,6 +430,7 @@ function analyzeSelect(select: AstNode, outer: Scope): DerivedColumns {
   const singleRow =
     limitIsOne(select) ||
     alwaysOneRow(select) ||
+    groupKeysPinned(select, predicates, fromScope) ||
     (select.groupClause === undefined && fromIsSingleRow(relations, predicates, fromScope));
   return { columns, singleRow };
 }
@@ -464,21 +480,9 @@ export function tablesOf(statement: unknown, catalog: Catalog): { read: string[]
     if (rangeVar !== null) read.add(str(rangeVar.relname) ?? '');
     return undefined;
   });
+  // Write targets are typed RangeVar pointers (unwrapped), so only FROM/USING/subquery relations count as read.
   const known = (name: string) => catalog.tablesByName.has(name) && !cteNames.has(name);
-  // A write target also appears as a RangeVar; it counts as read only if the statement reads it elsewhere.
-  const readCounts = new Map<string, number>();
-  walk(statement, (node) => {
-    const rangeVar = nodeOf(node, 'RangeVar');
-    if (rangeVar !== null) {
-      const name = str(rangeVar.relname) ?? '';
-      readCounts.set(name, (readCounts.get(name) ?? 0) + 1);
-    }
-    return undefined;
-  });
-  return {
-    read: [...read].filter((name) => known(name) && (!written.has(name) || (readCounts.get(name) ?? 0) > 1)).sort(),
-    written: [...written].filter(known).sort(),
-  };
+  return { read: [...read].filter(known).sort(), written: [...written].filter(known).sort() };
 }
 
 export function analyzeStatement(

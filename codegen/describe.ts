@@ -53,6 +53,30 @@ function databaseRejection(query: ParsedQuery, error: unknown): CodegenError {
   };
 }
 
+/** When a rejected statement uses a param more than once, describe each use apart and compare their types. */
+async function conflictingParam(sql: postgres.Sql, catalog: Catalog, query: ParsedQuery): Promise<CodegenError | null> {
+  const { occurrences } = query.probe;
+  if (new Set(occurrences).size === occurrences.length) return null;
+  let types: number[];
+  try {
+    types = (await sql.unsafe(query.probe.text).describe()).types;
+  } catch {
+    return null;
+  }
+  for (const param of query.params) {
+    const used = [...new Set(occurrences.flatMap((name, index) => (name === param.name ? [catalog.type(types[index] ?? 25).name] : [])))];
+    if (used.length > 1) {
+      return {
+        location: { file: query.location.file, line: query.sqlLine },
+        query: query.name,
+        message: `param :${param.name} is used with conflicting types: ${used.join(' and ')}`,
+        fix: `use one type for :${param.name} (cast each use, e.g. :${param.name}::${used[0]}), or split it into two params`,
+      };
+    }
+  }
+  return null;
+}
+
 export async function describeQuery(
   sql: postgres.Sql,
   catalog: Catalog,
@@ -81,7 +105,7 @@ export async function describeQuery(
   try {
     statement = await sql.unsafe(query.text).describe();
   } catch (error) {
-    return { error: databaseRejection(query, error) };
+    return { error: (await conflictingParam(sql, catalog, query)) ?? databaseRejection(query, error) };
   }
   const optional = new Set(query.params.filter((p) => p.optional).map((p) => p.position));
   const analysis = analyzeStatement(ast, catalog, optional);

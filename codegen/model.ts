@@ -34,6 +34,8 @@ export type ParsedQuery = {
   /** Positional SQL: named params rewritten to $1..$n. */
   text: string;
   params: ParsedParam[];
+  /** The SQL with every param occurrence numbered apart, for diagnosing conflicting param types. */
+  probe: { text: string; occurrences: string[] };
   annotations: Annotations;
   include: IncludeAnnotation | null;
 };

@@ -5,7 +5,14 @@ import type { ParsedParam } from './model.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export type RewriteResult = { text: string; params: ParsedParam[] } | { error: string; fix: string };
+export type RewriteResult =
+  | {
+      text: string;
+      params: ParsedParam[];
+      /** Each occurrence as its own $n, to find which uses of one param disagree on its type. */
+      probe: { text: string; occurrences: string[] };
+    }
+  | { error: string; fix: string };
 
 export function rewriteParams(source: string): RewriteResult {
   // The scanner reports byte offsets; slice the UTF-8 bytes, not the JS string.
@@ -14,6 +21,8 @@ export function rewriteParams(source: string): RewriteResult {
   const params: ParsedParam[] = [];
   const byName = new Map<string, ParsedParam>();
   const pieces: string[] = [];
+  const probePieces: string[] = [];
+  const occurrences: string[] = [];
   let copiedUpTo = 0;
   for (let index = 0; index < tokens.length; index += 1) {
     const colon = tokens[index];
@@ -32,11 +41,15 @@ export function rewriteParams(source: string): RewriteResult {
     } else if (optional) {
       param.optional = true;
     }
-    pieces.push(bytes.subarray(copiedUpTo, colon.start).toString('utf8'), `$${param.position}`);
+    const between = bytes.subarray(copiedUpTo, colon.start).toString('utf8');
+    pieces.push(between, `$${param.position}`);
+    occurrences.push(nameText);
+    probePieces.push(between, `$${occurrences.length}`);
     copiedUpTo = optional && marker ? marker.end : name.end;
     index += optional ? 2 : 1;
   }
   pieces.push(bytes.subarray(copiedUpTo).toString('utf8'));
+  probePieces.push(bytes.subarray(copiedUpTo).toString('utf8'));
   const positional = tokens.find((token) => token.tokenName === 'PARAM');
   if (positional !== undefined) {
     return {
@@ -44,5 +57,5 @@ export function rewriteParams(source: string): RewriteResult {
       fix: 'name every parameter, e.g. :userId, so generated functions take named fields',
     };
   }
-  return { text: pieces.join(''), params };
+  return { text: pieces.join(''), params, probe: { text: probePieces.join(''), occurrences } };
 }

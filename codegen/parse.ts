@@ -168,6 +168,7 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
       source,
       text: rewritten.text,
       params: rewritten.params,
+      probe: rewritten.probe,
       annotations,
       include,
     });

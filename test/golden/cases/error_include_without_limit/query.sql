@@ -1,0 +1,2 @@
+-- include: listAlerts.exposures :many
+SELECT id FROM exposures;

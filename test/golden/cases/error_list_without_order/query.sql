@@ -1,0 +1,2 @@
+-- name: noOrder :list
+SELECT id FROM alerts WHERE user_id = :userId;

@@ -1,0 +1,2 @@
+-- name: manyAsOne :one
+SELECT id FROM alerts WHERE user_id = :userId;

@@ -1,0 +1,2 @@
+-- name: positional :one
+SELECT id FROM users WHERE id = $1;

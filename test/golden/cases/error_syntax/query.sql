@@ -1,0 +1,4 @@
+-- name: badSyntax :exec
+UPDATE users
+SET full_name = = 'x'
+WHERE id = :userId;

@@ -1,0 +1,3 @@
+-- name: annotated :one
+-- cahce: 5m
+SELECT id FROM users WHERE id = :userId;

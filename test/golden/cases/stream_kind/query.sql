@@ -1,0 +1,2 @@
+-- name: exportAlerts :stream
+SELECT id, title, created_at FROM alerts WHERE user_id = :userId;
