@@ -196,7 +196,7 @@ export type Manifest = {
     sql: string;
     text: string;
     params: { name: string; position: number; type: string; optional: boolean }[];
-    columns: { name: string; type: string; nullable: boolean; origin: string | null }[];
+    columns: { name: string; type: string; tsType: TsType; nullable: boolean; origin: string | null }[];
     tables: { read: string[]; written: string[] };
     order: OrderTerm[] | null;
     cache: { ttlMs: number } | null;
@@ -220,6 +220,7 @@ export function emitManifest(queries: DescribedQuery[]): string {
       columns: query.columns.map((c) => ({
         name: c.name,
         type: c.type.name,
+        tsType: c.type.ts,
         nullable: c.nullable,
         origin: c.origin ? `${c.origin.table}.${c.origin.column}` : null,
       })),

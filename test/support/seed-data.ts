@@ -1,0 +1,32 @@
+// Small, explicit fixtures for query tests (the seeder covers volume; these cover exact shapes).
+import pg from 'pg';
+
+export async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function insertUser(client: pg.ClientBase, email: string): Promise<string> {
+  const result = await client.query<{ id: string }>(
+    'INSERT INTO users (email, full_name) VALUES ($1, $2) RETURNING id',
+    [email, `Name of ${email}`],
+  );
+  const id = result.rows[0]?.id;
+  if (id === undefined) throw new Error('insert returned no id');
+  return id;
+}
+
+export async function insertBroker(client: pg.ClientBase, name: string): Promise<string> {
+  const result = await client.query<{ id: string }>(
+    "INSERT INTO data_brokers (name, domain, category) VALUES ($1, $1 || '.example', 'people-search') RETURNING id",
+    [name],
+  );
+  const id = result.rows[0]?.id;
+  if (id === undefined) throw new Error('insert returned no id');
+  return id;
+}
