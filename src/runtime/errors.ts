@@ -95,3 +95,111 @@ export type SqlboundError =
 export function isSqlboundError(error: unknown): error is SqlboundError {
   return error instanceof SqlboundErrorBase;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Mapping driver errors (pg, pg-pool, node:net) to the typed errors above.
+
+/** Node socket error codes that mean the server cannot be reached or dropped the connection. */
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** Messages pg uses for connection failures that carry no code. */
+const CONNECTION_ERROR_MESSAGES = [
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'Connection ended',
+  'connect ECONNREFUSED',
+];
+
+const POOL_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+
+function property(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? Reflect.get(value, key) : undefined;
+}
+
+function stringProperty(value: unknown, key: string): string | undefined {
+  const found = property(value, key);
+  return typeof found === 'string' ? found : undefined;
+}
+
+/** The SQLSTATE of a server error, or undefined for client-side and socket errors. */
+export function sqlStateOf(error: unknown): string | undefined {
+  const code = stringProperty(error, 'code');
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** True when the error is a socket error (also inside an AggregateError from dual-stack connects). */
+function isSocketFailure(error: unknown): boolean {
+  const code = stringProperty(error, 'code');
+  if (code !== undefined && CONNECTION_ERROR_CODES.has(code)) return true;
+  const nested = property(error, 'errors');
+  return Array.isArray(nested) && nested.some((inner) => isSocketFailure(inner));
+}
+
+function isConnectionSqlState(sqlState: string): boolean {
+  return (
+    sqlState.startsWith('08') || // connection exception
+    sqlState === '57P01' || // admin_shutdown (pg_terminate_backend, fast shutdown)
+    sqlState === '57P02' || // crash_shutdown
+    sqlState === '57P03' || // cannot_connect_now (starting up / shutting down)
+    sqlState === '53300' // too_many_connections
+  );
+}
+
+/**
+ * True when the connection that raised this error can no longer be trusted and must be destroyed, not pooled:
+ * socket errors, FATAL/PANIC server errors, and anything that is not a server error at all.
+ */
+export function isConnectionBroken(error: unknown): boolean {
+  if (isSqlboundError(error)) {
+    if (error instanceof UnavailableError) return true;
+    return error.cause !== undefined && isConnectionBroken(error.cause);
+  }
+  const sqlState = sqlStateOf(error);
+  if (sqlState === undefined) return true;
+  if (isConnectionSqlState(sqlState)) return true;
+  const severity = stringProperty(error, 'severity');
+  return severity === 'FATAL' || severity === 'PANIC';
+}
+
+/**
+ * Maps anything thrown by pg, pg-pool, pg-cursor or the socket to one typed error; already typed errors pass through.
+ * The original error stays reachable as `cause`.
+ */
+export function toSqlboundError(error: unknown, queryName: string): SqlboundError {
+  if (isSqlboundError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const sqlState = sqlStateOf(error);
+  const details: ErrorDetails = { queryName, sqlState, cause: error };
+  if (sqlState !== undefined) {
+    if (sqlState === '23505') return new UniqueViolationError(`${queryName}: ${message}`, details);
+    if (sqlState === '23503') return new ForeignKeyViolationError(`${queryName}: ${message}`, details);
+    if (sqlState === '40001' || sqlState === '40P01') {
+      return new SerializationFailureError(`${queryName}: ${message}`, details);
+    }
+    // 57014 is query_canceled: statement_timeout, but also pg_cancel_backend and user cancels.
+    if (sqlState === '57014' && message.includes('statement timeout')) {
+      return new StatementTimeoutError(`${queryName}: ${message}`, details);
+    }
+    if (isConnectionSqlState(sqlState)) return new UnavailableError(`${queryName}: ${message}`, details);
+    if (sqlState.startsWith('22')) return new InvalidInputError(`${queryName}: ${message}`, details);
+    return new DatabaseError(`${queryName}: ${message}`, details);
+  }
+  if (message.includes(POOL_TIMEOUT_MESSAGE)) {
+    return new PoolTimeoutError(`${queryName}: no pooled connection became free in time (${message})`, details);
+  }
+  if (isSocketFailure(error) || CONNECTION_ERROR_MESSAGES.some((fragment) => message.includes(fragment))) {
+    return new UnavailableError(`${queryName}: database unavailable (${message})`, details);
+  }
+  return new DatabaseError(`${queryName}: ${message}`, details);
+}

@@ -1,0 +1,64 @@
+// createDb(): one pg.Pool, and everything that queries through it (generated functions, Kysely, transactions)
+// timed, logged, measured and typed the same way.
+import { metrics as otelMetrics } from '@opentelemetry/api';
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { DB } from '../../generated/db.js';
+import type { Queryable, Rows, Statement } from './contract.js';
+import { execute } from './execute.js';
+import { createKysely } from './kysely.js';
+import { poolAcquirer } from './lease.js';
+import { createMetrics } from './metrics.js';
+import { createObserver } from './observe.js';
+import { resolveOptions, type DbOptions, type PoolStats, type ResolvedOptions } from './options.js';
+import { createPool, poolStats } from './pool.js';
+import { stream } from './stream.js';
+import { transaction, type Transaction, type TransactionOptions } from './transaction.js';
+
+export interface Db extends Queryable {
+  readonly inTransaction: false;
+  /** Kysely over the same pool: its queries are timed, logged, measured and typed like generated ones. */
+  readonly kysely: Kysely<DB>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  poolStats(): PoolStats;
+  /** The settings in effect after defaults and environment overrides (logger and meter omitted). */
+  readonly settings: Readonly<Omit<ResolvedOptions, 'logger' | 'meter' | 'onSlowQuery' | 'cursorSecret' | 'connectionString'>>;
+  /** Ends the pool; waits for checked-out connections to come back. */
+  close(): Promise<void>;
+}
+
+export function createDb(options: DbOptions = {}): Db {
+  const resolved = resolveOptions(options, { env: process.env, meterProvider: otelMetrics.getMeterProvider() });
+  const logger = resolved.logger;
+  const pool: pg.Pool = createPool(resolved, logger);
+  const stats = () => poolStats(pool, resolved.max);
+  const metrics = createMetrics(resolved.meter, resolved.applicationName, stats);
+  const observe = createObserver(resolved, logger, metrics, stats);
+  const acquire = poolAcquirer(pool, observe);
+  const kysely = createKysely(acquire, observe);
+  const runtime = { acquire, observe, options: resolved };
+  const { logger: _logger, meter: _meter, onSlowQuery: _hook, cursorSecret, connectionString: _url, ...settings } = resolved;
+  let closing: Promise<void> | null = null;
+  return {
+    inTransaction: false,
+    cursorSecret,
+    kysely,
+    settings,
+    execute<Row>(statement: Statement, values: readonly unknown[]): Promise<Rows<Row>> {
+      return execute<Row>(acquire, observe, resolved.preparedStatements, statement, values);
+    },
+    stream<Row>(statement: Statement, values: readonly unknown[], batchSize: number): AsyncIterable<Row[]> {
+      return stream<Row>(acquire, observe, resolved.connectionTimeoutMillis, statement, values, batchSize);
+    },
+    transaction: (fn, transactionOptions) => transaction(runtime, fn, transactionOptions),
+    poolStats: stats,
+    close() {
+      closing ??= (async () => {
+        metrics.close();
+        await kysely.destroy();
+        await pool.end();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,90 @@
+// Kysely over the same pool: Kysely's own PostgresDialect, given a pool whose connections time, log and type
+// every query exactly like execute() does. Query names are `kysely:<verb> <table>`, or the name in a leading
+// `/* sqlbound:name=<name> */` comment.
+import { Kysely, PostgresDialect, type PostgresCursor, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
+import type pg from 'pg';
+import Cursor from 'pg-cursor';
+import type { DB } from '../../generated/db.js';
+import { failed, type Acquire, type Lease } from './lease.js';
+import type { Observer } from './observe.js';
+
+const names = new Map<string, string>();
+const NAMED = /\/\*\s*sqlbound:name=([A-Za-z0-9_.:-]+)\s*\*\//;
+const VERB = /^\s*(?:\/\*.*?\*\/\s*)*(\w+)/s;
+const TABLE = /\b(?:from|into|update|join)\s+(?:"?(\w+)"?\.)?"?(\w+)"?/i;
+
+/** A low-cardinality name for a Kysely statement, cached per SQL text. */
+export function kyselyQueryName(sql: string): string {
+  let name = names.get(sql);
+  if (name !== undefined) return name;
+  const named = NAMED.exec(sql)?.[1];
+  if (named !== undefined) name = named;
+  else {
+    const verb = (VERB.exec(sql)?.[1] ?? 'query').toLowerCase();
+    const table = ['select', 'insert', 'update', 'delete', 'with', 'merge'].includes(verb) ? TABLE.exec(sql)?.[2] : undefined;
+    name = table === undefined ? `kysely:${verb}` : `kysely:${verb} ${table}`;
+  }
+  if (names.size > 5000) names.clear();
+  names.set(sql, name);
+  return name;
+}
+
+type PostgresRow = Record<string, unknown>;
+
+function instrumentedClient(lease: Lease, observe: Observer): PostgresPoolClient {
+  // The checkout's pool wait belongs to the first statement on it (Kysely checks out once per query or transaction).
+  let pendingWaitMs = lease.waitMs;
+  let broken = false;
+  async function run<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
+    const queryName = kyselyQueryName(sql);
+    const measured: Lease = {
+      client: lease.client,
+      waitMs: pendingWaitMs,
+      release: (isBroken) => {
+        if (isBroken) broken = true;
+      },
+    };
+    pendingWaitMs = null;
+    const start = performance.now();
+    let result: pg.QueryResult;
+    try {
+      result = await lease.client.query(sql, [...parameters]);
+    } catch (cause) {
+      failed(measured, cause, { queryName, executionMs: performance.now() - start, rows: 0, values: parameters }, observe);
+    }
+    const executionMs = performance.now() - start;
+    const rows: R[] = result.rows;
+    const rowCount = result.rowCount ?? rows.length;
+    observe({ queryName, waitMs: measured.waitMs, executionMs, rows: rowCount, parameters });
+    // Kysely only reads these three commands' names; others are reported as SELECT.
+    const command =
+      result.command === 'UPDATE' || result.command === 'DELETE' || result.command === 'INSERT' || result.command === 'MERGE' || result.command === 'COMMIT' || result.command === 'ROLLBACK'
+        ? result.command
+        : 'SELECT';
+    return { command, rowCount, rows };
+  }
+  function query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
+  function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+  function query<R>(
+    target: string | PostgresCursor<R>,
+    parameters: ReadonlyArray<unknown> = [],
+  ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
+    if (typeof target === 'string') return run<R>(target, parameters);
+    if (target instanceof Cursor) return lease.client.query(target);
+    throw new TypeError('sqlbound: Kysely streams must use pg-cursor');
+  }
+  return {
+    query,
+    release: (destroy) => lease.release(destroy === true || broken),
+  };
+}
+
+/** A Kysely whose every query goes through `acquire` (the db pool, or one transaction's connection). */
+export function createKysely(acquire: Acquire, observe: Observer): Kysely<DB> {
+  const pool: PostgresPool = {
+    connect: async () => instrumentedClient(await acquire('kysely:connect', []), observe),
+    // The db handle owns the pool: Kysely's destroy() must not end it.
+    end: async () => {},
+  };
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+}

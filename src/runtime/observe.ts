@@ -1,0 +1,110 @@
+// One place that turns a finished statement into a pino line, metrics and, when slow, the alert hook.
+import type { Logger } from 'pino';
+import { callSite } from './callsite.js';
+import { sqlStateOf, type SqlboundError } from './errors.js';
+import type { Metrics } from './metrics.js';
+import type { PoolStats, ResolvedOptions, SlowQueryEvent } from './options.js';
+
+export type FinishedCall = {
+  queryName: string;
+  /** Time spent waiting for a pooled connection; null inside a transaction, which already holds one. */
+  waitMs: number | null;
+  executionMs: number;
+  rows: number;
+  error?: SqlboundError | undefined;
+  parameters: readonly unknown[];
+};
+
+export type Observer = (call: FinishedCall) => void;
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/**
+ * Data exceptions (22xxx) quote the offending input in their message (`invalid input syntax for type bigint: "..."`):
+ * without logParameters, quoted text is replaced so that a parameter value never reaches the log.
+ */
+export function redactedMessage(error: SqlboundError, logParameters: boolean): string {
+  if (logParameters) return error.message;
+  const sqlState = error.sqlState ?? sqlStateOf(error.cause);
+  if (sqlState !== undefined && !sqlState.startsWith('22')) return error.message;
+  return error.message.replace(/"(?:[^"]|"")*"/g, '"[redacted]"');
+}
+
+export function createObserver(
+  options: Pick<ResolvedOptions, 'slowQueryWarnMs' | 'slowQueryErrorMs' | 'logParameters' | 'onSlowQuery'>,
+  logger: Logger,
+  metrics: Metrics,
+  stats: () => PoolStats,
+): Observer {
+  const { slowQueryWarnMs, slowQueryErrorMs, logParameters, onSlowQuery } = options;
+  return (call) => {
+    const waitMs = call.waitMs ?? 0;
+    const durationMs = waitMs + call.executionMs;
+    metrics.recordCall({
+      queryName: call.queryName,
+      durationSeconds: durationMs / 1000,
+      waitSeconds: call.waitMs === null ? null : call.waitMs / 1000,
+      rows: call.rows,
+      errorType: call.error?.code,
+    });
+    const level =
+      durationMs >= slowQueryErrorMs ? 'error' : durationMs >= slowQueryWarnMs ? 'warn' : call.error ? 'warn' : 'debug';
+    if (level === 'debug') {
+      if (!logger.isLevelEnabled('debug')) return;
+      logger.debug(
+        {
+          query: call.queryName,
+          durationMs: round(durationMs),
+          waitMs: round(waitMs),
+          executionMs: round(call.executionMs),
+          rows: call.rows,
+          ...(logParameters ? { parameters: call.parameters } : {}),
+        },
+        'query',
+      );
+      return;
+    }
+    const slow = durationMs >= slowQueryWarnMs;
+    const pool = stats();
+    const site = callSite();
+    const sqlState = call.error ? (call.error.sqlState ?? sqlStateOf(call.error.cause)) : undefined;
+    const line = {
+      query: call.queryName,
+      durationMs: round(durationMs),
+      waitMs: round(waitMs),
+      executionMs: round(call.executionMs),
+      rows: call.rows,
+      pool: { total: pool.total, idle: pool.idle, waiting: pool.waiting },
+      callSite: site,
+      ...(call.error
+        ? { sqlState, errorCode: call.error.code, error: redactedMessage(call.error, logParameters) }
+        : {}),
+      ...(logParameters ? { parameters: call.parameters } : {}),
+    };
+    const message = slow ? `slow query ${call.queryName}` : `query ${call.queryName} failed`;
+    if (level === 'error') logger.error(line, message);
+    else logger.warn(line, message);
+    if (!slow) return;
+    metrics.recordSlow(call.queryName, level === 'error' ? 'error' : 'warn');
+    if (level === 'error' && onSlowQuery !== undefined) {
+      const event: SlowQueryEvent = {
+        queryName: call.queryName,
+        level: 'error',
+        durationMs,
+        poolWaitMs: waitMs,
+        executionMs: call.executionMs,
+        rows: call.rows,
+        pool,
+        callSite: site,
+        sqlState,
+        error: call.error ? redactedMessage(call.error, logParameters) : undefined,
+        ...(logParameters ? { parameters: call.parameters } : {}),
+      };
+      try {
+        onSlowQuery(event);
+      } catch (error) {
+        logger.error({ err: error, query: call.queryName }, 'onSlowQuery hook threw');
+      }
+    }
+  };
+}

@@ -1,0 +1,31 @@
+// For the example server only (a library never picks the SDK): an OpenTelemetry SDK MeterProvider whose metrics
+// are read on demand as Prometheus text, for a `/metrics` route. Pass `meterProvider` to createDb, or register it
+// globally with metrics.setGlobalMeterProvider().
+import type { MeterProvider as MeterProviderApi } from '@opentelemetry/api';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+
+export type PrometheusMetrics = {
+  meterProvider: MeterProviderApi;
+  /** The current metrics in Prometheus text exposition format (content type `text/plain; version=0.0.4`). */
+  metricsText(): Promise<string>;
+  shutdown(): Promise<void>;
+};
+
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+export function createPrometheusMetrics(): PrometheusMetrics {
+  // preventServerStart: the exporter's own HTTP server is not started; the app serves the text on its own route.
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  const provider = new MeterProvider({ readers: [exporter] });
+  const serializer = new PrometheusSerializer();
+  return {
+    meterProvider: provider,
+    async metricsText() {
+      const { resourceMetrics, errors } = await exporter.collect();
+      if (errors.length > 0) throw new AggregateError(errors, 'collecting metrics failed');
+      return serializer.serialize(resourceMetrics);
+    },
+    shutdown: () => provider.shutdown(),
+  };
+}

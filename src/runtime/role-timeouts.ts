@@ -1,0 +1,58 @@
+// Timeouts for PgBouncer transaction pooling, where startup parameters are rejected or dropped: store them on the
+// role (ALTER ROLE ... SET), so every new session of that role starts with them. Run once per environment, as an
+// administrator, e.g. from a migration or deploy step; sessions opened afterwards pick the values up.
+import pg from 'pg';
+
+export type RoleTimeouts = {
+  statementTimeoutMs?: number;
+  idleInTransactionTimeoutMs?: number;
+  lockTimeoutMs?: number;
+};
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function milliseconds(name: string, value: number): string {
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name}: expected an integer >= 0, got ${value}`);
+  return String(value);
+}
+
+/** The ALTER ROLE statements for these settings; `database` scopes them to one database (ALTER ROLE ... IN DATABASE). */
+export function roleTimeoutStatements(role: string, settings: RoleTimeouts, database?: string): string[] {
+  const target = `ALTER ROLE ${quoteIdentifier(role)}${database === undefined ? '' : ` IN DATABASE ${quoteIdentifier(database)}`}`;
+  const statements: string[] = [];
+  if (settings.statementTimeoutMs !== undefined) {
+    statements.push(`${target} SET statement_timeout = ${milliseconds('statementTimeoutMs', settings.statementTimeoutMs)}`);
+  }
+  if (settings.idleInTransactionTimeoutMs !== undefined) {
+    statements.push(
+      `${target} SET idle_in_transaction_session_timeout = ${milliseconds('idleInTransactionTimeoutMs', settings.idleInTransactionTimeoutMs)}`,
+    );
+  }
+  if (settings.lockTimeoutMs !== undefined) {
+    statements.push(`${target} SET lock_timeout = ${milliseconds('lockTimeoutMs', settings.lockTimeoutMs)}`);
+  }
+  return statements;
+}
+
+/** Applies the timeouts to `role` through an admin connection (a pg.Client/PoolClient, or a URL to connect with). */
+export async function applyRoleTimeouts(
+  admin: pg.ClientBase | string,
+  role: string,
+  settings: RoleTimeouts,
+  options: { database?: string } = {},
+): Promise<void> {
+  const statements = roleTimeoutStatements(role, settings, options.database);
+  if (typeof admin !== 'string') {
+    for (const statement of statements) await admin.query(statement);
+    return;
+  }
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}

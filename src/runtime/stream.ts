@@ -1,0 +1,74 @@
+// stream(): a server-side cursor (pg-cursor) on its own leased connection, yielding batches of at most 100 rows.
+// The connection goes back on every path: the loop ends, the consumer breaks early, or anything throws.
+import Cursor from 'pg-cursor';
+import type pg from 'pg';
+import type { Statement } from './contract.js';
+import { toSqlboundError, type SqlboundError } from './errors.js';
+import type { Acquire } from './lease.js';
+import type { Observer } from './observe.js';
+
+export const MAX_BATCH_SIZE = 100;
+
+export async function* stream<Row>(
+  acquire: Acquire,
+  observe: Observer,
+  closeTimeoutMs: number,
+  statement: Statement,
+  values: readonly unknown[],
+  batchSize: number,
+): AsyncGenerator<Row[], void, undefined> {
+  const size = Math.min(MAX_BATCH_SIZE, Math.max(1, Math.floor(batchSize)));
+  const lease = await acquire(statement.name, values);
+  let executionMs = 0;
+  let rows = 0;
+  let error: SqlboundError | undefined;
+  let broken = false;
+  const cursor = lease.client.query(new Cursor<Row>(statement.text, [...values]));
+  try {
+    while (true) {
+      const start = performance.now();
+      let batch: Row[];
+      try {
+        batch = await cursor.read(size);
+      } catch (cause) {
+        error = toSqlboundError(cause, statement.name);
+        // After a failed read the cursor cannot be closed reliably (close waits for a ReadyForQuery that a dead
+        // connection never sends): the connection is destroyed instead.
+        broken = true;
+        throw error;
+      } finally {
+        executionMs += performance.now() - start;
+      }
+      if (batch.length === 0) break;
+      rows += batch.length;
+      yield batch;
+      // A short batch means the portal is exhausted: no need for another round trip to learn it.
+      if (batch.length < size) break;
+    }
+  } finally {
+    if (!broken) broken = !(await closeCursor(cursor, lease.client, closeTimeoutMs));
+    lease.release(broken);
+    observe({ queryName: statement.name, waitMs: lease.waitMs, executionMs, rows, error, parameters: values });
+  }
+}
+
+/** Closes the cursor; false when the connection ended or did not answer in time (then it must be destroyed). */
+async function closeCursor<Row>(cursor: Cursor<Row>, client: pg.PoolClient, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  let onEnd: (() => void) | undefined;
+  const abandoned = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+    onEnd = () => resolve(false);
+    client.once('end', onEnd);
+    client.once('error', onEnd);
+  });
+  try {
+    return await Promise.race([cursor.close().then(() => true as const, () => false as const), abandoned]);
+  } finally {
+    clearTimeout(timer);
+    if (onEnd !== undefined) {
+      client.removeListener('end', onEnd);
+      client.removeListener('error', onEnd);
+    }
+  }
+}

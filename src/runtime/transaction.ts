@@ -1,0 +1,226 @@
+// db.transaction(fn): BEGIN/COMMIT/ROLLBACK on one checked-out connection, released on every path; serialization
+// failures (40001, 40P01) are retried a bounded number of times, nothing else is; nested calls use SAVEPOINTs.
+import type pg from 'pg';
+import type { Queryable, Rows, Statement } from './contract.js';
+import {
+  DatabaseError,
+  SerializationFailureError,
+  isConnectionBroken,
+  isSqlboundError,
+  toSqlboundError,
+} from './errors.js';
+import { execute } from './execute.js';
+import type { Acquire, Lease } from './lease.js';
+import type { Observer } from './observe.js';
+import type { ResolvedOptions } from './options.js';
+import { stream } from './stream.js';
+
+export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+
+export type TransactionOptions = {
+  isolationLevel?: IsolationLevel;
+  readOnly?: boolean;
+  /** Retries after a serialization failure or deadlock; default the db's transactionRetries (3). */
+  maxRetries?: number;
+};
+
+export type AfterCommit = () => void | Promise<void>;
+
+/** The handle `fn` receives: a Queryable on the transaction's connection. */
+export interface Transaction extends Queryable {
+  readonly inTransaction: true;
+  /** A nested unit of work in a SAVEPOINT: its failure rolls back only its own statements. */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /** Runs after the outermost COMMIT succeeds (never on rollback, nor for a rolled-back savepoint). */
+  afterCommit(callback: AfterCommit): void;
+}
+
+export type TransactionRuntime = {
+  acquire: Acquire;
+  observe: Observer;
+  options: Pick<
+    ResolvedOptions,
+    | 'preparedStatements'
+    | 'cursorSecret'
+    | 'transactionRetries'
+    | 'timeoutsVia'
+    | 'statementTimeoutMs'
+    | 'idleInTransactionTimeoutMs'
+    | 'connectionTimeoutMillis'
+    | 'logger'
+  >;
+};
+
+/** BEGIN, plus SET LOCAL timeouts when they cannot travel as startup parameters: one simple-protocol round trip. */
+export function beginStatement(runtime: TransactionRuntime, options: TransactionOptions): string {
+  const modes = [
+    options.isolationLevel === undefined ? '' : ` ISOLATION LEVEL ${options.isolationLevel.toUpperCase()}`,
+    options.readOnly === true ? ' READ ONLY' : '',
+  ].join('');
+  const parts = [`BEGIN${modes}`];
+  const { timeoutsVia, statementTimeoutMs, idleInTransactionTimeoutMs } = runtime.options;
+  if (timeoutsVia === 'none') {
+    if (statementTimeoutMs > 0) parts.push(`SET LOCAL statement_timeout = ${statementTimeoutMs}`);
+    if (idleInTransactionTimeoutMs > 0) {
+      parts.push(`SET LOCAL idle_in_transaction_session_timeout = ${idleInTransactionTimeoutMs}`);
+    }
+  }
+  return parts.join('; ');
+}
+
+export async function transaction<T>(
+  runtime: TransactionRuntime,
+  fn: (tx: Transaction) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const retries = options.maxRetries ?? runtime.options.transactionRetries;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await attemptTransaction(runtime, fn, options);
+    } catch (error) {
+      if (!(error instanceof SerializationFailureError) || attempt >= retries) throw error;
+      runtime.options.logger.info(
+        { query: error.queryName, sqlState: error.sqlState, attempt: attempt + 1, retries },
+        'retrying transaction after a serialization failure',
+      );
+    }
+  }
+}
+
+/** One transaction or savepoint level; `connection` is shared by all levels of one transaction. */
+type Scope = { callbacks: AfterCommit[]; finished: boolean; connection: { broken: boolean } };
+
+async function attemptTransaction<T>(
+  runtime: TransactionRuntime,
+  fn: (tx: Transaction) => Promise<T>,
+  options: TransactionOptions,
+): Promise<T> {
+  const lease = await runtime.acquire('transaction', []);
+  const scope: Scope = { callbacks: [], finished: false, connection: { broken: false } };
+  let result: T;
+  try {
+    await control(runtime, lease, 'transaction:begin', beginStatement(runtime, options), lease.waitMs);
+    try {
+      result = await fn(transactionHandle(runtime, lease.client, scope, 0));
+    } catch (error) {
+      await rollback(runtime, lease.client, scope, 'ROLLBACK', 'transaction:rollback');
+      throw error;
+    }
+    const commit = await control(runtime, lease, 'transaction:commit', 'COMMIT', null);
+    // COMMIT of a transaction that an error aborted (the error was caught inside fn) reports ROLLBACK, not an error.
+    if (commit.command === 'ROLLBACK') {
+      throw new DatabaseError('transaction:commit: the transaction was aborted by an earlier error and rolled back', {
+        queryName: 'transaction:commit',
+        sqlState: '25P02',
+      });
+    }
+  } catch (error) {
+    // A typed error from a dead connection; an application error thrown by fn leaves the connection usable.
+    if (isSqlboundError(error) && isConnectionBroken(error)) scope.connection.broken = true;
+    throw error;
+  } finally {
+    scope.finished = true;
+    lease.release(scope.connection.broken);
+  }
+  for (const callback of scope.callbacks) {
+    try {
+      await callback();
+    } catch (error) {
+      runtime.options.logger.error({ err: error }, 'afterCommit callback failed (the transaction is committed)');
+    }
+  }
+  return result;
+}
+
+/** A control statement (BEGIN, COMMIT, SAVEPOINT...) on the transaction's connection, timed and typed. */
+async function control(
+  runtime: TransactionRuntime,
+  lease: Pick<Lease, 'client'>,
+  queryName: string,
+  text: string,
+  waitMs: number | null,
+): Promise<pg.QueryResult> {
+  const start = performance.now();
+  try {
+    const result = await lease.client.query(text);
+    const last = Array.isArray(result) ? (result as pg.QueryResult[]).at(-1) : result;
+    runtime.observe({ queryName, waitMs, executionMs: performance.now() - start, rows: 0, parameters: [] });
+    if (last === undefined) throw new DatabaseError(`${queryName}: no result`, { queryName });
+    return last;
+  } catch (cause) {
+    const error = toSqlboundError(cause, queryName);
+    runtime.observe({ queryName, waitMs, executionMs: performance.now() - start, rows: 0, error, parameters: [] });
+    throw error;
+  }
+}
+
+/** Rolls back (or to a savepoint); a failure here means the connection is unusable, so it is marked for destroy. */
+async function rollback(
+  runtime: TransactionRuntime,
+  client: pg.PoolClient,
+  scope: Scope,
+  text: string,
+  queryName: string,
+): Promise<void> {
+  if (scope.connection.broken) return;
+  try {
+    await control(runtime, { client }, queryName, text, null);
+  } catch {
+    scope.connection.broken = true;
+  }
+}
+
+function transactionHandle(
+  runtime: TransactionRuntime,
+  client: pg.PoolClient,
+  scope: Scope,
+  depth: number,
+): Transaction {
+  const { observe, options } = runtime;
+  // Statements inside a transaction run on its connection: no pool wait, and the connection is only marked broken.
+  const acquire: Acquire = async (queryName) => {
+    if (scope.finished) {
+      throw new DatabaseError(`${queryName}: the transaction has already finished; use the db handle`, { queryName });
+    }
+    return {
+      client,
+      waitMs: null,
+      release: (broken) => {
+        if (broken) scope.connection.broken = true;
+      },
+    };
+  };
+  const handle: Transaction = {
+    inTransaction: true,
+    cursorSecret: options.cursorSecret,
+    execute<Row>(statement: Statement, values: readonly unknown[]): Promise<Rows<Row>> {
+      return execute<Row>(acquire, observe, options.preparedStatements, statement, values);
+    },
+    stream<Row>(statement: Statement, values: readonly unknown[], batchSize: number): AsyncIterable<Row[]> {
+      return stream<Row>(acquire, observe, options.connectionTimeoutMillis, statement, values, batchSize);
+    },
+    async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+      if (scope.finished) throw new DatabaseError('savepoint: the transaction has already finished');
+      const name = `sqlbound_sp_${depth + 1}`;
+      const lease = { client };
+      await control(runtime, lease, 'transaction:savepoint', `SAVEPOINT ${name}`, null);
+      const inner: Scope = { callbacks: [], finished: false, connection: scope.connection };
+      try {
+        const result = await fn(transactionHandle(runtime, client, inner, depth + 1));
+        await control(runtime, lease, 'transaction:release', `RELEASE SAVEPOINT ${name}`, null);
+        scope.callbacks.push(...inner.callbacks);
+        return result;
+      } catch (error) {
+        await rollback(runtime, client, scope, `ROLLBACK TO SAVEPOINT ${name}`, 'transaction:rollback_to_savepoint');
+        throw error;
+      } finally {
+        inner.finished = true;
+      }
+    },
+    afterCommit(callback: AfterCommit): void {
+      if (scope.finished) throw new DatabaseError('afterCommit: the transaction has already finished');
+      scope.callbacks.push(callback);
+    },
+  };
+  return handle;
+}

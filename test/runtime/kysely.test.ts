@@ -1,0 +1,64 @@
+// The exported Kysely instance shares the pool and the instrumentation: named, timed, typed.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { UniqueViolationError, createDb } from '../../src/index.js';
+import { kyselyQueryName } from '../../src/runtime/kysely.js';
+import { testDatabase } from '../support/database.js';
+import { LEVEL, assertNoLeak, capturingLogger } from './support.js';
+
+const { url } = await testDatabase();
+
+describe('kysely', () => {
+  test('queries are logged with a derived name, rows and timings, on the same pool', async () => {
+    const captured = capturingLogger('debug');
+    const db = createDb({ connectionString: url, max: 3, logger: captured.logger, cursorSecret: 's' });
+    try {
+      await db.kysely.insertInto('users').values({ id: '1', email: 'a@example.com', full_name: 'A' }).execute();
+      const users = await db.kysely.selectFrom('users').select(['id', 'email']).where('id', '=', '1').execute();
+      assert.deepEqual(users, [{ id: '1', email: 'a@example.com' }]);
+      const updated = await db.kysely.updateTable('users').set({ full_name: 'B' }).where('id', '=', '1').executeTakeFirst();
+      assert.equal(updated.numUpdatedRows, 1n);
+      const named = await sql<{ n: number }>`/* sqlbound:name=countUsers */ SELECT count(*)::int AS n FROM users`.execute(db.kysely);
+      assert.equal(named.rows[0]?.n, 1);
+      const names = captured.lines.filter((line) => line.level === LEVEL.debug).map((line) => line.query);
+      assert.deepEqual(names, ['kysely:insert users', 'kysely:select users', 'kysely:update users', 'countUsers']);
+      const select = captured.lines.find((line) => line.query === 'kysely:select users');
+      assert.equal(select?.rows, 1);
+      assert.equal(typeof select?.waitMs, 'number');
+      assertNoLeak(db);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('errors are typed and Kysely transactions are timed too', async () => {
+    const captured = capturingLogger('debug');
+    const db = createDb({ connectionString: url, max: 3, logger: captured.logger, cursorSecret: 's' });
+    try {
+      await assert.rejects(
+        db.kysely.insertInto('users').values({ id: '1', email: 'dup@example.com', full_name: 'Dup' }).execute(),
+        UniqueViolationError,
+      );
+      await db.kysely.transaction().execute(async (trx) => {
+        await trx.insertInto('users').values({ id: '2', email: 'b@example.com', full_name: 'B' }).execute();
+      });
+      const names = captured.lines.map((line) => line.query);
+      assert.ok(names.includes('kysely:begin') && names.includes('kysely:commit'), names.join(', '));
+      const streamed: unknown[] = [];
+      for await (const row of db.kysely.selectFrom('users').select('id').orderBy('id').stream(1)) streamed.push(row);
+      assert.equal(streamed.length, 2);
+      assertNoLeak(db);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('query names', () => {
+    assert.equal(kyselyQueryName('select "id" from "users" where "id" = $1'), 'kysely:select users');
+    assert.equal(kyselyQueryName('insert into "public"."alerts" ("a") values ($1)'), 'kysely:insert alerts');
+    assert.equal(kyselyQueryName('delete from "scans" where "id" = $1'), 'kysely:delete scans');
+    assert.equal(kyselyQueryName('/* sqlbound:name=dashboard.summary */ select 1'), 'dashboard.summary');
+    assert.equal(kyselyQueryName('begin'), 'kysely:begin');
+  });
+});

@@ -1,0 +1,152 @@
+// Slow-query logs, the alert hook, call sites, metrics, and the rule that parameter values never reach the log.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { InvalidInputError, createDb, type SlowQueryEvent } from '../../src/index.js';
+import { createPrometheusMetrics } from '../../src/runtime/prometheus.js';
+import { testDatabase } from '../support/database.js';
+import { LEVEL, assertNoLeak, capturingLogger, sleepStatement } from './support.js';
+
+const { url } = await testDatabase();
+
+describe('logging', () => {
+  test('default thresholds: 0.6 s logs a warn, 1.1 s logs an error and fires onSlowQuery', async () => {
+    const captured = capturingLogger('debug');
+    const events: SlowQueryEvent[] = [];
+    const db = createDb({ connectionString: url, logger: captured.logger, onSlowQuery: (event) => events.push(event), cursorSecret: 's' });
+    try {
+      await db.execute(sleepStatement('sleepWarn', 0.6), [1]);
+      await db.execute(sleepStatement('sleepError', 1.1), [2]);
+      const warn = captured.lines.find((line) => line.query === 'sleepWarn');
+      const error = captured.lines.find((line) => line.query === 'sleepError');
+      assert.equal(warn?.level, LEVEL.warn);
+      assert.equal(error?.level, LEVEL.error);
+      assert.equal(events.length, 1);
+      assert.equal(events[0]?.queryName, 'sleepError');
+      assert.ok((events[0]?.durationMs ?? 0) >= 1000);
+      assertNoLeak(db);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a slow line names query, duration, rows, pool state and the call site; fast calls log at debug', async () => {
+    const captured = capturingLogger('debug');
+    const events: SlowQueryEvent[] = [];
+    const db = createDb({
+      connectionString: url,
+      logger: captured.logger,
+      slowQueryWarnMs: 100,
+      slowQueryErrorMs: 200,
+      onSlowQuery: (event) => events.push(event),
+      cursorSecret: 's',
+    });
+    try {
+      await db.execute(sleepStatement('fast', 0), [1]);
+      await db.execute(sleepStatement('slowish', 0.15), [2]);
+      await db.execute(sleepStatement('slower', 0.25), [3]);
+      const fast = captured.lines.find((line) => line.query === 'fast');
+      assert.equal(fast?.level, LEVEL.debug);
+      assert.equal(fast?.rows, 1);
+      assert.equal(typeof fast?.waitMs, 'number');
+      assert.equal(typeof fast?.executionMs, 'number');
+      const warn = captured.lines.find((line) => line.query === 'slowish');
+      assert.equal(warn?.level, LEVEL.warn);
+      const error = captured.lines.find((line) => line.query === 'slower');
+      assert.equal(error?.level, LEVEL.error);
+      for (const line of [warn, error]) {
+        assert.ok(line !== undefined);
+        assert.equal(line.rows, 1);
+        assert.ok(typeof line.durationMs === 'number' && line.durationMs >= 100);
+        assert.deepEqual(Object.keys(line.pool as object).sort(), ['idle', 'total', 'waiting']);
+        assert.match(String(line.callSite), /test\/runtime\/logging\.test\.ts:\d+:\d+/);
+      }
+      assert.deepEqual(events.map((event) => event.queryName), ['slower']);
+      assert.match(String(events[0]?.callSite), /logging\.test\.ts/);
+      assertNoLeak(db);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a failed statement is logged with its SQLSTATE', async () => {
+    const captured = capturingLogger('info');
+    const db = createDb({ connectionString: url, logger: captured.logger, cursorSecret: 's' });
+    try {
+      await assert.rejects(db.execute({ name: 'divide', text: 'SELECT 1 / $1::int AS x' }, [0]));
+      const line = captured.lines.find((entry) => entry.query === 'divide');
+      assert.equal(line?.sqlState, '22012');
+      assert.equal(line?.errorCode, 'INVALID_INPUT');
+      assert.match(String(line?.callSite), /logging\.test\.ts/);
+      assertNoLeak(db);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a secret parameter value never reaches the log unless logParameters is on', async () => {
+    const secret = 'hunter2-very-secret-value';
+    const run = async (logParameters: boolean) => {
+      const captured = capturingLogger('debug');
+      const events: SlowQueryEvent[] = [];
+      const db = createDb({
+        connectionString: url,
+        logger: captured.logger,
+        logParameters,
+        slowQueryWarnMs: 0,
+        slowQueryErrorMs: 0,
+        onSlowQuery: (event) => events.push(event),
+        cursorSecret: 's',
+      });
+      try {
+        await db.execute({ name: 'findByEmail', text: 'SELECT id FROM users WHERE email = $1' }, [secret]);
+        // The server quotes bad input in its message: invalid input syntax for type bigint: "<value>".
+        await assert.rejects(db.execute({ name: 'badId', text: 'SELECT id FROM users WHERE id = $1' }, [secret]), InvalidInputError);
+        await db.kysely.selectFrom('users').select('id').where('email', '=', secret).execute();
+        await db.transaction(async (tx) => {
+          await tx.execute({ name: 'txFind', text: 'SELECT id FROM users WHERE email = $1' }, [secret]);
+        });
+        for await (const batch of db.stream({ name: 'streamFind', text: 'SELECT id FROM users WHERE email = $1' }, [secret], 10)) {
+          void batch;
+        }
+      } finally {
+        await db.close();
+      }
+      return { text: captured.text(), events };
+    };
+    const hidden = await run(false);
+    assert.ok(hidden.text.includes('findByEmail') && hidden.text.includes('badId') && hidden.text.includes('kysely:select users'));
+    assert.ok(!hidden.text.includes(secret), 'the secret value was logged');
+    assert.ok(!JSON.stringify(hidden.events).includes(secret), 'the secret value reached the hook');
+    const shown = await run(true);
+    assert.ok(shown.text.includes(secret), 'logParameters: true should log values (control)');
+  });
+
+  test('metrics: operation duration with a 0.2 s bucket, connection counts, wait time and slow counts', async () => {
+    const prometheus = createPrometheusMetrics();
+    const db = createDb({
+      connectionString: url,
+      meterProvider: prometheus.meterProvider,
+      logger: capturingLogger('info').logger,
+      slowQueryWarnMs: 50,
+      cursorSecret: 's',
+    });
+    try {
+      await db.execute(sleepStatement('metered', 0), [1]);
+      await db.execute(sleepStatement('meteredSlow', 0.06), [1]);
+      await assert.rejects(db.execute({ name: 'meteredFail', text: 'SELECT 1 / 0' }, []));
+      await db.kysely.selectFrom('users').select('id').execute();
+      const text = await prometheus.metricsText();
+      assert.match(text, /db_client_operation_duration_bucket\{[^}]*db_query_summary="metered"[^}]*le="0\.2"\} 1/);
+      assert.match(text, /db_client_operation_duration_count\{[^}]*db_query_summary="meteredFail"[^}]*outcome="error"/);
+      assert.match(text, /db_client_operation_duration_count\{[^}]*db_query_summary="kysely:select users"/);
+      assert.match(text, /db_client_connection_count\{[^}]*db_client_connection_state="idle"[^}]*\} 1/);
+      assert.match(text, /db_client_connection_count\{[^}]*db_client_connection_state="used"[^}]*\} 0/);
+      assert.match(text, /db_client_connection_pending_requests\{[^}]*\} 0/);
+      assert.match(text, /db_client_connection_wait_time_count\{[^}]*\} [1-9]/);
+      assert.match(text, /sqlbound_slow_queries_total\{[^}]*db_query_summary="meteredSlow"[^}]*level="warn"[^}]*\} 1/);
+    } finally {
+      await db.close();
+      await prometheus.shutdown();
+    }
+  });
+});

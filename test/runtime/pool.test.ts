@@ -1,0 +1,160 @@
+// The pool under load and at its limits: size cap, pool timeout, statement timeout, options.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  InvalidOptionsError,
+  PoolTimeoutError,
+  StatementTimeoutError,
+  createDb,
+  isSqlboundError,
+  type Db,
+} from '../../src/index.js';
+import { testDatabase } from '../support/database.js';
+import { assertNoLeak, backendsOf, capturingLogger, sleepStatement, uniqueAppName, withClient } from './support.js';
+
+const { url } = await testDatabase({ migrated: false });
+
+describe('pool', () => {
+  test('1000 concurrent calls with max 20 never open more than 20 backends, and all succeed', async () => {
+    const applicationName = uniqueAppName('load');
+    const db = createDb({ connectionString: url, max: 20, applicationName, logger: capturingLogger('info').logger, cursorSecret: 's' });
+    try {
+      await withClient(url, async (probe) => {
+        let running = true;
+        const samples: number[] = [];
+        const sampler = (async () => {
+          while (running) {
+            samples.push(await backendsOf(probe, applicationName));
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        })();
+        const statement = sleepStatement('loadSleep', 0.002);
+        const results = await Promise.allSettled(
+          Array.from({ length: 1000 }, (_, i) => db.execute<{ n: number }>(statement, [i])),
+        );
+        running = false;
+        await sampler;
+        const failures = results.filter((result) => result.status === 'rejected');
+        assert.equal(failures.length, 0, String(failures[0]?.status === 'rejected' ? failures[0].reason : ''));
+        results.forEach((result, i) => {
+          assert.ok(result.status === 'fulfilled');
+          assert.equal(result.value.rows[0]?.n, i);
+        });
+        const peak = Math.max(...samples);
+        assert.ok(samples.length >= 3, `too few samples (${samples.length})`);
+        assert.ok(peak <= 20, `peak backends ${peak} > 20`);
+        assert.ok(peak >= 2, `the load never used more than one connection (peak ${peak})`);
+        assert.ok(db.poolStats().total <= 20);
+      });
+      assertNoLeak(db);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a caller waiting past connectionTimeoutMillis gets PoolTimeoutError', async () => {
+    const db = createDb({ connectionString: url, max: 1, connectionTimeoutMillis: 150, logger: capturingLogger('info').logger, cursorSecret: 's' });
+    try {
+      const holder = db.execute(sleepStatement('holdTheOnlyConnection', 0.6), [1]);
+      await assert.rejects(db.execute(sleepStatement('starved', 0), [2]), (error: unknown) => {
+        assert.ok(error instanceof PoolTimeoutError, String(error));
+        assert.equal(error.queryName, 'starved');
+        return true;
+      });
+      await holder;
+      assertNoLeak(db);
+      const after = await db.execute<{ n: number }>(sleepStatement('afterTimeout', 0), [3]);
+      assert.equal(after.rows[0]?.n, 3);
+      assertNoLeak(db);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('statement_timeout (sent at startup) gives StatementTimeoutError and the connection is reused', async () => {
+    const db = createDb({ connectionString: url, max: 2, statementTimeoutMs: 150, logger: capturingLogger('info').logger, cursorSecret: 's' });
+    try {
+      await assert.rejects(db.execute(sleepStatement('tooSlow', 2), [1]), (error: unknown) => {
+        assert.ok(error instanceof StatementTimeoutError, String(error));
+        assert.equal(error.sqlState, '57014');
+        assert.equal(error.queryName, 'tooSlow');
+        return true;
+      });
+      assertNoLeak(db);
+      const shown = await db.execute<{ statement_timeout: string }>({ name: 'showTimeout', text: 'SHOW statement_timeout' }, []);
+      assert.equal(shown.rows[0]?.statement_timeout, '150ms');
+      assertNoLeak(db);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a user cancel (57014 without statement timeout) is not reported as a statement timeout', async () => {
+    const applicationName = uniqueAppName('cancel');
+    const db = createDb({ connectionString: url, max: 1, applicationName, logger: capturingLogger('info').logger, cursorSecret: 's' });
+    try {
+      const slow = assert.rejects(db.execute(sleepStatement('cancelled', 5), [1]), (error: unknown) => {
+        assert.ok(isSqlboundError(error));
+        assert.equal(error.code, 'DATABASE_ERROR');
+        assert.equal(error.sqlState, '57014');
+        return true;
+      });
+      await withClient(url, async (admin) => {
+        for (let i = 0; i < 200; i += 1) {
+          const cancelled = await admin.query<{ ok: boolean }>(
+            "SELECT bool_or(pg_cancel_backend(pid)) AS ok FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'",
+            [applicationName],
+          );
+          if (cancelled.rows[0]?.ok === true) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      });
+      await slow;
+      assertNoLeak(db);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('options: connectionTimeoutMillis 0 is rejected; env overrides apply; explicit options win', () => {
+    assert.throws(() => createDb({ connectionString: url, connectionTimeoutMillis: 0, cursorSecret: 's' }), InvalidOptionsError);
+    const saved = { ...process.env };
+    try {
+      process.env.DB_POOL_MAX = '7';
+      process.env.DB_SLOW_QUERY_WARN_MS = '123';
+      process.env.DB_PREPARED_STATEMENTS = 'false';
+      process.env.DB_CONNECTION_TIMEOUT_MS = '0';
+      assert.throws(() => createDb({ connectionString: url, cursorSecret: 's' }), /DB_CONNECTION_TIMEOUT_MS=0/);
+      delete process.env.DB_CONNECTION_TIMEOUT_MS;
+      const fromEnv = createDb({ connectionString: url, cursorSecret: 's' });
+      assert.equal(fromEnv.settings.max, 7);
+      assert.equal(fromEnv.settings.slowQueryWarnMs, 123);
+      assert.equal(fromEnv.settings.preparedStatements, false);
+      assert.equal(fromEnv.settings.connectionTimeoutMillis, 5000);
+      void fromEnv.close();
+      const explicit = createDb({ connectionString: url, max: 3, cursorSecret: 's' });
+      assert.equal(explicit.settings.max, 3);
+      void explicit.close();
+      process.env.DB_POOL_MAX = 'many';
+      assert.throws(() => createDb({ connectionString: url, cursorSecret: 's' }), InvalidOptionsError);
+    } finally {
+      for (const key of ['DB_POOL_MAX', 'DB_SLOW_QUERY_WARN_MS', 'DB_PREPARED_STATEMENTS', 'DB_CONNECTION_TIMEOUT_MS']) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+  });
+
+  test('a missing cursor secret is replaced by a random one, with a warning', () => {
+    const saved = process.env.SQLBOUND_CURSOR_SECRET;
+    delete process.env.SQLBOUND_CURSOR_SECRET;
+    try {
+      const captured = capturingLogger('info');
+      const db = createDb({ connectionString: url, logger: captured.logger });
+      assert.ok(db.cursorSecret.length >= 32);
+      void db.close();
+    } finally {
+      if (saved !== undefined) process.env.SQLBOUND_CURSOR_SECRET = saved;
+    }
+  });
+});
