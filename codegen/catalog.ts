@@ -12,8 +12,12 @@ export type CatalogTable = {
   uniqueKeys: number[][];
 };
 
+/** A single-column foreign key: a NOT NULL referencing column guarantees the referenced row exists. */
+export type ForeignKey = { table: number; attnum: number; refTable: number; refAttnum: number };
+
 export type Catalog = {
   tables: Map<number, CatalogTable>;
+  foreignKeys: ForeignKey[];
   tablesByName: Map<string, CatalogTable>;
   type: (oid: number) => PgType;
 };
@@ -103,5 +107,9 @@ export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
     WHERE i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL`;
   for (const row of uniqueRows) tables.get(row.table_oid)?.uniqueKeys.push(row.keys);
   const tablesByName = new Map([...tables.values()].map((table) => [table.name, table]));
-  return { tables, tablesByName, type };
+  const foreignKeys = await sql<ForeignKey[]>`
+    SELECT conrelid::int AS table, conkey[1]::int AS attnum, confrelid::int AS "refTable", confkey[1]::int AS "refAttnum"
+    FROM pg_constraint
+    WHERE contype = 'f' AND cardinality(conkey) = 1`;
+  return { tables, tablesByName, foreignKeys: [...foreignKeys], type };
 }

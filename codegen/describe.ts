@@ -4,9 +4,9 @@ import { parseSync } from 'libpg-query';
 import type postgres from 'postgres';
 import { analyzeStatement } from './analyze.js';
 import type { Catalog } from './catalog.js';
-import type { CodegenError, DescribedColumn, DescribedQuery, ParsedQuery } from './model.js';
+import type { CodegenError, DescribedBase, DescribedColumn, ParsedQuery } from './model.js';
 
-export type Described = { query: DescribedQuery; singleRow: boolean; ast: unknown };
+export type Described = { query: DescribedBase; singleRow: boolean; ast: unknown };
 
 function lineOf(text: string, position: number): number {
   return text.slice(0, Math.max(0, position - 1)).split('\n').length - 1;

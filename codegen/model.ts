@@ -65,10 +65,36 @@ export type DescribedParam = ParsedParam & { type: PgType };
 
 export type TableAccess = { read: string[]; written: string[] };
 
-export type DescribedQuery = ParsedQuery & {
+export type DescribedInclude = {
+  /** Field name on the parent row. */
+  name: string;
+  /** Full include path, e.g. listExposures.latestAlerts. */
+  path: string;
+  cardinality: 'one' | 'many';
+  limit: number | null;
+  order: OrderTerm[] | null;
+  /** A :one include is null when the related row may be missing (no NOT NULL foreign key guarantees it). */
+  optional: boolean;
+  columns: DescribedColumn[];
+  children: DescribedInclude[];
+  source: string;
+  location: SourceLocation;
+};
+
+/** The statements the generated function runs: one, or a first-page and an after-cursor pair for :list. */
+export type FinalStatements =
+  | { kind: 'single'; text: string }
+  | { kind: 'list'; first: string; after: string; cursorColumns: string[] };
+
+export type DescribedBase = ParsedQuery & {
   describedParams: DescribedParam[];
   columns: DescribedColumn[];
   tables: TableAccess;
+};
+
+export type DescribedQuery = DescribedBase & {
+  includes: DescribedInclude[];
+  final: FinalStatements;
 };
 
 export type CodegenError = { location: SourceLocation; query: string | null; message: string; fix: string };

@@ -14,12 +14,15 @@ export type RewriteResult =
     }
   | { error: string; fix: string };
 
-export function rewriteParams(source: string): RewriteResult {
+/**
+ * `registry` lets several pieces of one statement (a parent and its includes) share param positions:
+ * a name seen in an earlier piece keeps its $n.
+ */
+export function rewriteParams(source: string, registry: Map<string, ParsedParam> = new Map()): RewriteResult {
   // The scanner reports byte offsets; slice the UTF-8 bytes, not the JS string.
   const bytes = Buffer.from(source, 'utf8');
   const tokens = scanSync(source).tokens;
-  const params: ParsedParam[] = [];
-  const byName = new Map<string, ParsedParam>();
+  const byName = registry;
   const pieces: string[] = [];
   const probePieces: string[] = [];
   const occurrences: string[] = [];
@@ -35,9 +38,8 @@ export function rewriteParams(source: string): RewriteResult {
     const optional = marker !== undefined && marker.start === name.end && bytes.subarray(marker.start, marker.end).toString('utf8') === '?';
     let param = byName.get(nameText);
     if (param === undefined) {
-      param = { name: nameText, position: params.length + 1, optional };
+      param = { name: nameText, position: byName.size + 1, optional };
       byName.set(nameText, param);
-      params.push(param);
     } else if (optional) {
       param.optional = true;
     }
@@ -57,5 +59,6 @@ export function rewriteParams(source: string): RewriteResult {
       fix: 'name every parameter, e.g. :userId, so generated functions take named fields',
     };
   }
+  const params = [...byName.values()];
   return { text: pieces.join(''), params, probe: { text: probePieces.join(''), occurrences } };
 }

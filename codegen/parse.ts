@@ -90,7 +90,8 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
       name = match[1] ?? '';
       kind = match[2] as QueryKind;
     } else {
-      const match = /^([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s+:(one|many)(?:\s+limit\s+(\d+))?$/.exec(head.value);
+      // parent is a query name, or a path to another include for nesting: listExposures.latestAlerts.exposure
+      const match = /^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\.([A-Za-z_]\w*)\s+:(one|many)(?:\s+limit\s+(\d+))?$/.exec(head.value);
       if (!match) {
         fail(`malformed include line "-- include: ${head.value}"`, 'write "-- include: parentQuery.field :one" or "-- include: parentQuery.field :many limit N"');
         continue;

@@ -1,10 +1,12 @@
 // The query half of codegen as one function over plain data, so golden tests run exactly what npm run codegen runs.
 import { basename } from 'node:path';
-import { loadModule } from 'libpg-query';
+import { loadModule, parseSync } from 'libpg-query';
+import { tablesOf } from './analyze.js';
 import type postgres from 'postgres';
 import { loadCatalog } from './catalog.js';
 import { checkQuery } from './check.js';
-import { describeQuery, type Described } from './describe.js';
+import { describeQuery } from './describe.js';
+import { buildIncludeTrees, composeStatements, describeIncludes } from './includes.js';
 import { emitIndex, emitManifest, emitModule } from './emit.js';
 import type { CodegenError, DescribedQuery, ParsedQuery } from './model.js';
 import type { GeneratedFiles } from './output.js';
@@ -33,17 +35,11 @@ export async function generateQueries(sql: postgres.Sql, sources: QuerySource[])
   }
   errors.push(...duplicateNames(parsed));
   const catalog = await loadCatalog(sql);
-  const described: Described[] = [];
+  const trees = buildIncludeTrees(parsed);
+  errors.push(...trees.errors);
+  const queries: DescribedQuery[] = [];
   for (const query of parsed) {
-    if (query.include !== null) {
-      errors.push({
-        location: query.location,
-        query: query.name,
-        message: 'includes are not supported yet',
-        fix: 'load the related rows with a LEFT JOIN LATERAL subquery in the parent query',
-      });
-      continue;
-    }
+    if (query.include !== null) continue;
     const result = await describeQuery(sql, catalog, query);
     if ('error' in result) {
       errors.push(result.error);
@@ -51,10 +47,48 @@ export async function generateQueries(sql: postgres.Sql, sources: QuerySource[])
     }
     const problems = checkQuery(result.described, catalog);
     errors.push(...problems);
-    if (problems.length === 0) described.push(result.described);
+    if (problems.length > 0) continue;
+    const base = result.described.query;
+    const includeTrees = trees.tops.get(query.name) ?? [];
+    if (includeTrees.length > 0 && (query.kind === 'exec' || query.kind === 'stream')) {
+      errors.push({
+        location: query.location,
+        query: query.name,
+        message: `includes attach to :one, :maybe and :list queries, not :${query.kind}`,
+        fix: 'join the related rows in the statement itself',
+      });
+      continue;
+    }
+    const described = await describeIncludes(sql, catalog, query.source, base.columns, includeTrees, 1);
+    errors.push(...described.errors);
+    if (described.errors.length > 0) continue;
+    const { final, params } = composeStatements(base, described.includes);
+    let describedQuery: DescribedQuery = { ...base, includes: described.includes, final };
+    if (described.includes.length > 0) {
+      // The composed statement adds the includes' params and tables; the database confirms it is valid.
+      const text = final.kind === 'single' ? final.text : final.first;
+      try {
+        const statement = await sql.unsafe(text).describe();
+        const stmt = parseSync(text).stmts?.[0]?.stmt;
+        describedQuery = {
+          ...describedQuery,
+          params,
+          describedParams: params.map((param) => ({ ...param, type: catalog.type(statement.types[param.position - 1] ?? 25) })),
+          tables: tablesOf(stmt, catalog),
+        };
+      } catch (error) {
+        errors.push({
+          location: query.location,
+          query: query.name,
+          message: `the statement composed with its includes was rejected: ${error instanceof Error ? error.message : String(error)}`,
+          fix: 'check that each include refers to its parent row as parent.<column> and that the column is selected',
+        });
+        continue;
+      }
+    }
+    queries.push(describedQuery);
   }
   const files: GeneratedFiles = new Map();
-  const queries = described.map((entry) => entry.query);
   const modules: string[] = [];
   for (const source of sources) {
     const inFile = queries.filter((query) => query.location.file === source.file);

@@ -2,8 +2,11 @@
 import type { Queryable, Statement } from './contract.js';
 import { NotFoundError, TooManyRowsError } from './errors.js';
 import { assertLimit, decodeCursor, encodeCursor, type Cursor, type Page } from './pagination.js';
+import { hasRevival, reviveRow, type ReviveSpec } from './revive.js';
 
-export type RowDecoder<Raw, Row> = (raw: Raw) => Row;
+function revived<Row>(rows: unknown[], revive: ReviveSpec | undefined): Row[] {
+  return hasRevival(revive) ? rows.map((row) => reviveRow<Row>(revive, row)) : (rows as Row[]);
+}
 
 function atMostOne<Row>(statement: Statement, rows: Row[]): Row | null {
   if (rows.length > 1) {
@@ -14,16 +17,26 @@ function atMostOne<Row>(statement: Statement, rows: Row[]): Row | null {
   return rows[0] ?? null;
 }
 
-export async function runOne<Row>(db: Queryable, statement: Statement, values: readonly unknown[]): Promise<Row> {
-  const { rows } = await db.execute<Row>(statement, values);
-  const row = atMostOne(statement, rows);
+export async function runOne<Row>(
+  db: Queryable,
+  statement: Statement,
+  values: readonly unknown[],
+  revive?: ReviveSpec,
+): Promise<Row> {
+  const { rows } = await db.execute<unknown>(statement, values);
+  const row = atMostOne(statement, revived<Row>(rows, revive));
   if (row === null) throw new NotFoundError(`${statement.name} found no row`, { queryName: statement.name });
   return row;
 }
 
-export async function runMaybe<Row>(db: Queryable, statement: Statement, values: readonly unknown[]): Promise<Row | null> {
-  const { rows } = await db.execute<Row>(statement, values);
-  return atMostOne(statement, rows);
+export async function runMaybe<Row>(
+  db: Queryable,
+  statement: Statement,
+  values: readonly unknown[],
+  revive?: ReviveSpec,
+): Promise<Row | null> {
+  const { rows } = await db.execute<unknown>(statement, values);
+  return atMostOne(statement, revived<Row>(rows, revive));
 }
 
 export async function runExec(db: Queryable, statement: Statement, values: readonly unknown[]): Promise<number> {
@@ -47,6 +60,7 @@ export async function runList<Query extends string, Row>(
   values: readonly unknown[],
   limit: unknown,
   cursor: Cursor<Query> | null | undefined,
+  revive?: ReviveSpec,
 ): Promise<Page<Row, Query>> {
   assertLimit(list.name, limit);
   const fetch = limit + 1; // one extra row says whether a next page exists
@@ -64,11 +78,14 @@ export async function runList<Query extends string, Row>(
     rows.length > limit && last !== undefined
       ? encodeCursor(db.cursorSecret, list.name, list.cursorColumns.map((column) => String(last[column])))
       : null;
-  const items = pageRows.map((row) => {
-    const item = { ...row };
-    for (const column of list.cursorColumns) delete item[column];
-    return item as Row;
-  });
+  const items = revived<Row>(
+    pageRows.map((row) => {
+      const item = { ...row };
+      for (const column of list.cursorColumns) delete item[column];
+      return item;
+    }),
+    revive,
+  );
   return { items, nextCursor };
 }
 
@@ -77,6 +94,9 @@ export async function* runStream<Row>(
   statement: Statement,
   values: readonly unknown[],
   batchSize: number,
+  revive?: ReviveSpec,
 ): AsyncGenerator<Row[]> {
-  yield* db.stream<Row>(statement, values, Math.min(Math.max(1, Math.trunc(batchSize)), 100));
+  for await (const batch of db.stream<unknown>(statement, values, Math.min(Math.max(1, Math.trunc(batchSize)), 100))) {
+    yield revived<Row>(batch, revive);
+  }
 }

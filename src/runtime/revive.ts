@@ -1,0 +1,25 @@
+// Turns JSON-borne include values (and text-encoded arrays node-postgres does not parse) into declared types.
+// Codegen emits a ReviveSpec per query listing only the fields that need it; everything else passes untouched.
+import { parse as parseArray } from 'postgres-array';
+
+export type ReviveSpec = { readonly [field: string]: ReviveField };
+export type ReviveField = 'date' | 'textArray' | { readonly one: ReviveSpec } | { readonly many: ReviveSpec };
+
+function reviveValue(field: ReviveField, value: unknown): unknown {
+  if (value === null || value === undefined) return value ?? null;
+  if (field === 'date') return typeof value === 'string' ? new Date(value) : value;
+  if (field === 'textArray') return typeof value === 'string' ? parseArray(value) : value;
+  if ('one' in field) return reviveRow(field.one, value);
+  return Array.isArray(value) ? value.map((item: unknown) => reviveRow(field.many, item)) : value;
+}
+
+export function reviveRow<Row>(spec: ReviveSpec, raw: unknown): Row {
+  if (typeof raw !== 'object' || raw === null) return raw as Row;
+  const row: Record<string, unknown> = { ...raw };
+  for (const [name, field] of Object.entries(spec)) row[name] = reviveValue(field, row[name]);
+  return row as Row;
+}
+
+export function hasRevival(spec: ReviveSpec | undefined): spec is ReviveSpec {
+  return spec !== undefined && Object.keys(spec).length > 0;
+}
