@@ -4,7 +4,8 @@
 -- Every trigger is statement-level with transition tables: a bulk statement (the seeder inserts about 100k
 -- alerts per statement) costs one aggregate over the changed rows and one write per affected user, not a
 -- write per row. PostgreSQL refuses transition tables on a trigger for more than one event, hence one
--- trigger (and function, since PL/pgSQL binds the transition tables by name) per event.
+-- trigger (and function, since PL/pgSQL binds the transition tables by name) per event. Measured with
+-- track_functions while seeding 100k users (2.1M alerts, 1M exposures): 5.5 s inside these functions in all.
 -- The delta of an UPDATE is f(new rows) - f(old rows) summed per user_id: status and read_at changes and
 -- rows moved to another user need no join of old rows to new ones.
 --
