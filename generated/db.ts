@@ -76,6 +76,16 @@ export interface Subscriptions {
   user_id: Int8;
 }
 
+export interface UserCounters {
+  exposures_detected: Generated<number>;
+  exposures_reappeared: Generated<number>;
+  exposures_removal_requested: Generated<number>;
+  exposures_removed: Generated<number>;
+  total_alerts: Generated<number>;
+  unread_alerts: Generated<number>;
+  user_id: Int8;
+}
+
 export interface Users {
   created_at: Generated<Timestamp>;
   email: string;
@@ -91,5 +101,6 @@ export interface DB {
   exposures: Exposures;
   scans: Scans;
   subscriptions: Subscriptions;
+  user_counters: UserCounters;
   users: Users;
 }
