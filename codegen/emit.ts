@@ -35,6 +35,11 @@ function zodOf(type: PgType): string {
   return scalar(type.ts);
 }
 
+/** SQL as a template literal, so generated modules read like the SQL they run. */
+function sqlLiteral(text: string): string {
+  return `\`\n${text.replaceAll('\\', '\\\\').replaceAll('`', '\\`').replaceAll('${', '\\${')}\n\``;
+}
+
 function pascal(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
@@ -92,7 +97,7 @@ function emitQuery(query: DescribedQuery): string {
   }
   if (reviveArg) out.push(`const ${reviveName}: ReviveSpec = ${JSON.stringify(revive)};`);
   const statement = (suffix: string, text: string) =>
-    `{ name: ${JSON.stringify(query.name + suffix)}, text: ${JSON.stringify(text)} }`;
+    `{\n    name: ${JSON.stringify(query.name + suffix)},\n    text: ${sqlLiteral(text)},\n  }`;
   match(query.final)
     .with({ kind: 'list' }, (list) => {
       out.push(

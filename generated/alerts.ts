@@ -26,8 +26,37 @@ export type ListAlertsRow = {
 };
 const listAlertsStatements: ListStatements<"listAlerts"> = {
   name: "listAlerts",
-  first: { name: "listAlerts", text: "SELECT q.*, q.\"created_at\"::text AS \"__cursor_0\", q.\"id\"::text AS \"__cursor_1\"\nFROM (\nSELECT id, exposure_id, kind, severity, title, body, created_at, read_at\nFROM alerts\nWHERE user_id = $1\n  AND ($2::alert_severity IS NULL OR severity = $2)\n  AND (coalesce($3::boolean, false) = false OR read_at IS NULL)\n) AS q\nORDER BY q.\"created_at\" DESC, q.\"id\" DESC\nLIMIT $4::int4" },
-  after: { name: "listAlerts:after", text: "SELECT q.*, q.\"created_at\"::text AS \"__cursor_0\", q.\"id\"::text AS \"__cursor_1\"\nFROM (\nSELECT id, exposure_id, kind, severity, title, body, created_at, read_at\nFROM alerts\nWHERE user_id = $1\n  AND ($2::alert_severity IS NULL OR severity = $2)\n  AND (coalesce($3::boolean, false) = false OR read_at IS NULL)\n) AS q\nWHERE (q.\"created_at\", q.\"id\") < ($4::\"timestamptz\", $5::\"int8\")\nORDER BY q.\"created_at\" DESC, q.\"id\" DESC\nLIMIT $6::int4" },
+  first: {
+    name: "listAlerts",
+    text: `
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
+FROM (
+SELECT id, exposure_id, kind, severity, title, body, created_at, read_at
+FROM alerts
+WHERE user_id = $1
+  AND ($2::alert_severity IS NULL OR severity = $2)
+  AND (coalesce($3::boolean, false) = false OR read_at IS NULL)
+) AS q
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $4::int4
+`,
+  },
+  after: {
+    name: "listAlerts:after",
+    text: `
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
+FROM (
+SELECT id, exposure_id, kind, severity, title, body, created_at, read_at
+FROM alerts
+WHERE user_id = $1
+  AND ($2::alert_severity IS NULL OR severity = $2)
+  AND (coalesce($3::boolean, false) = false OR read_at IS NULL)
+) AS q
+WHERE (q."created_at", q."id") < ($4::"timestamptz", $5::"int8")
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $6::int4
+`,
+  },
   cursorColumns: ["__cursor_0","__cursor_1"],
 };
 export function listAlerts(db: Queryable, params: ListAlertsParams): Promise<Page<ListAlertsRow, "listAlerts">> {
@@ -47,7 +76,14 @@ export type MarkAlertReadParams = {
   alertId: string;
   userId: string;
 };
-const markAlertReadStatement: Statement = { name: "markAlertRead", text: "UPDATE alerts\nSET read_at = now()\nWHERE id = $1 AND user_id = $2 AND read_at IS NULL" };
+const markAlertReadStatement: Statement = {
+    name: "markAlertRead",
+    text: `
+UPDATE alerts
+SET read_at = now()
+WHERE id = $1 AND user_id = $2 AND read_at IS NULL
+`,
+  };
 export function markAlertRead(db: Queryable, params: MarkAlertReadParams): Promise<number> {
   return runExec(db, markAlertReadStatement, [params.alertId, params.userId]);
 }

@@ -20,8 +20,31 @@ export type ListBrokersRow = {
 };
 const listBrokersStatements: ListStatements<"listBrokers"> = {
   name: "listBrokers",
-  first: { name: "listBrokers", text: "SELECT q.*, q.\"name\"::text AS \"__cursor_0\"\nFROM (\nSELECT id, name, domain, category, opt_out_url\nFROM data_brokers\n) AS q\nORDER BY q.\"name\" ASC\nLIMIT $1::int4" },
-  after: { name: "listBrokers:after", text: "SELECT q.*, q.\"name\"::text AS \"__cursor_0\"\nFROM (\nSELECT id, name, domain, category, opt_out_url\nFROM data_brokers\n) AS q\nWHERE (q.\"name\") > ($1::\"text\")\nORDER BY q.\"name\" ASC\nLIMIT $2::int4" },
+  first: {
+    name: "listBrokers",
+    text: `
+SELECT q.*, q."name"::text AS "__cursor_0"
+FROM (
+SELECT id, name, domain, category, opt_out_url
+FROM data_brokers
+) AS q
+ORDER BY q."name" ASC
+LIMIT $1::int4
+`,
+  },
+  after: {
+    name: "listBrokers:after",
+    text: `
+SELECT q.*, q."name"::text AS "__cursor_0"
+FROM (
+SELECT id, name, domain, category, opt_out_url
+FROM data_brokers
+) AS q
+WHERE (q."name") > ($1::"text")
+ORDER BY q."name" ASC
+LIMIT $2::int4
+`,
+  },
   cursorColumns: ["__cursor_0"],
 };
 export function listBrokers(db: Queryable, params: ListBrokersParams): Promise<Page<ListBrokersRow, "listBrokers">> {

@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import type { Queryable, Statement } from '../src/runtime/contract.js';
+import type { ReviveSpec } from '../src/runtime/revive.js';
 import { int8Input } from '../src/runtime/input.js';
 import { runOne } from '../src/runtime/run.js';
 
@@ -11,21 +12,120 @@ export type GetDashboardParams = {
 };
 export type GetDashboardRow = {
   "user_id": string;
+  "email": string;
   "full_name": string;
+  "phone": string | null;
+  "member_since": Date;
+  "subscription_plan": "free" | "plus" | "family" | null;
   "subscription_status": "trialing" | "active" | "past_due" | "canceled" | null;
+  "current_period_end": Date | null;
   "exposures_detected": number;
   "exposures_removal_requested": number;
   "exposures_removed": number;
   "exposures_reappeared": number;
   "unread_alerts": number;
-  "latest_scan_id": string | null;
-  "latest_scan_status": "queued" | "running" | "completed" | "failed" | null;
-  "latest_scan_created_at": Date | null;
-  "latest_scan_found_count": number | null;
+  "total_alerts": number;
+  "recentAlerts": GetDashboardRecentAlerts[];
+  "latestScan": GetDashboardLatestScan | null;
 };
-const getDashboardStatement: Statement = { name: "getDashboard", text: "SELECT u.id AS user_id,\n       u.full_name,\n       s.status AS subscription_status,\n       (SELECT count(*) FROM exposures e WHERE e.user_id = u.id AND e.status = 'detected')::int4 AS exposures_detected,\n       (SELECT count(*) FROM exposures e WHERE e.user_id = u.id AND e.status = 'removal_requested')::int4 AS exposures_removal_requested,\n       (SELECT count(*) FROM exposures e WHERE e.user_id = u.id AND e.status = 'removed')::int4 AS exposures_removed,\n       (SELECT count(*) FROM exposures e WHERE e.user_id = u.id AND e.status = 'reappeared')::int4 AS exposures_reappeared,\n       (SELECT count(*) FROM alerts a WHERE a.user_id = u.id AND a.read_at IS NULL)::int4 AS unread_alerts,\n       ls.id AS latest_scan_id,\n       ls.status AS latest_scan_status,\n       ls.created_at AS latest_scan_created_at,\n       ls.found_count AS latest_scan_found_count\nFROM users u\nLEFT JOIN subscriptions s ON s.user_id = u.id\nLEFT JOIN LATERAL (\n  SELECT id, status, created_at, found_count\n  FROM scans\n  WHERE scans.user_id = u.id\n  ORDER BY created_at DESC, id DESC\n  LIMIT 1\n) ls ON true\nWHERE u.id = $1" };
+export type GetDashboardRecentAlerts = {
+  "id": string;
+  "kind": "new_exposure" | "reappeared" | "removal_confirmed" | "breach" | "scan_finished";
+  "severity": "info" | "low" | "medium" | "high" | "critical";
+  "title": string;
+  "created_at": Date;
+  "read_at": Date | null;
+  "exposure_id": string | null;
+  "exposure": GetDashboardRecentAlertsExposure | null;
+};
+export type GetDashboardRecentAlertsExposure = {
+  "id": string;
+  "status": "detected" | "removal_requested" | "removed" | "reappeared";
+  "data_types": string[];
+  "created_at": Date;
+  "removed_at": Date | null;
+  "broker_id": string;
+  "broker": GetDashboardRecentAlertsExposureBroker;
+};
+export type GetDashboardRecentAlertsExposureBroker = {
+  "id": string;
+  "name": string;
+  "domain": string;
+  "opt_out_url": string | null;
+};
+export type GetDashboardLatestScan = {
+  "id": string;
+  "status": "queued" | "running" | "completed" | "failed";
+  "created_at": Date;
+  "started_at": Date | null;
+  "finished_at": Date | null;
+  "found_count": number;
+};
+const getDashboardRevive: ReviveSpec = {"recentAlerts":{"many":{"created_at":"date","read_at":"date","exposure":{"one":{"created_at":"date","removed_at":"date"}}}},"latestScan":{"one":{"created_at":"date","started_at":"date","finished_at":"date"}}};
+const getDashboardStatement: Statement = {
+    name: "getDashboard",
+    text: `
+SELECT p0.*, "i1_recentAlerts".value AS "recentAlerts", "i1_latestScan".value AS "latestScan"
+FROM (
+SELECT u.id AS user_id,
+       u.email,
+       u.full_name,
+       u.phone,
+       u.created_at AS member_since,
+       s.plan AS subscription_plan,
+       s.status AS subscription_status,
+       s.current_period_end,
+       c.exposures_detected,
+       c.exposures_removal_requested,
+       c.exposures_removed,
+       c.exposures_reappeared,
+       c.unread_alerts,
+       c.total_alerts
+FROM users u
+JOIN user_counters c ON c.user_id = u.id
+LEFT JOIN subscriptions s ON s.user_id = u.id
+WHERE u.id = $1
+) AS p0
+LEFT JOIN LATERAL (
+SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'kind', p1."kind", 'severity', p1."severity", 'title', p1."title", 'created_at', p1."created_at", 'read_at', p1."read_at", 'exposure_id', p1."exposure_id"::text, 'exposure', "i2_exposure".value) ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
+FROM (
+SELECT * FROM (
+SELECT a.id, a.kind, a.severity, a.title, a.created_at, a.read_at, a.exposure_id
+FROM alerts a
+WHERE a.user_id = p0.user_id
+) AS c ORDER BY c."created_at" DESC, c."id" DESC LIMIT 5
+) AS p1
+LEFT JOIN LATERAL (
+SELECT json_build_object('id', p2."id"::text, 'status', p2."status", 'data_types', p2."data_types", 'created_at', p2."created_at", 'removed_at', p2."removed_at", 'broker_id', p2."broker_id"::text, 'broker', "i3_broker".value) AS value
+FROM (
+SELECT e.id, e.status, e.data_types, e.created_at, e.removed_at, e.broker_id
+FROM exposures e
+WHERE e.id = p1.exposure_id
+) AS p2
+LEFT JOIN LATERAL (
+SELECT json_build_object('id', p3."id"::text, 'name', p3."name", 'domain', p3."domain", 'opt_out_url', p3."opt_out_url") AS value
+FROM (
+SELECT b.id, b.name, b.domain, b.opt_out_url
+FROM data_brokers b
+WHERE b.id = p2.broker_id
+) AS p3
+) AS "i3_broker" ON true
+) AS "i2_exposure" ON true
+) AS "i1_recentAlerts" ON true
+LEFT JOIN LATERAL (
+SELECT json_build_object('id', p1."id"::text, 'status', p1."status", 'created_at', p1."created_at", 'started_at', p1."started_at", 'finished_at', p1."finished_at", 'found_count', p1."found_count") AS value
+FROM (
+SELECT sc.id, sc.status, sc.created_at, sc.started_at, sc.finished_at, sc.found_count
+FROM scans sc
+WHERE sc.user_id = p0.user_id
+ORDER BY sc.created_at DESC, sc.id DESC
+LIMIT 1
+) AS p1
+) AS "i1_latestScan" ON true
+`,
+  };
 export function getDashboard(db: Queryable, params: GetDashboardParams): Promise<GetDashboardRow> {
-  return runOne<GetDashboardRow>(db, getDashboardStatement, [params.userId]);
+  return runOne<GetDashboardRow>(db, getDashboardStatement, [params.userId], getDashboardRevive);
 }
 /** Validates untrusted input (HTTP) for getDashboard; unknown fields are rejected. */
 export const getDashboardInput = z.strictObject({

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Queryable } from '../src/runtime/contract.js';
 import type { Cursor, Limit, Page } from '../src/runtime/pagination.js';
+import type { ReviveSpec } from '../src/runtime/revive.js';
 import { cursorInput, int8Input, limitInput } from '../src/runtime/input.js';
 import { runList, type ListStatements } from '../src/runtime/run.js';
 
@@ -20,15 +21,103 @@ export type ListExposuresRow = {
   "data_types": string[];
   "created_at": Date;
   "removed_at": Date | null;
+  "broker": ListExposuresBroker;
+  "latestAlerts": ListExposuresLatestAlerts[];
 };
+export type ListExposuresBroker = {
+  "id": string;
+  "name": string;
+  "domain": string;
+  "category": string;
+  "opt_out_url": string | null;
+};
+export type ListExposuresLatestAlerts = {
+  "id": string;
+  "severity": "info" | "low" | "medium" | "high" | "critical";
+  "title": string;
+  "created_at": Date;
+  "read_at": Date | null;
+};
+const listExposuresRevive: ReviveSpec = {"latestAlerts":{"many":{"created_at":"date","read_at":"date"}}};
 const listExposuresStatements: ListStatements<"listExposures"> = {
   name: "listExposures",
-  first: { name: "listExposures", text: "SELECT q.*, q.\"created_at\"::text AS \"__cursor_0\", q.\"id\"::text AS \"__cursor_1\"\nFROM (\nSELECT id, broker_id, status, data_types, created_at, removed_at\nFROM exposures\nWHERE user_id = $1\n  AND ($2::exposure_status IS NULL OR status = $2)\n) AS q\nORDER BY q.\"created_at\" DESC, q.\"id\" DESC\nLIMIT $3::int4" },
-  after: { name: "listExposures:after", text: "SELECT q.*, q.\"created_at\"::text AS \"__cursor_0\", q.\"id\"::text AS \"__cursor_1\"\nFROM (\nSELECT id, broker_id, status, data_types, created_at, removed_at\nFROM exposures\nWHERE user_id = $1\n  AND ($2::exposure_status IS NULL OR status = $2)\n) AS q\nWHERE (q.\"created_at\", q.\"id\") < ($3::\"timestamptz\", $4::\"int8\")\nORDER BY q.\"created_at\" DESC, q.\"id\" DESC\nLIMIT $5::int4" },
+  first: {
+    name: "listExposures",
+    text: `
+SELECT p0.*, "i1_broker".value AS "broker", "i1_latestAlerts".value AS "latestAlerts"
+FROM (
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
+FROM (
+SELECT id, broker_id, status, data_types, created_at, removed_at
+FROM exposures
+WHERE user_id = $1
+  AND ($2::exposure_status IS NULL OR status = $2)
+) AS q
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $3::int4
+) AS p0
+LEFT JOIN LATERAL (
+SELECT json_build_object('id', p1."id"::text, 'name', p1."name", 'domain', p1."domain", 'category', p1."category", 'opt_out_url', p1."opt_out_url") AS value
+FROM (
+SELECT b.id, b.name, b.domain, b.category, b.opt_out_url
+FROM data_brokers b
+WHERE b.id = p0.broker_id
+) AS p1
+) AS "i1_broker" ON true
+LEFT JOIN LATERAL (
+SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'severity', p1."severity", 'title', p1."title", 'created_at', p1."created_at", 'read_at', p1."read_at") ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
+FROM (
+SELECT * FROM (
+SELECT a.id, a.severity, a.title, a.created_at, a.read_at
+FROM alerts a
+WHERE a.exposure_id = p0.id
+) AS c ORDER BY c."created_at" DESC, c."id" DESC LIMIT 3
+) AS p1
+) AS "i1_latestAlerts" ON true
+ORDER BY p0."created_at" DESC, p0."id" DESC
+`,
+  },
+  after: {
+    name: "listExposures:after",
+    text: `
+SELECT p0.*, "i1_broker".value AS "broker", "i1_latestAlerts".value AS "latestAlerts"
+FROM (
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
+FROM (
+SELECT id, broker_id, status, data_types, created_at, removed_at
+FROM exposures
+WHERE user_id = $1
+  AND ($2::exposure_status IS NULL OR status = $2)
+) AS q
+WHERE (q."created_at", q."id") < ($3::"timestamptz", $4::"int8")
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $5::int4
+) AS p0
+LEFT JOIN LATERAL (
+SELECT json_build_object('id', p1."id"::text, 'name', p1."name", 'domain', p1."domain", 'category', p1."category", 'opt_out_url', p1."opt_out_url") AS value
+FROM (
+SELECT b.id, b.name, b.domain, b.category, b.opt_out_url
+FROM data_brokers b
+WHERE b.id = p0.broker_id
+) AS p1
+) AS "i1_broker" ON true
+LEFT JOIN LATERAL (
+SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'severity', p1."severity", 'title', p1."title", 'created_at', p1."created_at", 'read_at', p1."read_at") ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
+FROM (
+SELECT * FROM (
+SELECT a.id, a.severity, a.title, a.created_at, a.read_at
+FROM alerts a
+WHERE a.exposure_id = p0.id
+) AS c ORDER BY c."created_at" DESC, c."id" DESC LIMIT 3
+) AS p1
+) AS "i1_latestAlerts" ON true
+ORDER BY p0."created_at" DESC, p0."id" DESC
+`,
+  },
   cursorColumns: ["__cursor_0","__cursor_1"],
 };
 export function listExposures(db: Queryable, params: ListExposuresParams): Promise<Page<ListExposuresRow, "listExposures">> {
-  return runList(db, listExposuresStatements, [params.userId, params.status ?? null], params.limit, params.cursor);
+  return runList(db, listExposuresStatements, [params.userId, params.status ?? null], params.limit, params.cursor, listExposuresRevive);
 }
 /** Validates untrusted input (HTTP) for listExposures; unknown fields are rejected. */
 export const listExposuresInput = z.strictObject({

@@ -17,7 +17,14 @@ export type GetProfileRow = {
   "created_at": Date;
   "updated_at": Date;
 };
-const getProfileStatement: Statement = { name: "getProfile", text: "SELECT id, email, full_name, phone, created_at, updated_at\nFROM users\nWHERE id = $1" };
+const getProfileStatement: Statement = {
+    name: "getProfile",
+    text: `
+SELECT id, email, full_name, phone, created_at, updated_at
+FROM users
+WHERE id = $1
+`,
+  };
 export function getProfile(db: Queryable, params: GetProfileParams): Promise<GetProfileRow> {
   return runOne<GetProfileRow>(db, getProfileStatement, [params.userId]);
 }
@@ -40,7 +47,17 @@ export type UpdateProfileRow = {
   "created_at": Date | null;
   "updated_at": Date | null;
 };
-const updateProfileStatement: Statement = { name: "updateProfile", text: "UPDATE users\nSET full_name = coalesce($1, full_name),\n    phone = coalesce($2, phone),\n    updated_at = now()\nWHERE id = $3\nRETURNING id, email, full_name, phone, created_at, updated_at" };
+const updateProfileStatement: Statement = {
+    name: "updateProfile",
+    text: `
+UPDATE users
+SET full_name = coalesce($1, full_name),
+    phone = coalesce($2, phone),
+    updated_at = now()
+WHERE id = $3
+RETURNING id, email, full_name, phone, created_at, updated_at
+`,
+  };
 export function updateProfile(db: Queryable, params: UpdateProfileParams): Promise<UpdateProfileRow> {
   return runOne<UpdateProfileRow>(db, updateProfileStatement, [params.fullName ?? null, params.phone ?? null, params.userId]);
 }

@@ -22,8 +22,33 @@ export type ListScansRow = {
 };
 const listScansStatements: ListStatements<"listScans"> = {
   name: "listScans",
-  first: { name: "listScans", text: "SELECT q.*, q.\"created_at\"::text AS \"__cursor_0\", q.\"id\"::text AS \"__cursor_1\"\nFROM (\nSELECT id, status, created_at, started_at, finished_at, found_count\nFROM scans\nWHERE user_id = $1\n) AS q\nORDER BY q.\"created_at\" DESC, q.\"id\" DESC\nLIMIT $2::int4" },
-  after: { name: "listScans:after", text: "SELECT q.*, q.\"created_at\"::text AS \"__cursor_0\", q.\"id\"::text AS \"__cursor_1\"\nFROM (\nSELECT id, status, created_at, started_at, finished_at, found_count\nFROM scans\nWHERE user_id = $1\n) AS q\nWHERE (q.\"created_at\", q.\"id\") < ($2::\"timestamptz\", $3::\"int8\")\nORDER BY q.\"created_at\" DESC, q.\"id\" DESC\nLIMIT $4::int4" },
+  first: {
+    name: "listScans",
+    text: `
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
+FROM (
+SELECT id, status, created_at, started_at, finished_at, found_count
+FROM scans
+WHERE user_id = $1
+) AS q
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $2::int4
+`,
+  },
+  after: {
+    name: "listScans:after",
+    text: `
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
+FROM (
+SELECT id, status, created_at, started_at, finished_at, found_count
+FROM scans
+WHERE user_id = $1
+) AS q
+WHERE (q."created_at", q."id") < ($2::"timestamptz", $3::"int8")
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $4::int4
+`,
+  },
   cursorColumns: ["__cursor_0","__cursor_1"],
 };
 export function listScans(db: Queryable, params: ListScansParams): Promise<Page<ListScansRow, "listScans">> {

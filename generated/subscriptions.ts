@@ -15,7 +15,14 @@ export type GetSubscriptionStatusRow = {
   "current_period_end": Date;
   "updated_at": Date;
 };
-const getSubscriptionStatusStatement: Statement = { name: "getSubscriptionStatus", text: "SELECT plan, status, current_period_end, updated_at\nFROM subscriptions\nWHERE user_id = $1" };
+const getSubscriptionStatusStatement: Statement = {
+    name: "getSubscriptionStatus",
+    text: `
+SELECT plan, status, current_period_end, updated_at
+FROM subscriptions
+WHERE user_id = $1
+`,
+  };
 export function getSubscriptionStatus(db: Queryable, params: GetSubscriptionStatusParams): Promise<GetSubscriptionStatusRow | null> {
   return runMaybe<GetSubscriptionStatusRow>(db, getSubscriptionStatusStatement, [params.userId]);
 }

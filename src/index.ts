@@ -22,3 +22,6 @@ export {
   type SqlboundError,
   type SqlboundErrorCode,
 } from './runtime/errors.js';
+export { MAX_LIMIT, DEFAULT_LIMIT, isLimit, type Limit, type Cursor, type Page } from './runtime/pagination.js';
+export { withQueryScope, currentScope, NPlusOneError, type QueryScope, type ScopeOptions, type NPlusOne } from './runtime/scope.js';
+export type { JsonValue } from './runtime/json.js';

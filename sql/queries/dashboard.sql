@@ -1,24 +1,46 @@
 -- name: getDashboard :one
+-- cache: 30s
 -- budget: 100ms
+-- One statement: the profile, the subscription, the counters kept on write (sql/schema/002), the five
+-- newest alerts each with its exposure and that exposure's broker, and the latest scan.
 SELECT u.id AS user_id,
+       u.email,
        u.full_name,
+       u.phone,
+       u.created_at AS member_since,
+       s.plan AS subscription_plan,
        s.status AS subscription_status,
-       (SELECT count(*) FROM exposures e WHERE e.user_id = u.id AND e.status = 'detected')::int4 AS exposures_detected,
-       (SELECT count(*) FROM exposures e WHERE e.user_id = u.id AND e.status = 'removal_requested')::int4 AS exposures_removal_requested,
-       (SELECT count(*) FROM exposures e WHERE e.user_id = u.id AND e.status = 'removed')::int4 AS exposures_removed,
-       (SELECT count(*) FROM exposures e WHERE e.user_id = u.id AND e.status = 'reappeared')::int4 AS exposures_reappeared,
-       (SELECT count(*) FROM alerts a WHERE a.user_id = u.id AND a.read_at IS NULL)::int4 AS unread_alerts,
-       ls.id AS latest_scan_id,
-       ls.status AS latest_scan_status,
-       ls.created_at AS latest_scan_created_at,
-       ls.found_count AS latest_scan_found_count
+       s.current_period_end,
+       c.exposures_detected,
+       c.exposures_removal_requested,
+       c.exposures_removed,
+       c.exposures_reappeared,
+       c.unread_alerts,
+       c.total_alerts
 FROM users u
+JOIN user_counters c ON c.user_id = u.id
 LEFT JOIN subscriptions s ON s.user_id = u.id
-LEFT JOIN LATERAL (
-  SELECT id, status, created_at, found_count
-  FROM scans
-  WHERE scans.user_id = u.id
-  ORDER BY created_at DESC, id DESC
-  LIMIT 1
-) ls ON true
 WHERE u.id = :userId;
+
+-- include: getDashboard.recentAlerts :many limit 5
+-- order: created_at DESC, id DESC
+SELECT a.id, a.kind, a.severity, a.title, a.created_at, a.read_at, a.exposure_id
+FROM alerts a
+WHERE a.user_id = parent.user_id;
+
+-- include: getDashboard.recentAlerts.exposure :one
+SELECT e.id, e.status, e.data_types, e.created_at, e.removed_at, e.broker_id
+FROM exposures e
+WHERE e.id = parent.exposure_id;
+
+-- include: getDashboard.recentAlerts.exposure.broker :one
+SELECT b.id, b.name, b.domain, b.opt_out_url
+FROM data_brokers b
+WHERE b.id = parent.broker_id;
+
+-- include: getDashboard.latestScan :one
+SELECT sc.id, sc.status, sc.created_at, sc.started_at, sc.finished_at, sc.found_count
+FROM scans sc
+WHERE sc.user_id = parent.user_id
+ORDER BY sc.created_at DESC, sc.id DESC
+LIMIT 1;

@@ -22,7 +22,7 @@
 -- Nothing may write users, alerts or exposures between the backfill below and the triggers taking effect.
 LOCK TABLE users, alerts, exposures IN SHARE ROW EXCLUSIVE MODE;
 
--- getDashboardSummary: the unread alert count and the exposure counts by status, one row per user.
+-- getDashboard: the unread alert count and the exposure counts by status, one row per user.
 -- fillfactor leaves room in each page so that the frequent counter updates stay HOT (no index writes).
 CREATE TABLE user_counters (
   user_id bigint PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
@@ -35,7 +35,7 @@ CREATE TABLE user_counters (
   CHECK (unread_alerts <= total_alerts)
 ) WITH (fillfactor = 70);
 
--- getDashboardSummary: a zero counters row for every new user (DO NOTHING: an alert or exposure trigger
+-- getDashboard: a zero counters row for every new user (DO NOTHING: an alert or exposure trigger
 -- that ran first within one statement, through a data-modifying CTE, may have created it already).
 CREATE FUNCTION user_counters_users_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -45,7 +45,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- getDashboardSummary: creates the counters row of each inserted user.
+-- getDashboard: creates the counters row of each inserted user.
 CREATE TRIGGER user_counters_users_insert AFTER INSERT ON users
   REFERENCING NEW TABLE AS new_users
   FOR EACH STATEMENT EXECUTE FUNCTION user_counters_users_insert();
@@ -53,7 +53,7 @@ CREATE TRIGGER user_counters_users_insert AFTER INSERT ON users
 -- In the UPDATE and DELETE functions, a user whose delete cascaded here may already have lost its counters
 -- row (the same cascade deletes it): the join then finds nothing to update, which is right.
 
--- getDashboardSummary (unread_alerts, total_alerts): adds the inserted alerts.
+-- getDashboard (unread_alerts, total_alerts): adds the inserted alerts.
 CREATE FUNCTION user_counters_alerts_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO user_counters AS c (user_id, unread_alerts, total_alerts)
@@ -67,7 +67,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- getDashboardSummary (unread_alerts, total_alerts): read_at set or cleared, alerts moved between users.
+-- getDashboard (unread_alerts, total_alerts): read_at set or cleared, alerts moved between users.
 CREATE FUNCTION user_counters_alerts_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE user_counters c
@@ -92,7 +92,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- getDashboardSummary (unread_alerts, total_alerts): subtracts the deleted alerts.
+-- getDashboard (unread_alerts, total_alerts): subtracts the deleted alerts.
 CREATE FUNCTION user_counters_alerts_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE user_counters c
@@ -112,7 +112,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- getDashboardSummary (unread_alerts, total_alerts): TRUNCATE fires no delete triggers; zero the counts,
+-- getDashboard (unread_alerts, total_alerts): TRUNCATE fires no delete triggers; zero the counts,
 -- locking the rows in user_id order first.
 CREATE FUNCTION user_counters_alerts_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -124,27 +124,27 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- getDashboardSummary: alerts inserted, one row or many per statement.
+-- getDashboard: alerts inserted, one row or many per statement.
 CREATE TRIGGER user_counters_alerts_insert AFTER INSERT ON alerts
   REFERENCING NEW TABLE AS new_alerts
   FOR EACH STATEMENT EXECUTE FUNCTION user_counters_alerts_insert();
 
--- getDashboardSummary: alerts updated. It fires for every UPDATE (a column list is not allowed with
+-- getDashboard: alerts updated. It fires for every UPDATE (a column list is not allowed with
 -- transition tables); an update that changes neither read_at nor user_id writes no counters row.
 CREATE TRIGGER user_counters_alerts_update AFTER UPDATE ON alerts
   REFERENCING OLD TABLE AS old_alerts NEW TABLE AS new_alerts
   FOR EACH STATEMENT EXECUTE FUNCTION user_counters_alerts_update();
 
--- getDashboardSummary: alerts deleted, directly or by a user delete cascading to them.
+-- getDashboard: alerts deleted, directly or by a user delete cascading to them.
 CREATE TRIGGER user_counters_alerts_delete AFTER DELETE ON alerts
   REFERENCING OLD TABLE AS old_alerts
   FOR EACH STATEMENT EXECUTE FUNCTION user_counters_alerts_delete();
 
--- getDashboardSummary: alerts truncated.
+-- getDashboard: alerts truncated.
 CREATE TRIGGER user_counters_alerts_truncate AFTER TRUNCATE ON alerts
   FOR EACH STATEMENT EXECUTE FUNCTION user_counters_alerts_truncate();
 
--- getDashboardSummary (exposures_*): adds the inserted exposures by status.
+-- getDashboard (exposures_*): adds the inserted exposures by status.
 CREATE FUNCTION user_counters_exposures_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO user_counters AS c
@@ -165,7 +165,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- getDashboardSummary (exposures_*): status changes and exposures moved between users.
+-- getDashboard (exposures_*): status changes and exposures moved between users.
 CREATE FUNCTION user_counters_exposures_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE user_counters c
@@ -200,7 +200,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- getDashboardSummary (exposures_*): subtracts the deleted exposures by status.
+-- getDashboard (exposures_*): subtracts the deleted exposures by status.
 CREATE FUNCTION user_counters_exposures_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE user_counters c
@@ -229,7 +229,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- getDashboardSummary (exposures_*): TRUNCATE fires no delete triggers; zero the counts in user_id order.
+-- getDashboard (exposures_*): TRUNCATE fires no delete triggers; zero the counts in user_id order.
 CREATE FUNCTION user_counters_exposures_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE user_counters c
@@ -243,26 +243,26 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- getDashboardSummary: exposures inserted, one row or many per statement.
+-- getDashboard: exposures inserted, one row or many per statement.
 CREATE TRIGGER user_counters_exposures_insert AFTER INSERT ON exposures
   REFERENCING NEW TABLE AS new_exposures
   FOR EACH STATEMENT EXECUTE FUNCTION user_counters_exposures_insert();
 
--- getDashboardSummary: exposures updated; an update that changes neither status nor user_id writes nothing.
+-- getDashboard: exposures updated; an update that changes neither status nor user_id writes nothing.
 CREATE TRIGGER user_counters_exposures_update AFTER UPDATE ON exposures
   REFERENCING OLD TABLE AS old_exposures NEW TABLE AS new_exposures
   FOR EACH STATEMENT EXECUTE FUNCTION user_counters_exposures_update();
 
--- getDashboardSummary: exposures deleted, directly or by a user delete cascading to them.
+-- getDashboard: exposures deleted, directly or by a user delete cascading to them.
 CREATE TRIGGER user_counters_exposures_delete AFTER DELETE ON exposures
   REFERENCING OLD TABLE AS old_exposures
   FOR EACH STATEMENT EXECUTE FUNCTION user_counters_exposures_delete();
 
--- getDashboardSummary: exposures truncated.
+-- getDashboard: exposures truncated.
 CREATE TRIGGER user_counters_exposures_truncate AFTER TRUNCATE ON exposures
   FOR EACH STATEMENT EXECUTE FUNCTION user_counters_exposures_truncate();
 
--- getDashboardSummary: recomputes every counters row from alerts and exposures and returns how many rows it
+-- getDashboard: recomputes every counters row from alerts and exposures and returns how many rows it
 -- changed (0 when the triggers kept them right). Used for the backfill below and to repair after writes
 -- that bypassed the triggers. It blocks writers to the three tables while it runs.
 CREATE FUNCTION refresh_user_counters() RETURNS bigint LANGUAGE plpgsql AS $$

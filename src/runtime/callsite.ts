@@ -5,10 +5,13 @@ import { dirname, sep } from 'node:path';
 
 const runtimeDirectory = dirname(fileURLToPath(import.meta.url));
 const projectDirectory = dirname(dirname(runtimeDirectory));
+// Generated query modules are one frame per query for every caller: the site is whoever called them.
+const generatedDirectory = `${projectDirectory}${sep}generated${sep}`;
 
 function isForeign(frame: string): boolean {
   return (
     frame.includes(runtimeDirectory + sep) ||
+    frame.includes(generatedDirectory) ||
     frame.includes(`${sep}node_modules${sep}`) ||
     frame.includes('node:internal') ||
     frame.includes('(native)') ||

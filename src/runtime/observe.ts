@@ -4,6 +4,7 @@ import { callSite } from './callsite.js';
 import { sqlStateOf, type SqlboundError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { PoolStats, ResolvedOptions, SlowQueryEvent } from './options.js';
+import { recordStatement } from './scope.js';
 
 export type FinishedCall = {
   queryName: string;
@@ -38,6 +39,7 @@ export function createObserver(
 ): Observer {
   const { slowQueryWarnMs, slowQueryErrorMs, logParameters, onSlowQuery } = options;
   return (call) => {
+    recordStatement(call.queryName);
     const waitMs = call.waitMs ?? 0;
     const durationMs = waitMs + call.executionMs;
     metrics.recordCall({

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, test } from 'node:test';
-import type { Manifest } from '../../codegen/emit.js';
+import type { Manifest, ManifestInclude } from '../../codegen/emit.js';
 import type { TsType } from '../../codegen/model.js';
 import * as queries from '../../generated/index.js';
 import { seed } from '../../src/database/seed.js';
@@ -69,7 +69,39 @@ function rowsOf(result: unknown): Record<string, unknown>[] {
   return [result as Record<string, unknown>];
 }
 
-test('every column of every domain query has its declared runtime type', async () => {
+type Column = { name: string; tsType: TsType; nullable: boolean };
+
+/** Checks a row's columns and, recursively, its includes; returns how many values it checked. */
+function checkRow(where: string, row: Record<string, unknown>, columns: Column[], includes: ManifestInclude[]): number {
+  assert.deepEqual(
+    Object.keys(row).sort(),
+    [...columns.map((c) => c.name), ...includes.map((i) => i.name)].sort(),
+    `${where} fields`,
+  );
+  let checked = 0;
+  for (const column of columns) {
+    const value = row[column.name];
+    const ok = value === null ? column.nullable : matches(value, column.tsType);
+    assert.ok(ok, `${where}.${column.name}: ${JSON.stringify(value)} is not ${JSON.stringify(column.tsType)}${column.nullable ? ' | null' : ''}`);
+    checked += 1;
+  }
+  for (const include of includes) {
+    const value = row[include.name];
+    const path = `${where}.${include.name}`;
+    if (include.cardinality === 'many') {
+      assert.ok(Array.isArray(value), `${path} is an array`);
+      assert.ok(value.length <= (include.limit ?? 100), `${path} honours its limit`);
+      for (const item of value) checked += checkRow(path, item as Record<string, unknown>, include.columns, include.includes);
+    } else if (value === null) {
+      assert.ok(include.optional, `${path} is null but declared non-optional`);
+    } else {
+      checked += checkRow(path, value as Record<string, unknown>, include.columns, include.includes);
+    }
+  }
+  return checked;
+}
+
+test('every column of every domain query, nested include fields included, has its declared runtime type', async () => {
   const functions = queries as unknown as Record<string, (db: unknown, params: Record<string, unknown>) => Promise<unknown>>;
   let checkedValues = 0;
   for (const query of manifest.queries) {
@@ -84,15 +116,7 @@ test('every column of every domain query has its declared runtime type', async (
     const rows = rowsOf(await fn(db, params));
     if (query.kind === 'exec') continue;
     assert.ok(rows.length > 0, `${query.name} returned rows to check`);
-    for (const row of rows) {
-      assert.deepEqual(Object.keys(row).sort(), query.columns.map((c) => c.name).sort(), `${query.name} columns`);
-      for (const column of query.columns) {
-        const value = row[column.name];
-        const ok = value === null ? column.nullable : matches(value, column.tsType);
-        assert.ok(ok, `${query.name}.${column.name}: ${JSON.stringify(value)} is not ${JSON.stringify(column.tsType)}${column.nullable ? ' | null' : ''}`);
-        checkedValues += 1;
-      }
-    }
+    for (const row of rows) checkedValues += checkRow(query.name, row, query.columns, query.includes);
   }
   assert.ok(checkedValues > 500, `checked ${checkedValues} values`);
 });

@@ -17,7 +17,19 @@ export type AlertStatsRow = {
   "last_at": Date | null;
   "mean_body": string | null;
 };
-const alertStatsStatement: Statement = { name: "alertStats", text: "SELECT count(*) AS total,\n       count(read_at) AS read,\n       sum(length(title)) AS title_chars,\n       min(created_at) AS first_at,\n       max(created_at) AS last_at,\n       avg(length(body)) AS mean_body\nFROM alerts\nWHERE user_id = $1" };
+const alertStatsStatement: Statement = {
+    name: "alertStats",
+    text: `
+SELECT count(*) AS total,
+       count(read_at) AS read,
+       sum(length(title)) AS title_chars,
+       min(created_at) AS first_at,
+       max(created_at) AS last_at,
+       avg(length(body)) AS mean_body
+FROM alerts
+WHERE user_id = $1
+`,
+  };
 export function alertStats(db: Queryable, params: AlertStatsParams): Promise<AlertStatsRow> {
   return runOne<AlertStatsRow>(db, alertStatsStatement, [params.userId]);
 }

@@ -14,7 +14,16 @@ export type CaseExprRow = {
   "with_else": string;
   "else_null": string | null;
 };
-const caseExprStatement: Statement = { name: "caseExpr", text: "SELECT CASE WHEN phone IS NULL THEN 'email' END AS without_else,\n       CASE WHEN phone IS NULL THEN 'email' ELSE 'phone' END AS with_else,\n       CASE WHEN phone IS NULL THEN NULL ELSE 'phone' END AS else_null\nFROM users\nWHERE id = $1" };
+const caseExprStatement: Statement = {
+    name: "caseExpr",
+    text: `
+SELECT CASE WHEN phone IS NULL THEN 'email' END AS without_else,
+       CASE WHEN phone IS NULL THEN 'email' ELSE 'phone' END AS with_else,
+       CASE WHEN phone IS NULL THEN NULL ELSE 'phone' END AS else_null
+FROM users
+WHERE id = $1
+`,
+  };
 export function caseExpr(db: Queryable, params: CaseExprParams): Promise<CaseExprRow> {
   return runOne<CaseExprRow>(db, caseExprStatement, [params.userId]);
 }

@@ -14,7 +14,16 @@ export type ContactRow = {
   "maybe_phone": string | null;
   "plan": string;
 };
-const contactStatement: Statement = { name: "contact", text: "SELECT coalesce(phone, email) AS contact,\n       coalesce(phone, NULL) AS maybe_phone,\n       coalesce(s.plan::text, 'none') AS plan\nFROM users u LEFT JOIN subscriptions s ON s.user_id = u.id\nWHERE u.id = $1" };
+const contactStatement: Statement = {
+    name: "contact",
+    text: `
+SELECT coalesce(phone, email) AS contact,
+       coalesce(phone, NULL) AS maybe_phone,
+       coalesce(s.plan::text, 'none') AS plan
+FROM users u LEFT JOIN subscriptions s ON s.user_id = u.id
+WHERE u.id = $1
+`,
+  };
 export function contact(db: Queryable, params: ContactParams): Promise<ContactRow> {
   return runOne<ContactRow>(db, contactStatement, [params.userId]);
 }

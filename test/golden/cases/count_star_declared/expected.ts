@@ -10,7 +10,12 @@ export type CountUsersRow = {
   "users": string;
   "users_int": number;
 };
-const countUsersStatement: Statement = { name: "countUsers", text: "SELECT count(*) AS users, count(*)::int4 AS users_int FROM users" };
+const countUsersStatement: Statement = {
+    name: "countUsers",
+    text: `
+SELECT count(*) AS users, count(*)::int4 AS users_int FROM users
+`,
+  };
 export function countUsers(db: Queryable, params: CountUsersParams = {}): Promise<CountUsersRow> {
   return runOne<CountUsersRow>(db, countUsersStatement, []);
 }

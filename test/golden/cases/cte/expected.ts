@@ -15,7 +15,18 @@ export type CteNullabilityRow = {
   "last_at": Date | null;
   "n": string | null;
 };
-const cteNullabilityStatement: Statement = { name: "cteNullability", text: "WITH latest AS (\n  SELECT user_id, max(created_at) AS last_at, count(*) AS n FROM alerts WHERE user_id = $1 GROUP BY user_id\n)\nSELECT u.id, u.phone, l.last_at, l.n\nFROM users u\nLEFT JOIN latest l ON l.user_id = u.id\nWHERE u.id = $1" };
+const cteNullabilityStatement: Statement = {
+    name: "cteNullability",
+    text: `
+WITH latest AS (
+  SELECT user_id, max(created_at) AS last_at, count(*) AS n FROM alerts WHERE user_id = $1 GROUP BY user_id
+)
+SELECT u.id, u.phone, l.last_at, l.n
+FROM users u
+LEFT JOIN latest l ON l.user_id = u.id
+WHERE u.id = $1
+`,
+  };
 export function cteNullability(db: Queryable, params: CteNullabilityParams): Promise<CteNullabilityRow> {
   return runOne<CteNullabilityRow>(db, cteNullabilityStatement, [params.userId]);
 }

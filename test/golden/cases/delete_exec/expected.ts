@@ -9,7 +9,12 @@ import { runExec } from '../src/runtime/run.js';
 export type DeleteReadAlertsParams = {
   userId: string;
 };
-const deleteReadAlertsStatement: Statement = { name: "deleteReadAlerts", text: "DELETE FROM alerts WHERE user_id = $1 AND read_at IS NOT NULL" };
+const deleteReadAlertsStatement: Statement = {
+    name: "deleteReadAlerts",
+    text: `
+DELETE FROM alerts WHERE user_id = $1 AND read_at IS NOT NULL
+`,
+  };
 export function deleteReadAlerts(db: Queryable, params: DeleteReadAlertsParams): Promise<number> {
   return runExec(db, deleteReadAlertsStatement, [params.userId]);
 }

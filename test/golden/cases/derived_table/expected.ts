@@ -18,8 +18,31 @@ export type DerivedTableRow = {
 };
 const derivedTableStatements: ListStatements<"derivedTable"> = {
   name: "derivedTable",
-  first: { name: "derivedTable", text: "SELECT q.*, q.\"id\"::text AS \"__cursor_0\"\nFROM (\nSELECT d.id, d.email, d.phone\nFROM (SELECT id, email, phone FROM users) AS d\n) AS q\nORDER BY q.\"id\" DESC\nLIMIT $1::int4" },
-  after: { name: "derivedTable:after", text: "SELECT q.*, q.\"id\"::text AS \"__cursor_0\"\nFROM (\nSELECT d.id, d.email, d.phone\nFROM (SELECT id, email, phone FROM users) AS d\n) AS q\nWHERE (q.\"id\") < ($1::\"int8\")\nORDER BY q.\"id\" DESC\nLIMIT $2::int4" },
+  first: {
+    name: "derivedTable",
+    text: `
+SELECT q.*, q."id"::text AS "__cursor_0"
+FROM (
+SELECT d.id, d.email, d.phone
+FROM (SELECT id, email, phone FROM users) AS d
+) AS q
+ORDER BY q."id" DESC
+LIMIT $1::int4
+`,
+  },
+  after: {
+    name: "derivedTable:after",
+    text: `
+SELECT q.*, q."id"::text AS "__cursor_0"
+FROM (
+SELECT d.id, d.email, d.phone
+FROM (SELECT id, email, phone FROM users) AS d
+) AS q
+WHERE (q."id") < ($1::"int8")
+ORDER BY q."id" DESC
+LIMIT $2::int4
+`,
+  },
   cursorColumns: ["__cursor_0"],
 };
 export function derivedTable(db: Queryable, params: DerivedTableParams): Promise<Page<DerivedTableRow, "derivedTable">> {

@@ -9,7 +9,12 @@ import { runExec } from '../src/runtime/run.js';
 export type ReadAllParams = {
   userId: string;
 };
-const readAllStatement: Statement = { name: "readAll", text: "UPDATE alerts SET read_at = now() WHERE user_id = $1 AND read_at IS NULL" };
+const readAllStatement: Statement = {
+    name: "readAll",
+    text: `
+UPDATE alerts SET read_at = now() WHERE user_id = $1 AND read_at IS NULL
+`,
+  };
 export function readAll(db: Queryable, params: ReadAllParams): Promise<number> {
   return runExec(db, readAllStatement, [params.userId]);
 }

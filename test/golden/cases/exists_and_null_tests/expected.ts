@@ -15,7 +15,17 @@ export type FlagsRow = {
   "same": boolean;
   "phone_is_one": boolean | null;
 };
-const flagsStatement: Statement = { name: "flags", text: "SELECT EXISTS (SELECT 1 FROM alerts a WHERE a.user_id = u.id AND a.read_at IS NULL) AS has_unread,\n       u.phone IS NULL AS no_phone,\n       u.phone IS NOT DISTINCT FROM NULL AS same,\n       u.phone = '1' AS phone_is_one\nFROM users u\nWHERE u.id = $1" };
+const flagsStatement: Statement = {
+    name: "flags",
+    text: `
+SELECT EXISTS (SELECT 1 FROM alerts a WHERE a.user_id = u.id AND a.read_at IS NULL) AS has_unread,
+       u.phone IS NULL AS no_phone,
+       u.phone IS NOT DISTINCT FROM NULL AS same,
+       u.phone = '1' AS phone_is_one
+FROM users u
+WHERE u.id = $1
+`,
+  };
 export function flags(db: Queryable, params: FlagsParams): Promise<FlagsRow> {
   return runOne<FlagsRow>(db, flagsStatement, [params.userId]);
 }

@@ -13,7 +13,12 @@ export type FullJoinRow = {
   "email": string | null;
   "plan": "free" | "plus" | "family" | null;
 };
-const fullJoinStatement: Statement = { name: "fullJoin", text: "SELECT u.email, s.plan FROM users u FULL JOIN subscriptions s ON s.user_id = u.id" };
+const fullJoinStatement: Statement = {
+    name: "fullJoin",
+    text: `
+SELECT u.email, s.plan FROM users u FULL JOIN subscriptions s ON s.user_id = u.id
+`,
+  };
 export function fullJoin(db: Queryable, params: FullJoinParams = {}): AsyncGenerator<FullJoinRow[]> {
   return runStream<FullJoinRow>(db, fullJoinStatement, [], params.batchSize ?? 100);
 }

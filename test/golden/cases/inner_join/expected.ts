@@ -20,8 +20,35 @@ export type ExposuresWithBrokerRow = {
 };
 const exposuresWithBrokerStatements: ListStatements<"exposuresWithBroker"> = {
   name: "exposuresWithBroker",
-  first: { name: "exposuresWithBroker", text: "SELECT q.*, q.\"created_at\"::text AS \"__cursor_0\", q.\"id\"::text AS \"__cursor_1\"\nFROM (\nSELECT e.id, e.created_at, b.name AS broker_name, b.opt_out_url\nFROM exposures e\nJOIN data_brokers b ON b.id = e.broker_id\nWHERE e.user_id = $1\n) AS q\nORDER BY q.\"created_at\" DESC, q.\"id\" DESC\nLIMIT $2::int4" },
-  after: { name: "exposuresWithBroker:after", text: "SELECT q.*, q.\"created_at\"::text AS \"__cursor_0\", q.\"id\"::text AS \"__cursor_1\"\nFROM (\nSELECT e.id, e.created_at, b.name AS broker_name, b.opt_out_url\nFROM exposures e\nJOIN data_brokers b ON b.id = e.broker_id\nWHERE e.user_id = $1\n) AS q\nWHERE (q.\"created_at\", q.\"id\") < ($2::\"timestamptz\", $3::\"int8\")\nORDER BY q.\"created_at\" DESC, q.\"id\" DESC\nLIMIT $4::int4" },
+  first: {
+    name: "exposuresWithBroker",
+    text: `
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
+FROM (
+SELECT e.id, e.created_at, b.name AS broker_name, b.opt_out_url
+FROM exposures e
+JOIN data_brokers b ON b.id = e.broker_id
+WHERE e.user_id = $1
+) AS q
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $2::int4
+`,
+  },
+  after: {
+    name: "exposuresWithBroker:after",
+    text: `
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
+FROM (
+SELECT e.id, e.created_at, b.name AS broker_name, b.opt_out_url
+FROM exposures e
+JOIN data_brokers b ON b.id = e.broker_id
+WHERE e.user_id = $1
+) AS q
+WHERE (q."created_at", q."id") < ($2::"timestamptz", $3::"int8")
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $4::int4
+`,
+  },
   cursorColumns: ["__cursor_0","__cursor_1"],
 };
 export function exposuresWithBroker(db: Queryable, params: ExposuresWithBrokerParams): Promise<Page<ExposuresWithBrokerRow, "exposuresWithBroker">> {

@@ -15,7 +15,13 @@ export type CreateScanRow = {
   "created_at": Date | null;
   "started_at": Date | null;
 };
-const createScanStatement: Statement = { name: "createScan", text: "INSERT INTO scans (user_id, status) VALUES ($1, 'queued')\nRETURNING id, status, created_at, started_at" };
+const createScanStatement: Statement = {
+    name: "createScan",
+    text: `
+INSERT INTO scans (user_id, status) VALUES ($1, 'queued')
+RETURNING id, status, created_at, started_at
+`,
+  };
 export function createScan(db: Queryable, params: CreateScanParams): Promise<CreateScanRow> {
   return runOne<CreateScanRow>(db, createScanStatement, [params.userId]);
 }

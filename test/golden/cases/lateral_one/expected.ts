@@ -14,7 +14,16 @@ export type UserWithLatestScanRow = {
   "scan_id": string | null;
   "scan_status": "queued" | "running" | "completed" | "failed" | null;
 };
-const userWithLatestScanStatement: Statement = { name: "userWithLatestScan", text: "SELECT u.id, ls.id AS scan_id, ls.status AS scan_status\nFROM users u\nLEFT JOIN LATERAL (SELECT id, status FROM scans WHERE scans.user_id = u.id ORDER BY created_at DESC, id DESC LIMIT 1) ls ON true\nJOIN subscriptions s ON s.user_id = u.id\nWHERE u.id = $1" };
+const userWithLatestScanStatement: Statement = {
+    name: "userWithLatestScan",
+    text: `
+SELECT u.id, ls.id AS scan_id, ls.status AS scan_status
+FROM users u
+LEFT JOIN LATERAL (SELECT id, status FROM scans WHERE scans.user_id = u.id ORDER BY created_at DESC, id DESC LIMIT 1) ls ON true
+JOIN subscriptions s ON s.user_id = u.id
+WHERE u.id = $1
+`,
+  };
 export function userWithLatestScan(db: Queryable, params: UserWithLatestScanParams): Promise<UserWithLatestScanRow> {
   return runOne<UserWithLatestScanRow>(db, userWithLatestScanStatement, [params.userId]);
 }

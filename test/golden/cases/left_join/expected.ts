@@ -20,8 +20,35 @@ export type AlertsWithExposureRow = {
 };
 const alertsWithExposureStatements: ListStatements<"alertsWithExposure"> = {
   name: "alertsWithExposure",
-  first: { name: "alertsWithExposure", text: "SELECT q.*, q.\"created_at\"::text AS \"__cursor_0\", q.\"id\"::text AS \"__cursor_1\"\nFROM (\nSELECT a.id, a.created_at, e.id AS exposure_id, e.status AS exposure_status\nFROM alerts a\nLEFT JOIN exposures e ON e.id = a.exposure_id\nWHERE a.user_id = $1\n) AS q\nORDER BY q.\"created_at\" DESC, q.\"id\" DESC\nLIMIT $2::int4" },
-  after: { name: "alertsWithExposure:after", text: "SELECT q.*, q.\"created_at\"::text AS \"__cursor_0\", q.\"id\"::text AS \"__cursor_1\"\nFROM (\nSELECT a.id, a.created_at, e.id AS exposure_id, e.status AS exposure_status\nFROM alerts a\nLEFT JOIN exposures e ON e.id = a.exposure_id\nWHERE a.user_id = $1\n) AS q\nWHERE (q.\"created_at\", q.\"id\") < ($2::\"timestamptz\", $3::\"int8\")\nORDER BY q.\"created_at\" DESC, q.\"id\" DESC\nLIMIT $4::int4" },
+  first: {
+    name: "alertsWithExposure",
+    text: `
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
+FROM (
+SELECT a.id, a.created_at, e.id AS exposure_id, e.status AS exposure_status
+FROM alerts a
+LEFT JOIN exposures e ON e.id = a.exposure_id
+WHERE a.user_id = $1
+) AS q
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $2::int4
+`,
+  },
+  after: {
+    name: "alertsWithExposure:after",
+    text: `
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
+FROM (
+SELECT a.id, a.created_at, e.id AS exposure_id, e.status AS exposure_status
+FROM alerts a
+LEFT JOIN exposures e ON e.id = a.exposure_id
+WHERE a.user_id = $1
+) AS q
+WHERE (q."created_at", q."id") < ($2::"timestamptz", $3::"int8")
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $4::int4
+`,
+  },
   cursorColumns: ["__cursor_0","__cursor_1"],
 };
 export function alertsWithExposure(db: Queryable, params: AlertsWithExposureParams): Promise<Page<AlertsWithExposureRow, "alertsWithExposure">> {

@@ -19,8 +19,29 @@ export type RecentAlertsRow = {
 };
 const recentAlertsStatements: ListStatements<"recentAlerts"> = {
   name: "recentAlerts",
-  first: { name: "recentAlerts", text: "SELECT q.*, q.\"created_at\"::text AS \"__cursor_0\", q.\"id\"::text AS \"__cursor_1\"\nFROM (\nSELECT id, title, created_at FROM alerts WHERE user_id = $1\n) AS q\nORDER BY q.\"created_at\" DESC, q.\"id\" DESC\nLIMIT $2::int4" },
-  after: { name: "recentAlerts:after", text: "SELECT q.*, q.\"created_at\"::text AS \"__cursor_0\", q.\"id\"::text AS \"__cursor_1\"\nFROM (\nSELECT id, title, created_at FROM alerts WHERE user_id = $1\n) AS q\nWHERE (q.\"created_at\", q.\"id\") < ($2::\"timestamptz\", $3::\"int8\")\nORDER BY q.\"created_at\" DESC, q.\"id\" DESC\nLIMIT $4::int4" },
+  first: {
+    name: "recentAlerts",
+    text: `
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
+FROM (
+SELECT id, title, created_at FROM alerts WHERE user_id = $1
+) AS q
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $2::int4
+`,
+  },
+  after: {
+    name: "recentAlerts:after",
+    text: `
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
+FROM (
+SELECT id, title, created_at FROM alerts WHERE user_id = $1
+) AS q
+WHERE (q."created_at", q."id") < ($2::"timestamptz", $3::"int8")
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $4::int4
+`,
+  },
   cursorColumns: ["__cursor_0","__cursor_1"],
 };
 export function recentAlerts(db: Queryable, params: RecentAlertsParams): Promise<Page<RecentAlertsRow, "recentAlerts">> {

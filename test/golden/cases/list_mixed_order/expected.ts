@@ -19,8 +19,29 @@ export type AlertsBySeverityRow = {
 };
 const alertsBySeverityStatements: ListStatements<"alertsBySeverity"> = {
   name: "alertsBySeverity",
-  first: { name: "alertsBySeverity", text: "SELECT q.*, q.\"severity\"::text AS \"__cursor_0\", q.\"created_at\"::text AS \"__cursor_1\", q.\"id\"::text AS \"__cursor_2\"\nFROM (\nSELECT id, severity, created_at FROM alerts WHERE user_id = $1\n) AS q\nORDER BY q.\"severity\" ASC, q.\"created_at\" DESC, q.\"id\" ASC\nLIMIT $2::int4" },
-  after: { name: "alertsBySeverity:after", text: "SELECT q.*, q.\"severity\"::text AS \"__cursor_0\", q.\"created_at\"::text AS \"__cursor_1\", q.\"id\"::text AS \"__cursor_2\"\nFROM (\nSELECT id, severity, created_at FROM alerts WHERE user_id = $1\n) AS q\nWHERE ((q.\"severity\" > $2::\"alert_severity\") OR (q.\"severity\" = $2::\"alert_severity\" AND q.\"created_at\" < $3::\"timestamptz\") OR (q.\"severity\" = $2::\"alert_severity\" AND q.\"created_at\" = $3::\"timestamptz\" AND q.\"id\" > $4::\"int8\"))\nORDER BY q.\"severity\" ASC, q.\"created_at\" DESC, q.\"id\" ASC\nLIMIT $5::int4" },
+  first: {
+    name: "alertsBySeverity",
+    text: `
+SELECT q.*, q."severity"::text AS "__cursor_0", q."created_at"::text AS "__cursor_1", q."id"::text AS "__cursor_2"
+FROM (
+SELECT id, severity, created_at FROM alerts WHERE user_id = $1
+) AS q
+ORDER BY q."severity" ASC, q."created_at" DESC, q."id" ASC
+LIMIT $2::int4
+`,
+  },
+  after: {
+    name: "alertsBySeverity:after",
+    text: `
+SELECT q.*, q."severity"::text AS "__cursor_0", q."created_at"::text AS "__cursor_1", q."id"::text AS "__cursor_2"
+FROM (
+SELECT id, severity, created_at FROM alerts WHERE user_id = $1
+) AS q
+WHERE ((q."severity" > $2::"alert_severity") OR (q."severity" = $2::"alert_severity" AND q."created_at" < $3::"timestamptz") OR (q."severity" = $2::"alert_severity" AND q."created_at" = $3::"timestamptz" AND q."id" > $4::"int8"))
+ORDER BY q."severity" ASC, q."created_at" DESC, q."id" ASC
+LIMIT $5::int4
+`,
+  },
   cursorColumns: ["__cursor_0","__cursor_1","__cursor_2"],
 };
 export function alertsBySeverity(db: Queryable, params: AlertsBySeverityParams): Promise<Page<AlertsBySeverityRow, "alertsBySeverity">> {

@@ -18,8 +18,29 @@ export type BrokersByNameRow = {
 };
 const brokersByNameStatements: ListStatements<"brokersByName"> = {
   name: "brokersByName",
-  first: { name: "brokersByName", text: "SELECT q.*, q.\"name\"::text AS \"__cursor_0\"\nFROM (\nSELECT id, name, opt_out_url FROM data_brokers\n) AS q\nORDER BY q.\"name\" ASC\nLIMIT $1::int4" },
-  after: { name: "brokersByName:after", text: "SELECT q.*, q.\"name\"::text AS \"__cursor_0\"\nFROM (\nSELECT id, name, opt_out_url FROM data_brokers\n) AS q\nWHERE (q.\"name\") > ($1::\"text\")\nORDER BY q.\"name\" ASC\nLIMIT $2::int4" },
+  first: {
+    name: "brokersByName",
+    text: `
+SELECT q.*, q."name"::text AS "__cursor_0"
+FROM (
+SELECT id, name, opt_out_url FROM data_brokers
+) AS q
+ORDER BY q."name" ASC
+LIMIT $1::int4
+`,
+  },
+  after: {
+    name: "brokersByName:after",
+    text: `
+SELECT q.*, q."name"::text AS "__cursor_0"
+FROM (
+SELECT id, name, opt_out_url FROM data_brokers
+) AS q
+WHERE (q."name") > ($1::"text")
+ORDER BY q."name" ASC
+LIMIT $2::int4
+`,
+  },
   cursorColumns: ["__cursor_0"],
 };
 export function brokersByName(db: Queryable, params: BrokersByNameParams): Promise<Page<BrokersByNameRow, "brokersByName">> {

@@ -13,7 +13,12 @@ export type LatestAlertRow = {
   "id": string;
   "title": string;
 };
-const latestAlertStatement: Statement = { name: "latestAlert", text: "SELECT id, title FROM alerts WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1" };
+const latestAlertStatement: Statement = {
+    name: "latestAlert",
+    text: `
+SELECT id, title FROM alerts WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1
+`,
+  };
 export function latestAlert(db: Queryable, params: LatestAlertParams): Promise<LatestAlertRow | null> {
   return runMaybe<LatestAlertRow>(db, latestAlertStatement, [params.userId]);
 }

@@ -14,7 +14,12 @@ export type FindSubscriptionRow = {
   "status": "trialing" | "active" | "past_due" | "canceled";
   "current_period_end": Date;
 };
-const findSubscriptionStatement: Statement = { name: "findSubscription", text: "SELECT plan, status, current_period_end FROM subscriptions WHERE user_id = $1" };
+const findSubscriptionStatement: Statement = {
+    name: "findSubscription",
+    text: `
+SELECT plan, status, current_period_end FROM subscriptions WHERE user_id = $1
+`,
+  };
 export function findSubscription(db: Queryable, params: FindSubscriptionParams): Promise<FindSubscriptionRow | null> {
   return runMaybe<FindSubscriptionRow>(db, findSubscriptionStatement, [params.userId]);
 }

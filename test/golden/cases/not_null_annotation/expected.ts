@@ -13,7 +13,13 @@ export type AnnotatedRow = {
   "upper_email": string;
   "maybe_email": string | null;
 };
-const annotatedStatement: Statement = { name: "annotated", text: "SELECT upper(email || '') AS upper_email, nullif(email, '') AS maybe_email\nFROM users WHERE id = $1" };
+const annotatedStatement: Statement = {
+    name: "annotated",
+    text: `
+SELECT upper(email || '') AS upper_email, nullif(email, '') AS maybe_email
+FROM users WHERE id = $1
+`,
+  };
 export function annotated(db: Queryable, params: AnnotatedParams): Promise<AnnotatedRow> {
   return runOne<AnnotatedRow>(db, annotatedStatement, [params.userId]);
 }

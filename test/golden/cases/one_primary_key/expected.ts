@@ -15,7 +15,12 @@ export type GetUserRow = {
   "phone": string | null;
   "created_at": Date;
 };
-const getUserStatement: Statement = { name: "getUser", text: "SELECT id, email, phone, created_at FROM users WHERE id = $1" };
+const getUserStatement: Statement = {
+    name: "getUser",
+    text: `
+SELECT id, email, phone, created_at FROM users WHERE id = $1
+`,
+  };
 export function getUser(db: Queryable, params: GetUserParams): Promise<GetUserRow> {
   return runOne<GetUserRow>(db, getUserStatement, [params.userId]);
 }

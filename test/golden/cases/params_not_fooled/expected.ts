@@ -16,7 +16,18 @@ export type TrickyTextRow = {
   "id_text": string;
   "email": string;
 };
-const trickyTextStatement: Statement = { name: "trickyText", text: "SELECT ':notParam' AS quoted,\n       $$ :alsoNot $$ AS dollar,\n       $tag$ it's :fine $tag$ AS tagged,\n       id::text AS id_text, -- :comment\n       /* :block */ email\nFROM users\nWHERE id = $1 AND email <> E'\\':escaped'" };
+const trickyTextStatement: Statement = {
+    name: "trickyText",
+    text: `
+SELECT ':notParam' AS quoted,
+       $$ :alsoNot $$ AS dollar,
+       $tag$ it's :fine $tag$ AS tagged,
+       id::text AS id_text, -- :comment
+       /* :block */ email
+FROM users
+WHERE id = $1 AND email <> E'\\':escaped'
+`,
+  };
 export function trickyText(db: Queryable, params: TrickyTextParams): Promise<TrickyTextRow> {
   return runOne<TrickyTextRow>(db, trickyTextStatement, [params.userId]);
 }

@@ -19,8 +19,35 @@ export type ExposuresRightJoinRow = {
 };
 const exposuresRightJoinStatements: ListStatements<"exposuresRightJoin"> = {
   name: "exposuresRightJoin",
-  first: { name: "exposuresRightJoin", text: "SELECT q.*, q.\"id\"::text AS \"__cursor_0\"\nFROM (\nSELECT e.id, a.title, e.status\nFROM alerts a\nRIGHT JOIN exposures e ON e.id = a.exposure_id AND a.user_id = e.user_id\nWHERE e.user_id = $1\n) AS q\nORDER BY q.\"id\" ASC\nLIMIT $2::int4" },
-  after: { name: "exposuresRightJoin:after", text: "SELECT q.*, q.\"id\"::text AS \"__cursor_0\"\nFROM (\nSELECT e.id, a.title, e.status\nFROM alerts a\nRIGHT JOIN exposures e ON e.id = a.exposure_id AND a.user_id = e.user_id\nWHERE e.user_id = $1\n) AS q\nWHERE (q.\"id\") > ($2::\"int8\")\nORDER BY q.\"id\" ASC\nLIMIT $3::int4" },
+  first: {
+    name: "exposuresRightJoin",
+    text: `
+SELECT q.*, q."id"::text AS "__cursor_0"
+FROM (
+SELECT e.id, a.title, e.status
+FROM alerts a
+RIGHT JOIN exposures e ON e.id = a.exposure_id AND a.user_id = e.user_id
+WHERE e.user_id = $1
+) AS q
+ORDER BY q."id" ASC
+LIMIT $2::int4
+`,
+  },
+  after: {
+    name: "exposuresRightJoin:after",
+    text: `
+SELECT q.*, q."id"::text AS "__cursor_0"
+FROM (
+SELECT e.id, a.title, e.status
+FROM alerts a
+RIGHT JOIN exposures e ON e.id = a.exposure_id AND a.user_id = e.user_id
+WHERE e.user_id = $1
+) AS q
+WHERE (q."id") > ($2::"int8")
+ORDER BY q."id" ASC
+LIMIT $3::int4
+`,
+  },
   cursorColumns: ["__cursor_0"],
 };
 export function exposuresRightJoin(db: Queryable, params: ExposuresRightJoinParams): Promise<Page<ExposuresRightJoinRow, "exposuresRightJoin">> {

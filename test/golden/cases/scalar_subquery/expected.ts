@@ -14,7 +14,16 @@ export type ScalarSubqueriesRow = {
   "alert_count": string;
   "last_title": string | null;
 };
-const scalarSubqueriesStatement: Statement = { name: "scalarSubqueries", text: "SELECT u.id,\n       (SELECT count(*) FROM alerts a WHERE a.user_id = u.id) AS alert_count,\n       (SELECT a.title FROM alerts a WHERE a.user_id = u.id ORDER BY a.created_at DESC LIMIT 1) AS last_title\nFROM users u\nWHERE u.id = $1" };
+const scalarSubqueriesStatement: Statement = {
+    name: "scalarSubqueries",
+    text: `
+SELECT u.id,
+       (SELECT count(*) FROM alerts a WHERE a.user_id = u.id) AS alert_count,
+       (SELECT a.title FROM alerts a WHERE a.user_id = u.id ORDER BY a.created_at DESC LIMIT 1) AS last_title
+FROM users u
+WHERE u.id = $1
+`,
+  };
 export function scalarSubqueries(db: Queryable, params: ScalarSubqueriesParams): Promise<ScalarSubqueriesRow> {
   return runOne<ScalarSubqueriesRow>(db, scalarSubqueriesStatement, [params.userId]);
 }

@@ -16,7 +16,12 @@ export type ExportAlertsRow = {
   "title": string;
   "created_at": Date;
 };
-const exportAlertsStatement: Statement = { name: "exportAlerts", text: "SELECT id, title, created_at FROM alerts WHERE user_id = $1" };
+const exportAlertsStatement: Statement = {
+    name: "exportAlerts",
+    text: `
+SELECT id, title, created_at FROM alerts WHERE user_id = $1
+`,
+  };
 export function exportAlerts(db: Queryable, params: ExportAlertsParams): AsyncGenerator<ExportAlertsRow[]> {
   return runStream<ExportAlertsRow>(db, exportAlertsStatement, [params.userId], params.batchSize ?? 100);
 }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Queryable, Statement } from '../src/runtime/contract.js';
 import type { JsonValue } from '../src/runtime/json.js';
+import type { ReviveSpec } from '../src/runtime/revive.js';
 import { int8Input } from '../src/runtime/input.js';
 import { runOne } from '../src/runtime/run.js';
 
@@ -24,9 +25,28 @@ export type AllTypesRow = {
   "statuses": ("detected" | "removal_requested" | "removed" | "reappeared")[];
   "ratio": number;
 };
-const allTypesStatement: Statement = { name: "allTypes", text: "SELECT e.id,\n       e.status,\n       e.data_types,\n       e.created_at,\n       e.removed_at,\n       (e.removed_at IS NOT NULL) AS removed,\n       e.broker_id::int4 AS broker_number,\n       1.50::numeric AS price,\n       json_build_object('id', e.id) AS as_json,\n       '{\"a\":1}'::jsonb AS as_jsonb,\n       ARRAY[e.status] AS statuses,\n       2.5::float8 AS ratio\nFROM exposures e\nWHERE e.id = $1" };
+const allTypesRevive: ReviveSpec = {"statuses":"textArray"};
+const allTypesStatement: Statement = {
+    name: "allTypes",
+    text: `
+SELECT e.id,
+       e.status,
+       e.data_types,
+       e.created_at,
+       e.removed_at,
+       (e.removed_at IS NOT NULL) AS removed,
+       e.broker_id::int4 AS broker_number,
+       1.50::numeric AS price,
+       json_build_object('id', e.id) AS as_json,
+       '{"a":1}'::jsonb AS as_jsonb,
+       ARRAY[e.status] AS statuses,
+       2.5::float8 AS ratio
+FROM exposures e
+WHERE e.id = $1
+`,
+  };
 export function allTypes(db: Queryable, params: AllTypesParams): Promise<AllTypesRow> {
-  return runOne<AllTypesRow>(db, allTypesStatement, [params.exposureId]);
+  return runOne<AllTypesRow>(db, allTypesStatement, [params.exposureId], allTypesRevive);
 }
 /** Validates untrusted input (HTTP) for allTypes; unknown fields are rejected. */
 export const allTypesInput = z.strictObject({

@@ -15,7 +15,12 @@ export type RenameUserRow = {
   "full_name": string | null;
   "phone": string | null;
 };
-const renameUserStatement: Statement = { name: "renameUser", text: "UPDATE users SET full_name = $1 WHERE id = $2 RETURNING id, full_name, phone" };
+const renameUserStatement: Statement = {
+    name: "renameUser",
+    text: `
+UPDATE users SET full_name = $1 WHERE id = $2 RETURNING id, full_name, phone
+`,
+  };
 export function renameUser(db: Queryable, params: RenameUserParams): Promise<RenameUserRow> {
   return runOne<RenameUserRow>(db, renameUserStatement, [params.fullName, params.userId]);
 }
