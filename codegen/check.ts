@@ -63,7 +63,22 @@ function checkSingleRow(described: Described): CodegenError[] {
   ];
 }
 
+function checkCache(described: Described): CodegenError[] {
+  const { query } = described;
+  if (query.annotations.cache === null || ['one', 'maybe', 'list'].includes(query.kind)) return [];
+  return [
+    {
+      location: query.location,
+      query: query.name,
+      message: `"-- cache:" on :${query.kind} query ${query.name}: only :one, :maybe and :list results are cached`,
+      fix: 'remove the cache annotation; writes invalidate cached reads by themselves',
+    },
+  ];
+}
+
 export function checkQuery(described: Described, catalog: Catalog): CodegenError[] {
+  const cacheErrors = checkCache(described);
+  if (cacheErrors.length > 0) return cacheErrors;
   return match(described.query.kind)
     .with('list', () => checkList(described, catalog))
     .with('one', 'maybe', () => checkSingleRow(described))

@@ -1,5 +1,6 @@
 // Stage 8: TypeScript modules, generated/index.ts and manifest.json from described, checked queries.
 import { match } from 'ts-pattern';
+import type { CachePolicy, WriteEffect } from '../src/runtime/contract.js';
 import { reviveSpec } from './includes.js';
 import type { DescribedColumn, DescribedInclude, DescribedParam, DescribedQuery, OrderTerm, PgType, TsType } from './model.js';
 
@@ -83,11 +84,14 @@ function emitQuery(query: DescribedQuery): string {
   if (query.kind === 'stream') paramLines.push('  /** Rows per batch, at most 100 (the default). */', '  batchSize?: number;');
   const paramsOptional = paramLines.every((line) => line.includes('?:') || line.trim().startsWith('/**'));
   const values = `[${query.describedParams.map((p) => (p.optional ? `params.${p.name} ?? null` : `params.${p.name}`)).join(', ')}]`;
-  const signature = `db: Queryable, params: ${paramsType}${paramsOptional ? ' = {}' : ''}`;
+  const callOptions = query.kind === 'stream' ? '' : ', options?: CallOptions';
+  const signature = `db: Queryable, params: ${paramsType}${paramsOptional ? ' = {}' : ''}${callOptions}`;
   const location = `${query.location.file}:${query.location.line}`;
   const revive = reviveSpec(query.columns, query.includes, false);
   const reviveName = `${query.name}Revive`;
-  const reviveArg = Object.keys(revive).length > 0 ? `, ${reviveName}` : '';
+  const hasRevive = Object.keys(revive).length > 0;
+  const reviveArg = hasRevive ? `, ${reviveName}` : '';
+  const reviveAndOptions = `, ${hasRevive ? reviveName : 'undefined'}, options`;
   const out: string[] = [];
   out.push(`// ${query.name} :${query.kind} (${location})`);
   out.push(`export type ${paramsType} = {${paramLines.length ? `\n${paramLines.join('\n')}\n` : ''}};`);
@@ -95,9 +99,18 @@ function emitQuery(query: DescribedQuery): string {
     out.push(`export type ${rowType} = {\n${[...query.columns.map(rowField), ...includeFields(query.includes)].join('\n')}\n};`);
     out.push(...includeTypes(query.includes));
   }
-  if (reviveArg) out.push(`const ${reviveName}: ReviveSpec = ${JSON.stringify(revive)};`);
-  const statement = (suffix: string, text: string) =>
-    `{\n    name: ${JSON.stringify(query.name + suffix)},\n    text: ${sqlLiteral(text)},\n  }`;
+  if (hasRevive) out.push(`const ${reviveName}: ReviveSpec = ${JSON.stringify(revive)};`);
+  const statement = (suffix: string, text: string, indent = '  ') =>
+    [
+      '{',
+      `${indent}  name: ${JSON.stringify(query.name + suffix)},`,
+      query.cachePolicy ? `${indent}  cache: ${JSON.stringify(query.cachePolicy)},` : null,
+      query.effect ? `${indent}  effect: ${JSON.stringify(query.effect)},` : null,
+      `${indent}  text: ${sqlLiteral(text)},`,
+      `${indent}}`,
+    ]
+      .filter((line) => line !== null)
+      .join('\n');
   match(query.final)
     .with({ kind: 'list' }, (list) => {
       out.push(
@@ -109,15 +122,15 @@ function emitQuery(query: DescribedQuery): string {
       );
       out.push(
         `export function ${query.name}(${signature}): Promise<Page<${rowType}, ${JSON.stringify(query.name)}>> {\n` +
-          `  return runList(db, ${query.name}Statements, ${values}, params.limit, params.cursor${reviveArg});\n}`,
+          `  return runList(db, ${query.name}Statements, ${values}, params.limit, params.cursor${reviveAndOptions});\n}`,
       );
     })
     .with({ kind: 'single' }, (single) => {
-      out.push(`const ${query.name}Statement: Statement = ${statement('', single.text)};`);
+      out.push(`const ${query.name}Statement: Statement = ${statement('', single.text, '')};`);
       const body = match(query.kind)
-        .with('one', () => `: Promise<${rowType}> {\n  return runOne<${rowType}>(db, ${query.name}Statement, ${values}${reviveArg});`)
-        .with('maybe', () => `: Promise<${rowType} | null> {\n  return runMaybe<${rowType}>(db, ${query.name}Statement, ${values}${reviveArg});`)
-        .with('exec', () => `: Promise<number> {\n  return runExec(db, ${query.name}Statement, ${values});`)
+        .with('one', () => `: Promise<${rowType}> {\n  return runOne<${rowType}>(db, ${query.name}Statement, ${values}${reviveAndOptions});`)
+        .with('maybe', () => `: Promise<${rowType} | null> {\n  return runMaybe<${rowType}>(db, ${query.name}Statement, ${values}${reviveAndOptions});`)
+        .with('exec', () => `: Promise<number> {\n  return runExec(db, ${query.name}Statement, ${values}, options);`)
         .with('stream', () => `: AsyncGenerator<${rowType}[]> {\n  return runStream<${rowType}>(db, ${query.name}Statement, ${values}, params.batchSize ?? 100${reviveArg});`)
         .with('list', () => {
           throw new Error(`${query.name}: a :list query must have list statements`);
@@ -161,7 +174,11 @@ export function emitModule(sourceFile: string, queries: DescribedQuery[]): strin
       tsTypeOf(ts).includes('JsonValue'),
     ),
   );
-  const typeImports = ['Queryable', ...(kinds.size > (kinds.has('list') ? 1 : 0) ? ['Statement'] : [])];
+  const typeImports = [
+    ...(kinds.size > (kinds.has('stream') ? 1 : 0) ? ['CallOptions'] : []),
+    'Queryable',
+    ...(kinds.size > (kinds.has('list') ? 1 : 0) ? ['Statement'] : []),
+  ];
   const usesRevive = queries.some((query) => Object.keys(reviveSpec(query.columns, query.includes, false)).length > 0);
   const paginationTypes = kinds.has('list') ? ['Cursor', 'Limit', 'Page'] : [];
   const lines = [
@@ -199,7 +216,8 @@ export type Manifest = {
     columns: { name: string; type: string; tsType: TsType; nullable: boolean; origin: string | null }[];
     tables: { read: string[]; written: string[] };
     order: OrderTerm[] | null;
-    cache: { ttlMs: number } | null;
+    cache: CachePolicy | null;
+    effect: WriteEffect | null;
     budgetMs: number | null;
     allowSeqscan: string | null;
   }[];
@@ -247,7 +265,8 @@ export function emitManifest(queries: DescribedQuery[]): string {
       })),
       tables: query.tables,
       order: query.annotations.order,
-      cache: query.annotations.cache ? { ttlMs: query.annotations.cache.ttlMs } : null,
+      cache: query.cachePolicy,
+      effect: query.effect,
       budgetMs: query.annotations.budgetMs,
       allowSeqscan: query.annotations.allowSeqscan,
     })),

@@ -1,4 +1,5 @@
 // Plain data that flows through the pipeline: parse -> describe -> check -> (plan) -> emit.
+import type { CachePolicy, WriteEffect } from '../src/runtime/contract.js';
 
 export type QueryKind = 'one' | 'maybe' | 'list' | 'exec' | 'stream';
 
@@ -95,6 +96,8 @@ export type DescribedBase = ParsedQuery & {
 export type DescribedQuery = DescribedBase & {
   includes: DescribedInclude[];
   final: FinalStatements;
+  cachePolicy: CachePolicy | null;
+  effect: WriteEffect | null;
 };
 
 export type CodegenError = { location: SourceLocation; query: string | null; message: string; fix: string };

@@ -4,6 +4,7 @@ import { loadModule, parseSync } from 'libpg-query';
 import { tablesOf } from './analyze.js';
 import type postgres from 'postgres';
 import { loadCatalog } from './catalog.js';
+import { cachePolicy, writeEffect } from './cache.js';
 import { checkQuery } from './check.js';
 import { describeQuery } from './describe.js';
 import { buildIncludeTrees, composeStatements, describeIncludes } from './includes.js';
@@ -63,7 +64,7 @@ export async function generateQueries(sql: postgres.Sql, sources: QuerySource[])
     errors.push(...described.errors);
     if (described.errors.length > 0) continue;
     const { final, params } = composeStatements(base, described.includes);
-    let describedQuery: DescribedQuery = { ...base, includes: described.includes, final };
+    let describedQuery: DescribedQuery = { ...base, includes: described.includes, final, cachePolicy: null, effect: null };
     if (described.includes.length > 0) {
       // The composed statement adds the includes' params and tables; the database confirms it is valid.
       const text = final.kind === 'single' ? final.text : final.first;
@@ -86,6 +87,11 @@ export async function generateQueries(sql: postgres.Sql, sources: QuerySource[])
         continue;
       }
     }
+    describedQuery = {
+      ...describedQuery,
+      cachePolicy: cachePolicy(describedQuery, catalog),
+      effect: writeEffect(describedQuery, result.described.ast, catalog),
+    };
     queries.push(describedQuery);
   }
   const files: GeneratedFiles = new Map();

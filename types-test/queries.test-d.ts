@@ -13,6 +13,10 @@ import {
   type GetDashboardRow,
   type ListAlertsRow,
   type GetSubscriptionStatusRow,
+  type GetDashboardRecentAlertsExposure,
+  type GetDashboardLatestScan,
+  type ListExposuresRow,
+  type ListExposuresLatestAlerts,
 } from '../generated/index.js';
 
 declare const db: Queryable;
@@ -73,7 +77,17 @@ expectType<'info' | 'low' | 'medium' | 'high' | 'critical'>(alert.severity);
 declare const dashboard: GetDashboardRow;
 expectType<number>(dashboard.unread_alerts);
 expectType<'trialing' | 'active' | 'past_due' | 'canceled' | null>(dashboard.subscription_status);
-expectType<string | null>(dashboard.latest_scan_id);
+expectType<string | null>(dashboard.phone);
+expectType<Date>(dashboard.recentAlerts[0]!.created_at);
+expectType<string | null>(dashboard.recentAlerts[0]!.exposure_id);
+// An alert's exposure may be missing (nullable foreign key); an exposure's broker may not (NOT NULL foreign key).
+expectType<GetDashboardRecentAlertsExposure | null>(dashboard.recentAlerts[0]!.exposure);
+expectType<string>(dashboard.recentAlerts[0]!.exposure!.broker.name);
+expectType<GetDashboardLatestScan | null>(dashboard.latestScan);
+expectNotAssignable<GetDashboardLatestScan>(dashboard.latestScan);
+declare const exposure: ListExposuresRow;
+expectType<ListExposuresLatestAlerts[]>(exposure.latestAlerts);
+expectType<string>(exposure.broker.name);
 
 // The zod input schema's output feeds the function without casts.
 const input = listAlertsInput.parse({ userId: '1' });

@@ -1,9 +1,30 @@
 // The seam between generated query modules and the runtime: generated code sees only these types.
 
+/** A table a statement touches, and whether the touch is confined to the rows of one user (the scope param). */
+export type TableTouch = { readonly table: string; readonly scoped: boolean };
+
+/** The param whose value confines a statement to one user's rows (by convention `userId`), and its $n index. */
+export type CacheScope = { readonly param: string; readonly index: number };
+
+/** `-- cache: 30s`: results are cached per (query, every param value) and tagged by the tables they read. */
+export type CachePolicy = {
+  readonly ttlMs: number;
+  readonly reads: readonly TableTouch[];
+  readonly scope: CacheScope | null;
+};
+
+/** What a writing statement changes, so the runtime can drop the cached results that read it. */
+export type WriteEffect = {
+  readonly writes: readonly TableTouch[];
+  readonly scope: CacheScope | null;
+};
+
 /** A generated statement: its name tags logs, metrics and the N+1 scope; its text is positional SQL. */
 export type Statement = {
   readonly name: string;
   readonly text: string;
+  readonly cache?: CachePolicy;
+  readonly effect?: WriteEffect;
 };
 
 export type Rows<Row> = { rows: Row[]; rowCount: number };
@@ -18,7 +39,7 @@ export type CallOptions = {
  * `execute` throws only the typed errors of ./errors.ts, never a raw pg error.
  */
 export interface Queryable {
-  execute<Row>(statement: Statement, values: readonly unknown[]): Promise<Rows<Row>>;
+  execute<Row>(statement: Statement, values: readonly unknown[], options?: CallOptions): Promise<Rows<Row>>;
   /** Server-side cursor on its own connection; batches hold at most `batchSize` rows. */
   stream<Row>(statement: Statement, values: readonly unknown[], batchSize: number): AsyncIterable<Row[]>;
   /** Key that signs and verifies keyset cursors. */

@@ -1,5 +1,5 @@
 // The few shapes every generated function reduces to. Generated modules stay thin; behaviour lives here once.
-import type { Queryable, Statement } from './contract.js';
+import type { CallOptions, Queryable, Statement } from './contract.js';
 import { NotFoundError, TooManyRowsError } from './errors.js';
 import { assertLimit, decodeCursor, encodeCursor, type Cursor, type Page } from './pagination.js';
 import { hasRevival, reviveRow, type ReviveSpec } from './revive.js';
@@ -22,8 +22,9 @@ export async function runOne<Row>(
   statement: Statement,
   values: readonly unknown[],
   revive?: ReviveSpec,
+  options?: CallOptions,
 ): Promise<Row> {
-  const { rows } = await db.execute<unknown>(statement, values);
+  const { rows } = await db.execute<unknown>(statement, values, options);
   const row = atMostOne(statement, revived<Row>(rows, revive));
   if (row === null) throw new NotFoundError(`${statement.name} found no row`, { queryName: statement.name });
   return row;
@@ -34,13 +35,19 @@ export async function runMaybe<Row>(
   statement: Statement,
   values: readonly unknown[],
   revive?: ReviveSpec,
+  options?: CallOptions,
 ): Promise<Row | null> {
-  const { rows } = await db.execute<unknown>(statement, values);
+  const { rows } = await db.execute<unknown>(statement, values, options);
   return atMostOne(statement, revived<Row>(rows, revive));
 }
 
-export async function runExec(db: Queryable, statement: Statement, values: readonly unknown[]): Promise<number> {
-  const { rowCount } = await db.execute(statement, values);
+export async function runExec(
+  db: Queryable,
+  statement: Statement,
+  values: readonly unknown[],
+  options?: CallOptions,
+): Promise<number> {
+  const { rowCount } = await db.execute(statement, values, options);
   return rowCount;
 }
 
@@ -61,17 +68,18 @@ export async function runList<Query extends string, Row>(
   limit: unknown,
   cursor: Cursor<Query> | null | undefined,
   revive?: ReviveSpec,
+  options?: CallOptions,
 ): Promise<Page<Row, Query>> {
   assertLimit(list.name, limit);
   const fetch = limit + 1; // one extra row says whether a next page exists
   const { rows } =
     cursor === null || cursor === undefined
-      ? await db.execute<Record<string, unknown>>(list.first, [...values, fetch])
+      ? await db.execute<Record<string, unknown>>(list.first, [...values, fetch], options)
       : await db.execute<Record<string, unknown>>(list.after, [
           ...values,
           ...decodeCursor(db.cursorSecret, list.name, cursor, list.cursorColumns.length),
           fetch,
-        ]);
+        ], options);
   const pageRows = rows.slice(0, limit);
   const last = pageRows[pageRows.length - 1];
   const nextCursor =

@@ -14,11 +14,11 @@ export type FullJoinRow = {
   "plan": "free" | "plus" | "family" | null;
 };
 const fullJoinStatement: Statement = {
-    name: "fullJoin",
-    text: `
+  name: "fullJoin",
+  text: `
 SELECT u.email, s.plan FROM users u FULL JOIN subscriptions s ON s.user_id = u.id
 `,
-  };
+};
 export function fullJoin(db: Queryable, params: FullJoinParams = {}): AsyncGenerator<FullJoinRow[]> {
   return runStream<FullJoinRow>(db, fullJoinStatement, [], params.batchSize ?? 100);
 }

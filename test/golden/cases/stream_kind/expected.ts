@@ -17,11 +17,11 @@ export type ExportAlertsRow = {
   "created_at": Date;
 };
 const exportAlertsStatement: Statement = {
-    name: "exportAlerts",
-    text: `
+  name: "exportAlerts",
+  text: `
 SELECT id, title, created_at FROM alerts WHERE user_id = $1
 `,
-  };
+};
 export function exportAlerts(db: Queryable, params: ExportAlertsParams): AsyncGenerator<ExportAlertsRow[]> {
   return runStream<ExportAlertsRow>(db, exportAlertsStatement, [params.userId], params.batchSize ?? 100);
 }

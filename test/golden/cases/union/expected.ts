@@ -17,13 +17,13 @@ export type TimelineRow = {
   "at": Date | null;
 };
 const timelineStatement: Statement = {
-    name: "timeline",
-    text: `
+  name: "timeline",
+  text: `
 SELECT id, title AS label, read_at AS at FROM alerts WHERE user_id = $1
 UNION ALL
 SELECT id, status::text, created_at FROM scans WHERE user_id = $1
 `,
-  };
+};
 export function timeline(db: Queryable, params: TimelineParams): AsyncGenerator<TimelineRow[]> {
   return runStream<TimelineRow>(db, timelineStatement, [params.userId], params.batchSize ?? 100);
 }

@@ -1,0 +1,84 @@
+// Stage 7b: cache policies and write effects, derived from the tables a statement reads and writes.
+// Scoping convention: a param named `userId` confines a statement to one user's rows of every table with a
+// user_id column. A cached read with that param is tagged per user; a write is per-user only when its tree
+// proves it (UPDATE/DELETE with `user_id = :userId` at the top of WHERE, INSERT of `user_id` from :userId).
+// Anything unproven invalidates every user's entries for the table: stale data is the failure we refuse.
+import { child, list, names, nodeOf, str } from './ast.js';
+import type { Catalog } from './catalog.js';
+import type { DescribedQuery } from './model.js';
+import type { CachePolicy, CacheScope, TableTouch, WriteEffect } from '../src/runtime/contract.js';
+
+export const SCOPE_PARAM = 'userId';
+
+/** The column that holds a row's user: `id` in users itself, `user_id` in user-scoped tables. */
+export function scopeColumn(catalog: Catalog, table: string): string | null {
+  if (table === 'users') return 'id';
+  const found = catalog.tablesByName.get(table);
+  return found !== undefined && [...found.columns.values()].some((column) => column.name === 'user_id') ? 'user_id' : null;
+}
+
+function hasScopeColumn(catalog: Catalog, table: string): boolean {
+  return scopeColumn(catalog, table) !== null;
+}
+
+function scopeOf(query: DescribedQuery): CacheScope | null {
+  const param = query.describedParams.find((p) => p.name === SCOPE_PARAM && !p.optional);
+  return param === undefined ? null : { param: param.name, index: param.position - 1 };
+}
+
+export function cachePolicy(query: DescribedQuery, catalog: Catalog): CachePolicy | null {
+  const cache = query.annotations.cache;
+  if (cache === null) return null;
+  const scope = scopeOf(query);
+  const reads: TableTouch[] = query.tables.read.map((table) => ({ table, scoped: scope !== null && hasScopeColumn(catalog, table) }));
+  return { ttlMs: cache.ttlMs, reads, scope };
+}
+
+function isScopeParam(node: unknown, position: number): boolean {
+  const cast = nodeOf(node, 'TypeCast');
+  const param = nodeOf(cast === null ? node : cast.arg, 'ParamRef');
+  return param !== null && Number(param.number) === position;
+}
+
+function whereScoped(where: unknown, position: number, column: string): boolean {
+  const bool = nodeOf(where, 'BoolExpr');
+  if (bool !== null && str(bool.boolop) === 'AND_EXPR') return list(bool.args).some((arg) => whereScoped(arg, position, column));
+  const expr = nodeOf(where, 'A_Expr');
+  if (expr === null || names(expr.name)[0] !== '=') return false;
+  const sides: [unknown, unknown][] = [[expr.lexpr, expr.rexpr], [expr.rexpr, expr.lexpr]];
+  return sides.some(([side, value]) => {
+    const ref = nodeOf(side, 'ColumnRef');
+    return ref !== null && names(ref.fields).at(-1) === column && isScopeParam(value, position);
+  });
+}
+
+function insertScoped(insert: ReturnType<typeof nodeOf>, position: number, column: string): boolean {
+  if (insert === null) return false;
+  const columns = list(insert.cols).map((col) => str(nodeOf(col, 'ResTarget')?.name) ?? '');
+  const index = columns.indexOf(column);
+  const select = nodeOf(insert.selectStmt, 'SelectStmt');
+  if (index < 0 || select === null) return false;
+  const rows = list(select.valuesLists).map((row) => list(row));
+  if (rows.length > 0) return rows.every((row) => isScopeParam(row[index], position));
+  const targets = list(select.targetList).map((target) => nodeOf(target, 'ResTarget')?.val);
+  return isScopeParam(targets[index], position);
+}
+
+/** True when the write provably touches only the scope user's rows of its target table. */
+function writeIsScoped(ast: unknown, position: number, column: string): boolean {
+  const update = nodeOf(ast, 'UpdateStmt') ?? nodeOf(ast, 'DeleteStmt');
+  if (update !== null) return child(update, 'withClause') === null && whereScoped(update.whereClause, position, column);
+  return insertScoped(nodeOf(ast, 'InsertStmt'), position, column);
+}
+
+export function writeEffect(query: DescribedQuery, ast: unknown, catalog: Catalog): WriteEffect | null {
+  if (query.tables.written.length === 0) return null;
+  const scope = scopeOf(query);
+  const [target] = query.tables.written;
+  const column = query.tables.written.length === 1 && target !== undefined ? scopeColumn(catalog, target) : null;
+  const scoped = scope !== null && column !== null && writeIsScoped(ast, scope.index + 1, column);
+  return {
+    writes: query.tables.written.map((table) => ({ table, scoped: scoped && hasScopeColumn(catalog, table) })),
+    scope: scoped ? scope : null,
+  };
+}
