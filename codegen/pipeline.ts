@@ -6,6 +6,7 @@ import type postgres from 'postgres';
 import { loadCatalog } from './catalog.js';
 import { cachePolicy, writeEffect } from './cache.js';
 import { checkQuery } from './check.js';
+import { checkPlans } from './plan.js';
 import { describeQuery } from './describe.js';
 import { buildIncludeTrees, composeStatements, describeIncludes } from './includes.js';
 import { emitIndex, emitManifest, emitModule } from './emit.js';
@@ -92,6 +93,9 @@ export async function generateQueries(sql: postgres.Sql, sources: QuerySource[])
       cachePolicy: cachePolicy(describedQuery, catalog),
       effect: writeEffect(describedQuery, result.described.ast, catalog),
     };
+    const planErrors = await checkPlans(sql, catalog, describedQuery);
+    errors.push(...planErrors);
+    if (planErrors.length > 0) continue;
     queries.push(describedQuery);
   }
   const files: GeneratedFiles = new Map();

@@ -1,5 +1,6 @@
 // Golden tests for the generator, sqlc-style: each folder under cases/ holds query.sql and either
 // expected.ts (the emitted module plus the tables each query reads and writes) or expected-error.txt.
+// A case may add schema.sql (extra indexes, tables): it then runs in a database of its own.
 // UPDATE_GOLDEN=1 rewrites the expectations; review the diff before committing it.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -28,7 +29,20 @@ for (const name of cases) {
   test(`golden: ${name}`, async () => {
     const dir = join(casesDir, name);
     const text = await readFile(join(dir, 'query.sql'), 'utf8');
-    const generation = await generateQueries(sql, [{ file: 'query.sql', text }]);
+    const schemaFile = join(dir, 'schema.sql');
+    let generation;
+    if (existsSync(schemaFile)) {
+      const own = await testDatabase();
+      const ownSql = postgres(own.url, { max: 1, onnotice: () => {} });
+      try {
+        await ownSql.unsafe(await readFile(schemaFile, 'utf8'));
+        generation = await generateQueries(ownSql, [{ file: 'query.sql', text }]);
+      } finally {
+        await ownSql.end();
+      }
+    } else {
+      generation = await generateQueries(sql, [{ file: 'query.sql', text }]);
+    }
     const errorFile = join(dir, 'expected-error.txt');
     const outputFile = join(dir, 'expected.ts');
     let actualFile: string;

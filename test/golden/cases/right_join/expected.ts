@@ -14,6 +14,7 @@ export type ExposuresRightJoinParams = {
 };
 export type ExposuresRightJoinRow = {
   "id": string;
+  "created_at": Date;
   "title": string | null;
   "status": "detected" | "removal_requested" | "removed" | "reappeared";
 };
@@ -22,33 +23,33 @@ const exposuresRightJoinStatements: ListStatements<"exposuresRightJoin"> = {
   first: {
     name: "exposuresRightJoin",
     text: `
-SELECT q.*, q."id"::text AS "__cursor_0"
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
-SELECT e.id, a.title, e.status
+SELECT e.id, e.created_at, a.title, e.status
 FROM alerts a
 RIGHT JOIN exposures e ON e.id = a.exposure_id AND a.user_id = e.user_id
 WHERE e.user_id = $1
 ) AS q
-ORDER BY q."id" ASC
+ORDER BY q."created_at" DESC, q."id" DESC
 LIMIT $2::int4
 `,
   },
   after: {
     name: "exposuresRightJoin:after",
     text: `
-SELECT q.*, q."id"::text AS "__cursor_0"
+SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
-SELECT e.id, a.title, e.status
+SELECT e.id, e.created_at, a.title, e.status
 FROM alerts a
 RIGHT JOIN exposures e ON e.id = a.exposure_id AND a.user_id = e.user_id
 WHERE e.user_id = $1
 ) AS q
-WHERE (q."id") > ($2::"int8")
-ORDER BY q."id" ASC
-LIMIT $3::int4
+WHERE (q."created_at", q."id") < ($2::"timestamptz", $3::"int8")
+ORDER BY q."created_at" DESC, q."id" DESC
+LIMIT $4::int4
 `,
   },
-  cursorColumns: ["__cursor_0"],
+  cursorColumns: ["__cursor_0","__cursor_1"],
 };
 export function exposuresRightJoin(db: Queryable, params: ExposuresRightJoinParams, options?: CallOptions): Promise<Page<ExposuresRightJoinRow, "exposuresRightJoin">> {
   return runList(db, exposuresRightJoinStatements, [params.userId], params.limit, params.cursor, undefined, options);
