@@ -5,23 +5,31 @@ import { migrate } from '../src/database/migrate.js';
 import { projectRoot } from '../src/database/paths.js';
 import { runCommand, startDatabase, withDatabase } from '../src/database/server.js';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import postgres from 'postgres';
 import { introspectTables } from './introspect.js';
 import { formatError } from './model.js';
 import { generateQueries, type QuerySource } from './pipeline.js';
 import { staleFiles, writeFiles, type GeneratedFiles } from './output.js';
 
-async function readQuerySources(): Promise<QuerySource[]> {
-  const directory = join(projectRoot, 'sql', 'queries');
+async function readQuerySources(directory: string): Promise<QuerySource[]> {
   const names = (await readdir(directory)).filter((name) => name.endsWith('.sql')).sort();
   return Promise.all(
-    names.map(async (name) => ({ file: `sql/queries/${name}`, text: await readFile(join(directory, name), 'utf8') })),
+    names.map(async (name) => ({
+      file: relative(projectRoot, join(directory, name)),
+      text: await readFile(join(directory, name), 'utf8'),
+    })),
   );
 }
 
 await runCommand(async () => {
-  const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      check: { type: 'boolean', default: false },
+      // Another query folder, for trying queries out (and for the exit-code test); output still goes to generated/.
+      queries: { type: 'string', default: join(projectRoot, 'sql', 'queries') },
+    },
+  });
   const started = performance.now();
   const server = await startDatabase({ kind: 'ephemeral' });
   // Always a fresh database, also on a DATABASE_URL server, so the types never depend on leftover state.
@@ -34,7 +42,7 @@ await runCommand(async () => {
     files.set('generated/db.ts', await introspectTables(url));
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     try {
-      const generation = await generateQueries(sql, await readQuerySources());
+      const generation = await generateQueries(sql, await readQuerySources(resolve(values.queries)));
       if (generation.errors.length > 0) {
         console.error(generation.errors.map(formatError).join('\n'));
         console.error(`codegen failed with ${generation.errors.length} error(s)`);
