@@ -1,0 +1,140 @@
+// Query result cache on bentocache: memory by default (bounded by entries and bytes), or any BentoCache the
+// application configures (Redis L2 plus a bus, so instances share entries and invalidations).
+// Keys hold the query name and every param value. Tags come from the manifest's tables: a write drops the
+// entries of the queries that read what it wrote, only the scope user's entries when the write is per user.
+import type { Meter } from '@opentelemetry/api';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import type { Logger } from 'pino';
+import type { CachePolicy, Statement, WriteEffect } from './contract.js';
+
+export type QueryCacheOptions = {
+  /** Entry bound of the default in-memory store (env SQLBOUND_CACHE_MAX_ITEMS, default 10000). */
+  maxItems?: number;
+  /** Byte bound of the default in-memory store (env SQLBOUND_CACHE_MAX_BYTES, default 64 MiB). */
+  maxBytes?: number;
+  /** A BentoCache of your own (e.g. Redis L2 with a bus across instances) instead of the default store. */
+  bento?: BentoCache<Record<string, ReturnType<typeof bentostore>>>;
+  logger?: Logger;
+  meter?: Meter;
+};
+
+export type CacheStats = { hits: number; misses: number; invalidations: number };
+
+export type QueryCache = {
+  read<Result>(statement: Statement & { cache: CachePolicy }, values: readonly unknown[], run: () => Promise<Result>): Promise<Result>;
+  invalidate(statement: Statement & { effect: WriteEffect }, values: readonly unknown[]): Promise<void>;
+  /** Drops every entry (tests, admin). */
+  clear(): Promise<void>;
+  stats(): CacheStats;
+  close(): Promise<void>;
+};
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+/** Param values as a stable key: JSON, with Dates as ISO text and bigints as decimal text. */
+export function cacheKey(name: string, values: readonly unknown[]): string {
+  const encoded = JSON.stringify(values, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+  return `${name}:${encoded}`;
+}
+
+const scopeValue = (values: readonly unknown[], index: number) => String(values[index]);
+
+/** Tags of a cached entry: per user for scoped reads (plus a tag for "any user"), one per table otherwise. */
+export function readTags(policy: CachePolicy, values: readonly unknown[]): string[] {
+  return policy.reads.flatMap(({ table, scoped }) =>
+    scoped && policy.scope !== null
+      ? [`${table}#user:${scopeValue(values, policy.scope.index)}`, `${table}#users`]
+      : [`${table}#all`],
+  );
+}
+
+/** Tags a write drops: its user's entries and the unscoped ones when scoped, every entry of the table otherwise. */
+export function writeTags(effect: WriteEffect, values: readonly unknown[]): string[] {
+  return effect.writes.flatMap(({ table, scoped }) =>
+    scoped && effect.scope !== null
+      ? [`${table}#user:${scopeValue(values, effect.scope.index)}`, `${table}#all`]
+      : [`${table}#users`, `${table}#all`],
+  );
+}
+
+export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
+  const bento =
+    options.bento ??
+    new BentoCache({
+      default: 'queries',
+      stores: {
+        queries: bentostore().useL1Layer(
+          memoryDriver({
+            maxItems: options.maxItems ?? envNumber('SQLBOUND_CACHE_MAX_ITEMS', 10_000),
+            maxSize: options.maxBytes ?? envNumber('SQLBOUND_CACHE_MAX_BYTES', 64 * 1024 * 1024),
+            // Live objects, so Dates and Buffers keep their types; reads hand out structured clones.
+            serialize: false,
+          }),
+        ),
+      },
+    });
+  const counters = { hits: 0, misses: 0, invalidations: 0 };
+  const hits = options.meter?.createCounter('sqlbound.cache.hits', { description: 'Cached query results served' });
+  const misses = options.meter?.createCounter('sqlbound.cache.misses', { description: 'Cached queries that ran' });
+  const invalidations = options.meter?.createCounter('sqlbound.cache.invalidations', {
+    description: 'Writes that dropped cached results',
+  });
+  // Concurrent misses for one key share one run, and its failure: nothing is cached on error.
+  const inflight = new Map<string, Promise<unknown>>();
+  // Bumped by every invalidation of a tag; a run that overlapped one must not store its (maybe stale) result.
+  const epochs = new Map<string, number>();
+  const epochOf = (tags: string[]) => tags.map((tag) => epochs.get(tag) ?? 0).join(',');
+  const { logger } = options;
+
+  return {
+    async read<Result>(statement: Statement & { cache: CachePolicy }, values: readonly unknown[], run: () => Promise<Result>) {
+      const key = cacheKey(statement.name, values);
+      const tags = readTags(statement.cache, values);
+      const cached = await bento.get<Result>({ key });
+      if (cached !== undefined && cached !== null) {
+        counters.hits += 1;
+        hits?.add(1, { 'db.query.name': statement.name });
+        logger?.debug({ query: statement.name, cache: 'hit' }, 'cache hit');
+        // The store holds live objects (Dates survive); each caller gets its own copy to mutate.
+        return structuredClone(cached);
+      }
+      const pending = inflight.get(key);
+      if (pending !== undefined) return pending as Promise<Result>;
+      counters.misses += 1;
+      misses?.add(1, { 'db.query.name': statement.name });
+      logger?.debug({ query: statement.name, cache: 'miss' }, 'cache miss');
+      const before = epochOf(tags);
+      const flight = (async () => {
+        try {
+          const result = await run();
+          if (epochOf(tags) === before) await bento.set({ key, value: result, ttl: statement.cache.ttlMs, tags });
+          return result;
+        } finally {
+          inflight.delete(key);
+        }
+      })();
+      inflight.set(key, flight);
+      return flight;
+    },
+    async invalidate(statement: Statement & { effect: WriteEffect }, values: readonly unknown[]) {
+      const tags = writeTags(statement.effect, values);
+      for (const tag of tags) epochs.set(tag, (epochs.get(tag) ?? 0) + 1);
+      counters.invalidations += 1;
+      invalidations?.add(1, { 'db.query.name': statement.name });
+      logger?.debug({ query: statement.name, tags }, 'cache invalidated');
+      await bento.deleteByTag({ tags });
+    },
+    async clear() {
+      await bento.clear();
+    },
+    stats: () => ({ ...counters }),
+    async close() {
+      await bento.disconnectAll();
+    },
+  };
+}
