@@ -98,16 +98,20 @@ await runCommand(async () => {
   }
 
   const latencies = new Map<string, number[]>(scenarios.map((scenario) => [scenario.name, []]));
+  // Per round and scenario: the round's median latency, so ratios can be paired within a round (drift cancels).
+  const roundMedians = new Map<string, number[]>(scenarios.map((scenario) => [scenario.name, []]));
   const throughput = new Map<string, number[]>(scenarios.map((scenario) => [scenario.name, []]));
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const scenario of shuffle(scenarios, random)) {
-      const samples = latencies.get(scenario.name)!;
+      const samples: number[] = [];
       for (let i = 0; i < CALLS_PER_ROUND; i += 1) {
         const id = nextId();
         const start = performance.now();
         await scenario.call(id);
         samples.push(performance.now() - start);
       }
+      latencies.get(scenario.name)!.push(...samples);
+      roundMedians.get(scenario.name)!.push(percentile(samples.sort((a, b) => a - b), 50));
     }
     for (const scenario of shuffle(scenarios, random)) {
       // Closed loop with CONCURRENCY callers in flight: throughput shows the runtime's CPU per call.
@@ -141,13 +145,18 @@ await runCommand(async () => {
     lines.push(`| ${scenario.name} | ${s.p50.toFixed(4)} | ${s.p95.toFixed(4)} | ${s.opsPerSecond.toFixed(0)} |`);
   }
   lines.push('');
-  lines.push('| comparison | p50 ratio | p95 ratio | throughput ratio |');
-  lines.push('|---|---|---|---|');
+  lines.push('| comparison | p50 ratio | p95 ratio | paired p50 ratio (median of rounds) | paired throughput ratio |');
+  lines.push('|---|---|---|---|---|');
+  const paired = (values: Map<string, number[]>, subject: string, baseline: string) => {
+    const a = values.get(subject)!;
+    const b = values.get(baseline)!;
+    return percentile(a.map((value, round) => value / (b[round] ?? Number.NaN)).sort((x, y) => x - y), 50);
+  };
   for (const [label, subject, baseline] of comparisons) {
     const a = summary.get(subject)!;
     const b = summary.get(baseline)!;
     lines.push(
-      `| ${label} | ${(a.p50 / b.p50).toFixed(3)} | ${(a.p95 / b.p95).toFixed(3)} | ${(a.opsPerSecond / b.opsPerSecond).toFixed(3)} |`,
+      `| ${label} | ${(a.p50 / b.p50).toFixed(3)} | ${(a.p95 / b.p95).toFixed(3)} | ${paired(roundMedians, subject, baseline).toFixed(3)} | ${paired(throughput, subject, baseline).toFixed(3)} |`,
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
