@@ -9,6 +9,7 @@ import { migrate } from '../src/database/migrate.js';
 import { seed } from '../src/database/seed.js';
 import { runCommand, startDatabase } from '../src/database/server.js';
 import { createDb, type Db, type Statement } from '../src/index.js';
+import { startupOptions } from '../src/runtime/pool.js';
 import { createPrometheusMetrics } from '../src/runtime/prometheus.js';
 
 const USERS = 10_000;
@@ -52,9 +53,13 @@ await runCommand(async () => {
   await migrate(server.url);
   await seed(server.url, { users: USERS, seed: 1 });
 
-  const poolOptions = { connectionString: server.url, max: 20 };
+  // Raw pools get the server-side settings sqlbound sends by default (statement_timeout arms a timer per statement
+  // on the server), so ratios compare the wrapper alone; one extra raw scenario shows the cost of those settings.
+  const bare = { connectionString: server.url, max: 20 };
+  const poolOptions = { ...bare, options: startupOptions({ timeoutsVia: 'startup', statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 }) };
   const rawPool = new pg.Pool(poolOptions);
   const rawNamedPool = new pg.Pool(poolOptions);
+  const rawNamedBarePool = new pg.Pool(bare);
   const kyselyPool = new pg.Pool(poolOptions);
   const plainKysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool: kyselyPool }) });
   // Production-like: info level, so the per-call debug line is skipped; the global (no-op) meter provider.
@@ -71,6 +76,10 @@ await runCommand(async () => {
     { name: 'raw pg, unnamed', call: (id) => rawPool.query(TEXT, [id]) },
     { name: 'sqlbound, prepared off', call: (id) => unprepared.execute(statement, [id]) },
     { name: 'raw pg, named prepared', call: (id) => rawNamedPool.query({ name: 'raw_user_by_id', text: TEXT, values: [id] }) },
+    {
+      name: 'raw pg, named prepared, no server timeouts',
+      call: (id) => rawNamedBarePool.query({ name: 'raw_user_by_id', text: TEXT, values: [id] }),
+    },
     { name: 'sqlbound, prepared on', call: (id) => prepared.execute(statement, [id]) },
     { name: 'sqlbound, prepared on, OTel SDK', call: (id) => preparedWithSdk.execute(statement, [id]) },
     {
@@ -88,6 +97,7 @@ await runCommand(async () => {
     ['Kysely wrapped vs alone', 'Kysely through sqlbound', 'Kysely alone'],
     ['prepared + OTel SDK vs raw named', 'sqlbound, prepared on, OTel SDK', 'raw pg, named prepared'],
     ['sqlbound prepared vs unprepared', 'sqlbound, prepared on', 'sqlbound, prepared off'],
+    ['raw named: server timeouts set vs not', 'raw pg, named prepared', 'raw pg, named prepared, no server timeouts'],
   ];
 
   const random = seeded(1);
@@ -162,7 +172,7 @@ await runCommand(async () => {
   process.stdout.write(`${lines.join('\n')}\n`);
 
   await plainKysely.destroy();
-  await Promise.all([rawPool.end(), rawNamedPool.end(), ...dbs.map((db) => db.close())]);
+  await Promise.all([rawPool.end(), rawNamedPool.end(), rawNamedBarePool.end(), ...dbs.map((db) => db.close())]);
   await prometheus.shutdown();
   await server.stop();
 });
