@@ -95,8 +95,7 @@ function instrumentedClient(checkout: Checkout, observe: Observer): PostgresPool
 export function createKysely(acquire: Acquire, observe: Observer): Kysely<DB> {
   const clients = new WeakMap<pg.PoolClient, { checkout: Checkout; wrapper: PostgresPoolClient }>();
   const pool: PostgresPool = {
-    connect: async () => {
-      const lease = await acquire('kysely:connect', []);
+    connect: () => acquire('kysely:connect', []).then((lease) => {
       let known = clients.get(lease.client);
       if (known === undefined) {
         const checkout: Checkout = { lease, pendingWaitMs: lease.waitMs, broken: false };
@@ -108,7 +107,7 @@ export function createKysely(acquire: Acquire, observe: Observer): Kysely<DB> {
         known.checkout.broken = false;
       }
       return known.wrapper;
-    },
+    }),
     // The db handle owns the pool: Kysely's destroy() must not end it.
     end: async () => {},
   };

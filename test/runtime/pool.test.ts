@@ -61,9 +61,12 @@ describe('pool', () => {
   });
 
   test('a caller waiting past connectionTimeoutMillis gets PoolTimeoutError', async () => {
-    const db = createDb({ connectionString: url, max: 1, connectionTimeoutMillis: 150, logger: capturingLogger('info').logger, cursorSecret: 's' });
+    // pg-pool also bounds a new connection's handshake with connectionTimeoutMillis: keep it long enough for a
+    // loaded machine, and warm the only connection before holding it.
+    const db = createDb({ connectionString: url, max: 1, connectionTimeoutMillis: 1000, logger: capturingLogger('info').logger, cursorSecret: 's' });
     try {
-      const holder = db.execute(sleepStatement('holdTheOnlyConnection', 0.6), [1]);
+      await db.execute(sleepStatement('warmup', 0), [0]);
+      const holder = db.execute(sleepStatement('holdTheOnlyConnection', 1.6), [1]);
       await assert.rejects(db.execute(sleepStatement('starved', 0), [2]), (error: unknown) => {
         assert.ok(error instanceof PoolTimeoutError, String(error));
         assert.equal(error.queryName, 'starved');
