@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { DB } from '../../generated/db.js';
 import type { Queryable, Rows, Statement } from './contract.js';
-import { execute } from './execute.js';
+import { executeOnPool } from './execute.js';
 import { createKysely } from './kysely.js';
 import { poolAcquirer } from './lease.js';
 import { createMetrics } from './metrics.js';
@@ -45,7 +45,7 @@ export function createDb(options: DbOptions = {}): Db {
     kysely,
     settings,
     execute<Row>(statement: Statement, values: readonly unknown[]): Promise<Rows<Row>> {
-      return execute<Row>(acquire, observe, resolved.preparedStatements, statement, values);
+      return executeOnPool<Row>(pool, observe, resolved.preparedStatements, statement, values);
     },
     stream<Row>(statement: Statement, values: readonly unknown[], batchSize: number): AsyncIterable<Row[]> {
       return stream<Row>(acquire, observe, resolved.connectionTimeoutMillis, statement, values, batchSize);

@@ -1,5 +1,7 @@
 // execute(): one statement on a leased connection, timed (pool wait apart from execution), typed errors only.
+import type pg from 'pg';
 import type { Rows, Statement } from './contract.js';
+import { isConnectionBroken, toSqlboundError } from './errors.js';
 import { failed, type Acquire } from './lease.js';
 import type { Observer } from './observe.js';
 import { queryConfig } from './prepared.js';
@@ -25,5 +27,63 @@ export async function execute<Row>(
   const rows: Row[] = result.rows;
   const rowCount = result.rowCount ?? rows.length;
   observe({ queryName: statement.name, waitMs: lease.waitMs, executionMs, rows: rowCount, parameters: values });
+  return { rows, rowCount };
+}
+
+type PoolOutcome =
+  | { ok: true; result: pg.QueryResult; waitMs: number; executionMs: number }
+  | { ok: false; cause: unknown; waitMs: number; executionMs: number };
+
+/**
+ * The pool path of execute(), shaped like pg's own pool.query (callback checkout and query inside one promise):
+ * the hot path of every generated call, so it adds as little as possible over raw pg.
+ */
+function runOnPool(pool: pg.Pool, config: pg.QueryConfig): Promise<PoolOutcome> {
+  return new Promise((resolve) => {
+    const requested = performance.now();
+    pool.connect((connectError, client, release) => {
+      const acquired = performance.now();
+      const waitMs = acquired - requested;
+      if (connectError !== undefined && connectError !== null) {
+        resolve({ ok: false, cause: connectError, waitMs, executionMs: 0 });
+        return;
+      }
+      if (client === undefined) {
+        resolve({ ok: false, cause: new Error('pg-pool returned no client'), waitMs, executionMs: 0 });
+        return;
+      }
+      client.query(config, (queryError: Error | null, result: pg.QueryResult) => {
+        const executionMs = performance.now() - acquired;
+        if (queryError !== null && queryError !== undefined) {
+          release(isConnectionBroken(queryError) ? true : undefined);
+          resolve({ ok: false, cause: queryError, waitMs, executionMs });
+          return;
+        }
+        release();
+        resolve({ ok: true, result, waitMs, executionMs });
+      });
+    });
+  });
+}
+
+export async function executeOnPool<Row>(
+  pool: pg.Pool,
+  observe: Observer,
+  prepared: boolean,
+  statement: Statement,
+  values: readonly unknown[],
+): Promise<Rows<Row>> {
+  // Observed after this await, so that a slow log's call site can name the awaiting caller (async stack trace).
+  const outcome = await runOnPool(pool, queryConfig(statement, values, prepared));
+  const { waitMs, executionMs } = outcome;
+  if (!outcome.ok) {
+    const error = toSqlboundError(outcome.cause, statement.name);
+    observe({ queryName: statement.name, waitMs, executionMs, rows: 0, error, parameters: values });
+    throw error;
+  }
+  // pg types rows as any; the generated statement's Row type is the contract codegen proved against the database.
+  const rows: Row[] = outcome.result.rows;
+  const rowCount = outcome.result.rowCount ?? rows.length;
+  observe({ queryName: statement.name, waitMs, executionMs, rows: rowCount, parameters: values });
   return { rows, rowCount };
 }

@@ -31,34 +31,46 @@ export function kyselyQueryName(sql: string): string {
 
 type PostgresRow = Record<string, unknown>;
 
-function instrumentedClient(lease: Lease, observe: Observer): PostgresPoolClient {
-  // The checkout's pool wait belongs to the first statement on it (Kysely checks out once per query or transaction).
-  let pendingWaitMs = lease.waitMs;
-  let broken = false;
+/** Per-checkout state of one pooled connection, reset on every checkout. */
+type Checkout = { lease: Lease; pendingWaitMs: number | null; broken: boolean };
+
+/**
+ * The wrapper Kysely sees for one pg client. It is created once per client and reused on every checkout, so
+ * Kysely's own per-client connection cache hits and nothing is allocated per query beyond the query itself.
+ */
+function instrumentedClient(checkout: Checkout, observe: Observer): PostgresPoolClient {
   async function run<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
     const queryName = kyselyQueryName(sql);
-    const measured: Lease = {
-      client: lease.client,
-      waitMs: pendingWaitMs,
-      release: (isBroken) => {
-        if (isBroken) broken = true;
-      },
-    };
-    pendingWaitMs = null;
+    const { lease } = checkout;
+    // The checkout's pool wait belongs to its first statement (Kysely checks out once per query or transaction).
+    const waitMs = checkout.pendingWaitMs;
+    checkout.pendingWaitMs = null;
     const start = performance.now();
     let result: pg.QueryResult;
     try {
-      result = await lease.client.query(sql, [...parameters]);
+      result = await lease.client.query(sql, parameters as unknown[]);
     } catch (cause) {
+      const measured: Lease = {
+        client: lease.client,
+        waitMs,
+        release: (broken) => {
+          if (broken) checkout.broken = true;
+        },
+      };
       failed(measured, cause, { queryName, executionMs: performance.now() - start, rows: 0, values: parameters }, observe);
     }
     const executionMs = performance.now() - start;
     const rows: R[] = result.rows;
     const rowCount = result.rowCount ?? rows.length;
-    observe({ queryName, waitMs: measured.waitMs, executionMs, rows: rowCount, parameters });
-    // Kysely only reads these three commands' names; others are reported as SELECT.
+    observe({ queryName, waitMs, executionMs, rows: rowCount, parameters });
+    // Kysely reads only these commands' names; others are reported as SELECT.
     const command =
-      result.command === 'UPDATE' || result.command === 'DELETE' || result.command === 'INSERT' || result.command === 'MERGE' || result.command === 'COMMIT' || result.command === 'ROLLBACK'
+      result.command === 'UPDATE' ||
+      result.command === 'DELETE' ||
+      result.command === 'INSERT' ||
+      result.command === 'MERGE' ||
+      result.command === 'COMMIT' ||
+      result.command === 'ROLLBACK'
         ? result.command
         : 'SELECT';
     return { command, rowCount, rows };
@@ -70,19 +82,32 @@ function instrumentedClient(lease: Lease, observe: Observer): PostgresPoolClient
     parameters: ReadonlyArray<unknown> = [],
   ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
     if (typeof target === 'string') return run<R>(target, parameters);
-    if (target instanceof Cursor) return lease.client.query(target);
+    if (target instanceof Cursor) return checkout.lease.client.query(target);
     throw new TypeError('sqlbound: Kysely streams must use pg-cursor');
   }
   return {
     query,
-    release: (destroy) => lease.release(destroy === true || broken),
+    release: (destroy) => checkout.lease.release(destroy === true || checkout.broken),
   };
 }
 
 /** A Kysely whose every query goes through `acquire` (the db pool, or one transaction's connection). */
 export function createKysely(acquire: Acquire, observe: Observer): Kysely<DB> {
+  const clients = new WeakMap<pg.PoolClient, { checkout: Checkout; wrapper: PostgresPoolClient }>();
   const pool: PostgresPool = {
-    connect: async () => instrumentedClient(await acquire('kysely:connect', []), observe),
+    connect: () => acquire('kysely:connect', []).then((lease) => {
+      let known = clients.get(lease.client);
+      if (known === undefined) {
+        const checkout: Checkout = { lease, pendingWaitMs: lease.waitMs, broken: false };
+        known = { checkout, wrapper: instrumentedClient(checkout, observe) };
+        clients.set(lease.client, known);
+      } else {
+        known.checkout.lease = lease;
+        known.checkout.pendingWaitMs = lease.waitMs;
+        known.checkout.broken = false;
+      }
+      return known.wrapper;
+    }),
     // The db handle owns the pool: Kysely's destroy() must not end it.
     end: async () => {},
   };

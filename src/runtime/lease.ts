@@ -15,19 +15,21 @@ export type Acquire = (queryName: string, values: readonly unknown[]) => Promise
 
 /** Checks a connection out of the pool, timing the wait; a failure is typed and observed. */
 export function poolAcquirer(pool: pg.Pool, observe: Observer): Acquire {
-  return async (queryName, values) => {
-    const start = performance.now();
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (cause) {
-      const error = toSqlboundError(cause, queryName);
-      observe({ queryName, waitMs: performance.now() - start, executionMs: 0, rows: 0, error, parameters: values });
-      throw error;
-    }
-    const waitMs = performance.now() - start;
-    return { client, waitMs, release: (broken) => client.release(broken ? true : undefined) };
-  };
+  return (queryName, values) =>
+    new Promise<Lease>((resolve, reject) => {
+      const start = performance.now();
+      // Callback form, as pg's own pool.query uses: one promise per checkout.
+      pool.connect((cause, client, done) => {
+        const waitMs = performance.now() - start;
+        if ((cause !== undefined && cause !== null) || client === undefined) {
+          const error = toSqlboundError(cause ?? new Error('pg-pool returned no client'), queryName);
+          observe({ queryName, waitMs, executionMs: 0, rows: 0, error, parameters: values });
+          reject(error);
+          return;
+        }
+        resolve({ client, waitMs, release: (broken) => done(broken ? true : undefined) });
+      });
+    });
 }
 
 /** Maps and observes a failed statement, then hands the connection back (destroying it when broken). */

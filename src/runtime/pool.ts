@@ -30,10 +30,11 @@ export function createPool(options: ResolvedOptions, logger: Logger): pg.Pool {
     logger.warn({ err: errorSummary(error) }, 'idle database connection failed and was removed from the pool');
   });
   // A checked-out client between statements has no idle listener; this permanent one keeps the error from crashing
-  // the process. pg marks the client unqueryable, so its next use fails (typed) and release destroys it.
+  // the process. pg marks the client unqueryable, so its next use fails (typed, and logged then) and release
+  // destroys it. Idle clients are reported by the pool listener above, so this one logs at debug only.
   pool.on('connect', (client) => {
     client.on('error', (error) => {
-      logger.warn({ err: errorSummary(error) }, 'database connection failed');
+      logger.debug({ err: errorSummary(error) }, 'database connection failed');
     });
   });
   return pool;

@@ -1,6 +1,8 @@
 // db.transaction(fn): BEGIN/COMMIT/ROLLBACK on one checked-out connection, released on every path; serialization
 // failures (40001, 40P01) are retried a bounded number of times, nothing else is; nested calls use SAVEPOINTs.
+import type { Kysely } from 'kysely';
 import type pg from 'pg';
+import type { DB } from '../../generated/db.js';
 import type { Queryable, Rows, Statement } from './contract.js';
 import {
   DatabaseError,
@@ -10,6 +12,7 @@ import {
   toSqlboundError,
 } from './errors.js';
 import { execute } from './execute.js';
+import { createKysely } from './kysely.js';
 import type { Acquire, Lease } from './lease.js';
 import type { Observer } from './observe.js';
 import type { ResolvedOptions } from './options.js';
@@ -29,6 +32,11 @@ export type AfterCommit = () => void | Promise<void>;
 /** The handle `fn` receives: a Queryable on the transaction's connection. */
 export interface Transaction extends Queryable {
   readonly inTransaction: true;
+  /**
+   * Kysely on the transaction's connection, timed and logged like the rest (created on first use). Nest with
+   * tx.transaction(), not with Kysely's own transaction().
+   */
+  readonly kysely: Kysely<DB>;
   /** A nested unit of work in a SAVEPOINT: its failure rolls back only its own statements. */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Runs after the outermost COMMIT succeeds (never on rollback, nor for a rolled-back savepoint). */
@@ -190,8 +198,13 @@ function transactionHandle(
       },
     };
   };
+  let kysely: Kysely<DB> | undefined;
   const handle: Transaction = {
     inTransaction: true,
+    get kysely() {
+      kysely ??= createKysely(acquire, observe);
+      return kysely;
+    },
     cursorSecret: options.cursorSecret,
     execute<Row>(statement: Statement, values: readonly unknown[]): Promise<Rows<Row>> {
       return execute<Row>(acquire, observe, options.preparedStatements, statement, values);

@@ -62,3 +62,28 @@ describe('kysely', () => {
     assert.equal(kyselyQueryName('begin'), 'kysely:begin');
   });
 });
+
+describe('kysely inside db.transaction', () => {
+  test('tx.kysely runs on the transaction connection: rolled back with it, logged without pool wait', async () => {
+    const captured = capturingLogger('debug');
+    const db = createDb({ connectionString: url, max: 1, logger: captured.logger, cursorSecret: 's' });
+    try {
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.kysely.insertInto('users').values({ id: '10', email: 'tx@example.com', full_name: 'Tx' }).execute();
+          const seen = await tx.kysely.selectFrom('users').select('id').where('id', '=', '10').execute();
+          assert.equal(seen.length, 1);
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      const after = await db.kysely.selectFrom('users').select('id').where('id', '=', '10').execute();
+      assert.equal(after.length, 0);
+      const insert = captured.lines.find((line) => line.query === 'kysely:insert users');
+      assert.equal(insert?.waitMs, 0);
+      assertNoLeak(db);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -14,6 +14,8 @@ describe('logging', () => {
     const events: SlowQueryEvent[] = [];
     const db = createDb({ connectionString: url, logger: captured.logger, onSlowQuery: (event) => events.push(event), cursorSecret: 's' });
     try {
+      // A new connection's handshake counts as pool wait; warm the pool so the sleeps alone cross the thresholds.
+      await db.execute(sleepStatement('warmup', 0), [0]);
       await db.execute(sleepStatement('sleepWarn', 0.6), [1]);
       await db.execute(sleepStatement('sleepError', 1.1), [2]);
       const warn = captured.lines.find((line) => line.query === 'sleepWarn');
@@ -35,15 +37,16 @@ describe('logging', () => {
     const db = createDb({
       connectionString: url,
       logger: captured.logger,
-      slowQueryWarnMs: 100,
-      slowQueryErrorMs: 200,
+      slowQueryWarnMs: 300,
+      slowQueryErrorMs: 700,
       onSlowQuery: (event) => events.push(event),
       cursorSecret: 's',
     });
     try {
+      await db.execute(sleepStatement('warmup', 0), [0]);
       await db.execute(sleepStatement('fast', 0), [1]);
-      await db.execute(sleepStatement('slowish', 0.15), [2]);
-      await db.execute(sleepStatement('slower', 0.25), [3]);
+      await db.execute(sleepStatement('slowish', 0.35), [2]);
+      await db.execute(sleepStatement('slower', 0.75), [3]);
       const fast = captured.lines.find((line) => line.query === 'fast');
       assert.equal(fast?.level, LEVEL.debug);
       assert.equal(fast?.rows, 1);
@@ -56,7 +59,7 @@ describe('logging', () => {
       for (const line of [warn, error]) {
         assert.ok(line !== undefined);
         assert.equal(line.rows, 1);
-        assert.ok(typeof line.durationMs === 'number' && line.durationMs >= 100);
+        assert.ok(typeof line.durationMs === 'number' && line.durationMs >= 300);
         assert.deepEqual(Object.keys(line.pool as object).sort(), ['idle', 'total', 'waiting']);
         assert.match(String(line.callSite), /test\/runtime\/logging\.test\.ts:\d+:\d+/);
       }
@@ -131,6 +134,7 @@ describe('logging', () => {
       cursorSecret: 's',
     });
     try {
+      await db.execute(sleepStatement('warmup', 0), [0]);
       await db.execute(sleepStatement('metered', 0), [1]);
       await db.execute(sleepStatement('meteredSlow', 0.06), [1]);
       await assert.rejects(db.execute({ name: 'meteredFail', text: 'SELECT 1 / 0' }, []));

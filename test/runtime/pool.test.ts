@@ -17,7 +17,15 @@ const { url } = await testDatabase({ migrated: false });
 describe('pool', () => {
   test('1000 concurrent calls with max 20 never open more than 20 backends, and all succeed', async () => {
     const applicationName = uniqueAppName('load');
-    const db = createDb({ connectionString: url, max: 20, applicationName, logger: capturingLogger('info').logger, cursorSecret: 's' });
+    // The last of 1000 callers queues behind ~50 rounds of 20; on a loaded 2-core machine that can take seconds.
+    const db = createDb({
+      connectionString: url,
+      max: 20,
+      connectionTimeoutMillis: 60_000,
+      applicationName,
+      logger: capturingLogger('info').logger,
+      cursorSecret: 's',
+    });
     try {
       await withClient(url, async (probe) => {
         let running = true;
@@ -53,9 +61,12 @@ describe('pool', () => {
   });
 
   test('a caller waiting past connectionTimeoutMillis gets PoolTimeoutError', async () => {
-    const db = createDb({ connectionString: url, max: 1, connectionTimeoutMillis: 150, logger: capturingLogger('info').logger, cursorSecret: 's' });
+    // pg-pool also bounds a new connection's handshake with connectionTimeoutMillis: keep it long enough for a
+    // loaded machine, and warm the only connection before holding it.
+    const db = createDb({ connectionString: url, max: 1, connectionTimeoutMillis: 1000, logger: capturingLogger('info').logger, cursorSecret: 's' });
     try {
-      const holder = db.execute(sleepStatement('holdTheOnlyConnection', 0.6), [1]);
+      await db.execute(sleepStatement('warmup', 0), [0]);
+      const holder = db.execute(sleepStatement('holdTheOnlyConnection', 1.6), [1]);
       await assert.rejects(db.execute(sleepStatement('starved', 0), [2]), (error: unknown) => {
         assert.ok(error instanceof PoolTimeoutError, String(error));
         assert.equal(error.queryName, 'starved');

@@ -1,0 +1,178 @@
+// The runtime's overhead over raw pg: a primary-key lookup on a seeded database, each scenario on its own warm pool,
+// rounds interleaved in shuffled order so drift hits every scenario alike. Prints medians, p95 and ratios of
+// scenarios that run the same statement the same way. Not part of npm test; `npm run bench:runtime`.
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { pino } from 'pino';
+import type { DB } from '../generated/db.js';
+import { migrate } from '../src/database/migrate.js';
+import { seed } from '../src/database/seed.js';
+import { runCommand, startDatabase } from '../src/database/server.js';
+import { createDb, type Db, type Statement } from '../src/index.js';
+import { startupOptions } from '../src/runtime/pool.js';
+import { createPrometheusMetrics } from '../src/runtime/prometheus.js';
+
+const USERS = 10_000;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
+const CALLS_PER_ROUND = Number(process.env.BENCH_CALLS ?? 500);
+const CONCURRENCY = 16;
+const TEXT = 'SELECT id, email FROM users WHERE id = $1';
+const statement: Statement = { name: 'userById', text: TEXT };
+
+type Scenario = { name: string; call: (id: number) => Promise<unknown> };
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+/** mulberry32: a seeded generator, so ids and orders repeat between runs. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+await runCommand(async () => {
+  const server = await startDatabase({ kind: 'ephemeral' });
+  await migrate(server.url);
+  await seed(server.url, { users: USERS, seed: 1 });
+
+  // Raw pools get the server-side settings sqlbound sends by default (statement_timeout arms a timer per statement
+  // on the server), so ratios compare the wrapper alone; one extra raw scenario shows the cost of those settings.
+  const bare = { connectionString: server.url, max: 20 };
+  const poolOptions = { ...bare, options: startupOptions({ timeoutsVia: 'startup', statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 }) };
+  const rawPool = new pg.Pool(poolOptions);
+  const rawNamedPool = new pg.Pool(poolOptions);
+  const rawNamedBarePool = new pg.Pool(bare);
+  const kyselyPool = new pg.Pool(poolOptions);
+  const plainKysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool: kyselyPool }) });
+  // Production-like: info level, so the per-call debug line is skipped; the global (no-op) meter provider.
+  const logger = pino({ level: 'info' });
+  const common = { connectionString: server.url, max: 20, logger, cursorSecret: 'bench' };
+  const prepared = createDb({ ...common, preparedStatements: true });
+  const unprepared = createDb({ ...common, preparedStatements: false });
+  const kyselyDb = createDb(common);
+  const prometheus = createPrometheusMetrics();
+  const preparedWithSdk = createDb({ ...common, preparedStatements: true, meterProvider: prometheus.meterProvider });
+  const dbs: Db[] = [prepared, unprepared, kyselyDb, preparedWithSdk];
+
+  const scenarios: Scenario[] = [
+    { name: 'raw pg, unnamed', call: (id) => rawPool.query(TEXT, [id]) },
+    { name: 'sqlbound, prepared off', call: (id) => unprepared.execute(statement, [id]) },
+    { name: 'raw pg, named prepared', call: (id) => rawNamedPool.query({ name: 'raw_user_by_id', text: TEXT, values: [id] }) },
+    {
+      name: 'raw pg, named prepared, no server timeouts',
+      call: (id) => rawNamedBarePool.query({ name: 'raw_user_by_id', text: TEXT, values: [id] }),
+    },
+    { name: 'sqlbound, prepared on', call: (id) => prepared.execute(statement, [id]) },
+    { name: 'sqlbound, prepared on, OTel SDK', call: (id) => preparedWithSdk.execute(statement, [id]) },
+    {
+      name: 'Kysely alone',
+      call: (id) => plainKysely.selectFrom('users').select(['id', 'email']).where('id', '=', String(id)).execute(),
+    },
+    {
+      name: 'Kysely through sqlbound',
+      call: (id) => kyselyDb.kysely.selectFrom('users').select(['id', 'email']).where('id', '=', String(id)).execute(),
+    },
+  ];
+  const comparisons: [string, string, string][] = [
+    ['prepared vs raw named', 'sqlbound, prepared on', 'raw pg, named prepared'],
+    ['unprepared vs raw unnamed', 'sqlbound, prepared off', 'raw pg, unnamed'],
+    ['Kysely wrapped vs alone', 'Kysely through sqlbound', 'Kysely alone'],
+    ['prepared + OTel SDK vs raw named', 'sqlbound, prepared on, OTel SDK', 'raw pg, named prepared'],
+    ['sqlbound prepared vs unprepared', 'sqlbound, prepared on', 'sqlbound, prepared off'],
+    ['raw named: server timeouts set vs not', 'raw pg, named prepared', 'raw pg, named prepared, no server timeouts'],
+  ];
+
+  const random = seeded(1);
+  const nextId = () => 1 + Math.floor(random() * USERS);
+  // Warm every pool to 20 connections and every connection's prepared statement.
+  for (const scenario of scenarios) {
+    for (let i = 0; i < 5; i += 1) await Promise.all(Array.from({ length: 40 }, () => scenario.call(nextId())));
+  }
+
+  const latencies = new Map<string, number[]>(scenarios.map((scenario) => [scenario.name, []]));
+  // Per round and scenario: the round's median latency, so ratios can be paired within a round (drift cancels).
+  const roundMedians = new Map<string, number[]>(scenarios.map((scenario) => [scenario.name, []]));
+  const throughput = new Map<string, number[]>(scenarios.map((scenario) => [scenario.name, []]));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const scenario of shuffle(scenarios, random)) {
+      const samples: number[] = [];
+      for (let i = 0; i < CALLS_PER_ROUND; i += 1) {
+        const id = nextId();
+        const start = performance.now();
+        await scenario.call(id);
+        samples.push(performance.now() - start);
+      }
+      latencies.get(scenario.name)!.push(...samples);
+      roundMedians.get(scenario.name)!.push(percentile(samples.sort((a, b) => a - b), 50));
+    }
+    for (const scenario of shuffle(scenarios, random)) {
+      // Closed loop with CONCURRENCY callers in flight: throughput shows the runtime's CPU per call.
+      let remaining = CALLS_PER_ROUND;
+      const start = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (remaining > 0) {
+            remaining -= 1;
+            await scenario.call(nextId());
+          }
+        }),
+      );
+      throughput.get(scenario.name)!.push(CALLS_PER_ROUND / ((performance.now() - start) / 1000));
+    }
+  }
+
+  const summary = new Map<string, { p50: number; p95: number; opsPerSecond: number }>();
+  for (const scenario of scenarios) {
+    const sorted = [...latencies.get(scenario.name)!].sort((a, b) => a - b);
+    const rates = [...throughput.get(scenario.name)!].sort((a, b) => a - b);
+    summary.set(scenario.name, { p50: percentile(sorted, 50), p95: percentile(sorted, 95), opsPerSecond: percentile(rates, 50) });
+  }
+  const lines: string[] = [];
+  lines.push(`rounds ${ROUNDS} x ${CALLS_PER_ROUND} sequential calls per scenario (interleaved, shuffled), plus ${CONCURRENCY} in flight for throughput`);
+  lines.push('');
+  lines.push('| scenario | p50 (ms) | p95 (ms) | throughput, median of rounds (ops/s) |');
+  lines.push('|---|---|---|---|');
+  for (const scenario of scenarios) {
+    const s = summary.get(scenario.name)!;
+    lines.push(`| ${scenario.name} | ${s.p50.toFixed(4)} | ${s.p95.toFixed(4)} | ${s.opsPerSecond.toFixed(0)} |`);
+  }
+  lines.push('');
+  lines.push('| comparison | p50 ratio | p95 ratio | paired p50 ratio (median of rounds) | paired throughput ratio |');
+  lines.push('|---|---|---|---|---|');
+  const paired = (values: Map<string, number[]>, subject: string, baseline: string) => {
+    const a = values.get(subject)!;
+    const b = values.get(baseline)!;
+    return percentile(a.map((value, round) => value / (b[round] ?? Number.NaN)).sort((x, y) => x - y), 50);
+  };
+  for (const [label, subject, baseline] of comparisons) {
+    const a = summary.get(subject)!;
+    const b = summary.get(baseline)!;
+    lines.push(
+      `| ${label} | ${(a.p50 / b.p50).toFixed(3)} | ${(a.p95 / b.p95).toFixed(3)} | ${paired(roundMedians, subject, baseline).toFixed(3)} | ${paired(throughput, subject, baseline).toFixed(3)} |`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  await plainKysely.destroy();
+  await Promise.all([rawPool.end(), rawNamedPool.end(), rawNamedBarePool.end(), ...dbs.map((db) => db.close())]);
+  await prometheus.shutdown();
+  await server.stop();
+});
