@@ -2,6 +2,7 @@
 // application configures (Redis L2 plus a bus, so instances share entries and invalidations).
 // Keys hold the query name and every param value. Tags come from the manifest's tables: a write drops the
 // entries of the queries that read what it wrote, only the scope user's entries when the write is per user.
+import { deserialize, serialize } from 'node:v8';
 import type { Meter } from '@opentelemetry/api';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
@@ -67,13 +68,17 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
     options.bento ??
     new BentoCache({
       default: 'queries',
+      // Structured-clone encoding keeps Dates, Buffers and bigints (JSON would turn them into strings), yields
+      // strings a Redis L2 can hold, gives the byte size maxSize bounds, and a fresh copy on every read.
+      serializer: {
+        serialize: (value: unknown) => serialize(value).toString('base64'),
+        deserialize: (value: unknown) => deserialize(Buffer.from(String(value), 'base64')),
+      },
       stores: {
         queries: bentostore().useL1Layer(
           memoryDriver({
             maxItems: options.maxItems ?? envNumber('SQLBOUND_CACHE_MAX_ITEMS', 10_000),
             maxSize: options.maxBytes ?? envNumber('SQLBOUND_CACHE_MAX_BYTES', 64 * 1024 * 1024),
-            // Live objects, so Dates and Buffers keep their types; reads hand out structured clones.
-            serialize: false,
           }),
         ),
       },
@@ -100,8 +105,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
         counters.hits += 1;
         hits?.add(1, { 'db.query.name': statement.name });
         logger?.debug({ query: statement.name, cache: 'hit' }, 'cache hit');
-        // The store holds live objects (Dates survive); each caller gets its own copy to mutate.
-        return structuredClone(cached);
+        return cached;
       }
       const pending = inflight.get(key);
       if (pending !== undefined) return pending as Promise<Result>;

@@ -4,7 +4,8 @@ import { metrics as otelMetrics } from '@opentelemetry/api';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { DB } from '../../generated/db.js';
-import type { Queryable, Rows, Statement } from './contract.js';
+import { createQueryCache, type QueryCache } from './cache.js';
+import type { CallOptions, Queryable, Rows, Statement } from './contract.js';
 import { executeOnPool } from './execute.js';
 import { createKysely } from './kysely.js';
 import { poolAcquirer } from './lease.js';
@@ -23,8 +24,14 @@ export interface Db extends Queryable {
   poolStats(): PoolStats;
   /** The settings in effect after defaults and environment overrides (logger and meter omitted). */
   readonly settings: Readonly<Omit<ResolvedOptions, 'logger' | 'meter' | 'onSlowQuery' | 'cursorSecret' | 'connectionString'>>;
+  /** The result cache of `-- cache:` queries, or null when disabled. */
+  readonly cache: QueryCache | null;
   /** Ends the pool; waits for checked-out connections to come back. */
   close(): Promise<void>;
+}
+
+function isQueryCache(value: unknown): value is QueryCache {
+  return typeof value === 'object' && value !== null && 'read' in value && 'invalidate' in value;
 }
 
 export function createDb(options: DbOptions = {}): Db {
@@ -36,7 +43,16 @@ export function createDb(options: DbOptions = {}): Db {
   const observe = createObserver(resolved, logger, metrics, stats);
   const acquire = poolAcquirer(pool, observe);
   const kysely = createKysely(acquire, observe);
-  const runtime = { acquire, observe, options: resolved };
+  const cacheOption = options.cache ?? {};
+  const cache: QueryCache | null =
+    cacheOption === false
+      ? null
+      : isQueryCache(cacheOption)
+        ? cacheOption
+        : createQueryCache({ logger, meter: resolved.meter, ...cacheOption });
+  const runtime = { acquire, observe, options: resolved, cache };
+  const run = <Row>(statement: Statement, values: readonly unknown[]) =>
+    executeOnPool<Row>(pool, observe, resolved.preparedStatements, statement, values);
   const { logger: _logger, meter: _meter, onSlowQuery: _hook, cursorSecret, connectionString: _url, ...settings } = resolved;
   let closing: Promise<void> | null = null;
   return {
@@ -44,8 +60,15 @@ export function createDb(options: DbOptions = {}): Db {
     cursorSecret,
     kysely,
     settings,
-    execute<Row>(statement: Statement, values: readonly unknown[]): Promise<Rows<Row>> {
-      return executeOnPool<Row>(pool, observe, resolved.preparedStatements, statement, values);
+    cache,
+    async execute<Row>(statement: Statement, values: readonly unknown[], callOptions?: CallOptions): Promise<Rows<Row>> {
+      const { cache: policy, effect } = statement;
+      if (cache !== null && policy !== undefined && callOptions?.bypassCache !== true) {
+        return cache.read({ ...statement, cache: policy }, values, () => run<Row>(statement, values));
+      }
+      const result = await run<Row>(statement, values);
+      if (cache !== null && effect !== undefined) await cache.invalidate({ ...statement, effect }, values);
+      return result;
     },
     stream<Row>(statement: Statement, values: readonly unknown[], batchSize: number): AsyncIterable<Row[]> {
       return stream<Row>(acquire, observe, resolved.connectionTimeoutMillis, statement, values, batchSize);
@@ -55,6 +78,7 @@ export function createDb(options: DbOptions = {}): Db {
     close() {
       closing ??= (async () => {
         metrics.close();
+        await cache?.close();
         await kysely.destroy();
         await pool.end();
       })();

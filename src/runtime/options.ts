@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Meter, MeterProvider } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
+import type { QueryCache, QueryCacheOptions } from './cache.js';
 
 /** What the slow-query hook receives; parameter values only when `logParameters` is on. */
 export type SlowQueryEvent = {
@@ -62,6 +63,11 @@ export type DbOptions = {
   meterProvider?: MeterProvider;
   /** Serialization failures (40001, 40P01) are retried this many times by db.transaction. Default 3, env DB_TRANSACTION_RETRIES. */
   transactionRetries?: number;
+  /**
+   * Result cache for `-- cache:` queries. Default: an in-memory store (SQLBOUND_CACHE_MAX_ITEMS entries,
+   * SQLBOUND_CACHE_MAX_BYTES bytes); pass your own QueryCache (e.g. over a Redis-backed BentoCache) or false.
+   */
+  cache?: QueryCache | QueryCacheOptions | false;
 };
 
 export type ResolvedOptions = {

@@ -11,6 +11,7 @@ import {
   isSqlboundError,
   toSqlboundError,
 } from './errors.js';
+import type { QueryCache } from './cache.js';
 import { execute } from './execute.js';
 import { createKysely } from './kysely.js';
 import type { Acquire, Lease } from './lease.js';
@@ -46,6 +47,8 @@ export interface Transaction extends Queryable {
 export type TransactionRuntime = {
   acquire: Acquire;
   observe: Observer;
+  /** Cached reads are not served or filled inside a transaction; its writes invalidate after COMMIT. */
+  cache: QueryCache | null;
   options: Pick<
     ResolvedOptions,
     | 'preparedStatements'
@@ -206,8 +209,14 @@ function transactionHandle(
       return kysely;
     },
     cursorSecret: options.cursorSecret,
-    execute<Row>(statement: Statement, values: readonly unknown[]): Promise<Rows<Row>> {
-      return execute<Row>(acquire, observe, options.preparedStatements, statement, values);
+    async execute<Row>(statement: Statement, values: readonly unknown[]): Promise<Rows<Row>> {
+      const result = await execute<Row>(acquire, observe, options.preparedStatements, statement, values);
+      const { cache } = runtime;
+      const { effect } = statement;
+      if (cache !== null && effect !== undefined) {
+        handle.afterCommit(() => cache.invalidate({ ...statement, effect }, values));
+      }
+      return result;
     },
     stream<Row>(statement: Statement, values: readonly unknown[], batchSize: number): AsyncIterable<Row[]> {
       return stream<Row>(acquire, observe, options.connectionTimeoutMillis, statement, values, batchSize);
