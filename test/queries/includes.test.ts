@@ -7,7 +7,8 @@ import { testDatabase } from '../support/database.js';
 import { insertBroker, insertUser, withClient } from '../support/seed-data.js';
 
 const database = await testDatabase();
-const db = createDb({ connectionString: database.url, cursorSecret: 'includes' });
+// The cache is off here: these tests count statements, and a cache hit runs none.
+const db = createDb({ connectionString: database.url, cursorSecret: 'includes', cache: false });
 after(() => db.close());
 
 // A user with 12 exposures on two brokers; exposure k has k % 6 alerts (so some have none, some more than 3),
