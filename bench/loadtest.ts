@@ -1,0 +1,335 @@
+// npm run loadtest: the example server on 127.0.0.1 against a seeded, production-sized database, loaded by
+// "1000 concurrent users" two ways (open model at ~1000 arrivals/s, and a burst of 1000 simultaneous loads
+// on 1000 connections), each with the cache bypassed and on, plus alerts.list under the open model.
+// Latency is recorded into an HDR histogram from each request's *scheduled* send time, so queueing in the
+// generator or the server (coordinated omission) shows in the percentiles. Targets only 127.0.0.1; every run
+// is bounded in time and request count.
+//   npm run loadtest -- [--users 100000] [--duration 20] [--rate 1000] [--burst 1000] [--data-dir .data/loadtest]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as hdr from 'hdr-histogram-js';
+import pg from 'pg';
+import { Pool } from 'undici';
+import { migrate } from '../src/database/migrate.js';
+import { projectRoot } from '../src/database/paths.js';
+import { seed } from '../src/database/seed.js';
+import { freePort, runCommand, startDatabase } from '../src/database/server.js';
+import { issueToken } from '../src/server/auth.js';
+
+const { values: args } = parseArgs({
+  options: {
+    users: { type: 'string', default: '100000' },
+    duration: { type: 'string', default: '20' },
+    rate: { type: 'string', default: '1000' },
+    burst: { type: 'string', default: '1000' },
+    'data-dir': { type: 'string', default: '.data/loadtest' },
+  },
+});
+const userCount = Number(args.users);
+const durationS = Number(args.duration);
+const rate = Number(args.rate);
+const burstSize = Number(args.burst);
+if (![userCount, durationS, rate, burstSize].every((n) => Number.isFinite(n) && n > 0) || durationS > 300 || rate > 5000 || burstSize > 5000) {
+  throw new Error('--users, --duration (<= 300 s), --rate (<= 5000/s) and --burst (<= 5000) must be positive numbers');
+}
+const AUTH_SECRET = 'loadtest-secret-0123456789abcdef0123456789';
+const HOST = '127.0.0.1';
+
+type Shape = { procedure: string; input: (userIndex: number) => unknown };
+const dashboard: Shape = { procedure: 'dashboard.get', input: () => undefined };
+const alertsList: Shape = { procedure: 'alerts.list', input: () => ({ limit: 50 }) };
+
+function path(shape: Shape, userIndex: number): string {
+  const input = shape.input(userIndex);
+  return input === undefined ? `/trpc/${shape.procedure}` : `/trpc/${shape.procedure}?input=${encodeURIComponent(JSON.stringify(input))}`;
+}
+
+// ---- database CPU, from /proc (utime + stime of the postmaster and its children) ----
+const CLOCK_TICKS = 100;
+function postgresPids(postmaster: number | null): number[] {
+  if (postmaster === null) return [];
+  const pids: number[] = [postmaster];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === postmaster) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+function cpuTicks(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // ended: its ticks are lost, a small undercount noted in the report
+    }
+  }
+  return ticks;
+}
+
+// ---- server-side query durations from the Prometheus histogram (cumulative buckets) ----
+type Buckets = Map<number, number>;
+function queryBuckets(metrics: string, queryName: string): Buckets {
+  const buckets: Buckets = new Map();
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith('db_client_operation_duration_seconds_bucket{') || !line.includes(`"${queryName}"`)) continue;
+    if (!line.includes('ok')) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    const count = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (le === undefined) continue;
+    const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + count);
+  }
+  return buckets;
+}
+/** p-th percentile by linear interpolation inside the bucket, from the difference of two snapshots. */
+function bucketPercentile(before: Buckets, after: Buckets, p: number): { ms: number; count: number } {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((bound) => (after.get(bound) ?? 0) - (before.get(bound) ?? 0));
+  const total = counts[counts.length - 1] ?? 0;
+  if (total === 0) return { ms: Number.NaN, count: 0 };
+  const rank = (p / 100) * total;
+  let lower = 0;
+  let lowerCount = 0;
+  for (const [index, bound] of bounds.entries()) {
+    const count = counts[index] ?? 0;
+    if (count >= rank) {
+      const upper = Number.isFinite(bound) ? bound : lower * 2;
+      const share = count === lowerCount ? 0 : (rank - lowerCount) / (count - lowerCount);
+      return { ms: (lower + (upper - lower) * share) * 1000, count: total };
+    }
+    lower = bound;
+    lowerCount = count;
+  }
+  return { ms: Number.NaN, count: total };
+}
+
+// ---- the server under test ----
+type Server = { child: ChildProcess; base: string; stop: () => Promise<void> };
+async function startServer(databaseUrl: string, cache: boolean): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+    cwd: projectRoot,
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST,
+      SQLBOUND_AUTH_SECRET: AUTH_SECRET,
+      SQLBOUND_CACHE: cache ? 'on' : 'off',
+      SQLBOUND_LOG_LEVEL: 'warn',
+      SQLBOUND_CURSOR_SECRET: 'loadtest-cursor-secret',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://${HOST}:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error('server did not become healthy in 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    child,
+    base,
+    stop: () =>
+      new Promise((resolveStop) => {
+        child.once('exit', () => resolveStop());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+type RunResult = {
+  label: string;
+  histogram: hdr.Histogram;
+  requests: number;
+  errors: number;
+  seconds: number;
+  peakWaiters: number;
+  dbCpuPercentOfMachine: number;
+  serverQuery: { name: string; p50: number; p95: number; count: number } | null;
+};
+
+async function peakWaitersSampler(base: string): Promise<() => number> {
+  let peak = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const text = await fetch(`${base}/metrics`).then((r) => r.text(), () => '');
+      for (const line of text.split('\n')) {
+        if (line.startsWith('db_client_connection_pending_requests')) peak = Math.max(peak, Number(line.slice(line.lastIndexOf(' ') + 1)) || 0);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return () => {
+    running = false;
+    void loop;
+    return peak;
+  };
+}
+
+async function measure(
+  label: string,
+  server: Server,
+  postmaster: number | null,
+  queryName: string,
+  drive: (record: (scheduledAt: number, ok: boolean) => void) => Promise<void>,
+): Promise<RunResult> {
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  let requests = 0;
+  let errors = 0;
+  const metricsBefore = await fetch(`${server.base}/metrics`).then((r) => r.text());
+  const pids = postgresPids(postmaster);
+  const cpuBefore = cpuTicks(pids);
+  const stopSampler = await peakWaitersSampler(server.base);
+  const started = performance.now();
+  await drive((scheduledAt, ok) => {
+    requests += 1;
+    if (!ok) errors += 1;
+    histogram.recordValue(Math.max(1, Math.round((performance.now() - scheduledAt) * 1000)));
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const peakWaiters = stopSampler();
+  const cpuAfter = cpuTicks(pids);
+  const metricsAfter = await fetch(`${server.base}/metrics`).then((r) => r.text());
+  const before = queryBuckets(metricsBefore, queryName);
+  const after = queryBuckets(metricsAfter, queryName);
+  const p50 = bucketPercentile(before, after, 50);
+  const p95 = bucketPercentile(before, after, 95);
+  return {
+    label,
+    histogram,
+    requests,
+    errors,
+    seconds,
+    peakWaiters,
+    dbCpuPercentOfMachine: ((cpuAfter - cpuBefore) / CLOCK_TICKS / seconds / 2) * 100,
+    serverQuery: p95.count > 0 ? { name: queryName, p50: p50.ms, p95: p95.ms, count: p95.count } : null,
+  };
+}
+
+/** Open model: arrivals on a fixed schedule whatever the responses do, each user about once a second. */
+function openModel(server: Server, shape: Shape, tokens: string[]) {
+  return async (record: (scheduledAt: number, ok: boolean) => void) => {
+    const pool = new Pool(server.base, { connections: tokens.length, pipelining: 1 });
+    const total = Math.round(rate * durationS);
+    const interval = 1000 / rate;
+    const start = performance.now() + 50;
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < total; i += 1) {
+      const scheduledAt = start + i * interval;
+      const wait = scheduledAt - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const user = i % tokens.length;
+      inFlight.push(
+        pool
+          .request({ method: 'GET', path: path(shape, user), headers: { authorization: `Bearer ${tokens[user]}` }, headersTimeout: 30_000, bodyTimeout: 30_000 })
+          .then(async (response) => {
+            await response.body.text();
+            record(scheduledAt, response.statusCode === 200);
+          })
+          .catch(() => record(scheduledAt, false)),
+      );
+    }
+    await Promise.all(inFlight);
+    await pool.close();
+  };
+}
+
+/** Burst: 1000 connections opened first, then 1000 loads sent at the same instant. */
+function burst(server: Server, shape: Shape, tokens: string[]) {
+  return async (record: (scheduledAt: number, ok: boolean) => void) => {
+    const pool = new Pool(server.base, { connections: tokens.length, pipelining: 1 });
+    await Promise.all(tokens.map(() => pool.request({ method: 'GET', path: '/healthz' }).then((r) => r.body.text())));
+    const scheduledAt = performance.now();
+    await Promise.all(
+      tokens.map((token, user) =>
+        pool
+          .request({ method: 'GET', path: path(shape, user), headers: { authorization: `Bearer ${token}` }, headersTimeout: 30_000, bodyTimeout: 30_000 })
+          .then(async (response) => {
+            await response.body.text();
+            record(scheduledAt, response.statusCode === 200);
+          })
+          .catch(() => record(scheduledAt, false)),
+      ),
+    );
+    await pool.close();
+  };
+}
+
+const ms = (h: hdr.Histogram, p: number) => (h.getValueAtPercentile(p) / 1000).toFixed(1);
+
+await runCommand(async () => {
+  const server = await startDatabase({ kind: 'persistent', dataDir: resolve(projectRoot, args['data-dir']) });
+  await migrate(server.url);
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  const existing = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM users')).rows[0]?.n ?? 0);
+  if (existing !== userCount) {
+    if (existing > 0) await client.query('TRUNCATE users, subscriptions, data_brokers, exposures, alerts, scans RESTART IDENTITY CASCADE');
+    await seed(server.url, {
+      users: userCount,
+      seed: 1,
+      onProgress: ({ stage, done, total, elapsedMs }) =>
+        process.stderr.write(`[seed] ${stage} ${done}/${total} ${(elapsedMs / 1000).toFixed(0)}s\n`),
+    });
+  }
+  // Distinct users, heavy ones included (their share is what the seeder gives: about 1 in 1000).
+  const users = await client.query<{ user_id: string }>('SELECT user_id FROM user_counters ORDER BY hashint8(user_id) LIMIT $1', [
+    Math.max(burstSize, 1000),
+  ]);
+  await client.query('SELECT pg_stat_statements_reset()').catch(() => undefined);
+  await client.end();
+  const tokens = users.rows.map((row) => issueToken(AUTH_SECRET, row.user_id, { ttlSeconds: 3600 }));
+  const results: RunResult[] = [];
+  for (const cache of [false, true]) {
+    const api = await startServer(server.url, cache);
+    const mode = cache ? 'cache on' : 'cache bypassed';
+    try {
+      process.stderr.write(`[loadtest] ${mode}: warming up\n`);
+      await measure('warm-up', api, server.pid, 'getDashboard', openModel(api, dashboard, tokens.slice(0, 200)));
+      for (const [label, shape, query, drive] of [
+        [`dashboard, open model ${rate}/s for ${durationS}s, ${mode}`, dashboard, 'getDashboard', openModel],
+        [`dashboard, burst of ${burstSize} on ${burstSize} connections, ${mode}`, dashboard, 'getDashboard', burst],
+        [`alerts.list, open model ${rate}/s for ${durationS}s, ${mode}`, alertsList, 'listAlerts', openModel],
+      ] as const) {
+        if (cache && shape === alertsList) continue; // listAlerts is not cached: one run says it all
+        process.stderr.write(`[loadtest] ${label}\n`);
+        const subset = drive === burst ? tokens.slice(0, burstSize) : tokens.slice(0, 1000);
+        results.push(await measure(label, api, server.pid, query, drive(api, shape, subset)));
+      }
+    } finally {
+      await api.stop();
+    }
+  }
+  const lines = [
+    `users ${userCount}; server: one Node process, pool max 20; generator: undici, HDR histogram from scheduled send times`,
+    '',
+    '| run | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | pool peak waiters | DB CPU (% of 2 cores) | server-side query p50 / p95 (ms) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...results.map(
+      (r) =>
+        `| ${r.label} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${ms(r.histogram, 50)} | ${ms(r.histogram, 95)} | ${ms(r.histogram, 99)} | ${ms(r.histogram, 100)} | ${r.peakWaiters} | ${r.dbCpuPercentOfMachine.toFixed(0)}% | ${
+          r.serverQuery ? `${r.serverQuery.name} ${r.serverQuery.p50.toFixed(1)} / ${r.serverQuery.p95.toFixed(1)} (n=${r.serverQuery.count})` : 'no statements (cache)'
+        } |`,
+    ),
+    '',
+    'Server-side query percentiles are interpolated inside the db.client.operation.duration histogram buckets (pool wait + execution).',
+  ];
+  console.log(lines.join('\n'));
+  return results.some((r) => r.errors > 0) ? 1 : 0;
+});
