@@ -44,7 +44,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     loggerInstance: fastifyLogger,
     bodyLimit,
     // The tRPC route is /trpc/:path; a batch names every procedure in :path, so this also bounds batches.
-    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 },
     // close() stops accepting, ends idle keep-alive sockets and waits for in-flight requests.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -105,7 +105,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (metrics !== undefined) {
     const duration = metrics.meterProvider
       .getMeter('sqlbound-api')
-      .createHistogram('http.server.request.duration', { unit: 's', description: 'Duration of HTTP requests' });
+      .createHistogram('http.server.request.duration', {
+        unit: 's',
+        description: 'Duration of HTTP requests',
+        // The SDK's default buckets are for milliseconds; these are the OpenTelemetry HTTP semantic conventions'.
+        advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] },
+      });
     app.addHook('onResponse', async (request, reply) => {
       duration.record(reply.elapsedTime / 1000, {
         'http.request.method': request.method,

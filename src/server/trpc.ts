@@ -36,6 +36,8 @@ function describeIssues(error: ZodError): string {
 }
 
 const t = initTRPC.context<ApiContext>().create({
+  // Never send stack traces, whatever NODE_ENV says: they name files and SQL call sites.
+  isDev: false,
   errorFormatter({ shape, error }) {
     if (error.code === 'BAD_REQUEST' && error.cause instanceof ZodError) {
       return {
@@ -44,11 +46,8 @@ const t = initTRPC.context<ApiContext>().create({
         data: { ...shape.data, issues: error.cause.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })) },
       };
     }
-    // Internal failures are logged in full (onError); clients get no stack, SQL or driver message.
-    if (error.code === 'INTERNAL_SERVER_ERROR') {
-      const { stack: _stack, ...data } = shape.data;
-      return { ...shape, message: 'internal server error', data };
-    }
+    // Internal failures are logged in full (onError); clients get no SQL or driver message.
+    if (error.code === 'INTERNAL_SERVER_ERROR') return { ...shape, message: 'internal server error' };
     return shape;
   },
 });
