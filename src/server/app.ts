@@ -1,0 +1,126 @@
+// The example API's HTTP surface: tRPC at /trpc, /healthz, /metrics. buildApp does not listen; the caller does.
+import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { isSqlboundError, type Db } from '../index.js';
+import { PROMETHEUS_CONTENT_TYPE, type PrometheusMetrics } from '../runtime/prometheus.js';
+import { assertAuthSecret, verifyAuthorization } from './auth.js';
+import { isRetryLater, RETRY_AFTER_SECONDS } from './errors.js';
+import { appRouter, type AppRouter } from './routers/index.js';
+import type { ApiContext, ScopeReport } from './trpc.js';
+
+export type AppOptions = {
+  db: Db;
+  /** HMAC key for bearer tokens, at least 32 characters. */
+  authSecret: string;
+  /** Fail any request that repeats a (query, call site) more than the threshold: for tests. Default false (warn). */
+  strictScope?: boolean;
+  /** When given, /metrics serves its Prometheus text and HTTP request durations are recorded into it. */
+  metrics?: PrometheusMetrics;
+  logger?: Logger;
+  /** Called after every procedure call with the statements it ran. */
+  onScope?: (report: ScopeReport) => void;
+  /** Largest request body in bytes. Default 16 KiB: no procedure takes more than a few hundred bytes. */
+  bodyLimit?: number;
+};
+
+export const DEFAULT_BODY_LIMIT = 16 * 1024;
+/** tRPC batches (`?batch=1`) of more calls than this are refused, so one request cannot fan out unboundedly. */
+const MAX_BATCH_SIZE = 10;
+
+/** An error body in tRPC's own shape, for the few errors Fastify answers before tRPC sees the request. */
+function trpcShapedError(code: TRPC_ERROR_CODE_KEY, httpStatus: number, message: string) {
+  return { error: { message, code: code === 'BAD_REQUEST' ? -32600 : -32603, data: { code, httpStatus } } };
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  assertAuthSecret(options.authSecret);
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  // Typed as Fastify's logger interface, so the instance is a plain FastifyInstance whatever pino version we use.
+  const fastifyLogger: FastifyBaseLogger = logger;
+  const app = Fastify({
+    loggerInstance: fastifyLogger,
+    bodyLimit,
+    // The tRPC route is /trpc/:path; a batch names every procedure in :path, so this also bounds batches.
+    routerOptions: { maxParamLength: 500 },
+    // close() stops accepting, ends idle keep-alive sockets and waits for in-flight requests.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  // Fastify rejects oversized bodies with 413 before any route runs; the API contract is 400 with a message.
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(400).send(trpcShapedError('BAD_REQUEST', 400, `request body too large: at most ${bodyLimit} bytes`));
+    }
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) logger.error({ err: error }, 'request failed');
+    return reply
+      .code(status)
+      .send(trpcShapedError(status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', status, status === 500 ? 'internal server error' : error.message));
+  });
+
+  const trpcOptions: FastifyTRPCPluginOptions<AppRouter>['trpcOptions'] = {
+    router: appRouter,
+    maxBatchSize: MAX_BATCH_SIZE,
+    createContext: ({ req }): ApiContext => ({
+      db: options.db,
+      auth: verifyAuthorization(options.authSecret, req.headers.authorization),
+      logger,
+      scopeMode: options.strictScope === true ? 'strict' : 'warn',
+      onScope: options.onScope,
+    }),
+    responseMeta({ errors }) {
+      const headers: Record<string, string> = {};
+      if (errors.some((error) => isRetryLater(error.code))) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+      if (errors.some((error) => error.code === 'UNAUTHORIZED')) headers['www-authenticate'] = 'Bearer';
+      return { headers };
+    },
+    onError({ error, path }) {
+      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'procedure failed');
+      else if (isRetryLater(error.code) || error.code === 'GATEWAY_TIMEOUT') {
+        logger.warn({ err: error.cause ?? error, path }, 'database unavailable');
+      }
+    },
+  };
+  await app.register(fastifyTRPCPlugin, { prefix: '/trpc', trpcOptions });
+
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      // A statement object, not hand-written API SQL: the cheapest round trip that proves a pooled connection works.
+      await options.db.execute({ name: 'healthz', text: 'SELECT 1' }, []);
+      return reply.send({ status: 'ok', pool: options.db.poolStats() });
+    } catch (error) {
+      const reason = isSqlboundError(error) ? error.code : 'UNKNOWN';
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .send({ status: 'unavailable', reason, pool: options.db.poolStats() });
+    }
+  });
+
+  const metrics = options.metrics;
+  if (metrics !== undefined) {
+    const duration = metrics.meterProvider
+      .getMeter('sqlbound-api')
+      .createHistogram('http.server.request.duration', {
+        unit: 's',
+        description: 'Duration of HTTP requests',
+        // The SDK's default buckets are for milliseconds; these are the OpenTelemetry HTTP semantic conventions'.
+        advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] },
+      });
+    app.addHook('onResponse', async (request, reply) => {
+      duration.record(reply.elapsedTime / 1000, {
+        'http.request.method': request.method,
+        // The route template, never the raw URL: bounded label cardinality.
+        'http.route': request.routeOptions.url ?? 'unmatched',
+        'http.response.status_code': reply.statusCode,
+      });
+    });
+    app.get('/metrics', async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(await metrics.metricsText()));
+  }
+
+  return app;
+}

@@ -1,0 +1,137 @@
+// Authentication and isolation: a token names one user, and no input reaches another user's rows.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { issueToken, verifyAuthorization } from '../../src/server/auth.js';
+import { AUTH_SECRET, data, pickUsers, startApi, type Api, type Page } from './support.js';
+
+type Alert = { id: string };
+
+const api: Api = await startApi();
+const { typical: alice, heavy: bob } = await pickUsers(api);
+
+async function alertIdsOf(userId: string): Promise<Set<string>> {
+  const rows = await api.sql<{ id: string }>('SELECT id::text AS id FROM alerts WHERE user_id = $1', [userId]);
+  return new Set(rows.map((row) => row.id));
+}
+
+describe('tokens', () => {
+  const authed = ['dashboard.get', 'alerts.list', 'exposures.list', 'profile.get', 'subscription.status', 'scans.list'];
+
+  test('missing, malformed, forged and expired tokens are 401 on every authed query', async () => {
+    const forged = `${alice}.${Math.floor(Date.now() / 1000) + 3600}.${createHmac('sha256', 'not-the-server-secret').update('x').digest('base64url')}`;
+    const expired = issueToken(AUTH_SECRET, alice, { ttlSeconds: 60, now: new Date(Date.now() - 3_600_000) });
+    const otherSecret = issueToken('another-secret-that-is-long-enough-000000', alice);
+    // A valid token for alice with its user id changed to bob's: the signature covers the id.
+    const swapped = issueToken(AUTH_SECRET, alice).replace(/^\d+\./, `${bob}.`);
+    for (const path of authed) {
+      for (const token of [undefined, 'garbage', forged, expired, otherSecret, swapped]) {
+        const reply = await api.query(path, undefined, token);
+        assert.equal(reply.status, 401, `${path} with ${String(token)}`);
+        assert.equal(reply.body.error?.data.code, 'UNAUTHORIZED');
+        assert.equal(reply.headers.get('www-authenticate'), 'Bearer');
+        assert.equal(reply.body.result, undefined);
+      }
+    }
+  });
+
+  test('mutations without a valid token are 401 and change nothing', async () => {
+    const [unread] = await api.sql<{ id: string }>('SELECT id::text AS id FROM alerts WHERE user_id = $1 AND read_at IS NULL LIMIT 1', [alice]);
+    assert.ok(unread);
+    assert.equal((await api.mutate('alerts.markRead', { alertId: unread.id })).status, 401);
+    assert.equal((await api.mutate('alerts.markRead', { alertId: unread.id }, 'x.y.z')).status, 401);
+    assert.equal((await api.mutate('profile.update', { fullName: 'Mallory' })).status, 401);
+    const [row] = await api.sql<{ read: boolean }>('SELECT read_at IS NOT NULL AS read FROM alerts WHERE id = $1', [unread.id]);
+    assert.equal(row?.read, false);
+    const [user] = await api.sql<{ full_name: string }>('SELECT full_name FROM users WHERE id = $1', [alice]);
+    assert.notEqual(user?.full_name, 'Mallory');
+  });
+
+  test('the Authorization header must be a bearer token', async () => {
+    const token = api.token(alice);
+    for (const header of [`Basic ${token}`, token, `Bearer ${token} extra`]) {
+      const response = await fetch(`${api.base}/trpc/profile.get`, { headers: { authorization: header } });
+      assert.equal(response.status, 401, header);
+    }
+    assert.equal((await fetch(`${api.base}/trpc/profile.get`, { headers: { authorization: `bearer ${token}` } })).status, 200);
+  });
+
+  test('verifyAuthorization explains each failure', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const token = issueToken(AUTH_SECRET, '42', { ttlSeconds: 10, now });
+    assert.deepEqual(verifyAuthorization(AUTH_SECRET, `Bearer ${token}`, now), { kind: 'user', userId: '42' });
+    assert.deepEqual(verifyAuthorization(AUTH_SECRET, `Bearer ${token}`, new Date(now.getTime() + 10_000)), { kind: 'invalid', reason: 'token expired' });
+    assert.deepEqual(verifyAuthorization(AUTH_SECRET, undefined, now), { kind: 'anonymous' });
+    assert.equal(verifyAuthorization(AUTH_SECRET, `Bearer ${token.slice(0, -1)}A`, now).kind, 'invalid');
+    assert.throws(() => issueToken('short', '1'), /at least 32/);
+  });
+});
+
+describe('isolation', () => {
+  test('each user sees only their own alerts, exposures, scans, profile and dashboard', async () => {
+    const aliceAlerts = await alertIdsOf(alice);
+    const page = data<Page<Alert>>(await api.query('alerts.list', { limit: 100 }, api.token(alice)));
+    assert.ok(page.items.every((alert) => aliceAlerts.has(alert.id)));
+    assert.equal(data<{ id: string }>(await api.query('profile.get', undefined, api.token(alice))).id, alice);
+    assert.equal(data<{ user_id: string }>(await api.query('dashboard.get', undefined, api.token(bob))).user_id, bob);
+    const exposures = data<Page<{ id: string }>>(await api.query('exposures.list', { limit: 100 }, api.token(alice)));
+    const aliceExposures = new Set(
+      (await api.sql<{ id: string }>('SELECT id::text AS id FROM exposures WHERE user_id = $1', [alice])).map((row) => row.id),
+    );
+    assert.ok(exposures.items.every((exposure) => aliceExposures.has(exposure.id)));
+    const scans = data<Page<{ id: string }>>(await api.query('scans.list', { limit: 100 }, api.token(alice)));
+    const aliceScans = new Set((await api.sql<{ id: string }>('SELECT id::text AS id FROM scans WHERE user_id = $1', [alice])).map((row) => row.id));
+    assert.ok(scans.items.every((scan) => aliceScans.has(scan.id)));
+  });
+
+  test('a userId in the input is rejected, not obeyed', async () => {
+    for (const path of ['alerts.list', 'exposures.list', 'scans.list']) {
+      const reply = await api.query(path, { userId: bob }, api.token(alice));
+      assert.equal(reply.status, 400, path);
+      assert.match(reply.body.error?.message ?? '', /Unrecognized key.*userId/);
+    }
+    const update = await api.mutate('profile.update', { userId: bob, fullName: 'Mallory' }, api.token(alice));
+    assert.equal(update.status, 400);
+    const [user] = await api.sql<{ full_name: string }>('SELECT full_name FROM users WHERE id = $1', [bob]);
+    assert.notEqual(user?.full_name, 'Mallory');
+  });
+
+  test("marking another user's alert is 404 and changes nothing", async () => {
+    const [bobs] = await api.sql<{ id: string }>('SELECT id::text AS id FROM alerts WHERE user_id = $1 AND read_at IS NULL LIMIT 1', [bob]);
+    assert.ok(bobs);
+    const reply = await api.mutate('alerts.markRead', { alertId: bobs.id }, api.token(alice));
+    assert.equal(reply.status, 404);
+    assert.equal(reply.body.error?.data.code, 'NOT_FOUND');
+    const [row] = await api.sql<{ read: boolean }>('SELECT read_at IS NOT NULL AS read FROM alerts WHERE id = $1', [bobs.id]);
+    assert.equal(row?.read, false);
+    // The same answer as for an alert that does not exist: nothing tells the two apart.
+    const missing = await api.mutate('alerts.markRead', { alertId: '999999999' }, api.token(alice));
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error?.message, 'no unread alert 999999999');
+    assert.equal(reply.body.error?.message, `no unread alert ${bobs.id}`);
+  });
+
+  test("another user's cursor gives only the caller's own rows", async () => {
+    const bobsFirst = data<Page<Alert>>(await api.query('alerts.list', { limit: 2 }, api.token(bob)));
+    assert.ok(bobsFirst.nextCursor);
+    const bobAlerts = await alertIdsOf(bob);
+    const aliceAlerts = await alertIdsOf(alice);
+    let cursor: string | null = bobsFirst.nextCursor;
+    while (cursor !== null) {
+      const page: Page<Alert> = data(await api.query('alerts.list', { limit: 100, cursor }, api.token(alice)));
+      for (const alert of page.items) {
+        assert.ok(aliceAlerts.has(alert.id), `alert ${alert.id} is alice's`);
+        assert.ok(!bobAlerts.has(alert.id));
+      }
+      cursor = page.nextCursor;
+    }
+  });
+
+  test("a cursor of another procedure is a 400, not another user's data", async () => {
+    const brokers = data<Page<{ id: string }>>(await api.query('brokers.list', { limit: 1 }));
+    assert.ok(brokers.nextCursor);
+    const reply = await api.query('alerts.list', { cursor: brokers.nextCursor }, api.token(alice));
+    assert.equal(reply.status, 400);
+    assert.match(reply.body.error?.message ?? '', /invalid cursor/);
+  });
+});

@@ -1,0 +1,59 @@
+// npm start's code path: start() boots on a database, serves, and shuts down cleanly; and the real entry point
+// (src/server/main.ts) does the same as a process, exiting 0 on SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { projectRoot } from '../../src/database/paths.js';
+import { start } from '../../src/server/main.js';
+import { testDatabase } from '../support/database.js';
+
+test('start() migrates, seeds an empty database, serves a request and closes', async () => {
+  const database = await testDatabase({ migrated: false });
+  const running = await start({ databaseUrl: database.url, port: 0, seedUsers: 20, logger: pino({ level: 'silent' }) });
+  try {
+    assert.match(running.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const response = await fetch(`${running.url}/trpc/dashboard.get`, { headers: { authorization: `Bearer ${running.demoToken}` } });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { result: { data: { user_id: string } } };
+    assert.equal(body.result.data.user_id, running.demoUserId);
+    assert.equal((await fetch(`${running.url}/metrics`)).status, 200);
+  } finally {
+    await running.close();
+  }
+  await assert.rejects(fetch(`${running.url}/healthz`));
+  await running.close(); // idempotent
+});
+
+test('the npm start entry point serves and exits 0 on SIGTERM', async () => {
+  const database = await testDatabase();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+    cwd: projectRoot,
+    env: { ...process.env, DATABASE_URL: database.url, PORT: '0', SQLBOUND_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit');
+  let output = '';
+  const banner = new Promise<{ url: string; token: string }>((resolve, reject) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      output += chunk;
+      const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+      const token = /valid 7 days\):\n\s+(\S+)/.exec(output)?.[1];
+      if (url !== undefined && token !== undefined) resolve({ url, token });
+    });
+    child.on('exit', (code) => reject(new Error(`exited early with ${String(code)}: ${output}`)));
+  });
+  try {
+    const { url, token } = await banner;
+    const response = await fetch(`${url}/trpc/profile.get`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(response.status, 200);
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+  assert.equal(signal, null);
+  assert.equal(code, 0);
+});
