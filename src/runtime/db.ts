@@ -43,7 +43,8 @@ export function createDb(options: DbOptions = {}): Db {
   const observe = createObserver(resolved, logger, metrics, stats);
   const acquire = poolAcquirer(pool, observe);
   const kysely = createKysely(acquire, observe);
-  const cacheOption = options.cache ?? {};
+  // SQLBOUND_CACHE=off disables the default cache (the load test compares both).
+  const cacheOption = options.cache ?? (process.env.SQLBOUND_CACHE === 'off' ? false : {});
   const cache: QueryCache | null =
     cacheOption === false
       ? null

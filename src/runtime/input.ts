@@ -6,7 +6,8 @@ import { DEFAULT_LIMIT, isLimit, MAX_LIMIT, type Cursor, type Limit } from './pa
 /** int8 travels as a decimal string: exact beyond 2^53 and JSON-safe. */
 export const int8Input = z
   .string()
-  .regex(/^-?\d{1,19}$/, 'expected an integer id as a decimal string')
+  // abort: the range check below must not run (BigInt would throw) on text that is not a number.
+  .regex(/^-?\d{1,19}$/, { error: 'expected an integer id as a decimal string', abort: true })
   .refine((value) => BigInt(value) >= -(2n ** 63n) && BigInt(value) < 2n ** 63n, 'out of range for int8');
 
 export const numericInput = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal number as a string');
