@@ -42,12 +42,19 @@ export function authorization(token: string | undefined): Record<string, string>
 }
 
 /** A seeded database (300 users, seed 1) and the app on it, in strict N+1 mode; closed when the file ends. */
-export async function startApi(options: { seedUsers?: number } = {}): Promise<Api> {
+export async function startApi(options: { seedUsers?: number; cache?: boolean } = {}): Promise<Api> {
   const database = await testDatabase();
   if (options.seedUsers !== 0) await seed(database.url, { users: options.seedUsers ?? 300, seed: 1 });
   // Small pool: the machine is shared, and one request never needs more than one connection.
   // Errors only: the database is dropped (terminating idle connections) before this file's app is closed.
-  const db = createDb({ connectionString: database.url, max: 4, cursorSecret: 'test-cursor-secret', logger: pino({ level: 'error' }) });
+  // The cache is off unless asked for: most tests count the statements each request runs, and a hit runs none.
+  const db = createDb({
+    connectionString: database.url,
+    max: 4,
+    cursorSecret: 'test-cursor-secret',
+    logger: pino({ level: 'error' }),
+    cache: options.cache === true ? {} : false,
+  });
   const scopes: ScopeReport[] = [];
   const app = await buildApp({ db, authSecret: AUTH_SECRET, strictScope: true, onScope: (report) => scopes.push(report) });
   await app.listen({ port: 0, host: '127.0.0.1' });
