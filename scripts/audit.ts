@@ -1,11 +1,11 @@
 // npm run audit -- [--users N] [--seed S] [--data-dir DIR] [--samples K] [--report PATH] [--no-seed]
 // Seeds (or reuses) a production-sized database, runs the plan audit over every named query of
 // generated/manifest.json, writes the Markdown report and prints it. Exits 1 on any violation.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import type { Manifest } from '../codegen/emit.js';
+import { loadManifest } from '../src/audit/manifest.js';
 import { runPlanAudit, type PlanAuditProgress } from '../src/audit/plan-audit.js';
 import { formatPlanAuditReport, ms } from '../src/audit/report.js';
 import { migrate } from '../src/database/migrate.js';
@@ -18,16 +18,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 function positiveInteger(name: string, value: string | undefined): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
-  return parsed;
-}
-
-function isManifest(value: unknown): value is Manifest {
-  return typeof value === 'object' && value !== null && Reflect.get(value, 'version') === 1 && Array.isArray(Reflect.get(value, 'queries'));
-}
-
-async function loadManifest(): Promise<Manifest> {
-  const parsed: unknown = JSON.parse(await readFile(resolve(projectRoot, 'generated', 'manifest.json'), 'utf8'));
-  if (!isManifest(parsed)) throw new Error('generated/manifest.json is not a version 1 manifest: run npm run codegen');
   return parsed;
 }
 

@@ -43,6 +43,8 @@ export type CheckContext = {
   /** The table the list's order columns come from, and the order, to derive the index that removes a sort. */
   orderTable: string | null;
   order: readonly OrderTerm[];
+  /** Rows a page fetches (limit + 1): a sort of no more than this on a small table is not flagged. */
+  pageRows: number;
 };
 
 const isScan = (node: PlanNode) => node.relation !== null;
@@ -85,8 +87,23 @@ function seqScan(node: PlanNode, context: CheckContext): SeqScanFinding | null {
   };
 }
 
+/**
+ * A Sort with a Limit below it sorts rows that are already bounded (a page re-sorted after a hash join, at most
+ * limit+1 rows; the page itself came in index order). The Sort that costs is the one the page's Limit sits on:
+ * it must read and sort every matching row to return the first page.
+ */
+function sortsBoundedRows(node: PlanNode): boolean {
+  return [...walk(node)].some((descendant) => descendant !== node && descendant.nodeType === 'Limit');
+}
+
 function listSort(node: PlanNode, context: CheckContext): ListSortFinding | null {
   if (context.queryKind !== 'list' || !node.nodeType.endsWith('Sort') || node.loops === 0) return null;
+  if (sortsBoundedRows(node)) return null;
+  // The same floor as for Seq Scans: on a small table a sort of a few rows is the planner's cheapest choice,
+  // not a missing index. On a big table, or over more than a page of rows, it is the missing index.
+  const input = node.children.reduce((sum, child) => sum + child.actualRows * child.loops, 0);
+  const big = scansOf(node, null).some((scan) => (context.tableRows.get(scan.relation ?? '') ?? 0) >= SEQ_SCAN_MIN_ROWS);
+  if (!big && input <= context.pageRows) return null;
   const table = context.orderTable;
   const fallback = `create an index whose leading columns match the WHERE equalities and then ${node.sortKey.join(', ')}`;
   return {

@@ -107,5 +107,6 @@ export function summarize(root: PlanNode): string {
     const item = node.nodeType === 'Bitmap Index Scan' ? `${node.nodeType}${via}` : `${node.nodeType} ${on}${via}`.trim();
     if (!scans.includes(item)) scans.push(item);
   }
-  return [root.nodeType, ...scans].join(' → ');
+  // A root that is itself a scan (a lookup by primary key) is named once, by its scan item.
+  return (root.relation === null ? [root.nodeType, ...scans] : scans).join(' → ');
 }

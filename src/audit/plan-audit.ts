@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { Manifest } from '../../codegen/emit.js';
 import { checkPlan, findingKey, type CheckContext, type QueryFinding } from './checks.js';
 import { indexesUsed, parseExplain, summarize, type Explained } from './explain.js';
-import { drawUsers, Sampler, type ManifestQuery, type SampleCase } from './samples.js';
+import { AUDIT_PAGE_SIZE, drawUsers, Sampler, type ManifestQuery, type SampleCase } from './samples.js';
 import { auditSchema, type SchemaFinding } from './schema.js';
 import type { OrderTerm } from './suggest.js';
 import { unusedIndexes, type UnusedIndex } from './unused.js';
@@ -154,6 +154,7 @@ async function auditQuery(
     tableRows: sizes,
     orderTable: target.table,
     order: target.order,
+    pageRows: AUDIT_PAGE_SIZE + 1,
   };
   const findings = new Map<string, QueryFinding>();
   for (const param of unsampled) {
@@ -262,7 +263,7 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
   try {
     // A runaway plan must not stall the audit for ever; a minute is far beyond any budget.
     await client.query("SET statement_timeout = '60s'");
-    const serverVersion = (await client.query<{ v: string }>('SHOW server_version AS v')).rows[0]?.v ?? '?';
+    const serverVersion = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?';
     const sizes = await tableRows(client);
     const pools = await drawUsers(client, { typical: options.typicalUsers ?? 3, heavy: options.heavyUsers ?? 2 });
     const sampler = new Sampler(client, pools);
