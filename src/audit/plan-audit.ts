@@ -12,7 +12,7 @@ import { checkPlan, findingKey, type CheckContext, type QueryFinding } from './c
 import { indexesUsed, parseExplain, summarize, type Explained } from './explain.js';
 import { AUDIT_PAGE_SIZE, drawUsers, Sampler, type ManifestQuery, type SampleCase } from './samples.js';
 import { auditSchema, type SchemaFinding } from './schema.js';
-import type { OrderTerm } from './suggest.js';
+import { indexTarget, type OrderTerm } from './suggest.js';
 import { unusedIndexes, type UnusedIndex } from './unused.js';
 
 export type PlanAuditOptions = {
@@ -253,6 +253,26 @@ async function auditQuery(
   };
 }
 
+/**
+ * Where a plan finding's derived CREATE INDEX builds the same index as a schema finding's fix, report the
+ * schema's statement (its name is checked free and matches the migration's naming), so applying every fix of
+ * the report creates each index once.
+ */
+function adoptSchemaFixes(queries: QueryAudit[], schemaFindings: readonly SchemaFinding[]): void {
+  const byTarget = new Map<string, string>();
+  for (const finding of schemaFindings) {
+    const target = indexTarget(finding.fix);
+    if (target !== null && !byTarget.has(target)) byTarget.set(target, finding.fix);
+  }
+  for (const query of queries) {
+    for (const finding of query.findings) {
+      const target = indexTarget(finding.fix);
+      const schemaFix = target === null ? undefined : byTarget.get(target);
+      if (schemaFix !== undefined) finding.fix = schemaFix;
+    }
+  }
+}
+
 /** Audits every named query of `manifest` against the database at `url`; see the file comment. */
 export async function runPlanAudit(url: string, manifest: Manifest, options: PlanAuditOptions = {}): Promise<PlanAuditResult> {
   const started = performance.now();
@@ -285,6 +305,7 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
       queries.push(audit);
     }
     const schemaFindings = await auditSchema(client);
+    adoptSchemaFixes(queries, schemaFindings);
     const used = new Set(queries.flatMap((query) => query.indexes));
     const unused = await unusedIndexes(client, used);
     const queryViolations = queries.reduce((sum, query) => sum + query.findings.length, 0);

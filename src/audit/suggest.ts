@@ -48,7 +48,10 @@ export function conjuncts(expression: string): string[] {
 }
 
 // `col = $1`, `t.col = '42'::bigint`, `col = 7`: a column on the left, a parameter or constant on the right.
-const equality = /^(?:"?[A-Za-z_][\w$]*"?\.)?"?([A-Za-z_][\w$]*)"? = (?:\$\d+|'(?:[^']|'')*'(?:::[\w" ]+(?:\[\])?)?|-?\d+(?:\.\d+)?)$/;
+// A qualified column on the right (`user_id = u.id`) is a correlated value from an outer row: a nested loop
+// turns it into a parameterized index lookup just like a parameter.
+const equality =
+  /^(?:"?[A-Za-z_][\w$]*"?\.)?"?([A-Za-z_][\w$]*)"? = (?:\$\d+|'(?:[^']|'')*'(?:::[\w" ]+(?:\[\])?)?|-?\d+(?:\.\d+)?|"?[A-Za-z_][\w$]*"?\."?[A-Za-z_][\w$]*"?)$/;
 
 /** Columns compared for equality with a constant or parameter, in order of appearance, without repeats. */
 export function equalityColumns(conditions: readonly (string | null)[]): string[] {
@@ -77,4 +80,9 @@ export function createIndexFor(table: string, equalities: readonly string[], ord
   const name = `${table}_${keys.map((key) => key.column).join('_')}_idx`.slice(0, 63);
   const list = keys.map((key) => `${identifier(key.column)}${key.direction === 'DESC' ? ' DESC' : ''}`);
   return `CREATE INDEX ${identifier(name)} ON ${identifier(table)} (${list.join(', ')})`;
+}
+
+/** The `ON <table> (<keys>)` part of a CREATE INDEX, to compare two suggestions whatever their names. */
+export function indexTarget(statement: string): string | null {
+  return /^CREATE INDEX \S+ (ON .+)$/.exec(statement)?.[1] ?? null;
 }
