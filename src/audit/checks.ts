@@ -88,21 +88,32 @@ function seqScan(node: PlanNode, context: CheckContext): SeqScanFinding | null {
 }
 
 /**
- * A Sort with a Limit below it sorts rows that are already bounded (a page re-sorted after a hash join, at most
- * limit+1 rows; the page itself came in index order). The Sort that costs is the one the page's Limit sits on:
- * it must read and sort every matching row to return the first page.
+ * The scans under a Sort that no Limit between them bounds. A scan under a Limit (the page of a subquery, an
+ * include's `LIMIT 3`) feeds the Sort at most that many rows: listExposures re-sorts its 51-row page after a hash
+ * join with data_brokers, and that sort costs nothing. The Sort that costs is the one whose rows come from an
+ * unbounded scan: it must read and sort every matching row to return the first page.
  */
-function sortsBoundedRows(node: PlanNode): boolean {
-  return [...walk(node)].some((descendant) => descendant !== node && descendant.nodeType === 'Limit');
+function unboundedScans(node: PlanNode): PlanNode[] {
+  const found: PlanNode[] = [];
+  const visit = (current: PlanNode) => {
+    for (const child of current.children) {
+      if (child.nodeType === 'Limit') continue;
+      if (isScan(child)) found.push(child);
+      visit(child);
+    }
+  };
+  visit(node);
+  return found;
 }
 
 function listSort(node: PlanNode, context: CheckContext): ListSortFinding | null {
   if (context.queryKind !== 'list' || !node.nodeType.endsWith('Sort') || node.loops === 0) return null;
-  if (sortsBoundedRows(node)) return null;
+  const unbounded = unboundedScans(node);
+  if (unbounded.length === 0) return null;
   // The same floor as for Seq Scans: on a small table a sort of a few rows is the planner's cheapest choice,
   // not a missing index. On a big table, or over more than a page of rows, it is the missing index.
   const input = node.children.reduce((sum, child) => sum + child.actualRows * child.loops, 0);
-  const big = scansOf(node, null).some((scan) => (context.tableRows.get(scan.relation ?? '') ?? 0) >= SEQ_SCAN_MIN_ROWS);
+  const big = unbounded.some((scan) => (context.tableRows.get(scan.relation ?? '') ?? 0) >= SEQ_SCAN_MIN_ROWS);
   if (!big && input <= context.pageRows) return null;
   const table = context.orderTable;
   const fallback = `create an index whose leading columns match the WHERE equalities and then ${node.sortKey.join(', ')}`;
@@ -124,6 +135,8 @@ function filterRatio(node: PlanNode, context: CheckContext): FilterRatioFinding 
   const removed = perLoop * node.loops;
   const returned = node.actualRows * node.loops;
   if (removed < FILTER_FLOOR || removed <= FILTER_RATIO * returned) return null;
+  // A Seq Scan the query allows filters the whole table by definition; the annotation covers both findings.
+  if (context.allowSeqscan !== null && node.nodeType.includes('Seq Scan')) return null;
   const table = node.relation;
   const fallback = `make the filtered condition an index condition (an index leading with its columns), or annotate why not`;
   return {
