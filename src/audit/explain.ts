@@ -1,0 +1,112 @@
+// Reads the JSON of EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) into a small typed tree. Only the fields the
+// plan checks use are kept; everything is validated from `unknown`, so a server that prints something
+// unexpected fails loudly here instead of producing a silent "no findings".
+
+export type PlanNode = {
+  nodeType: string;
+  /** Table scanned by this node (Seq Scan, Index Scan, Bitmap Heap Scan, ModifyTable, ...). */
+  relation: string | null;
+  /** Index used by this node (Index Scan, Index Only Scan, Bitmap Index Scan). */
+  index: string | null;
+  /** EXPLAIN prints per-loop averages; totals are these times `loops`. */
+  actualRows: number;
+  loops: number;
+  rowsRemovedByFilter: number;
+  rowsRemovedByJoinFilter: number;
+  filter: string | null;
+  indexCond: string | null;
+  recheckCond: string | null;
+  sortKey: string[];
+  sortMethod: string | null;
+  sortSpaceType: string | null;
+  sortSpaceUsedKb: number | null;
+  children: PlanNode[];
+};
+
+export type Explained = {
+  root: PlanNode;
+  planningMs: number;
+  executionMs: number;
+};
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function text(node: Json, key: string): string | null {
+  const value = node[key];
+  return typeof value === 'string' ? value : null;
+}
+
+function num(node: Json, key: string): number | null {
+  const value = node[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function parseNode(value: unknown, path: string): PlanNode {
+  if (!isObject(value)) throw new Error(`EXPLAIN output: ${path} is not an object`);
+  const nodeType = text(value, 'Node Type');
+  if (nodeType === null) throw new Error(`EXPLAIN output: ${path} has no "Node Type"`);
+  const children = value.Plans;
+  const sortKey = value['Sort Key'];
+  return {
+    nodeType,
+    relation: text(value, 'Relation Name'),
+    index: text(value, 'Index Name'),
+    actualRows: num(value, 'Actual Rows') ?? 0,
+    // A node never executed (the other arm of a condition) reports 0 loops.
+    loops: num(value, 'Actual Loops') ?? 0,
+    rowsRemovedByFilter: num(value, 'Rows Removed by Filter') ?? 0,
+    rowsRemovedByJoinFilter: num(value, 'Rows Removed by Join Filter') ?? 0,
+    filter: text(value, 'Filter'),
+    indexCond: text(value, 'Index Cond'),
+    recheckCond: text(value, 'Recheck Cond'),
+    sortKey: Array.isArray(sortKey) ? sortKey.filter((key): key is string => typeof key === 'string') : [],
+    sortMethod: text(value, 'Sort Method'),
+    sortSpaceType: text(value, 'Sort Space Type'),
+    sortSpaceUsedKb: num(value, 'Sort Space Used'),
+    children: Array.isArray(children) ? children.map((child, k) => parseNode(child, `${path}.Plans[${k}]`)) : [],
+  };
+}
+
+/** Parses the single row of `EXPLAIN (ANALYZE, FORMAT JSON)`: `[{ Plan, Planning Time, Execution Time }]`. */
+export function parseExplain(queryPlan: unknown): Explained {
+  // node-postgres parses the json column already; a text column would need JSON.parse first.
+  const parsed: unknown = typeof queryPlan === 'string' ? JSON.parse(queryPlan) : queryPlan;
+  const top: unknown = Array.isArray(parsed) ? parsed[0] : undefined;
+  if (!isObject(top)) throw new Error('EXPLAIN output is not [{ "Plan": ... }]');
+  const planningMs = num(top, 'Planning Time');
+  const executionMs = num(top, 'Execution Time');
+  if (planningMs === null || executionMs === null) {
+    throw new Error('EXPLAIN output has no "Planning Time"/"Execution Time": was it run with ANALYZE?');
+  }
+  return { root: parseNode(top.Plan, 'Plan'), planningMs, executionMs };
+}
+
+/** Every node of the tree, parents before children (init plans and subplans included: they are children). */
+export function* walk(node: PlanNode): Generator<PlanNode> {
+  yield node;
+  for (const child of node.children) yield* walk(child);
+}
+
+export function indexesUsed(root: PlanNode): string[] {
+  const names = new Set<string>();
+  for (const node of walk(root)) if (node.index !== null) names.add(node.index);
+  return [...names].sort();
+}
+
+/** A one-line shape of the plan: the top node, then each scan with its table and index. */
+export function summarize(root: PlanNode): string {
+  const scans: string[] = [];
+  for (const node of walk(root)) {
+    if (node.relation === null && node.index === null) continue;
+    const on = node.relation ?? '';
+    const via = node.index === null ? '' : ` (${node.index})`;
+    const item = node.nodeType === 'Bitmap Index Scan' ? `${node.nodeType}${via}` : `${node.nodeType} ${on}${via}`.trim();
+    if (!scans.includes(item)) scans.push(item);
+  }
+  // A root that is itself a scan (a lookup by primary key) is named once, by its scan item.
+  return (root.relation === null ? [root.nodeType, ...scans] : scans).join(' → ');
+}

@@ -1,0 +1,325 @@
+// The plan audit: every named query of the manifest, run with EXPLAIN (ANALYZE, BUFFERS) on sample parameters
+// drawn from the data, every plan node checked, p50/p95 measured, plus the schema audit and the indexes no plan
+// used. Returns structured results; the CLI (scripts/audit.ts) renders and exits, tests assert on them.
+//
+// Timing: each run's time is the plan's "Planning Time" + "Execution Time" as the server measured them (no
+// network, no client). Statements are sent unnamed with bound parameters, so each run is planned for its
+// values (a custom plan) and planning is part of the cost; the execution-only figures are kept as well.
+// EXPLAIN ANALYZE's per-node timing adds some overhead, the same for every query.
+import pg from 'pg';
+import type { Manifest } from '../../codegen/emit.js';
+import { checkPlan, findingKey, type CheckContext, type QueryFinding } from './checks.js';
+import { indexesUsed, parseExplain, summarize, type Explained } from './explain.js';
+import { AUDIT_PAGE_SIZE, drawUsers, Sampler, type ManifestQuery, type SampleCase } from './samples.js';
+import { auditSchema, type SchemaFinding } from './schema.js';
+import { indexTarget, type OrderTerm } from './suggest.js';
+import { unusedIndexes, type UnusedIndex } from './unused.js';
+
+export type PlanAuditOptions = {
+  /** Measured runs per query, spread round-robin over its sample cases (each case at least once). */
+  samples?: number;
+  typicalUsers?: number;
+  heavyUsers?: number;
+  onProgress?: (event: PlanAuditProgress) => void;
+};
+
+export type PlanAuditProgress =
+  | { kind: 'query-start'; index: number; total: number; name: string; cases: number; runs: number }
+  | { kind: 'query-done'; index: number; total: number; name: string; p50Ms: number; p95Ms: number; violations: number };
+
+export type CaseResult = {
+  label: string;
+  runs: number;
+  p50Ms: number;
+  p95Ms: number;
+  plan: string;
+  indexes: string[];
+};
+
+export type QueryAudit = {
+  name: string;
+  kind: string;
+  file: string;
+  line: number;
+  budgetMs: number | null;
+  allowSeqscan: string | null;
+  runs: number;
+  /** Planning + execution time. */
+  p50Ms: number;
+  p95Ms: number;
+  /** Execution time only, as a prepared statement reusing its plan would see it. */
+  p50ExecMs: number;
+  p95ExecMs: number;
+  /** Plan shape of the slowest case (by p95). */
+  plan: string;
+  planShapes: number;
+  indexes: string[];
+  cases: CaseResult[];
+  findings: QueryFinding[];
+  verdict: 'ok' | 'violation';
+};
+
+export type PlanAuditResult = {
+  queries: QueryAudit[];
+  schemaFindings: SchemaFinding[];
+  unusedIndexes: UnusedIndex[];
+  /** Query findings plus schema findings; unused indexes are information. */
+  violations: number;
+  samples: number;
+  tableRows: Record<string, number>;
+  serverVersion: string;
+  durationMs: number;
+};
+
+const DEFAULT_SAMPLES = 30;
+
+/** Nearest-rank percentile of an ascending array (p in 0..1). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.max(1, Math.ceil(p * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
+}
+
+async function tableRows(client: pg.ClientBase): Promise<Map<string, number>> {
+  const rows = (
+    await client.query<{ name: string; estimate: number }>(
+      `SELECT c.relname AS name, c.reltuples::float8 AS estimate
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')`,
+    )
+  ).rows;
+  const sizes = new Map<string, number>();
+  for (const row of rows) {
+    // reltuples is -1 until the table is first analyzed or vacuumed; count it then rather than guess.
+    const estimate =
+      row.estimate >= 0
+        ? row.estimate
+        : Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(row.name)}`)).rows[0]?.n ?? 0);
+    sizes.set(row.name, estimate);
+  }
+  return sizes;
+}
+
+async function explain(client: pg.ClientBase, sample: SampleCase, values: unknown[]): Promise<Explained> {
+  // Writes are measured for real (triggers included) and undone.
+  if (sample.write) await client.query('BEGIN');
+  try {
+    const result = await client.query<{ 'QUERY PLAN': unknown }>({
+      text: `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sample.text}`,
+      values,
+    });
+    return parseExplain(result.rows[0]?.['QUERY PLAN']);
+  } finally {
+    if (sample.write) await client.query('ROLLBACK');
+  }
+}
+
+/** The table a list's order columns come from (from the manifest's column origins), to aim index fixes. */
+function orderTarget(query: ManifestQuery): { table: string | null; order: OrderTerm[] } {
+  const order = query.order ?? [];
+  const origins = order.map((term) => query.columns.find((column) => column.name === term.column)?.origin ?? null);
+  const tables = new Set(origins.map((origin) => origin?.split('.')[0] ?? null));
+  const [table] = [...tables];
+  const columns = order.map((term, k) => ({ column: origins[k]?.split('.')[1] ?? term.column, direction: term.direction }));
+  return { table: tables.size === 1 && table !== undefined ? table : null, order: columns };
+}
+
+function mergeFinding(findings: Map<string, QueryFinding>, finding: QueryFinding, label: string): void {
+  const key = findingKey(finding);
+  const seen = findings.get(key);
+  if (seen === undefined) {
+    findings.set(key, { ...finding, cases: [label] });
+    return;
+  }
+  if (!seen.cases.includes(label)) seen.cases.push(label);
+  // Keep the worst figures seen for a filter, so the message shows the heaviest case.
+  if (seen.kind === 'filter_ratio' && finding.kind === 'filter_ratio' && finding.removed > seen.removed) {
+    findings.set(key, { ...finding, cases: seen.cases });
+  }
+}
+
+async function auditQuery(
+  client: pg.ClientBase,
+  query: ManifestQuery,
+  sampler: Sampler,
+  sizes: ReadonlyMap<string, number>,
+  samples: number,
+  progress: (cases: number, runs: number) => void,
+): Promise<QueryAudit> {
+  const { cases, unsampled } = await sampler.samples(query);
+  const target = orderTarget(query);
+  const context: CheckContext = {
+    queryKind: query.kind,
+    allowSeqscan: query.allowSeqscan,
+    tableRows: sizes,
+    orderTable: target.table,
+    order: target.order,
+    pageRows: AUDIT_PAGE_SIZE + 1,
+  };
+  const findings = new Map<string, QueryFinding>();
+  for (const param of unsampled) {
+    mergeFinding(
+      findings,
+      {
+        kind: 'not_sampled',
+        param,
+        cases: [],
+        message: `no sample value for param ${param} (${query.file}:${query.line}): some statements were not measured.`,
+        fix: `teach src/audit/samples.ts how to draw ${param} from the data`,
+      },
+      'all',
+    );
+  }
+  if (cases.length === 0 && unsampled.length === 0) {
+    mergeFinding(
+      findings,
+      {
+        kind: 'not_sampled',
+        param: '(all)',
+        cases: [],
+        message: `no sample user owns the rows ${query.name}'s params need: the query was not measured.`,
+        fix: 'seed more data (--users), or point the audit at a database whose users own alerts, exposures and scans',
+      },
+      'all',
+    );
+  }
+  const runs = cases.length === 0 ? 0 : Math.max(samples, cases.length);
+  progress(cases.length, runs);
+  // One unmeasured run per case: the first execution pays for loading catalog caches and cold pages.
+  for (const sample of cases) {
+    const first = sample.paramSets[0];
+    if (first !== undefined) await explain(client, sample, first);
+  }
+  const times = cases.map(() => ({ total: [] as number[], exec: [] as number[], plans: new Map<string, string[]>() }));
+  for (let run = 0; run < runs; run++) {
+    const k = run % cases.length;
+    const sample = cases[k];
+    const acc = times[k];
+    if (sample === undefined || acc === undefined) continue;
+    const values = sample.paramSets[Math.floor(run / cases.length) % sample.paramSets.length];
+    if (values === undefined) continue;
+    const explained = await explain(client, sample, values);
+    acc.total.push(explained.planningMs + explained.executionMs);
+    acc.exec.push(explained.executionMs);
+    const shape = summarize(explained.root);
+    if (!acc.plans.has(shape)) acc.plans.set(shape, indexesUsed(explained.root));
+    for (const finding of checkPlan(explained.root, context)) mergeFinding(findings, finding, sample.label);
+  }
+  const caseResults: CaseResult[] = cases.map((sample, k) => {
+    const acc = times[k];
+    const total = [...(acc?.total ?? [])].sort((a, b) => a - b);
+    const [plan, indexes] = [...(acc?.plans.entries() ?? [])][0] ?? ['(not run)', []];
+    return { label: sample.label, runs: total.length, p50Ms: percentile(total, 0.5), p95Ms: percentile(total, 0.95), plan, indexes };
+  });
+  const allTotal = times.flatMap((acc) => acc.total).sort((a, b) => a - b);
+  const allExec = times.flatMap((acc) => acc.exec).sort((a, b) => a - b);
+  const p95Ms = percentile(allTotal, 0.95);
+  if (query.budgetMs !== null && p95Ms > query.budgetMs) {
+    mergeFinding(
+      findings,
+      {
+        kind: 'over_budget',
+        p95Ms,
+        budgetMs: query.budgetMs,
+        cases: [],
+        message: `p95 ${p95Ms.toFixed(2)} ms is over the budget of ${query.budgetMs} ms.`,
+        fix: `fix the plan findings of ${query.name}, or raise "-- budget:" at ${query.file}:${query.line} if the budget was wrong`,
+      },
+      'all runs',
+    );
+  }
+  const slowest = [...caseResults].sort((a, b) => b.p95Ms - a.p95Ms)[0];
+  const shapes = new Set(times.flatMap((acc) => [...acc.plans.keys()]));
+  const indexes = [...new Set(times.flatMap((acc) => [...acc.plans.values()].flat()))].sort();
+  const list = [...findings.values()];
+  return {
+    name: query.name,
+    kind: query.kind,
+    file: query.file,
+    line: query.line,
+    budgetMs: query.budgetMs,
+    allowSeqscan: query.allowSeqscan,
+    runs: allTotal.length,
+    p50Ms: percentile(allTotal, 0.5),
+    p95Ms,
+    p50ExecMs: percentile(allExec, 0.5),
+    p95ExecMs: percentile(allExec, 0.95),
+    plan: slowest?.plan ?? '(not run)',
+    planShapes: shapes.size,
+    indexes,
+    cases: caseResults,
+    findings: list,
+    verdict: list.length === 0 && allTotal.length > 0 ? 'ok' : 'violation',
+  };
+}
+
+/**
+ * Where a plan finding's derived CREATE INDEX builds the same index as a schema finding's fix, report the
+ * schema's statement (its name is checked free and matches the migration's naming), so applying every fix of
+ * the report creates each index once.
+ */
+function adoptSchemaFixes(queries: QueryAudit[], schemaFindings: readonly SchemaFinding[]): void {
+  const byTarget = new Map<string, string>();
+  for (const finding of schemaFindings) {
+    const target = indexTarget(finding.fix);
+    if (target !== null && !byTarget.has(target)) byTarget.set(target, finding.fix);
+  }
+  for (const query of queries) {
+    for (const finding of query.findings) {
+      const target = indexTarget(finding.fix);
+      const schemaFix = target === null ? undefined : byTarget.get(target);
+      if (schemaFix !== undefined) finding.fix = schemaFix;
+    }
+  }
+}
+
+/** Audits every named query of `manifest` against the database at `url`; see the file comment. */
+export async function runPlanAudit(url: string, manifest: Manifest, options: PlanAuditOptions = {}): Promise<PlanAuditResult> {
+  const started = performance.now();
+  const samples = options.samples ?? DEFAULT_SAMPLES;
+  if (!Number.isInteger(samples) || samples < 1) throw new Error(`samples must be a positive integer, got ${samples}`);
+  const client = new pg.Client({ connectionString: url, application_name: 'sqlbound-audit' });
+  await client.connect();
+  try {
+    // A runaway plan must not stall the audit for ever; a minute is far beyond any budget.
+    await client.query("SET statement_timeout = '60s'");
+    const serverVersion = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?';
+    const sizes = await tableRows(client);
+    const pools = await drawUsers(client, { typical: options.typicalUsers ?? 3, heavy: options.heavyUsers ?? 2 });
+    const sampler = new Sampler(client, pools);
+    const queries: QueryAudit[] = [];
+    const total = manifest.queries.length;
+    for (const [k, query] of manifest.queries.entries()) {
+      const audit = await auditQuery(client, query, sampler, sizes, samples, (cases, runs) =>
+        options.onProgress?.({ kind: 'query-start', index: k + 1, total, name: query.name, cases, runs }),
+      );
+      options.onProgress?.({
+        kind: 'query-done',
+        index: k + 1,
+        total,
+        name: query.name,
+        p50Ms: audit.p50Ms,
+        p95Ms: audit.p95Ms,
+        violations: audit.findings.length,
+      });
+      queries.push(audit);
+    }
+    const schemaFindings = await auditSchema(client);
+    adoptSchemaFixes(queries, schemaFindings);
+    const used = new Set(queries.flatMap((query) => query.indexes));
+    const unused = await unusedIndexes(client, used);
+    const queryViolations = queries.reduce((sum, query) => sum + query.findings.length, 0);
+    return {
+      queries,
+      schemaFindings,
+      unusedIndexes: unused,
+      violations: queryViolations + schemaFindings.length,
+      samples,
+      tableRows: Object.fromEntries(sizes),
+      serverVersion,
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    await client.end();
+  }
+}

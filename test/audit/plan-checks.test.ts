@@ -1,0 +1,139 @@
+// The plan checks on hand-built plans: each rule, its noise floor, and that nodes deep in the tree count.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkPlan, type CheckContext } from '../../src/audit/checks.js';
+import { indexesUsed, parseExplain, summarize, type PlanNode } from '../../src/audit/explain.js';
+import { percentile } from '../../src/audit/plan-audit.js';
+import { conjuncts, createIndexFor, equalityColumns } from '../../src/audit/suggest.js';
+
+function node(nodeType: string, fields: Partial<PlanNode> = {}, children: PlanNode[] = []): PlanNode {
+  return {
+    nodeType,
+    relation: null,
+    index: null,
+    actualRows: 1,
+    loops: 1,
+    rowsRemovedByFilter: 0,
+    rowsRemovedByJoinFilter: 0,
+    filter: null,
+    indexCond: null,
+    recheckCond: null,
+    sortKey: [],
+    sortMethod: null,
+    sortSpaceType: null,
+    sortSpaceUsedKb: null,
+    ...fields,
+    children,
+  };
+}
+
+const context = (overrides: Partial<CheckContext> = {}): CheckContext => ({
+  queryKind: 'list',
+  allowSeqscan: null,
+  tableRows: new Map([
+    ['alerts', 2_000_000],
+    ['exposures', 1_000_000],
+    ['data_brokers', 250],
+  ]),
+  orderTable: 'alerts',
+  order: [
+    { column: 'created_at', direction: 'DESC' },
+    { column: 'id', direction: 'DESC' },
+  ],
+  pageRows: 51,
+  ...overrides,
+});
+
+const expectedIndex = 'CREATE INDEX alerts_user_id_created_at_id_idx ON alerts (user_id, created_at DESC, id DESC)';
+
+const seqScanAlerts = (rows = 20) =>
+  node('Seq Scan', { relation: 'alerts', filter: "(user_id = '5'::bigint)", actualRows: rows, rowsRemovedByFilter: 1_999_980 });
+
+test('a list read by Seq Scan and Sort is flagged three ways, each with the index that fixes it', () => {
+  const plan = node('Limit', {}, [node('Sort', { sortKey: ['alerts.created_at DESC', 'alerts.id DESC'], sortMethod: 'top-N heapsort', actualRows: 20 }, [seqScanAlerts()])]);
+  const findings = checkPlan(plan, context());
+  assert.deepEqual(findings.map((finding) => finding.kind).sort(), ['filter_ratio', 'list_sort', 'seq_scan']);
+  for (const finding of findings) assert.equal(finding.fix, expectedIndex);
+});
+
+test('nodes deep in the tree are checked, and small tables and allow-seqscan are not flagged', () => {
+  const deep = node('Nested Loop', {}, [node('Index Scan', { relation: 'exposures', index: 'exposures_pkey' }), node('Aggregate', {}, [seqScanAlerts(3)])]);
+  assert.ok(checkPlan(deep, context({ queryKind: 'one' })).some((finding) => finding.kind === 'seq_scan'));
+  assert.deepEqual(checkPlan(deep, context({ queryKind: 'one', allowSeqscan: 'audit test' })), []);
+  const small = node('Seq Scan', { relation: 'data_brokers', actualRows: 250 });
+  assert.deepEqual(checkPlan(small, context()), []);
+});
+
+test('a Sort over bounded pages is not flagged; one over an unbounded big scan is, even beside an include Limit', () => {
+  // listExposures' shape: the page (Limit over the index) is hashed and joined with the 250 brokers, then re-sorted.
+  const page = node('Limit', { actualRows: 51 }, [node('Index Scan', { relation: 'exposures', index: 'exposures_user_created_idx', actualRows: 51 })]);
+  const include = node('Aggregate', {}, [node('Limit', {}, [node('Index Scan', { relation: 'alerts', index: 'alerts_exposure_created_idx' })])]);
+  const bounded = node('Sort', { sortKey: ['exposures.created_at DESC'], actualRows: 51 }, [
+    node('Nested Loop Left Join', { actualRows: 51 }, [
+      node('Hash Right Join', { actualRows: 51 }, [node('Seq Scan', { relation: 'data_brokers', actualRows: 250 }), node('Hash', {}, [page])]),
+      include,
+    ]),
+  ]);
+  assert.deepEqual(checkPlan(bounded, context({ orderTable: 'exposures' })), []);
+
+  const unbounded = node('Limit', {}, [
+    node('Sort', { sortKey: ['alerts.created_at DESC'], actualRows: 51 }, [
+      node('Nested Loop Left Join', { actualRows: 3 }, [seqScanAlerts(3), include]),
+    ]),
+  ]);
+  assert.ok(checkPlan(unbounded, context()).some((finding) => finding.kind === 'list_sort'));
+  // A few rows sorted from a small table is the planner's cheapest plan, not a missing index.
+  const tiny = node('Sort', { sortKey: ['scans.created_at DESC'] }, [node('Bitmap Heap Scan', { relation: 'scans', actualRows: 3 })]);
+  assert.deepEqual(checkPlan(tiny, context({ tableRows: new Map([['scans', 900]]), orderTable: 'scans' })), []);
+  // Sorts outside lists are not this rule's business.
+  assert.ok(!checkPlan(unbounded, context({ queryKind: 'one' })).some((finding) => finding.kind === 'list_sort'));
+});
+
+test('rows removed by filter count over all loops, above a floor', () => {
+  const perLoop = node('Index Scan', { relation: 'alerts', index: 'alerts_user_created_idx', actualRows: 1, loops: 200, rowsRemovedByFilter: 12 });
+  assert.equal(checkPlan(perLoop, context({ queryKind: 'one' }))[0]?.kind, 'filter_ratio');
+  const noise = node('Index Scan', { relation: 'alerts', actualRows: 1, rowsRemovedByFilter: 900 });
+  assert.deepEqual(checkPlan(noise, context({ queryKind: 'one' })), []);
+});
+
+test('a sort that spills to disk is flagged for any kind of query', () => {
+  const spill = node('Sort', { sortMethod: 'external merge', sortSpaceType: 'Disk', sortSpaceUsedKb: 51_200, sortKey: ['x'] }, [node('Limit', {}, [])]);
+  assert.deepEqual(checkPlan(spill, context({ queryKind: 'one', orderTable: null })).map((f) => f.kind), ['sort_spill']);
+});
+
+test('equality columns come from top-level conjuncts only, constants, params and outer columns alike', () => {
+  assert.deepEqual(conjuncts("((user_id = '5'::bigint) AND ((severity = 'high'::alert_severity) OR (read_at IS NULL)))"), [
+    "user_id = '5'::bigint",
+    "(severity = 'high'::alert_severity) OR (read_at IS NULL)",
+  ]);
+  assert.deepEqual(equalityColumns(["((user_id = '5'::bigint) AND ((severity = $2) OR ($2 IS NULL)))"]), ['user_id']);
+  assert.deepEqual(equalityColumns(['(a.user_id = u.id)', "(status = 'detected'::exposure_status)", null]), ['user_id', 'status']);
+  assert.equal(createIndexFor('alerts', [], []), null);
+  assert.equal(createIndexFor('alerts', ['user_id'], [{ column: 'created_at', direction: 'DESC' }, { column: 'id', direction: 'DESC' }]), expectedIndex);
+});
+
+test('EXPLAIN JSON is parsed into the tree, with indexes and a one-line shape', () => {
+  const explained = parseExplain([
+    {
+      Plan: {
+        'Node Type': 'Limit',
+        'Actual Rows': 51,
+        'Actual Loops': 1,
+        Plans: [{ 'Node Type': 'Index Scan', 'Relation Name': 'alerts', 'Index Name': 'alerts_user_created_idx', 'Actual Rows': 51, 'Actual Loops': 1 }],
+      },
+      'Planning Time': 0.1,
+      'Execution Time': 0.2,
+    },
+  ]);
+  assert.deepEqual(indexesUsed(explained.root), ['alerts_user_created_idx']);
+  assert.equal(summarize(explained.root), 'Limit → Index Scan alerts (alerts_user_created_idx)');
+  assert.throws(() => parseExplain([{ Plan: { 'Node Type': 'Result' } }]), /ANALYZE/);
+});
+
+test('percentiles are nearest-rank', () => {
+  const values = Array.from({ length: 20 }, (_, k) => k + 1);
+  assert.equal(percentile(values, 0.5), 10);
+  assert.equal(percentile(values, 0.95), 19);
+  assert.equal(percentile([7], 0.95), 7);
+  assert.ok(Number.isNaN(percentile([], 0.5)));
+});
