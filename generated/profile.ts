@@ -34,7 +34,7 @@ export const getProfileInput = z.strictObject({
   userId: int8Input,
 });
 
-// updateProfile :one (sql/queries/profile.sql:7)
+// updateProfile :one (sql/queries/profile.sql:8)
 export type UpdateProfileParams = {
   fullName?: string | null;
   phone?: string | null;

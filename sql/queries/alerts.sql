@@ -1,6 +1,6 @@
 -- name: listAlerts :list
+-- budget: 10ms
 -- order: created_at DESC, id DESC
--- budget: 50ms
 SELECT id, exposure_id, kind, severity, title, body, created_at, read_at
 FROM alerts
 WHERE user_id = :userId
@@ -8,6 +8,7 @@ WHERE user_id = :userId
   AND (coalesce(:unreadOnly?::boolean, false) = false OR read_at IS NULL);
 
 -- name: markAlertRead :exec
+-- budget: 10ms
 -- The user_id predicate makes another user's alert id affect nothing.
 UPDATE alerts
 SET read_at = now()

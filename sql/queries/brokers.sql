@@ -1,4 +1,5 @@
 -- name: listBrokers :list
+-- budget: 10ms
 -- order: name ASC
 SELECT id, name, domain, category, opt_out_url
 FROM data_brokers;

@@ -1,4 +1,5 @@
 -- name: getSubscriptionStatus :maybe
+-- budget: 5ms
 -- cache: 1m
 SELECT plan, status, current_period_end, updated_at
 FROM subscriptions
