@@ -82,8 +82,8 @@ type Buckets = Map<number, number>;
 function queryBuckets(metrics: string, queryName: string): Buckets {
   const buckets: Buckets = new Map();
   for (const line of metrics.split('\n')) {
-    if (!line.startsWith('db_client_operation_duration_seconds_bucket{') || !line.includes(`"${queryName}"`)) continue;
-    if (!line.includes('ok')) continue;
+    const histogram = line.startsWith('db_client_operation_duration_bucket{') || line.startsWith('db_client_operation_duration_seconds_bucket{');
+    if (!histogram || !line.includes(`db_query_summary="${queryName}"`) || !line.includes('outcome="ok"')) continue;
     const le = /le="([^"]+)"/.exec(line)?.[1];
     const count = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (le === undefined) continue;
@@ -223,10 +223,10 @@ async function measure(
 }
 
 /** Open model: arrivals on a fixed schedule whatever the responses do, each user about once a second. */
-function openModel(server: Server, shape: Shape, tokens: string[]) {
+function openModel(server: Server, shape: Shape, tokens: string[], seconds = durationS) {
   return async (record: (scheduledAt: number, ok: boolean) => void) => {
     const pool = new Pool(server.base, { connections: tokens.length, pipelining: 1 });
-    const total = Math.round(rate * durationS);
+    const total = Math.round(rate * seconds);
     const interval = 1000 / rate;
     const start = performance.now() + 50;
     const inFlight: Promise<void>[] = [];
@@ -301,7 +301,7 @@ await runCommand(async () => {
     const mode = cache ? 'cache on' : 'cache bypassed';
     try {
       process.stderr.write(`[loadtest] ${mode}: warming up\n`);
-      await measure('warm-up', api, server.pid, 'getDashboard', openModel(api, dashboard, tokens.slice(0, 200)));
+      await measure('warm-up', api, server.pid, 'getDashboard', openModel(api, dashboard, tokens.slice(0, 200), 3));
       for (const [label, shape, query, drive] of [
         [`dashboard, open model ${rate}/s for ${durationS}s, ${mode}`, dashboard, 'getDashboard', openModel],
         [`dashboard, burst of ${burstSize} on ${burstSize} connections, ${mode}`, dashboard, 'getDashboard', burst],
