@@ -118,7 +118,9 @@ function bucketPercentile(before: Buckets, after: Buckets, p: number): { ms: num
 type Server = { child: ChildProcess; base: string; stop: () => Promise<void> };
 async function startServer(databaseUrl: string, cache: boolean): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+  // LOADTEST_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load.
+  const nodeArgs = (process.env.LOADTEST_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server/main.ts'], {
     cwd: projectRoot,
     env: {
       ...process.env,
