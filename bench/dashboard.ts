@@ -3,6 +3,7 @@
 // a pool of 20, for a typical user and the heaviest user. Prints percentiles and ratios; asserts nothing.
 //   BENCH_USERS=100000 BENCH_ROUNDS=200 npm run bench:dashboard
 import pg from 'pg';
+import { pino } from 'pino';
 import { getDashboard } from '../generated/index.js';
 import { migrate } from '../src/database/migrate.js';
 import { seed } from '../src/database/seed.js';
@@ -121,7 +122,8 @@ await runCommand(async () => {
   await probe.end();
   const row = picked.rows[0];
   if (!row) throw new Error('no users');
-  const db = createDb({ connectionString: server.url, max: 20, cursorSecret: 'bench', cache: false });
+  // Silent: slow-query lines during the burst would cost the run what it measures.
+  const db = createDb({ connectionString: server.url, max: 20, cursorSecret: 'bench', cache: false, logger: pino({ level: 'silent' }) });
   const subjects = [
     { label: `typical user (${row.typical_alerts} alerts)`, userId: row.typical },
     { label: `heaviest user (${row.heavy_alerts} alerts)`, userId: row.heavy },
