@@ -23,7 +23,7 @@ export async function execute<Row>(
   }
   const executionMs = performance.now() - start;
   lease.release(false);
-  // pg types rows as any; the generated statement's Row type is the contract codegen proved against the database.
+  // pg leaves rows untyped; the generated statement's Row type is the contract codegen proved against the database.
   const rows: Row[] = result.rows;
   const rowCount = result.rowCount ?? rows.length;
   observe({ queryName: statement.name, waitMs: lease.waitMs, executionMs, rows: rowCount, parameters: values });
@@ -81,7 +81,7 @@ export async function executeOnPool<Row>(
     observe({ queryName: statement.name, waitMs, executionMs, rows: 0, error, parameters: values });
     throw error;
   }
-  // pg types rows as any; the generated statement's Row type is the contract codegen proved against the database.
+  // pg leaves rows untyped; the generated statement's Row type is the contract codegen proved against the database.
   const rows: Row[] = outcome.result.rows;
   const rowCount = outcome.result.rowCount ?? rows.length;
   observe({ queryName: statement.name, waitMs, executionMs, rows: rowCount, parameters: values });
