@@ -100,7 +100,11 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
     async read<Result>(statement: Statement & { cache: CachePolicy }, values: readonly unknown[], run: () => Promise<Result>) {
       const key = cacheKey(statement.name, values);
       const tags = readTags(statement.cache, values);
-      const cached = await bento.get<Result>({ key });
+      // A store failure (a Redis L2 gone away) degrades to running the query, never to a failed read.
+      const cached = await bento.get<Result>({ key }).catch((error: unknown) => {
+        logger?.error({ err: error, query: statement.name }, 'cache read failed; running the query');
+        return undefined;
+      });
       if (cached !== undefined && cached !== null) {
         counters.hits += 1;
         hits?.add(1, { 'db.query.name': statement.name });
@@ -116,7 +120,11 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       const flight = (async () => {
         try {
           const result = await run();
-          if (epochOf(tags) === before) await bento.set({ key, value: result, ttl: statement.cache.ttlMs, tags });
+          if (epochOf(tags) === before) {
+            await bento.set({ key, value: result, ttl: statement.cache.ttlMs, tags }).catch((error: unknown) => {
+              logger?.error({ err: error, query: statement.name }, 'cache write failed; result not cached');
+            });
+          }
           return result;
         } finally {
           inflight.delete(key);
@@ -131,7 +139,10 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       counters.invalidations += 1;
       invalidations?.add(1, { 'db.query.name': statement.name });
       logger?.debug({ query: statement.name, tags }, 'cache invalidated');
-      await bento.deleteByTag({ tags });
+      // The write has already happened: a failed invalidation is logged loudly rather than failing the caller.
+      await bento.deleteByTag({ tags }).catch((error: unknown) => {
+        logger?.error({ err: error, query: statement.name, tags }, 'cache invalidation failed: entries may be stale until their TTL');
+      });
     },
     async clear() {
       await bento.clear();
