@@ -42,6 +42,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const fastifyLogger: FastifyBaseLogger = logger;
   const app = Fastify({
     loggerInstance: fastifyLogger,
+    // Per-request "incoming request"/"request completed" lines cost a child logger and two records per
+    // request; failures and slow queries are logged by the runtime and the error handler instead.
+    disableRequestLogging: true,
     bodyLimit,
     // The tRPC route is /trpc/:path; a batch names every procedure in :path, so this also bounds batches.
     routerOptions: { maxParamLength: 500 },
