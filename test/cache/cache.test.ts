@@ -7,6 +7,8 @@ import { createQueryCache } from '../../src/runtime/cache.js';
 import type { Statement } from '../../src/runtime/contract.js';
 import { isSqlboundError } from '../../src/runtime/errors.js';
 import { runOne } from '../../src/runtime/run.js';
+import { createPrometheusMetrics } from '../../src/runtime/prometheus.js';
+import { capturingLogger } from '../runtime/support.js';
 import { testDatabase } from '../support/database.js';
 import { withClient } from '../support/seed-data.js';
 
@@ -166,4 +168,28 @@ test('the entry bound is honoured', async () => {
   }
   assert.ok(cached <= 5, `${cached} of 12 entries were still cached with maxItems 5`);
   assert.ok(cache.stats().misses >= 12);
+});
+
+test('hits, misses and invalidations show in the logs and the metrics', async () => {
+  const prometheus = createPrometheusMetrics();
+  const captured = capturingLogger('debug');
+  const local = createDb({
+    connectionString: database.url,
+    cursorSecret: 'cache',
+    meterProvider: prometheus.meterProvider,
+    logger: captured.logger,
+  });
+  after(() => local.close());
+  await getProfile(local, { userId: userB });
+  await getProfile(local, { userId: userB });
+  await updateProfile(local, { userId: userB, phone: '+15550001111' });
+  const text = await prometheus.metricsText();
+  assert.match(text, /sqlbound_cache_misses_total\{[^}]*db_query_name="getProfile"[^}]*\} 1/);
+  assert.match(text, /sqlbound_cache_hits_total\{[^}]*db_query_name="getProfile"[^}]*\} 1/);
+  assert.match(text, /sqlbound_cache_invalidations_total\{[^}]*db_query_name="updateProfile"[^}]*\} 1/);
+  const messages = captured.lines.map((line) => line.msg);
+  assert.ok(messages.includes('cache miss'));
+  assert.ok(messages.includes('cache hit'));
+  assert.ok(messages.includes('cache invalidated'));
+  assert.equal(captured.text().includes('+15550001111'), false, 'no parameter value in the cache logs');
 });
