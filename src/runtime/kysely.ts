@@ -29,8 +29,6 @@ export function kyselyQueryName(sql: string): string {
   return name;
 }
 
-type PostgresRow = Record<string, unknown>;
-
 /** Per-checkout state of one pooled connection, reset on every checkout. */
 type Checkout = { lease: Lease; pendingWaitMs: number | null; broken: boolean };
 

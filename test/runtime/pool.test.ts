@@ -7,7 +7,6 @@ import {
   StatementTimeoutError,
   createDb,
   isSqlboundError,
-  type Db,
 } from '../../src/index.js';
 import { testDatabase } from '../support/database.js';
 import { assertNoLeak, backendsOf, capturingLogger, sleepStatement, uniqueAppName, withClient } from './support.js';
