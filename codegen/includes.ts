@@ -175,11 +175,6 @@ export async function describeIncludes(
   return { includes, errors };
 }
 
-/** Every include's table reads, for the manifest and cache invalidation. */
-export function includeSources(includes: DescribedInclude[]): string[] {
-  return includes.flatMap((include) => [include.source, ...includeSources(include.children)]);
-}
-
 function jsonValue(rowAlias: string, column: DescribedColumn): string {
   const reference = `${rowAlias}.${quoteIdentifier(column.name)}`;
   const exact = (name: string) => ['int8', 'numeric', '_int8', '_numeric'].includes(name);
