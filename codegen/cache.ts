@@ -71,14 +71,46 @@ function writeIsScoped(ast: unknown, position: number, column: string): boolean 
   return insertScoped(nodeOf(ast, 'InsertStmt'), position, column);
 }
 
+function statementEvent(ast: unknown): 'insert' | 'update' | 'delete' | null {
+  if (nodeOf(ast, 'InsertStmt') !== null) return 'insert';
+  if (nodeOf(ast, 'UpdateStmt') !== null) return 'update';
+  if (nodeOf(ast, 'DeleteStmt') !== null) return 'delete';
+  return null;
+}
+
+/**
+ * Tables that triggers write when `tables` are written by an `event` statement, followed through triggers
+ * of triggers. A row-level maintenance trigger keeps to the rows' user, so a derived table with a scope
+ * column inherits the write's scope; one without a scope column is invalidated for everyone.
+ */
+function triggerWrites(catalog: Catalog, tables: string[], event: 'insert' | 'update' | 'delete' | null): string[] {
+  const found = new Set<string>();
+  const queue = [...tables];
+  while (queue.length > 0) {
+    const table = queue.shift();
+    for (const trigger of catalog.triggers) {
+      if (trigger.table !== table) continue;
+      // The first hop fires on the statement's own event; deeper hops on whatever the trigger body does.
+      if (tables.includes(trigger.table) && event !== null && !trigger.events.includes(event)) continue;
+      for (const written of trigger.writes) {
+        if (found.has(written) || tables.includes(written)) continue;
+        found.add(written);
+        queue.push(written);
+      }
+    }
+  }
+  return [...found].sort();
+}
+
 export function writeEffect(query: DescribedQuery, ast: unknown, catalog: Catalog): WriteEffect | null {
   if (query.tables.written.length === 0) return null;
   const scope = scopeOf(query);
   const [target] = query.tables.written;
   const column = query.tables.written.length === 1 && target !== undefined ? scopeColumn(catalog, target) : null;
   const scoped = scope !== null && column !== null && writeIsScoped(ast, scope.index + 1, column);
+  const tables = [...query.tables.written, ...triggerWrites(catalog, query.tables.written, statementEvent(ast))];
   return {
-    writes: query.tables.written.map((table) => ({ table, scoped: scoped && hasScopeColumn(catalog, table) })),
+    writes: tables.map((table) => ({ table, scoped: scoped && hasScopeColumn(catalog, table) })),
     scope: scoped ? scope : null,
   };
 }

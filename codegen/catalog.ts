@@ -1,5 +1,6 @@
 // What the describe and check stages need from the live catalog: types, columns by (table OID, attnum),
 // and unique indexes. Loaded once per codegen run.
+import { scanSync } from 'libpg-query';
 import type postgres from 'postgres';
 import type { PgType, TsType } from './model.js';
 
@@ -15,9 +16,13 @@ export type CatalogTable = {
 /** A single-column foreign key: a NOT NULL referencing column guarantees the referenced row exists. */
 export type ForeignKey = { table: number; attnum: number; refTable: number; refAttnum: number };
 
+/** A user trigger: the table it fires on, the statements that fire it, and the tables its body writes. */
+export type TriggerWrites = { table: string; events: ('insert' | 'update' | 'delete')[]; writes: string[] };
+
 export type Catalog = {
   tables: Map<number, CatalogTable>;
   foreignKeys: ForeignKey[];
+  triggers: TriggerWrites[];
   tablesByName: Map<string, CatalogTable>;
   type: (oid: number) => PgType;
 };
@@ -111,5 +116,44 @@ export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
     SELECT conrelid::int AS table, conkey[1]::int AS attnum, confrelid::int AS "refTable", confkey[1]::int AS "refAttnum"
     FROM pg_constraint
     WHERE contype = 'f' AND cardinality(conkey) = 1`;
-  return { tables, tablesByName, foreignKeys: [...foreignKeys], type };
+  const triggerRows = await sql<{ table: string; type: number; body: string }[]>`
+    SELECT c.relname AS table, t.tgtype::int AS type, p.prosrc AS body
+    FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_proc p ON p.oid = t.tgfoid
+    WHERE NOT t.tgisinternal AND n.nspname = 'public'`;
+  const triggers = triggerRows.map((row) => ({
+    table: row.table,
+    // tgtype bits: 4 INSERT, 8 DELETE, 16 UPDATE.
+    events: [
+      ...(row.type & 4 ? (['insert'] as const) : []),
+      ...(row.type & 16 ? (['update'] as const) : []),
+      ...(row.type & 8 ? (['delete'] as const) : []),
+    ],
+    writes: writtenByBody(row.body).filter((table) => tablesByName.has(table)),
+  }));
+  return { tables, tablesByName, foreignKeys: [...foreignKeys], triggers, type };
+}
+
+/**
+ * Tables a trigger function's body writes: INSERT INTO t, UPDATE t, DELETE FROM t, read with PostgreSQL's
+ * scanner so strings and comments cannot fool it (`DO UPDATE SET` names no table and is skipped).
+ */
+export function writtenByBody(body: string): string[] {
+  const bytes = Buffer.from(body, 'utf8');
+  const words = scanSync(body).tokens
+    .filter((token) => token.tokenName !== 'SQL_COMMENT' && token.tokenName !== 'C_COMMENT')
+    .map((token) => ({ text: bytes.subarray(token.start, token.end).toString('utf8').toLowerCase(), ident: token.tokenName === 'IDENT' }));
+  const written = new Set<string>();
+  words.forEach((word, index) => {
+    const next = words[index + 1];
+    const after = words[index + 2];
+    if ((word.text === 'insert' && next?.text === 'into') || (word.text === 'delete' && next?.text === 'from')) {
+      if (after?.ident) written.add(after.text);
+    } else if (word.text === 'update' && next?.ident && words[index - 1]?.text !== 'do') {
+      written.add(next.text);
+    }
+  });
+  return [...written];
 }

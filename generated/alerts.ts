@@ -78,7 +78,7 @@ export type MarkAlertReadParams = {
 };
 const markAlertReadStatement: Statement = {
   name: "markAlertRead",
-  effect: {"writes":[{"table":"alerts","scoped":true}],"scope":{"param":"userId","index":1}},
+  effect: {"writes":[{"table":"alerts","scoped":true},{"table":"user_counters","scoped":true}],"scope":{"param":"userId","index":1}},
   text: `
 UPDATE alerts
 SET read_at = now()

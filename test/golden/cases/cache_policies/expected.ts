@@ -109,7 +109,7 @@ export type ReadOneParams = {
 };
 const readOneStatement: Statement = {
   name: "readOne",
-  effect: {"writes":[{"table":"alerts","scoped":true}],"scope":{"param":"userId","index":1}},
+  effect: {"writes":[{"table":"alerts","scoped":true},{"table":"user_counters","scoped":true}],"scope":{"param":"userId","index":1}},
   text: `
 UPDATE alerts SET read_at = now() WHERE id = $1 AND user_id = $2
 `,
@@ -129,7 +129,7 @@ export type ReadAnyoneParams = {
 };
 const readAnyoneStatement: Statement = {
   name: "readAnyone",
-  effect: {"writes":[{"table":"alerts","scoped":false}],"scope":null},
+  effect: {"writes":[{"table":"alerts","scoped":false},{"table":"user_counters","scoped":false}],"scope":null},
   text: `
 UPDATE alerts SET read_at = now() WHERE id = $1
 `,

@@ -11,7 +11,7 @@ export type DeleteReadAlertsParams = {
 };
 const deleteReadAlertsStatement: Statement = {
   name: "deleteReadAlerts",
-  effect: {"writes":[{"table":"alerts","scoped":true}],"scope":{"param":"userId","index":0}},
+  effect: {"writes":[{"table":"alerts","scoped":true},{"table":"user_counters","scoped":true}],"scope":{"param":"userId","index":0}},
   text: `
 DELETE FROM alerts WHERE user_id = $1 AND read_at IS NOT NULL
 `,

@@ -11,7 +11,7 @@ export type ReadAllParams = {
 };
 const readAllStatement: Statement = {
   name: "readAll",
-  effect: {"writes":[{"table":"alerts","scoped":true}],"scope":{"param":"userId","index":0}},
+  effect: {"writes":[{"table":"alerts","scoped":true},{"table":"user_counters","scoped":true}],"scope":{"param":"userId","index":0}},
   text: `
 UPDATE alerts SET read_at = now() WHERE user_id = $1 AND read_at IS NULL
 `,
