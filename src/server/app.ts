@@ -1,13 +1,15 @@
 // The example API's HTTP surface: tRPC at /trpc, /healthz, /metrics. buildApp does not listen; the caller does.
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
-import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { isSqlboundError, type Db } from '../index.js';
 import { PROMETHEUS_CONTENT_TYPE, type PrometheusMetrics } from '../runtime/prometheus.js';
 import { assertAuthSecret, verifyAuthorization } from './auth.js';
 import { isRetryLater, RETRY_AFTER_SECONDS } from './errors.js';
+import { fastPathHook } from './fast-path.js';
 import { appRouter, type AppRouter } from './routers/index.js';
+import { createCallerFactory } from './trpc.js';
 import type { ApiContext, ScopeReport } from './trpc.js';
 
 export type AppOptions = {
@@ -65,29 +67,44 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       .send(trpcShapedError(status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', status, status === 500 ? 'internal server error' : error.message));
   });
 
+  const createContext = (authorization: string | undefined): ApiContext => ({
+    db: options.db,
+    auth: verifyAuthorization(options.authSecret, authorization),
+    logger,
+    scopeMode: options.strictScope === true ? 'strict' : 'warn',
+    onScope: options.onScope,
+  });
+  const errorHeaders = (errors: { code: TRPC_ERROR_CODE_KEY }[]): Record<string, string> => {
+    const headers: Record<string, string> = {};
+    if (errors.some((error) => isRetryLater(error.code))) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+    if (errors.some((error) => error.code === 'UNAUTHORIZED')) headers['www-authenticate'] = 'Bearer';
+    return headers;
+  };
+  const onProcedureError = (error: TRPCError, path: string | undefined) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'procedure failed');
+    else if (isRetryLater(error.code) || error.code === 'GATEWAY_TIMEOUT') {
+      logger.warn({ err: error.cause ?? error, path }, 'database unavailable');
+    }
+  };
   const trpcOptions: FastifyTRPCPluginOptions<AppRouter>['trpcOptions'] = {
     router: appRouter,
     maxBatchSize: MAX_BATCH_SIZE,
-    createContext: ({ req }): ApiContext => ({
-      db: options.db,
-      auth: verifyAuthorization(options.authSecret, req.headers.authorization),
-      logger,
-      scopeMode: options.strictScope === true ? 'strict' : 'warn',
-      onScope: options.onScope,
-    }),
-    responseMeta({ errors }) {
-      const headers: Record<string, string> = {};
-      if (errors.some((error) => isRetryLater(error.code))) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
-      if (errors.some((error) => error.code === 'UNAUTHORIZED')) headers['www-authenticate'] = 'Bearer';
-      return { headers };
-    },
-    onError({ error, path }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'procedure failed');
-      else if (isRetryLater(error.code) || error.code === 'GATEWAY_TIMEOUT') {
-        logger.warn({ err: error.cause ?? error, path }, 'database unavailable');
-      }
-    },
+    createContext: ({ req }) => createContext(req.headers.authorization),
+    responseMeta: ({ errors }) => ({ headers: errorHeaders(errors) }),
+    onError: ({ error, path }) => onProcedureError(error, path),
   };
+  // Single calls skip tRPC's Fetch adapter (see fast-path.ts); batches and odd requests reach the plugin below.
+  app.addHook(
+    'preHandler',
+    fastPathHook({
+      prefix: '/trpc',
+      router: appRouter,
+      createCaller: createCallerFactory(appRouter),
+      createContext: (request) => createContext(request.headers.authorization),
+      errorHeaders: (error) => errorHeaders([error]),
+      onError: onProcedureError,
+    }),
+  );
   await app.register(fastifyTRPCPlugin, { prefix: '/trpc', trpcOptions });
 
   app.get('/healthz', async (_request, reply) => {

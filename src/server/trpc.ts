@@ -53,6 +53,7 @@ const t = initTRPC.context<ApiContext>().create({
 });
 
 export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
 
 const scoped = t.middleware(async ({ ctx, path, type, next }) => {
   const { result, scope } = await withQueryScope(() => next(), {
