@@ -5,8 +5,7 @@
 import pg from 'pg';
 import { pino } from 'pino';
 import { getDashboard } from '../generated/index.js';
-import { migrate } from '../src/database/migrate.js';
-import { seed } from '../src/database/seed.js';
+import { ensureSeeded } from '../src/database/seeded.js';
 import { runCommand, startDatabase } from '../src/database/server.js';
 import { createDb, type Db } from '../src/index.js';
 import type { Statement } from '../src/runtime/contract.js';
@@ -101,18 +100,9 @@ async function concurrent(db: Db, strategy: Strategy, userIds: string[]): Promis
 
 await runCommand(async () => {
   const server = await startDatabase({ kind: 'ephemeral' });
-  await migrate(server.url);
+  await ensureSeeded(server, { users, seed: 1, label: 'bench', log: (line) => process.stderr.write(`${line}\n`) });
   const probe = new pg.Client({ connectionString: server.url });
   await probe.connect();
-  const seeded = await probe.query<{ n: string }>('SELECT count(*) AS n FROM users');
-  if (seeded.rows[0]?.n === '0') {
-    await seed(server.url, {
-      users,
-      seed: 1,
-      onProgress: ({ stage, done, total }) => process.stderr.write(`\r[seed] ${stage} ${done}/${total}   `),
-    });
-    process.stderr.write('\n');
-  }
   const picked = await probe.query<{ typical: string; heavy: string; heavy_alerts: number; typical_alerts: number }>(`
     WITH ranked AS (SELECT user_id, total_alerts, row_number() OVER (ORDER BY total_alerts, user_id) AS r, count(*) OVER () AS n FROM user_counters)
     SELECT (SELECT user_id FROM ranked WHERE r = n / 2) AS typical, (SELECT total_alerts FROM ranked WHERE r = n / 2) AS typical_alerts,

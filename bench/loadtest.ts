@@ -12,9 +12,8 @@ import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { migrate } from '../src/database/migrate.js';
 import { projectRoot } from '../src/database/paths.js';
-import { seed } from '../src/database/seed.js';
+import { ensureSeeded } from '../src/database/seeded.js';
 import { freePort, runCommand, startDatabase } from '../src/database/server.js';
 import { issueToken } from '../src/server/auth.js';
 
@@ -290,19 +289,9 @@ const ms = (h: hdr.Histogram, p: number) => (h.getValueAtPercentile(p) / 1000).t
 
 await runCommand(async () => {
   const server = await startDatabase({ kind: 'persistent', dataDir: resolve(projectRoot, args['data-dir']) });
-  await migrate(server.url);
+  await ensureSeeded(server, { users: userCount, seed: 1, label: 'loadtest', log: (line) => process.stderr.write(`${line}\n`) });
   const client = new pg.Client({ connectionString: server.url });
   await client.connect();
-  const existing = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM users')).rows[0]?.n ?? 0);
-  if (existing !== userCount) {
-    if (existing > 0) await client.query('TRUNCATE users, subscriptions, data_brokers, exposures, alerts, scans RESTART IDENTITY CASCADE');
-    await seed(server.url, {
-      users: userCount,
-      seed: 1,
-      onProgress: ({ stage, done, total, elapsedMs }) =>
-        process.stderr.write(`[seed] ${stage} ${done}/${total} ${(elapsedMs / 1000).toFixed(0)}s\n`),
-    });
-  }
   // Distinct users, heavy ones included (their share is what the seeder gives: about 1 in 1000).
   const users = await client.query<{ user_id: string }>('SELECT user_id FROM user_counters ORDER BY hashint8(user_id) LIMIT $1', [
     Math.max(burstSize, 1000),

@@ -1,9 +1,9 @@
 // npm run seed -- --users N [--seed S] [--reset]: deterministic demo or production-sized data.
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { migrate } from '../src/database/migrate.js';
 import { persistentDataDir } from '../src/database/paths.js';
-import { resetData, seed } from '../src/database/seed.js';
+import { seed } from '../src/database/seed.js';
+import { formatSeedProgress, resetDatabase } from '../src/database/seeded.js';
 import { runCommand, startDatabase } from '../src/database/server.js';
 
 await runCommand(async () => {
@@ -18,18 +18,11 @@ await runCommand(async () => {
   const seedValue = Number(values.seed);
   const server = await startDatabase({ kind: 'persistent', dataDir: persistentDataDir });
   await migrate(server.url);
-  if (values.reset) {
-    const client = new pg.Client({ connectionString: server.url });
-    await client.connect();
-    await resetData(client).finally(() => client.end());
-  }
+  if (values.reset) await resetDatabase(server.url);
   const summary = await seed(server.url, {
     users,
     seed: seedValue,
-    onProgress: ({ stage, done, total, elapsedMs }) => {
-      const percent = ((done / total) * 100).toFixed(0).padStart(3);
-      process.stderr.write(`${process.stderr.isTTY ? '\r' : '\n'}[seed] ${percent}% ${stage}: ${done}/${total} users, ${(elapsedMs / 1000).toFixed(1)}s   `);
-    },
+    onProgress: (progress) => process.stderr.write(`${process.stderr.isTTY ? '\r' : '\n'}${formatSeedProgress('seed', progress)}   `),
   });
   process.stderr.write('\n');
   console.log(

@@ -1,15 +1,8 @@
 // Small, explicit fixtures for query tests (the seeder covers volume; these cover exact shapes).
 import pg from 'pg';
 
-export async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
-}
+/** One connection for the duration of `body` (the same helper the database tooling uses). */
+export { withAdminClient as withClient } from '../../src/database/admin.js';
 
 export async function insertUser(client: pg.ClientBase, email: string): Promise<string> {
   const result = await client.query<{ id: string }>(
