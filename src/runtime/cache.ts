@@ -7,7 +7,7 @@ import type { Meter } from '@opentelemetry/api';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import type { Logger } from 'pino';
-import type { CachePolicy, Statement, WriteEffect } from './contract.js';
+import type { CachePolicy, WriteEffect } from './contract.js';
 
 export type QueryCacheOptions = {
   /** Entry bound of the default in-memory store (env SQLBOUND_CACHE_MAX_ITEMS, default 10000). */
@@ -23,8 +23,9 @@ export type QueryCacheOptions = {
 export type CacheStats = { hits: number; misses: number; invalidations: number };
 
 export type QueryCache = {
-  read<Result>(statement: Statement & { cache: CachePolicy }, values: readonly unknown[], run: () => Promise<Result>): Promise<Result>;
-  invalidate(statement: Statement & { effect: WriteEffect }, values: readonly unknown[]): Promise<void>;
+  /** `name` is the query's name; the policy and effect come from its generated statement. */
+  read<Result>(name: string, policy: CachePolicy, values: readonly unknown[], run: () => Promise<Result>): Promise<Result>;
+  invalidate(name: string, effect: WriteEffect, values: readonly unknown[]): Promise<void>;
   /** Drops every entry (tests, admin). */
   clear(): Promise<void>;
   stats(): CacheStats;
@@ -97,32 +98,32 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
   const { logger } = options;
 
   return {
-    async read<Result>(statement: Statement & { cache: CachePolicy }, values: readonly unknown[], run: () => Promise<Result>) {
-      const key = cacheKey(statement.name, values);
-      const tags = readTags(statement.cache, values);
+    async read<Result>(name: string, policy: CachePolicy, values: readonly unknown[], run: () => Promise<Result>) {
+      const key = cacheKey(name, values);
+      const tags = readTags(policy, values);
       // A store failure (a Redis L2 gone away) degrades to running the query, never to a failed read.
       const cached = await bento.get<Result>({ key }).catch((error: unknown) => {
-        logger?.error({ err: error, query: statement.name }, 'cache read failed; running the query');
+        logger?.error({ err: error, query: name }, 'cache read failed; running the query');
         return undefined;
       });
       if (cached !== undefined && cached !== null) {
         counters.hits += 1;
-        hits?.add(1, { 'db.query.name': statement.name });
-        logger?.debug({ query: statement.name, cache: 'hit' }, 'cache hit');
+        hits?.add(1, { 'db.query.name': name });
+        logger?.debug({ query: name, cache: 'hit' }, 'cache hit');
         return cached;
       }
       const pending = inflight.get(key);
       if (pending !== undefined) return pending as Promise<Result>;
       counters.misses += 1;
-      misses?.add(1, { 'db.query.name': statement.name });
-      logger?.debug({ query: statement.name, cache: 'miss' }, 'cache miss');
+      misses?.add(1, { 'db.query.name': name });
+      logger?.debug({ query: name, cache: 'miss' }, 'cache miss');
       const before = epochOf(tags);
       const flight = (async () => {
         try {
           const result = await run();
           if (epochOf(tags) === before) {
-            await bento.set({ key, value: result, ttl: statement.cache.ttlMs, tags }).catch((error: unknown) => {
-              logger?.error({ err: error, query: statement.name }, 'cache write failed; result not cached');
+            await bento.set({ key, value: result, ttl: policy.ttlMs, tags }).catch((error: unknown) => {
+              logger?.error({ err: error, query: name }, 'cache write failed; result not cached');
             });
           }
           return result;
@@ -133,15 +134,15 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       inflight.set(key, flight);
       return flight;
     },
-    async invalidate(statement: Statement & { effect: WriteEffect }, values: readonly unknown[]) {
-      const tags = writeTags(statement.effect, values);
+    async invalidate(name: string, effect: WriteEffect, values: readonly unknown[]) {
+      const tags = writeTags(effect, values);
       for (const tag of tags) epochs.set(tag, (epochs.get(tag) ?? 0) + 1);
       counters.invalidations += 1;
-      invalidations?.add(1, { 'db.query.name': statement.name });
-      logger?.debug({ query: statement.name, tags }, 'cache invalidated');
+      invalidations?.add(1, { 'db.query.name': name });
+      logger?.debug({ query: name, tags }, 'cache invalidated');
       // The write has already happened: a failed invalidation is logged loudly rather than failing the caller.
       await bento.deleteByTag({ tags }).catch((error: unknown) => {
-        logger?.error({ err: error, query: statement.name, tags }, 'cache invalidation failed: entries may be stale until their TTL');
+        logger?.error({ err: error, query: name, tags }, 'cache invalidation failed: entries may be stale until their TTL');
       });
     },
     async clear() {

@@ -65,10 +65,10 @@ export function createDb(options: DbOptions = {}): Db {
     async execute<Row>(statement: Statement, values: readonly unknown[], callOptions?: CallOptions): Promise<Rows<Row>> {
       const { cache: policy, effect } = statement;
       if (cache !== null && policy !== undefined && callOptions?.bypassCache !== true) {
-        return cache.read({ ...statement, cache: policy }, values, () => run<Row>(statement, values));
+        return cache.read(statement.name, policy, values, () => run<Row>(statement, values));
       }
       const result = await run<Row>(statement, values);
-      if (cache !== null && effect !== undefined) await cache.invalidate({ ...statement, effect }, values);
+      if (cache !== null && effect !== undefined) await cache.invalidate(statement.name, effect, values);
       return result;
     },
     stream<Row>(statement: Statement, values: readonly unknown[], batchSize: number): AsyncIterable<Row[]> {

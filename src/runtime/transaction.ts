@@ -214,7 +214,7 @@ function transactionHandle(
       const { cache } = runtime;
       const { effect } = statement;
       if (cache !== null && effect !== undefined) {
-        handle.afterCommit(() => cache.invalidate({ ...statement, effect }, values));
+        handle.afterCommit(() => cache.invalidate(statement.name, effect, values));
       }
       return result;
     },
