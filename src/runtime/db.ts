@@ -12,7 +12,7 @@ import { poolAcquirer } from './lease.js';
 import { createMetrics } from './metrics.js';
 import { createObserver } from './observe.js';
 import { resolveOptions, type DbOptions, type PoolStats, type ResolvedOptions } from './options.js';
-import { createPool, poolStats } from './pool.js';
+import { createPool, poolCloser, poolStats } from './pool.js';
 import { stream } from './stream.js';
 import { transaction, type Transaction, type TransactionOptions } from './transaction.js';
 
@@ -26,8 +26,11 @@ export interface Db extends Queryable {
   readonly settings: Readonly<Omit<ResolvedOptions, 'logger' | 'meter' | 'onSlowQuery' | 'cursorSecret' | 'connectionString'>>;
   /** The result cache of `-- cache:` queries, or null when disabled. */
   readonly cache: QueryCache | null;
-  /** Ends the pool; waits for checked-out connections to come back. */
-  close(): Promise<void>;
+  /**
+   * Ends the pool. Waits for running statements at most `timeoutMs` (default 5000), then cancels them and closes
+   * their connections, so a statement blocked on a lock cannot hold a shutdown until statement_timeout.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 function isQueryCache(value: unknown): value is QueryCache {
@@ -38,6 +41,7 @@ export function createDb(options: DbOptions = {}): Db {
   const resolved = resolveOptions(options, { env: process.env, meterProvider: otelMetrics.getMeterProvider() });
   const logger = resolved.logger;
   const pool: pg.Pool = createPool(resolved, logger);
+  const closePool = poolCloser(pool, resolved.connectionString, logger);
   const stats = () => poolStats(pool, resolved.max);
   const metrics = createMetrics(resolved.meter, resolved.applicationName, stats);
   const observe = createObserver(resolved, logger, metrics, stats);
@@ -76,12 +80,13 @@ export function createDb(options: DbOptions = {}): Db {
     },
     transaction: (fn, transactionOptions) => transaction(runtime, fn, transactionOptions),
     poolStats: stats,
-    close() {
+    close(closeOptions) {
       closing ??= (async () => {
         metrics.close();
         await cache?.close();
+        // Kysely's destroy() ends the driver, not the pool: the pool is ours and is closed, bounded, below.
         await kysely.destroy();
-        await pool.end();
+        await closePool(closeOptions?.timeoutMs ?? 5000);
       })();
       return closing;
     },

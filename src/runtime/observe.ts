@@ -4,7 +4,8 @@ import { callSite } from './callsite.js';
 import { sqlStateOf, type SqlboundError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { PoolStats, ResolvedOptions, SlowQueryEvent } from './options.js';
-import { recordStatement } from './scope.js';
+import { createLogLimiter } from './log-limit.js';
+import { currentScope, recordStatement } from './scope.js';
 
 export type FinishedCall = {
   queryName: string;
@@ -32,12 +33,17 @@ export function redactedMessage(error: SqlboundError, logParameters: boolean): s
 }
 
 export function createObserver(
-  options: Pick<ResolvedOptions, 'slowQueryWarnMs' | 'slowQueryErrorMs' | 'logParameters' | 'onSlowQuery'>,
+  options: Pick<ResolvedOptions, 'slowQueryWarnMs' | 'slowQueryErrorMs' | 'logParameters' | 'onSlowQuery' | 'failureLogIntervalMs'>,
   logger: Logger,
   metrics: Metrics,
   stats: () => PoolStats,
 ): Observer {
   const { slowQueryWarnMs, slowQueryErrorMs, logParameters, onSlowQuery } = options;
+  // Failures are logged once per distinct (query, error, SQLSTATE) per interval; metrics still count every one.
+  const failures = createLogLimiter({
+    intervalMs: options.failureLogIntervalMs,
+    onQuiet: (key, suppressed) => logger.warn({ failure: key, suppressed }, `${suppressed} more failures like this were not logged`),
+  });
   return (call) => {
     recordStatement(call.queryName);
     const waitMs = call.waitMs ?? 0;
@@ -69,6 +75,9 @@ export function createObserver(
     const slow = durationMs >= slowQueryWarnMs;
     const pool = stats();
     const site = callSite();
+    // The request scope names the API procedure (`query alerts.list`) even where the stack cannot: a router that
+    // returns a generated call's promise without awaiting it leaves no frame of its own.
+    const scope = currentScope()?.name;
     const sqlState = call.error ? (call.error.sqlState ?? sqlStateOf(call.error.cause)) : undefined;
     const line = {
       query: call.queryName,
@@ -78,15 +87,21 @@ export function createObserver(
       rows: call.rows,
       pool: { total: pool.total, idle: pool.idle, waiting: pool.waiting },
       callSite: site,
+      ...(scope === undefined ? {} : { scope }),
       ...(call.error
         ? { sqlState, errorCode: call.error.code, error: redactedMessage(call.error, logParameters) }
         : {}),
       ...(logParameters ? { parameters: call.parameters } : {}),
     };
-    const message = slow ? `slow query ${call.queryName}` : `query ${call.queryName} failed`;
+    if (!slow) {
+      failures.hit(`${call.queryName} ${call.error?.code ?? ''} ${sqlState ?? ''}`, (suppressed) =>
+        logger.warn(suppressed > 0 ? { ...line, suppressed } : line, `query ${call.queryName} failed`),
+      );
+      return;
+    }
+    const message = `slow query ${call.queryName}`;
     if (level === 'error') logger.error(line, message);
     else logger.warn(line, message);
-    if (!slow) return;
     metrics.recordSlow(call.queryName, level === 'error' ? 'error' : 'warn');
     if (level === 'error' && onSlowQuery !== undefined) {
       const event: SlowQueryEvent = {

@@ -57,6 +57,11 @@ export type DbOptions = {
   slowQueryErrorMs?: number;
   /** Log parameter values. Default false (values are PII), env DB_LOG_PARAMETERS. */
   logParameters?: boolean;
+  /**
+   * A failing statement is logged once per distinct (query, error) per this interval; the others are counted and
+   * reported with the next line. Default 10000, env DB_FAILURE_LOG_INTERVAL_MS.
+   */
+  failureLogIntervalMs?: number;
   /** Signs keyset cursors. Default env SQLBOUND_CURSOR_SECRET, else a random per-process secret (warned about). */
   cursorSecret?: string;
   /** Default: the global provider of @opentelemetry/api (metrics.getMeterProvider()). */
@@ -87,6 +92,7 @@ export type ResolvedOptions = {
   slowQueryWarnMs: number;
   slowQueryErrorMs: number;
   logParameters: boolean;
+  failureLogIntervalMs: number;
   cursorSecret: string;
   meter: Meter;
   transactionRetries: number;
@@ -218,6 +224,14 @@ export function resolveOptions(
     slowQueryWarnMs,
     slowQueryErrorMs: Math.max(slowQueryErrorMs, slowQueryWarnMs),
     logParameters: boolean('logParameters', options.logParameters, env, 'DB_LOG_PARAMETERS', false),
+    failureLogIntervalMs: integer(
+      'failureLogIntervalMs',
+      options.failureLogIntervalMs,
+      env,
+      'DB_FAILURE_LOG_INTERVAL_MS',
+      10_000,
+      { min: 0 },
+    ),
     cursorSecret,
     meter: (options.meterProvider ?? defaults.meterProvider).getMeter('sqlbound'),
     transactionRetries: integer(

@@ -49,3 +49,57 @@ function errorSummary(error: Error): { message: string; code: string | undefined
   const code: unknown = Reflect.get(error, 'code');
   return { message: error.message, code: typeof code === 'string' ? code : undefined };
 }
+
+export type PoolCloser = (timeoutMs: number) => Promise<void>;
+
+/**
+ * A bounded pool.end(). pg-pool's end() waits for every checked-out client, so a statement blocked on a lock
+ * would hold a shutdown until statement_timeout. After `timeoutMs` the statements still running are cancelled
+ * (pg_cancel_backend from a connection of their own), and a second later their connections are closed.
+ */
+export function poolCloser(pool: pg.Pool, connectionString: string, logger: Logger): PoolCloser {
+  const checkedOut = new Set<pg.PoolClient>();
+  pool.on('acquire', (client) => checkedOut.add(client));
+  pool.on('release', (_error, client) => checkedOut.delete(client));
+  pool.on('remove', (client) => checkedOut.delete(client as pg.PoolClient));
+  return async (timeoutMs) => {
+    const ended = pool.end();
+    if (await settlesWithin(ended, timeoutMs)) return;
+    const pids = [...checkedOut].map((client) => Reflect.get(client, 'processID')).filter((pid) => typeof pid === 'number');
+    logger.warn({ running: checkedOut.size }, 'closing the pool: cancelling the statements still running');
+    await cancelBackends(connectionString, pids, logger);
+    if (await settlesWithin(ended, 1000)) return;
+    for (const client of checkedOut) {
+      // end() on a busy client closes its socket: the pending query fails and the client is released as broken.
+      void client.end().catch(() => undefined);
+    }
+    await settlesWithin(ended, 1000);
+  };
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolveTimer) => (timer = setTimeout(() => resolveTimer(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
+async function cancelBackends(connectionString: string, pids: unknown[], logger: Logger): Promise<void> {
+  if (pids.length === 0) return;
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 1000, query_timeout: 1000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int4[]) AS pid', [pids]);
+  } catch (error) {
+    logger.warn({ err: errorSummary(error instanceof Error ? error : new Error(String(error))) }, 'could not cancel running statements');
+  } finally {
+    await settlesWithin(client.end(), 500);
+  }
+}

