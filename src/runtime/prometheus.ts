@@ -3,6 +3,7 @@
 // globally with metrics.setGlobalMeterProvider().
 import type { MeterProvider as MeterProviderApi } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 
 export type PrometheusMetrics = {
@@ -14,10 +15,12 @@ export type PrometheusMetrics = {
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-export function createPrometheusMetrics(): PrometheusMetrics {
+/** `serviceName` becomes the resource's service.name (target_info); without it the SDK says unknown_service:node. */
+export function createPrometheusMetrics(serviceName = 'sqlbound-api'): PrometheusMetrics {
   // preventServerStart: the exporter's own HTTP server is not started; the app serves the text on its own route.
   const exporter = new PrometheusExporter({ preventServerStart: true });
-  const provider = new MeterProvider({ readers: [exporter] });
+  const resource = defaultResource().merge(resourceFromAttributes({ 'service.name': serviceName }));
+  const provider = new MeterProvider({ readers: [exporter], resource });
   const serializer = new PrometheusSerializer();
   return {
     meterProvider: provider,

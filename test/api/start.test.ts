@@ -25,7 +25,10 @@ test('start() migrates, seeds an empty database, serves a request and closes', a
     assert.equal(response.status, 200);
     const body = (await response.json()) as { result: { data: { user_id: string } } };
     assert.equal(body.result.data.user_id, running.demoUserId);
-    assert.equal((await fetch(`${running.url}/metrics`)).status, 200);
+    const metrics = await fetch(`${running.url}/metrics`);
+    assert.equal(metrics.status, 200);
+    // The service names itself: not the SDK's unknown_service:<node path>.
+    assert.match(await metrics.text(), /target_info\{service_name="sqlbound-api"/);
   } finally {
     await running.close();
   }
