@@ -42,29 +42,31 @@ function configured(env: Deployment['env'], key: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** One secret from the environment, or its development fallback where that is allowed; else a SecretsError. */
+export function resolveSecret(deployment: Deployment, key: string, fallback: string): string {
+  const refusal = developmentRefusal(deployment);
+  const value = configured(deployment.env, key);
+  if (value === undefined) {
+    if (refusal === null) return fallback;
+    throw new SecretsError(
+      `${key} is not set, and the public development secret is refused because ${refusal}: set it to at least ${MIN_SECRET_LENGTH} random characters (openssl rand -base64 48)`,
+    );
+  }
+  if (value.length < MIN_SECRET_LENGTH) {
+    throw new SecretsError(`${key} is too short (${value.length} characters): use at least ${MIN_SECRET_LENGTH} random characters`);
+  }
+  if (refusal !== null && (value === DEV_AUTH_SECRET || value === DEV_CURSOR_SECRET)) {
+    throw new SecretsError(`${key} is the public development secret, which is refused because ${refusal}`);
+  }
+  return value;
+}
+
 /**
  * The secrets for this deployment, or a SecretsError whose message is the one line to print. Every worker of a
  * cluster reads the same environment, so they share both secrets.
  */
 export function resolveSecrets(deployment: Deployment): Secrets {
-  const refusal = developmentRefusal(deployment);
-  const read = (key: string, fallback: string): string => {
-    const value = configured(deployment.env, key);
-    if (value === undefined) {
-      if (refusal === null) return fallback;
-      throw new SecretsError(
-        `${key} is not set, and the public development secret is refused because ${refusal}: set it to at least ${MIN_SECRET_LENGTH} random characters (openssl rand -base64 48)`,
-      );
-    }
-    if (value.length < MIN_SECRET_LENGTH) {
-      throw new SecretsError(`${key} is too short (${value.length} characters): use at least ${MIN_SECRET_LENGTH} random characters`);
-    }
-    if (refusal !== null && (value === DEV_AUTH_SECRET || value === DEV_CURSOR_SECRET)) {
-      throw new SecretsError(`${key} is the public development secret, which is refused because ${refusal}`);
-    }
-    return value;
-  };
-  const authSecret = read('SQLBOUND_AUTH_SECRET', DEV_AUTH_SECRET);
-  const cursorSecret = read('SQLBOUND_CURSOR_SECRET', DEV_CURSOR_SECRET);
+  const authSecret = resolveSecret(deployment, 'SQLBOUND_AUTH_SECRET', DEV_AUTH_SECRET);
+  const cursorSecret = resolveSecret(deployment, 'SQLBOUND_CURSOR_SECRET', DEV_CURSOR_SECRET);
   return { authSecret, cursorSecret, development: authSecret === DEV_AUTH_SECRET || cursorSecret === DEV_CURSOR_SECRET };
 }
