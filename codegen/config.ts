@@ -1,0 +1,138 @@
+// Stage 0: the project's configuration. One file, `sqlbound.config.json`, validated with zod (an error names the
+// key); every path in it is relative to the file's own folder. Without a file, the defaults describe the layout
+// `npx sqlbound codegen` expects in a fresh project: sql/queries/*.sql, migrations in sql/schema/, output in
+// generated/, the runtime imported as `sqlbound`.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const CONFIG_FILE = 'sqlbound.config.json';
+
+const budgetSchema = z.string().regex(/^\d+(\.\d+)?\s*(ms|s)$/, 'a duration such as "50ms" or "1s"');
+
+const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  /** Globs of query files, relative to the config file. */
+  queries: z.array(z.string().min(1)).min(1).default(['sql/queries/*.sql']),
+  /**
+   * Where the schema comes from: migrations applied to a scratch database (embedded PostgreSQL, or a fresh
+   * database on the server of DATABASE_URL), or an existing database introspected as it is.
+   */
+  schema: z
+    .discriminatedUnion('from', [
+      z.strictObject({
+        from: z.literal('migrations'),
+        /** Folder of numbered .sql files, applied in name order by Kysely's Migrator. */
+        dir: z.string().min(1).default('sql/schema'),
+      }),
+      z.strictObject({
+        from: z.literal('database'),
+        /** Name of the environment variable that holds the URL. Default DATABASE_URL. */
+        urlEnv: z.string().min(1).default('DATABASE_URL'),
+      }),
+    ])
+    .optional(),
+  /** Folder the generated modules are written to. */
+  out: z.string().min(1).default('generated'),
+  /** Import specifier of the runtime in generated code. */
+  runtime: z.string().min(1).default('sqlbound'),
+  /** Schemas whose tables, views and types are read; the first is where unqualified names are looked up first. */
+  schemas: z.array(z.string().min(1)).min(1).default(['public']),
+  /** Type overrides by PostgreSQL type name. */
+  types: z
+    .strictObject({
+      int8: z.enum(['string', 'bigint', 'number']).default('string'),
+      /** A TypeScript type per domain (`"public.email": "Email"`), imported from `import` when given. */
+      domains: z.record(z.string(), z.strictObject({ type: z.string().min(1), import: z.string().min(1).optional() })).default({}),
+    })
+    .prefault({}),
+  /** How cache invalidation is scoped: the param that names the owner, and the column that holds it. */
+  cache: z
+    .strictObject({
+      scopeParam: z.string().min(1).default('userId'),
+      scopeColumn: z.string().min(1).default('user_id'),
+      /** The table whose primary key is the owner itself (its rows are scoped by `id`). */
+      ownerTable: z.string().min(1).default('users'),
+    })
+    .prefault({}),
+  /** `sqlbound audit`: budgets by query name, and sample values of params by name. */
+  audit: z
+    .strictObject({
+      budgets: z.record(z.string(), budgetSchema).default({}),
+      /** SQL that returns one `id` column for a param, given the scope value as $1 (e.g. an alert of that user). */
+      samples: z.record(z.string(), z.string().min(1)).default({}),
+      /** SQL that returns the scope values to audit with (typical and heavy owners), one `id` column, $1 = count. */
+      owners: z.strictObject({ typical: z.string().min(1), heavy: z.string().min(1) }).optional(),
+      /** Tables below this many rows may be read by a sequential scan. */
+      seqScanRowThreshold: z.number().int().min(0).default(10_000),
+    })
+    .prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema> & {
+  /** Folder every relative path resolves from: the config file's, or the working directory without a file. */
+  root: string;
+  /** The config file read, or null for the defaults. */
+  file: string | null;
+};
+
+/** A config that does not validate: the message names each key at fault. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function describeIssues(file: string, error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const key = issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
+    return `  ${key}: ${issue.message}`;
+  });
+  return `${file} is not a valid sqlbound config:\n${lines.join('\n')}`;
+}
+
+/** Validates a config object (as read from JSON) against the schema. */
+export function parseConfig(value: unknown, file: string, root: string): Config {
+  const parsed = configSchema.safeParse(value);
+  if (!parsed.success) throw new ConfigError(describeIssues(file, parsed.error));
+  return { ...parsed.data, root, file };
+}
+
+/**
+ * Reads `sqlbound.config.json` from `path` (a file, or a folder that holds one), or returns the defaults rooted at
+ * `cwd` when there is none.
+ *
+ * ### Examples
+ * ```ts
+ * const config = await loadConfig(process.cwd());
+ * config.out; // 'generated'
+ * resolvePath(config, config.out); // absolute, from the config file's folder
+ * ```
+ */
+export async function loadConfig(path: string): Promise<Config> {
+  const absolute = resolve(path);
+  const file = absolute.endsWith('.json') ? absolute : resolve(absolute, CONFIG_FILE);
+  if (!existsSync(file)) {
+    if (absolute.endsWith('.json')) throw new ConfigError(`${file} does not exist`);
+    return parseConfig({}, '(defaults)', absolute);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return parseConfig(value, file, dirname(file));
+}
+
+/** A path of the config, absolute, resolved from the config file's folder. */
+export function resolvePath(config: Pick<Config, 'root'>, path: string): string {
+  return isAbsolute(path) ? path : resolve(config.root, path);
+}
+
+/** How to get the schema: explicit in the config, else migrations when the default folder exists, else DATABASE_URL. */
+export function schemaSource(config: Config): { from: 'migrations'; dir: string } | { from: 'database'; urlEnv: string } {
+  if (config.schema !== undefined) return config.schema;
+  if (existsSync(resolvePath(config, 'sql/schema'))) return { from: 'migrations', dir: 'sql/schema' };
+  return { from: 'database', urlEnv: 'DATABASE_URL' };
+}
