@@ -3,11 +3,18 @@ import { z } from 'zod';
 import type { JsonValue } from './json.js';
 import { DEFAULT_LIMIT, isLimit, MAX_LIMIT, type Cursor, type Limit } from './pagination.js';
 
-/** int8 travels as a decimal string: exact beyond 2^53 and JSON-safe. */
+/**
+ * int8 travels as a decimal string: exact beyond 2^53 and JSON-safe. Only the canonical spelling is accepted
+ * (`0`, or an optional `-` and digits without a leading zero): `07`, `+7`, `-0` and ` 7` are refused, never read
+ * as 7, so what a caller sends is what the database compares and what an answer echoes.
+ */
 export const int8Input = z
   .string()
   // abort: the range check below must not run (BigInt would throw) on text that is not a number.
-  .regex(/^-?\d{1,19}$/, { error: 'expected an integer id as a decimal string', abort: true })
+  .regex(/^(0|-?[1-9]\d{0,18})$/, {
+    error: 'expected an integer as a canonical decimal string (no leading zeros, "+", spaces or "-0")',
+    abort: true,
+  })
   .refine((value) => BigInt(value) >= -(2n ** 63n) && BigInt(value) < 2n ** 63n, 'out of range for int8');
 
 export const numericInput = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal number as a string');

@@ -88,6 +88,9 @@ describe('mutation input changes nothing', () => {
       ['alerts.markRead', { alertId: Number(unread.id) }, /alertId/],
       ['alerts.markRead', { alertId: '99999999999999999999' }, /alertId/],
       ['alerts.markRead', { alertId: unread.id, userId: typical }, /Unrecognized key/],
+      // Non-canonical spellings of the same id: refused, never read as the id (and never echoed back normalised).
+      ...[`0${unread.id}`, `+${unread.id}`, ` ${unread.id}`, `${unread.id} `, `${unread.id}.0`, `${unread.id}\n`, '0', '-0', '-1', '0x1f', '1e3', '\u0667']
+        .map((alertId): [string, unknown, RegExp] => ['alerts.markRead', { alertId }, /alertId must be an id as a decimal string: digits without leading zeros/]),
       ['alerts.markRead', { alertId: unread.id, read: true }, /Unrecognized key/],
       ['profile.update', {}, /give fullName or phone/],
       ['profile.update', { fullName: '' }, /fullName must not be empty/],
