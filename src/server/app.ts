@@ -1,13 +1,14 @@
 // The example API's HTTP surface: tRPC at /trpc, /healthz, /metrics. buildApp does not listen; the caller does.
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { isSqlboundError, type Db } from '../index.js';
 import { PROMETHEUS_CONTENT_TYPE, type PrometheusMetrics } from '../runtime/prometheus.js';
 import { assertAuthSecret, verifyAuthorization } from './auth.js';
 import { batchCalls, batchRefusal, MAX_BATCH_SIZE } from './batch.js';
 import { isRetryLater, RETRY_AFTER_SECONDS } from './errors.js';
+import { clientErrorHandler, trpcShapedError } from './http-errors.js';
 import { fastPathHook } from './fast-path.js';
 import { appRouter, type AppRouter } from './routers/index.js';
 import { createCallerFactory } from './trpc.js';
@@ -30,11 +31,6 @@ export type AppOptions = {
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
 
-/** An error body in tRPC's own shape, for the few errors Fastify answers before tRPC sees the request. */
-function trpcShapedError(code: TRPC_ERROR_CODE_KEY, httpStatus: number, message: string) {
-  return { error: { message, code: code === 'BAD_REQUEST' ? -32600 : -32603, data: { code, httpStatus } } };
-}
-
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   assertAuthSecret(options.authSecret);
   const logger = options.logger ?? pino({ level: 'silent' });
@@ -53,12 +49,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // close() stops accepting, ends idle keep-alive sockets and waits for in-flight requests.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    clientErrorHandler,
+    // A URL the router cannot decode (bad percent-encoding) never reaches a route or the error handler.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
+      const message = error.code === 'FST_ERR_BAD_URL' ? 'malformed URL: invalid percent-encoding' : 'malformed request';
+      const answer: FastifyReply = reply;
+      void answer.code(status).send(trpcShapedError('BAD_REQUEST', status, message));
+    },
   });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send(trpcShapedError('NOT_FOUND', 404, 'no such route: procedures are at /trpc/<router>.<procedure>')),
+  );
 
   // Fastify rejects oversized bodies with 413 before any route runs; the API contract is 400 with a message.
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(400).send(trpcShapedError('BAD_REQUEST', 400, `request body too large: at most ${bodyLimit} bytes`));
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply
+        .code(415)
+        .send(trpcShapedError('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported content type: send the input as application/json'));
     }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) logger.error({ err: error }, 'request failed');
