@@ -97,6 +97,11 @@ describe('mutation input changes nothing', () => {
       ['profile.update', { fullName: '   ' }, /fullName must not be empty/],
       ['profile.update', { fullName: 'x'.repeat(201) }, /fullName must be at most 200/],
       ['profile.update', { fullName: 5 }, /fullName/],
+      // PostgreSQL refuses NUL, and a lone surrogate would be stored as U+FFFD: refused before the database.
+      ['profile.update', { fullName: 'a\u0000b' }, /fullName must be printable text/],
+      ['profile.update', { fullName: 'x\udfff' }, /fullName must be printable text/],
+      ['profile.update', { fullName: 'bell\u0007' }, /fullName must be printable text/],
+      ['profile.update', { fullName: 'tab\there' }, /fullName must be printable text/],
       ['profile.update', { phone: 'call me' }, /phone must be/],
       ['profile.update', { fullName: 'Ok Name', email: 'x@example.com' }, /Unrecognized key.*email/],
     ];
