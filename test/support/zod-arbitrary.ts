@@ -65,9 +65,16 @@ function stringArbitrary(schema: Schema, checks: Checks): fc.Arbitrary<string> {
 function stringCandidates(checks: Checks): fc.Arbitrary<string> {
   const { minLength, maxLength, patterns } = boundsOf(checks);
   const fits = (value: string) => value.length >= minLength && (maxLength === undefined || value.length <= maxLength);
-  const [first, ...others] = patterns;
-  if (first !== undefined) {
-    return fc.stringMatching(first).filter((value) => fits(value) && others.every((pattern) => pattern.test(value)));
+  // Generate from the first pattern fast-check can build (it has no negated Unicode property classes, for
+  // one); every pattern still filters, and so does the schema itself.
+  for (const pattern of patterns) {
+    let matching: fc.Arbitrary<string>;
+    try {
+      matching = fc.stringMatching(pattern);
+    } catch {
+      continue;
+    }
+    return matching.filter((value) => fits(value) && patterns.every((each) => each.test(value)));
   }
   // Short strings mostly, and strings of exactly the maximum length: the boundary a validator most often misses.
   const cap = Math.min(maxLength ?? 64, 64);

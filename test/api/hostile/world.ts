@@ -20,7 +20,7 @@ export type GenuineCursor = { cursor: string; path: string; user: string | null;
 
 export type World = {
   procedures: ProcedureInput[];
-  /** Real users the suite acts as; the first few own many rows of every kind. */
+  /** Real users the suite acts as: typical ones, each with at least two pages of every list. */
   users: string[];
   /** A well-formed user id that no user has: tokens for it are validly signed. */
   ghost: string;
@@ -79,11 +79,16 @@ export async function prepareUsers(url: string, count: number): Promise<{ users:
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const heavy = await client.query<{ id: string }>(
-      `SELECT u.id::text AS id FROM users u ORDER BY (SELECT count(*) FROM alerts a WHERE a.user_id = u.id) DESC, u.id LIMIT $1`,
+    // Typical users (the middle of the alert-count order): their pages are as big as most users'.
+    const typical = await client.query<{ id: string }>(
+      `SELECT id FROM (
+         SELECT u.id::text AS id, row_number() OVER (ORDER BY (SELECT count(*) FROM alerts a WHERE a.user_id = u.id), u.id) AS n,
+                count(*) OVER () AS total
+         FROM users u) t
+       WHERE n > total / 2 ORDER BY n LIMIT $1`,
       [count],
     );
-    const users = heavy.rows.map((row) => row.id);
+    const users = typical.rows.map((row) => row.id);
     // Every user gets at least two pages of every list under every filter the suite uses.
     for (const user of users) {
       await client.query(
