@@ -5,10 +5,13 @@
 // - AES-256-GCM encrypts it, so a client cannot read or edit the keyset values;
 // - the additional data is the version and a SHA-256 digest of the query name and its params (the user, the
 //   filters): a cursor replayed with another user, other filters or another query fails authentication;
-// - each cursor has its own key, HKDF-SHA256(cursor secret, random 128-bit salt). A random 96-bit GCM nonce
-//   under one key is safe for about 2^32 messages (NIST SP 800-38D), which a busy API issues in days; a fresh
-//   key per cursor removes that bound, and HKDF's label keeps these keys apart from any other use of the secret.
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+// - each cursor has its own key and nonce, HKDF-SHA256(cursor secret, salt). A random 96-bit GCM nonce under
+//   one key is safe for about 2^32 messages (NIST SP 800-38D), which a busy API issues in days; a key per
+//   cursor removes that bound, and HKDF's label keeps these keys apart from any other use of the secret;
+// - the salt is an HMAC of the context and the values (a synthetic IV, as in SIV): distinct cursors get
+//   distinct keys, and the same page of the same query for the same user and filters gets the same cursor
+//   (all it tells is that two cursors are the same position, which their holder knows anyway).
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
 import { InvalidCursorError, type InvalidCursorReason } from './errors.js';
 import type { Cursor } from './pagination.js';
 
@@ -58,11 +61,13 @@ export function encodeCursor<Query extends string>(
   params: readonly unknown[],
   values: readonly string[],
 ): Cursor<Query> {
-  const salt = randomBytes(SALT_BYTES);
+  const context = boundTo(query, params);
+  const plaintext = JSON.stringify(values);
+  const salt = createHmac('sha256', secret).update(`${LABEL} salt\0`).update(context).update(plaintext).digest().subarray(0, SALT_BYTES);
   const { key, iv } = keyAndIv(secret, salt);
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(boundTo(query, params));
-  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(values), 'utf8'), cipher.final()]);
+  cipher.setAAD(context);
+  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return Buffer.concat([Buffer.from([VERSION]), salt, ciphertext, cipher.getAuthTag()]).toString('base64url') as Cursor<Query>;
 }
 
