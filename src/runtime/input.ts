@@ -1,5 +1,6 @@
 // zod building blocks for the generated input schemas: untrusted input in, the typed function's params out.
 import { z } from 'zod';
+import { MAX_CURSOR_LENGTH } from './cursor.js';
 import type { JsonValue } from './json.js';
 import { DEFAULT_LIMIT, isLimit, MAX_LIMIT, type Cursor, type Limit } from './pagination.js';
 
@@ -32,11 +33,11 @@ export const limitInput = z
   .default(DEFAULT_LIMIT)
   .pipe(z.custom<Limit>((value) => isLimit(value)));
 
-/** A cursor string as issued by the same query; its signature is verified when the query runs. */
+/** A cursor string as issued by the same query; it is opened, and its context checked, when the query runs. */
 export function cursorInput<Query extends string>() {
   return z
     .string()
-    .max(4096)
+    .max(MAX_CURSOR_LENGTH)
     .nullable()
     .default(null)
     .pipe(z.custom<Cursor<Query> | null>((value) => value === null || typeof value === 'string'));

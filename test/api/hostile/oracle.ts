@@ -8,7 +8,8 @@ import { DEFAULT_BODY_LIMIT } from '../../../src/server/app.js';
 import { MAX_HEADER_BYTES } from '../../../src/server/http-errors.js';
 import type { Sent } from './harness.js';
 import type { ProcedureInput } from '../../support/procedures.js';
-import { jsonText, type CallPlan, type InputPlan, type RequestPlan, type TokenPlan } from './plans.js';
+import type { CallPlan, InputPlan, RequestPlan, TokenPlan } from './plans.js';
+import { jsonText } from './wire.js';
 import { filtersOf, PUBLIC_PATHS, type World } from './world.js';
 
 export type Effect =

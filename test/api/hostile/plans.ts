@@ -1,13 +1,13 @@
-// Request plans: plain data that fast-check generates and shrinks, and that becomes one HTTP request.
-// Inputs start from each procedure's zod schema and are then corrupted; tokens and cursors are real ones,
-// replayed elsewhere, or forged.
+// Request plans: plain data that fast-check generates, and that becomes one HTTP request (./wire.ts).
+// Inputs start from each procedure's zod schema and are then corrupted; cursors are real ones, replayed in
+// another context, or forged; tokens come from ./tokens.ts.
 import fc from 'fast-check';
-import { issueToken } from '../../../src/server/auth.js';
 import { MAX_BATCH_SIZE } from '../../../src/server/batch.js';
 import type { ProcedureInput } from '../../support/procedures.js';
 import { zodArbitrary } from '../../support/zod-arbitrary.js';
-import type { Sent } from './harness.js';
-import { AUTH_SECRET, bearer, objectKeys, OTHER_SECRET, signClaims, type World } from './world.js';
+import { tokenFor } from './tokens.js';
+import { base64url, nested } from './wire.js';
+import { objectKeys, type World } from './world.js';
 
 export type TokenPlan =
   | { kind: 'none'; how: string }
@@ -34,39 +34,6 @@ const BOUNDARY_STRINGS = [
   '-9223372036854775808', '\u0000', 'a\u0000b', '\ud800', 'x\udfff', 'x\u202ey', '🙂'.repeat(100), 'null', '[]', '{}',
   "'; DROP TABLE users; --", '%00', '\\', '"',
 ];
-
-const DEEP = Symbol('deep');
-type Deep = { [DEEP]: { depth: number; kind: 'array' | 'object' } };
-
-/**
- * A value nested `depth` levels deep. It stays a marker until it is written as JSON text (jsonText below):
- * building and stringifying thousands of levels of JS objects would overflow the test's own stack first.
- */
-function nested(depth: number, kind: 'array' | 'object'): Deep {
-  // fast-check prints a failing case through this method (JSON.stringify ignores symbol keys).
-  return { [DEEP]: { depth, kind }, [fc.toStringMethod]: () => `<${kind} ${depth} deep>` } as Deep;
-}
-
-function isDeep(value: unknown): value is Deep {
-  return typeof value === 'object' && value !== null && DEEP in value;
-}
-
-/** JSON.stringify's output, and deep markers written out level by level. */
-export function jsonText(value: unknown): string | undefined {
-  if (isDeep(value)) {
-    const { depth, kind } = value[DEEP];
-    return kind === 'array' ? `${'['.repeat(depth)}0${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}0${'}'.repeat(depth)}`;
-  }
-  if (Array.isArray(value)) return `[${value.map((item) => jsonText(item) ?? 'null').join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const fields = Object.keys(value).flatMap((key) => {
-      const text = jsonText(Reflect.get(value, key));
-      return text === undefined ? [] : [`${JSON.stringify(key)}:${text}`];
-    });
-    return `{${fields.join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** Values of the wrong type, at boundaries, huge or deep. */
 const hostileValue: fc.Arbitrary<{ value: unknown; how: string }> = fc.oneof(
@@ -118,10 +85,6 @@ const rawInput: fc.Arbitrary<InputPlan> = fc.oneof(
     how: 'broken JSON',
   })),
 );
-
-function base64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64url');
-}
 
 /** A cursor for a list input: a genuine one of the caller (or anyone), a foreign or forged one, or none. */
 function cursorFor(world: World, path: string, user: string | null): fc.Arbitrary<{ cursor: string | null; how: string }> {
@@ -195,62 +158,12 @@ function buildInput(world: World, procedure: ProcedureInput, user: string | null
   return fc.oneof(...options);
 }
 
-function tokenFor(world: World): fc.Arbitrary<TokenPlan> {
-  const everyone = [...world.users, world.ghost];
-  const tokenOf = (user: string) => world.tokens.get(user) ?? issueToken(AUTH_SECRET, user);
-  const claims = (user: string) => {
-    const [, expiry = '', signature = ''] = tokenOf(user).split('.');
-    return { expiry, signature };
-  };
-  const valid = fc.tuple(fc.constantFrom(...everyone), fc.constantFrom('Bearer ', 'bearer ', 'BEARER ', 'Bearer   ')).map(
-    ([user, scheme]): TokenPlan => ({ kind: 'valid', user, header: `${scheme}${tokenOf(user)}`, how: scheme.trim() === 'Bearer' && scheme.length === 7 ? 'valid token' : 'valid token, other scheme spelling' }),
-  );
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  const variants: ((user: string, other: string, bytes: Uint8Array, cut: number) => { header: string; how: string })[] = [
-    (user) => ({ header: bearer(issueToken(AUTH_SECRET, user, { ttlSeconds: 60, now: new Date(Date.now() - 7_200_000) })), how: 'expired' }),
-    (user, _other, bytes) => ({ header: bearer(`${user}.${claims(user).expiry}.${base64url(bytes.subarray(0, 32))}`), how: 'forged signature' }),
-    (user) => ({ header: bearer(issueToken(OTHER_SECRET, user)), how: 'signed with another secret' }),
-    (user, other) => ({ header: bearer(tokenOf(user).replace(/^\d+\./, `${other}.`)), how: 'user id swapped' }),
-    (user) => ({ header: bearer(`${user}.0${claims(user).expiry}.${claims(user).signature}`), how: 'zero-padded expiry' }),
-    (user) => ({ header: bearer(`${user}.0${claims(user).expiry}.${signClaims(`${user}.0${claims(user).expiry}`)}`), how: 'zero-padded expiry, signed as padded' }),
-    (user) => ({ header: bearer(`0${user}.${claims(user).expiry}.${signClaims(`0${user}.${claims(user).expiry}`)}`), how: 'zero-padded user id' }),
-    (user) => ({ header: bearer(`+${user}.${claims(user).expiry}.${signClaims(`+${user}.${claims(user).expiry}`)}`), how: 'plus sign' }),
-    (user) => {
-      const { expiry, signature } = claims(user);
-      const last = alphabet[alphabet.indexOf(signature.at(-1) ?? 'A') ^ 1] ?? 'A';
-      return { header: bearer(`${user}.${expiry}.${signature.slice(0, -1)}${last}`), how: 'signature re-spelled (spare bits)' };
-    },
-    (user) => ({ header: bearer(`${tokenOf(user)}=`), how: 'padded signature' }),
-    (user) => ({ header: `Bearer\t${tokenOf(user)}`, how: 'tab after the scheme' }),
-    (user) => ({ header: bearer(`${user}. ${claims(user).expiry}.${claims(user).signature}`), how: 'space inside' }),
-    (user, _other, _bytes, cut) => ({ header: bearer(tokenOf(user).slice(0, -1 - (cut % 40))), how: 'truncated' }),
-    (user) => ({ header: bearer(`${tokenOf(user)}.x`), how: 'extra part' }),
-    (user) => ({ header: `Basic ${tokenOf(user)}`, how: 'Basic scheme' }),
-    (user) => ({ header: tokenOf(user), how: 'no scheme' }),
-    (_user, _other, bytes) => ({ header: bearer(Buffer.from(bytes).toString('latin1').replace(/[^\x21-\x7e]/g, 'a')), how: 'garbage' }),
-    () => ({ header: bearer('a'.repeat(8000)), how: 'huge' }),
-  ];
-  const invalid = fc
-    .tuple(
-      fc.constantFrom(...variants),
-      fc.constantFrom(...world.users),
-      fc.constantFrom(...world.users),
-      fc.uint8Array({ minLength: 32, maxLength: 64 }),
-      fc.nat(),
-    )
-    .map(([variant, user, other, bytes, cut]): TokenPlan => ({ kind: 'invalid', ...variant(user, other === user ? world.ghost : other, bytes, cut) }));
-  return fc.oneof(
-    { weight: 10, arbitrary: valid },
-    { weight: 1, arbitrary: fc.constant<TokenPlan>({ kind: 'none', how: 'no token' }) },
-    { weight: 4, arbitrary: invalid },
-  );
-}
-
 const UNKNOWN_PATHS = [
   'alerts.delete', 'alerts', 'alerts.list.x', 'admin.users', 'constructor', '__proto__', 'toString', 'alerts.__proto__',
   'alerts.constructor', '%E0%A4%A', '..%2F..%2Fetc', '%00', '', 'a'.repeat(3000),
 ];
 
+/** Any request a client could send: single calls (most), calls by the wrong method, batches, unknown paths. */
 export function requestArbitrary(world: World): fc.Arbitrary<RequestPlan> {
   const queries = world.procedures.filter((procedure) => procedure.type === 'query');
   const mutations = world.procedures.filter((procedure) => procedure.type === 'mutation');
@@ -292,55 +205,4 @@ export function requestArbitrary(world: World): fc.Arbitrary<RequestPlan> {
     .tuple(tokenArbitrary, fc.oneof(fc.constantFrom(...UNKNOWN_PATHS), fc.string({ maxLength: 30 }).map((text) => encodeURIComponent(text))), fc.constantFrom<'GET' | 'POST'>('GET', 'POST'))
     .map(([token, path, method]): RequestPlan => ({ kind: 'unknown', path, token, method }));
   return fc.oneof({ weight: 20, arbitrary: single }, { weight: 2, arbitrary: wrongMethod }, { weight: 4, arbitrary: batch }, { weight: 1, arbitrary: unknown });
-}
-
-function percentEncoded(bytes: Buffer): string {
-  return [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0').toUpperCase()}`).join('');
-}
-
-function inputText(input: InputPlan): string | undefined {
-  return input.kind === 'json' ? jsonText(input.value) : undefined;
-}
-
-function authHeaders(token: TokenPlan): Record<string, string> {
-  return token.kind === 'none' ? {} : { authorization: token.header };
-}
-
-/** The HTTP request a plan stands for. */
-export function toRequest(plan: RequestPlan, procedureType: (path: string) => 'query' | 'mutation'): Sent {
-  const headers = authHeaders(plan.token);
-  if (plan.kind === 'unknown') {
-    return plan.method === 'GET'
-      ? { method: 'GET', path: `/trpc/${plan.path}?input=%7B%7D`, headers }
-      : { method: 'POST', path: `/trpc/${plan.path}`, headers: { ...headers, 'content-type': 'application/json' }, body: '{}' };
-  }
-  if (plan.kind === 'batch') {
-    const inputs = Object.fromEntries(
-      plan.calls.flatMap((call, index) => (call.input.kind === 'json' ? [[String(index), call.input.value]] : [])),
-    );
-    const paths = plan.calls.map((call) => call.path).join(',');
-    return plan.method === 'GET'
-      ? { method: 'GET', path: `/trpc/${paths}?batch=1&input=${encodeURIComponent(jsonText(inputs) ?? '{}')}`, headers }
-      : { method: 'POST', path: `/trpc/${paths}?batch=1`, headers: { ...headers, 'content-type': 'application/json' }, body: jsonText(inputs) ?? '{}' };
-  }
-  const { call } = plan;
-  const type = procedureType(call.path);
-  const method = (type === 'query') !== plan.wrongMethod ? 'GET' : 'POST';
-  if (method === 'GET') {
-    const text = inputText(call.input);
-    const search = call.input.kind === 'raw' ? `?input=${percentEncoded(call.input.bytes)}` : text === undefined ? '' : `?input=${encodeURIComponent(text)}`;
-    return { method, path: `/trpc/${call.path}${search}`, headers };
-  }
-  const body = call.input.kind === 'raw' ? call.input.bytes : inputText(call.input);
-  const contentType: Record<string, string> = plan.contentType === 'none' ? {} : { 'content-type': plan.contentType };
-  return { method, path: `/trpc/${call.path}`, headers: { ...headers, ...(body === undefined ? {} : contentType) }, ...(body === undefined ? {} : { body }) };
-}
-
-/** A short label for statistics: what kind of request this was. */
-export function labelOf(plan: RequestPlan): string {
-  if (plan.kind === 'unknown') return 'unknown procedure';
-  if (plan.kind === 'batch') return plan.calls.length > MAX_BATCH_SIZE ? 'batch over the limit' : `batch of ${plan.method === 'GET' ? 'queries' : 'mutations'}`;
-  if (plan.wrongMethod) return 'wrong method';
-  if (plan.token.kind !== 'valid') return `token: ${plan.token.how}`;
-  return plan.call.input.kind === 'absent' ? 'no input' : `input: ${plan.call.input.how.split(':')[0] ?? ''}`;
 }
