@@ -13,9 +13,10 @@ import { testDatabase } from '../support/database.js';
 import { callStatuses, problemsOf } from './hostile/check.js';
 import { startServer, type Received } from './hostile/harness.js';
 import { expectRequest, singleEffect, withTransportLimits, type Effect } from './hostile/oracle.js';
-import { labelOf, requestArbitrary, toRequest, type RequestPlan } from './hostile/plans.js';
+import { requestArbitrary, type RequestPlan } from './hostile/plans.js';
 import { settle, type Done } from './hostile/settle.js';
 import { snapshot } from './hostile/snapshot.js';
+import { labelOf, toRequest } from './hostile/wire.js';
 import {
   alertTargets,
   AUTH_SECRET,
@@ -85,6 +86,8 @@ test(`hostile input: ${RUNS * PER_RUN} requests, no 5xx, no exit, no row changed
   const before = await snapshot(database.url);
   const byStatus = new Map<number, number>();
   const byLabel = new Map<string, number>();
+  /** Calls by the reason the oracle gave for their expected status: what the run actually exercised. */
+  const byWhy = new Map<string, number>();
   const done: Done[] = [];
   let requests = 0;
 
@@ -100,6 +103,9 @@ test(`hostile input: ${RUNS * PER_RUN} requests, no 5xx, no exit, no row changed
     requests += 1;
     byStatus.set(received.status, (byStatus.get(received.status) ?? 0) + 1);
     byLabel.set(labelOf(plan), (byLabel.get(labelOf(plan)) ?? 0) + 1);
+    for (const why of expectation.kind === 'batch' ? expectation.calls.map((call) => call.why) : [expectation.why]) {
+      byWhy.set(why, (byWhy.get(why) ?? 0) + 1);
+    }
     const statuses = callStatuses(received);
     const effects: (Effect | null)[] =
       expectation.kind === 'batch' ? expectation.calls.map((call) => call.effect) : [singleEffect(world, plan)];
@@ -127,6 +133,30 @@ test(`hostile input: ${RUNS * PER_RUN} requests, no 5xx, no exit, no row changed
   assert.doesNotMatch(logs, /procedure failed|request failed/, 'no internal error was logged');
   for (const token of tokens.values()) assert.ok(!logs.includes(token.split('.')[2] ?? token), 'no token in the logs');
   assert.ok(requests >= 10_000 || RUNS * PER_RUN < 10_000, `${requests} requests`);
+
+  const exercised = [...byWhy].sort(([, a], [, b]) => b - a).map(([why, count]) => `${why}: ${count}`).join('; ');
+  t.diagnostic(`calls by expected outcome: ${exercised}`);
+
+  // The run must have exercised what it is for: a generator that drifted to only invalid input would pass the
+  // properties above vacuously.
+  const minimum: [string, number][] = [
+    ['valid read', 500],
+    ['own row', 300],
+    ['a next page, with a cursor of the same context', 50],
+    ['valid markRead', 200],
+    ['valid profile update', 100],
+    ["another user's cursor", 20],
+    ['a cursor of other filters', 50],
+    ['a cursor of another procedure', 50],
+    ['a cursor the server never issued', 100],
+    ['input the schema refuses', 500],
+    ['input is not JSON', 100],
+    ['batch over the limit', 50],
+    ['request line and headers over 16 KiB', 20],
+  ];
+  for (const [why, least] of minimum) assert.ok((byWhy.get(why) ?? 0) >= least, `${why}: ${byWhy.get(why) ?? 0} calls, fewer than ${least}`);
+  const tokenKinds = [...byWhy.keys()].filter((why) => why.startsWith('token: '));
+  assert.ok(tokenKinds.length >= 18, `token kinds exercised: ${tokenKinds.join(', ')}`);
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const statuses = [...byStatus].sort(([a], [b]) => a - b).map(([status, count]) => `${status}: ${count}`).join(', ');

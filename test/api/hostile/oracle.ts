@@ -88,7 +88,9 @@ export function expectCall(world: World, call: CallPlan, token: TokenPlan): Call
   if (!parsed.success) return expect([400], 'input the schema refuses');
   const problem = cursorProblem(world, procedure, user, parsed.data);
   if (problem !== null) return expect([400], problem);
-  return domain(world, call.path, user, parsed.data);
+  const outcome = domain(world, call.path, user, parsed.data);
+  const cursor = field(parsed.data, 'cursor');
+  return cursor === null || cursor === undefined ? outcome : { ...outcome, why: 'a next page, with a cursor of the same context' };
 }
 
 export function expectRequest(world: World, plan: RequestPlan): Expectation {
