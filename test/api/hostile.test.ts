@@ -151,6 +151,7 @@ test(`hostile input: ${RUNS * PER_RUN} requests, no 5xx, no exit, no row changed
     ['a cursor the server never issued', 100],
     ['input the schema refuses', 500],
     ['input is not JSON', 100],
+    ['an id not in canonical form', 30],
     ['batch over the limit', 50],
     ['request line and headers over 16 KiB', 20],
   ];
