@@ -130,7 +130,8 @@ test(`hostile input: ${RUNS * PER_RUN} requests, no 5xx, no exit, no row changed
   const { problems, marked, updated } = settle(before, await snapshot(database.url), done);
   assert.deepEqual(problems, []);
   const logs = server.logs();
-  assert.doesNotMatch(logs, /procedure failed|request failed/, 'no internal error was logged');
+  // pino's error level is 50: nothing the server logged was an internal failure, whatever its wording.
+  assert.doesNotMatch(logs, /"level":(50|60)/, 'no error was logged');
   for (const token of tokens.values()) assert.ok(!logs.includes(token.split('.')[2] ?? token), 'no token in the logs');
   assert.ok(requests >= 10_000 || RUNS * PER_RUN < 10_000, `${requests} requests`);
 
