@@ -42,7 +42,7 @@ export interface Queryable {
   execute<Row>(statement: Statement, values: readonly unknown[], options?: CallOptions): Promise<Rows<Row>>;
   /** Server-side cursor on its own connection; batches hold at most `batchSize` rows. */
   stream<Row>(statement: Statement, values: readonly unknown[], batchSize: number): AsyncIterable<Row[]>;
-  /** Key that signs and verifies keyset cursors. */
+  /** Key that seals and opens keyset cursors (src/runtime/cursor.ts). */
   readonly cursorSecret: string;
   /** True inside db.transaction(); caches are neither read nor filled there. */
   readonly inTransaction: boolean;

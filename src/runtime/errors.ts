@@ -36,10 +36,21 @@ export class TooManyRowsError extends SqlboundErrorBase {
   readonly code = 'TOO_MANY_ROWS';
   override readonly name = 'TooManyRowsError';
 }
-/** A cursor that is malformed, truncated, tampered with or issued by another query. */
+/**
+ * Why a cursor was refused. `authentication` covers tampering and replay alike (another query, user, filters or
+ * secret): the cursor is sealed, so which of them it was cannot be told, by design.
+ */
+export type InvalidCursorReason = 'malformed' | 'version' | 'authentication' | 'shape';
+
+/** A cursor that is malformed, truncated, tampered with, or issued for another query, user or filters. */
 export class InvalidCursorError extends SqlboundErrorBase {
   readonly code = 'INVALID_CURSOR';
   override readonly name = 'InvalidCursorError';
+  readonly reason: InvalidCursorReason;
+  constructor(message: string, details: ErrorDetails & { reason: InvalidCursorReason }) {
+    super(message, details);
+    this.reason = details.reason;
+  }
 }
 /** Input the database would reject or that breaks a query's contract (e.g. a limit outside 1..100). */
 export class InvalidInputError extends SqlboundErrorBase {

@@ -1,13 +1,21 @@
 // zod building blocks for the generated input schemas: untrusted input in, the typed function's params out.
 import { z } from 'zod';
+import { MAX_CURSOR_LENGTH } from './cursor.js';
 import type { JsonValue } from './json.js';
 import { DEFAULT_LIMIT, isLimit, MAX_LIMIT, type Cursor, type Limit } from './pagination.js';
 
-/** int8 travels as a decimal string: exact beyond 2^53 and JSON-safe. */
+/**
+ * int8 travels as a decimal string: exact beyond 2^53 and JSON-safe. Only the canonical spelling is accepted
+ * (`0`, or an optional `-` and digits without a leading zero): `07`, `+7`, `-0` and ` 7` are refused, never read
+ * as 7, so what a caller sends is what the database compares and what an answer echoes.
+ */
 export const int8Input = z
   .string()
   // abort: the range check below must not run (BigInt would throw) on text that is not a number.
-  .regex(/^-?\d{1,19}$/, { error: 'expected an integer id as a decimal string', abort: true })
+  .regex(/^(0|-?[1-9]\d{0,18})$/, {
+    error: 'expected an integer as a canonical decimal string (no leading zeros, "+", spaces or "-0")',
+    abort: true,
+  })
   .refine((value) => BigInt(value) >= -(2n ** 63n) && BigInt(value) < 2n ** 63n, 'out of range for int8');
 
 export const numericInput = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal number as a string');
@@ -25,11 +33,11 @@ export const limitInput = z
   .default(DEFAULT_LIMIT)
   .pipe(z.custom<Limit>((value) => isLimit(value)));
 
-/** A cursor string as issued by the same query; its signature is verified when the query runs. */
+/** A cursor string as issued by the same query; it is opened, and its context checked, when the query runs. */
 export function cursorInput<Query extends string>() {
   return z
     .string()
-    .max(4096)
+    .max(MAX_CURSOR_LENGTH)
     .nullable()
     .default(null)
     .pipe(z.custom<Cursor<Query> | null>((value) => value === null || typeof value === 'string'));

@@ -1,7 +1,8 @@
 // The few shapes every generated function reduces to. Generated modules stay thin; behaviour lives here once.
 import type { CallOptions, Queryable, Statement } from './contract.js';
 import { NotFoundError, TooManyRowsError } from './errors.js';
-import { assertLimit, decodeCursor, encodeCursor, type Cursor, type Page } from './pagination.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { assertLimit, type Cursor, type Page } from './pagination.js';
 import { hasRevival, reviveRow, type ReviveSpec } from './revive.js';
 
 function revived<Row>(rows: unknown[], revive: ReviveSpec | undefined): Row[] {
@@ -61,6 +62,10 @@ export type ListStatements<Query extends string> = {
   cursorColumns: readonly string[];
 };
 
+/**
+ * `values` are every param of the query but the keyset and the limit: its scope (userId) and its filters.
+ * The cursor is sealed to them, so a page's cursor only continues the same query for the same user and filters.
+ */
 export async function runList<Query extends string, Row>(
   db: Queryable,
   list: ListStatements<Query>,
@@ -77,14 +82,14 @@ export async function runList<Query extends string, Row>(
       ? await db.execute<Record<string, unknown>>(list.first, [...values, fetch], options)
       : await db.execute<Record<string, unknown>>(list.after, [
           ...values,
-          ...decodeCursor(db.cursorSecret, list.name, cursor, list.cursorColumns.length),
+          ...decodeCursor(db.cursorSecret, list.name, values, cursor, list.cursorColumns.length),
           fetch,
         ], options);
   const pageRows = rows.slice(0, limit);
   const last = pageRows[pageRows.length - 1];
   const nextCursor =
     rows.length > limit && last !== undefined
-      ? encodeCursor(db.cursorSecret, list.name, list.cursorColumns.map((column) => String(last[column])))
+      ? encodeCursor(db.cursorSecret, list.name, values, list.cursorColumns.map((column) => String(last[column])))
       : null;
   const items = revived<Row>(
     pageRows.map((row) => {

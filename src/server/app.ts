@@ -1,13 +1,15 @@
 // The example API's HTTP surface: tRPC at /trpc, /healthz, /metrics. buildApp does not listen; the caller does.
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { isSqlboundError, type Db } from '../index.js';
 import { PROMETHEUS_CONTENT_TYPE, type PrometheusMetrics } from '../runtime/prometheus.js';
 import { assertAuthSecret, verifyAuthorization } from './auth.js';
+import { batchCalls, batchRefusal, MAX_BATCH_SIZE } from './batch.js';
 import { isRetryLater, RETRY_AFTER_SECONDS } from './errors.js';
 import { createLogLimiter } from '../runtime/log-limit.js';
+import { clientErrorHandler, trpcShapedError } from './http-errors.js';
 import { fastPathHook } from './fast-path.js';
 import { appRouter, type AppRouter } from './routers/index.js';
 import { createCallerFactory } from './trpc.js';
@@ -29,13 +31,6 @@ export type AppOptions = {
 };
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
-/** tRPC batches (`?batch=1`) of more calls than this are refused, so one request cannot fan out unboundedly. */
-const MAX_BATCH_SIZE = 10;
-
-/** An error body in tRPC's own shape, for the few errors Fastify answers before tRPC sees the request. */
-function trpcShapedError(code: TRPC_ERROR_CODE_KEY, httpStatus: number, message: string) {
-  return { error: { message, code: code === 'BAD_REQUEST' ? -32600 : -32603, data: { code, httpStatus } } };
-}
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   assertAuthSecret(options.authSecret);
@@ -49,12 +44,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // request; failures and slow queries are logged by the runtime and the error handler instead.
     disableRequestLogging: true,
     bodyLimit,
-    // The tRPC route is /trpc/:path; a batch names every procedure in :path, so this also bounds batches.
-    routerOptions: { maxParamLength: 500 },
+    // The tRPC route is /trpc/:path, and a batch names every procedure in :path. Node's header limit (16 KiB)
+    // already bounds the URL; a shorter cap here would answer a long batch 414 before the batch check can explain.
+    routerOptions: { maxParamLength: 16 * 1024 },
     // close() stops accepting, ends idle keep-alive sockets and waits for in-flight requests.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    clientErrorHandler,
+    // A URL the router cannot decode (bad percent-encoding) never reaches a route or the error handler.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
+      const message = error.code === 'FST_ERR_BAD_URL' ? 'malformed URL: invalid percent-encoding' : 'malformed request';
+      const answer: FastifyReply = reply;
+      void answer.code(status).send(trpcShapedError('BAD_REQUEST', status, message));
+    },
   });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send(trpcShapedError('NOT_FOUND', 404, 'no such route: procedures are at /trpc/<router>.<procedure>')),
+  );
 
   // The runtime already logged a database failure (once per distinct failure per interval, naming the
   // procedure): a second line per request here is what flooded the log during an outage. Only failures the
@@ -67,11 +74,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(400).send(trpcShapedError('BAD_REQUEST', 400, `request body too large: at most ${bodyLimit} bytes`));
     }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply
+        .code(415)
+        .send(trpcShapedError('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported content type: send the input as application/json'));
+    }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) failures.hit(`request ${error.code ?? error.name}`, (suppressed) => logger.error({ err: error, ...(suppressed > 0 ? { suppressed } : {}) }, 'request failed'));
     return reply
       .code(status)
       .send(trpcShapedError(status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', status, status === 500 ? 'internal server error' : error.message));
+  });
+
+  // Before routing and before any input is parsed: a batch over the limit costs nothing but this answer.
+  app.addHook('onRequest', async (request, reply) => {
+    const calls = batchCalls('/trpc', request.url);
+    if (calls !== null && calls > MAX_BATCH_SIZE) {
+      await reply.code(400).send(batchRefusal(calls));
+    }
   });
 
   const createContext = (authorization: string | undefined): ApiContext => ({

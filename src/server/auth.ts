@@ -1,19 +1,18 @@
 // Bearer tokens: `<userId>.<expiresAt unix seconds>.<HMAC-SHA256 signature, base64url>`.
 // Stateless on purpose: the example API needs no session table, and a token names exactly one user.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { MIN_SECRET_LENGTH } from './secrets.js';
 
 export type AuthResult =
   | { kind: 'anonymous' }
   | { kind: 'invalid'; reason: string }
   | { kind: 'user'; userId: string };
 
-/** Only `npm start` and `npm run token` may fall back to this: tokens signed with it are public knowledge. */
-export const DEV_AUTH_SECRET = 'sqlbound-dev-secret-do-not-use-in-production';
-
-const MIN_SECRET_LENGTH = 32;
 /** The label keeps these signatures from ever validating as another HMAC use of the same secret (e.g. cursors). */
 const SIGNING_LABEL = 'sqlbound-auth-v1';
-const TOKEN_PATTERN = /^([1-9]\d{0,18})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
+// Canonical forms only: no leading zeros, no sign, no spaces. A token has exactly one spelling, so a variant
+// (`0042`, a zero-padded expiry) is refused rather than read as the same token and echoed back normalised.
+const TOKEN_PATTERN = /^([1-9]\d{0,18})\.([1-9]\d{0,11})\.([A-Za-z0-9_-]{43})$/;
 const INT8_MAX = 2n ** 63n - 1n;
 
 export class AuthSecretError extends Error {
@@ -26,19 +25,8 @@ export function assertAuthSecret(secret: string): void {
   }
 }
 
-/** The secret from SQLBOUND_AUTH_SECRET; the dev default only when the caller is a dev entry point. */
-export function authSecretFromEnv(options: { allowDevDefault: boolean; warn?: (message: string) => void }): string {
-  const configured = process.env.SQLBOUND_AUTH_SECRET?.trim();
-  if (configured !== undefined && configured !== '') {
-    assertAuthSecret(configured);
-    return configured;
-  }
-  if (!options.allowDevDefault) throw new AuthSecretError('SQLBOUND_AUTH_SECRET is not set');
-  options.warn?.('SQLBOUND_AUTH_SECRET is not set: using the public development secret; never do this in production');
-  return DEV_AUTH_SECRET;
-}
-
-function sign(secret: string, userId: string, expiresAt: number): Buffer {
+/** Signs the exact text of the token's claims, so only that spelling verifies. */
+function sign(secret: string, userId: string, expiresAt: string): Buffer {
   return createHmac('sha256', secret).update(`${SIGNING_LABEL}:${userId}.${expiresAt}`).digest();
 }
 
@@ -51,21 +39,25 @@ export function issueToken(secret: string, userId: string, options: IssueOptions
   }
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const expiresAt = now + (options.ttlSeconds ?? 24 * 60 * 60);
-  return `${userId}.${expiresAt}.${sign(secret, userId, expiresAt).toString('base64url')}`;
+  return `${userId}.${expiresAt}.${sign(secret, userId, String(expiresAt)).toString('base64url')}`;
 }
 
 /** Reads an `Authorization` header value. Every failure says why, for logs; clients only ever see 401. */
 export function verifyAuthorization(secret: string, header: string | undefined, now: Date = new Date()): AuthResult {
   if (header === undefined || header.trim() === '') return { kind: 'anonymous' };
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header.trim());
+  // RFC 6750: the scheme is case-insensitive, then one or more spaces, then the token. HTTP already strips the
+  // header's surrounding whitespace; tabs or other whitespace inside are not part of the grammar.
+  const match = /^Bearer +([^\s]+)$/i.exec(header);
   if (match === null || match[1] === undefined) return { kind: 'invalid', reason: 'expected "Authorization: Bearer <token>"' };
   const parts = TOKEN_PATTERN.exec(match[1]);
   if (parts === null) return { kind: 'invalid', reason: 'malformed token' };
   const [, userId = '', expiresText = '', signature = ''] = parts;
   if (BigInt(userId) > INT8_MAX) return { kind: 'invalid', reason: 'malformed token' };
-  const expiresAt = Number(expiresText);
-  const expected = sign(secret, userId, expiresAt);
   const given = Buffer.from(signature, 'base64url');
+  // 43 base64url characters carry 258 bits for a 256-bit signature: four spellings decode to the same bytes.
+  if (given.toString('base64url') !== signature) return { kind: 'invalid', reason: 'malformed token' };
+  const expiresAt = Number(expiresText);
+  const expected = sign(secret, userId, expiresText);
   // Constant-time comparison, so the signature cannot be found byte by byte from response timings.
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { kind: 'invalid', reason: 'bad signature' };

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { data, pickUsers, startApi, type Api, type Page, type Reply } from './support.js';
 
 const api: Api = await startApi();
-const { typical } = await pickUsers(api);
+const { typical, heavy } = await pickUsers(api);
 const token = api.token(typical);
 
 /** A digest of every row a mutation could touch: equal before and after means nothing changed. */
@@ -57,12 +57,18 @@ describe('list input', () => {
   test('malformed, tampered and foreign cursors', async () => {
     const real = data<Page<unknown>>(await api.query('alerts.list', { limit: 1 }, token)).nextCursor;
     assert.ok(real);
-    const [payload = '', signature = ''] = real.split('.');
     const foreign = data<Page<unknown>>(await api.query('brokers.list', { limit: 1 })).nextCursor;
-    const tampered = `${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
-    for (const cursor of ['abc', 'x.y', '', `${payload}.`, tampered, foreign, 'a'.repeat(5000)]) {
+    const bytes = Buffer.from(real, 'base64url');
+    bytes[bytes.length - 20] = (bytes[bytes.length - 20] ?? 0) ^ 1;
+    const tampered = bytes.toString('base64url');
+    for (const cursor of ['abc', 'x.y', '', `${real}.`, tampered, foreign, 'a'.repeat(5000)]) {
       assertBadRequest(await api.query('alerts.list', { cursor }, token), /cursor/, `cursor ${String(cursor).slice(0, 20)}`);
     }
+    // Replayed by another user, or with other filters: the cursor is sealed to both.
+    const other = api.token(heavy);
+    assertBadRequest(await api.query('alerts.list', { cursor: real }, other), /invalid cursor/, 'another user');
+    assertBadRequest(await api.query('alerts.list', { cursor: real, unreadOnly: true }, token), /invalid cursor/, 'other filters');
+    assert.equal((await api.query('alerts.list', { cursor: real, unreadOnly: null }, token)).status, 200, 'the same filters');
   });
 
   test('query strings that are not JSON', async () => {
@@ -82,12 +88,20 @@ describe('mutation input changes nothing', () => {
       ['alerts.markRead', { alertId: Number(unread.id) }, /alertId/],
       ['alerts.markRead', { alertId: '99999999999999999999' }, /alertId/],
       ['alerts.markRead', { alertId: unread.id, userId: typical }, /Unrecognized key/],
+      // Non-canonical spellings of the same id: refused, never read as the id (and never echoed back normalised).
+      ...[`0${unread.id}`, `+${unread.id}`, ` ${unread.id}`, `${unread.id} `, `${unread.id}.0`, `${unread.id}\n`, '0', '-0', '-1', '0x1f', '1e3', '\u0667']
+        .map((alertId): [string, unknown, RegExp] => ['alerts.markRead', { alertId }, /alertId must be an id as a decimal string: digits without leading zeros/]),
       ['alerts.markRead', { alertId: unread.id, read: true }, /Unrecognized key/],
       ['profile.update', {}, /give fullName or phone/],
       ['profile.update', { fullName: '' }, /fullName must not be empty/],
       ['profile.update', { fullName: '   ' }, /fullName must not be empty/],
       ['profile.update', { fullName: 'x'.repeat(201) }, /fullName must be at most 200/],
       ['profile.update', { fullName: 5 }, /fullName/],
+      // PostgreSQL refuses NUL, and a lone surrogate would be stored as U+FFFD: refused before the database.
+      ['profile.update', { fullName: 'a\u0000b' }, /fullName must be printable text/],
+      ['profile.update', { fullName: 'x\udfff' }, /fullName must be printable text/],
+      ['profile.update', { fullName: 'bell\u0007' }, /fullName must be printable text/],
+      ['profile.update', { fullName: 'tab\there' }, /fullName must be printable text/],
       ['profile.update', { phone: 'call me' }, /phone must be/],
       ['profile.update', { fullName: 'Ok Name', email: 'x@example.com' }, /Unrecognized key.*email/],
     ];

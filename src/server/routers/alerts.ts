@@ -3,12 +3,13 @@ import { z } from 'zod';
 import { listAlerts, listAlertsInput, markAlertRead, markAlertReadInput } from '../../../generated/index.js';
 import { authedProcedure, router } from '../trpc.js';
 
-// The runtime's int8Input runs its range refinement even when its regex failed, and BigInt('abc') then throws
-// a SyntaxError instead of a validation issue. Checking the shape first keeps the message a validation message.
+// Alert ids are positive, so the API narrows the generated int8 schema to them, in their one canonical
+// spelling: "07", "+7", " 7" and "7.0" are a 400, never read as 7 and echoed back as "7".
+const ID_MESSAGE = 'alertId must be an id as a decimal string: digits without leading zeros, sign or spaces';
 const markReadInput = markAlertReadInput.omit({ userId: true }).extend({
   alertId: z
-    .string({ error: 'alertId must be an id as a decimal string' })
-    .regex(/^\d{1,19}$/, 'alertId must be an id as a decimal string')
+    .string({ error: ID_MESSAGE })
+    .regex(/^[1-9]\d{0,18}$/, { error: ID_MESSAGE, abort: true })
     .pipe(markAlertReadInput.shape.alertId),
 });
 
