@@ -53,7 +53,9 @@ for (const name of cases) {
     } else {
       actualFile = outputFile;
       const tables = generation.queries.map((q) => `// ${q.name} reads ${JSON.stringify(q.tables.read)} writes ${JSON.stringify(q.tables.written)}`);
-      actual = `${generation.files.get('generated/query.ts') ?? ''}\n${tables.join('\n')}\n`;
+      // Notes say why a column was left nullable; they are part of the contract like the types.
+      const notes = generation.notes.map((note) => `// note (${note.query}): ${note.message}`);
+      actual = `${generation.files.get('generated/query.ts') ?? ''}\n${[...tables, ...notes].join('\n')}\n`;
     }
     if (update) {
       await rm(errorFile, { force: true });
