@@ -30,8 +30,6 @@ export const NON_NULL_ON_NON_NULL = [
   'json_strip_nulls', 'jsonb_pretty', 'jsonb_set', 'jsonb_insert', 'array_to_json',
   // arrays
   'cardinality', 'array_append', 'array_prepend', 'array_cat', 'array_remove', 'array_replace', 'array_positions',
-  // window functions (called with OVER)
-  'row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile',
   // session and misc
   'gen_random_uuid', 'uuidv4', 'uuidv7', 'current_database', 'version', 'pg_backend_pid',
 ] as const;
@@ -48,8 +46,8 @@ export const NON_NULL_OPERATORS = [
   '!~~*', '@>', '<@', '&&', '?', '?|', '?&', '&', '|', '#', '<<', '>>', '#-', '@', '|/', '||/',
 ] as const;
 
-/** Operators that are FALSE or NULL on a NULL operand, so a row passing `x op y` has x and y non-null. */
-export const NULL_REJECTING_OPERATORS = ['=', '<>', '<', '>', '<=', '>='] as const;
+/** Operators that are strict (NULL on a NULL operand), so a row passing `x op y` has x and y non-null. */
+export const NULL_REJECTING_OPERATORS = ['=', '<>', '<', '>', '<=', '>=', '~~', '~~*', '!~~', '!~~*', '~', '~*', '!~', '!~*'] as const;
 
 /** Set-returning functions in FROM whose columns are known, and which of them are never NULL. */
 export const FROM_FUNCTIONS: Record<string, { columns: { name: string | null; nonNull: boolean }[]; minArgs?: number; maxArgs?: number }> = {
