@@ -125,7 +125,13 @@ function typeResolver(rows: TypeRow[]): { type: (oid: number) => PgType; notNull
     // Domains map as their base type; enums, arrays and scalars by OID, whatever schema they live in.
     if (row.typtype === 'e') ts = { kind: 'enum', pgName: row.name, labels: row.labels ?? [] };
     else if (row.typtype === 'd') ts = type(row.basetype).ts;
-    else if (row.elem !== 0 && row.name.startsWith('_')) ts = { kind: 'array', element: type(row.elem).ts };
+    else if (row.elem !== 0 && row.name.startsWith('_')) {
+      // node-postgres parses builtin arrays only; any other array (of enums, domains, composites) arrives as
+      // text and generated code parses it into strings (see reviveSpec), so its elements are strings.
+      const element = type(row.elem).ts;
+      const parsed = row.schema === 'pg_catalog' && PG_PARSED_ARRAYS.has(row.name);
+      ts = { kind: 'array', element: parsed || element.kind === 'enum' ? element : { kind: 'primitive', ts: 'string' } };
+    }
     // Composites, ranges and unknown scalars arrive as their text form.
     else ts = (row.schema === 'pg_catalog' ? SCALARS[row.name] : undefined) ?? { kind: 'primitive', ts: 'string' };
     // A domain keeps its own name, so a column of domain type reads as its base (int8, numeric...) for input parsing.

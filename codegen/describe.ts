@@ -130,6 +130,7 @@ export async function describeQuery(
   const matched = matchColumns(
     analysis.items,
     statement.columns.map((column) => ({ name: column.name, table: column.table, number: column.number })),
+    (oid) => catalog.tables.get(oid)?.displayName ?? `relation ${oid}`,
   );
   const notes = [...analysis.notes];
   const columns: DescribedColumn[] = statement.columns.map((column, index) => {

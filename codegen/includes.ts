@@ -5,7 +5,7 @@
 import { parseSync, scanSync } from 'libpg-query';
 import type postgres from 'postgres';
 import { names, nodeOf } from './tree.js';
-import type { Catalog } from './catalog.js';
+import { PG_PARSED_ARRAYS, type Catalog } from './catalog.js';
 import { describeQuery } from './describe.js';
 import type {
   CodegenError,
@@ -16,7 +16,7 @@ import type {
   OrderTerm,
   ParsedParam,
   ParsedQuery,
-  TsType,
+  PgType,
 } from './model.js';
 import { rewriteParams } from './params.js';
 import type { ReviveField, ReviveSpec } from '../src/runtime/revive.js';
@@ -270,16 +270,18 @@ export function composeStatements(
   };
 }
 
-function needsRevival(ts: TsType, inJson: boolean): ReviveField | null {
+function needsRevival(type: PgType, inJson: boolean): ReviveField | null {
+  const { ts } = type;
   if (ts.kind === 'primitive' && ts.ts === 'Date' && inJson) return 'date';
-  if (ts.kind === 'array' && ts.element.kind === 'enum' && !inJson) return 'textArray';
+  // Arrays node-postgres does not parse (enums, domains, composites) arrive as text.
+  if (ts.kind === 'array' && !inJson && (ts.element.kind === 'enum' || !PG_PARSED_ARRAYS.has(type.name))) return 'textArray';
   return null;
 }
 
 export function reviveSpec(columns: DescribedColumn[], includes: DescribedInclude[], inJson: boolean): ReviveSpec {
   const spec: Record<string, ReviveField> = {};
   for (const column of columns) {
-    const field = needsRevival(column.type.ts, inJson);
+    const field = needsRevival(column.type, inJson);
     if (field !== null) spec[column.name] = field;
   }
   for (const include of includes) {

@@ -10,22 +10,26 @@ export type DescribeColumn = { name: string; table: number; number: number };
 
 export type MatchedColumn = { column: OutputColumn } | { note: string };
 
-function agree(analysed: OutputColumn, described: DescribeColumn, position: number): MatchedColumn {
+/** Names a table OID for notes (OIDs differ between databases; names do not). */
+export type TableName = (oid: number) => string;
+
+function agree(analysed: OutputColumn, described: DescribeColumn, position: number, tableName: TableName): MatchedColumn {
   const label = `column ${position + 1} (${described.name})`;
   if (analysed.nameKnown && analysed.name !== described.name) {
     return { note: `${label}: the analysis expected "${analysed.name}" here; nullable` };
   }
-  const describedOrigin = described.table === 0 ? null : { tableOid: described.table, attnum: described.number };
+  // Attnum 0 is a whole-row reference: not a column origin.
+  const describedOrigin = described.table === 0 || described.number <= 0 ? null : { tableOid: described.table, attnum: described.number };
   const origin = analysed.origin;
   if (describedOrigin === null && origin === null) return { column: analysed };
   if (describedOrigin === null || origin === null || describedOrigin.tableOid !== origin.tableOid || describedOrigin.attnum !== origin.attnum) {
-    const show = (o: { tableOid: number; attnum: number } | null) => (o === null ? 'an expression' : `table ${o.tableOid} column ${o.attnum}`);
+    const show = (o: { tableOid: number; attnum: number } | null) => (o === null ? 'an expression' : `${tableName(o.tableOid)} column ${o.attnum}`);
     return { note: `${label}: PostgreSQL reports ${show(describedOrigin)}, the analysis ${show(origin)}; nullable` };
   }
   return { column: analysed };
 }
 
-export function matchColumns(items: OutputItem[], described: DescribeColumn[]): MatchedColumn[] {
+export function matchColumns(items: OutputItem[], described: DescribeColumn[], tableName: TableName): MatchedColumn[] {
   const firstGap = items.findIndex((item) => item.kind === 'opaque');
   const columnsOf = (part: OutputItem[]) => part.flatMap((item) => (item.kind === 'column' ? [item.column] : []));
   if (firstGap < 0) {
@@ -36,7 +40,7 @@ export function matchColumns(items: OutputItem[], described: DescribeColumn[]): 
     }
     return described.map((column, index) => {
       const analysed = columns[index];
-      return analysed === undefined ? { note: 'no analysed column' } : agree(analysed, column, index);
+      return analysed === undefined ? { note: 'no analysed column' } : agree(analysed, column, index, tableName);
     });
   }
   const lastGap = items.length - 1 - [...items].reverse().findIndex((item) => item.kind === 'opaque');
@@ -52,11 +56,11 @@ export function matchColumns(items: OutputItem[], described: DescribeColumn[]): 
   return described.map((column, index) => {
     if (index < before.length) {
       const analysed = before[index];
-      return analysed === undefined ? { note: 'no analysed column' } : agree(analysed, column, index);
+      return analysed === undefined ? { note: 'no analysed column' } : agree(analysed, column, index, tableName);
     }
     if (index >= tail) {
       const analysed = after[index - tail];
-      return analysed === undefined ? { note: 'no analysed column' } : agree(analysed, column, index);
+      return analysed === undefined ? { note: 'no analysed column' } : agree(analysed, column, index, tableName);
     }
     return { note: `column ${index + 1} (${column.name}) comes from ${reason}; nullable` };
   });
