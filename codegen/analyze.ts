@@ -26,7 +26,7 @@ import { parseSync } from 'libpg-query';
 import { match } from 'ts-pattern';
 import type { Catalog, CatalogTable } from './catalog.js';
 import { outputName } from './colname.js';
-import { functionName, isAggregateCall, isNullable, trustedName, type ExprEnv } from './expressions.js';
+import { functionName, isAggregateCall, isNullable, trustedName, typeOf, type ExprEnv } from './expressions.js';
 import type { TableAccess } from './model.js';
 import { FROM_FUNCTIONS, nullRejectingOperators } from './nonnull.js';
 import { canonical, conjuncts, items, names, nodeOf, stripCasts, tag, walkExpression, walkNodes } from './tree.js';
@@ -38,6 +38,8 @@ export type OutputColumn = {
   nameKnown: boolean;
   nullable: boolean;
   origin: Origin | null;
+  /** The column's type when the tree tells it (columns, casts, literals); guards on builtins read it. */
+  typeOid: number | null;
 };
 /** One output column, or a run of columns the analysis cannot see (a * over an opaque relation). */
 export type OutputItem = { kind: 'column'; column: OutputColumn } | { kind: 'opaque'; reason: string };
@@ -67,7 +69,7 @@ type Context = {
   ids: { next: number };
 };
 
-type LeafColumn = { name: string; nullable: boolean; origin: Origin | null };
+type LeafColumn = { name: string; nullable: boolean; origin: Origin | null; typeOid: number | null };
 
 /** A relation in FROM: a table, view, CTE, subquery or function. */
 type Leaf = {
@@ -108,7 +110,7 @@ type Level = { items: FromItem[]; narrowed: Set<string>; grouping: Grouping | nu
 
 type Scope = { level: Level; parent: Scope | null; ctes: ReadonlyMap<string, Derived>; ctx: Context };
 
-type Entry = { kind: 'column'; name: string; key: string; nullable: boolean; origin: Origin | null } | { kind: 'opaque'; reason: string };
+type Entry = { kind: 'column'; name: string; key: string; nullable: boolean; origin: Origin | null; typeOid: number | null } | { kind: 'opaque'; reason: string };
 type Resolved = Extract<Entry, { kind: 'column' }> | { kind: 'unknown'; reason: string };
 
 const STATEMENT_KINDS = ['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt'] as const;
@@ -145,6 +147,7 @@ function visible(item: FromItem, nulled: boolean): Entry[] {
       key: `${item.id}:${index}`,
       nullable: nulled || column.nullable,
       origin: column.origin,
+      typeOid: column.typeOid,
     }));
     return item.opaque === null ? columns : [...columns, { kind: 'opaque', reason: item.opaque }];
   }
@@ -164,14 +167,21 @@ function mergedColumn(join: Join, name: string, nulled: boolean, left: Entry[], 
   const key = `${join.id}:using:${name}`;
   const l = findEntry(left, name);
   const r = findEntry(right, name);
-  if (l === null || r === null) return { kind: 'column', name, key, nullable: true, origin: null };
+  if (l === null || r === null) return { kind: 'column', name, key, nullable: true, origin: null, typeOid: null };
   return match(join.joinType)
     .with('JOIN_RIGHT', () => ({ ...r, key }))
     .with('JOIN_FULL', () => {
       // Every row has at least one side, so the COALESCE is NULL only where a present side's value can be.
       const ownLeft = findEntry(visible(join.left, nulled), name);
       const ownRight = findEntry(visible(join.right, nulled), name);
-      return { kind: 'column' as const, name, key, nullable: ownLeft === null || ownRight === null || ownLeft.nullable || ownRight.nullable, origin: null };
+      return {
+        kind: 'column' as const,
+        name,
+        key,
+        nullable: ownLeft === null || ownRight === null || ownLeft.nullable || ownRight.nullable,
+        origin: null,
+        typeOid: l.typeOid === r.typeOid ? l.typeOid : null,
+      };
     })
     .otherwise(() => ({ ...l, key }));
 }
@@ -259,10 +269,11 @@ function envFor(scope: Scope): ExprEnv {
   const { ctx } = scope;
   return {
     routines: ctx.catalog.routines,
+    types: ctx.catalog.types,
     optionalParams: ctx.optionalParams,
     column: (ref) => {
       const { resolved } = resolveColumn(scope, ref);
-      return resolved.kind === 'column' ? { kind: 'column', nullable: resolved.nullable, origin: resolved.origin } : resolved;
+      return resolved.kind === 'column' ? { kind: 'column', nullable: resolved.nullable, origin: resolved.origin, typeOid: resolved.typeOid } : resolved;
     },
     subquery: (select) => {
       const derived = analyzeSelect(select, scope, scope.ctes, ctx);
@@ -291,14 +302,14 @@ function tableColumns(table: CatalogTable, ctx: Context): { columns: LeafColumn[
     const columns = derived?.flatMap((item) => (item.kind === 'column' ? [item.column] : []));
     if (derived === null || columns === undefined || columns.length !== derived.length || columns.length !== attributes.length) {
       ctx.notes.push(`view ${table.displayName}: its definition could not be matched to its columns, so they are nullable`);
-      return { columns: attributes.map((a) => ({ name: a.name, nullable: true, origin: origin(a.attnum) })), opaque: null };
+      return { columns: attributes.map((a) => ({ name: a.name, nullable: true, origin: origin(a.attnum), typeOid: a.typeOid })), opaque: null };
     }
     return {
-      columns: attributes.map((a, index) => ({ name: a.name, nullable: columns[index]?.nullable ?? true, origin: origin(a.attnum) })),
+      columns: attributes.map((a, index) => ({ name: a.name, nullable: columns[index]?.nullable ?? true, origin: origin(a.attnum), typeOid: a.typeOid })),
       opaque: null,
     };
   }
-  return { columns: attributes.map((a) => ({ name: a.name, nullable: !a.notNull, origin: origin(a.attnum) })), opaque: null };
+  return { columns: attributes.map((a) => ({ name: a.name, nullable: !a.notNull, origin: origin(a.attnum), typeOid: a.typeOid })), opaque: null };
 }
 
 /** A view's columns from its definition (pg_get_viewdef), analysed like any query and cached per view. */
@@ -330,7 +341,7 @@ function derivedLeaf(ctx: Context, alias: string, derived: Derived, colnames: No
   let opaque: string | null = null;
   for (const item of derived.items) {
     if (item.kind === 'column') {
-      if (opaque === null) columns.push({ name: item.column.name, nullable: item.column.nullable, origin: item.column.origin });
+      if (opaque === null) columns.push({ name: item.column.name, nullable: item.column.nullable, origin: item.column.origin, typeOid: item.column.typeOid });
     } else {
       opaque ??= item.reason;
     }
@@ -389,7 +400,10 @@ function functionLeaf(range: RangeFunction, scope: Scope): Leaf {
   const rowsFrom = calls.length > 1;
   const coldefs = (defs: Node[]) => defs.flatMap((def) => {
     const column = nodeOf(def, 'ColumnDef');
-    return column === null ? [] : [{ name: column.colname ?? '?column?', nullable: true, origin: null }];
+    if (column === null) return [];
+    const typeName = column.typeName;
+    const typeOid = typeName === undefined ? null : ctx.catalog.types.resolve(names(typeName.names), (typeName.arrayBounds ?? []).length > 0);
+    return [{ name: column.colname ?? '?column?', nullable: true, origin: null, typeOid }];
   });
   for (const { call, defs } of calls) {
     const declared = rowsFrom ? coldefs(defs) : coldefs(range.coldeflist ?? defs);
@@ -405,7 +419,7 @@ function functionLeaf(range: RangeFunction, scope: Scope): Leaf {
     // ROWS FROM pads the shorter functions' columns with NULLs.
     columns.push(...known.map((column) => ({ ...column, nullable: column.nullable || rowsFrom })));
   }
-  if (opaque === null && range.ordinality === true) columns.push({ name: 'ordinality', nullable: false, origin: null });
+  if (opaque === null && range.ordinality === true) columns.push({ name: 'ordinality', nullable: false, origin: null, typeOid: 20 });
   return { kind: 'leaf', id: nextId(ctx), alias, schema: null, columns: renamed(columns, colnames), opaque, table: null, singleRow: false, qualifiedOnly: false };
 }
 
@@ -415,11 +429,11 @@ function fromFunctionColumns(call: FuncCall, alias: string, env: ExprEnv, rowsFr
   const args = call.args ?? [];
   if (name === 'unnest') {
     // One column per array, each nullable (arrays hold NULLs, and shorter arrays are padded).
-    return args.map(() => ({ name: args.length === 1 && !rowsFrom ? alias : 'unnest', nullable: true, origin: null }));
+    return args.map(() => ({ name: args.length === 1 && !rowsFrom ? alias : 'unnest', nullable: true, origin: null, typeOid: null }));
   }
   const spec = FROM_FUNCTIONS[name];
   if (spec === undefined || (spec.maxArgs !== undefined && args.length > spec.maxArgs)) return null;
-  return spec.columns.map((column) => ({ name: column.name ?? (rowsFrom ? name : alias), nullable: !column.nonNull, origin: null }));
+  return spec.columns.map((column) => ({ name: column.name ?? (rowsFrom ? name : alias), nullable: !column.nonNull, origin: null, typeOid: null }));
 }
 
 /** Builds one FROM item; `lateral` is what a LATERAL item (and any function) may see to its left. */
@@ -622,6 +636,7 @@ function targetItems(targets: Node[] | undefined, scope: Scope): OutputItem[] {
         nameKnown: known,
         nullable: groupedByName || isNullable(target.val, env),
         origin: resolved !== null && resolved.kind === 'column' ? resolved.origin : null,
+        typeOid: typeOf(target.val, env),
       },
     });
   });
@@ -641,6 +656,7 @@ function starItems(scope: Scope, qualifier: string[]): OutputItem[] {
               nameKnown: true,
               nullable: level.grouping !== null || (entry.nullable && !level.narrowed.has(entry.key)),
               origin: entry.origin,
+              typeOid: entry.typeOid,
             },
           },
     );
@@ -865,7 +881,7 @@ function setOperation(select: SelectStmt, outer: Scope | null, ctes: ReadonlyMap
     // Both branches have the same number of columns: a known branch tells how many, not how nullable.
     const known = leftKnown ? leftColumns : rightKnown ? rightColumns : null;
     if (known === null) return { items: [{ kind: 'opaque', reason: 'a set operation over relations whose columns are not known' }], singleRow, exactlyOne: false };
-    return { items: known.map((column) => ({ kind: 'column', column: { ...column, nullable: true, origin: null } })), singleRow, exactlyOne: false };
+    return { items: known.map((column) => ({ kind: 'column', column: { ...column, nullable: true, origin: null, typeOid: null } })), singleRow, exactlyOne: false };
   }
   const op = select.op ?? 'SETOP_UNION';
   const items: OutputItem[] = leftColumns.map((column, index) => {
@@ -876,7 +892,8 @@ function setOperation(select: SelectStmt, outer: Scope | null, ctes: ReadonlyMap
       .with('SETOP_INTERSECT', () => column.nullable && (other?.nullable ?? true))
       .with('SETOP_EXCEPT', () => column.nullable)
       .exhaustive();
-    return { kind: 'column', column: { name: column.name, nameKnown: column.nameKnown, nullable, origin: null } };
+    const typeOid = column.typeOid === other?.typeOid ? column.typeOid : null;
+    return { kind: 'column', column: { name: column.name, nameKnown: column.nameKnown, nullable, origin: null, typeOid } };
   });
   return { items, singleRow, exactlyOne: false };
 }
@@ -892,7 +909,7 @@ function analyzeSelect(select: SelectStmt, outer: Scope | null, outerCtes: Reado
     const width = rows[0]?.length ?? 0;
     const columns: OutputItem[] = Array.from({ length: width }, (_, index) => ({
       kind: 'column',
-      column: { name: `column${index + 1}`, nameKnown: true, nullable: rows.some((row) => isNullable(row[index], env)), origin: null },
+      column: { name: `column${index + 1}`, nameKnown: true, nullable: rows.some((row) => isNullable(row[index], env)), origin: null, typeOid: null },
     }));
     return { items: columns, singleRow: valuesLists.length === 1, exactlyOne: exactlyOneRow(select, scope) };
   }

@@ -50,6 +50,18 @@ export type Routines = {
   setReturning: ReadonlySet<string>;
   /** Type names that a user-defined cast function produces: a cast to them may return NULL. */
   userCastTargets: ReadonlySet<string>;
+  /** Function names whose every pg_catalog overload returns one (non-polymorphic) type: name -> type OID. */
+  returnTypes: ReadonlyMap<string, number>;
+  /** pg_catalog operators by `name:left:right` operand type OIDs (0 for a prefix operator's left) -> result type OID. */
+  operators: ReadonlyMap<string, number>;
+};
+
+/** What the analysis knows about a type besides its TypeScript mapping. */
+export type TypeFacts = {
+  /** pg_type.typcategory: S string, N numeric, G geometric, R range, A array, ... */
+  category: (oid: number) => string | null;
+  /** The type a TypeName in a cast names: schema-qualified or through the search path; arrays by their element. */
+  resolve: (names: string[], array: boolean) => number | null;
 };
 
 export type Catalog = {
@@ -63,6 +75,7 @@ export type Catalog = {
   triggers: TriggerWrites[];
   routines: Routines;
   type: (oid: number) => PgType;
+  types: TypeFacts;
 };
 
 type TypeRow = {
@@ -70,6 +83,8 @@ type TypeRow = {
   schema: string;
   name: string;
   typtype: string;
+  category: string;
+  array: number;
   elem: number;
   basetype: number;
   notnull: boolean;
@@ -155,13 +170,14 @@ const RELKINDS: Record<string, RelationKind> = { r: 'table', p: 'partitioned', v
 export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
   const typeRows = await sql<TypeRow[]>`
     SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype::text AS typtype,
-           t.typelem::int AS elem, t.typbasetype::int AS basetype, t.typnotnull AS notnull,
+           t.typcategory::text AS category, t.typarray::int AS array, t.typelem::int AS elem, t.typbasetype::int AS basetype, t.typnotnull AS notnull,
            (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace`;
   const { type, notNullDomain } = typeResolver([...typeRows]);
 
   const [{ path } = { path: [] }] = await sql<{ path: string[] }[]>`SELECT current_schemas(true)::text[] AS path`;
   const searchPath = path.filter((schema) => !schema.startsWith('pg_temp'));
+  const types = typeFacts([...typeRows], searchPath);
 
   const columnRows = await sql<
     {
@@ -262,7 +278,22 @@ export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
     ],
     writes: writtenByBody(row.body).filter((table) => tablesByName.has(table)),
   }));
-  return { tables, tablesByName, resolveTable, searchPath, foreignKeys: [...foreignKeys], triggers, routines: await loadRoutines(sql), type };
+  return { tables, tablesByName, resolveTable, searchPath, foreignKeys: [...foreignKeys], triggers, routines: await loadRoutines(sql), type, types };
+}
+
+function typeFacts(rows: TypeRow[], searchPath: string[]): TypeFacts {
+  const byOid = new Map(rows.map((row) => [row.oid, row]));
+  const byName = new Map(rows.map((row) => [`${row.schema}.${row.name}`, row]));
+  return {
+    category: (oid) => byOid.get(oid)?.category ?? null,
+    resolve: (names, array) => {
+      const name = names.at(-1) ?? '';
+      const schema = names.length >= 2 ? (names.at(-2) ?? null) : null;
+      const row = schema !== null ? byName.get(`${schema}.${name}`) : searchPath.map((candidate) => byName.get(`${candidate}.${name}`)).find((found) => found !== undefined);
+      if (row === undefined) return null;
+      return array ? (row.array === 0 ? null : row.array) : row.oid;
+    },
+  };
 }
 
 async function loadRoutines(sql: postgres.Sql): Promise<Routines> {
@@ -280,6 +311,23 @@ async function loadRoutines(sql: postgres.Sql): Promise<Routines> {
       SELECT DISTINCT t.typname AS name
       FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc JOIN pg_type t ON t.oid = c.casttarget
       WHERE p.pronamespace <> 'pg_catalog'::regnamespace`),
+    returnTypes: new Map(
+      (
+        await sql<{ name: string; type: number }[]>`
+          SELECT p.proname AS name, min(p.prorettype)::int AS type
+          FROM pg_proc p JOIN pg_type t ON t.oid = p.prorettype
+          WHERE p.pronamespace = 'pg_catalog'::regnamespace
+          GROUP BY p.proname
+          HAVING count(DISTINCT p.prorettype) = 1 AND bool_and(t.typtype <> 'p')`
+      ).map((row) => [row.name, row.type]),
+    ),
+    operators: new Map(
+      (
+        await sql<{ key: string; type: number }[]>`
+          SELECT o.oprname || ':' || o.oprleft::int || ':' || o.oprright::int AS key, o.oprresult::int AS type
+          FROM pg_operator o WHERE o.oprnamespace = 'pg_catalog'::regnamespace`
+      ).map((row) => [row.key, row.type]),
+    ),
   };
 }
 

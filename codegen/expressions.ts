@@ -4,8 +4,16 @@
 // through ExprEnv, so this module knows expressions and nothing about FROM.
 import type { ColumnRef, FuncCall, Node, SelectStmt } from '@pgsql/types';
 import { match } from 'ts-pattern';
-import type { Routines } from './catalog.js';
-import { alwaysNonNull, nonNullOnNonNull, nonNullOperators, nonNullWhenFirst, nonNullWindow } from './nonnull.js';
+import type { Routines, TypeFacts } from './catalog.js';
+import {
+  alwaysNonNull,
+  FUNCTION_FIRST_ARGUMENT_CATEGORIES,
+  nonNullOnNonNull,
+  nonNullOperators,
+  nonNullWhenFirst,
+  nonNullWindow,
+  OPERATOR_EXCLUDED_CATEGORIES,
+} from './nonnull.js';
 import { items, names, nodeOf, stripCasts, tag } from './tree.js';
 
 /** The raw expression kinds the PostgreSQL grammar produces (transformExprRecurse's cases). */
@@ -20,7 +28,7 @@ export const EXPR_KINDS = [
 
 /** What a column reference resolved to. */
 export type ColumnAnswer =
-  | { kind: 'column'; nullable: boolean; origin: { tableOid: number; attnum: number } | null }
+  | { kind: 'column'; nullable: boolean; origin: { tableOid: number; attnum: number } | null; typeOid: number | null }
   | { kind: 'unknown'; reason: string };
 
 /** A subquery's output, as far as an expression needs it. */
@@ -33,6 +41,7 @@ export type SubqueryAnswer = {
 
 export type ExprEnv = {
   routines: Routines;
+  types: TypeFacts;
   optionalParams: ReadonlySet<number>;
   column: (ref: ColumnRef) => ColumnAnswer;
   subquery: (select: SelectStmt) => SubqueryAnswer;
@@ -67,9 +76,14 @@ export function isNullable(node: Node | undefined, env: ExprEnv): boolean {
   if (env.groupingNulled(node)) return true;
   const any = (nodes: (Node | undefined)[]) => nodes.some((inner) => isNullable(inner, env));
   const deep = (nodes: (Node | undefined)[]) => nodes.some((inner) => mayHoldNull(inner, env));
-  const operator = (name: Node[] | undefined) => {
+  // An operator is trusted when it is pg_catalog's, listed, and (for a guarded name) its operand types are known.
+  const operator = (name: Node[] | undefined, operands: (Node | undefined)[]) => {
     const trusted = trustedName(names(name), env.routines.userOperators);
-    return trusted !== null && nonNullOperators.has(trusted);
+    if (trusted === null || !nonNullOperators.has(trusted)) return false;
+    const excluded = OPERATOR_EXCLUDED_CATEGORIES[trusted];
+    if (excluded === undefined) return true;
+    const categories = operandTypes(operands, env).map((oid) => (oid === null ? null : env.types.category(oid)));
+    return categories.every((category) => category !== null && !excluded.includes(category));
   };
   return match(tag(node, EXPR_KINDS))
     .with({ kind: 'ColumnRef' }, ({ node: ref }) => {
@@ -104,11 +118,14 @@ export function isNullable(node: Node | undefined, env: ExprEnv): boolean {
       match(expr.kind ?? 'AEXPR_OP')
         .with('AEXPR_DISTINCT', 'AEXPR_NOT_DISTINCT', () => false)
         .with('AEXPR_NULLIF', () => true)
-        .with('AEXPR_OP', 'AEXPR_LIKE', 'AEXPR_ILIKE', 'AEXPR_SIMILAR', () => !operator(expr.name) || deep([expr.lexpr, expr.rexpr].filter((side) => side !== undefined)))
+        .with('AEXPR_OP', 'AEXPR_LIKE', 'AEXPR_ILIKE', 'AEXPR_SIMILAR', () => {
+          const operands = [expr.lexpr, expr.rexpr].filter((side) => side !== undefined);
+          return !operator(expr.name, operands) || deep(operands);
+        })
         // x op ANY(array): NULL when the array holds a NULL and nothing matched. Only a literal ARRAY[...] of
         // non-null elements is proven; ALL likewise.
-        .with('AEXPR_OP_ANY', 'AEXPR_OP_ALL', () => !operator(expr.name) || deep([expr.lexpr]) || !arrayElementsNonNull(stripCasts(expr.rexpr), env))
-        .with('AEXPR_IN', () => !operator(expr.name) || deep([expr.lexpr, ...listOrOne(expr.rexpr)]))
+        .with('AEXPR_OP_ANY', 'AEXPR_OP_ALL', () => !operator(expr.name, [expr.lexpr]) || deep([expr.lexpr]) || !arrayElementsNonNull(stripCasts(expr.rexpr), env))
+        .with('AEXPR_IN', () => !operator(expr.name, [expr.lexpr]) || deep([expr.lexpr, ...listOrOne(expr.rexpr)]))
         .with('AEXPR_BETWEEN', 'AEXPR_NOT_BETWEEN', 'AEXPR_BETWEEN_SYM', 'AEXPR_NOT_BETWEEN_SYM', () => {
           const user = env.routines.userOperators;
           return user.has('<=') || user.has('>=') || deep([expr.lexpr, ...listOrOne(expr.rexpr)]);
@@ -205,7 +222,81 @@ function functionNullable(call: FuncCall, env: ExprEnv): boolean {
     return !(alwaysNonNull.has(name) || nonNullOnNonNull.has(name) || nonNullWhenFirst.has(name)) || anyNullable();
   }
   if (alwaysNonNull.has(name)) return false;
-  if (nonNullOnNonNull.has(name)) return anyNullable();
+  if (nonNullOnNonNull.has(name)) {
+    const allowed = FUNCTION_FIRST_ARGUMENT_CATEGORIES[name];
+    if (allowed !== undefined) {
+      const oid = typeOf(args[0], env);
+      const category = oid === null ? null : oid === UNKNOWN ? 'S' : env.types.category(oid);
+      if (category === null || !allowed.includes(category)) return true;
+    }
+    return anyNullable();
+  }
   if (nonNullWhenFirst.has(name)) return isNullable(args[0], env);
   return true;
+}
+
+// Type OIDs the inference below names.
+const BOOL = 16;
+const INT8 = 20;
+const INT4 = 23;
+const TEXT = 25;
+const UNKNOWN = 705;
+const BIT = 1560;
+const NUMERIC = 1700;
+
+/** Operand types, an untyped literal taking the type of the other operand as PostgreSQL does. */
+function operandTypes(operands: (Node | undefined)[], env: ExprEnv): (number | null)[] {
+  const types = operands.map((operand) => typeOf(operand, env));
+  const known = types.find((oid) => oid !== null && oid !== UNKNOWN);
+  return types.map((oid) => (oid === UNKNOWN ? (known ?? TEXT) : oid));
+}
+
+/**
+ * The type of an expression where the tree tells it without PostgreSQL's full resolution: columns, literals,
+ * casts, functions with a single return type, and operators over known types. null when not known.
+ */
+export function typeOf(node: Node | undefined, env: ExprEnv): number | null {
+  if (node === undefined) return null;
+  return match(tag(node, EXPR_KINDS))
+    .returnType<number | null>()
+    .with({ kind: 'ColumnRef' }, ({ node: ref }) => {
+      const answer = env.column(ref);
+      return answer.kind === 'column' ? answer.typeOid : null;
+    })
+    .with({ kind: 'A_Const' }, ({ node: constant }) => {
+      if (constant.ival !== undefined) return INT4;
+      if (constant.fval !== undefined) return NUMERIC;
+      if (constant.boolval !== undefined) return BOOL;
+      if (constant.bsval !== undefined) return BIT;
+      return UNKNOWN;
+    })
+    .with({ kind: 'TypeCast' }, ({ node: cast }) =>
+      cast.typeName === undefined ? null : env.types.resolve(names(cast.typeName.names), (cast.typeName.arrayBounds ?? []).length > 0),
+    )
+    .with({ kind: 'CollateClause' }, ({ node: collate }) => typeOf(collate.arg, env))
+    .with({ kind: 'NullTest' }, { kind: 'BooleanTest' }, { kind: 'BoolExpr' }, () => BOOL)
+    .with({ kind: 'CoalesceExpr' }, { kind: 'MinMaxExpr' }, ({ node: call }) => {
+      const types = operandTypes(call.args ?? [], env);
+      return types.every((oid) => oid === types[0]) ? (types[0] ?? null) : null;
+    })
+    .with({ kind: 'FuncCall' }, ({ node: call }) => {
+      const name = functionName(call, env.routines);
+      if (name === null) return null;
+      if (call.agg_star === true && name === 'count') return INT8;
+      // lower(text) is text; lower(range) is the range's element.
+      if (name in FUNCTION_FIRST_ARGUMENT_CATEGORIES) {
+        const first = typeOf(call.args?.[0], env);
+        return first === UNKNOWN ? TEXT : first !== null && env.types.category(first) === 'S' ? first : null;
+      }
+      return env.routines.returnTypes.get(name) ?? null;
+    })
+    .with({ kind: 'A_Expr' }, ({ node: expr }) => {
+      if ((expr.kind ?? 'AEXPR_OP') !== 'AEXPR_OP') return expr.kind === 'AEXPR_NULLIF' ? typeOf(expr.lexpr, env) : BOOL;
+      const name = trustedName(names(expr.name), env.routines.userOperators);
+      if (name === null) return null;
+      const [left, right] = expr.lexpr === undefined ? [0, typeOf(expr.rexpr, env)] : operandTypes([expr.lexpr, expr.rexpr], env);
+      if (left === null || right === null || left === undefined || right === undefined) return null;
+      return env.routines.operators.get(`${name}:${left}:${right}`) ?? null;
+    })
+    .otherwise(() => null);
 }

@@ -43,8 +43,17 @@ export const NON_NULL_WINDOW = ['row_number', 'rank', 'dense_rank', 'percent_ran
 /** Operators never NULL when both operands are non-null (not `->`, `->>`, `#>`, `#>>`, `@?`, `@@`). */
 export const NON_NULL_OPERATORS = [
   '=', '<>', '<', '>', '<=', '>=', '+', '-', '*', '/', '%', '^', '||', '~', '~*', '!~', '!~*', '~~', '~~*', '!~~',
-  '!~~*', '@>', '<@', '&&', '?', '?|', '?&', '&', '|', '#', '<<', '>>', '#-', '@', '|/', '||/',
+  '!~~*', '@>', '<@', '&&', '?', '?|', '?&', '&', '|', '<<', '>>', '#-', '@', '|/', '||/',
 ] as const;
+
+/**
+ * Names above that hold only for some argument types, by pg_type.typcategory: lower and upper of a range are
+ * NULL for an empty or unbounded range, so they are trusted only on strings; path + path is NULL for a closed
+ * path, so + is not trusted on geometric types. The analysis applies a guard only when it knows the
+ * argument's type; an unknown type fails the guard. (`#` is left off: box # box is NULL when they do not meet.)
+ */
+export const FUNCTION_FIRST_ARGUMENT_CATEGORIES: Readonly<Record<string, string>> = { lower: 'S', upper: 'S' };
+export const OPERATOR_EXCLUDED_CATEGORIES: Readonly<Record<string, string>> = { '+': 'G' };
 
 /** Operators that are strict (NULL on a NULL operand), so a row passing `x op y` has x and y non-null. */
 export const NULL_REJECTING_OPERATORS = ['=', '<>', '<', '>', '<=', '>=', '~~', '~~*', '!~~', '!~~*', '~', '~*', '!~', '!~*'] as const;
