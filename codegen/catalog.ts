@@ -62,6 +62,10 @@ export type TypeFacts = {
   category: (oid: number) => string | null;
   /** The type a TypeName in a cast names: schema-qualified or through the search path; arrays by their element. */
   resolve: (names: string[], array: boolean) => number | null;
+  /** A domain's base type (through domains over domains); any other type itself. */
+  base: (oid: number) => number;
+  /** pg_catalog.typname of a type, e.g. 'int4'. */
+  name: (oid: number) => string | null;
 };
 
 export type Catalog = {
@@ -284,7 +288,18 @@ export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
 function typeFacts(rows: TypeRow[], searchPath: string[]): TypeFacts {
   const byOid = new Map(rows.map((row) => [row.oid, row]));
   const byName = new Map(rows.map((row) => [`${row.schema}.${row.name}`, row]));
+  const base = (oid: number): number => {
+    let current = oid;
+    for (let depth = 0; depth < 32; depth++) {
+      const row = byOid.get(current);
+      if (row === undefined || row.typtype !== 'd') return current;
+      current = row.basetype;
+    }
+    return current;
+  };
   return {
+    base,
+    name: (oid) => byOid.get(oid)?.name ?? null,
     category: (oid) => byOid.get(oid)?.category ?? null,
     resolve: (names, array) => {
       const name = names.at(-1) ?? '';

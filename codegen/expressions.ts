@@ -12,6 +12,7 @@ import {
   nonNullOperators,
   nonNullWhenFirst,
   nonNullWindow,
+  NULLABLE_CASTS,
   OPERATOR_EXCLUDED_CATEGORIES,
 } from './nonnull.js';
 import { items, names, nodeOf, stripCasts, tag } from './tree.js';
@@ -93,10 +94,10 @@ export function isNullable(node: Node | undefined, env: ExprEnv): boolean {
     .with({ kind: 'A_Const' }, ({ node: constant }) => constant.isnull === true)
     .with({ kind: 'ParamRef' }, ({ node: param }) => env.optionalParams.has(param.number ?? 0))
     .with({ kind: 'TypeCast' }, ({ node: cast }) => {
-      // A user-defined cast function may return NULL; every pg_catalog cast of a non-null value is non-null.
+      // A user-defined cast function may return NULL; so do a few pg_catalog casts (NULLABLE_CASTS).
       const target = names(cast.typeName?.names).at(-1) ?? '';
       if (env.routines.userCastTargets.has(target) || env.routines.userCastTargets.has(`_${target}`)) return true;
-      return isNullable(cast.arg, env);
+      return isNullable(cast.arg, env) || castMayReturnNull(typeOf(cast.arg, env), typeOf(node, env), env);
     })
     .with({ kind: 'CollateClause' }, ({ node: collate }) => isNullable(collate.arg, env))
     .with({ kind: 'NamedArgExpr' }, ({ node: named }) => isNullable(named.arg, env))
@@ -192,6 +193,18 @@ export function mayHoldNull(node: Node | undefined, env: ExprEnv): boolean {
   return row !== null && (row.args ?? []).some((arg) => mayHoldNull(arg, env));
 }
 
+/** A cast from `source` to `target` that can turn a non-null value into NULL (unknown source: assume it can). */
+function castMayReturnNull(source: number | null, target: number | null, env: ExprEnv): boolean {
+  const targetName = target === null ? null : env.types.name(env.types.base(target));
+  const risky = NULLABLE_CASTS.filter(([, to]) => to === targetName);
+  if (risky.length === 0) return false;
+  // An untyped literal or a param is read by the target type's input function, which never returns NULL.
+  if (source === UNKNOWN) return false;
+  if (source === null) return true;
+  const sourceName = env.types.name(env.types.base(source));
+  return risky.some(([from]) => from === sourceName);
+}
+
 function listOrOne(node: Node | undefined): Node[] {
   if (node === undefined) return [];
   return nodeOf(node, 'List') !== null ? items(node) : [node];
@@ -274,6 +287,8 @@ export function typeOf(node: Node | undefined, env: ExprEnv): number | null {
       cast.typeName === undefined ? null : env.types.resolve(names(cast.typeName.names), (cast.typeName.arrayBounds ?? []).length > 0),
     )
     .with({ kind: 'CollateClause' }, ({ node: collate }) => typeOf(collate.arg, env))
+    // A param's type comes from its context (usually the cast around it): like an untyped literal.
+    .with({ kind: 'ParamRef' }, () => UNKNOWN)
     .with({ kind: 'NullTest' }, { kind: 'BooleanTest' }, { kind: 'BoolExpr' }, () => BOOL)
     .with({ kind: 'CoalesceExpr' }, { kind: 'MinMaxExpr' }, ({ node: call }) => {
       const types = operandTypes(call.args ?? [], env);

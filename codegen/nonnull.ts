@@ -52,6 +52,17 @@ export const NON_NULL_OPERATORS = [
  * path, so + is not trusted on geometric types. The analysis applies a guard only when it knows the
  * argument's type; an unknown type fails the guard. (`#` is left off: box # box is NULL when they do not meet.)
  */
+/**
+ * Casts PostgreSQL turns into NULL on non-null input, by pg_type name: a JSON null cast to a scalar, an
+ * infinite timestamp cast to a time. Every other pg_catalog cast is non-null on non-null input (input
+ * functions may not return NULL); test/codegen/nonnull.test.ts runs them all. When the analysis does not
+ * know the source type, a cast to one of these targets is nullable.
+ */
+export const NULLABLE_CASTS: readonly (readonly [string, string])[] = [
+  ['jsonb', 'bool'], ['jsonb', 'numeric'], ['jsonb', 'int2'], ['jsonb', 'int4'], ['jsonb', 'int8'], ['jsonb', 'float4'],
+  ['jsonb', 'float8'], ['timestamp', 'time'], ['timestamptz', 'time'], ['timestamptz', 'timetz'],
+];
+
 export const FUNCTION_FIRST_ARGUMENT_CATEGORIES: Readonly<Record<string, string>> = { lower: 'S', upper: 'S' };
 export const OPERATOR_EXCLUDED_CATEGORIES: Readonly<Record<string, string>> = { '+': 'G' };
 

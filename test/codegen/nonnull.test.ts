@@ -9,6 +9,7 @@ import {
   ALWAYS_NON_NULL,
   FROM_FUNCTIONS,
   FUNCTION_FIRST_ARGUMENT_CATEGORIES,
+  NULLABLE_CASTS,
   OPERATOR_EXCLUDED_CATEGORIES,
   NON_NULL_ON_NON_NULL,
   NON_NULL_OPERATORS,
@@ -97,6 +98,23 @@ const SAMPLES: Record<string, string[]> = {
   'aclitem[]': ["'{}'", "'{postgres=r/postgres}'"],
   record: ['ROW(1, NULL::int)', 'ROW(1, 2)', 'ROW()'],
   int4range: ["'empty'", "'[1,5)'", "'(,3]'", "'[2,)'"],
+  int8range: ["'empty'", "'[1,5)'", "'(,3]'"],
+  numrange: ["'empty'", "'[1.5,5)'", "'(,3]'"],
+  daterange: ["'empty'", "'[2024-01-01,)'"],
+  tsrange: ["'empty'", "'[2024-01-01,2024-02-01)'"],
+  tstzrange: ["'empty'", "'(,2024-02-01)'"],
+  xml: ["'<a/>'", "'text'"],
+  regclass: ["'pg_class'"],
+  regtype: ["'int4'"],
+  regproc: ["'now'"],
+  regprocedure: ["'now()'"],
+  regoper: ["'||/'"],
+  regoperator: ["'+(int4,int4)'"],
+  regnamespace: ["'public'"],
+  regrole: ["'postgres'"],
+  regconfig: ["'english'"],
+  regdictionary: ["'simple'"],
+  regcollation: ["'\"C\"'"],
   int4multirange: ["'{}'", "'{[1,2)}'", "'{(,3]}'", "'{[1,2),[4,)}'"],
   nonnull_mood: ["'sad'", "'glad'"],
   'nonnull_mood[]': ["'{}'", "'{sad,NULL}'"],
@@ -279,6 +297,33 @@ test('operators used for narrowing (WHERE x = y proves x and y non-null) are str
     WHERE o.oprnamespace = 'pg_catalog'::regnamespace AND o.oprname = ANY(${[...NULL_REJECTING_OPERATORS]})`;
   assert.deepEqual(new Set(rows.map((row) => row.name)), new Set(NULL_REJECTING_OPERATORS));
   assert.deepEqual(rows.filter((row) => !row.strict), []);
+});
+
+test('pg_catalog casts of non-null values are non-null, except NULLABLE_CASTS', async () => {
+  // Casts in pg_cast, plus the I/O conversions to and from text every type has.
+  const rows = await sql<{ source: string; target: string; from: string; to: string }[]>`
+    SELECT c.castsource::regtype::text AS source, c.casttarget::regtype::text AS target, s.typname AS from, t.typname AS to
+    FROM pg_cast c JOIN pg_type s ON s.oid = c.castsource JOIN pg_type t ON t.oid = c.casttarget
+    LEFT JOIN pg_proc p ON p.oid = c.castfunc
+    WHERE c.castfunc = 0 OR p.pronamespace = 'pg_catalog'::regnamespace`;
+  // pg_node_tree and the statistics types have no input function: nothing can be cast from them by a query.
+  const internal = ['pg_node_tree', 'pg_ndistinct', 'pg_dependencies', 'pg_mcv_list'];
+  const unsampled = rows.filter((row) => !internal.includes(row.source) && samples(row.source, false) === null).map((row) => `${row.source} -> ${row.target}`);
+  assert.deepEqual(unsampled, [], 'every cast source needs sample values');
+  const risky = new Set(NULLABLE_CASTS.map(([from, to]) => `${from}:${to}`));
+  const pairs = [...rows, ...Object.keys(SAMPLES).flatMap((type) => [{ source: type, target: 'text', from: '', to: 'text' }, { source: 'text', target: type, from: 'text', to: '' }])];
+  const checked = pairs.filter((pair) => !risky.has(`${pair.from}:${pair.to}`));
+  const exprs = checked.flatMap(({ source, target }) => (samples(source, false) ?? []).map((value) => `(${value})::${target}`));
+  const result = await nullResults([...new Set(exprs)]);
+  assert.deepEqual(result.nulls, [], `casts returned NULL on non-null input:\n${result.nulls.join('\n')}`);
+  assert.ok(result.succeeded > 300, `${result.succeeded} casts ran`);
+  // And each listed exception really is one.
+  for (const [from, to] of NULLABLE_CASTS) {
+    const value = from === 'jsonb' ? `'null'::jsonb` : `'infinity'::${from}`;
+    const [row] = await sql.unsafe<{ value: boolean }[]>(`SELECT (${value})::${to} IS NULL AS value`);
+    assert.equal(row?.value, true, `${from} -> ${to} was expected to give NULL`);
+  }
+  console.log(`# ${checked.length} casts, ${result.succeeded} conversions`);
 });
 
 test('window functions proven never NULL are non-null over frames with NULL rows', async () => {
