@@ -1,496 +1,383 @@
 // Stage 5b: what the parse tree proves about a statement: each output column's nullability and origin,
 // whether it returns at most one row, and which tables it reads and writes.
-// Rules (LESSONS.md): NOT NULL columns are non-null except on the nullable side of outer joins;
-// count/EXISTS/IS NULL are never null; sum/min/max/avg are nullable; COALESCE is non-null if any argument is;
-// CASE without ELSE is nullable; UNION merges branch by branch; nullability survives CTEs and subqueries.
-import { child, list, names, nodeOf, str, unwrap, walk, type AstNode } from './ast.js';
-import type { Catalog, CatalogTable } from './catalog.js';
+//
+// The statement is walked the way PostgreSQL's parse analysis walks it (./scope.ts), FROM item by FROM item
+// (./from.ts). A * over a relation whose columns are not known leaves a gap that Describe's columns are
+// matched around (./match-columns.ts). Rules for expressions live in ./expressions.ts, the proven builtins
+// in ./nonnull.ts, narrowing in ./narrowing.ts, grouping sets in ./grouping.ts, row counts in ./cardinality.ts.
+import type { DeleteStmt, InsertStmt, MergeStmt, Node, RangeVar, ReturningClause, SelectStmt, UpdateStmt, WithClause } from '@pgsql/types';
+import { match } from 'ts-pattern';
+import { aggregateWithoutGroup, exactlyOneRow, fromIsSingleRow, groupKeysPinned, limitIsOne } from './cardinality.js';
+import type { Catalog } from './catalog.js';
+import { outputName } from './colname.js';
+import { isNullable, typeOf, type ExprEnv } from './expressions.js';
+import { fromItem, opaqueLeaf, rangeVarLeaf } from './from.js';
+import { groupingOf } from './grouping.js';
+import type { TableAccess } from './model.js';
+import { narrow } from './narrowing.js';
+import {
+  allQuals,
+  columnKey,
+  emptyLevel,
+  leaves,
+  nextId,
+  preservedQuals,
+  resolveColumn,
+  searchQualified,
+  visible,
+  type Context,
+  type Derived,
+  type Entry,
+  type Leaf,
+  type Level,
+  type OutputItem,
+  type Scope,
+} from './scope.js';
+import { canonical, conjuncts, items, names, nodeOf, tag, walkNodes } from './tree.js';
 
-export type OutputColumn = {
-  name: string;
-  nullable: boolean;
-  origin: { table: CatalogTable; attnum: number } | null;
-};
+export type { Origin, OutputColumn, OutputItem } from './scope.js';
 
-type DerivedColumns = { columns: OutputColumn[]; singleRow: boolean };
-
-type Relation = {
-  alias: string;
-  /** On the nullable side of an outer join: every column may be null. */
-  nullable: boolean;
-  source: { kind: 'table'; table: CatalogTable } | { kind: 'derived'; derived: DerivedColumns } | { kind: 'unknown' };
-};
-
-type Scope = {
-  relations: Relation[];
-  ctes: Map<string, DerivedColumns>;
-  parent: Scope | null;
-  optionalParams: ReadonlySet<number>;
-  catalog: Catalog;
-};
+const STATEMENT_KINDS = ['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt'] as const;
 
 export type StatementAnalysis = {
-  columns: OutputColumn[];
+  items: OutputItem[];
   singleRow: boolean;
-  tables: { read: string[]; written: string[] };
+  tables: TableAccess;
+  /** Why something was left nullable or unknown; shown by codegen --debug and in golden cases. */
+  notes: string[];
 };
 
-const AGGREGATES = new Set([
-  'count', 'sum', 'min', 'max', 'avg', 'array_agg', 'string_agg', 'json_agg', 'jsonb_agg', 'json_object_agg',
-  'jsonb_object_agg', 'bool_and', 'bool_or', 'every', 'bit_and', 'bit_or', 'stddev', 'variance',
-]);
-/** Functions that never return NULL. */
-const NEVER_NULL = new Set([
-  'count', 'now', 'concat', 'concat_ws', 'json_build_object', 'jsonb_build_object', 'json_build_array',
-  'jsonb_build_array', 'row_number', 'rank', 'dense_rank', 'gen_random_uuid', 'clock_timestamp', 'statement_timestamp',
-  'transaction_timestamp', 'random', 'pg_backend_pid', 'current_database', 'version',
-]);
-/** Functions that return NULL only when an argument is NULL. */
-const NULL_ON_NULL_INPUT = new Set([
-  'lower', 'upper', 'length', 'char_length', 'abs', 'btrim', 'ltrim', 'rtrim', 'md5', 'date_trunc', 'to_char',
-  'substr', 'replace', 'round', 'floor', 'ceil', 'lpad', 'rpad', 'left', 'right', 'to_jsonb', 'to_json',
-  'array_length', 'cardinality', 'extract', 'date_part', 'initcap', 'reverse', 'repeat', 'sign', 'trunc',
-]);
-
-function relationColumns(relation: Relation): OutputColumn[] {
-  const { source } = relation;
-  if (source.kind === 'table') {
-    return [...source.table.columns.values()]
-      .sort((a, b) => a.attnum - b.attnum)
-      .map((column) => ({
-        name: column.name,
-        nullable: relation.nullable || !column.notNull,
-        origin: { table: source.table, attnum: column.attnum },
-      }));
-  }
-  if (source.kind === 'derived') {
-    return source.derived.columns.map((column) => ({ ...column, nullable: relation.nullable || column.nullable }));
-  }
-  return [];
-}
-
-function findColumn(scope: Scope, qualifier: string | null, column: string): OutputColumn | null {
-  for (let current: Scope | null = scope; current !== null; current = current.parent) {
-    for (const relation of current.relations) {
-      if (qualifier !== null && relation.alias !== qualifier) continue;
-      const found = relationColumns(relation).find((candidate) => candidate.name === column);
-      if (found) return found;
-      if (qualifier !== null) return null;
-    }
-  }
-  return null;
-}
-
-function columnRef(body: AstNode, scope: Scope): OutputColumn | null {
-  const fields = names(body.fields);
-  const column = fields[fields.length - 1];
-  if (column === undefined || column === '*') return null;
-  const qualifier = fields.length >= 2 ? (fields[fields.length - 2] ?? null) : null;
-  return findColumn(scope, qualifier === '*' ? null : qualifier, column);
-}
-
-function funcName(body: AstNode): string {
-  const parts = names(body.funcname);
-  return (parts[parts.length - 1] ?? '').toLowerCase();
-}
-
-export function isNullable(node: unknown, scope: Scope): boolean {
-  const unwrapped = unwrap(node);
-  if (unwrapped === null) return true;
-  const { type, body } = unwrapped;
-  const all = (items: unknown[]) => items.every((item) => !isNullable(item, scope));
-  switch (type) {
-    case 'ColumnRef':
-      return columnRef(body, scope)?.nullable ?? true;
-    case 'A_Const':
-      return body.isnull === true;
-    case 'ParamRef':
-      return scope.optionalParams.has(Number(body.number));
-    case 'TypeCast':
-    case 'CollateClause':
-      return isNullable(body.arg, scope);
-    case 'SQLValueFunction':
-    case 'NullTest':
-    case 'BooleanTest':
-    case 'RowExpr':
-    case 'A_ArrayExpr':
-      return false;
-    case 'FuncCall': {
-      const name = funcName(body);
-      if (NEVER_NULL.has(name)) return false;
-      if (AGGREGATES.has(name) || body.over !== undefined) return true;
-      if (NULL_ON_NULL_INPUT.has(name)) return !all(list(body.args));
-      return true;
-    }
-    case 'CoalesceExpr':
-    case 'MinMaxExpr':
-      return list(body.args).every((arg) => isNullable(arg, scope));
-    case 'CaseExpr': {
-      if (body.defresult === undefined) return true;
-      const results = list(body.args).map((when) => nodeOf(when, 'CaseWhen')?.result);
-      return !all([...results, body.defresult]);
-    }
-    case 'BoolExpr':
-      return !all(list(body.args));
-    case 'A_Expr': {
-      const kind = str(body.kind);
-      if (kind === 'AEXPR_DISTINCT' || kind === 'AEXPR_NOT_DISTINCT') return false;
-      if (kind === 'AEXPR_NULLIF') return true;
-      const operands = [body.lexpr, ...list(body.rexpr).length > 0 ? list(body.rexpr) : [body.rexpr]].filter(
-        (operand) => operand !== undefined,
-      );
-      return !all(operands);
-    }
-    case 'SubLink': {
-      const linkType = str(body.subLinkType);
-      if (linkType === 'EXISTS_SUBLINK' || linkType === 'ARRAY_SUBLINK') return false;
-      if (linkType === 'EXPR_SUBLINK') {
-        const select = nodeOf(body.subselect, 'SelectStmt');
-        if (select === null) return true;
-        const derived = analyzeSelect(select, { ...scope, relations: [], parent: scope });
-        const [only] = derived.columns;
-        return !(alwaysOneRow(select) && only !== undefined && !only.nullable);
+function envFor(scope: Scope): ExprEnv {
+  const { ctx } = scope;
+  return {
+    routines: ctx.catalog.routines,
+    types: ctx.catalog.types,
+    optionalParams: ctx.optionalParams,
+    column: (ref) => {
+      const { resolved } = resolveColumn(scope, ref);
+      return resolved.kind === 'column' ? { kind: 'column', nullable: resolved.nullable, origin: resolved.origin, typeOid: resolved.typeOid } : resolved;
+    },
+    subquery: (select) => {
+      const derived = analyzeSelect(select, scope, scope.ctes, ctx);
+      const columns = derived.items.flatMap((item) => (item.kind === 'column' ? [{ nullable: item.column.nullable }] : []));
+      return { columns: columns.length === derived.items.length ? columns : null, exactlyOne: derived.exactlyOne };
+    },
+    groupingNulled: (node) => {
+      for (let current: Scope | null = scope; current !== null; current = current.parent) {
+        const grouping = current.level.grouping;
+        if (grouping !== null && grouping.exprs.size > 0 && grouping.exprs.has(canonical(node, (ref) => columnKey(scope, ref)))) return true;
       }
-      return true;
+      return false;
+    },
+    note: (message) => ctx.notes.push(message),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SELECT
+
+function targetItems(targets: Node[] | undefined, scope: Scope): OutputItem[] {
+  const env = envFor(scope);
+  const out: OutputItem[] = [];
+  const grouping = scope.level.grouping;
+  (targets ?? []).forEach((node, index) => {
+    const target = nodeOf(node, 'ResTarget');
+    if (target === null) {
+      out.push({ kind: 'opaque', reason: 'a target that is not a ResTarget' });
+      return;
     }
-    default:
-      return true;
-  }
-}
-
-function outputName(target: AstNode): string {
-  const explicit = str(target.name);
-  if (explicit !== null) return explicit;
-  const value = unwrap(target.val);
-  if (value === null) return '?column?';
-  if (value.type === 'ColumnRef') return String(names(value.body.fields).at(-1) ?? '?column?');
-  if (value.type === 'FuncCall') return funcName(value.body);
-  if (value.type === 'TypeCast') {
-    const inner = unwrap(value.body.arg);
-    if (inner?.type === 'ColumnRef') return String(names(inner.body.fields).at(-1) ?? '?column?');
-    const typeName = child(value.body, 'typeName');
-    return String(names(typeName?.names).at(-1) ?? '?column?');
-  }
-  if (value.type === 'CoalesceExpr') return 'coalesce';
-  if (value.type === 'SubLink' && str(value.body.subLinkType) === 'EXISTS_SUBLINK') return 'exists';
-  if (value.type === 'CaseExpr') return 'case';
-  return '?column?';
-}
-
-function targetColumns(targets: unknown[], scope: Scope): OutputColumn[] {
-  const columns: OutputColumn[] = [];
-  for (const item of targets) {
-    const target = nodeOf(item, 'ResTarget');
-    if (target === null) continue;
-    const ref = nodeOf(target.val, 'ColumnRef');
+    const ref = target.val === undefined ? null : nodeOf(target.val, 'ColumnRef');
     const fields = ref === null ? [] : names(ref.fields);
     if (fields.at(-1) === '*') {
-      const qualifier = fields.length >= 2 ? fields[fields.length - 2] : null;
-      for (const relation of scope.relations) {
-        if (qualifier === null || relation.alias === qualifier) columns.push(...relationColumns(relation));
-      }
-      continue;
+      out.push(...starItems(scope, fields.slice(0, -1)));
+      return;
     }
-    const name = outputName(target);
-    const origin = ref === null ? null : (columnRef(ref, scope)?.origin ?? null);
-    columns.push({ name, nullable: isNullable(target.val, scope), origin });
-  }
-  return columns;
-}
-
-/** Aggregates without GROUP BY return exactly one row. */
-function alwaysOneRow(select: AstNode): boolean {
-  if (select.groupClause !== undefined || select.havingClause !== undefined) return false;
-  if (str(select.op) !== null && str(select.op) !== 'SETOP_NONE') return false;
-  let aggregate = false;
-  walk(select.targetList, (node) => {
-    if (nodeOf(node, 'SubLink') !== null) return false;
-    const call = nodeOf(node, 'FuncCall');
-    if (call !== null && AGGREGATES.has(funcName(call)) && call.over === undefined) aggregate = true;
-    return undefined;
-  });
-  return aggregate;
-}
-
-/** GROUP BY keys each fixed by an equality to a constant or param leave one group. */
-function groupKeysPinned(select: AstNode, predicates: unknown[], scope: Scope): boolean {
-  const keys = list(select.groupClause);
-  if (keys.length === 0) return false;
-  const eqs = equalities(predicates, scope).filter(
-    (eq) => nodeOf(eq.other, 'A_Const') !== null || nodeOf(eq.other, 'ParamRef') !== null,
-  );
-  return keys.every((key) => {
-    const ref = nodeOf(key, 'ColumnRef');
-    const resolved = ref === null ? null : resolveRelation(ref, scope);
-    return resolved !== null && eqs.some((eq) => eq.relation === resolved.relation && eq.column === resolved.column);
-  });
-}
-
-function limitIsOne(select: AstNode): boolean {
-  const limit = nodeOf(select.limitCount, 'A_Const');
-  if (limit === null) return false;
-  const value = child(limit, 'ival');
-  return value !== null && (value.ival === 1 || value.ival === undefined);
-}
-
-type Equality = { relation: Relation; column: string; other: unknown };
-
-function resolveRelation(body: AstNode, scope: Scope): { relation: Relation; column: string } | null {
-  const fields = names(body.fields);
-  const column = fields.at(-1);
-  if (column === undefined || column === '*') return null;
-  const qualifier = fields.length >= 2 ? fields[fields.length - 2] : null;
-  for (const relation of scope.relations) {
-    if (qualifier !== null && qualifier !== undefined ? relation.alias === qualifier : relationColumns(relation).some((c) => c.name === column)) {
-      return { relation, column };
-    }
-  }
-  return null;
-}
-
-function conjuncts(node: unknown): unknown[] {
-  const bool = nodeOf(node, 'BoolExpr');
-  if (bool !== null && str(bool.boolop) === 'AND_EXPR') return list(bool.args).flatMap(conjuncts);
-  return node === undefined ? [] : [node];
-}
-
-function stripCasts(node: unknown): unknown {
-  const cast = nodeOf(node, 'TypeCast');
-  return cast === null ? node : stripCasts(cast.arg);
-}
-
-function equalities(predicates: unknown[], scope: Scope): Equality[] {
-  const found: Equality[] = [];
-  for (const predicate of predicates) {
-    const expr = nodeOf(predicate, 'A_Expr');
-    if (expr === null || str(expr.kind) !== 'AEXPR_OP' || names(expr.name)[0] !== '=') continue;
-    const sides: [unknown, unknown][] = [[expr.lexpr, expr.rexpr], [expr.rexpr, expr.lexpr]];
-    for (const [side, other] of sides) {
-      const ref = nodeOf(stripCasts(side), 'ColumnRef');
-      const resolved = ref === null ? null : resolveRelation(ref, scope);
-      if (resolved !== null) found.push({ ...resolved, other: stripCasts(other) });
-    }
-  }
-  return found;
-}
-
-/** At most one row per FROM item: a unique key pinned by equalities to constants, params, outer or proven columns. */
-function fromIsSingleRow(relations: Relation[], predicates: unknown[], scope: Scope): boolean {
-  const proven = new Set<Relation>();
-  const eqs = equalities(predicates, scope);
-  const pinned = (other: unknown): boolean => {
-    if (nodeOf(other, 'A_Const') !== null || nodeOf(other, 'ParamRef') !== null) return true;
-    const ref = nodeOf(other, 'ColumnRef');
-    if (ref === null) return false;
-    const resolved = resolveRelation(ref, scope);
-    return resolved === null ? findColumn(scope, null, String(names(ref.fields).at(-1))) !== null : proven.has(resolved.relation);
-  };
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const relation of relations) {
-      if (proven.has(relation)) continue;
-      const { source } = relation;
-      let single = false;
-      if (source.kind === 'derived') single = source.derived.singleRow;
-      if (source.kind === 'table') {
-        const pinnedColumns = new Set(
-          eqs.filter((eq) => eq.relation === relation && pinned(eq.other)).map((eq) => eq.column),
-        );
-        single = source.table.uniqueKeys.some((key) =>
-          key.every((attnum) => {
-            const column = source.table.columns.get(attnum);
-            return column !== undefined && pinnedColumns.has(column.name);
-          }),
-        );
-      }
-      if (single) {
-        proven.add(relation);
-        changed = true;
-      }
-    }
-  }
-  return relations.every((relation) => proven.has(relation));
-}
-
-function aliasOf(body: AstNode, fallback: string): string {
-  const alias = child(body, 'alias');
-  return str(alias?.aliasname) ?? fallback;
-}
-
-function renameColumns(derived: DerivedColumns, aliasBody: AstNode | null): DerivedColumns {
-  const colnames = aliasBody === null ? [] : names(aliasBody.colnames);
-  if (colnames.length === 0) return derived;
-  return {
-    ...derived,
-    columns: derived.columns.map((column, index) => ({ ...column, name: String(colnames[index] ?? column.name) })),
-  };
-}
-
-/** Adds the relations of one FROM item to `into`; returns the join predicates it contributes. */
-function addFromItem(item: unknown, scope: Scope, into: Relation[]): unknown[] {
-  const unwrapped = unwrap(item);
-  if (unwrapped === null) return [];
-  const { type, body } = unwrapped;
-  if (type === 'RangeVar') {
-    const relname = str(body.relname) ?? '';
-    const cte = str(body.schemaname) === null ? lookupCte(scope, relname) : null;
-    const table = scope.catalog.tablesByName.get(relname);
-    const source: Relation['source'] =
-      cte !== null ? { kind: 'derived', derived: cte } : table ? { kind: 'table', table } : { kind: 'unknown' };
-    into.push({ alias: aliasOf(body, relname), nullable: false, source });
-    return [];
-  }
-  if (type === 'RangeSubselect') {
-    const select = nodeOf(body.subquery, 'SelectStmt');
-    // A LATERAL subquery sees the FROM items before it; any subquery sees the enclosing query's scope.
-    const visible: Scope = { ...scope, relations: [...scope.relations, ...into] };
-    const lateralScope: Scope = { ...scope, relations: [], parent: body.lateral === true ? visible : scope.parent };
-    const derived = select === null ? { columns: [], singleRow: false } : analyzeSelect(select, lateralScope);
-    into.push({
-      alias: aliasOf(body, '?subquery?'),
-      nullable: false,
-      source: { kind: 'derived', derived: renameColumns(derived, child(body, 'alias')) },
+    const { name, known } = outputName(target.name, target.val);
+    const groupedByName = grouping !== null && (grouping.positions.has(index + 1) || grouping.outputNames.has(name));
+    const resolved = ref === null ? null : resolveColumn(scope, ref).resolved;
+    out.push({
+      kind: 'column',
+      column: {
+        name,
+        nameKnown: known,
+        nullable: groupedByName || isNullable(target.val, env),
+        origin: resolved !== null && resolved.kind === 'column' ? resolved.origin : null,
+        typeOid: typeOf(target.val, env),
+      },
     });
-    return [];
-  }
-  if (type === 'JoinExpr') {
-    const left: Relation[] = [];
-    const right: Relation[] = [];
-    const predicates = addFromItem(body.larg, scope, left);
-    into.push(...left);
-    predicates.push(...addFromItem(body.rarg, { ...scope, relations: [...scope.relations, ...into] }, right));
-    into.push(...right);
-    const joinType = str(body.jointype);
-    const nullableSide = joinType === 'JOIN_LEFT' ? right : joinType === 'JOIN_RIGHT' ? left : joinType === 'JOIN_FULL' ? [...left, ...right] : [];
-    for (const relation of nullableSide) relation.nullable = true;
-    predicates.push(...conjuncts(body.quals));
-    return predicates;
-  }
-  into.push({ alias: aliasOf(body, '?function?'), nullable: false, source: { kind: 'unknown' } });
-  return [];
+  });
+  return out;
 }
 
-function lookupCte(scope: Scope, name: string): DerivedColumns | null {
+function starItems(scope: Scope, qualifier: string[]): OutputItem[] {
+  // Under grouping sets every column of a * is treated as a possibly nulled key.
+  const toItems = (entries: Entry[], level: Level): OutputItem[] =>
+    entries.map((entry) =>
+      entry.kind === 'opaque'
+        ? { kind: 'opaque', reason: entry.reason }
+        : {
+            kind: 'column',
+            column: {
+              name: entry.name,
+              nameKnown: true,
+              nullable: level.grouping !== null || (entry.nullable && !level.narrowed.has(entry.key)),
+              origin: entry.origin,
+              typeOid: entry.typeOid,
+            },
+          },
+    );
+  if (qualifier.length === 0) {
+    return scope.level.items.flatMap((item) => (item.kind === 'leaf' && item.qualifiedOnly ? [] : toItems(visible(item, false), scope.level)));
+  }
+  const name = qualifier.at(-1) ?? '';
+  const schema = qualifier.length >= 2 ? (qualifier.at(-2) ?? null) : null;
   for (let current: Scope | null = scope; current !== null; current = current.parent) {
-    const found = current.ctes.get(name);
-    if (found) return found;
+    for (const item of current.level.items) {
+      const entries = searchQualified(item, schema, name, false);
+      if (entries !== null) return toItems(entries, current.level);
+    }
   }
-  return null;
+  return [{ kind: 'opaque', reason: `${qualifier.join('.')}.* names no relation in scope` }];
 }
 
-function withCtes(withClause: AstNode | null, scope: Scope): Scope {
-  if (withClause === null) return scope;
-  const ctes = new Map(scope.ctes);
-  const inner: Scope = { ...scope, ctes };
-  for (const item of list(withClause.ctes)) {
-    const cte = nodeOf(item, 'CommonTableExpr');
+function withCtes(withClause: WithClause | undefined, outer: Scope | null, ctes: ReadonlyMap<string, Derived>, ctx: Context): ReadonlyMap<string, Derived> {
+  if (withClause === undefined) return ctes;
+  const inner = new Map(ctes);
+  for (const node of withClause.ctes ?? []) {
+    const cte = nodeOf(node, 'CommonTableExpr');
     if (cte === null) continue;
-    const derived = analyzeStatementNode(cte.ctequery, inner);
-    const aliasNames = names(cte.aliascolnames);
-    ctes.set(str(cte.ctename) ?? '', aliasNames.length > 0 ? renameColumns(derived, { colnames: cte.aliascolnames }) : derived);
+    const name = cte.ctename ?? '';
+    const rename = (derived: Derived): Derived => {
+      const aliases = names(cte.aliascolnames);
+      const items: OutputItem[] = derived.items.map((item, index) =>
+        item.kind === 'column' && aliases[index] !== undefined ? { kind: 'column', column: { ...item.column, name: aliases[index], nameKnown: true } } : item,
+      );
+      // SEARCH and CYCLE add columns of their own.
+      const extra: OutputItem[] = cte.search_clause !== undefined || cte.cycle_clause !== undefined ? [{ kind: 'opaque', reason: 'SEARCH or CYCLE columns' }] : [];
+      return { ...derived, items: [...items, ...extra] };
+    };
+    const select = cte.ctequery === undefined ? null : nodeOf(cte.ctequery, 'SelectStmt');
+    let derived: Derived;
+    if (!(withClause.recursive === true && select !== null && select.op !== undefined && select.op !== 'SETOP_NONE' && select.larg !== undefined)) {
+      derived = rename(analyzeStatementNode(cte.ctequery, outer, inner, ctx));
+    } else {
+      // The recursive term reads the CTE itself: start from the non-recursive term and repeat until the
+      // nullability stops changing (it only ever grows).
+      derived = rename(analyzeSelect(select.larg, outer, inner, ctx));
+      let stable = false;
+      for (let round = 0; round < 8 && !stable; round++) {
+        inner.set(name, derived);
+        const next = rename(analyzeSelect(select, outer, inner, ctx));
+        stable = JSON.stringify(next.items) === JSON.stringify(derived.items);
+        derived = next;
+      }
+      if (!stable) {
+        ctx.notes.push(`recursive CTE ${name} did not settle: its columns are nullable`);
+        derived = { ...derived, items: derived.items.map((item) => (item.kind === 'column' ? { kind: 'column', column: { ...item.column, nullable: true } } : item)) };
+      }
+    }
+    inner.set(name, derived);
   }
   return inner;
 }
 
-function analyzeSelect(select: AstNode, outer: Scope): DerivedColumns {
-  const scope = withCtes(child(select, 'withClause'), outer);
-  const op = str(select.op);
-  if (op !== null && op !== 'SETOP_NONE') {
-    // larg and rarg are typed SelectStmt pointers, so the tree holds them unwrapped.
-    const left = analyzeSelect(child(select, 'larg') ?? {}, scope);
-    const right = analyzeSelect(child(select, 'rarg') ?? {}, scope);
-    return {
-      columns: left.columns.map((column, index) => ({
-        name: column.name,
-        nullable: column.nullable || (right.columns[index]?.nullable ?? true),
-        origin: null,
-      })),
-      singleRow: limitIsOne(select),
-    };
+function setOperation(select: SelectStmt, outer: Scope | null, ctes: ReadonlyMap<string, Derived>, ctx: Context): Derived {
+  const left = select.larg === undefined ? null : analyzeSelect(select.larg, outer, ctes, ctx);
+  const right = select.rarg === undefined ? null : analyzeSelect(select.rarg, outer, ctes, ctx);
+  const singleRow = limitIsOne(select);
+  if (left === null || right === null) return { items: [{ kind: 'opaque', reason: 'set operation' }], singleRow, exactlyOne: false };
+  const leftColumns = left.items.flatMap((item) => (item.kind === 'column' ? [item.column] : []));
+  const rightColumns = right.items.flatMap((item) => (item.kind === 'column' ? [item.column] : []));
+  const leftKnown = leftColumns.length === left.items.length;
+  const rightKnown = rightColumns.length === right.items.length;
+  if (!leftKnown || !rightKnown) {
+    // Both branches have the same number of columns: a known branch tells how many, not how nullable.
+    const known = leftKnown ? leftColumns : rightKnown ? rightColumns : null;
+    if (known === null) return { items: [{ kind: 'opaque', reason: 'a set operation over relations whose columns are not known' }], singleRow, exactlyOne: false };
+    return { items: known.map((column) => ({ kind: 'column', column: { ...column, nullable: true, origin: null, typeOid: null } })), singleRow, exactlyOne: false };
   }
-  const valuesLists = list(select.valuesLists);
+  const op = select.op ?? 'SETOP_UNION';
+  const items: OutputItem[] = leftColumns.map((column, index) => {
+    const other = rightColumns[index];
+    const nullable = match(op)
+      .with('SETOP_UNION', 'SETOP_NONE', () => column.nullable || (other?.nullable ?? true))
+      // INTERSECT keeps rows found in both branches: a value non-null in either is non-null.
+      .with('SETOP_INTERSECT', () => column.nullable && (other?.nullable ?? true))
+      .with('SETOP_EXCEPT', () => column.nullable)
+      .exhaustive();
+    const typeOid = column.typeOid === other?.typeOid ? column.typeOid : null;
+    return { kind: 'column', column: { name: column.name, nameKnown: column.nameKnown, nullable, origin: null, typeOid } };
+  });
+  return { items, singleRow, exactlyOne: false };
+}
+
+function analyzeSelect(select: SelectStmt, outer: Scope | null, outerCtes: ReadonlyMap<string, Derived>, ctx: Context): Derived {
+  const ctes = withCtes(select.withClause, outer, outerCtes, ctx);
+  if (select.op !== undefined && select.op !== 'SETOP_NONE') return setOperation(select, outer, ctes, ctx);
+  const valuesLists = select.valuesLists ?? [];
   if (valuesLists.length > 0) {
-    const first = list(nodeOf(valuesLists[0], 'List')?.items ?? valuesLists[0]);
-    return {
-      columns: first.map((_, index) => ({
-        name: `column${index + 1}`,
-        nullable: valuesLists.some((row) => isNullable(list(nodeOf(row, 'List')?.items ?? row)[index], scope)),
-        origin: null,
-      })),
-      singleRow: valuesLists.length === 1,
-    };
+    const scope: Scope = { level: emptyLevel(), parent: outer, ctes, ctx };
+    const env = envFor(scope);
+    const rows = valuesLists.map((row) => items(row));
+    const width = rows[0]?.length ?? 0;
+    const columns: OutputItem[] = Array.from({ length: width }, (_, index) => ({
+      kind: 'column',
+      column: { name: `column${index + 1}`, nameKnown: true, nullable: rows.some((row) => isNullable(row[index], env)), origin: null, typeOid: null },
+    }));
+    return { items: columns, singleRow: valuesLists.length === 1, exactlyOne: exactlyOneRow(select, scope) };
   }
-  const relations: Relation[] = [];
-  const fromScope: Scope = { ...scope, relations, parent: outer === scope ? outer : scope };
-  const predicates: unknown[] = [];
-  for (const item of list(select.fromClause)) predicates.push(...addFromItem(item, { ...fromScope, relations: [...relations] }, relations));
-  predicates.push(...conjuncts(select.whereClause));
-  const columns = targetColumns(list(select.targetList), fromScope);
+  const level = emptyLevel();
+  const scope: Scope = { level, parent: outer, ctes, ctx };
+  // Non-lateral items see only the enclosing levels; lateral ones (and functions) also the items to their left.
+  const outerScope: Scope = { level: emptyLevel(), parent: outer, ctes, ctx };
+  for (const node of select.fromClause ?? []) level.items.push(fromItem(node, outerScope, [...level.items]));
+  narrow(scope, [...conjuncts(select.whereClause), ...level.items.flatMap(preservedQuals)]);
+  level.grouping = groupingOf(select.groupClause, scope);
+  const targets = targetItems(select.targetList, scope);
+  const all = level.items.flatMap(leaves);
+  const predicates = [...conjuncts(select.whereClause), ...level.items.flatMap(allQuals)];
   const singleRow =
     limitIsOne(select) ||
-    alwaysOneRow(select) ||
-    groupKeysPinned(select, predicates, fromScope) ||
-    (select.groupClause === undefined && fromIsSingleRow(relations, predicates, fromScope));
-  return { columns, singleRow };
+    aggregateWithoutGroup(select, scope) ||
+    groupKeysPinned(select, all, predicates) ||
+    (select.groupClause === undefined && fromIsSingleRow(all, predicates, scope));
+  return { items: targets, singleRow, exactlyOne: exactlyOneRow(select, scope) };
 }
 
-function analyzeModify(body: AstNode, scope: Scope, extraFrom: unknown[]): DerivedColumns {
-  const inner = withCtes(child(body, 'withClause'), scope);
-  const relations: Relation[] = [];
-  addFromItem({ RangeVar: child(body, 'relation') ?? {} }, inner, relations);
-  for (const item of extraFrom) addFromItem(item, { ...inner, relations: [...relations] }, relations);
-  const scope2: Scope = { ...inner, relations, parent: inner };
-  const returning = targetColumns(list(body.returningList), scope2);
-  // UPDATE/DELETE pinning a unique key touch at most one row, so `:one`/`:maybe` with RETURNING are provable.
-  const target = relations.slice(0, 1);
-  const singleRow = extraFrom.length === 0 && fromIsSingleRow(target, conjuncts(body.whereClause), scope2);
-  return { columns: returning, singleRow };
-}
+// ---------------------------------------------------------------------------------------------------------
+// INSERT, UPDATE, DELETE, MERGE and RETURNING
 
-function analyzeStatementNode(node: unknown, scope: Scope): DerivedColumns {
-  const unwrapped = unwrap(node);
-  if (unwrapped === null) return { columns: [], singleRow: false };
-  const { type, body } = unwrapped;
-  if (type === 'SelectStmt') return analyzeSelect(body, scope);
-  if (type === 'InsertStmt') {
-    const derived = analyzeModify(body, scope, []);
-    const source = nodeOf(body.selectStmt, 'SelectStmt');
-    const values = source === null ? [] : list(source.valuesLists);
-    return { ...derived, singleRow: values.length === 1 };
+type ModifyMode = 'insert' | 'update' | 'delete' | 'merge';
+
+function targetLeaf(relation: RangeVar | undefined, scope: Scope, mode: ModifyMode): Leaf {
+  const leaf = rangeVarLeaf(relation ?? {}, { ...scope, ctes: new Map() });
+  if (leaf.table !== null && leaf.table.kind !== 'table' && leaf.table.kind !== 'partitioned') {
+    // Through a view, RETURNING shows whatever the view's rules or INSTEAD OF triggers produce.
+    scope.ctx.notes.push(`${mode} through view ${leaf.table.displayName}: RETURNING columns are nullable`);
+    return { ...leaf, columns: leaf.columns.map((column) => ({ ...column, nullable: true })) };
   }
-  if (type === 'UpdateStmt') return analyzeModify(body, scope, list(body.fromClause));
-  if (type === 'DeleteStmt') return analyzeModify(body, scope, list(body.usingClause));
-  return { columns: [], singleRow: false };
+  return leaf;
 }
 
-export function tablesOf(statement: unknown, catalog: Catalog): { read: string[]; written: string[] } {
+function returningItems(clause: ReturningClause | undefined, scope: Scope, target: Leaf, mode: ModifyMode): OutputItem[] {
+  if (clause === undefined) return [];
+  const { ctx } = scope;
+  let oldAlias = 'old';
+  let newAlias = 'new';
+  for (const option of clause.options ?? []) {
+    const returningOption = nodeOf(option, 'ReturningOption');
+    if (returningOption?.option === 'RETURNING_OPTION_OLD') oldAlias = returningOption.value ?? oldAlias;
+    if (returningOption?.option === 'RETURNING_OPTION_NEW') newAlias = returningOption.value ?? newAlias;
+  }
+  // OLD is NULL for an inserted row, NEW for a deleted one; MERGE may do either.
+  const pseudo = (alias: string, nulled: boolean): Leaf => ({
+    ...target,
+    id: nextId(ctx),
+    alias,
+    schema: null,
+    qualifiedOnly: true,
+    columns: target.columns.map((column) => ({ ...column, nullable: column.nullable || nulled })),
+  });
+  scope.level.items.push(pseudo(oldAlias, mode === 'insert' || mode === 'merge'), pseudo(newAlias, mode === 'delete' || mode === 'merge'));
+  return targetItems(clause.exprs, scope);
+}
+
+function analyzeInsert(stmt: InsertStmt, outer: Scope | null, outerCtes: ReadonlyMap<string, Derived>, ctx: Context): Derived {
+  const ctes = withCtes(stmt.withClause, outer, outerCtes, ctx);
+  const scope: Scope = { level: emptyLevel(), parent: outer, ctes, ctx };
+  const target = targetLeaf(stmt.relation, scope, 'insert');
+  // RETURNING shows the stored row (inserted, or updated by ON CONFLICT DO UPDATE): its NOT NULLs hold.
+  scope.level.items.push(target);
+  const items = returningItems(stmt.returningClause, scope, target, 'insert');
+  const source = stmt.selectStmt === undefined ? null : nodeOf(stmt.selectStmt, 'SelectStmt');
+  return { items, singleRow: (source?.valuesLists ?? []).length === 1, exactlyOne: false };
+}
+
+function analyzeUpdateOrDelete(
+  stmt: UpdateStmt | DeleteStmt,
+  extraFrom: Node[],
+  mode: 'update' | 'delete',
+  outer: Scope | null,
+  outerCtes: ReadonlyMap<string, Derived>,
+  ctx: Context,
+): Derived {
+  const ctes = withCtes(stmt.withClause, outer, outerCtes, ctx);
+  const scope: Scope = { level: emptyLevel(), parent: outer, ctes, ctx };
+  const target = targetLeaf(stmt.relation, scope, mode);
+  scope.level.items.push(target);
+  for (const node of extraFrom) scope.level.items.push(fromItem(node, { ...scope, level: emptyLevel() }, [...scope.level.items]));
+  // DELETE returns the rows its WHERE kept; UPDATE returns new values, which its WHERE says nothing about.
+  if (mode === 'delete') narrow(scope, conjuncts(stmt.whereClause));
+  const items = returningItems(stmt.returningClause, scope, target, mode);
+  const singleRow = extraFrom.length === 0 && fromIsSingleRow([target], conjuncts(stmt.whereClause), scope);
+  return { items, singleRow, exactlyOne: false };
+}
+
+function analyzeMerge(stmt: MergeStmt, outer: Scope | null, outerCtes: ReadonlyMap<string, Derived>, ctx: Context): Derived {
+  const ctes = withCtes(stmt.withClause, outer, outerCtes, ctx);
+  const scope: Scope = { level: emptyLevel(), parent: outer, ctes, ctx };
+  const target = targetLeaf(stmt.relation, scope, 'merge');
+  const source = stmt.sourceRelation === undefined ? opaqueLeaf(ctx, '?', 'MERGE source') : fromItem(stmt.sourceRelation, { ...scope, level: emptyLevel() }, []);
+  // WHEN NOT MATCHED BY SOURCE and BY TARGET leave either side missing: a FULL join nulls both.
+  scope.level.items.push({ kind: 'join', id: nextId(ctx), joinType: 'JOIN_FULL', alias: null, usingAlias: null, using: [], left: target, right: source, quals: undefined });
+  return { items: returningItems(stmt.returningClause, scope, { ...target, columns: target.columns.map((c) => ({ ...c, nullable: true })) }, 'merge'), singleRow: false, exactlyOne: false };
+}
+
+function analyzeStatementNode(node: Node | undefined, outer: Scope | null, ctes: ReadonlyMap<string, Derived>, ctx: Context): Derived {
+  return match(tag(node, STATEMENT_KINDS))
+    .returnType<Derived>()
+    .with({ kind: 'SelectStmt' }, ({ node: select }) => analyzeSelect(select, outer, ctes, ctx))
+    .with({ kind: 'InsertStmt' }, ({ node: insert }) => analyzeInsert(insert, outer, ctes, ctx))
+    .with({ kind: 'UpdateStmt' }, ({ node: update }) => analyzeUpdateOrDelete(update, update.fromClause ?? [], 'update', outer, ctes, ctx))
+    .with({ kind: 'DeleteStmt' }, ({ node: del }) => analyzeUpdateOrDelete(del, del.usingClause ?? [], 'delete', outer, ctes, ctx))
+    .with({ kind: 'MergeStmt' }, ({ node: merge }) => analyzeMerge(merge, outer, ctes, ctx))
+    .with({ kind: 'other' }, ({ name }) => {
+      ctx.notes.push(`statement ${name} is not analysed: its columns are nullable`);
+      return { items: [{ kind: 'opaque', reason: `statement ${name}` }], singleRow: false, exactlyOne: false };
+    })
+    .exhaustive();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Tables read and written
+
+export function tablesOf(statement: Node | undefined, catalog: Catalog): TableAccess {
   const read = new Set<string>();
   const written = new Set<string>();
   const cteNames = new Set<string>();
-  walk(statement, (node) => {
+  const display = (relation: RangeVar | undefined) =>
+    relation === undefined ? null : (catalog.resolveTable(relation.schemaname ?? null, relation.relname ?? '')?.displayName ?? null);
+  walkNodes(statement, (node) => {
     const cte = nodeOf(node, 'CommonTableExpr');
-    if (cte !== null) cteNames.add(str(cte.ctename) ?? '');
-    for (const type of ['InsertStmt', 'UpdateStmt', 'DeleteStmt']) {
-      const modify = nodeOf(node, type);
-      const relation = modify === null ? null : child(modify, 'relation');
-      if (relation !== null) written.add(str(relation.relname) ?? '');
-    }
-    const rangeVar = nodeOf(node, 'RangeVar');
-    if (rangeVar !== null) read.add(str(rangeVar.relname) ?? '');
-    return undefined;
+    if (cte !== null) cteNames.add(cte.ctename ?? '');
   });
-  // Write targets are typed RangeVar pointers (unwrapped), so only FROM/USING/subquery relations count as read.
-  const known = (name: string) => catalog.tablesByName.has(name) && !cteNames.has(name);
-  return { read: [...read].filter(known).sort(), written: [...written].filter(known).sort() };
+  walkNodes(statement, (node) => {
+    const modify = nodeOf(node, 'InsertStmt') ?? nodeOf(node, 'UpdateStmt') ?? nodeOf(node, 'DeleteStmt') ?? nodeOf(node, 'MergeStmt');
+    const target = modify === null ? null : display(modify.relation);
+    if (target !== null) written.add(target);
+    // Write targets are typed RangeVar fields (not wrapped nodes), so only FROM/USING/subquery relations count as read.
+    const rangeVar = nodeOf(node, 'RangeVar');
+    if (rangeVar === null) return;
+    if (rangeVar.schemaname === undefined && cteNames.has(rangeVar.relname ?? '')) return;
+    const name = display(rangeVar);
+    if (name !== null) read.add(name);
+  });
+  return { read: [...read].sort(), written: [...written].sort() };
 }
 
-export function analyzeStatement(
-  statement: unknown,
-  catalog: Catalog,
-  optionalParams: ReadonlySet<number>,
-): StatementAnalysis {
-  const scope: Scope = { relations: [], ctes: new Map(), parent: null, optionalParams, catalog };
-  const derived = analyzeStatementNode(statement, scope);
-  return { columns: derived.columns, singleRow: derived.singleRow, tables: tablesOf(statement, catalog) };
+export function analyzeStatement(statement: Node | undefined, catalog: Catalog, optionalParams: ReadonlySet<number>): StatementAnalysis {
+  const ctx: Context = {
+    catalog,
+    analyze: {
+      select: (select, outer, ctes) => analyzeSelect(select, outer, ctes, ctx),
+      statement: (node, outer, ctes) => analyzeStatementNode(node, outer, ctes, ctx),
+    },
+    optionalParams,
+    notes: [],
+    views: new Map(),
+    viewStack: [],
+    ids: { next: 0 },
+  };
+  const derived = analyzeStatementNode(statement, null, new Map(), ctx);
+  return { items: derived.items, singleRow: derived.singleRow, tables: tablesOf(statement, catalog), notes: [...new Set(ctx.notes)] };
 }

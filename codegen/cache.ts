@@ -3,7 +3,8 @@
 // user_id column. A cached read with that param is tagged per user; a write is per-user only when its tree
 // proves it (UPDATE/DELETE with `user_id = :userId` at the top of WHERE, INSERT of `user_id` from :userId).
 // Anything unproven invalidates every user's entries for the table: stale data is the failure we refuse.
-import { child, list, names, nodeOf, str } from './ast.js';
+import type { InsertStmt, Node } from '@pgsql/types';
+import { items, names, nodeOf } from './tree.js';
 import type { Catalog } from './catalog.js';
 import type { DescribedQuery } from './model.js';
 import type { CachePolicy, CacheScope, TableTouch, WriteEffect } from '../src/runtime/contract.js';
@@ -34,44 +35,44 @@ export function cachePolicy(query: DescribedQuery, catalog: Catalog): CachePolic
   return { ttlMs: cache.ttlMs, reads, scope };
 }
 
-function isScopeParam(node: unknown, position: number): boolean {
+function isScopeParam(node: Node | undefined, position: number): boolean {
   const cast = nodeOf(node, 'TypeCast');
   const param = nodeOf(cast === null ? node : cast.arg, 'ParamRef');
-  return param !== null && Number(param.number) === position;
+  return param !== null && param.number === position;
 }
 
-function whereScoped(where: unknown, position: number, column: string): boolean {
+function whereScoped(where: Node | undefined, position: number, column: string): boolean {
   const bool = nodeOf(where, 'BoolExpr');
-  if (bool !== null && str(bool.boolop) === 'AND_EXPR') return list(bool.args).some((arg) => whereScoped(arg, position, column));
+  if (bool !== null && bool.boolop === 'AND_EXPR') return (bool.args ?? []).some((arg) => whereScoped(arg, position, column));
   const expr = nodeOf(where, 'A_Expr');
   if (expr === null || names(expr.name)[0] !== '=') return false;
-  const sides: [unknown, unknown][] = [[expr.lexpr, expr.rexpr], [expr.rexpr, expr.lexpr]];
+  const sides: [Node | undefined, Node | undefined][] = [[expr.lexpr, expr.rexpr], [expr.rexpr, expr.lexpr]];
   return sides.some(([side, value]) => {
     const ref = nodeOf(side, 'ColumnRef');
     return ref !== null && names(ref.fields).at(-1) === column && isScopeParam(value, position);
   });
 }
 
-function insertScoped(insert: ReturnType<typeof nodeOf>, position: number, column: string): boolean {
+function insertScoped(insert: InsertStmt | null, position: number, column: string): boolean {
   if (insert === null) return false;
-  const columns = list(insert.cols).map((col) => str(nodeOf(col, 'ResTarget')?.name) ?? '');
+  const columns = (insert.cols ?? []).map((col) => nodeOf(col, 'ResTarget')?.name ?? '');
   const index = columns.indexOf(column);
   const select = nodeOf(insert.selectStmt, 'SelectStmt');
   if (index < 0 || select === null) return false;
-  const rows = list(select.valuesLists).map((row) => list(row));
+  const rows = (select.valuesLists ?? []).map((row) => items(row));
   if (rows.length > 0) return rows.every((row) => isScopeParam(row[index], position));
-  const targets = list(select.targetList).map((target) => nodeOf(target, 'ResTarget')?.val);
+  const targets = (select.targetList ?? []).map((target) => nodeOf(target, 'ResTarget')?.val);
   return isScopeParam(targets[index], position);
 }
 
 /** True when the write provably touches only the scope user's rows of its target table. */
-function writeIsScoped(ast: unknown, position: number, column: string): boolean {
+function writeIsScoped(ast: Node | undefined, position: number, column: string): boolean {
   const update = nodeOf(ast, 'UpdateStmt') ?? nodeOf(ast, 'DeleteStmt');
-  if (update !== null) return child(update, 'withClause') === null && whereScoped(update.whereClause, position, column);
+  if (update !== null) return update.withClause === undefined && whereScoped(update.whereClause, position, column);
   return insertScoped(nodeOf(ast, 'InsertStmt'), position, column);
 }
 
-function statementEvent(ast: unknown): 'insert' | 'update' | 'delete' | null {
+function statementEvent(ast: Node | undefined): 'insert' | 'update' | 'delete' | null {
   if (nodeOf(ast, 'InsertStmt') !== null) return 'insert';
   if (nodeOf(ast, 'UpdateStmt') !== null) return 'update';
   if (nodeOf(ast, 'DeleteStmt') !== null) return 'delete';
@@ -102,7 +103,7 @@ function triggerWrites(catalog: Catalog, tables: string[], event: 'insert' | 'up
   return [...found].sort();
 }
 
-export function writeEffect(query: DescribedQuery, ast: unknown, catalog: Catalog): WriteEffect | null {
+export function writeEffect(query: DescribedQuery, ast: Node | undefined, catalog: Catalog): WriteEffect | null {
   if (query.tables.written.length === 0) return null;
   const scope = scopeOf(query);
   const [target] = query.tables.written;

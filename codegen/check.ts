@@ -1,6 +1,6 @@
 // Stage 6: the rules that make the generated API safe. Every violation names file, line and query, with the fix.
 import { match } from 'ts-pattern';
-import { nodeOf } from './ast.js';
+import { nodeOf } from './tree.js';
 import type { Catalog } from './catalog.js';
 import type { Described } from './describe.js';
 import type { CodegenError } from './model.js';

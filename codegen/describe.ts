@@ -1,12 +1,30 @@
 // Stage 5: types from the live database (Parse/Describe through postgres.js, which exposes the protocol's
 // ParameterDescription and RowDescription), nullability from the parse tree (./analyze.ts).
+import type { Node } from '@pgsql/types';
 import { parseSync } from 'libpg-query';
 import type postgres from 'postgres';
-import { analyzeStatement } from './analyze.js';
+import { analyzeStatement, type StatementAnalysis } from './analyze.js';
 import type { Catalog } from './catalog.js';
+import { matchColumns } from './match-columns.js';
 import type { CodegenError, DescribedBase, DescribedColumn, ParsedQuery } from './model.js';
 
-export type Described = { query: DescribedBase; singleRow: boolean; ast: unknown };
+/** `notes` say why a column the analysis could not prove was left nullable (codegen --debug prints them). */
+export type Described = { query: DescribedBase; singleRow: boolean; ast: Node | undefined; notes: string[] };
+
+/** The analysis never stops codegen: if it fails, every column is nullable and a note says why. */
+function safeAnalysis(ast: Node | undefined, catalog: Catalog, optional: ReadonlySet<number>): StatementAnalysis {
+  try {
+    return analyzeStatement(ast, catalog, optional);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      items: [{ kind: 'opaque', reason: 'a failed analysis' }],
+      singleRow: false,
+      tables: { read: [], written: [] },
+      notes: [`the nullability analysis failed (${reason}); every column is nullable`],
+    };
+  }
+}
 
 function lineOf(text: string, position: number): number {
   return text.slice(0, Math.max(0, position - 1)).split('\n').length - 1;
@@ -82,7 +100,7 @@ export async function describeQuery(
   catalog: Catalog,
   query: ParsedQuery,
 ): Promise<{ described: Described } | { error: CodegenError }> {
-  let ast: unknown;
+  let ast: Node | undefined;
   try {
     const stmts = parseSync(query.text).stmts ?? [];
     if (stmts.length !== 1) {
@@ -108,20 +126,26 @@ export async function describeQuery(
     return { error: (await conflictingParam(sql, catalog, query)) ?? databaseRejection(query, error) };
   }
   const optional = new Set(query.params.filter((p) => p.optional).map((p) => p.position));
-  const analysis = analyzeStatement(ast, catalog, optional);
-  const analysed = analysis.columns.length === statement.columns.length ? analysis.columns : null;
+  const analysis = safeAnalysis(ast, catalog, optional);
+  const matched = matchColumns(
+    analysis.items,
+    statement.columns.map((column) => ({ name: column.name, table: column.table, number: column.number })),
+    (oid) => catalog.tables.get(oid)?.displayName ?? `relation ${oid}`,
+  );
+  const notes = [...analysis.notes];
   const columns: DescribedColumn[] = statement.columns.map((column, index) => {
     const table = catalog.tables.get(column.table);
     const attribute = table?.columns.get(column.number);
-    const fromAst = analysed?.[index];
+    const pairing = matched[index];
+    if (pairing !== undefined && 'note' in pairing) notes.push(pairing.note);
     return {
       name: column.name,
       type: catalog.type(column.type),
       // Unproven means nullable: an expression is non-null only when the tree proves it or the author says so.
-      nullable: query.annotations.notNull.includes(column.name) ? false : (fromAst?.nullable ?? true),
+      nullable: query.annotations.notNull.includes(column.name) ? false : pairing === undefined || 'note' in pairing || pairing.column.nullable,
       origin:
         table && attribute
-          ? { tableOid: table.oid, table: table.name, attnum: attribute.attnum, column: attribute.name }
+          ? { tableOid: table.oid, table: table.displayName, attnum: attribute.attnum, column: attribute.name }
           : null,
     };
   });
@@ -146,6 +170,7 @@ export async function describeQuery(
       query: { ...query, describedParams, columns, tables: analysis.tables },
       singleRow: analysis.singleRow,
       ast,
+      notes,
     },
   };
 }

@@ -4,8 +4,8 @@
 // json_build_object, int8 and numeric cast to text so no precision is lost; timestamps are revived in JS.
 import { parseSync, scanSync } from 'libpg-query';
 import type postgres from 'postgres';
-import { list, names, nodeOf, str } from './ast.js';
-import type { Catalog } from './catalog.js';
+import { names, nodeOf } from './tree.js';
+import { PG_PARSED_ARRAYS, type Catalog } from './catalog.js';
 import { describeQuery } from './describe.js';
 import type {
   CodegenError,
@@ -16,7 +16,7 @@ import type {
   OrderTerm,
   ParsedParam,
   ParsedQuery,
-  TsType,
+  PgType,
 } from './model.js';
 import { rewriteParams } from './params.js';
 import type { ReviveField, ReviveSpec } from '../src/runtime/revive.js';
@@ -88,11 +88,12 @@ function guaranteedByForeignKey(include: ParsedQuery, parentColumns: DescribedCo
   if ('error' in positional) return false;
   const stmts = parseSync(positional.text).stmts ?? [];
   const select = nodeOf(stmts[0]?.stmt, 'SelectStmt');
-  if (select === null || list(select.fromClause).length !== 1) return false;
-  const from = nodeOf(list(select.fromClause)[0], 'RangeVar');
-  const table = from === null ? undefined : catalog.tablesByName.get(str(from.relname) ?? '');
+  const fromClause = select?.fromClause ?? [];
+  if (select === null || fromClause.length !== 1) return false;
+  const from = nodeOf(fromClause[0], 'RangeVar');
+  const table = from === null ? null : catalog.resolveTable(from.schemaname ?? null, from.relname ?? '');
   const where = nodeOf(select.whereClause, 'A_Expr');
-  if (table === undefined || where === null || names(where.name)[0] !== '=') return false;
+  if (table === null || where === null || names(where.name)[0] !== '=') return false;
   const refs = [where.lexpr, where.rexpr].map((side) => nodeOf(side, 'ColumnRef')).map((ref) => (ref === null ? [] : names(ref.fields)));
   const parentRef = refs.find((fields) => fields.length === 2 && fields[0] === 'parent');
   const ownRef = refs.find((fields) => fields !== parentRef);
@@ -269,16 +270,18 @@ export function composeStatements(
   };
 }
 
-function needsRevival(ts: TsType, inJson: boolean): ReviveField | null {
+function needsRevival(type: PgType, inJson: boolean): ReviveField | null {
+  const { ts } = type;
   if (ts.kind === 'primitive' && ts.ts === 'Date' && inJson) return 'date';
-  if (ts.kind === 'array' && ts.element.kind === 'enum' && !inJson) return 'textArray';
+  // Arrays node-postgres does not parse (enums, domains, composites) arrive as text.
+  if (ts.kind === 'array' && !inJson && (ts.element.kind === 'enum' || !PG_PARSED_ARRAYS.has(type.name))) return 'textArray';
   return null;
 }
 
 export function reviveSpec(columns: DescribedColumn[], includes: DescribedInclude[], inJson: boolean): ReviveSpec {
   const spec: Record<string, ReviveField> = {};
   for (const column of columns) {
-    const field = needsRevival(column.type.ts, inJson);
+    const field = needsRevival(column.type, inJson);
     if (field !== null) spec[column.name] = field;
   }
   for (const include of includes) {

@@ -26,6 +26,8 @@ await runCommand(async () => {
   const { values } = parseArgs({
     options: {
       check: { type: 'boolean', default: false },
+      // Print why the analysis left columns nullable (unmatched columns, unknown relations and expressions).
+      debug: { type: 'boolean', default: false },
       // Another query folder, for trying queries out (and for the exit-code test); output still goes to generated/.
       queries: { type: 'string', default: join(projectRoot, 'sql', 'queries') },
     },
@@ -43,6 +45,9 @@ await runCommand(async () => {
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     try {
       const generation = await generateQueries(sql, await readQuerySources(resolve(values.queries)));
+      if (values.debug) {
+        for (const note of generation.notes) console.error(`${note.location.file}:${note.location.line} (query ${note.query}): note: ${note.message}`);
+      }
       if (generation.errors.length > 0) {
         console.error(generation.errors.map(formatError).join('\n'));
         console.error(`codegen failed with ${generation.errors.length} error(s)`);

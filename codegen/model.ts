@@ -102,6 +102,9 @@ export type DescribedQuery = DescribedBase & {
 
 export type CodegenError = { location: SourceLocation; query: string | null; message: string; fix: string };
 
+/** Why the analysis left something nullable; printed by `npm run codegen -- --debug`, recorded in golden cases. */
+export type CodegenNote = { location: SourceLocation; query: string; message: string };
+
 export function formatError(error: CodegenError): string {
   const where = `${error.location.file}:${error.location.line}`;
   const query = error.query === null ? '' : ` (query ${error.query})`;

@@ -3,14 +3,14 @@ import { basename } from 'node:path';
 import { loadModule, parseSync } from 'libpg-query';
 import { tablesOf } from './analyze.js';
 import type postgres from 'postgres';
-import { loadCatalog } from './catalog.js';
+import { loadCatalog, type Catalog } from './catalog.js';
 import { cachePolicy, writeEffect } from './cache.js';
 import { checkQuery } from './check.js';
 import { checkPlans } from './plan.js';
 import { describeQuery } from './describe.js';
-import { buildIncludeTrees, composeStatements, describeIncludes } from './includes.js';
+import { buildIncludeTrees, composeStatements, describeIncludes, type IncludeTree } from './includes.js';
 import { emitIndex, emitManifest, emitModule } from './emit.js';
-import type { CodegenError, DescribedQuery, ParsedQuery } from './model.js';
+import type { CodegenError, CodegenNote, DescribedQuery, ParsedQuery } from './model.js';
 import type { GeneratedFiles } from './output.js';
 import { duplicateNames, parseQueryFile } from './parse.js';
 
@@ -20,7 +20,19 @@ export type QueryGeneration = {
   files: GeneratedFiles;
   errors: CodegenError[];
   queries: DescribedQuery[];
+  notes: CodegenNote[];
 };
+
+/** An exception that escapes a stage is a bug; the user still gets a diagnostic with file, line and query. */
+function internalError(query: ParsedQuery, error: unknown): CodegenError {
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    location: query.location,
+    query: query.name,
+    message: `codegen could not process this query: ${message}`,
+    fix: 'this is a sqlbound bug: please report it with the query; meanwhile simplify the statement (or move the expression into a view)',
+  };
+}
 
 export function moduleName(file: string): string {
   return basename(file, '.sql').replace(/[^A-Za-z0-9_]/g, '_');
@@ -36,67 +48,29 @@ export async function generateQueries(sql: postgres.Sql, sources: QuerySource[])
     errors.push(...result.errors);
   }
   errors.push(...duplicateNames(parsed));
-  const catalog = await loadCatalog(sql);
+  let catalog: Catalog;
+  try {
+    catalog = await loadCatalog(sql);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const location = { file: sources[0]?.file ?? '', line: 1 };
+    errors.push({ location, query: null, message: `could not read the database catalog: ${message}`, fix: 'check that the database is reachable and the schema migrations applied' });
+    return { files: new Map(), errors, queries: [], notes: [] };
+  }
   const trees = buildIncludeTrees(parsed);
   errors.push(...trees.errors);
   const queries: DescribedQuery[] = [];
+  const notes: CodegenNote[] = [];
   for (const query of parsed) {
     if (query.include !== null) continue;
-    const result = await describeQuery(sql, catalog, query);
-    if ('error' in result) {
-      errors.push(result.error);
-      continue;
+    try {
+      const generated = await generateQuery(sql, catalog, query, trees.tops.get(query.name) ?? []);
+      errors.push(...generated.errors);
+      notes.push(...generated.notes.map((message) => ({ location: query.location, query: query.name, message })));
+      if (generated.query !== null) queries.push(generated.query);
+    } catch (error) {
+      errors.push(internalError(query, error));
     }
-    const problems = checkQuery(result.described, catalog);
-    errors.push(...problems);
-    if (problems.length > 0) continue;
-    const base = result.described.query;
-    const includeTrees = trees.tops.get(query.name) ?? [];
-    if (includeTrees.length > 0 && (query.kind === 'exec' || query.kind === 'stream')) {
-      errors.push({
-        location: query.location,
-        query: query.name,
-        message: `includes attach to :one, :maybe and :list queries, not :${query.kind}`,
-        fix: 'join the related rows in the statement itself',
-      });
-      continue;
-    }
-    const described = await describeIncludes(sql, catalog, query.source, base.columns, includeTrees, 1);
-    errors.push(...described.errors);
-    if (described.errors.length > 0) continue;
-    const { final, params } = composeStatements(base, described.includes);
-    let describedQuery: DescribedQuery = { ...base, includes: described.includes, final, cachePolicy: null, effect: null };
-    if (described.includes.length > 0) {
-      // The composed statement adds the includes' params and tables; the database confirms it is valid.
-      const text = final.kind === 'single' ? final.text : final.first;
-      try {
-        const statement = await sql.unsafe(text).describe();
-        const stmt = parseSync(text).stmts?.[0]?.stmt;
-        describedQuery = {
-          ...describedQuery,
-          params,
-          describedParams: params.map((param) => ({ ...param, type: catalog.type(statement.types[param.position - 1] ?? 25) })),
-          tables: tablesOf(stmt, catalog),
-        };
-      } catch (error) {
-        errors.push({
-          location: query.location,
-          query: query.name,
-          message: `the statement composed with its includes was rejected: ${error instanceof Error ? error.message : String(error)}`,
-          fix: 'check that each include refers to its parent row as parent.<column> and that the column is selected',
-        });
-        continue;
-      }
-    }
-    describedQuery = {
-      ...describedQuery,
-      cachePolicy: cachePolicy(describedQuery, catalog),
-      effect: writeEffect(describedQuery, result.described.ast, catalog),
-    };
-    const planErrors = await checkPlans(sql, catalog, describedQuery);
-    errors.push(...planErrors);
-    if (planErrors.length > 0) continue;
-    queries.push(describedQuery);
   }
   const files: GeneratedFiles = new Map();
   const modules: string[] = [];
@@ -109,5 +83,70 @@ export async function generateQueries(sql: postgres.Sql, sources: QuerySource[])
   }
   files.set('generated/index.ts', emitIndex(modules));
   files.set('generated/manifest.json', emitManifest(queries));
-  return { files, errors, queries };
+  return { files, errors, queries, notes };
+}
+
+/** Describe, check, compose, plan: one named query from parse to the model emit reads. */
+async function generateQuery(
+  sql: postgres.Sql,
+  catalog: Catalog,
+  query: ParsedQuery,
+  includeTrees: IncludeTree[],
+): Promise<{ query: DescribedQuery | null; errors: CodegenError[]; notes: string[] }> {
+  const errors: CodegenError[] = [];
+  const fail = () => ({ query: null, errors, notes: [] });
+  const result = await describeQuery(sql, catalog, query);
+  if ('error' in result) {
+    errors.push(result.error);
+    return fail();
+  }
+  const problems = checkQuery(result.described, catalog);
+  errors.push(...problems);
+  if (problems.length > 0) return fail();
+  const base = result.described.query;
+  if (includeTrees.length > 0 && (query.kind === 'exec' || query.kind === 'stream')) {
+    errors.push({
+      location: query.location,
+      query: query.name,
+      message: `includes attach to :one, :maybe and :list queries, not :${query.kind}`,
+      fix: 'join the related rows in the statement itself',
+    });
+    return fail();
+  }
+  const described = await describeIncludes(sql, catalog, query.source, base.columns, includeTrees, 1);
+  errors.push(...described.errors);
+  if (described.errors.length > 0) return fail();
+  const { final, params } = composeStatements(base, described.includes);
+  let describedQuery: DescribedQuery = { ...base, includes: described.includes, final, cachePolicy: null, effect: null };
+  if (described.includes.length > 0) {
+    // The composed statement adds the includes' params and tables; the database confirms it is valid.
+    const text = final.kind === 'single' ? final.text : final.first;
+    try {
+      const statement = await sql.unsafe(text).describe();
+      const stmt = parseSync(text).stmts?.[0]?.stmt;
+      describedQuery = {
+        ...describedQuery,
+        params,
+        describedParams: params.map((param) => ({ ...param, type: catalog.type(statement.types[param.position - 1] ?? 25) })),
+        tables: tablesOf(stmt, catalog),
+      };
+    } catch (error) {
+      errors.push({
+        location: query.location,
+        query: query.name,
+        message: `the statement composed with its includes was rejected: ${error instanceof Error ? error.message : String(error)}`,
+        fix: 'check that each include refers to its parent row as parent.<column> and that the column is selected',
+      });
+      return fail();
+    }
+  }
+  describedQuery = {
+    ...describedQuery,
+    cachePolicy: cachePolicy(describedQuery, catalog),
+    effect: writeEffect(describedQuery, result.described.ast, catalog),
+  };
+  const planErrors = await checkPlans(sql, catalog, describedQuery);
+  errors.push(...planErrors);
+  if (planErrors.length > 0) return fail();
+  return { query: describedQuery, errors, notes: result.described.notes };
 }

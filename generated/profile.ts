@@ -41,12 +41,12 @@ export type UpdateProfileParams = {
   userId: string;
 };
 export type UpdateProfileRow = {
-  "id": string | null;
-  "email": string | null;
-  "full_name": string | null;
+  "id": string;
+  "email": string;
+  "full_name": string;
   "phone": string | null;
-  "created_at": Date | null;
-  "updated_at": Date | null;
+  "created_at": Date;
+  "updated_at": Date;
 };
 const updateProfileStatement: Statement = {
   name: "updateProfile",

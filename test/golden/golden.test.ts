@@ -1,67 +1,108 @@
-// Golden tests for the generator, sqlc-style: each folder under cases/ holds query.sql and either
-// expected.ts (the emitted module plus the tables each query reads and writes) or expected-error.txt.
-// A case may add schema.sql (extra indexes, tables): it then runs in a database of its own.
+// Golden tests for the generator, sqlc-style: each folder under cases/ holds schema.sql, query.sql and either
+// expected.ts (the emitted module, the tables each query reads and writes, and the analysis's notes) or
+// expected-error.txt.
+// schema.sql is the case's own schema, run in an empty database of its own. A case that needs the example's
+// schema says so on its first line (`-- uses: example schema`) and may add to it (indexes, triggers).
+// Rows a schema.sql inserts are data: every query without params also runs on them (rolled back), and no
+// column typed non-null may come back NULL, so a case whose data holds the counterexample proves the type.
 // UPDATE_GOLDEN=1 rewrites the expectations; review the diff before committing it.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, suite, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { formatError } from '../../codegen/model.js';
-import { generateQueries } from '../../codegen/pipeline.js';
+import { formatError, type DescribedQuery } from '../../codegen/model.js';
+import { generateQueries, type QueryGeneration } from '../../codegen/pipeline.js';
 import { testDatabase } from '../support/database.js';
 
 const casesDir = fileURLToPath(new URL('./cases/', import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';
 const cases = (await readdir(casesDir)).sort();
+const EXAMPLE_MARKER = /^-- uses: example schema\b/;
 
 const db = await testDatabase();
 const sql = postgres(db.url, { max: 1, onnotice: () => {} });
 after(() => sql.end());
 
-test('there are at least 30 golden cases', () => {
-  assert.ok(cases.length >= 30, `${cases.length} cases`);
+test('there are at least 120 golden cases, each with its own schema.sql', () => {
+  assert.ok(cases.length >= 120, `${cases.length} cases`);
+  const missing = cases.filter((name) => !existsSync(join(casesDir, name, 'schema.sql')));
+  assert.deepEqual(missing, []);
 });
 
-for (const name of cases) {
-  test(`golden: ${name}`, async () => {
-    const dir = join(casesDir, name);
-    const text = await readFile(join(dir, 'query.sql'), 'utf8');
-    const schemaFile = join(dir, 'schema.sql');
-    let generation;
-    if (existsSync(schemaFile)) {
-      const own = await testDatabase();
-      const ownSql = postgres(own.url, { max: 1, onnotice: () => {} });
+/** Runs each param-less query on the case's rows inside a rolled-back transaction; returns rows checked. */
+async function runOnRows(caseSql: postgres.Sql, queries: DescribedQuery[]): Promise<number> {
+  let checked = 0;
+  const connection = await caseSql.reserve();
+  try {
+    for (const query of queries) {
+      if (query.params.length > 0 || query.kind === 'exec') continue;
+      await connection.unsafe('BEGIN');
       try {
-        await ownSql.unsafe(await readFile(schemaFile, 'utf8'));
-        generation = await generateQueries(ownSql, [{ file: 'query.sql', text }]);
+        // raw(): SQL NULL is null, while a JSON null in a jsonb column is the text 'null' (a value, not NULL).
+        for (const row of await connection.unsafe(query.text).raw()) {
+          query.columns.forEach((column, index) => {
+            if (!column.nullable) assert.notEqual(row[index], null, `${query.name}: column ${column.name} is typed non-null but PostgreSQL returned NULL`);
+          });
+          checked += 1;
+        }
       } finally {
-        await ownSql.end();
+        await connection.unsafe('ROLLBACK');
       }
-    } else {
-      generation = await generateQueries(sql, [{ file: 'query.sql', text }]);
     }
-    const errorFile = join(dir, 'expected-error.txt');
-    const outputFile = join(dir, 'expected.ts');
-    let actualFile: string;
-    let actual: string;
-    if (generation.errors.length > 0) {
-      actualFile = errorFile;
-      actual = `${generation.errors.map(formatError).join('\n')}\n`;
-    } else {
-      actualFile = outputFile;
-      const tables = generation.queries.map((q) => `// ${q.name} reads ${JSON.stringify(q.tables.read)} writes ${JSON.stringify(q.tables.written)}`);
-      actual = `${generation.files.get('generated/query.ts') ?? ''}\n${tables.join('\n')}\n`;
-    }
-    if (update) {
-      await rm(errorFile, { force: true });
-      await rm(outputFile, { force: true });
-      await writeFile(actualFile, actual);
-      return;
-    }
-    assert.ok(existsSync(actualFile), `${name}: expected ${actualFile === errorFile ? 'success' : 'an error'}, got:\n${actual}`);
-    assert.equal(actual, await readFile(actualFile, 'utf8'));
-  });
+  } finally {
+    connection.release();
+  }
+  return checked;
 }
+
+// Cases are independent (each has its own database or only reads the shared one): run a few at a time.
+suite('golden cases', { concurrency: 4 }, () => {
+  for (const name of cases) {
+    test(`golden: ${name}`, async () => {
+      const dir = join(casesDir, name);
+      const text = await readFile(join(dir, 'query.sql'), 'utf8');
+      const schema = await readFile(join(dir, 'schema.sql'), 'utf8');
+      const usesExample = EXAMPLE_MARKER.test(schema);
+      const body = schema.replace(EXAMPLE_MARKER, '').replace(/--.*$/gm, '').trim();
+      let generation: QueryGeneration;
+      if (usesExample && body === '') {
+        generation = await generateQueries(sql, [{ file: 'query.sql', text }]);
+      } else {
+        const own = await testDatabase({ migrated: usesExample });
+        const ownSql = postgres(own.url, { max: 1, onnotice: () => {} });
+        try {
+          await ownSql.unsafe(schema);
+          generation = await generateQueries(ownSql, [{ file: 'query.sql', text }]);
+          if (!usesExample && generation.errors.length === 0) await runOnRows(ownSql, generation.queries);
+        } finally {
+          await ownSql.end();
+        }
+      }
+      const errorFile = join(dir, 'expected-error.txt');
+      const outputFile = join(dir, 'expected.ts');
+      let actualFile: string;
+      let actual: string;
+      if (generation.errors.length > 0) {
+        actualFile = errorFile;
+        actual = `${generation.errors.map(formatError).join('\n')}\n`;
+      } else {
+        actualFile = outputFile;
+        const tables = generation.queries.map((q) => `// ${q.name} reads ${JSON.stringify(q.tables.read)} writes ${JSON.stringify(q.tables.written)}`);
+        // Notes say why a column was left nullable; they are part of the contract like the types.
+        const notes = generation.notes.map((note) => `// note (${note.query}): ${note.message}`);
+        actual = `${generation.files.get('generated/query.ts') ?? ''}\n${[...tables, ...notes].join('\n')}\n`;
+      }
+      if (update) {
+        await rm(errorFile, { force: true });
+        await rm(outputFile, { force: true });
+        await writeFile(actualFile, actual);
+        return;
+      }
+      assert.ok(existsSync(actualFile), `${name}: expected ${actualFile === errorFile ? 'success' : 'an error'}, got:\n${actual}`);
+      assert.equal(actual, await readFile(actualFile, 'utf8'));
+    });
+  }
+});

@@ -1,3 +1,4 @@
+-- uses: example schema
 -- A global aggregate kept by a trigger: writes to alerts also write alert_totals (no user column).
 CREATE TABLE alert_totals (id int PRIMARY KEY, total bigint NOT NULL);
 CREATE FUNCTION alert_totals_bump() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -10,9 +10,9 @@ export type CreateScanParams = {
   userId: string;
 };
 export type CreateScanRow = {
-  "id": string | null;
-  "status": "queued" | "running" | "completed" | "failed" | null;
-  "created_at": Date | null;
+  "id": string;
+  "status": "queued" | "running" | "completed" | "failed";
+  "created_at": Date;
   "started_at": Date | null;
 };
 const createScanStatement: Statement = {

@@ -11,8 +11,8 @@ export type RenameUserParams = {
   userId: string;
 };
 export type RenameUserRow = {
-  "id": string | null;
-  "full_name": string | null;
+  "id": string;
+  "full_name": string;
   "phone": string | null;
 };
 const renameUserStatement: Statement = {

@@ -1,0 +1,3 @@
+-- name: shadow :stream
+-- allow: seqscan golden case over a tiny table
+WITH u AS (SELECT id, b AS w FROM t) SELECT id, w FROM u;

@@ -1,0 +1,3 @@
+-- name: mixedGrouping :stream
+-- allow: seqscan golden case over a tiny table
+SELECT a, s, count(*) AS n FROM t GROUP BY a, ROLLUP (s);

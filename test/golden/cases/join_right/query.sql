@@ -1,0 +1,3 @@
+-- name: right :stream
+-- allow: seqscan golden case over a tiny table
+SELECT l.lv, r.rv FROM l RIGHT JOIN r ON r.l_id = l.id;

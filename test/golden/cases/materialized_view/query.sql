@@ -1,0 +1,3 @@
+-- name: fromMaterialized :stream
+-- allow: seqscan golden case over a tiny table
+SELECT id, a, last_v, u_count FROM tm;

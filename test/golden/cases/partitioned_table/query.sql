@@ -1,0 +1,3 @@
+-- name: events :stream
+-- allow: seqscan golden case over a tiny table
+SELECT id, at, note FROM events;

@@ -1,0 +1,19 @@
+-- A set-returning function in the target list can remove the only row of an aggregate.
+CREATE TABLE t (
+  id int PRIMARY KEY,
+  a int NOT NULL,
+  b int,
+  s text NOT NULL,
+  n text,
+  j jsonb NOT NULL,
+  arr int[] NOT NULL,
+  ts timestamptz NOT NULL
+);
+INSERT INTO t VALUES
+  (1, 10, NULL, 'x', NULL, '{"k": 1}', '{1,NULL}', 'infinity'),
+  (2, 20, 5, 'y', 'n', '{}', '{}', '2024-01-01'),
+  (3, 30, 7, '', 'm', '{"k": null}', '{3}', '2024-06-01');
+CREATE TABLE u (id int PRIMARY KEY, t_id int NOT NULL REFERENCES t, v text NOT NULL, w text);
+INSERT INTO u VALUES (1, 1, 'v1', NULL), (2, 1, 'v2', 'w2'), (3, 2, 'v3', NULL);
+-- e is always empty: aggregates over it see no rows.
+CREATE TABLE e (id int PRIMARY KEY, x int NOT NULL);

@@ -1,0 +1,3 @@
+-- name: fromJoinView :stream
+-- allow: seqscan golden case over a tiny table
+SELECT id, s, v, u_id FROM tu;

@@ -1,0 +1,3 @@
+-- name: renamedView :stream
+-- allow: seqscan golden case over a tiny table
+SELECT x, y FROM renamed;
