@@ -100,10 +100,11 @@ function emitQuery(query: DescribedQuery): string {
     out.push(...includeTypes(query.includes));
   }
   if (hasRevive) out.push(`const ${reviveName}: ReviveSpec = ${JSON.stringify(revive)};`);
-  const statement = (suffix: string, text: string, indent = '  ') =>
+  const statement = (suffix: string, text: string, indent = '  ', lookAhead = false) =>
     [
       '{',
       `${indent}  name: ${JSON.stringify(query.name + suffix)},`,
+      lookAhead ? `${indent}  lookAhead: true,` : null,
       query.cachePolicy ? `${indent}  cache: ${JSON.stringify(query.cachePolicy)},` : null,
       query.effect ? `${indent}  effect: ${JSON.stringify(query.effect)},` : null,
       `${indent}  text: ${sqlLiteral(text)},`,
@@ -116,8 +117,8 @@ function emitQuery(query: DescribedQuery): string {
       out.push(
         `const ${query.name}Statements: ListStatements<${JSON.stringify(query.name)}> = {\n` +
           `  name: ${JSON.stringify(query.name)},\n` +
-          `  first: ${statement('', list.first)},\n` +
-          `  after: ${statement(':after', list.after)},\n` +
+          `  first: ${statement('', list.first, '  ', true)},\n` +
+          `  after: ${statement(':after', list.after, '  ', true)},\n` +
           `  cursorColumns: ${JSON.stringify(list.cursorColumns)},\n};`,
       );
       out.push(

@@ -28,6 +28,7 @@ const listAlertsStatements: ListStatements<"listAlerts"> = {
   name: "listAlerts",
   first: {
     name: "listAlerts",
+    lookAhead: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -43,6 +44,7 @@ LIMIT $4::int4
   },
   after: {
     name: "listAlerts:after",
+    lookAhead: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

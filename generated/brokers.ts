@@ -22,6 +22,7 @@ const listBrokersStatements: ListStatements<"listBrokers"> = {
   name: "listBrokers",
   first: {
     name: "listBrokers",
+    lookAhead: true,
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (
@@ -34,6 +35,7 @@ LIMIT $1::int4
   },
   after: {
     name: "listBrokers:after",
+    lookAhead: true,
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (

@@ -43,6 +43,7 @@ const listExposuresStatements: ListStatements<"listExposures"> = {
   name: "listExposures",
   first: {
     name: "listExposures",
+    lookAhead: true,
     text: `
 SELECT p0.*, "i1_broker".value AS "broker", "i1_latestAlerts".value AS "latestAlerts"
 FROM (
@@ -79,6 +80,7 @@ ORDER BY p0."created_at" DESC, p0."id" DESC
   },
   after: {
     name: "listExposures:after",
+    lookAhead: true,
     text: `
 SELECT p0.*, "i1_broker".value AS "broker", "i1_latestAlerts".value AS "latestAlerts"
 FROM (

@@ -24,6 +24,7 @@ const listScansStatements: ListStatements<"listScans"> = {
   name: "listScans",
   first: {
     name: "listScans",
+    lookAhead: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -37,6 +38,7 @@ LIMIT $2::int4
   },
   after: {
     name: "listScans:after",
+    lookAhead: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

@@ -25,6 +25,11 @@ export type Statement = {
   readonly text: string;
   readonly cache?: CachePolicy;
   readonly effect?: WriteEffect;
+  /**
+   * A keyset page: the last value is the page size plus one look-ahead row, which tells whether a next page
+   * exists. Metrics and logs count only the rows of the page.
+   */
+  readonly lookAhead?: true;
 };
 
 export type Rows<Row> = { rows: Row[]; rowCount: number };

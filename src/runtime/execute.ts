@@ -6,6 +6,13 @@ import { failed, type Acquire } from './lease.js';
 import type { Observer } from './observe.js';
 import { queryConfig } from './prepared.js';
 
+/** Rows the caller receives: a keyset page's look-ahead row is fetched to find the next page, not returned. */
+function pageRows(statement: Statement, values: readonly unknown[], rowCount: number): number {
+  if (statement.lookAhead !== true) return rowCount;
+  const fetched = values[values.length - 1];
+  return typeof fetched === 'number' ? Math.min(rowCount, fetched - 1) : rowCount;
+}
+
 export async function execute<Row>(
   acquire: Acquire,
   observe: Observer,
@@ -26,7 +33,7 @@ export async function execute<Row>(
   // pg leaves rows untyped; the generated statement's Row type is the contract codegen proved against the database.
   const rows: Row[] = result.rows;
   const rowCount = result.rowCount ?? rows.length;
-  observe({ queryName: statement.name, waitMs: lease.waitMs, executionMs, rows: rowCount, parameters: values });
+  observe({ queryName: statement.name, waitMs: lease.waitMs, executionMs, rows: pageRows(statement, values, rowCount), parameters: values });
   return { rows, rowCount };
 }
 
@@ -84,6 +91,6 @@ export async function executeOnPool<Row>(
   // pg leaves rows untyped; the generated statement's Row type is the contract codegen proved against the database.
   const rows: Row[] = outcome.result.rows;
   const rowCount = outcome.result.rowCount ?? rows.length;
-  observe({ queryName: statement.name, waitMs, executionMs, rows: rowCount, parameters: values });
+  observe({ queryName: statement.name, waitMs, executionMs, rows: pageRows(statement, values, rowCount), parameters: values });
   return { rows, rowCount };
 }

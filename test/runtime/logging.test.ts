@@ -139,7 +139,11 @@ describe('logging', () => {
       await db.execute(sleepStatement('meteredSlow', 0.06), [1]);
       await assert.rejects(db.execute({ name: 'meteredFail', text: 'SELECT 1 / 0' }, []));
       await db.kysely.selectFrom('users').select('id').execute();
+      // A keyset page fetches one look-ahead row (limit 2 + 1): the page has 2 rows, and so do the metrics.
+      const page = { name: 'paged', text: 'SELECT g FROM generate_series(1, 10) AS g LIMIT $1::int4', lookAhead: true as const };
+      assert.equal((await db.execute(page, [3])).rows.length, 3);
       const text = await prometheus.metricsText();
+      assert.match(text, /db_client_response_returned_rows_sum\{[^}]*db_query_summary="paged"[^}]*\} 2\n/);
       assert.match(text, /db_client_operation_duration_bucket\{[^}]*db_query_summary="metered"[^}]*le="0\.2"\} 1/);
       assert.match(text, /db_client_operation_duration_count\{[^}]*db_query_summary="meteredFail"[^}]*outcome="error"/);
       assert.match(text, /db_client_operation_duration_count\{[^}]*db_query_summary="kysely:select users"/);

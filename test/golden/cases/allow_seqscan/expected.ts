@@ -20,6 +20,7 @@ const brokersInCategoryStatements: ListStatements<"brokersInCategory"> = {
   name: "brokersInCategory",
   first: {
     name: "brokersInCategory",
+    lookAhead: true,
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (
@@ -31,6 +32,7 @@ LIMIT $2::int4
   },
   after: {
     name: "brokersInCategory:after",
+    lookAhead: true,
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (

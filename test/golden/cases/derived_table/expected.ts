@@ -20,6 +20,7 @@ const derivedTableStatements: ListStatements<"derivedTable"> = {
   name: "derivedTable",
   first: {
     name: "derivedTable",
+    lookAhead: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -32,6 +33,7 @@ LIMIT $1::int4
   },
   after: {
     name: "derivedTable:after",
+    lookAhead: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (

@@ -36,6 +36,7 @@ const exposuresWithRelationsStatements: ListStatements<"exposuresWithRelations">
   name: "exposuresWithRelations",
   first: {
     name: "exposuresWithRelations",
+    lookAhead: true,
     text: `
 SELECT p0.*, "i1_broker".value AS "broker", "i1_alerts".value AS "alerts"
 FROM (
@@ -65,6 +66,7 @@ ORDER BY p0."created_at" DESC, p0."id" DESC
   },
   after: {
     name: "exposuresWithRelations:after",
+    lookAhead: true,
     text: `
 SELECT p0.*, "i1_broker".value AS "broker", "i1_alerts".value AS "alerts"
 FROM (

@@ -22,6 +22,7 @@ const exposuresWithBrokerStatements: ListStatements<"exposuresWithBroker"> = {
   name: "exposuresWithBroker",
   first: {
     name: "exposuresWithBroker",
+    lookAhead: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -36,6 +37,7 @@ LIMIT $2::int4
   },
   after: {
     name: "exposuresWithBroker:after",
+    lookAhead: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

@@ -21,6 +21,7 @@ const recentAlertsStatements: ListStatements<"recentAlerts"> = {
   name: "recentAlerts",
   first: {
     name: "recentAlerts",
+    lookAhead: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -32,6 +33,7 @@ LIMIT $2::int4
   },
   after: {
     name: "recentAlerts:after",
+    lookAhead: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

@@ -21,6 +21,7 @@ const alertsBySeverityStatements: ListStatements<"alertsBySeverity"> = {
   name: "alertsBySeverity",
   first: {
     name: "alertsBySeverity",
+    lookAhead: true,
     text: `
 SELECT q.*, q."severity"::text AS "__cursor_0", q."created_at"::text AS "__cursor_1", q."id"::text AS "__cursor_2"
 FROM (
@@ -32,6 +33,7 @@ LIMIT $2::int4
   },
   after: {
     name: "alertsBySeverity:after",
+    lookAhead: true,
     text: `
 SELECT q.*, q."severity"::text AS "__cursor_0", q."created_at"::text AS "__cursor_1", q."id"::text AS "__cursor_2"
 FROM (

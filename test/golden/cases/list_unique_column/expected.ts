@@ -20,6 +20,7 @@ const brokersByNameStatements: ListStatements<"brokersByName"> = {
   name: "brokersByName",
   first: {
     name: "brokersByName",
+    lookAhead: true,
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (
@@ -31,6 +32,7 @@ LIMIT $1::int4
   },
   after: {
     name: "brokersByName:after",
+    lookAhead: true,
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (
