@@ -1,7 +1,7 @@
 // The example API's HTTP surface: tRPC at /trpc, /healthz, /metrics. buildApp does not listen; the caller does.
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { isSqlboundError, type Db } from '../index.js';
 import { PROMETHEUS_CONTENT_TYPE, type PrometheusMetrics } from '../runtime/prometheus.js';
@@ -42,7 +42,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     loggerInstance: fastifyLogger,
     // Per-request "incoming request"/"request completed" lines cost a child logger and two records per
     // request; failures and slow queries are logged by the runtime and the error handler instead.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     // The tRPC route is /trpc/:path, and a batch names every procedure in :path. Node's header limit (16 KiB)
     // already bounds the URL; a shorter cap here would answer a long batch 414 before the batch check can explain.
