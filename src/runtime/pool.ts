@@ -3,6 +3,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { PoolStats, ResolvedOptions } from './options.js';
+import { settlesWithin } from './settle.js';
 
 /** `-c name=value` startup options: the server applies them at connect, so no round trip is added per query. */
 export function startupOptions(options: Pick<ResolvedOptions, 'timeoutsVia' | 'statementTimeoutMs' | 'idleInTransactionTimeoutMs'>): string | undefined {
@@ -77,18 +78,6 @@ export function poolCloser(pool: pg.Pool, connectionString: string, logger: Logg
   };
 }
 
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const settled = await Promise.race([
-    promise.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolveTimer) => (timer = setTimeout(() => resolveTimer(false), ms))),
-  ]);
-  clearTimeout(timer);
-  return settled;
-}
 
 async function cancelBackends(connectionString: string, pids: unknown[], logger: Logger): Promise<void> {
   if (pids.length === 0) return;

@@ -16,6 +16,7 @@ import { createPrometheusMetrics } from '../runtime/prometheus.js';
 import { buildApp } from './app.js';
 import { issueToken } from './auth.js';
 import { resolveSecrets } from './secrets.js';
+import { settlesWithin } from '../runtime/settle.js';
 
 export type StartOptions = {
   /** Default env PORT, else 3000; 0 picks a free port. */
@@ -84,18 +85,6 @@ async function seedWhenEmpty(url: string, users: number, logger: Logger): Promis
   logger.info(summary, 'seeded demo data');
 }
 
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const settled = await Promise.race([
-    promise.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolveTimer) => (timer = setTimeout(() => resolveTimer(false), ms))),
-  ]);
-  clearTimeout(timer);
-  return settled;
-}
 
 function listenFailure(error: unknown, host: string, port: number): Error {
   const code: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'code') : undefined;

@@ -1,0 +1,16 @@
+// Bounded waiting: shutdown paths wait for things that may never finish (a pool whose client is stuck, an HTTP
+// drain), and must go on after a deadline instead.
+
+/** Whether `promise` settled (resolved or rejected) within `ms`; it keeps running either way. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolveTimer) => (timer = setTimeout(() => resolveTimer(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
