@@ -65,12 +65,12 @@ await runCommand(async () => {
   // Production-like: info level, so the per-call debug line is skipped; the global (no-op) meter provider.
   const logger = pino({ level: 'info' });
   const common = { connectionString: server.url, max: 20, logger, cursorSecret: 'bench' };
-  const prepared = createDb({ ...common, preparedStatements: true });
-  const unprepared = createDb({ ...common, preparedStatements: false });
-  const kyselyDb = createDb(common);
+  const prepared = createDb<DB>({ ...common, preparedStatements: true });
+  const unprepared = createDb<DB>({ ...common, preparedStatements: false });
+  const kyselyDb = createDb<DB>(common);
   const prometheus = createPrometheusMetrics();
-  const preparedWithSdk = createDb({ ...common, preparedStatements: true, meterProvider: prometheus.meterProvider });
-  const dbs: Db[] = [prepared, unprepared, kyselyDb, preparedWithSdk];
+  const preparedWithSdk = createDb<DB>({ ...common, preparedStatements: true, meterProvider: prometheus.meterProvider });
+  const dbs: Db<DB>[] = [prepared, unprepared, kyselyDb, preparedWithSdk];
 
   const scenarios: Scenario[] = [
     { name: 'raw pg, unnamed', call: (id) => rawPool.query(TEXT, [id]) },

@@ -3,11 +3,10 @@
 import { metrics as otelMetrics } from '@opentelemetry/api';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import type { DB } from '../../generated/db.js';
 import { createQueryCache, type QueryCache } from './cache.js';
 import type { CallOptions, Queryable, Rows, Statement } from './contract.js';
 import { executeOnPool } from './execute.js';
-import { createKysely } from './kysely.js';
+import { createKysely, type EmptyDatabase } from './kysely.js';
 import { poolAcquirer } from './lease.js';
 import { createMetrics } from './metrics.js';
 import { createObserver } from './observe.js';
@@ -16,11 +15,11 @@ import { createPool, poolCloser, poolStats } from './pool.js';
 import { stream } from './stream.js';
 import { transaction, type Transaction, type TransactionOptions } from './transaction.js';
 
-export interface Db extends Queryable {
+export interface Db<DB = EmptyDatabase> extends Queryable {
   readonly inTransaction: false;
   /** Kysely over the same pool: its queries are timed, logged, measured and typed like generated ones. */
   readonly kysely: Kysely<DB>;
-  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(fn: (tx: Transaction<DB>) => Promise<T>, options?: TransactionOptions): Promise<T>;
   poolStats(): PoolStats;
   /** The settings in effect after defaults and environment overrides (logger and meter omitted). */
   readonly settings: Readonly<Omit<ResolvedOptions, 'logger' | 'meter' | 'onSlowQuery' | 'cursorSecret' | 'connectionString'>>;
@@ -37,7 +36,7 @@ function isQueryCache(value: unknown): value is QueryCache {
   return typeof value === 'object' && value !== null && 'read' in value && 'invalidate' in value;
 }
 
-export function createDb(options: DbOptions = {}): Db {
+export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
   const resolved = resolveOptions(options, { env: process.env, meterProvider: otelMetrics.getMeterProvider() });
   const logger = resolved.logger;
   const pool: pg.Pool = createPool(resolved, logger);
@@ -46,7 +45,7 @@ export function createDb(options: DbOptions = {}): Db {
   const metrics = createMetrics(resolved.meter, resolved.applicationName, stats);
   const observe = createObserver(resolved, logger, metrics, stats);
   const acquire = poolAcquirer(pool, observe);
-  const kysely = createKysely(acquire, observe);
+  const kysely = createKysely<DB>(acquire, observe);
   // SQLBOUND_CACHE=off disables the default cache (the load test compares both).
   const cacheOption = options.cache ?? (process.env.SQLBOUND_CACHE === 'off' ? false : {});
   const cache: QueryCache | null =

@@ -4,7 +4,6 @@
 import { Kysely, PostgresDialect, type PostgresCursor, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
-import type { DB } from '../../generated/db.js';
 import { failed, type Acquire, type Lease } from './lease.js';
 import type { Observer } from './observe.js';
 
@@ -90,7 +89,10 @@ function instrumentedClient(checkout: Checkout, observe: Observer): PostgresPool
 }
 
 /** A Kysely whose every query goes through `acquire` (the db pool, or one transaction's connection). */
-export function createKysely(acquire: Acquire, observe: Observer): Kysely<DB> {
+/** The table types of a database nobody described: Kysely works, but knows no table. */
+export type EmptyDatabase = Record<string, never>;
+
+export function createKysely<DB>(acquire: Acquire, observe: Observer): Kysely<DB> {
   const clients = new WeakMap<pg.PoolClient, { checkout: Checkout; wrapper: PostgresPoolClient }>();
   const pool: PostgresPool = {
     connect: () => acquire('kysely:connect', []).then((lease) => {

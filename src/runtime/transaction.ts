@@ -2,7 +2,6 @@
 // failures (40001, 40P01) are retried a bounded number of times, nothing else is; nested calls use SAVEPOINTs.
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import type { DB } from '../../generated/db.js';
 import type { Queryable, Rows, Statement } from './contract.js';
 import {
   DatabaseError,
@@ -15,6 +14,7 @@ import type { QueryCache } from './cache.js';
 import { execute } from './execute.js';
 import { createKysely } from './kysely.js';
 import type { Acquire, Lease } from './lease.js';
+import type { EmptyDatabase } from './kysely.js';
 import type { Observer } from './observe.js';
 import type { ResolvedOptions } from './options.js';
 import { stream } from './stream.js';
@@ -30,8 +30,11 @@ export type TransactionOptions = {
 
 export type AfterCommit = () => void | Promise<void>;
 
-/** The handle `fn` receives: a Queryable on the transaction's connection. */
-export interface Transaction extends Queryable {
+/**
+ * The handle `fn` receives: a Queryable on the transaction's connection. `DB` is the database's table types
+ * (kysely-codegen's `DB`), for `tx.kysely`.
+ */
+export interface Transaction<DB = EmptyDatabase> extends Queryable {
   readonly inTransaction: true;
   /**
    * Kysely on the transaction's connection, timed and logged like the rest (created on first use). Nest with
@@ -39,7 +42,7 @@ export interface Transaction extends Queryable {
    */
   readonly kysely: Kysely<DB>;
   /** A nested unit of work in a SAVEPOINT: its failure rolls back only its own statements. */
-  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
   /** Runs after the outermost COMMIT succeeds (never on rollback, nor for a rolled-back savepoint). */
   afterCommit(callback: AfterCommit): void;
 }
@@ -79,9 +82,9 @@ export function beginStatement(runtime: TransactionRuntime, options: Transaction
   return parts.join('; ');
 }
 
-export async function transaction<T>(
+export async function transaction<DB, T>(
   runtime: TransactionRuntime,
-  fn: (tx: Transaction) => Promise<T>,
+  fn: (tx: Transaction<DB>) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
   const retries = options.maxRetries ?? runtime.options.transactionRetries;
@@ -101,9 +104,9 @@ export async function transaction<T>(
 /** One transaction or savepoint level; `connection` is shared by all levels of one transaction. */
 type Scope = { callbacks: AfterCommit[]; finished: boolean; connection: { broken: boolean } };
 
-async function attemptTransaction<T>(
+async function attemptTransaction<DB, T>(
   runtime: TransactionRuntime,
-  fn: (tx: Transaction) => Promise<T>,
+  fn: (tx: Transaction<DB>) => Promise<T>,
   options: TransactionOptions,
 ): Promise<T> {
   const lease = await runtime.acquire('transaction', []);
@@ -181,12 +184,12 @@ async function rollback(
   }
 }
 
-function transactionHandle(
+function transactionHandle<DB>(
   runtime: TransactionRuntime,
   client: pg.PoolClient,
   scope: Scope,
   depth: number,
-): Transaction {
+): Transaction<DB> {
   const { observe, options } = runtime;
   // Statements inside a transaction run on its connection: no pool wait, and the connection is only marked broken.
   const acquire: Acquire = async (queryName) => {
@@ -202,10 +205,10 @@ function transactionHandle(
     };
   };
   let kysely: Kysely<DB> | undefined;
-  const handle: Transaction = {
+  const handle: Transaction<DB> = {
     inTransaction: true,
     get kysely() {
-      kysely ??= createKysely(acquire, observe);
+      kysely ??= createKysely<DB>(acquire, observe);
       return kysely;
     },
     cursorSecret: options.cursorSecret,
@@ -221,14 +224,14 @@ function transactionHandle(
     stream<Row>(statement: Statement, values: readonly unknown[], batchSize: number): AsyncIterable<Row[]> {
       return stream<Row>(acquire, observe, options.connectionTimeoutMillis, statement, values, batchSize);
     },
-    async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
       if (scope.finished) throw new DatabaseError('savepoint: the transaction has already finished');
       const name = `sqlbound_sp_${depth + 1}`;
       const lease = { client };
       await control(runtime, lease, 'transaction:savepoint', `SAVEPOINT ${name}`, null);
       const inner: Scope = { callbacks: [], finished: false, connection: scope.connection };
       try {
-        const result = await fn(transactionHandle(runtime, client, inner, depth + 1));
+        const result = await fn(transactionHandle<DB>(runtime, client, inner, depth + 1));
         await control(runtime, lease, 'transaction:release', `RELEASE SAVEPOINT ${name}`, null);
         scope.callbacks.push(...inner.callbacks);
         return result;

@@ -6,13 +6,14 @@ import { UniqueViolationError, createDb } from '../../src/index.js';
 import { kyselyQueryName } from '../../src/runtime/kysely.js';
 import { testDatabase } from '../support/database.js';
 import { LEVEL, assertNoLeak, capturingLogger } from './support.js';
+import type { DB } from '../../generated/db.js';
 
 const { url } = await testDatabase();
 
 describe('kysely', () => {
   test('queries are logged with a derived name, rows and timings, on the same pool', async () => {
     const captured = capturingLogger('debug');
-    const db = createDb({ connectionString: url, max: 3, logger: captured.logger, cursorSecret: 's' });
+    const db = createDb<DB>({ connectionString: url, max: 3, logger: captured.logger, cursorSecret: 's' });
     try {
       await db.kysely.insertInto('users').values({ id: '1', email: 'a@example.com', full_name: 'A' }).execute();
       const users = await db.kysely.selectFrom('users').select(['id', 'email']).where('id', '=', '1').execute();
@@ -34,7 +35,7 @@ describe('kysely', () => {
 
   test('errors are typed and Kysely transactions are timed too', async () => {
     const captured = capturingLogger('debug');
-    const db = createDb({ connectionString: url, max: 3, logger: captured.logger, cursorSecret: 's' });
+    const db = createDb<DB>({ connectionString: url, max: 3, logger: captured.logger, cursorSecret: 's' });
     try {
       await assert.rejects(
         db.kysely.insertInto('users').values({ id: '1', email: 'dup@example.com', full_name: 'Dup' }).execute(),
@@ -66,7 +67,7 @@ describe('kysely', () => {
 describe('kysely inside db.transaction', () => {
   test('tx.kysely runs on the transaction connection: rolled back with it, logged without pool wait', async () => {
     const captured = capturingLogger('debug');
-    const db = createDb({ connectionString: url, max: 1, logger: captured.logger, cursorSecret: 's' });
+    const db = createDb<DB>({ connectionString: url, max: 1, logger: captured.logger, cursorSecret: 's' });
     try {
       await assert.rejects(
         db.transaction(async (tx) => {

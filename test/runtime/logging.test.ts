@@ -5,6 +5,7 @@ import { InvalidInputError, createDb, type SlowQueryEvent } from '../../src/inde
 import { createPrometheusMetrics } from '../../src/runtime/prometheus.js';
 import { testDatabase } from '../support/database.js';
 import { LEVEL, assertNoLeak, capturingLogger, sleepStatement } from './support.js';
+import type { DB } from '../../generated/db.js';
 
 const { url } = await testDatabase();
 
@@ -12,7 +13,7 @@ describe('logging', () => {
   test('default thresholds: 0.6 s logs a warn, 1.1 s logs an error and fires onSlowQuery', async () => {
     const captured = capturingLogger('debug');
     const events: SlowQueryEvent[] = [];
-    const db = createDb({ connectionString: url, logger: captured.logger, onSlowQuery: (event) => events.push(event), cursorSecret: 's' });
+    const db = createDb<DB>({ connectionString: url, logger: captured.logger, onSlowQuery: (event) => events.push(event), cursorSecret: 's' });
     try {
       // A new connection's handshake counts as pool wait; warm the pool so the sleeps alone cross the thresholds.
       await db.execute(sleepStatement('warmup', 0), [0]);
@@ -34,7 +35,7 @@ describe('logging', () => {
   test('a slow line names query, duration, rows, pool state and the call site; fast calls log at debug', async () => {
     const captured = capturingLogger('debug');
     const events: SlowQueryEvent[] = [];
-    const db = createDb({
+    const db = createDb<DB>({
       connectionString: url,
       logger: captured.logger,
       slowQueryWarnMs: 300,
@@ -73,7 +74,7 @@ describe('logging', () => {
 
   test('a failed statement is logged with its SQLSTATE', async () => {
     const captured = capturingLogger('info');
-    const db = createDb({ connectionString: url, logger: captured.logger, cursorSecret: 's' });
+    const db = createDb<DB>({ connectionString: url, logger: captured.logger, cursorSecret: 's' });
     try {
       await assert.rejects(db.execute({ name: 'divide', text: 'SELECT 1 / $1::int AS x' }, [0]));
       const line = captured.lines.find((entry) => entry.query === 'divide');
@@ -91,7 +92,7 @@ describe('logging', () => {
     const run = async (logParameters: boolean) => {
       const captured = capturingLogger('debug');
       const events: SlowQueryEvent[] = [];
-      const db = createDb({
+      const db = createDb<DB>({
         connectionString: url,
         logger: captured.logger,
         logParameters,
@@ -126,7 +127,7 @@ describe('logging', () => {
 
   test('metrics: operation duration with a 0.2 s bucket, connection counts, wait time and slow counts', async () => {
     const prometheus = createPrometheusMetrics();
-    const db = createDb({
+    const db = createDb<DB>({
       connectionString: url,
       meterProvider: prometheus.meterProvider,
       logger: capturingLogger('info').logger,

@@ -5,10 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { UnavailableError, createDb, isSqlboundError, type Db } from '../../src/index.js';
+import { UnavailableError, createDb, isSqlboundError, type Queryable } from '../../src/index.js';
 import { freePort, startDatabase } from '../../src/database/server.js';
 import { testDatabase } from '../support/database.js';
 import { assertNoLeak, backendsOf, capturingLogger, sleepStatement, uniqueAppName, withClient } from './support.js';
+import type { DB } from '../../generated/db.js';
 
 const { url } = await testDatabase({ migrated: false });
 
@@ -32,7 +33,7 @@ function typedOnly(results: PromiseSettledResult<unknown>[]): { failed: number; 
   return { failed, codes };
 }
 
-async function stream(db: Db, seconds: number): Promise<number> {
+async function stream(db: Queryable, seconds: number): Promise<number> {
   let rows = 0;
   const statement = { name: 'slowStream', text: `SELECT i, pg_sleep(${seconds}) FROM generate_series(1, 5) AS i` };
   for await (const batch of db.stream(statement, [], 1)) rows += batch.length;
@@ -42,7 +43,7 @@ async function stream(db: Db, seconds: number): Promise<number> {
 describe('resilience', () => {
   test('pg_terminate_backend on every backend mid-load: typed errors only, then the pool recovers', async () => {
     const applicationName = uniqueAppName('terminate');
-    const db = createDb({ connectionString: url, max: 10, applicationName, logger: capturingLogger('info').logger, cursorSecret: 's' });
+    const db = createDb<DB>({ connectionString: url, max: 10, applicationName, logger: capturingLogger('info').logger, cursorSecret: 's' });
     try {
       // Fill the pool, and leave some connections idle so that idle clients die too.
       await Promise.all(Array.from({ length: 10 }, (_, i) => db.execute(sleepStatement('warmup', 0.01), [i])));
@@ -77,7 +78,7 @@ describe('resilience', () => {
   test('idle connections whose backends are terminated do not crash the process', async () => {
     const applicationName = uniqueAppName('idle');
     const captured = capturingLogger('info');
-    const db = createDb({ connectionString: url, max: 4, applicationName, logger: captured.logger, cursorSecret: 's' });
+    const db = createDb<DB>({ connectionString: url, max: 4, applicationName, logger: captured.logger, cursorSecret: 's' });
     try {
       await Promise.all(Array.from({ length: 4 }, (_, i) => db.execute(sleepStatement('fill', 0.02), [i])));
       assert.equal(db.poolStats().idle, 4);
@@ -102,7 +103,7 @@ describe('resilience', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sqlbound-restart-'));
     const port = await freePort();
     let server = await startDatabase({ kind: 'persistent', dataDir, port });
-    const db = createDb({
+    const db = createDb<DB>({
       connectionString: server.url,
       max: 5,
       connectionTimeoutMillis: 2000,

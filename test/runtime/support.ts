@@ -46,7 +46,7 @@ export async function withClient<T>(url: string, body: (client: pg.Client) => Pr
 }
 
 /** No leaked client: every connection is back in the pool and nobody waits. */
-export function assertNoLeak(db: Db): void {
+export function assertNoLeak(db: Pick<Db, 'poolStats'>): void {
   const stats = db.poolStats();
   assert.equal(stats.total, stats.idle, `leaked client: ${JSON.stringify(stats)}`);
   assert.equal(stats.waiting, 0, `waiting callers: ${JSON.stringify(stats)}`);
