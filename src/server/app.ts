@@ -10,6 +10,8 @@ import { batchCalls, batchRefusal, MAX_BATCH_SIZE } from './batch.js';
 import { isRetryLater, RETRY_AFTER_SECONDS } from './errors.js';
 import { createLogLimiter } from '../runtime/log-limit.js';
 import { clientErrorHandler, trpcShapedError } from './http-errors.js';
+import { loadManifest } from '../audit/manifest.js';
+import { observeQueryBudgets, queryBudgets } from './query-budgets.js';
 import { fastPathHook } from './fast-path.js';
 import { appRouter, type AppRouter } from './routers/index.js';
 import { createCallerFactory } from './trpc.js';
@@ -21,7 +23,10 @@ export type AppOptions = {
   authSecret: string;
   /** Fail any request that repeats a (query, call site) more than the threshold: for tests. Default false (warn). */
   strictScope?: boolean;
-  /** When given, /metrics serves its Prometheus text and HTTP request durations are recorded into it. */
+  /**
+   * When given, /metrics serves its Prometheus text, HTTP request durations are recorded into it, and each query's
+   * `-- budget:` (from generated/manifest.json) is exported as sqlbound_query_budget.
+   */
   metrics?: PrometheusMetrics;
   logger?: Logger;
   /** Called after every procedure call with the statements it ran. */
@@ -152,6 +157,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const metrics = options.metrics;
   if (metrics !== undefined) {
+    observeQueryBudgets(metrics.meterProvider, queryBudgets(await loadManifest()));
     const duration = metrics.meterProvider
       .getMeter('sqlbound-api')
       .createHistogram('http.server.request.duration', {

@@ -27,8 +27,11 @@ test('start() migrates, seeds an empty database, serves a request and closes', a
     assert.equal(body.result.data.user_id, running.demoUserId);
     const metrics = await fetch(`${running.url}/metrics`);
     assert.equal(metrics.status, 200);
+    const text = await metrics.text();
     // The service names itself: not the SDK's unknown_service:<node path>.
-    assert.match(await metrics.text(), /target_info\{service_name="sqlbound-api"/);
+    assert.match(text, /target_info\{service_name="sqlbound-api"/);
+    // The budgets the p95-over-budget alert compares with (ops/prometheus/alerts.yml) are served by npm start too.
+    assert.match(text, /^sqlbound_query_budget\{db_query_summary="listAlerts",[^}]*\} [\d.]+$/m);
   } finally {
     await running.close();
   }
