@@ -58,8 +58,7 @@ test('postmaster SIGKILL under load: 503 + Retry-After only, recovery within 5 s
     assert.ok(afterWindow.length > 0 && afterWindow.every((answer) => answer.status === 200));
     await eventually(() => api.db.poolStats().waiting === 0 && api.db.poolStats().total === api.db.poolStats().idle, 'the pool to settle');
     assert.ok(api.db.poolStats().total <= 20);
-    // Rate-limited: one line per distinct failure per 2 s interval, not one per failed request.
-    assert.ok(outageLines.length < failures.length / 10, `${outageLines.length} log lines for ${failures.length} failed requests`);
+    // Rate-limited: one line per distinct failure per 2 s interval (below), not one per failed request.
     const failureLines = outageLines.filter((line) => line.msg.includes('failed'));
     assert.ok(failureLines.length > 0);
     // At most one line per distinct failure per interval, however long the outage lasted on this machine.

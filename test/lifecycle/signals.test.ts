@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import pg from 'pg';
 import { startDatabase } from '../../src/database/server.js';
 import { embeddedEnv, isAlive, npmRun, npmStart, postmasterPid, processChain, type Started } from './support.js';
@@ -23,8 +23,23 @@ before(async () => {
   dataDir = join(parent, 'pg');
 });
 after(async () => {
-  if (dataDir !== '') await rm(join(dataDir, '..'), { recursive: true, force: true });
+  if (dataDir === '') return;
+  await stopLeftoverPostmaster();
+  await rm(join(dataDir, '..'), { recursive: true, force: true });
 });
+
+/**
+ * A case that failed half-way can leave the server it started running (npm start killed by the cleanup below).
+ * Each case begins by stopping such a leftover, so one failure does not cascade into the next cases; it is never
+ * called between a case's shutdown and its own assertions, which must see what npm start left behind.
+ */
+async function stopLeftoverPostmaster(): Promise<void> {
+  const pid = await postmasterPid(dataDir);
+  if (pid === null || !isAlive(pid)) return;
+  process.kill(pid, 'SIGINT');
+  for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 50) await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
 
 async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -103,6 +118,7 @@ async function signalTarget(started: Started, target: Target, signal: NodeJS.Sig
 }
 
 describe('npm start lifecycle', { skip: external ? 'DATABASE_URL is set: these cases need the embedded server' : false }, () => {
+  beforeEach(stopLeftoverPostmaster);
   const cases: [Target, NodeJS.Signals][] = [
     ['npm', 'SIGTERM'],
     ['npm', 'SIGINT'],
