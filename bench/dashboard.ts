@@ -5,9 +5,9 @@
 import pg from 'pg';
 import { pino } from 'pino';
 import { getDashboard } from '../generated/index.js';
-import { ensureSeeded } from '../src/database/seeded.js';
+import { ensureSeeded } from '../src/server/seeded.js';
 import { runCommand, startDatabase } from '../src/database/server.js';
-import { createDb, type Db } from '../src/index.js';
+import { createDb, type Db } from 'sqlbound';
 import type { Statement } from '../src/runtime/contract.js';
 
 const users = Number(process.env.BENCH_USERS ?? 100_000);

@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { projectRoot } from '../src/database/paths.js';
-import { ensureSeeded } from '../src/database/seeded.js';
+import { projectRoot } from '../src/server/paths.js';
+import { ensureSeeded } from '../src/server/seeded.js';
 import { freePort, runCommand, startDatabase } from '../src/database/server.js';
 import { issueToken } from '../src/server/auth.js';
 

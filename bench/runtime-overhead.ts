@@ -6,11 +6,12 @@ import pg from 'pg';
 import { pino } from 'pino';
 import type { DB } from '../generated/db.js';
 import { migrate } from '../src/database/migrate.js';
-import { seed } from '../src/database/seed.js';
+import { seed } from '../src/server/seed.js';
 import { runCommand, startDatabase } from '../src/database/server.js';
-import { createDb, type Db, type Statement } from '../src/index.js';
+import { createDb, type Db, type Statement } from 'sqlbound';
 import { startupOptions } from '../src/runtime/pool.js';
-import { createPrometheusMetrics } from '../src/runtime/prometheus.js';
+import { createPrometheusMetrics } from '../src/server/prometheus.js';
+import { schemaDir } from '../src/server/paths.js';
 
 const USERS = 10_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
@@ -50,7 +51,7 @@ function seeded(seed: number): () => number {
 
 await runCommand(async () => {
   const server = await startDatabase({ kind: 'ephemeral' });
-  await migrate(server.url);
+  await migrate(server.url, schemaDir);
   await seed(server.url, { users: USERS, seed: 1 });
 
   // Raw pools get the server-side settings sqlbound sends by default (statement_timeout arms a timer per statement

@@ -1,37 +1,51 @@
 // Stage 7b: cache policies and write effects, derived from the tables a statement reads and writes.
-// Scoping convention: a param named `userId` confines a statement to one user's rows of every table with a
-// user_id column. A cached read with that param is tagged per user; a write is per-user only when its tree
-// proves it (UPDATE/DELETE with `user_id = :userId` at the top of WHERE, INSERT of `user_id` from :userId).
-// Anything unproven invalidates every user's entries for the table: stale data is the failure we refuse.
+// Scoping (the config's `cache` key; by default param `userId`, column `user_id`, owner table `users`): the scope
+// param confines a statement to one owner's rows of every table with the scope column. A cached read with that
+// param is tagged per owner; a write is per-owner only when its tree proves it (UPDATE/DELETE with
+// `user_id = :userId` at the top of WHERE, INSERT of `user_id` from :userId). Anything unproven invalidates every
+// owner's entries for the table: stale data is the failure we refuse.
 import type { InsertStmt, Node } from '@pgsql/types';
 import { items, names, nodeOf } from './tree.js';
 import type { Catalog } from './catalog.js';
 import type { DescribedQuery } from './model.js';
 import type { CachePolicy, CacheScope, TableTouch, WriteEffect } from '../src/runtime/contract.js';
 
-export const SCOPE_PARAM = 'userId';
+/** Who owns a row, for per-owner cache entries. */
+export type CacheScoping = {
+  /** The param that names the owner. */
+  param: string;
+  /** The column that holds a row's owner. */
+  column: string;
+  /** The table whose primary key is the owner itself: its rows are scoped by `id`. */
+  ownerTable: string;
+};
 
-/** The column that holds a row's user: `id` in users itself, `user_id` in user-scoped tables. */
-export function scopeColumn(catalog: Catalog, table: string): string | null {
-  if (table === 'users') return 'id';
+export const DEFAULT_SCOPING: CacheScoping = { param: 'userId', column: 'user_id', ownerTable: 'users' };
+
+/** The column that holds a row's owner: `id` in the owner table itself, the scope column elsewhere. */
+export function scopeColumn(catalog: Catalog, table: string, scoping: CacheScoping): string | null {
+  if (table === scoping.ownerTable) return 'id';
   const found = catalog.tablesByName.get(table);
-  return found !== undefined && [...found.columns.values()].some((column) => column.name === 'user_id') ? 'user_id' : null;
+  return found !== undefined && [...found.columns.values()].some((column) => column.name === scoping.column) ? scoping.column : null;
 }
 
-function hasScopeColumn(catalog: Catalog, table: string): boolean {
-  return scopeColumn(catalog, table) !== null;
+function hasScopeColumn(catalog: Catalog, table: string, scoping: CacheScoping): boolean {
+  return scopeColumn(catalog, table, scoping) !== null;
 }
 
-function scopeOf(query: DescribedQuery): CacheScope | null {
-  const param = query.describedParams.find((p) => p.name === SCOPE_PARAM && !p.optional);
+function scopeOf(query: DescribedQuery, scoping: CacheScoping): CacheScope | null {
+  const param = query.describedParams.find((p) => p.name === scoping.param && !p.optional);
   return param === undefined ? null : { param: param.name, index: param.position - 1 };
 }
 
-export function cachePolicy(query: DescribedQuery, catalog: Catalog): CachePolicy | null {
+export function cachePolicy(query: DescribedQuery, catalog: Catalog, scoping: CacheScoping): CachePolicy | null {
   const cache = query.annotations.cache;
   if (cache === null) return null;
-  const scope = scopeOf(query);
-  const reads: TableTouch[] = query.tables.read.map((table) => ({ table, scoped: scope !== null && hasScopeColumn(catalog, table) }));
+  const scope = scopeOf(query, scoping);
+  const reads: TableTouch[] = query.tables.read.map((table) => ({
+    table,
+    scoped: scope !== null && hasScopeColumn(catalog, table, scoping),
+  }));
   return { ttlMs: cache.ttlMs, reads, scope };
 }
 
@@ -103,15 +117,15 @@ function triggerWrites(catalog: Catalog, tables: string[], event: 'insert' | 'up
   return [...found].sort();
 }
 
-export function writeEffect(query: DescribedQuery, ast: Node | undefined, catalog: Catalog): WriteEffect | null {
+export function writeEffect(query: DescribedQuery, ast: Node | undefined, catalog: Catalog, scoping: CacheScoping): WriteEffect | null {
   if (query.tables.written.length === 0) return null;
-  const scope = scopeOf(query);
+  const scope = scopeOf(query, scoping);
   const [target] = query.tables.written;
-  const column = query.tables.written.length === 1 && target !== undefined ? scopeColumn(catalog, target) : null;
+  const column = query.tables.written.length === 1 && target !== undefined ? scopeColumn(catalog, target, scoping) : null;
   const scoped = scope !== null && column !== null && writeIsScoped(ast, scope.index + 1, column);
   const tables = [...query.tables.written, ...triggerWrites(catalog, query.tables.written, statementEvent(ast))];
   return {
-    writes: tables.map((table) => ({ table, scoped: scoped && hasScopeColumn(catalog, table) })),
+    writes: tables.map((table) => ({ table, scoped: scoped && hasScopeColumn(catalog, table, scoping) })),
     scope: scoped ? scope : null,
   };
 }

@@ -80,6 +80,8 @@ export type Catalog = {
   routines: Routines;
   type: (oid: number) => PgType;
   types: TypeFacts;
+  /** Where a type is declared: its schema, its own name and whether it is a domain (`d`), enum (`e`)... */
+  declaration: (oid: number) => { schema: string; name: string; typtype: string } | null;
 };
 
 type TypeRow = {
@@ -282,7 +284,12 @@ export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
     ],
     writes: writtenByBody(row.body).filter((table) => tablesByName.has(table)),
   }));
-  return { tables, tablesByName, resolveTable, searchPath, foreignKeys: [...foreignKeys], triggers, routines: await loadRoutines(sql), type, types };
+  const typeByOid = new Map(typeRows.map((row) => [row.oid, row]));
+  const declaration = (oid: number) => {
+    const row = typeByOid.get(oid);
+    return row === undefined ? null : { schema: row.schema, name: row.name, typtype: row.typtype };
+  };
+  return { tables, tablesByName, resolveTable, searchPath, foreignKeys: [...foreignKeys], triggers, routines: await loadRoutines(sql), type, types, declaration };
 }
 
 function typeFacts(rows: TypeRow[], searchPath: string[]): TypeFacts {

@@ -6,10 +6,11 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from './parse.js';
 
 export const CONFIG_FILE = 'sqlbound.config.json';
 
-const budgetSchema = z.string().regex(/^\d+(\.\d+)?\s*(ms|s)$/, 'a duration such as "50ms" or "1s"');
+const budgetSchema = z.string().refine((text) => (parseDuration(text) ?? 0) > 0, 'a duration such as "50ms" or "1s"');
 
 const configSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -56,16 +57,19 @@ const configSchema = z.strictObject({
       ownerTable: z.string().min(1).default('users'),
     })
     .prefault({}),
-  /** `sqlbound audit`: budgets by query name, and sample values of params by name. */
+  /** `sqlbound audit`: how to sample params from the data, budgets, and the schema rules' columns. */
   audit: z
     .strictObject({
+      /** Budgets by query name ("50ms"); they replace the queries' own `-- budget:` lines. */
       budgets: z.record(z.string(), budgetSchema).default({}),
-      /** SQL that returns one `id` column for a param, given the scope value as $1 (e.g. an alert of that user). */
-      samples: z.record(z.string(), z.string().min(1)).default({}),
-      /** SQL that returns the scope values to audit with (typical and heavy owners), one `id` column, $1 = count. */
+      /** SQL returning owner ids (column `id`) to audit with, `$1` = how many: typical owners, and the heaviest. */
       owners: z.strictObject({ typical: z.string().min(1), heavy: z.string().min(1) }).optional(),
-      /** Tables below this many rows may be read by a sequential scan. */
-      seqScanRowThreshold: z.number().int().min(0).default(10_000),
+      /** Params whose value is one of the owner's rows: SQL returning one `id`, `$1` = the owner. */
+      samples: z.record(z.string(), z.string().min(1)).default({}),
+      /** Fixed values by param name, for params no type default fits (an enum label to prefer, a status...). */
+      values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+      /** The column per-owner lists are ordered by, for the schema audit's index rule. */
+      timeColumn: z.string().min(1).default('created_at'),
     })
     .prefault({}),
 });
@@ -135,4 +139,22 @@ export function schemaSource(config: Config): { from: 'migrations'; dir: string 
   if (config.schema !== undefined) return config.schema;
   if (existsSync(resolvePath(config, 'sql/schema'))) return { from: 'migrations', dir: 'sql/schema' };
   return { from: 'database', urlEnv: 'DATABASE_URL' };
+}
+
+/** The config's audit rules in the form the plan audit takes them. */
+export function auditRules(config: Config): {
+  rules: { scopeParam: string; owners: { typical: string; heavy: string } | null; owned: Record<string, string>; values: Record<string, string | number | boolean> };
+  budgets: Record<string, number>;
+  schema: { schema: string; scopeColumn: string; timeColumn: string };
+} {
+  return {
+    rules: {
+      scopeParam: config.cache.scopeParam,
+      owners: config.audit.owners ?? null,
+      owned: config.audit.samples,
+      values: config.audit.values,
+    },
+    budgets: Object.fromEntries(Object.entries(config.audit.budgets).map(([name, text]) => [name, parseDuration(text) ?? 0])),
+    schema: { schema: config.schemas[0] ?? 'public', scopeColumn: config.cache.scopeColumn, timeColumn: config.audit.timeColumn },
+  };
 }

@@ -1,11 +1,12 @@
 // Plain data that flows through the pipeline: parse -> describe -> check -> (plan) -> emit.
 import type { CachePolicy, WriteEffect } from '../src/runtime/contract.js';
+import type { OrderTerm, QueryKind, TsType, TypeModel } from './manifest.js';
 
-export type QueryKind = 'one' | 'maybe' | 'list' | 'exec' | 'stream';
+export type { OrderTerm, QueryKind, TsType };
+
 
 export type SourceLocation = { file: string; line: number };
 
-export type OrderTerm = { column: string; direction: 'ASC' | 'DESC' };
 
 export type IncludeAnnotation = {
   parent: string;
@@ -47,12 +48,8 @@ export type ParsedParam = {
   optional: boolean;
 };
 
-export type TsType =
-  | { kind: 'primitive'; ts: 'string' | 'number' | 'boolean' | 'Date' | 'Buffer' | 'JsonValue' }
-  | { kind: 'enum'; pgName: string; labels: string[] }
-  | { kind: 'array'; element: TsType };
-
-export type PgType = { oid: number; name: string; ts: TsType };
+/** The PostgreSQL type of a param or column as the pipeline carries it: the model's TypeModel and its OID. */
+export type PgType = TypeModel & { oid: number };
 
 export type DescribedColumn = {
   name: string;

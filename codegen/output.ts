@@ -1,28 +1,35 @@
-// The last step of every run: write the generated files, or, with --check, compare them and name the stale ones.
+// The last step of every run: write the generated files into the output folder, or, with --check, compare them
+// and name the stale ones. Paths in GeneratedFiles are relative to the output folder.
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export type GeneratedFiles = Map<string, string>;
 
-/** Files in generated/ that this run no longer produces (a query file was removed or renamed). */
-async function orphans(root: string, files: GeneratedFiles): Promise<string[]> {
-  const present = await readdir(join(root, 'generated')).catch(() => []);
-  return present.map((name) => `generated/${name}`).filter((path) => !files.has(path));
+/** Files in the output folder that this run no longer produces (a query file was removed or renamed). */
+async function orphans(outDir: string, files: GeneratedFiles): Promise<string[]> {
+  const present = await readdir(outDir).catch(() => []);
+  return present.filter((name) => (name.endsWith('.ts') || name.endsWith('.json')) && !files.has(name));
 }
 
-export async function staleFiles(root: string, files: GeneratedFiles): Promise<string[]> {
-  const stale: string[] = (await orphans(root, files)).map((path) => `${path} (no longer generated)`);
+export async function staleFiles(outDir: string, files: GeneratedFiles): Promise<string[]> {
+  const stale: string[] = (await orphans(outDir, files)).map((path) => `${path} (no longer generated)`);
   for (const [path, content] of files) {
-    const current = await readFile(join(root, path), 'utf8').catch(() => null);
+    const current = await readFile(join(outDir, path), 'utf8').catch(() => null);
     if (current !== content) stale.push(path);
   }
   return stale;
 }
 
-export async function writeFiles(root: string, files: GeneratedFiles): Promise<void> {
-  for (const path of await orphans(root, files)) await rm(join(root, path));
+/** Writes what changed (an unchanged file keeps its mtime, so watchers downstream stay quiet); returns the paths written. */
+export async function writeFiles(outDir: string, files: GeneratedFiles): Promise<string[]> {
+  for (const path of await orphans(outDir, files)) await rm(join(outDir, path));
+  const written: string[] = [];
   for (const [path, content] of files) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), content);
+    const target = join(outDir, path);
+    if ((await readFile(target, 'utf8').catch(() => null)) === content) continue;
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, content);
+    written.push(path);
   }
+  return written;
 }

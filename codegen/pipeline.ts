@@ -4,12 +4,15 @@ import { loadModule, parseSync } from 'libpg-query';
 import { tablesOf } from './analyze.js';
 import type postgres from 'postgres';
 import { loadCatalog, type Catalog } from './catalog.js';
-import { cachePolicy, writeEffect } from './cache.js';
+import { cachePolicy, DEFAULT_SCOPING, writeEffect, type CacheScoping } from './cache.js';
 import { checkQuery } from './check.js';
 import { checkPlans } from './plan.js';
 import { describeQuery } from './describe.js';
 import { buildIncludeTrees, composeStatements, describeIncludes, type IncludeTree } from './includes.js';
-import { emitIndex, emitManifest, emitModule } from './emit.js';
+import { emitIndex, emitModule, type EmitOptions } from './emit.js';
+import { serializeManifest, type QueryModel } from './manifest.js';
+import { toQueryModel } from './to-model.js';
+import { NO_OVERRIDES, overrideType, type TypeOverrides } from './overrides.js';
 import type { CodegenError, CodegenNote, DescribedQuery, ParsedQuery } from './model.js';
 import type { GeneratedFiles } from './output.js';
 import { duplicateNames, parseQueryFile } from './parse.js';
@@ -17,11 +20,20 @@ import { duplicateNames, parseQueryFile } from './parse.js';
 export type QuerySource = { file: string; text: string };
 
 export type QueryGeneration = {
+  /** Generated modules, their index and manifest.json, by path relative to the output folder. */
   files: GeneratedFiles;
   errors: CodegenError[];
-  queries: DescribedQuery[];
+  /** The model of every query that passed (the manifest's queries). */
+  queries: QueryModel[];
   notes: CodegenNote[];
 };
+
+export type GenerateOptions = EmitOptions & {
+  cacheScoping: CacheScoping;
+  types: TypeOverrides;
+};
+
+export const DEFAULT_GENERATE_OPTIONS: GenerateOptions = { runtime: 'sqlbound', cacheScoping: DEFAULT_SCOPING, types: NO_OVERRIDES };
 
 /** An exception that escapes a stage is a bug; the user still gets a diagnostic with file, line and query. */
 function internalError(query: ParsedQuery, error: unknown): CodegenError {
@@ -38,7 +50,11 @@ export function moduleName(file: string): string {
   return basename(file, '.sql').replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-export async function generateQueries(sql: postgres.Sql, sources: QuerySource[]): Promise<QueryGeneration> {
+export async function generateQueries(
+  sql: postgres.Sql,
+  sources: QuerySource[],
+  options: GenerateOptions = DEFAULT_GENERATE_OPTIONS,
+): Promise<QueryGeneration> {
   await loadModule();
   const errors: CodegenError[] = [];
   const parsed: ParsedQuery[] = [];
@@ -64,7 +80,7 @@ export async function generateQueries(sql: postgres.Sql, sources: QuerySource[])
   for (const query of parsed) {
     if (query.include !== null) continue;
     try {
-      const generated = await generateQuery(sql, catalog, query, trees.tops.get(query.name) ?? []);
+      const generated = await generateQuery(sql, catalog, query, trees.tops.get(query.name) ?? [], options.cacheScoping);
       errors.push(...generated.errors);
       notes.push(...generated.notes.map((message) => ({ location: query.location, query: query.name, message })));
       if (generated.query !== null) queries.push(generated.query);
@@ -72,18 +88,19 @@ export async function generateQueries(sql: postgres.Sql, sources: QuerySource[])
       errors.push(internalError(query, error));
     }
   }
+  const models = queries.map((query) => toQueryModel(query, (type) => overrideType(type, options.types, catalog)));
   const files: GeneratedFiles = new Map();
   const modules: string[] = [];
   for (const source of sources) {
-    const inFile = queries.filter((query) => query.location.file === source.file);
+    const inFile = models.filter((query) => query.file === source.file);
     if (inFile.length === 0) continue;
     const module = moduleName(source.file);
     modules.push(module);
-    files.set(`generated/${module}.ts`, emitModule(source.file, inFile));
+    files.set(`${module}.ts`, emitModule(source.file, inFile, options));
   }
-  files.set('generated/index.ts', emitIndex(modules));
-  files.set('generated/manifest.json', emitManifest(queries));
-  return { files, errors, queries, notes };
+  files.set('index.ts', emitIndex(modules, sources.length === 1 ? (sources[0]?.file ?? '') : 'the query files'));
+  files.set('manifest.json', serializeManifest(models));
+  return { files, errors, queries: models, notes };
 }
 
 /** Describe, check, compose, plan: one named query from parse to the model emit reads. */
@@ -92,6 +109,7 @@ async function generateQuery(
   catalog: Catalog,
   query: ParsedQuery,
   includeTrees: IncludeTree[],
+  cacheScoping: CacheScoping,
 ): Promise<{ query: DescribedQuery | null; errors: CodegenError[]; notes: string[] }> {
   const errors: CodegenError[] = [];
   const fail = () => ({ query: null, errors, notes: [] });
@@ -142,8 +160,8 @@ async function generateQuery(
   }
   describedQuery = {
     ...describedQuery,
-    cachePolicy: cachePolicy(describedQuery, catalog),
-    effect: writeEffect(describedQuery, result.described.ast, catalog),
+    cachePolicy: cachePolicy(describedQuery, catalog, cacheScoping),
+    effect: writeEffect(describedQuery, result.described.ast, catalog, cacheScoping),
   };
   const planErrors = await checkPlans(sql, catalog, describedQuery);
   errors.push(...planErrors);

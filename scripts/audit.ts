@@ -4,11 +4,13 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadManifest } from '../src/audit/manifest.js';
+import { auditRules, loadConfig } from '../codegen/config.js';
+import { loadManifest } from '../codegen/manifest.js';
+import { manifestPath } from '../src/server/paths.js';
 import { runPlanAudit, type PlanAuditProgress } from '../src/audit/plan-audit.js';
 import { formatPlanAuditReport, ms } from '../src/audit/report.js';
-import { projectRoot } from '../src/database/paths.js';
-import { ensureSeeded } from '../src/database/seeded.js';
+import { projectRoot } from '../src/server/paths.js';
+import { ensureSeeded } from '../src/server/seeded.js';
 import { runCommand, startDatabase } from '../src/database/server.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -40,13 +42,13 @@ await runCommand(async () => {
   const seedValue = Number(values.seed);
   if (!Number.isInteger(seedValue)) throw new Error(`--seed must be an integer, got ${values.seed}`);
   const samples = positiveInteger('samples', values.samples);
-  const manifest = await loadManifest();
+  const manifest = await loadManifest(manifestPath);
   // DATABASE_URL wins over --data-dir (see startDatabase).
   const server = await startDatabase({ kind: 'persistent', dataDir: resolve(values['data-dir']) });
   if (server.logFile !== undefined) log(`[audit] server log: ${server.logFile}`);
   if (values['no-seed']) log('[audit] --no-seed: auditing the database as is');
   else await ensureSeeded(server, { users, seed: seedValue, label: 'audit', log });
-  const result = await runPlanAudit(server.url, manifest, { samples, onProgress: progress });
+  const result = await runPlanAudit(server.url, manifest, { ...auditRules(await loadConfig(projectRoot)), samples, onProgress: progress });
   const report = formatPlanAuditReport(result);
   const reportPath = resolve(values.report);
   await writeFile(reportPath, report);

@@ -1,10 +1,11 @@
 // npm run seed -- --users N [--seed S] [--reset]: deterministic demo or production-sized data.
 import { parseArgs } from 'node:util';
 import { migrate } from '../src/database/migrate.js';
-import { persistentDataDir } from '../src/database/paths.js';
-import { seed } from '../src/database/seed.js';
-import { formatSeedProgress, resetDatabase } from '../src/database/seeded.js';
+import { persistentDataDir } from '../src/server/paths.js';
+import { seed } from '../src/server/seed.js';
+import { formatSeedProgress, resetDatabase } from '../src/server/seeded.js';
 import { runCommand, startDatabase } from '../src/database/server.js';
+import { schemaDir } from '../src/server/paths.js';
 
 await runCommand(async () => {
   const { values } = parseArgs({
@@ -17,7 +18,7 @@ await runCommand(async () => {
   const users = Number(values.users);
   const seedValue = Number(values.seed);
   const server = await startDatabase({ kind: 'persistent', dataDir: persistentDataDir });
-  await migrate(server.url);
+  await migrate(server.url, schemaDir);
   if (values.reset) await resetDatabase(server.url);
   const summary = await seed(server.url, {
     users,

@@ -5,8 +5,9 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { createDatabase, dropDatabase, uniqueDatabaseName } from '../src/database/admin.js';
 import { migrate } from '../src/database/migrate.js';
-import { projectRoot } from '../src/database/paths.js';
+import { projectRoot } from '../src/server/paths.js';
 import { runCommand, startDatabase, withDatabase } from '../src/database/server.js';
+import { schemaDir } from '../src/server/paths.js';
 
 async function testFiles(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { recursive: true });
@@ -23,7 +24,7 @@ await runCommand(async () => {
   const template = uniqueDatabaseName('sqlbound_template');
   await createDatabase(server.adminUrl, template);
   try {
-    await migrate(withDatabase(server.adminUrl, template));
+    await migrate(withDatabase(server.adminUrl, template), schemaDir);
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`, ...files],

@@ -7,19 +7,25 @@
 // values (a custom plan) and planning is part of the cost; the execution-only figures are kept as well.
 // EXPLAIN ANALYZE's per-node timing adds some overhead, the same for every query.
 import pg from 'pg';
-import type { Manifest } from '../../codegen/emit.js';
+import type { Manifest } from '../../codegen/manifest.js';
 import { checkPlan, findingKey, type CheckContext, type QueryFinding } from './checks.js';
 import { indexesUsed, parseExplain, summarize, type Explained } from './explain.js';
-import { AUDIT_PAGE_SIZE, drawUsers, Sampler, type ManifestQuery, type SampleCase } from './samples.js';
-import { auditSchema, type SchemaFinding } from './schema.js';
+import { AUDIT_PAGE_SIZE, drawOwners, Sampler, type ManifestQuery, type SampleCase, type SamplingRules } from './samples.js';
+import { auditSchema, type AuditOptions, type SchemaFinding } from './schema.js';
 import { indexTarget, type OrderTerm } from './suggest.js';
 import { unusedIndexes, type UnusedIndex } from './unused.js';
 
 export type PlanAuditOptions = {
+  /** How to fill each query's params from the data (from the config's `audit` and `cache` keys). */
+  rules: SamplingRules;
+  /** Budgets by query name; they replace the queries' own `-- budget:` annotations. */
+  budgets?: Readonly<Record<string, number>>;
+  /** Options of the schema audit (scope and time columns). */
+  schema?: AuditOptions;
   /** Measured runs per query, spread round-robin over its sample cases (each case at least once). */
   samples?: number;
-  typicalUsers?: number;
-  heavyUsers?: number;
+  typicalOwners?: number;
+  heavyOwners?: number;
   onProgress?: (event: PlanAuditProgress) => void;
 };
 
@@ -274,7 +280,7 @@ function adoptSchemaFixes(queries: QueryAudit[], schemaFindings: readonly Schema
 }
 
 /** Audits every named query of `manifest` against the database at `url`; see the file comment. */
-export async function runPlanAudit(url: string, manifest: Manifest, options: PlanAuditOptions = {}): Promise<PlanAuditResult> {
+export async function runPlanAudit(url: string, manifest: Manifest, options: PlanAuditOptions): Promise<PlanAuditResult> {
   const started = performance.now();
   const samples = options.samples ?? DEFAULT_SAMPLES;
   if (!Number.isInteger(samples) || samples < 1) throw new Error(`samples must be a positive integer, got ${samples}`);
@@ -285,11 +291,12 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
     await client.query("SET statement_timeout = '60s'");
     const serverVersion = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?';
     const sizes = await tableRows(client);
-    const pools = await drawUsers(client, { typical: options.typicalUsers ?? 3, heavy: options.heavyUsers ?? 2 });
-    const sampler = new Sampler(client, pools);
+    const pools = await drawOwners(client, { typical: options.typicalOwners ?? 3, heavy: options.heavyOwners ?? 2 }, options.rules.owners);
+    const sampler = new Sampler(client, pools, options.rules);
     const queries: QueryAudit[] = [];
     const total = manifest.queries.length;
-    for (const [k, query] of manifest.queries.entries()) {
+    for (const [k, listed] of manifest.queries.entries()) {
+      const query = { ...listed, budgetMs: options.budgets?.[listed.name] ?? listed.budgetMs };
       const audit = await auditQuery(client, query, sampler, sizes, samples, (cases, runs) =>
         options.onProgress?.({ kind: 'query-start', index: k + 1, total, name: query.name, cases, runs }),
       );
@@ -304,7 +311,7 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
       });
       queries.push(audit);
     }
-    const schemaFindings = await auditSchema(client);
+    const schemaFindings = await auditSchema(client, options.schema);
     adoptSchemaFixes(queries, schemaFindings);
     const used = new Set(queries.flatMap((query) => query.indexes));
     const unused = await unusedIndexes(client, used);

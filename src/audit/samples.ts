@@ -1,18 +1,18 @@
-// Sample parameters for each named query, drawn from the data rather than invented: typical users (alert
-// count near the median) and the heaviest users (most alerts), with ids of their own alerts, exposures and
-// scans for params named like those. Optional params run once as null and once with a value; lists run their
-// first page and a page after a keyset cursor taken from a real row, exactly as the generated function would.
+// Sample parameters for each named query, drawn from the data rather than invented: typical owners and the
+// heaviest owners (the config's `audit.owners` queries), with ids of their own rows for params the config names
+// (`audit.samples`), fixed values for others (`audit.values`), and a cheap value by type for the rest. Optional
+// params run once as null and once with a value; lists run their first page and a page after a keyset cursor
+// taken from a real row, exactly as the generated function would.
 import type pg from 'pg';
-import type { Manifest } from '../../codegen/emit.js';
+import type { Manifest, ParamModel, TsType } from '../../codegen/manifest.js';
 
 export type ManifestQuery = Manifest['queries'][number];
-type Param = ManifestQuery['params'][number];
 
 /** The page size the audit asks for: limit 50, sent as limit + 1 so the function can tell a next page exists. */
 export const AUDIT_PAGE_SIZE = 50;
 
 export type SampleCase = {
-  /** e.g. "heavy user, optional set, after page". */
+  /** e.g. "heavy owner, optional set, after page". */
   label: string;
   text: string;
   /** Writes run inside BEGIN ... ROLLBACK. */
@@ -23,81 +23,69 @@ export type SampleCase = {
 
 export type QuerySamples = { cases: SampleCase[]; unsampled: string[] };
 
-export type UserPools = { typical: string[]; heavy: string[] };
+export type OwnerPools = { typical: string[]; heavy: string[] };
 
-type Profile = { label: string; users: string[] };
-
-/** Params whose value is the id of one of the sampled user's rows: name → how to find one. */
-const OWNED_IDS: Record<string, string> = {
-  // An unread alert when there is one, so markAlertRead really updates a row.
-  alertId: 'SELECT id::text AS id FROM alerts WHERE user_id = $1 ORDER BY (read_at IS NULL) DESC, created_at DESC, id DESC LIMIT 1',
-  exposureId: 'SELECT id::text AS id FROM exposures WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1',
-  scanId: 'SELECT id::text AS id FROM scans WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1',
-  brokerId: 'SELECT broker_id::text AS id FROM exposures WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1',
+/** How to fill params from the data; all of it comes from the project's config, nothing from a domain. */
+export type SamplingRules = {
+  /** The param that names the owner of the rows (the config's `cache.scopeParam`). */
+  scopeParam: string;
+  /** SQL that returns owner ids in a column `id`, `$1` = how many: typical ones, and the heaviest. */
+  owners: { typical: string; heavy: string } | null;
+  /** Params whose value is the id of one of the owner's rows: SQL returning one `id`, `$1` = the owner. */
+  owned: Readonly<Record<string, string>>;
+  /** Fixed values by param name (an enum label, a number...). */
+  values: Readonly<Record<string, unknown>>;
 };
 
-/** Values for optional filters, by param name, used when the enum has that label (the cheap, common filters). */
-const PREFERRED_LABELS: Record<string, string> = { severity: 'high', status: 'detected' };
+type Profile = { label: string; owners: string[] };
 
-const userScoped = (param: Param) => param.name === 'userId' || param.name in OWNED_IDS;
+export async function drawOwners(
+  client: pg.ClientBase,
+  counts: { typical: number; heavy: number },
+  owners: SamplingRules['owners'],
+): Promise<OwnerPools> {
+  if (owners === null) return { typical: [], heavy: [] };
+  const heavy = await client.query<{ id: unknown }>(owners.heavy, [counts.heavy]);
+  const typical = await client.query<{ id: unknown }>(owners.typical, [counts.typical]);
+  if (heavy.rows.length === 0) throw new Error('the audit.owners.heavy query found no owner: seed the database first');
+  const ids = (rows: { id: unknown }[]) => rows.map((row) => String(row.id));
+  return { typical: typical.rows.length > 0 ? ids(typical.rows) : ids(heavy.rows), heavy: ids(heavy.rows) };
+}
 
-export async function drawUsers(client: pg.ClientBase, counts: { typical: number; heavy: number }): Promise<UserPools> {
-  // user_counters.total_alerts is the alert count maintained by triggers: no scan of alerts is needed.
-  const heavy = await client.query<{ id: string }>(
-    'SELECT user_id::text AS id FROM user_counters ORDER BY total_alerts DESC, user_id LIMIT $1',
-    [counts.heavy],
-  );
-  const typical = await client.query<{ id: string }>(
-    `WITH m AS (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY total_alerts) AS median FROM user_counters)
-     SELECT user_id::text AS id FROM user_counters, m
-     WHERE user_id <> ALL ($2::int8[])
-     ORDER BY abs(total_alerts - m.median), user_id LIMIT $1`,
-    [counts.typical, heavy.rows.map((row) => row.id)],
-  );
-  if (heavy.rows.length === 0) throw new Error('the database has no users: seed it first (npm run audit seeds unless --no-seed)');
-  return {
-    typical: typical.rows.length > 0 ? typical.rows.map((row) => row.id) : heavy.rows.map((row) => row.id),
-    heavy: heavy.rows.map((row) => row.id),
-  };
+function enumLabels(ts: TsType): string[] | null {
+  if (ts.kind === 'named') return enumLabels(ts.base);
+  return ts.kind === 'enum' ? ts.labels : null;
 }
 
 export class Sampler {
   private readonly owned = new Map<string, string | null>();
-  private enumLabels: Map<string, string[]> | null = null;
 
   constructor(
     private readonly client: pg.ClientBase,
-    private readonly pools: UserPools,
+    private readonly pools: OwnerPools,
+    private readonly rules: SamplingRules,
   ) {}
 
-  private async ownedId(param: string, user: string): Promise<string | null> {
-    const key = `${param}:${user}`;
+  private isScoped(param: ParamModel): boolean {
+    return param.name === this.rules.scopeParam || param.name in this.rules.owned;
+  }
+
+  private async ownedId(param: string, owner: string): Promise<string | null> {
+    const key = `${param}:${owner}`;
     if (this.owned.has(key)) return this.owned.get(key) ?? null;
-    const sql = OWNED_IDS[param];
-    const id = sql === undefined ? null : ((await this.client.query<{ id: string }>(sql, [user])).rows[0]?.id ?? null);
+    const sql = this.rules.owned[param];
+    const row = sql === undefined ? undefined : (await this.client.query<{ id: unknown }>(sql, [owner])).rows[0];
+    const id = row === undefined || row.id === null ? null : String(row.id);
     this.owned.set(key, id);
     return id;
   }
 
-  private async labels(type: string): Promise<string[] | null> {
-    if (this.enumLabels === null) {
-      const rows = await this.client.query<{ type: string; labels: string[] }>(
-        `SELECT t.typname AS type, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[] AS labels
-         FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid GROUP BY t.typname`,
-      );
-      this.enumLabels = new Map(rows.rows.map((row) => [row.type, row.labels]));
-    }
-    return this.enumLabels.get(type) ?? null;
-  }
-
   /** A cheap, realistic value for a param that is not an owned id; undefined when the type is unknown. */
-  private async plainValue(param: Param): Promise<unknown> {
-    const labels = await this.labels(param.type);
-    if (labels !== null) {
-      const preferred = PREFERRED_LABELS[param.name];
-      return preferred !== undefined && labels.includes(preferred) ? preferred : labels[Math.floor(labels.length / 2)];
-    }
-    switch (param.type) {
+  private plainValue(param: ParamModel): unknown {
+    if (param.name in this.rules.values) return this.rules.values[param.name];
+    const labels = enumLabels(param.type.ts);
+    if (labels !== null) return labels[Math.floor(labels.length / 2)];
+    switch (param.type.name) {
       case 'bool':
         return true;
       case 'int2':
@@ -116,19 +104,21 @@ export class Sampler {
   /** Positional values for one user and variant, or a reason it cannot be built. */
   private async values(
     query: ManifestQuery,
-    user: string | null,
+    owner: string | null,
     optionalSet: boolean,
   ): Promise<{ ok: true; values: unknown[] } | { ok: false; param: string; missingRow: boolean }> {
     const values: unknown[] = [];
     for (const param of [...query.params].sort((a, b) => a.position - b.position)) {
       let value: unknown;
       if (param.optional && !optionalSet) value = null;
-      else if (param.name === 'userId') value = user;
-      else if (param.name in OWNED_IDS) {
-        value = user === null ? null : await this.ownedId(param.name, user);
-        if (value === null) return { ok: false, param: param.name, missingRow: true };
+      else if (param.name === this.rules.scopeParam) {
+        value = owner;
+        if (value === null) return { ok: false, param: param.name, missingRow: false };
+      } else if (param.name in this.rules.owned) {
+        value = owner === null ? null : await this.ownedId(param.name, owner);
+        if (value === null) return { ok: false, param: param.name, missingRow: owner !== null };
       } else {
-        value = await this.plainValue(param);
+        value = this.plainValue(param);
         if (value === undefined) return { ok: false, param: param.name, missingRow: false };
       }
       values[param.position - 1] = value;
@@ -148,13 +138,13 @@ export class Sampler {
   }
 
   async samples(query: ManifestQuery): Promise<QuerySamples> {
-    const scoped = query.params.some(userScoped);
+    const scoped = query.params.some((param) => this.isScoped(param));
     const profiles: Profile[] = scoped
       ? [
-          { label: 'typical user', users: this.pools.typical },
-          { label: 'heavy user', users: this.pools.heavy },
+          { label: 'typical owner', owners: this.pools.typical },
+          { label: 'heavy owner', owners: this.pools.heavy },
         ]
-      : [{ label: 'any user', users: [] }];
+      : [{ label: 'any owner', owners: [] }];
     const hasOptional = query.params.some((param) => param.optional);
     const variants: { label: string | null; optionalSet: boolean }[] = hasOptional
       ? [
@@ -169,10 +159,10 @@ export class Sampler {
       for (const variant of variants) {
         const base = [profile.label, ...(variant.label === null ? [] : [variant.label])];
         const sets: unknown[][] = [];
-        for (const user of profile.users.length > 0 ? profile.users : [null]) {
-          const built = await this.values(query, user, variant.optionalSet);
+        for (const owner of profile.owners.length > 0 ? profile.owners : [null]) {
+          const built = await this.values(query, owner, variant.optionalSet);
           if (built.ok) sets.push(built.values);
-          // A user without an alert is no reason to fail; a param nobody knows how to fill is.
+          // An owner without such a row is no reason to fail; a param nobody knows how to fill is.
           else if (!built.missingRow) unsampled.add(built.param);
         }
         if (sets.length === 0) continue;

@@ -1,4 +1,5 @@
-// Schema audit: indexes a user-scoped PostgreSQL schema should have, and indexes it should not.
+// Schema audit: indexes an owner-scoped PostgreSQL schema should have, and indexes it should not. The scope
+// column (the config's `cache.scopeColumn`, `user_id` by default) and the time column (`created_at`) are options.
 // Everything is read from the catalogs (pg_index, pg_constraint, pg_attribute) and matched by attnum, never
 // by parsing index definitions. Each finding carries the exact statement that fixes it.
 //
@@ -6,20 +7,20 @@
 // - fk_without_index: a foreign key whose columns are not the leading key columns (in any order) of a valid,
 //   non-partial btree or hash index. Without one, every delete or key update of the referenced row scans the
 //   referencing table (PgHero has no such check).
-// - user_id_without_index: a user_id column that is not the leading key column of a valid, non-partial index:
-//   every per-user query scans the table.
-// - time_ordered_without_user_created_index: a table with user_id and created_at but no valid, non-partial
-//   btree index whose leading key columns are (user_id, created_at), in either direction: per-user lists
-//   ordered by time must sort. A table with a valid, non-partial unique index on exactly (user_id), such as
-//   subscriptions, holds at most one row per user and is exempt.
+// - scope_column_without_index: a scope column that is not the leading key column of a valid, non-partial
+//   index: every per-owner query scans the table.
+// - time_ordered_without_scope_index: a table with the scope and time columns but no valid, non-partial btree
+//   index whose leading key columns are (scope, time), in either direction: per-owner lists ordered by time
+//   must sort. A table with a valid, non-partial unique index on exactly (scope), such as a one-per-owner
+//   settings table, holds at most one row per owner and is exempt.
 // - duplicate_index: an index whose key columns, expressions, operator classes, collations and predicate
 //   equal, or are a leading prefix of, another index of the same access method on the same table (btree
 //   prefixes only; other methods must match exactly). The fix drops the redundant one; an index that a
 //   constraint depends on (primary key, unique, exclusion, or the target of a foreign key) and a unique index
 //   that enforces something the other does not are never the one dropped.
 //
-// Fixes are consistent: on a table with user_id and created_at, the fix for a missing user_id index (and
-// for a user_id foreign key) is the (user_id, created_at DESC, id DESC) index that also serves the time
+// Fixes are consistent: on a table with scope and time columns, the fix for a missing scope index (and for a
+// scope foreign key) is the (scope, time DESC, id DESC) index that also serves the time
 // order, so applying every distinct fix (see fixScript) creates one index, not three overlapping ones.
 // Fixes are plain CREATE INDEX / DROP INDEX, runnable in a migration (the migrator runs in a transaction);
 // on a large live table run them by hand with CONCURRENTLY instead.
@@ -41,14 +42,16 @@ export type FkWithoutIndexFinding = FindingBase & {
   referencedTable: string;
 };
 
-export type UserIdWithoutIndexFinding = FindingBase & {
-  kind: 'user_id_without_index';
-  columns: ['user_id'];
+export type ScopeColumnWithoutIndexFinding = FindingBase & {
+  kind: 'scope_column_without_index';
+  /** The scope column. */
+  columns: [string];
 };
 
-export type TimeOrderedWithoutUserCreatedIndexFinding = FindingBase & {
-  kind: 'time_ordered_without_user_created_index';
-  columns: ['user_id', 'created_at'];
+export type TimeOrderedWithoutScopeIndexFinding = FindingBase & {
+  kind: 'time_ordered_without_scope_index';
+  /** The scope column, then the time column. */
+  columns: [string, string];
 };
 
 export type DuplicateIndexFinding = FindingBase & {
@@ -63,8 +66,8 @@ export type DuplicateIndexFinding = FindingBase & {
 
 export type SchemaFinding =
   | FkWithoutIndexFinding
-  | UserIdWithoutIndexFinding
-  | TimeOrderedWithoutUserCreatedIndexFinding
+  | ScopeColumnWithoutIndexFinding
+  | TimeOrderedWithoutScopeIndexFinding
   | DuplicateIndexFinding;
 
 export type SchemaFindingKind = SchemaFinding['kind'];
@@ -72,6 +75,10 @@ export type SchemaFindingKind = SchemaFinding['kind'];
 export type AuditOptions = {
   /** The schema to audit; `public` by default. */
   schema?: string;
+  /** The column that holds a row's owner; `user_id` by default. */
+  scopeColumn?: string;
+  /** The column per-owner lists are ordered by; `created_at` by default. */
+  timeColumn?: string;
 };
 
 type TableRow = { oid: string; name: string; qualified: string };
@@ -316,20 +323,24 @@ export async function auditSchema(client: pg.ClientBase, options: AuditOptions =
     const indexes = catalog.indexes.get(table.oid) ?? [];
     const byAttnum = new Map(columns.map((column) => [column.attnum, column]));
     const byName = new Map(columns.map((column) => [column.name, column]));
-    const userId = byName.get('user_id');
-    const createdAt = byName.get('created_at');
+    const scopeName = options.scopeColumn ?? 'user_id';
+    const timeName = options.timeColumn ?? 'created_at';
+    const userId = byName.get(scopeName);
+    const createdAt = byName.get(timeName);
 
     // The one index that serves user-scoped lookups and the time order; reused by every fix that needs it.
     let userIndexFix: string | null = null;
     const userIndex = (): string => {
       if (userIndexFix !== null) return userIndexFix;
-      if (userId === undefined) throw new Error('userIndex() needs a user_id column');
+      if (userId === undefined) throw new Error(`userIndex() needs a ${scopeName} column`);
       const id = byName.get('id');
       const keys =
         createdAt === undefined
           ? [userId.quoted]
           : [userId.quoted, `${createdAt.quoted} DESC`, ...(id === undefined ? [] : [`${id.quoted} DESC`])];
-      const name = freshIndexName(catalog, table, createdAt === undefined ? 'user_id_idx' : 'user_created_idx');
+      // user_id + created_at -> user_created_idx: the column names without their _id / _at suffixes.
+      const stem = (column: string) => column.replace(/_(id|at)$/, '');
+      const name = freshIndexName(catalog, table, createdAt === undefined ? `${scopeName}_idx` : `${stem(scopeName)}_${stem(timeName)}_idx`);
       userIndexFix = `CREATE INDEX ${name} ON ${table.qualified} (${keys.join(', ')})`;
       return userIndexFix;
     };
@@ -360,10 +371,10 @@ export async function auditSchema(client: pg.ClientBase, options: AuditOptions =
 
     if (userId !== undefined && !indexes.some((index) => usable(index) && index.keys[0] === userId.attnum)) {
       findings.push({
-        kind: 'user_id_without_index',
+        kind: 'scope_column_without_index',
         table: table.qualified,
-        columns: ['user_id'],
-        message: `${table.name}.user_id leads no index: every per-user query on ${table.name} scans the table.`,
+        columns: [scopeName],
+        message: `${table.name}.${scopeName} leads no index: every per-owner query on ${table.name} scans the table.`,
         fix: userIndex(),
       });
     }
@@ -378,12 +389,12 @@ export async function auditSchema(client: pg.ClientBase, options: AuditOptions =
       );
       if (!ordered) {
         findings.push({
-          kind: 'time_ordered_without_user_created_index',
+          kind: 'time_ordered_without_scope_index',
           table: table.qualified,
-          columns: ['user_id', 'created_at'],
+          columns: [scopeName, timeName],
           message:
-            `${table.name} has user_id and created_at but no index leads with (user_id, created_at): ` +
-            `a user's rows in time order (keyset pages, latest first) are read and sorted in full.`,
+            `${table.name} has ${scopeName} and ${timeName} but no index leads with (${scopeName}, ${timeName}): ` +
+            `an owner's rows in time order (keyset pages, latest first) are read and sorted in full.`,
           fix: userIndex(),
         });
       }
@@ -409,8 +420,8 @@ function findingColumns(finding: SchemaFinding): string {
       return `${finding.index} (${finding.columns.join(', ')}), kept: ${finding.coveredBy}`;
     case 'fk_without_index':
       return `${finding.constraint} (${finding.columns.join(', ')})`;
-    case 'user_id_without_index':
-    case 'time_ordered_without_user_created_index':
+    case 'scope_column_without_index':
+    case 'time_ordered_without_scope_index':
       return `(${finding.columns.join(', ')})`;
   }
 }

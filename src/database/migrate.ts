@@ -1,12 +1,10 @@
 // Applies sql/schema/*.sql with Kysely's Migrator: tracked in kysely_migration, each file sent whole
 // (splitting on `;` would break DO blocks and function bodies), all pending files in one transaction.
 import { readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, sql, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 
-export const schemaDir = resolve(fileURLToPath(new URL('../../sql/schema/', import.meta.url)));
 
 export function sqlFileMigrations(directory: string): MigrationProvider {
   return {
@@ -38,7 +36,8 @@ export class MigrationError extends Error {
 
 export type MigrationOutcome = { applied: string[] };
 
-export async function migrate(url: string, directory: string = schemaDir): Promise<MigrationOutcome> {
+/** Applies the pending `.sql` files of `directory` (absolute, or relative to the working directory) in name order. */
+export async function migrate(url: string, directory: string): Promise<MigrationOutcome> {
   const db = new Kysely<unknown>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }),
   });

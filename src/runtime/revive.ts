@@ -3,12 +3,22 @@
 import { parse as parseArray } from 'postgres-array';
 
 export type ReviveSpec = { readonly [field: string]: ReviveField };
-export type ReviveField = 'date' | 'textArray' | { readonly one: ReviveSpec } | { readonly many: ReviveSpec };
+export type ReviveField =
+  | 'date'
+  | 'textArray'
+  /** int8 (or numeric) text as a bigint: the config's `types.int8: "bigint"`. */
+  | 'bigint'
+  /** int8 or numeric text as a number: the config's `types.int8: "number"` (exact only below 2^53). */
+  | 'number'
+  | { readonly one: ReviveSpec }
+  | { readonly many: ReviveSpec };
 
 function reviveValue(field: ReviveField, value: unknown): unknown {
   if (value === null || value === undefined) return value ?? null;
   if (field === 'date') return typeof value === 'string' ? new Date(value) : value;
   if (field === 'textArray') return typeof value === 'string' ? parseArray(value) : value;
+  if (field === 'bigint') return typeof value === 'string' || typeof value === 'number' ? BigInt(value) : value;
+  if (field === 'number') return typeof value === 'string' ? Number(value) : value;
   if ('one' in field) return reviveRow(field.one, value);
   return Array.isArray(value) ? value.map((item: unknown) => reviveRow(field.many, item)) : value;
 }

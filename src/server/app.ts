@@ -3,14 +3,15 @@ import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/a
 import type { TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { isSqlboundError, type Db } from '../index.js';
-import { PROMETHEUS_CONTENT_TYPE, type PrometheusMetrics } from '../runtime/prometheus.js';
+import { isSqlboundError, type Db } from 'sqlbound';
+import { PROMETHEUS_CONTENT_TYPE, type PrometheusMetrics } from './prometheus.js';
 import { assertAuthSecret, verifyAuthorization } from './auth.js';
 import { batchCalls, batchRefusal, MAX_BATCH_SIZE } from './batch.js';
 import { isRetryLater, RETRY_AFTER_SECONDS } from './errors.js';
 import { createLogLimiter } from '../runtime/log-limit.js';
 import { clientErrorHandler, trpcShapedError } from './http-errors.js';
-import { loadManifest } from '../audit/manifest.js';
+import { loadManifest } from 'sqlbound/codegen';
+import { manifestPath } from './paths.js';
 import { observeQueryBudgets, queryBudgets } from './query-budgets.js';
 import { fastPathHook } from './fast-path.js';
 import { appRouter, type AppRouter } from './routers/index.js';
@@ -157,7 +158,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const metrics = options.metrics;
   if (metrics !== undefined) {
-    observeQueryBudgets(metrics.meterProvider, queryBudgets(await loadManifest()));
+    observeQueryBudgets(metrics.meterProvider, queryBudgets(await loadManifest(manifestPath)));
     const duration = metrics.meterProvider
       .getMeter('sqlbound-api')
       .createHistogram('http.server.request.duration', {

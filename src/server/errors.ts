@@ -2,7 +2,7 @@
 // compile until it is given a status here.
 import { TRPCError } from '@trpc/server';
 import { match } from 'ts-pattern';
-import type { SqlboundError } from '../index.js';
+import type { SqlboundError } from 'sqlbound';
 
 /** Seconds a client should wait before retrying a 503; the pool's connection timeout is of the same order. */
 export const RETRY_AFTER_SECONDS = 5;

@@ -7,16 +7,17 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
-import { createDb } from '../index.js';
+import { createDb, optionsFromEnv } from 'sqlbound';
 import { migrate } from '../database/migrate.js';
-import { persistentDataDir } from '../database/paths.js';
-import { isEmpty, seed } from '../database/seed.js';
+import { persistentDataDir } from './paths.js';
+import { isEmpty, seed } from './seed.js';
 import { startDatabase, stopAll, type DatabaseServer, type EmbeddedConnection } from '../database/server.js';
-import { createPrometheusMetrics } from '../runtime/prometheus.js';
+import { createPrometheusMetrics } from './prometheus.js';
 import { buildApp } from './app.js';
 import { issueToken } from './auth.js';
 import { resolveSecrets } from './secrets.js';
 import { settlesWithin } from '../runtime/settle.js';
+import { schemaDir } from './paths.js';
 
 export type StartOptions = {
   /** Default env PORT, else 3000; 0 picks a free port. */
@@ -68,7 +69,7 @@ function integerFromEnv(key: string, fallback: number, max: number): number {
 
 /** Applies pending migrations and seeds demo data into an empty database. */
 export async function prepareDatabase(url: string, seedUsers: number, logger: Logger): Promise<void> {
-  await migrate(url);
+  await migrate(url, schemaDir);
   await seedWhenEmpty(url, seedUsers, logger);
 }
 
@@ -127,7 +128,8 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     if (options.prepare ?? true) await prepareDatabase(databaseUrl, options.seedUsers ?? 200, logger);
     const metrics = createPrometheusMetrics();
     undo.push(() => metrics.shutdown());
-    const db = createDb({ connectionString: databaseUrl, meterProvider: metrics.meterProvider, logger, cursorSecret });
+    // Pool, timeout and cache settings from SQLBOUND_* (docs/runtime.md); what the API decides itself wins.
+    const db = createDb({ ...optionsFromEnv(), connectionString: databaseUrl, meterProvider: metrics.meterProvider, logger, cursorSecret });
     undo.push(() => db.close({ timeoutMs: 1000 }));
     const app = await buildApp({ db, authSecret, metrics, logger });
     undo.push(() => app.close());

@@ -4,7 +4,7 @@ import { initTRPC, TRPCError, type TRPCProcedureType } from '@trpc/server';
 import type { Logger } from 'pino';
 import { match } from 'ts-pattern';
 import { ZodError } from 'zod';
-import { isSqlboundError, withQueryScope, type Db } from '../index.js';
+import { isSqlboundError, withQueryScope, type Db } from 'sqlbound';
 import type { AuthResult } from './auth.js';
 import { toTRPCError } from './errors.js';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { seed } from '../../src/database/seed.js';
+import { seed } from '../../src/server/seed.js';
 import { appRouter } from '../../src/server/routers/index.js';
 import { procedureInputs } from '../support/procedures.js';
 import { testDatabase } from '../support/database.js';

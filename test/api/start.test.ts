@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { projectRoot } from '../../src/database/paths.js';
+import { projectRoot } from '../../src/server/paths.js';
 import { start } from '../../src/server/main.js';
 import { testDatabase } from '../support/database.js';
 

@@ -2,8 +2,8 @@
 import { after } from 'node:test';
 import pg from 'pg';
 import { pino } from 'pino';
-import { createDb, type Db } from '../../src/index.js';
-import { seed } from '../../src/database/seed.js';
+import { createDb, type Db } from 'sqlbound';
+import { seed } from '../../src/server/seed.js';
 import { buildApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
 import type { ScopeReport } from '../../src/server/trpc.js';

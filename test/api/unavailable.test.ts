@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
-import { createDb } from '../../src/index.js';
+import { createDb } from 'sqlbound';
 import { freePort, urlFor } from '../../src/database/server.js';
 import { buildApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';

@@ -7,14 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import pg from 'pg';
-import { loadManifest } from '../../src/audit/manifest.js';
+import { auditRules, loadConfig } from '../../codegen/config.js';
+import { loadManifest } from '../../codegen/manifest.js';
+import { manifestPath, projectRoot } from '../../src/server/paths.js';
 import { runPlanAudit, type PlanAuditResult } from '../../src/audit/plan-audit.js';
 import { formatPlanAuditReport } from '../../src/audit/report.js';
-import { projectRoot } from '../../src/database/paths.js';
-import { seed } from '../../src/database/seed.js';
+import { seed } from '../../src/server/seed.js';
 import { testDatabase } from '../support/database.js';
 
-const manifest = await loadManifest();
+const manifest = await loadManifest(manifestPath);
+const rules = auditRules(await loadConfig(projectRoot));
 
 // At module level: testDatabase() registers its drop with after(), which inside a before() hook would run
 // as soon as the hook ends.
@@ -45,7 +47,7 @@ function violationsOf(result: PlanAuditResult): string {
 }
 
 test('the shipped schema and queries pass, and the report lists every named query', async () => {
-  const result = await runPlanAudit(db.url, manifest, { samples: 8 });
+  const result = await runPlanAudit(db.url, manifest, { ...rules, samples: 8 });
   const report = formatPlanAuditReport(result);
   assert.equal(result.violations, 0, report);
   assert.deepEqual(
@@ -80,7 +82,7 @@ test('a dropped index is flagged in the plan and the schema audit prints the CRE
   } finally {
     await client.end();
   }
-  const result = await runPlanAudit(db.url, manifest, { samples: 8 });
+  const result = await runPlanAudit(db.url, manifest, { ...rules, samples: 8 });
   const report = formatPlanAuditReport(result);
   console.log(report);
   assert.ok(result.violations > 0, report);

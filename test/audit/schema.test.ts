@@ -106,7 +106,7 @@ test('a user-scoped table without indexes gets one consistent fix for all three 
     console.log(report);
     assert.deepEqual(
       findings.map((finding) => finding.kind).sort(),
-      ['fk_without_index', 'time_ordered_without_user_created_index', 'user_id_without_index'],
+      ['fk_without_index', 'scope_column_without_index', 'time_ordered_without_scope_index'],
       report,
     );
     assert.ok(findings.every((finding) => finding.table === 'notes'));
@@ -125,7 +125,7 @@ test('a user_id index without created_at still fails the time-order rule only', 
     const findings = await auditSchema(client);
     assert.deepEqual(
       findings.map((finding) => [finding.kind, finding.fix]),
-      [['time_ordered_without_user_created_index', 'CREATE INDEX scans_user_created_idx ON scans (user_id, created_at DESC, id DESC)']],
+      [['time_ordered_without_scope_index', 'CREATE INDEX scans_user_created_idx ON scans (user_id, created_at DESC, id DESC)']],
       formatSchemaFindings(findings),
     );
   });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, mock, test } from 'node:test';
 import { getDashboard, getProfile, getSubscriptionStatus, listAlerts, markAlertRead, updateProfile } from '../../generated/index.js';
-import { seed } from '../../src/database/seed.js';
-import { createDb, withQueryScope } from '../../src/index.js';
+import { seed } from '../../src/server/seed.js';
+import { createDb, withQueryScope } from 'sqlbound';
 import { createQueryCache } from '../../src/runtime/cache.js';
 import type { Statement } from '../../src/runtime/contract.js';
 import { isSqlboundError } from '../../src/runtime/errors.js';
 import { runOne } from '../../src/runtime/run.js';
-import { createPrometheusMetrics } from '../../src/runtime/prometheus.js';
+import { createPrometheusMetrics } from '../../src/server/prometheus.js';
 import { capturingLogger } from '../runtime/support.js';
 import { testDatabase } from '../support/database.js';
 import { withClient } from '../support/seed-data.js';

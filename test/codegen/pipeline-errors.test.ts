@@ -46,6 +46,6 @@ test('enums, domains and composites in another schema generate types, and unknow
       ['extra', 'text', true],
     ],
   );
-  assert.deepEqual(query?.describedParams.map((param) => param.type.ts.kind), ['primitive', 'enum']);
+  assert.deepEqual(query?.params.map((param) => param.type.ts.kind), ['primitive', 'enum']);
   assert.ok(generation.notes.some((note) => /XMLTABLE/.test(note.message)), JSON.stringify(generation.notes));
 });

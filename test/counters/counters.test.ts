@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import pg from 'pg';
-import { seed } from '../../src/database/seed.js';
+import { seed } from '../../src/server/seed.js';
 import { testDatabase } from '../support/database.js';
 
 /** mulberry32: a tiny seeded PRNG, enough to make the operation sequence reproducible. */

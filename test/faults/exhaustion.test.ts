@@ -2,9 +2,9 @@
 // acquire timeout; those that time out get a typed PoolTimeoutError, which the API answers as 503 + Retry-After.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PoolTimeoutError, isSqlboundError } from '../../src/index.js';
+import { PoolTimeoutError, isSqlboundError } from 'sqlbound';
 import { testDatabase } from '../support/database.js';
-import { seed } from '../../src/database/seed.js';
+import { seed } from '../../src/server/seed.js';
 import { sleepStatement } from '../runtime/support.js';
 import { AUTH_SECRET, countBy, eventually, report, startApiOn, USERS } from './support.js';
 import { issueToken } from '../../src/server/auth.js';

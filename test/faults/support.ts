@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { Agent, request } from 'undici';
-import { createDb, type Db, type DbOptions } from '../../src/index.js';
+import { createDb, type Db, type DbOptions } from 'sqlbound';
 import { migrate } from '../../src/database/migrate.js';
-import { seed } from '../../src/database/seed.js';
+import { seed } from '../../src/server/seed.js';
 import { freePort, startDatabase, type DatabaseServer } from '../../src/database/server.js';
 import { buildApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
 import { capturingLogger, type CapturedLogger } from '../runtime/support.js';
+import { schemaDir } from '../../src/server/paths.js';
 
 export const AUTH_SECRET = 'fault-suite-auth-secret-0123456789abcdef';
 export const USERS = 40;
@@ -32,7 +33,7 @@ export async function ownServer(): Promise<OwnServer> {
   const dataDir = join(parent, 'pg');
   const port = await freePort();
   let server = await startDatabase({ kind: 'persistent', dataDir, port });
-  await migrate(server.url);
+  await migrate(server.url, schemaDir);
   await seed(server.url, { users: USERS, seed: 1 });
   after(async () => {
     await server.stop();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
 import { testDatabase } from '../support/database.js';
-import { seed } from '../../src/database/seed.js';
+import { seed } from '../../src/server/seed.js';
 import { countBy, eventually, report, sleep, startApiOn, startLoad, USERS } from './support.js';
 
 test('pg_terminate_backend on every backend, 10 times under load', { timeout: 120_000 }, async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
-import { migrate, MigrationError, schemaDir } from '../../src/database/migrate.js';
+import { migrate, MigrationError } from '../../src/database/migrate.js';
+import { schemaDir } from '../../src/server/paths.js';
 import { testDatabase } from '../support/database.js';
 
 async function tableNames(url: string): Promise<string[]> {
@@ -23,13 +24,13 @@ async function tableNames(url: string): Promise<string[]> {
 test('migrations apply to an empty database, and re-running applies nothing', async () => {
   const db = await testDatabase({ migrated: false });
   const files = (await readdir(schemaDir)).filter((file) => file.endsWith('.sql')).sort();
-  const first = await migrate(db.url);
+  const first = await migrate(db.url, schemaDir);
   assert.deepEqual(first.applied, files);
   const tables = await tableNames(db.url);
   for (const table of ['users', 'subscriptions', 'data_brokers', 'exposures', 'alerts', 'scans']) {
     assert.ok(tables.includes(table), `table ${table} exists`);
   }
-  const second = await migrate(db.url);
+  const second = await migrate(db.url, schemaDir);
   assert.deepEqual(second.applied, []);
 });
 

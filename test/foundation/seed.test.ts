@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
-import { seed } from '../../src/database/seed.js';
+import { seed } from '../../src/server/seed.js';
 import { testDatabase } from '../support/database.js';
 
 const tables = ['users', 'subscriptions', 'data_brokers', 'exposures', 'alerts', 'scans'];

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { after, suite, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { formatError, type DescribedQuery } from '../../codegen/model.js';
+import type { QueryModel } from '../../codegen/manifest.js';
+import { formatError } from '../../codegen/model.js';
 import { generateQueries, type QueryGeneration } from '../../codegen/pipeline.js';
 import { testDatabase } from '../support/database.js';
 
@@ -33,7 +34,7 @@ test('there are at least 120 golden cases, each with its own schema.sql', () => 
 });
 
 /** Runs each param-less query on the case's rows inside a rolled-back transaction; returns rows checked. */
-async function runOnRows(caseSql: postgres.Sql, queries: DescribedQuery[]): Promise<number> {
+async function runOnRows(caseSql: postgres.Sql, queries: QueryModel[]): Promise<number> {
   let checked = 0;
   const connection = await caseSql.reserve();
   try {
@@ -93,7 +94,7 @@ suite('golden cases', { concurrency: 4 }, () => {
         const tables = generation.queries.map((q) => `// ${q.name} reads ${JSON.stringify(q.tables.read)} writes ${JSON.stringify(q.tables.written)}`);
         // Notes say why a column was left nullable; they are part of the contract like the types.
         const notes = generation.notes.map((note) => `// note (${note.query}): ${note.message}`);
-        actual = `${generation.files.get('generated/query.ts') ?? ''}\n${[...tables, ...notes].join('\n')}\n`;
+        actual = `${generation.files.get('query.ts') ?? ''}\n${[...tables, ...notes].join('\n')}\n`;
       }
       if (update) {
         await rm(errorFile, { force: true });

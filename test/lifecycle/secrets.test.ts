@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { freePort } from '../../src/database/server.js';
-import { projectRoot } from '../../src/database/paths.js';
+import { projectRoot } from '../../src/server/paths.js';
 import { issueToken } from '../../src/server/auth.js';
 import { DEV_AUTH_SECRET, DEV_CURSOR_SECRET, resolveSecrets, SecretsError } from '../../src/server/secrets.js';
 import { testDatabase } from '../support/database.js';

@@ -1,4 +1,4 @@
-// `npm start` as a process tree (npm -> tsx -> node, PostgreSQL in its own process group): a signal to any of
+// `npm start` as a process tree (npm -> node, PostgreSQL in its own process group): a signal to any of
 // them drains in-flight requests, stops the embedded server and exits 0; the drain is bounded; a locked or stale
 // data directory and a taken port are reported in one line. Each case runs the real `npm start`.
 import assert from 'node:assert/strict';
@@ -103,7 +103,7 @@ async function stopFreshly(started: Started): Promise<void> {
   clearTimeout(timer);
 }
 
-type Target = 'npm' | 'tsx' | 'node' | 'group';
+type Target = 'npm' | 'node' | 'group';
 
 async function signalTarget(started: Started, target: Target, signal: NodeJS.Signals): Promise<void> {
   const pid = started.child.pid;
@@ -122,7 +122,6 @@ describe('npm start lifecycle', { skip: external ? 'DATABASE_URL is set: these c
   const cases: [Target, NodeJS.Signals][] = [
     ['npm', 'SIGTERM'],
     ['npm', 'SIGINT'],
-    ['tsx', 'SIGTERM'],
     ['node', 'SIGINT'],
     ['node', 'SIGTERM'],
     ['group', 'SIGINT'],

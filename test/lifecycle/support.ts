@@ -4,7 +4,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { projectRoot } from '../../src/database/paths.js';
+import { projectRoot } from '../../src/server/paths.js';
 
 export type Started = {
   child: ChildProcessByStdio<null, Readable, Readable>;
@@ -68,14 +68,11 @@ export async function childrenOf(pid: number): Promise<number[]> {
     .map(Number);
 }
 
-/** npm's child is tsx (the start script execs it), and tsx's child is the node process that runs the API. */
-export async function processChain(npmPid: number): Promise<{ npm: number; tsx: number; node: number }> {
-  const [tsx] = await childrenOf(npmPid);
-  if (tsx === undefined) throw new Error('npm has no child');
-  const nodeChildren = await childrenOf(tsx);
-  const node = nodeChildren[0];
-  if (node === undefined) throw new Error('tsx has no child');
-  return { npm: npmPid, tsx, node };
+/** npm's child is the node process that runs the API (the start script execs `node --import tsx`). */
+export async function processChain(npmPid: number): Promise<{ npm: number; node: number }> {
+  const [node] = await childrenOf(npmPid);
+  if (node === undefined) throw new Error('npm has no child');
+  return { npm: npmPid, node };
 }
 
 export async function postmasterPid(dataDir: string): Promise<number | null> {

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { createDb } from '../../src/index.js';
-import { loadManifest } from '../../src/audit/manifest.js';
-import { seed } from '../../src/database/seed.js';
+import { createDb } from 'sqlbound';
+import { loadManifest } from 'sqlbound/codegen';
+import { manifestPath } from '../../src/server/paths.js';
+import { seed } from '../../src/server/seed.js';
 import { freePort, urlFor } from '../../src/database/server.js';
-import { createPrometheusMetrics } from '../../src/runtime/prometheus.js';
+import { createPrometheusMetrics } from '../../src/server/prometheus.js';
 import { buildApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
 import { testDatabase } from '../support/database.js';
@@ -182,7 +183,7 @@ describe('the signals behind the alerts', () => {
   });
 
   test("every query's budget is served in seconds, under the label the duration histogram uses", async () => {
-    const manifest = await loadManifest();
+    const manifest = await loadManifest(manifestPath);
     const expected = new Map(manifest.queries.flatMap((query) => (query.budgetMs === null ? [] : [[query.name, query.budgetMs / 1000] as const])));
     assert.ok(expected.size > 0);
     const served = new Map<string, number>();

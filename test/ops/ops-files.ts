@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { projectRoot } from '../../src/database/paths.js';
+import { projectRoot } from '../../src/server/paths.js';
 
 export const alertsPath = resolve(projectRoot, 'ops', 'prometheus', 'alerts.yml');
 export const alertsTestPath = resolve(projectRoot, 'ops', 'prometheus', 'alerts.test.yml');

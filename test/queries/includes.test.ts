@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { getDashboard, listExposures, type ListExposuresRow } from '../../generated/index.js';
-import { createDb, NPlusOneError, withQueryScope } from '../../src/index.js';
+import { createDb, NPlusOneError, withQueryScope } from 'sqlbound';
 import type { Cursor } from '../../src/runtime/pagination.js';
 import { testDatabase } from '../support/database.js';
 import { insertBroker, insertUser, withClient } from '../support/seed-data.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { listAlerts, listBrokers, listExposures, type ListAlertsRow } from '../../generated/index.js';
-import { createDb } from '../../src/index.js';
+import { createDb } from 'sqlbound';
 import { InvalidCursorError, InvalidInputError, type InvalidCursorReason } from '../../src/runtime/errors.js';
 import type { Cursor, Limit } from '../../src/runtime/pagination.js';
 import { testDatabase } from '../support/database.js';

@@ -1,18 +1,18 @@
 // The declared type of every column of every domain query is the type of the value at runtime.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { after, test } from 'node:test';
-import type { Manifest, ManifestInclude } from '../../codegen/emit.js';
-import type { TsType } from '../../codegen/model.js';
+import type { ColumnModel, IncludeModel, TsType } from '../../codegen/manifest.js';
+import { loadManifest } from '../../codegen/manifest.js';
+import { manifestPath } from '../../src/server/paths.js';
 import * as queries from '../../generated/index.js';
-import { seed } from '../../src/database/seed.js';
-import { createDb } from '../../src/index.js';
+import { seed } from '../../src/server/seed.js';
+import { createDb } from 'sqlbound';
 import { NotFoundError, TooManyRowsError } from '../../src/runtime/errors.js';
 import { runMaybe, runOne } from '../../src/runtime/run.js';
 import { testDatabase } from '../support/database.js';
 import { withClient } from '../support/seed-data.js';
 
-const manifest = JSON.parse(await readFile(new URL('../../generated/manifest.json', import.meta.url), 'utf8')) as Manifest;
+const manifest = await loadManifest(manifestPath);
 const database = await testDatabase();
 await seed(database.url, { users: 60, seed: 3 });
 const db = createDb({ connectionString: database.url, cursorSecret: 'types' });
@@ -54,12 +54,16 @@ function matches(value: unknown, type: TsType): boolean {
           return Buffer.isBuffer(value);
         case 'JsonValue':
           return value !== undefined;
+        case 'bigint':
+          return typeof value === 'bigint';
       }
       return false;
     case 'enum':
       return typeof value === 'string' && type.labels.includes(value);
     case 'array':
       return Array.isArray(value) && value.every((element) => matches(element, type.element));
+    case 'named':
+      return matches(value, type.base);
   }
 }
 
@@ -69,10 +73,8 @@ function rowsOf(result: unknown): Record<string, unknown>[] {
   return [result as Record<string, unknown>];
 }
 
-type Column = { name: string; tsType: TsType; nullable: boolean };
-
 /** Checks a row's columns and, recursively, its includes; returns how many values it checked. */
-function checkRow(where: string, row: Record<string, unknown>, columns: Column[], includes: ManifestInclude[]): number {
+function checkRow(where: string, row: Record<string, unknown>, columns: ColumnModel[], includes: IncludeModel[]): number {
   assert.deepEqual(
     Object.keys(row).sort(),
     [...columns.map((c) => c.name), ...includes.map((i) => i.name)].sort(),
@@ -81,8 +83,8 @@ function checkRow(where: string, row: Record<string, unknown>, columns: Column[]
   let checked = 0;
   for (const column of columns) {
     const value = row[column.name];
-    const ok = value === null ? column.nullable : matches(value, column.tsType);
-    assert.ok(ok, `${where}.${column.name}: ${JSON.stringify(value)} is not ${JSON.stringify(column.tsType)}${column.nullable ? ' | null' : ''}`);
+    const ok = value === null ? column.nullable : matches(value, column.type.ts);
+    assert.ok(ok, `${where}.${column.name}: ${JSON.stringify(value)} is not ${JSON.stringify(column.type.ts)}${column.nullable ? ' | null' : ''}`);
     checked += 1;
   }
   for (const include of includes) {

@@ -12,7 +12,7 @@ import {
   UnavailableError,
   UniqueViolationError,
   toSqlboundError,
-} from '../../src/index.js';
+} from 'sqlbound';
 import { testDatabase } from '../support/database.js';
 import { withClient } from './support.js';
 

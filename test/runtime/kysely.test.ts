@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { UniqueViolationError, createDb } from '../../src/index.js';
+import { UniqueViolationError, createDb } from 'sqlbound';
 import { kyselyQueryName } from '../../src/runtime/kysely.js';
 import { testDatabase } from '../support/database.js';
 import { LEVEL, assertNoLeak, capturingLogger } from './support.js';

@@ -1,8 +1,8 @@
 // Slow-query logs, the alert hook, call sites, metrics, and the rule that parameter values never reach the log.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InvalidInputError, createDb, type SlowQueryEvent } from '../../src/index.js';
-import { createPrometheusMetrics } from '../../src/runtime/prometheus.js';
+import { InvalidInputError, createDb, type SlowQueryEvent } from 'sqlbound';
+import { createPrometheusMetrics } from '../../src/server/prometheus.js';
 import { testDatabase } from '../support/database.js';
 import { LEVEL, assertNoLeak, capturingLogger, sleepStatement } from './support.js';
 import type { DB } from '../../generated/db.js';

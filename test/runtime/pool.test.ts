@@ -6,10 +6,11 @@ import {
   PoolTimeoutError,
   StatementTimeoutError,
   createDb,
+  optionsFromEnv,
   isSqlboundError,
-} from '../../src/index.js';
+} from 'sqlbound';
 import { testDatabase } from '../support/database.js';
-import { assertNoLeak, backendsOf, capturingLogger, sleepStatement, uniqueAppName, withClient } from './support.js';
+import { LEVEL, assertNoLeak, backendsOf, capturingLogger, sleepStatement, uniqueAppName, withClient } from './support.js';
 
 const { url } = await testDatabase({ migrated: false });
 
@@ -126,45 +127,60 @@ describe('pool', () => {
     }
   });
 
-  test('options: connectionTimeoutMillis 0 is rejected; env overrides apply; explicit options win', () => {
+  test('options: connectionTimeoutMillis 0 is rejected; the runtime reads no environment variable', () => {
     assert.throws(() => createDb({ connectionString: url, connectionTimeoutMillis: 0, cursorSecret: 's' }), InvalidOptionsError);
-    const saved = { ...process.env };
+    const saved = process.env.SQLBOUND_POOL_MAX;
+    process.env.SQLBOUND_POOL_MAX = '7';
     try {
-      process.env.DB_POOL_MAX = '7';
-      process.env.DB_SLOW_QUERY_WARN_MS = '123';
-      process.env.DB_PREPARED_STATEMENTS = 'false';
-      process.env.DB_CONNECTION_TIMEOUT_MS = '0';
-      assert.throws(() => createDb({ connectionString: url, cursorSecret: 's' }), /DB_CONNECTION_TIMEOUT_MS=0/);
-      delete process.env.DB_CONNECTION_TIMEOUT_MS;
-      const fromEnv = createDb({ connectionString: url, cursorSecret: 's' });
-      assert.equal(fromEnv.settings.max, 7);
-      assert.equal(fromEnv.settings.slowQueryWarnMs, 123);
-      assert.equal(fromEnv.settings.preparedStatements, false);
-      assert.equal(fromEnv.settings.connectionTimeoutMillis, 5000);
-      void fromEnv.close();
-      const explicit = createDb({ connectionString: url, max: 3, cursorSecret: 's' });
-      assert.equal(explicit.settings.max, 3);
-      void explicit.close();
-      process.env.DB_POOL_MAX = 'many';
-      assert.throws(() => createDb({ connectionString: url, cursorSecret: 's' }), InvalidOptionsError);
+      const db = createDb({ connectionString: url, cursorSecret: 's' });
+      assert.equal(db.settings.max, 20, 'createDb ignores SQLBOUND_POOL_MAX unless optionsFromEnv() is asked');
+      void db.close();
     } finally {
-      for (const key of ['DB_POOL_MAX', 'DB_SLOW_QUERY_WARN_MS', 'DB_PREPARED_STATEMENTS', 'DB_CONNECTION_TIMEOUT_MS']) {
-        if (saved[key] === undefined) delete process.env[key];
-        else process.env[key] = saved[key];
-      }
+      if (saved === undefined) delete process.env.SQLBOUND_POOL_MAX;
+      else process.env.SQLBOUND_POOL_MAX = saved;
     }
   });
 
+  test('optionsFromEnv: SQLBOUND_* variables become options, explicit options win, a bad value names its variable', () => {
+    const env = {
+      SQLBOUND_DATABASE_URL: url,
+      SQLBOUND_POOL_MAX: '7',
+      SQLBOUND_SLOW_QUERY_WARN_MS: '123',
+      SQLBOUND_PREPARED_STATEMENTS: 'false',
+      SQLBOUND_CACHE: 'off',
+      SQLBOUND_CURSOR_SECRET: 'from-env',
+      DB_POOL_MAX: '99',
+    };
+    const options = optionsFromEnv(env);
+    assert.deepEqual(
+      { ...options, logger: undefined },
+      { connectionString: url, max: 7, slowQueryWarnMs: 123, preparedStatements: false, cache: false, cursorSecret: 'from-env', logger: undefined },
+      'only SQLBOUND_* variables are read',
+    );
+    const fromEnv = createDb({ ...options });
+    assert.equal(fromEnv.settings.max, 7);
+    assert.equal(fromEnv.settings.slowQueryWarnMs, 123);
+    assert.equal(fromEnv.settings.preparedStatements, false);
+    assert.equal(fromEnv.settings.connectionTimeoutMillis, 5000);
+    assert.equal(fromEnv.cache, null);
+    void fromEnv.close();
+    const explicit = createDb({ ...options, max: 3 });
+    assert.equal(explicit.settings.max, 3);
+    void explicit.close();
+    assert.throws(() => optionsFromEnv({ SQLBOUND_POOL_MAX: 'many' }), /SQLBOUND_POOL_MAX=many: expected an integer/);
+    assert.throws(() => optionsFromEnv({ SQLBOUND_KEEP_ALIVE: 'maybe' }), /SQLBOUND_KEEP_ALIVE=maybe/);
+    assert.throws(() => createDb({ ...optionsFromEnv({ SQLBOUND_CONNECTION_TIMEOUT_MS: '0' }), connectionString: url }), /connectionTimeoutMillis/);
+    assert.throws(() => createDb({}), /connectionString: required/);
+  });
+
   test('a missing cursor secret is replaced by a random one, with a warning', () => {
-    const saved = process.env.SQLBOUND_CURSOR_SECRET;
-    delete process.env.SQLBOUND_CURSOR_SECRET;
-    try {
-      const captured = capturingLogger('info');
-      const db = createDb({ connectionString: url, logger: captured.logger });
-      assert.ok(db.cursorSecret.length >= 32);
-      void db.close();
-    } finally {
-      if (saved !== undefined) process.env.SQLBOUND_CURSOR_SECRET = saved;
-    }
+    const captured = capturingLogger('info');
+    const db = createDb({ connectionString: url, logger: captured.logger });
+    assert.ok(db.cursorSecret.length >= 32);
+    assert.ok(
+      captured.lines.some((line) => line.level === LEVEL.warn && line.msg.includes('random per-process secret')),
+      'the warning was logged',
+    );
+    void db.close();
   });
 });

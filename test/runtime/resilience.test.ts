@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { UnavailableError, createDb, isSqlboundError, type Queryable } from '../../src/index.js';
+import { UnavailableError, createDb, isSqlboundError, type Queryable } from 'sqlbound';
 import { freePort, startDatabase } from '../../src/database/server.js';
 import { testDatabase } from '../support/database.js';
 import { assertNoLeak, backendsOf, capturingLogger, sleepStatement, uniqueAppName, withClient } from './support.js';

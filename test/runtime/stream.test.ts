@@ -1,7 +1,7 @@
 // stream(): batches of at most 100 rows on their own connection, released on every path.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InvalidInputError, createDb, isSqlboundError } from '../../src/index.js';
+import { InvalidInputError, createDb, isSqlboundError } from 'sqlbound';
 import { testDatabase } from '../support/database.js';
 import { assertNoLeak, capturingLogger, uniqueAppName, withClient } from './support.js';
 

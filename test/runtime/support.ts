@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
-import type { Db } from '../../src/index.js';
+import type { Db } from 'sqlbound';
 
 export type LogLine = { level: number; msg: string; query?: string; [key: string]: unknown };
 

@@ -2,7 +2,7 @@
 // (ALTER ROLE ... SET) and, inside transactions, from SET LOCAL sent with BEGIN.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { StatementTimeoutError, applyRoleTimeouts, createDb, roleTimeoutStatements } from '../../src/index.js';
+import { StatementTimeoutError, applyRoleTimeouts, createDb, roleTimeoutStatements } from 'sqlbound';
 import { testDatabase } from '../support/database.js';
 import { assertNoLeak, capturingLogger, sleepStatement, withClient } from './support.js';
 

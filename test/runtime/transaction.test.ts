@@ -1,7 +1,7 @@
 // db.transaction: commit, rollback, bounded retry of serialization failures only, savepoints, afterCommit.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DatabaseError, SerializationFailureError, UniqueViolationError, createDb, type Queryable } from '../../src/index.js';
+import { DatabaseError, SerializationFailureError, UniqueViolationError, createDb, type Queryable } from 'sqlbound';
 import { testDatabase } from '../support/database.js';
 import { assertNoLeak, capturingLogger } from './support.js';
 

@@ -4,6 +4,7 @@ import { after } from 'node:test';
 import { createDatabase, dropDatabase, uniqueDatabaseName } from '../../src/database/admin.js';
 import { migrate } from '../../src/database/migrate.js';
 import { startDatabase, withDatabase, type DatabaseServer } from '../../src/database/server.js';
+import { schemaDir } from '../../src/server/paths.js';
 
 type Harness = { adminUrl: string; template: string | null };
 
@@ -30,7 +31,7 @@ export async function testDatabase(options: { migrated?: boolean } = {}): Promis
   const migrated = options.migrated ?? true;
   await createDatabase(adminUrl, name, migrated && template !== null ? template : undefined);
   const url = withDatabase(adminUrl, name);
-  if (migrated && template === null) await migrate(url);
+  if (migrated && template === null) await migrate(url, schemaDir);
   after(() => dropDatabase(adminUrl, name));
   return { url, name, adminUrl };
 }

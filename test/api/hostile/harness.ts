@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after } from 'node:test';
 import { Pool } from 'undici';
-import { projectRoot } from '../../../src/database/paths.js';
+import { projectRoot } from '../../../src/server/paths.js';
 
 export type Sent = {
   method: 'GET' | 'POST';

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import type { z } from 'zod';
 import { listAlerts, listBrokers, listExposures, listScans } from '../../../generated/index.js';
-import { createDb } from '../../../src/index.js';
+import { createDb } from 'sqlbound';
 import { issueToken } from '../../../src/server/auth.js';
 import type { ProcedureInput } from '../../support/procedures.js';
 import type { Received, Sent } from './harness.js';

@@ -7,3 +7,9 @@ export const projectRoot = resolve(fileURLToPath(new URL('../../', import.meta.u
  * env SQLBOUND_DATA_DIR, else .data/pg.
  */
 export const persistentDataDir = resolve(process.env.SQLBOUND_DATA_DIR?.trim() || resolve(projectRoot, '.data', 'pg'));
+
+/** The example's generated manifest (the model of every query). */
+export const manifestPath = resolve(projectRoot, 'generated', 'manifest.json');
+
+/** The example's migrations. */
+export const schemaDir = resolve(projectRoot, 'sql', 'schema');

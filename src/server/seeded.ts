@@ -1,9 +1,10 @@
 // "A database seeded with N users": reuse it when it already is one, otherwise (re)seed it, with progress.
 // Shared by npm run seed, the audit, the load test and the benchmarks, so the foreign-database guard lives once.
-import { migrate } from './migrate.js';
-import { withAdminClient } from './admin.js';
+import { migrate } from 'sqlbound/testing';
+import { withAdminClient } from 'sqlbound/testing';
 import { resetData, seed, type SeedProgress, type SeedSummary } from './seed.js';
-import type { DatabaseServer } from './server.js';
+import type { DatabaseServer } from 'sqlbound/testing';
+import { schemaDir } from './paths.js';
 
 export function formatSeedProgress(label: string, { stage, done, total, elapsedMs }: SeedProgress): string {
   const percent = ((done / total) * 100).toFixed(0).padStart(3);
@@ -28,7 +29,7 @@ export type EnsureSeededOptions = { users: number; seed: number; label: string; 
  */
 export async function ensureSeeded(server: DatabaseServer, options: EnsureSeededOptions): Promise<SeedSummary | null> {
   const { users, label, log } = options;
-  await migrate(server.url);
+  await migrate(server.url, schemaDir);
   const existing = await userCount(server.url);
   if (existing === users) {
     log(`[${label}] reusing the seeded database (${existing} users)`);

@@ -1,0 +1,113 @@
+// The whole codegen run for a project: schema database -> introspect -> queries -> files. `sqlbound codegen` is
+// this plus writing or checking the files; `--watch` keeps a SchemaDatabase open and calls generateFiles again.
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import postgres from 'postgres';
+import { glob } from 'tinyglobby';
+import { createDatabase, dropDatabase, uniqueDatabaseName } from '../src/database/admin.js';
+import { migrate } from '../src/database/migrate.js';
+import { startDatabase, withDatabase, type DatabaseServer } from '../src/database/server.js';
+import { resolvePath, schemaSource, type Config } from './config.js';
+import { introspectTables } from './introspect.js';
+import type { QueryModel } from './manifest.js';
+import type { CodegenError, CodegenNote } from './model.js';
+import type { GeneratedFiles } from './output.js';
+import { generateQueries, type QuerySource } from './pipeline.js';
+
+/** A database whose schema is the project's: a migrated scratch database, or the configured one as it is. */
+export type SchemaDatabase = {
+  url: string;
+  /** Applies the migrations again on a fresh scratch database (after a migration file changed). */
+  refresh(): Promise<void>;
+  close(): Promise<void>;
+};
+
+export class SchemaSourceError extends Error {
+  override readonly name = 'SchemaSourceError';
+}
+
+/**
+ * Opens the schema database the config asks for. With migrations, codegen always works on a fresh scratch
+ * database (on the embedded server, or on DATABASE_URL's server), so the types never depend on leftover state.
+ */
+export async function openSchemaDatabase(config: Config, env: Readonly<Record<string, string | undefined>> = process.env): Promise<SchemaDatabase> {
+  const source = schemaSource(config);
+  if (source.from === 'database') {
+    const url = env[source.urlEnv]?.trim();
+    if (url === undefined || url === '') {
+      throw new SchemaSourceError(
+        `no schema: ${config.file ?? 'the defaults'} reads it from the database in ${source.urlEnv}, which is not set (set it, or add migrations in sql/schema/)`,
+      );
+    }
+    return { url, refresh: async () => {}, close: async () => {} };
+  }
+  const dir = resolvePath(config, source.dir);
+  let server: DatabaseServer;
+  try {
+    server = await startDatabase({ kind: 'ephemeral' });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new SchemaSourceError(`cannot start a database to apply ${relative(config.root, dir) || dir} to: ${message}`);
+  }
+  let scratch: string | null = null;
+  const fresh = async (): Promise<string> => {
+    if (scratch !== null) await dropDatabase(server.adminUrl, scratch);
+    scratch = uniqueDatabaseName('sqlbound_codegen');
+    await createDatabase(server.adminUrl, scratch);
+    const url = withDatabase(server.adminUrl, scratch);
+    await migrate(url, dir);
+    return url;
+  };
+  const handle: SchemaDatabase = {
+    url: await fresh().catch(async (error: unknown) => {
+      await server.stop();
+      throw error;
+    }),
+    async refresh() {
+      handle.url = await fresh();
+    },
+    async close() {
+      if (scratch !== null) await dropDatabase(server.adminUrl, scratch).catch(() => undefined);
+      await server.stop();
+    },
+  };
+  return handle;
+}
+
+/** The query files the config's globs match, relative to the config's folder, in a stable order. */
+export async function querySources(config: Config): Promise<QuerySource[]> {
+  const files = (await glob(config.queries, { cwd: config.root, onlyFiles: true })).sort();
+  return Promise.all(files.map(async (file) => ({ file, text: await readFile(resolvePath(config, file), 'utf8') })));
+}
+
+export type GeneratedProject = {
+  /** Every output file, by path relative to the output folder: the modules, index.ts, manifest.json, db.ts. */
+  files: GeneratedFiles;
+  errors: CodegenError[];
+  notes: CodegenNote[];
+  queries: QueryModel[];
+};
+
+/** One generation over an open schema database; writes nothing. */
+export async function generateFiles(config: Config, database: SchemaDatabase): Promise<GeneratedProject> {
+  const sources = await querySources(config);
+  const files: GeneratedFiles = new Map();
+  files.set('db.ts', await introspectTables(database.url, config.schemas));
+  const sql = postgres(database.url, {
+    max: 1,
+    onnotice: () => {},
+    // Unqualified names resolve as the application's connections will resolve them.
+    connection: { search_path: config.schemas.join(',') },
+  });
+  try {
+    const generation = await generateQueries(sql, sources, {
+      runtime: config.runtime,
+      cacheScoping: { param: config.cache.scopeParam, column: config.cache.scopeColumn, ownerTable: config.cache.ownerTable },
+      types: config.types,
+    });
+    for (const [path, content] of generation.files) files.set(path, content);
+    return { files, errors: generation.errors, notes: generation.notes, queries: generation.queries };
+  } finally {
+    await sql.end();
+  }
+}

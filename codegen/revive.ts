@@ -1,0 +1,41 @@
+// Which fields of a row generated code must revive: values that travel as text (inside an include's JSON, or an
+// array node-postgres does not parse) or whose declared type is not what node-postgres returns (int8 as bigint).
+// Read from the model only.
+import type { ReviveField, ReviveSpec } from '../src/runtime/revive.js';
+import type { ColumnModel, IncludeModel, TsType, TypeModel } from './manifest.js';
+
+/** Array types node-postgres parses into JS arrays; other arrays come back as text and are parsed by generated code. */
+export const PG_PARSED_ARRAYS = new Set([
+  '_bool', '_int2', '_int4', '_int8', '_oid', '_float4', '_float8', '_numeric', '_text', '_varchar', '_bpchar',
+  '_uuid', '_timestamptz', '_timestamp', '_date', '_json', '_jsonb', '_bytea', '_name', '_inet', '_interval', '_time',
+]);
+
+/** The type a value has once revived: a named override revives as its base. */
+function runtimeOf(ts: TsType): TsType {
+  return ts.kind === 'named' ? runtimeOf(ts.base) : ts;
+}
+
+function fieldFor(type: TypeModel, inJson: boolean): ReviveField | null {
+  const ts = runtimeOf(type.ts);
+  if (ts.kind === 'primitive' && ts.ts === 'Date' && inJson) return 'date';
+  // int8 arrives as text (node-postgres's default, and the JSON of includes): a bigint or number override converts it.
+  if (ts.kind === 'primitive' && ts.ts === 'bigint') return 'bigint';
+  if (ts.kind === 'primitive' && ts.ts === 'number' && (type.name === 'int8' || type.name === 'numeric')) return 'number';
+  // Arrays node-postgres does not parse (enums, domains, composites) arrive as text.
+  if (ts.kind === 'array' && !inJson && (ts.element.kind === 'enum' || !PG_PARSED_ARRAYS.has(type.name))) return 'textArray';
+  return null;
+}
+
+export function reviveSpec(columns: ColumnModel[], includes: IncludeModel[], inJson: boolean): ReviveSpec {
+  const spec: Record<string, ReviveField> = {};
+  for (const column of columns) {
+    const field = fieldFor(column.type, inJson);
+    if (field !== null) spec[column.name] = field;
+  }
+  for (const include of includes) {
+    const inner = reviveSpec(include.columns, include.includes, true);
+    if (Object.keys(inner).length === 0) continue;
+    spec[include.name] = include.cardinality === 'one' ? { one: inner } : { many: inner };
+  }
+  return spec;
+}

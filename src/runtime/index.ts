@@ -1,0 +1,39 @@
+// `sqlbound`: the runtime. Application code uses createDb, the errors, Limit/Cursor/Page and the request scope;
+// generated query modules use the rest ("for generated code" below), always through this one entry point.
+export { createDb, type Db } from './db.js';
+export { optionsFromEnv, ENV_PREFIX } from './env.js';
+export type { DbOptions, PoolStats, SlowQueryEvent, TimeoutsVia } from './options.js';
+export { InvalidOptionsError } from './options.js';
+export type { EmptyDatabase } from './kysely.js';
+export type { Transaction, TransactionOptions, IsolationLevel, AfterCommit } from './transaction.js';
+export { applyRoleTimeouts, roleTimeoutStatements, type RoleTimeouts } from './role-timeouts.js';
+export type { Queryable, Statement, Rows, CallOptions, CachePolicy, WriteEffect, TableTouch, CacheScope } from './contract.js';
+export { createQueryCache, type QueryCache, type QueryCacheOptions, type CacheStats, type CacheStore } from './cache.js';
+export {
+  NotFoundError,
+  TooManyRowsError,
+  InvalidCursorError,
+  InvalidInputError,
+  PoolTimeoutError,
+  StatementTimeoutError,
+  UnavailableError,
+  UniqueViolationError,
+  ForeignKeyViolationError,
+  SerializationFailureError,
+  DatabaseError,
+  isSqlboundError,
+  toSqlboundError,
+  type SqlboundError,
+  type SqlboundErrorCode,
+  type InvalidCursorReason,
+} from './errors.js';
+export { MAX_LIMIT, DEFAULT_LIMIT, isLimit, type Limit, type Cursor, type Page } from './pagination.js';
+export { withQueryScope, currentScope, NPlusOneError, type QueryScope, type ScopeOptions, type NPlusOne } from './scope.js';
+export type { JsonValue } from './json.js';
+
+// For generated code: the shapes every generated function reduces to, and the zod blocks of its input schemas.
+// `z` is re-exported so that generated schemas and these blocks share one zod instance.
+export { runOne, runMaybe, runList, runExec, runStream, type ListStatements } from './run.js';
+export type { ReviveSpec, ReviveField } from './revive.js';
+export { int8Input, int4Input, numericInput, jsonInput, limitInput, cursorInput } from './input.js';
+export { z } from 'zod';
