@@ -38,8 +38,14 @@ const configSchema = z.strictObject({
   out: z.string().min(1).default('generated'),
   /** Import specifier of the runtime in generated code. */
   runtime: z.string().min(1).default('sqlbound'),
-  /** Schemas whose tables, views and types are read; the first is where unqualified names are looked up first. */
+  /** Schemas whose tables and views are typed in the Kysely `DB` interface (`db.ts`). */
   schemas: z.array(z.string().min(1)).min(1).default(['public']),
+  /**
+   * The search_path the application's connections use (set on their role or in the URL), when it is not the
+   * database's default. Unqualified names in queries resolve with it, and a table of a schema on it is named
+   * bare in `db.ts` (`schema.table` otherwise), so codegen sees names as the application will.
+   */
+  searchPath: z.array(z.string().min(1)).min(1).optional(),
   /** Type overrides by PostgreSQL type name. */
   types: z
     .strictObject({

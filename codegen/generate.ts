@@ -92,12 +92,12 @@ export type GeneratedProject = {
 export async function generateFiles(config: Config, database: SchemaDatabase): Promise<GeneratedProject> {
   const sources = await querySources(config);
   const files: GeneratedFiles = new Map();
-  files.set('db.ts', await introspectTables(database.url, config.schemas));
+  files.set('db.ts', await introspectTables(database.url, config.schemas, config.searchPath));
   const sql = postgres(database.url, {
     max: 1,
     onnotice: () => {},
     // Unqualified names resolve as the application's connections will resolve them.
-    connection: { search_path: config.schemas.join(',') },
+    ...(config.searchPath === undefined ? {} : { connection: { search_path: config.searchPath.join(',') } }),
   });
   try {
     const generation = await generateQueries(sql, sources, {

@@ -24,7 +24,7 @@ export const int4Input = z.number().int().min(-2147483648).max(2147483647);
 
 export const jsonInput: z.ZodType<JsonValue> = z.json();
 
-/** Page size for HTTP: default 50, integers 1..100 only; the output is the `Limit` type the functions require. */
+/** Page size for HTTP: default 50 (DEFAULT_LIMIT), integers 1..MAX_LIMIT only; the output is the `Limit` type the functions require. */
 export const limitInput = z
   .number({ error: `limit must be an integer from 1 to ${MAX_LIMIT}` })
   .int({ error: `limit must be an integer from 1 to ${MAX_LIMIT}` })

@@ -54,7 +54,7 @@ function instrumentedClient(checkout: Checkout, observe: Observer): PostgresPool
           if (broken) checkout.broken = true;
         },
       };
-      failed(measured, cause, { queryName, executionMs: performance.now() - start, rows: 0, values: parameters }, observe);
+      failed(measured, cause, { queryName, executionMs: performance.now() - start, values: parameters }, observe);
     }
     const executionMs = performance.now() - start;
     const rows: R[] = result.rows;

@@ -2,16 +2,13 @@
 // role (ALTER ROLE ... SET), so every new session of that role starts with them. Run once per environment, as an
 // administrator, e.g. from a migration or deploy step; sessions opened afterwards pick the values up.
 import pg from 'pg';
+import { quoteIdentifier } from './identifier.js';
 
 export type RoleTimeouts = {
   statementTimeoutMs?: number;
   idleInTransactionTimeoutMs?: number;
   lockTimeoutMs?: number;
 };
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 function milliseconds(name: string, value: number): string {
   if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name}: expected an integer >= 0, got ${value}`);

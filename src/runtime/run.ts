@@ -4,6 +4,7 @@ import { NotFoundError, TooManyRowsError } from './errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { assertLimit, type Cursor, type Page } from './pagination.js';
 import { hasRevival, reviveRow, type ReviveSpec } from './revive.js';
+import { MAX_BATCH_SIZE } from './stream.js';
 
 function revived<Row>(rows: unknown[], revive: ReviveSpec | undefined): Row[] {
   return hasRevival(revive) ? rows.map((row) => reviveRow<Row>(revive, row)) : (rows as Row[]);
@@ -109,7 +110,7 @@ export async function* runStream<Row>(
   batchSize: number,
   revive?: ReviveSpec,
 ): AsyncGenerator<Row[]> {
-  for await (const batch of db.stream<unknown>(statement, values, Math.min(Math.max(1, Math.trunc(batchSize)), 100))) {
+  for await (const batch of db.stream<unknown>(statement, values, Math.min(Math.max(1, Math.trunc(batchSize)), MAX_BATCH_SIZE))) {
     yield revived<Row>(batch, revive);
   }
 }
