@@ -47,8 +47,8 @@ export type NPlusOne = { query: string; site: string; count: number };
  * ```ts
  * import { withQueryScope, type QueryScope } from 'sqlbound';
  *
- * const { scope }: { scope: QueryScope } = await withQueryScope(() => getDashboard(db, { userId }));
- * console.log(scope.total, scope.byQuery()); // 1 { getDashboard: 1 }
+ * const { scope }: { scope: QueryScope } = await withQueryScope(() => listAlerts(db, { userId, limit: 50, cursor: null }));
+ * console.log(scope.total, scope.byQuery()); // 1 { listAlerts: 1 } (a cache hit runs no statement, and counts none)
  * ```
  */
 export type QueryScope = {
@@ -72,7 +72,9 @@ export type QueryScope = {
  * import { NPlusOneError, withQueryScope } from 'sqlbound';
  *
  * await assert.rejects(
- *   withQueryScope(async () => { for (const id of ids) await getProfile(db, { userId: id }); }, { mode: 'strict' }),
+ *   withQueryScope(async () => {
+ *     for (const userId of userIds) await listAlerts(db, { userId, limit: 5, cursor: null });
+ *   }, { mode: 'strict' }),
  *   NPlusOneError,
  * );
  * ```
