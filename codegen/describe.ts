@@ -116,7 +116,7 @@ export async function describeQuery(
     ast = stmts[0]?.stmt;
   } catch (error) {
     const details: unknown = error instanceof Error ? Reflect.get(error, 'sqlDetails') : undefined;
-    const cursor = typeof details === 'object' && details !== null ? Reflect.get(details, 'cursorPosition') : undefined;
+    const cursor: unknown = typeof details === 'object' && details !== null ? Reflect.get(details, 'cursorPosition') : undefined;
     return { error: databaseRejection(query, Object.assign(new Error(errorFields(error).message), { position: typeof cursor === 'number' ? cursor + 1 : null })) };
   }
   let statement: postgres.Statement;

@@ -297,7 +297,7 @@ export async function loadManifest(path: string): Promise<Manifest> {
   try {
     value = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new Error(`cannot read the manifest ${path}: ${error instanceof Error ? error.message : String(error)} (run sqlbound codegen)`);
+    throw new Error(`cannot read the manifest ${path}: ${error instanceof Error ? error.message : String(error)} (run sqlbound codegen)`, { cause: error });
   }
   return parseManifest(value, path);
 }

@@ -74,7 +74,7 @@ export class Sampler {
     const key = `${param}:${owner}`;
     if (this.owned.has(key)) return this.owned.get(key) ?? null;
     const sql = this.rules.owned[param];
-    const row = sql === undefined ? undefined : (await this.client.query<{ id: unknown }>(sql, [owner])).rows[0];
+    const row = sql === undefined ? undefined : (await this.client.query<{ id: string | number | null }>(sql, [owner])).rows[0];
     const id = row === undefined || row.id === null ? null : String(row.id);
     this.owned.set(key, id);
     return id;

@@ -24,7 +24,7 @@
 // order, so applying every distinct fix (see fixScript) creates one index, not three overlapping ones.
 // Fixes are plain CREATE INDEX / DROP INDEX, runnable in a migration (the migrator runs in a transaction);
 // on a large live table run them by hand with CONCURRENTLY instead.
-import pg from 'pg';
+import type pg from 'pg';
 import { readableIdentifier } from '../runtime/identifier.js';
 
 type FindingBase = {

@@ -95,7 +95,7 @@ export async function migrate(url: string, directory: string): Promise<Migration
     const { error, results = [] } = await migrator.migrateToLatest();
     if (error !== undefined) {
       const failed = results.find((result) => result.status === 'Error');
-      const message = error instanceof Error ? error.message : String(error);
+      const message = error instanceof Error ? error.message : JSON.stringify(error);
       throw new MigrationError(failed?.migrationName ?? '(unknown file)', message);
     }
     return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };

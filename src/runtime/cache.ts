@@ -140,7 +140,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       // strings a Redis L2 can hold, gives the byte size maxSize bounds, and a fresh copy on every read.
       serializer: {
         serialize: (value: unknown) => serialize(value).toString('base64'),
-        deserialize: (value: unknown) => deserialize(Buffer.from(String(value), 'base64')),
+        deserialize: (value: unknown): unknown => deserialize(Buffer.from(String(value), 'base64')),
       },
       stores: {
         queries: bentostore().useL1Layer(

@@ -47,6 +47,8 @@ function isForeign(file: string): boolean {
 }
 
 function structuredFrames(): NodeJS.CallSite[] {
+  // Saved to be put back as it was, never called: no `this` to lose.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const previousPrepare = Error.prepareStackTrace;
   const previousLimit = Error.stackTraceLimit;
   const holder: { stack?: unknown } = {};

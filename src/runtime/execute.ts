@@ -31,7 +31,7 @@ export async function execute<Row>(
   const executionMs = performance.now() - start;
   lease.release(false);
   // pg leaves rows untyped; the generated statement's Row type is the contract codegen proved against the database.
-  const rows: Row[] = result.rows;
+  const rows = result.rows as Row[];
   const rowCount = result.rowCount ?? rows.length;
   observe({ queryName: statement.name, waitMs: lease.waitMs, executionMs, rows: pageRows(statement, values, rowCount), parameters: values });
   return { rows, rowCount };
@@ -85,7 +85,7 @@ export async function executeOnPool<Row>(
   const { waitMs, executionMs } = outcome;
   if (!outcome.ok) observeFailure(outcome.cause, { queryName: statement.name, waitMs, executionMs, values }, observe);
   // pg leaves rows untyped; the generated statement's Row type is the contract codegen proved against the database.
-  const rows: Row[] = outcome.result.rows;
+  const rows = outcome.result.rows as Row[];
   const rowCount = outcome.result.rowCount ?? rows.length;
   observe({ queryName: statement.name, waitMs, executionMs, rows: pageRows(statement, values, rowCount), parameters: values });
   return { rows, rowCount };

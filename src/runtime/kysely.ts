@@ -57,7 +57,7 @@ function instrumentedClient(checkout: Checkout, observe: Observer): PostgresPool
       failed(measured, cause, { queryName, executionMs: performance.now() - start, values: parameters }, observe);
     }
     const executionMs = performance.now() - start;
-    const rows: R[] = result.rows;
+    const rows = result.rows as R[];
     const rowCount = result.rowCount ?? rows.length;
     observe({ queryName, waitMs, executionMs, rows: rowCount, parameters });
     // Kysely reads only these commands' names; others are reported as SELECT.

@@ -25,7 +25,7 @@ export function poolAcquirer(pool: pg.Pool, observe: Observer): Acquire {
           try {
             observeFailure(cause ?? new Error('pg-pool returned no client'), { queryName, waitMs, executionMs: 0, values }, observe);
           } catch (error) {
-            reject(error);
+            reject(error instanceof Error ? error : new Error(String(error)));
           }
           return;
         }

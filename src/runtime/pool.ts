@@ -62,11 +62,11 @@ export function poolCloser(pool: pg.Pool, connectionString: string, logger: Logg
   const checkedOut = new Set<pg.PoolClient>();
   pool.on('acquire', (client) => checkedOut.add(client));
   pool.on('release', (_error, client) => checkedOut.delete(client));
-  pool.on('remove', (client) => checkedOut.delete(client as pg.PoolClient));
+  pool.on('remove', (client) => checkedOut.delete(client));
   return async (timeoutMs) => {
     const ended = pool.end();
     if (await settlesWithin(ended, timeoutMs)) return;
-    const pids = [...checkedOut].map((client) => Reflect.get(client, 'processID')).filter((pid) => typeof pid === 'number');
+    const pids = [...checkedOut].map((client): unknown => Reflect.get(client, 'processID')).filter((pid) => typeof pid === 'number');
     logger.warn({ running: checkedOut.size }, 'closing the pool: cancelling the statements still running');
     await cancelBackends(connectionString, pids, logger);
     if (await settlesWithin(ended, 1000)) return;

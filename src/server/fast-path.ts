@@ -21,7 +21,8 @@ export type FastPathOptions<Context> = {
 };
 
 function procedureType(router: AnyTRPCRouter, path: string): ProcedureType | 'subscription' | null {
-  const procedures: Record<string, unknown> = router._def.procedures;
+  // tRPC types a router's procedure record as any.
+  const procedures = router._def.procedures as Record<string, unknown>;
   const procedure = procedures[path];
   if (typeof procedure !== 'function') return null;
   const type: unknown = Reflect.get(Reflect.get(procedure, '_def') ?? {}, 'type');
@@ -80,7 +81,7 @@ export function fastPathHook<Context>(options: FastPathOptions<Context>) {
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause);
       options.onError(error, call.path);
-      const shape = getTRPCErrorShape({ config: options.router._def._config, error, type, path: call.path, input, ctx });
+      const shape: unknown = getTRPCErrorShape({ config: options.router._def._config, error, type, path: call.path, input, ctx });
       await reply
         .code(getHTTPStatusCodeFromError(error))
         .headers(options.errorHeaders(error))

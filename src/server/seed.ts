@@ -142,7 +142,7 @@ const resetIdentities = ['users', 'subscriptions', 'data_brokers', 'exposures', 
 );
 
 export async function isEmpty(client: pg.ClientBase): Promise<boolean> {
-  const result = await client.query('SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM data_brokers) AS empty');
+  const result = await client.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM data_brokers) AS empty');
   return result.rows[0]?.empty === true;
 }
 

@@ -39,7 +39,8 @@ async function batch(paths: string[], inputs: Record<number, unknown>, method: '
     headers: { authorization: `Bearer ${token}`, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
     ...(method === 'POST' ? { body: JSON.stringify(inputs) } : {}),
   });
-  return { status: response.status, body: (await response.json()) as unknown };
+  const body: unknown = await response.json();
+  return { status: response.status, body };
 }
 
 function refusalMessage(body: unknown): string {
@@ -62,7 +63,8 @@ describe('batch limit', () => {
       const reason: unknown = result.status === 'rejected' ? result.reason : undefined;
       assert.ok(reason instanceof TRPCClientError);
       assert.match(reason.message, new RegExp(`batch of 45 calls exceeds the limit of ${MAX_BATCH_SIZE} calls per request.*maxItems`));
-      assert.equal(reason.data?.httpStatus, 400);
+      const data: unknown = reason.data;
+      assert.equal(typeof data === 'object' && data !== null ? Reflect.get(data, 'httpStatus') : undefined, 400);
     }
   });
 

@@ -12,7 +12,8 @@ const token = api.token(user.id);
 async function single(path: string, input: unknown, bearer?: string) {
   const query = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`;
   const response = await fetch(`${api.base}/trpc/${path}${query}`, { headers: authorization(bearer) });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as unknown };
+  const body: unknown = await response.json();
+  return { status: response.status, headers: response.headers, body };
 }
 
 async function batchOfOne(path: string, input: unknown, bearer?: string) {

@@ -112,7 +112,7 @@ test('the CLI seeds a tiny database, audits it and exits 0', async () => {
   const cli = await runCli(['--users', '300', '--samples', '3', '--report', reportPath], empty.url);
   assert.equal(cli.code, 0, `${cli.stderr}\n${cli.stdout}`);
   assert.match(cli.stderr, /\[audit\] seed/);
-  assert.match(cli.stderr, /\[audit\]  1\/\d+ listAlerts/);
+  assert.match(cli.stderr, /\[audit\] {2}1\/\d+ listAlerts/);
   const written = await readFile(reportPath, 'utf8');
   assert.equal(written, cli.stdout.slice(cli.stdout.indexOf('# Plan audit')));
   assert.match(written, /\*\*No violations\*\*/);

@@ -16,7 +16,7 @@ test('an unreachable database is a diagnostic, not an exception', async () => {
   await closed.end();
   const generation = await generateQueries(closed, [{ file: 'q.sql', text: '-- name: one :one\nSELECT 1 AS x;\n' }]);
   assert.equal(generation.errors.length, 1);
-  assert.match(formatError(generation.errors[0] ?? { location: { file: '', line: 0 }, query: null, message: '', fix: '' }), /^q\.sql:1: could not read the database catalog: .+\n  fix: /);
+  assert.match(formatError(generation.errors[0] ?? { location: { file: '', line: 0 }, query: null, message: '', fix: '' }), /^q\.sql:1: could not read the database catalog: .+\n {2}fix: /);
 });
 
 test('enums, domains and composites in another schema generate types, and unknown shapes leave notes', async () => {

@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 
 async function major(name: string): Promise<number> {
   const manifest: unknown = JSON.parse(await readFile(require.resolve(`${name}/package.json`), 'utf8'));
-  const version = typeof manifest === 'object' && manifest !== null ? Reflect.get(manifest, 'version') : undefined;
+  const version: unknown = typeof manifest === 'object' && manifest !== null ? Reflect.get(manifest, 'version') : undefined;
   return Number(String(version).split('.')[0]);
 }
 

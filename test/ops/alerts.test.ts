@@ -90,13 +90,13 @@ describe('Prometheus alert rules', { skip }, () => {
     const alerts = (await alertRules()).map((rule) => rule.alert);
     for (const alert of alerts) assert.ok(MUTATIONS.some((mutation) => mutation.alert === alert), `no mutation for ${alert}`);
     const suite = await readFile(alertsTestPath, 'utf8');
-    assert.match(suite, /^  - alerts\.yml$/m);
+    assert.match(suite, /^ {2}- alerts\.yml$/m);
     for (const [index, mutation] of MUTATIONS.entries()) {
       assert.equal(rules.split(mutation.from).length, 2, `"${mutation.from}" occurs exactly once in alerts.yml`);
       // The suite's copy names the mutated rules; rule_files paths are relative to the suite.
       await writeFile(join(scratch, `alerts-${index}.yml`), rules.replace(mutation.from, mutation.to));
       const suitePath = join(scratch, `alerts-${index}.test.yml`);
-      await writeFile(suitePath, suite.replace(/^  - alerts\.yml$/m, `  - alerts-${index}.yml`));
+      await writeFile(suitePath, suite.replace(/^ {2}- alerts\.yml$/m, `  - alerts-${index}.yml`));
       const result = await promtoolRun(['test', 'rules', suitePath]);
       assert.notEqual(result.code, 0, `${mutation.alert}: the tests still pass with "${mutation.from}" -> "${mutation.to}"`);
       assert.match(result.output, /FAILED/, result.output);

@@ -69,7 +69,7 @@ function matches(value: unknown, type: TsType): boolean {
 
 function rowsOf(result: unknown): Record<string, unknown>[] {
   if (result === null || typeof result === 'number') return [];
-  if (typeof result === 'object' && 'items' in result && Array.isArray(result.items)) return result.items;
+  if (typeof result === 'object' && 'items' in result && Array.isArray(result.items)) return result.items as Record<string, unknown>[];
   return [result as Record<string, unknown>];
 }
 

@@ -144,7 +144,7 @@ describe('transactions', { concurrency: false }, () => {
     const rejected = results.filter((result) => result.status === 'rejected');
     assert.equal(rejected.length, 1);
     assert.ok(rejected[0]?.status === 'rejected' && rejected[0].reason instanceof SerializationFailureError);
-    assert.ok(['40001', '40P01'].includes(String((rejected[0].reason as SerializationFailureError).sqlState)));
+    assert.ok(['40001', '40P01'].includes(String(rejected[0].reason.sqlState)));
     assertNoLeak(db);
   });
 

@@ -15,7 +15,8 @@ function isZodSchema(value: unknown): value is z.core.$ZodType {
 }
 
 export function procedureInputs(router: AnyTRPCRouter): ProcedureInput[] {
-  const procedures: Record<string, unknown> = router._def.procedures;
+  // tRPC types a router's procedure record as any.
+  const procedures = router._def.procedures as Record<string, unknown>;
   return Object.entries(procedures).map(([path, procedure]) => {
     const def: unknown = Reflect.get(Object(procedure), '_def');
     const type: unknown = Reflect.get(Object(def), 'type');

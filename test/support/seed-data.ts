@@ -1,5 +1,5 @@
 // Small, explicit fixtures for query tests (the seeder covers volume; these cover exact shapes).
-import pg from 'pg';
+import type pg from 'pg';
 
 /** One connection for the duration of `body` (the same helper the database tooling uses). */
 export { withAdminClient as withClient } from '../../src/database/admin.js';
