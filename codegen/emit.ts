@@ -52,11 +52,28 @@ function namedImports(types: TsType[]): Map<string, Set<string>> {
   return imports;
 }
 
+/** JSON cannot carry a bigint: over HTTP it travels as a decimal string, so that is what its schema reads. */
+function carriesBigint(ts: TsType): boolean {
+  return match(ts)
+    .with({ kind: 'primitive' }, ({ ts: name }) => name === 'bigint')
+    .with({ kind: 'enum' }, () => false)
+    .with({ kind: 'array' }, ({ element }) => carriesBigint(element))
+    .with({ kind: 'named' }, ({ base }) => carriesBigint(base))
+    .exhaustive();
+}
+
+/**
+ * The zod schema of a param. Its input type is the param's TypeScript type (what a typed client, such as tRPC's,
+ * must send), its checks those of untrusted input: `clientType<T>()` declares the first, the rest does the second.
+ */
 function zodOf(type: TypeModel): string {
   const scalar = (ts: TsType): string =>
     match(ts)
       // Validated as its base; the cast says what the override promises (a branded or narrowed type).
-      .with({ kind: 'named' }, ({ base, name }) => `${scalar(base)}.transform((value) => value as unknown as ${name})`)
+      .with({ kind: 'named' }, ({ base, name }) => {
+        const checked = `${scalar(base)}.transform((value) => value as unknown as ${name})`;
+        return carriesBigint(base) ? checked : `clientType<${name}>().pipe(${checked})`;
+      })
       .with({ kind: 'primitive', ts: 'bigint' }, () => 'int8Input.transform((value) => BigInt(value))')
       .with({ kind: 'primitive', ts: 'string' }, () =>
         type.name === 'int8' || type.name === '_int8' ? 'int8Input' : type.name === 'numeric' ? 'numericInput' : 'z.string()',
@@ -65,7 +82,8 @@ function zodOf(type: TypeModel): string {
         ['int2', 'int4', '_int2', '_int4'].includes(type.name) ? 'int4Input' : type.name === 'int8' ? 'z.number().int()' : 'z.number()',
       )
       .with({ kind: 'primitive', ts: 'boolean' }, () => 'z.boolean()')
-      .with({ kind: 'primitive', ts: 'Date' }, () => 'z.coerce.date()')
+      // A client's Date travels as its ISO string (JSON.stringify), which coercion reads back.
+      .with({ kind: 'primitive', ts: 'Date' }, () => 'clientType<Date>().pipe(z.coerce.date())')
       .with({ kind: 'primitive', ts: 'Buffer' }, () => 'z.instanceof(Buffer)')
       .with({ kind: 'primitive', ts: 'JsonValue' }, () => 'jsonInput')
       .with({ kind: 'enum' }, ({ labels }) => `z.enum([${labels.map((label) => JSON.stringify(label)).join(', ')}])`)
@@ -205,7 +223,7 @@ export function emitModule(sourceFile: string, queries: QueryModel[], options: E
     ...query.params.map((p) => zodOf(p.type)),
     ...(query.kind === 'list' ? ['limitInput', 'cursorInput'] : []),
   ]);
-  for (const name of ['int8Input', 'numericInput', 'int4Input', 'jsonInput', 'limitInput', 'cursorInput']) {
+  for (const name of ['int8Input', 'numericInput', 'int4Input', 'jsonInput', 'limitInput', 'cursorInput', 'clientType']) {
     if (allTypes.some((text) => text.includes(name))) inputImports.add(name);
   }
   const usesJson = queries.some((query) =>

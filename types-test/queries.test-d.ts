@@ -2,6 +2,7 @@
 import { expectAssignable, expectError, expectNotAssignable, expectType } from 'tsd';
 import type { Queryable } from '../src/runtime/contract.js';
 import type { Cursor, Limit, Page } from '../src/runtime/pagination.js';
+import type { z } from 'zod';
 import {
   getDashboard,
   getProfile,
@@ -9,7 +10,12 @@ import {
   listAlerts,
   listAlertsInput,
   listExposures,
+  listExposuresInput,
   markAlertRead,
+  markAlertReadInput,
+  type ListAlertsParams,
+  type ListExposuresParams,
+  type MarkAlertReadParams,
   type GetDashboardRow,
   type ListAlertsRow,
   type GetSubscriptionStatusRow,
@@ -93,3 +99,13 @@ expectType<string>(exposure.broker.name);
 const input = listAlertsInput.parse({ userId: '1' });
 expectType<Limit>(input.limit);
 listAlerts(db, input);
+
+// The generated input schemas read what the functions take: a typed HTTP client (tRPC's) sends the SDK's
+// types, limit and cursor included (both optional there: 50 and the first page by default).
+expectAssignable<z.input<typeof listAlertsInput>>({} as ListAlertsParams);
+expectType<ListAlertsParams['limit'] | undefined>(({} as z.input<typeof listAlertsInput>).limit);
+expectType<ListAlertsParams['cursor'] | undefined>(({} as z.input<typeof listAlertsInput>).cursor);
+expectType<ListAlertsParams['severity']>(({} as z.input<typeof listAlertsInput>).severity);
+expectAssignable<ListAlertsParams>(input);
+expectType<ListExposuresParams['cursor'] | undefined>(({} as z.input<typeof listExposuresInput>).cursor);
+expectType<MarkAlertReadParams>({} as z.input<typeof markAlertReadInput>);

@@ -35,5 +35,5 @@ export type { JsonValue } from './json.js';
 // `z` is re-exported so that generated schemas and these blocks share one zod instance.
 export { runOne, runMaybe, runList, runExec, runStream, type ListStatements } from './run.js';
 export type { ReviveSpec, ReviveField } from './revive.js';
-export { int8Input, int4Input, numericInput, jsonInput, limitInput, cursorInput } from './input.js';
+export { int8Input, int4Input, numericInput, jsonInput, limitInput, cursorInput, clientType } from './input.js';
 export { z } from 'zod';

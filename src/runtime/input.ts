@@ -1,4 +1,6 @@
 // zod building blocks for the generated input schemas: untrusted input in, the typed function's params out.
+// Each schema's input type is the SDK's type (what a typed client such as tRPC's must send), and its checks are
+// those of untrusted input (what curl may send): the types reach clients, the messages stay the same.
 import { z } from 'zod';
 import { MAX_CURSOR_LENGTH } from './cursor.js';
 import type { JsonValue } from './json.js';
@@ -54,7 +56,7 @@ export const numericInput = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a deci
 export const int4Input = z.number().int().min(-2147483648).max(2147483647);
 
 /**
- * json and jsonb params: any value JSON can represent, typed as JsonValue.
+ * json and jsonb params: any value JSON can represent, typed as JsonValue on both sides (a typed client sends a JsonValue).
  *
  * @example
  * ```ts
@@ -63,47 +65,59 @@ export const int4Input = z.number().int().min(-2147483648).max(2147483647);
  * jsonInput.parse({ tags: ['a', 'b'], score: 1 }); // the same value, typed as JsonValue
  * ```
  */
-export const jsonInput: z.ZodType<JsonValue> = z.json();
+export const jsonInput: z.ZodType<JsonValue, JsonValue> = z.json();
 
 /**
- * Page size for HTTP: default 50 (DEFAULT_LIMIT), integers 1..MAX_LIMIT only; the output is the `Limit` type the
- * functions require.
+ * A schema that checks nothing and says what a typed client sends: piped into the real checks, it makes a
+ * schema's input type `T` while untyped input (curl, another language) still meets every check and its message.
+ * Only the checks after it make the output type; the declared input type binds typed clients, it checks nothing.
  *
  * @example
- * ```ts
- * import { limitInput, z } from 'sqlbound';
- *
- * const query = z.object({ limit: limitInput });
- * query.parse({}).limit; // 50, typed Limit
- * query.safeParse({ limit: 101 }).success; // false
- * ```
+ * const percent = clientType<1 | 2 | 3>().pipe(z.number().int().min(1).max(3));
+ * type Sent = z.input<typeof percent>; // 1 | 2 | 3: a client sending 4 does not compile
+ * percent.safeParse(4).success; // false, with zod's message: curl gets the same 400 as before
  */
-export const limitInput = z
-  .number({ error: `limit must be an integer from 1 to ${MAX_LIMIT}` })
-  .int({ error: `limit must be an integer from 1 to ${MAX_LIMIT}` })
-  .min(1, { error: `limit must be at least 1` })
-  .max(MAX_LIMIT, { error: `limit must be at most ${MAX_LIMIT}` })
-  .default(DEFAULT_LIMIT)
-  .pipe(z.custom<Limit>((value) => isLimit(value)));
+export function clientType<T>() {
+  // Handed on as unknown: zod's pipe wants the next schema to accept all this one outputs, and the checks that
+  // follow take any value (a number schema reads a Limit, a string schema a Cursor).
+  return z.custom<T>().transform((value): unknown => value);
+}
+
+const LIMIT_MESSAGE = `limit must be an integer from 1 to ${MAX_LIMIT}`;
 
 /**
- * A cursor string as issued by the same query; it is opened, and its context checked, when the query runs.
- * Absent means null, the first page. The schema only bounds its length: whether it is genuine needs the secret.
+ * Page size for HTTP: default 50, integers 1..100 only. Input and output are the `Limit` type the functions
+ * require, so a typed client's `101`, `0`, `2.5` or plain `number` does not compile; untyped input is checked
+ * with the messages below.
  *
  * @example
- * ```ts
- * import { cursorInput, limitInput, z } from 'sqlbound';
+ * limitInput.parse(undefined); // 50
+ * limitInput.safeParse(101).error?.issues[0]?.message; // 'limit must be at most 100'
+ */
+export const limitInput = clientType<Limit>()
+  .pipe(
+    z
+      .number({ error: LIMIT_MESSAGE })
+      .int({ error: LIMIT_MESSAGE })
+      .min(1, { error: `limit must be at least 1` })
+      .max(MAX_LIMIT, { error: `limit must be at most ${MAX_LIMIT}` }),
+  )
+  .pipe(z.custom<Limit>((value) => isLimit(value)))
+  .default(DEFAULT_LIMIT);
+
+/**
+ * A cursor as issued by the same query, or null (the default) for the first page. Its input type is the
+ * query's branded `Cursor`, so a typed client can pass back only that query's `nextCursor`; it is opened, and
+ * its context checked, when the query runs.
  *
- * const input = z.object({ limit: limitInput, cursor: cursorInput<'listAlerts'>() });
- * const { limit, cursor } = input.parse({ limit: 20 }); // cursor: null
- * const page = await listAlerts(db, { userId, limit, cursor });
- * ```
+ * @example
+ * const cursor = cursorInput<'listAlerts'>();
+ * type Sent = z.input<typeof cursor>; // Cursor<'listAlerts'> | null | undefined
+ * cursor.parse(undefined); // null
  */
 export function cursorInput<Query extends string>() {
-  return z
-    .string()
-    .max(MAX_CURSOR_LENGTH)
-    .nullable()
-    .default(null)
-    .pipe(z.custom<Cursor<Query> | null>((value) => value === null || typeof value === 'string'));
+  return clientType<Cursor<Query> | null>()
+    .pipe(z.string().max(MAX_CURSOR_LENGTH).nullable())
+    .pipe(z.custom<Cursor<Query> | null>((value) => value === null || typeof value === 'string'))
+    .default(null);
 }

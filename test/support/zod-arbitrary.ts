@@ -101,6 +101,12 @@ function objectArbitrary(shape: Readonly<Record<string, Schema>>): fc.Arbitrary<
   return fc.record(fields, { requiredKeys });
 }
 
+/** The runtime's clientType<T>(): a custom schema without a check, handed on by a transform. */
+function declaresOnly(schema: Schema): boolean {
+  const def = (schema as z.core.$ZodTypes)._zod.def;
+  return def.type === 'pipe' && def.in._zod.def.type === 'custom' && def.out._zod.def.type === 'transform';
+}
+
 /** An arbitrary of values shaped like what `schema` accepts (cross-field refinements aside). */
 export function zodArbitrary(schema: Schema): fc.Arbitrary<unknown> {
   // The union of zod's own kinds: the switch below narrows each definition by its `type`.
@@ -127,7 +133,8 @@ export function zodArbitrary(schema: Schema): fc.Arbitrary<unknown> {
       return fc.option(zodArbitrary(def.innerType), { nil: undefined, freq: 4 });
     case 'pipe':
       // The input side: what a caller sends. The output side (a custom brand, a transform) follows from it.
-      return zodArbitrary(def.in);
+      // Except after clientType<T>(), which only declares a type and checks nothing: the checks come next.
+      return zodArbitrary(declaresOnly(def.in) ? def.out : def.in);
     case 'array': {
       const { minLength, maxLength } = boundsOf(def.checks);
       return fc.array(zodArbitrary(def.element), { minLength, maxLength: Math.min(maxLength ?? 10, 10) });
