@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { metrics as otel } from '@opentelemetry/api';
-import { NPlusOneError, withQueryScope, type SlowQueryEvent } from 'sqlbound';
+import type { SlowQueryEvent } from '../../src/runtime/options.js';
+import { NPlusOneError, withQueryScope } from '../../src/runtime/scope.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
 import { createObserver, type FinishedCall, type Observer } from '../../src/runtime/observe.js';
 import { resolveOptions, type DbOptions } from '../../src/runtime/options.js';
