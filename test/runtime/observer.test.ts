@@ -158,6 +158,24 @@ describe('N+1 scope', () => {
     assert.match(String(warns[0]?.callSite), /observer\.test\.ts:\d+:\d+/);
   });
 
+  test('violations sharing a site or a query are counted apart, and a strict scope names them all', async () => {
+    const fromOneSite = (name: string) => observe(call(name, 1));
+    const { scope } = await withQueryScope(async () => {
+      for (let i = 0; i < 6; i++) fromOneSite('first');
+      for (let i = 0; i < 5; i++) fromOneSite('second');
+      for (let i = 0; i < 5; i++) fromSiteA();
+      for (let i = 0; i < 6; i++) fromSiteB();
+    });
+    assert.deepEqual(scope.violations.map((v) => [v.query, v.count]), [['first', 6], ['second', 5], ['listThings', 5], ['listThings', 6]]);
+    await assert.rejects(
+      withQueryScope(async () => {
+        for (let i = 0; i < 4; i++) fromOneSite('first');
+        for (let i = 0; i < 4; i++) fromOneSite('second');
+      }, { mode: 'strict' }),
+      (error: unknown) => error instanceof NPlusOneError && /^N\+1 queries: first ran 4 times from [^;]+; second ran 4 times from /.test(error.message),
+    );
+  });
+
   test('currentScope is the running scope (default name "scope"), and undefined outside any', async () => {
     assert.equal(currentScope(), undefined);
     await withQueryScope(async () => {
