@@ -146,6 +146,14 @@ await runCommand(async () => {
     return get(subjects[1]?.label ?? '') / get(subjects[0]?.label ?? '');
   };
   lines.push('', `heaviest vs typical user, one statement, p50 ratio: ${heavyVsTypical(strategies[0]?.name ?? '').toFixed(2)}`);
+  // Each strategy against the one statement, per subject: the claims RESULTS.md makes, printed by the run itself.
+  for (const strategy of strategies.slice(1)) {
+    const ratios = subjects.map((subject) => {
+      const get = (name: string) => percentile([...(samples.get(`${name}|${subject.label}`) ?? [])].sort((a, b) => a - b), 50);
+      return `${subject.label} ${(get(strategy.name) / get(strategies[0]?.name ?? '')).toFixed(2)}`;
+    });
+    lines.push(`${strategy.name} vs one statement, p50 ratio: ${ratios.join(', ')}`);
+  }
   lines.push('', `| strategy | ${burst} concurrent: p50 (ms) | p95 (ms) | throughput (loads/s) |`, '|---|---|---|---|');
   const ids = burstUsers.rows.map((r) => r.user_id);
   for (const strategy of strategies) {

@@ -47,33 +47,32 @@ function path(shape: Shape, userIndex: number): string {
   return input === undefined ? `/trpc/${shape.procedure}` : `/trpc/${shape.procedure}?input=${encodeURIComponent(JSON.stringify(input))}`;
 }
 
-// ---- database CPU, from /proc (utime + stime of the postmaster and its children) ----
+// ---- CPU of a process tree, from /proc ----
+// A process's utime+stime, plus cutime+cstime: the time of its children that ended and were reaped. Backends
+// come and go during a run (the burst opens and closes connections); summing only the live processes seen at
+// the start lost every ended backend's ticks, before and after, and printed a negative DB CPU (-3, -2).
+// The tree's total is the root's own and reaped children's time plus each live child's, read anew each time.
 const CLOCK_TICKS = 100;
-function postgresPids(postmaster: number | null): number[] {
-  if (postmaster === null) return [];
-  const pids: number[] = [postmaster];
+function statFields(pid: number | string): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null; // the process ended while we looked
+  }
+}
+/** Fields after the command: [11] utime, [12] stime, [13] cutime, [14] cstime (proc(5), 0-based from state). */
+const ownAndReaped = (fields: string[]) => Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+function treeCpuTicks(root: number | null): number {
+  if (root === null) return 0;
+  const rootFields = statFields(root);
+  if (rootFields === null) return 0;
+  let ticks = ownAndReaped(rootFields);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === postmaster) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
-}
-function cpuTicks(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // ended: its ticks are lost, a small undercount noted in the report
-    }
+    const fields = statFields(entry);
+    // A child that ends between the two reads is counted once: live here, or reaped in the root's cutime later.
+    if (fields !== null && Number(fields[1]) === root) ticks += ownAndReaped(fields);
   }
   return ticks;
 }
@@ -194,29 +193,33 @@ async function measure(
   server: Server,
   postmaster: number | null,
   queryName: string,
-  drive: (record: (scheduledAt: number, ok: boolean) => void) => Promise<void>,
+  drive: (record: (scheduledAt: number, ok: boolean) => void, begin: () => void) => Promise<void>,
 ): Promise<RunResult> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
   let requests = 0;
   let errors = 0;
   const metricsBefore = await fetch(`${server.base}/metrics`).then((r) => r.text());
-  const pids = postgresPids(postmaster);
-  const cpuBefore = cpuTicks(pids);
-  const serverPids = postgresPids(server.child.pid ?? null); // the server process and its cluster workers
-  const serverBefore = cpuTicks(serverPids);
-  const generatorBefore = process.cpuUsage();
   const stopSampler = await peakWaitersSampler(server.base);
-  const started = performance.now();
+  // The window opens when the driver sends its first measured request (a burst first opens its connections
+  // and warms them up; timing that would dilute its throughput and CPU).
+  const opening: { window: { started: number; cpu: number; server: number; generator: NodeJS.CpuUsage } | null } = { window: null };
+  const begin = () => {
+    opening.window ??= { started: performance.now(), cpu: treeCpuTicks(postmaster), server: treeCpuTicks(server.child.pid ?? null), generator: process.cpuUsage() };
+  };
   await drive((scheduledAt, ok) => {
     requests += 1;
     if (!ok) errors += 1;
     histogram.recordValue(Math.max(1, Math.round((performance.now() - scheduledAt) * 1000)));
-  });
-  const seconds = (performance.now() - started) / 1000;
+  }, begin);
+  begin(); // a driver that sent nothing
+  const opened = opening.window ?? { started: performance.now(), cpu: 0, server: 0, generator: process.cpuUsage() };
+  const seconds = (performance.now() - opened.started) / 1000;
   const peakWaiters = stopSampler();
-  const cpuAfter = cpuTicks(pids);
-  const serverAfter = cpuTicks(serverPids);
-  const generator = process.cpuUsage(generatorBefore);
+  const cpuBefore = opened.cpu;
+  const cpuAfter = treeCpuTicks(postmaster);
+  const serverBefore = opened.server;
+  const serverAfter = treeCpuTicks(server.child.pid ?? null); // the server process and its cluster workers
+  const generator = process.cpuUsage(opened.generator);
   const metricsAfter = await fetch(`${server.base}/metrics`).then((r) => r.text());
   const before = queryBuckets(metricsBefore, queryName);
   const after = queryBuckets(metricsAfter, queryName);
@@ -238,10 +241,11 @@ async function measure(
 
 /** Open model: arrivals on a fixed schedule whatever the responses do, each user about once a second. */
 function openModel(server: Server, shape: Shape, tokens: string[], seconds = durationS) {
-  return async (record: (scheduledAt: number, ok: boolean) => void) => {
+  return async (record: (scheduledAt: number, ok: boolean) => void, begin: () => void) => {
     const pool = new Pool(server.base, { connections: tokens.length, pipelining: 1 });
     const total = Math.round(rate * seconds);
     const interval = 1000 / rate;
+    begin();
     const start = performance.now() + 50;
     const inFlight: Promise<void>[] = [];
     for (let i = 0; i < total; i += 1) {
@@ -266,9 +270,10 @@ function openModel(server: Server, shape: Shape, tokens: string[], seconds = dur
 
 /** Burst: 1000 connections opened first, then 1000 loads sent at the same instant. */
 function burst(server: Server, shape: Shape, tokens: string[]) {
-  return async (record: (scheduledAt: number, ok: boolean) => void) => {
+  return async (record: (scheduledAt: number, ok: boolean) => void, begin: () => void) => {
     const pool = new Pool(server.base, { connections: tokens.length, pipelining: 1 });
     await Promise.all(tokens.map(() => pool.request({ method: 'GET', path: '/healthz' }).then((r) => r.body.text())));
+    begin();
     const scheduledAt = performance.now();
     await Promise.all(
       tokens.map((token, user) =>

@@ -12,6 +12,7 @@ import type { Catalog } from './catalog.js';
 import { outputName } from './colname.js';
 import { isNullable, typeOf, type ExprEnv } from './expressions.js';
 import { fromItem, opaqueLeaf, rangeVarLeaf } from './from.js';
+import { NO_KEYS, selectKeys, type Keys } from './keys.js';
 import { groupingOf } from './grouping.js';
 import type { TableAccess } from './model.js';
 import { narrow } from './narrowing.js';
@@ -42,6 +43,8 @@ const STATEMENT_KINDS = ['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt',
 export type StatementAnalysis = {
   items: OutputItem[];
   singleRow: boolean;
+  /** Output items unique across the rows, and keys a join repeats (for a keyset order's proof). */
+  keys: Keys;
   tables: TableAccess;
   /** Why something was left nullable or unknown; shown by codegen --debug and in golden cases. */
   notes: string[];
@@ -77,19 +80,28 @@ function envFor(scope: Scope): ExprEnv {
 // SELECT
 
 function targetItems(targets: Node[] | undefined, scope: Scope): OutputItem[] {
+  return targetColumns(targets, scope).items;
+}
+
+/** The output items, and for each the entry key of the column it shows (null for an expression or a gap). */
+function targetColumns(targets: Node[] | undefined, scope: Scope): { items: OutputItem[]; refs: (string | null)[] } {
   const env = envFor(scope);
   const out: OutputItem[] = [];
+  const refs: (string | null)[] = [];
   const grouping = scope.level.grouping;
   (targets ?? []).forEach((node, index) => {
     const target = nodeOf(node, 'ResTarget');
     if (target === null) {
       out.push({ kind: 'opaque', reason: 'a target that is not a ResTarget' });
+      refs.push(null);
       return;
     }
     const ref = target.val === undefined ? null : nodeOf(target.val, 'ColumnRef');
     const fields = ref === null ? [] : names(ref.fields);
     if (fields.at(-1) === '*') {
-      out.push(...starItems(scope, fields.slice(0, -1)));
+      const star = starItems(scope, fields.slice(0, -1));
+      out.push(...star.map((item) => item.item));
+      refs.push(...star.map((item) => item.ref));
       return;
     }
     const { name, known } = outputName(target.name, target.val);
@@ -105,39 +117,46 @@ function targetItems(targets: Node[] | undefined, scope: Scope): OutputItem[] {
         typeOid: typeOf(target.val, env),
       },
     });
+    refs.push(resolved !== null && resolved.kind === 'column' ? resolved.key : null);
   });
-  return out;
+  return { items: out, refs };
 }
 
-function starItems(scope: Scope, qualifier: string[]): OutputItem[] {
+type StarItem = { item: OutputItem; ref: string | null };
+
+function starItems(scope: Scope, qualifier: string[]): StarItem[] {
   // Under grouping sets every column of a * is treated as a possibly nulled key.
-  const toItems = (entries: Entry[], level: Level): OutputItem[] =>
+  const toItems = (entries: Entry[], level: Level, own: boolean): StarItem[] =>
     entries.map((entry) =>
       entry.kind === 'opaque'
-        ? { kind: 'opaque', reason: entry.reason }
+        ? { item: { kind: 'opaque', reason: entry.reason }, ref: null }
         : {
-            kind: 'column',
-            column: {
-              name: entry.name,
-              nameKnown: true,
-              nullable: level.grouping !== null || (entry.nullable && !level.narrowed.has(entry.key)),
-              origin: entry.origin,
-              typeOid: entry.typeOid,
+            item: {
+              kind: 'column',
+              column: {
+                name: entry.name,
+                nameKnown: true,
+                nullable: level.grouping !== null || (entry.nullable && !level.narrowed.has(entry.key)),
+                origin: entry.origin,
+                typeOid: entry.typeOid,
+              },
             },
+            // Only this level's columns can be keys of this level's rows.
+            ref: own ? entry.key : null,
           },
     );
   if (qualifier.length === 0) {
-    return scope.level.items.flatMap((item) => (item.kind === 'leaf' && item.qualifiedOnly ? [] : toItems(visible(item, false), scope.level)));
+    return scope.level.items.flatMap((item) => (item.kind === 'leaf' && item.qualifiedOnly ? [] : toItems(visible(item, false), scope.level, true)));
   }
   const name = qualifier.at(-1) ?? '';
   const schema = qualifier.length >= 2 ? (qualifier.at(-2) ?? null) : null;
   for (let current: Scope | null = scope; current !== null; current = current.parent) {
     for (const item of current.level.items) {
       const entries = searchQualified(item, schema, name, false);
-      if (entries !== null) return toItems(entries, current.level);
+      if (entries !== null) return toItems(entries, current.level, current === scope);
     }
   }
-  return [{ kind: 'opaque', reason: `${qualifier.join('.')}.* names no relation in scope` }];
+  return [{ item: { kind: 'opaque', reason: `${qualifier.join('.')}.* names no relation in scope` }, ref: null }];
 }
 
 function withCtes(withClause: WithClause | undefined, outer: Scope | null, ctes: ReadonlyMap<string, Derived>, ctx: Context): ReadonlyMap<string, Derived> {
@@ -185,7 +204,7 @@ function setOperation(select: SelectStmt, outer: Scope | null, ctes: ReadonlyMap
   const left = select.larg === undefined ? null : analyzeSelect(select.larg, outer, ctes, ctx);
   const right = select.rarg === undefined ? null : analyzeSelect(select.rarg, outer, ctes, ctx);
   const singleRow = limitIsOne(select);
-  if (left === null || right === null) return { items: [{ kind: 'opaque', reason: 'set operation' }], singleRow, exactlyOne: false };
+  if (left === null || right === null) return { items: [{ kind: 'opaque', reason: 'set operation' }], singleRow, exactlyOne: false, keys: NO_KEYS };
   const leftColumns = left.items.flatMap((item) => (item.kind === 'column' ? [item.column] : []));
   const rightColumns = right.items.flatMap((item) => (item.kind === 'column' ? [item.column] : []));
   const leftKnown = leftColumns.length === left.items.length;
@@ -193,8 +212,8 @@ function setOperation(select: SelectStmt, outer: Scope | null, ctes: ReadonlyMap
   if (!leftKnown || !rightKnown) {
     // Both branches have the same number of columns: a known branch tells how many, not how nullable.
     const known = leftKnown ? leftColumns : rightKnown ? rightColumns : null;
-    if (known === null) return { items: [{ kind: 'opaque', reason: 'a set operation over relations whose columns are not known' }], singleRow, exactlyOne: false };
-    return { items: known.map((column) => ({ kind: 'column', column: { ...column, nullable: true, origin: null, typeOid: null } })), singleRow, exactlyOne: false };
+    if (known === null) return { items: [{ kind: 'opaque', reason: 'a set operation over relations whose columns are not known' }], singleRow, exactlyOne: false, keys: NO_KEYS };
+    return { items: known.map((column) => ({ kind: 'column', column: { ...column, nullable: true, origin: null, typeOid: null } })), singleRow, exactlyOne: false, keys: NO_KEYS };
   }
   const op = select.op ?? 'SETOP_UNION';
   const items: OutputItem[] = leftColumns.map((column, index) => {
@@ -208,7 +227,9 @@ function setOperation(select: SelectStmt, outer: Scope | null, ctes: ReadonlyMap
     const typeOid = column.typeOid === other?.typeOid ? column.typeOid : null;
     return { kind: 'column', column: { name: column.name, nameKnown: column.nameKnown, nullable, origin: null, typeOid } };
   });
-  return { items, singleRow, exactlyOne: false };
+  // Without ALL, a set operation removes duplicate rows: the whole row is a key.
+  const keys: Keys = select.all === true ? NO_KEYS : { unique: [items.map((_, index) => index)], repeated: [] };
+  return { items, singleRow, exactlyOne: false, keys };
 }
 
 function analyzeSelect(select: SelectStmt, outer: Scope | null, outerCtes: ReadonlyMap<string, Derived>, ctx: Context): Derived {
@@ -224,7 +245,7 @@ function analyzeSelect(select: SelectStmt, outer: Scope | null, outerCtes: Reado
       kind: 'column',
       column: { name: `column${index + 1}`, nameKnown: true, nullable: rows.some((row) => isNullable(row[index], env)), origin: null, typeOid: null },
     }));
-    return { items: columns, singleRow: valuesLists.length === 1, exactlyOne: exactlyOneRow(select, scope) };
+    return { items: columns, singleRow: valuesLists.length === 1, exactlyOne: exactlyOneRow(select, scope), keys: valuesLists.length === 1 ? { unique: [[]], repeated: [] } : NO_KEYS };
   }
   const level = emptyLevel();
   const scope: Scope = { level, parent: outer, ctes, ctx };
@@ -233,7 +254,7 @@ function analyzeSelect(select: SelectStmt, outer: Scope | null, outerCtes: Reado
   for (const node of select.fromClause ?? []) level.items.push(fromItem(node, outerScope, [...level.items]));
   narrow(scope, [...conjuncts(select.whereClause), ...level.items.flatMap(preservedQuals)]);
   level.grouping = groupingOf(select.groupClause, scope);
-  const targets = targetItems(select.targetList, scope);
+  const { items: targets, refs } = targetColumns(select.targetList, scope);
   const all = level.items.flatMap(leaves);
   const predicates = [...conjuncts(select.whereClause), ...level.items.flatMap(allQuals)];
   const singleRow =
@@ -241,7 +262,7 @@ function analyzeSelect(select: SelectStmt, outer: Scope | null, outerCtes: Reado
     aggregateWithoutGroup(select, scope) ||
     groupKeysPinned(select, all, predicates) ||
     (select.groupClause === undefined && fromIsSingleRow(all, predicates, scope));
-  return { items: targets, singleRow, exactlyOne: exactlyOneRow(select, scope) };
+  return { items: targets, singleRow, exactlyOne: exactlyOneRow(select, scope), keys: selectKeys(select, scope, refs, singleRow) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -290,7 +311,7 @@ function analyzeInsert(stmt: InsertStmt, outer: Scope | null, outerCtes: Readonl
   scope.level.items.push(target);
   const items = returningItems(stmt.returningClause, scope, target, 'insert');
   const source = stmt.selectStmt === undefined ? null : nodeOf(stmt.selectStmt, 'SelectStmt');
-  return { items, singleRow: (source?.valuesLists ?? []).length === 1, exactlyOne: false };
+  return { items, singleRow: (source?.valuesLists ?? []).length === 1, exactlyOne: false, keys: NO_KEYS };
 }
 
 function analyzeUpdateOrDelete(
@@ -310,7 +331,7 @@ function analyzeUpdateOrDelete(
   if (mode === 'delete') narrow(scope, conjuncts(stmt.whereClause));
   const items = returningItems(stmt.returningClause, scope, target, mode);
   const singleRow = extraFrom.length === 0 && fromIsSingleRow([target], conjuncts(stmt.whereClause), scope);
-  return { items, singleRow, exactlyOne: false };
+  return { items, singleRow, exactlyOne: false, keys: NO_KEYS };
 }
 
 function analyzeMerge(stmt: MergeStmt, outer: Scope | null, outerCtes: ReadonlyMap<string, Derived>, ctx: Context): Derived {
@@ -320,7 +341,7 @@ function analyzeMerge(stmt: MergeStmt, outer: Scope | null, outerCtes: ReadonlyM
   const source = stmt.sourceRelation === undefined ? opaqueLeaf(ctx, '?', 'MERGE source') : fromItem(stmt.sourceRelation, { ...scope, level: emptyLevel() }, []);
   // WHEN NOT MATCHED BY SOURCE and BY TARGET leave either side missing: a FULL join nulls both.
   scope.level.items.push({ kind: 'join', id: nextId(ctx), joinType: 'JOIN_FULL', alias: null, usingAlias: null, using: [], left: target, right: source, quals: undefined });
-  return { items: returningItems(stmt.returningClause, scope, { ...target, columns: target.columns.map((c) => ({ ...c, nullable: true })) }, 'merge'), singleRow: false, exactlyOne: false };
+  return { items: returningItems(stmt.returningClause, scope, { ...target, columns: target.columns.map((c) => ({ ...c, nullable: true })) }, 'merge'), singleRow: false, exactlyOne: false, keys: NO_KEYS };
 }
 
 function analyzeStatementNode(node: Node | undefined, outer: Scope | null, ctes: ReadonlyMap<string, Derived>, ctx: Context): Derived {
@@ -333,7 +354,7 @@ function analyzeStatementNode(node: Node | undefined, outer: Scope | null, ctes:
     .with({ kind: 'MergeStmt' }, ({ node: merge }) => analyzeMerge(merge, outer, ctes, ctx))
     .with({ kind: 'other' }, ({ name }) => {
       ctx.notes.push(`statement ${name} is not analysed: its columns are nullable`);
-      return { items: [{ kind: 'opaque', reason: `statement ${name}` }], singleRow: false, exactlyOne: false };
+      return { items: [{ kind: 'opaque', reason: `statement ${name}` }], singleRow: false, exactlyOne: false, keys: NO_KEYS };
     })
     .exhaustive();
 }
@@ -379,5 +400,5 @@ export function analyzeStatement(statement: Node | undefined, catalog: Catalog, 
     ids: { next: 0 },
   };
   const derived = analyzeStatementNode(statement, null, new Map(), ctx);
-  return { items: derived.items, singleRow: derived.singleRow, tables: tablesOf(statement, catalog), notes: [...new Set(ctx.notes)] };
+  return { items: derived.items, singleRow: derived.singleRow, keys: derived.keys, tables: tablesOf(statement, catalog), notes: [...new Set(ctx.notes)] };
 }

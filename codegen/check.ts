@@ -1,11 +1,10 @@
 // Stage 6: the rules that make the generated API safe. Every violation names file, line and query, with the fix.
 import { match } from 'ts-pattern';
 import { nodeOf } from './tree.js';
-import type { Catalog } from './catalog.js';
 import type { Described } from './describe.js';
 import type { CodegenError } from './model.js';
 
-function checkList(described: Described, catalog: Catalog): CodegenError[] {
+function checkList(described: Described): CodegenError[] {
   const { query } = described;
   const error = (message: string, fix: string): CodegenError => ({ location: query.location, query: query.name, message, fix });
   const order = query.annotations.order;
@@ -27,26 +26,29 @@ function checkList(described: Described, catalog: Catalog): CodegenError[] {
     }
   });
   if (errors.length > 0) return errors;
-  const last = columns[columns.length - 1];
-  const lastTerm = order[order.length - 1];
-  const origin = last?.origin;
-  const table = origin ? catalog.tables.get(origin.tableOid) : undefined;
-  const orderedAttnums = new Set(
-    columns.filter((column) => column?.origin?.tableOid === origin?.tableOid).map((column) => column?.origin?.attnum),
-  );
-  const unique =
-    origin !== null &&
-    origin !== undefined &&
-    table !== undefined &&
-    table.uniqueKeys.some((key) => key.includes(origin.attnum) && key.every((attnum) => orderedAttnums.has(attnum)));
-  if (!unique) {
-    errors.push(
+  // The order is unique when its columns hold a key of the result: a join that repeats a table's rows
+  // repeats its primary key too, and a keyset walk over repeated values skips rows.
+  const positions = new Set(order.map((term) => query.columns.findIndex((column) => column.name === term.column)));
+  const covers = (key: number[]) => key.every((position) => positions.has(position));
+  if (described.keys.unique.some(covers)) return [];
+  const orderText = order.map((t) => `${t.column} ${t.direction}`).join(', ');
+  const repeated = described.keys.repeated.find((key) => covers(key.columns));
+  if (repeated !== undefined) {
+    const key = repeated.columns.map((position) => query.columns[position]?.name ?? '?').join(', ');
+    return [
       error(
-        `the last order column ${lastTerm?.column ?? '?'} does not make the order unique`,
-        `end the order with a primary key or a column of a unique index, e.g. "-- order: ${order.map((t) => `${t.column} ${t.direction}`).join(', ')}, id ${lastTerm?.direction ?? 'DESC'}"`,
+        `the order ${orderText} is not unique: ${key} is a key of ${repeated.relation}, but ${repeated.join} repeats each of its rows once per matching row of ${repeated.other}`,
+        `join ${repeated.other} on its own unique key (at most one row per row), move it into an include or a LATERAL subquery with LIMIT 1, or aggregate it with GROUP BY ${key}`,
       ),
-    );
+    ];
   }
+  const lastTerm = order[order.length - 1];
+  errors.push(
+    error(
+      `the last order column ${lastTerm?.column ?? '?'} does not make the order unique`,
+      `end the order with a primary key or a column of a unique index, e.g. "-- order: ${orderText}, id ${lastTerm?.direction ?? 'DESC'}"`,
+    ),
+  );
   return errors;
 }
 
@@ -76,11 +78,11 @@ function checkCache(described: Described): CodegenError[] {
   ];
 }
 
-export function checkQuery(described: Described, catalog: Catalog): CodegenError[] {
+export function checkQuery(described: Described): CodegenError[] {
   const cacheErrors = checkCache(described);
   if (cacheErrors.length > 0) return cacheErrors;
   return match(described.query.kind)
-    .with('list', () => checkList(described, catalog))
+    .with('list', () => checkList(described))
     .with('one', 'maybe', () => checkSingleRow(described))
     .with('exec', 'stream', () => [])
     .exhaustive();

@@ -5,11 +5,21 @@ import { parseSync } from 'libpg-query';
 import type postgres from 'postgres';
 import { analyzeStatement, type StatementAnalysis } from './analyze.js';
 import type { Catalog } from './catalog.js';
-import { matchColumns } from './match-columns.js';
+import { NO_KEYS, type Keys } from './keys.js';
+import { matchColumns, type MatchedColumn } from './match-columns.js';
 import type { CodegenError, DescribedBase, DescribedColumn, ParsedQuery } from './model.js';
 
-/** `notes` say why a column the analysis could not prove was left nullable (codegen --debug prints them). */
-export type Described = { query: DescribedBase; singleRow: boolean; ast: Node | undefined; notes: string[] };
+/**
+ * `notes` say why a column the analysis could not prove was left nullable (codegen --debug prints them).
+ * `keys` are in Describe's column positions.
+ */
+export type Described = { query: DescribedBase; singleRow: boolean; keys: Keys; ast: Node | undefined; notes: string[] };
+
+/** Keys name analysed items; they hold for Describe's columns only when every column was paired one to one. */
+function describedKeys(analysis: StatementAnalysis, matched: MatchedColumn[]): Keys {
+  const oneToOne = analysis.items.every((item) => item.kind === 'column') && matched.length === analysis.items.length;
+  return oneToOne && matched.every((pairing) => !('note' in pairing)) ? analysis.keys : NO_KEYS;
+}
 
 /** The analysis never stops codegen: if it fails, every column is nullable and a note says why. */
 function safeAnalysis(ast: Node | undefined, catalog: Catalog, optional: ReadonlySet<number>): StatementAnalysis {
@@ -20,6 +30,7 @@ function safeAnalysis(ast: Node | undefined, catalog: Catalog, optional: Readonl
     return {
       items: [{ kind: 'opaque', reason: 'a failed analysis' }],
       singleRow: false,
+      keys: NO_KEYS,
       tables: { read: [], written: [] },
       notes: [`the nullability analysis failed (${reason}); every column is nullable`],
     };
@@ -169,6 +180,7 @@ export async function describeQuery(
     described: {
       query: { ...query, describedParams, columns, tables: analysis.tables },
       singleRow: analysis.singleRow,
+      keys: describedKeys(analysis, matched),
       ast,
       notes,
     },

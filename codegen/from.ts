@@ -4,6 +4,7 @@ import { parseSync } from 'libpg-query';
 import { match } from 'ts-pattern';
 import type { CatalogTable, Routines } from './catalog.js';
 import { functionName } from './expressions.js';
+import { NO_KEYS } from './keys.js';
 import { FROM_FUNCTIONS } from './nonnull.js';
 import { findEntry, nextId, visible, type Derived, type Entry, type FromItem, type Join, type Leaf, type LeafColumn, type Origin, type OutputItem, type Scope } from './scope.js';
 import { items, names, nodeOf, tag } from './tree.js';
@@ -26,6 +27,15 @@ function tableColumns(table: CatalogTable, ctx: Scope['ctx']): { columns: LeafCo
     };
   }
   return { columns: attributes.map((a) => ({ name: a.name, nullable: !a.notNull, origin: origin(a.attnum), typeOid: a.typeOid })), opaque: null };
+}
+
+/** A table's unique keys as indexes into its columns (ordered by attnum, as tableColumns lists them). */
+function tableKeys(table: CatalogTable): number[][] {
+  const attnums = [...table.columns.values()].map((column) => column.attnum).sort((a, b) => a - b);
+  return table.uniqueKeys.flatMap((key) => {
+    const indexes = key.map((attnum) => attnums.indexOf(attnum));
+    return indexes.every((index) => index >= 0) ? [indexes] : [];
+  });
 }
 
 /** A view's columns from its definition (pg_get_viewdef), analysed like any query and cached per view. */
@@ -71,6 +81,8 @@ export function derivedLeaf(ctx: Scope['ctx'], alias: string, derived: Derived, 
     opaque,
     table: null,
     singleRow: derived.singleRow,
+    // Keys past an opaque run point at columns this leaf does not list.
+    keys: derived.keys.unique.filter((key) => key.every((index) => index < columns.length)),
     qualifiedOnly: false,
   };
 }
@@ -85,7 +97,7 @@ export function rangeVarLeaf(rangeVar: RangeVar, scope: Scope): Leaf {
   const table = ctx.catalog.resolveTable(schemaName, relname);
   if (table === null) {
     ctx.notes.push(`relation ${schemaName === null ? '' : `${schemaName}.`}${relname} is not in the catalog: its columns are unknown`);
-    return { kind: 'leaf', id: nextId(ctx), alias, schema: null, columns: [], opaque: `relation ${relname} is not in the catalog`, table: null, singleRow: false, qualifiedOnly: false };
+    return { kind: 'leaf', id: nextId(ctx), alias, schema: null, columns: [], opaque: `relation ${relname} is not in the catalog`, table: null, singleRow: false, keys: [], qualifiedOnly: false };
   }
   const { columns, opaque } = tableColumns(table, ctx);
   return {
@@ -97,6 +109,7 @@ export function rangeVarLeaf(rangeVar: RangeVar, scope: Scope): Leaf {
     opaque,
     table,
     singleRow: false,
+    keys: tableKeys(table),
     qualifiedOnly: false,
   };
 }
@@ -135,7 +148,7 @@ function functionLeaf(range: RangeFunction, scope: Scope): Leaf {
     columns.push(...known.map((column) => ({ ...column, nullable: column.nullable || rowsFrom })));
   }
   if (opaque === null && range.ordinality === true) columns.push({ name: 'ordinality', nullable: false, origin: null, typeOid: 20 });
-  return { kind: 'leaf', id: nextId(ctx), alias, schema: null, columns: renamed(columns, colnames), opaque, table: null, singleRow: false, qualifiedOnly: false };
+  return { kind: 'leaf', id: nextId(ctx), alias, schema: null, columns: renamed(columns, colnames), opaque, table: null, singleRow: false, keys: [], qualifiedOnly: false };
 }
 
 function fromFunctionColumns(call: FuncCall, alias: string, routines: Routines, rowsFrom: boolean): LeafColumn[] | null {
@@ -161,7 +174,7 @@ export function fromItem(node: Node, scope: Scope, lateral: FromItem[]): FromIte
       // A subquery sees the enclosing query's levels; a LATERAL one also sees the FROM items before it.
       const inner = sub.lateral === true ? lateralScope() : scope;
       const select = sub.subquery === undefined ? null : nodeOf(sub.subquery, 'SelectStmt');
-      const derived: Derived = select === null ? { items: [{ kind: 'opaque', reason: 'subquery' }], singleRow: false, exactlyOne: false } : ctx.analyze.select(select, inner, scope.ctes);
+      const derived: Derived = select === null ? { items: [{ kind: 'opaque', reason: 'subquery' }], singleRow: false, exactlyOne: false, keys: NO_KEYS } : ctx.analyze.select(select, inner, scope.ctes);
       return derivedLeaf(ctx, sub.alias?.aliasname ?? '?subquery?', derived, sub.alias?.colnames);
     })
     .with({ kind: 'RangeFunction' }, ({ node: range }) => functionLeaf(range, lateralScope()))
@@ -200,5 +213,5 @@ export function fromItem(node: Node, scope: Scope, lateral: FromItem[]): FromIte
 
 export function opaqueLeaf(ctx: Scope['ctx'], alias: string, reason: string): Leaf {
   ctx.notes.push(`${reason} is not analysed: its columns are nullable`);
-  return { kind: 'leaf', id: nextId(ctx), alias, schema: null, columns: [], opaque: reason, table: null, singleRow: false, qualifiedOnly: false };
+  return { kind: 'leaf', id: nextId(ctx), alias, schema: null, columns: [], opaque: reason, table: null, singleRow: false, keys: [], qualifiedOnly: false };
 }

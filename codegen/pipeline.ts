@@ -120,7 +120,7 @@ async function generateQuery(
     errors.push(result.error);
     return fail();
   }
-  const problems = checkQuery(result.described, catalog);
+  const problems = checkQuery(result.described);
   errors.push(...problems);
   if (problems.length > 0) return fail();
   const base = result.described.query;

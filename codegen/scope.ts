@@ -5,6 +5,7 @@
 import type { ColumnRef, JoinType, Node, SelectStmt } from '@pgsql/types';
 import { match } from 'ts-pattern';
 import type { Catalog, CatalogTable } from './catalog.js';
+import type { Keys } from './keys.js';
 import { conjuncts, names } from './tree.js';
 
 export type Origin = { tableOid: number; attnum: number };
@@ -26,6 +27,8 @@ export type Derived = {
   singleRow: boolean;
   /** Exactly one row on any data (a scalar subquery over it is never empty). */
   exactlyOne: boolean;
+  /** Output items whose values are unique across the rows (./keys.ts). */
+  keys: Keys;
 };
 
 /** One statement's analysis: the catalog, what it has learned so far, and the statement analysers (./analyze.ts). */
@@ -57,6 +60,8 @@ export type Leaf = {
   /** The base table, for unique-key proofs. */
   table: CatalogTable | null;
   singleRow: boolean;
+  /** Column indexes unique across the relation's own rows: a table's unique keys, a subquery's keys. */
+  keys: number[][];
   /** RETURNING's old and new: reachable as old.x only, never by a bare name or a *. */
   qualifiedOnly: boolean;
 };

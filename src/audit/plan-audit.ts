@@ -20,6 +20,11 @@ export type PlanAuditOptions = {
   rules: SamplingRules;
   /** Budgets by query name; they replace the queries' own `-- budget:` annotations. */
   budgets?: Readonly<Record<string, number>>;
+  /**
+   * Judge p95 against budgets (default true). Tests on small data on a shared machine turn it off: a budget is
+   * a claim about production-sized data, judged by `npm run audit`, and one stall would fail a unit test.
+   */
+  judgeBudgets?: boolean;
   /** Options of the schema audit (scope and time columns). */
   schema?: AuditOptions;
   /** Measured runs per query, spread round-robin over its sample cases (each case at least once). */
@@ -296,7 +301,8 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
     const queries: QueryAudit[] = [];
     const total = manifest.queries.length;
     for (const [k, listed] of manifest.queries.entries()) {
-      const query = { ...listed, budgetMs: options.budgets?.[listed.name] ?? listed.budgetMs };
+      const budgetMs = options.judgeBudgets === false ? null : (options.budgets?.[listed.name] ?? listed.budgetMs);
+      const query = { ...listed, budgetMs };
       const audit = await auditQuery(client, query, sampler, sizes, samples, (cases, runs) =>
         options.onProgress?.({ kind: 'query-start', index: k + 1, total, name: query.name, cases, runs }),
       );

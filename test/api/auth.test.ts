@@ -102,6 +102,9 @@ describe('isolation', () => {
   test('each user sees only their own alerts, exposures, scans, profile and dashboard', async () => {
     const aliceAlerts = await alertIdsOf(alice);
     const page = data<Page<Alert>>(await api.query('alerts.list', { limit: 100 }, api.token(alice)));
+    // every() holds on an empty list: each list must hold rows for the check to mean anything.
+    assert.ok(page.items.length > 0 && aliceAlerts.size > 0, 'alice has alerts');
+    assert.equal(page.items.length, Math.min(100, aliceAlerts.size), 'alice sees all of hers');
     assert.ok(page.items.every((alert) => aliceAlerts.has(alert.id)));
     assert.equal(data<{ id: string }>(await api.query('profile.get', undefined, api.token(alice))).id, alice);
     assert.equal(data<{ user_id: string }>(await api.query('dashboard.get', undefined, api.token(bob))).user_id, bob);
@@ -109,9 +112,11 @@ describe('isolation', () => {
     const aliceExposures = new Set(
       (await api.sql<{ id: string }>('SELECT id::text AS id FROM exposures WHERE user_id = $1', [alice])).map((row) => row.id),
     );
+    assert.ok(exposures.items.length > 0, 'alice has exposures');
     assert.ok(exposures.items.every((exposure) => aliceExposures.has(exposure.id)));
     const scans = data<Page<{ id: string }>>(await api.query('scans.list', { limit: 100 }, api.token(alice)));
     const aliceScans = new Set((await api.sql<{ id: string }>('SELECT id::text AS id FROM scans WHERE user_id = $1', [alice])).map((row) => row.id));
+    assert.ok(scans.items.length > 0, 'alice has scans');
     assert.ok(scans.items.every((scan) => aliceScans.has(scan.id)));
   });
 

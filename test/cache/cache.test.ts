@@ -74,8 +74,9 @@ test('a failing query is not cached and every waiter receives the error', async 
     assert.equal(outcome.status, 'rejected');
     assert.ok(outcome.status === 'rejected' && isSqlboundError(outcome.reason), 'each waiter gets the typed error');
   }
-  const retried = await statements(() => runOne(local, failing, []).catch((error: unknown) => error));
+  const retried = await statements(() => runOne(local, failing, []).then(() => null, (error: unknown) => error));
   assert.equal(retried.count, 1, 'the failure was not cached');
+  assert.ok(isSqlboundError(retried.result), `the retry fails again with the typed error, got ${String(retried.result)}`);
 });
 
 test('after markAlertRead the same user sees the new unread count at once; another user stays cached', async () => {

@@ -5,7 +5,8 @@
 // schema says so on its first line (`-- uses: example schema`) and may add to it (indexes, triggers).
 // Rows a schema.sql inserts are data: every query without params also runs on them (rolled back), and no
 // column typed non-null may come back NULL, so a case whose data holds the counterexample proves the type.
-// UPDATE_GOLDEN=1 rewrites the expectations; review the diff before committing it.
+// UPDATE_GOLDEN=1 rewrites the expectations; review the diff before committing it. GOLDEN_ONLY=<regex> runs
+// the cases whose names match (e.g. GOLDEN_ONLY=^keyset_).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -61,7 +62,8 @@ async function runOnRows(caseSql: postgres.Sql, queries: QueryModel[]): Promise<
 
 // Cases are independent (each has its own database or only reads the shared one): run a few at a time.
 suite('golden cases', { concurrency: 4 }, () => {
-  for (const name of cases) {
+  const only = process.env.GOLDEN_ONLY === undefined ? null : new RegExp(process.env.GOLDEN_ONLY);
+  for (const name of cases.filter((candidate) => only === null || only.test(candidate))) {
     test(`golden: ${name}`, async () => {
       const dir = join(casesDir, name);
       const text = await readFile(join(dir, 'query.sql'), 'utf8');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createDecipheriv, hkdfSync } from 'node:crypto';
 import { after, test } from 'node:test';
 import { listAlerts, listBrokers, listExposures, type ListAlertsRow } from '../../generated/index.js';
 import { createDb } from 'sqlbound';
@@ -143,6 +144,20 @@ test('a tampered value inside a well-formed cursor fails authentication, not par
   const tagStart = bytes.length - 16;
   const tampered = Buffer.from(bytes);
   tampered[tagStart - 3] = (tampered[tagStart - 3] ?? 0) ^ 1;
+  // Proof that the payload is still well-formed, so the refusal below can only come from the tag: opened with
+  // the cursor's own key and without its tag, it is the JSON array of order values with one id changed.
+  const open = (sealedBytes: Buffer) => {
+    const salt = sealedBytes.subarray(1, 17);
+    const material = Buffer.from(hkdfSync('sha256', 'test-secret-a', salt, 'sqlbound-cursor-v1', 44));
+    const decipher = createDecipheriv('aes-256-gcm', material.subarray(0, 32), material.subarray(32));
+    return JSON.parse(decipher.update(sealedBytes.subarray(17, sealedBytes.length - 16)).toString('utf8')) as unknown;
+  };
+  const original = open(bytes);
+  const edited = open(tampered);
+  assert.ok(Array.isArray(original) && Array.isArray(edited) && edited.length === original.length, JSON.stringify(edited));
+  assert.equal(edited[0], original[0], 'the timestamp is untouched');
+  assert.notEqual(edited[1], original[1], 'the id changed');
+  assert.match(String(edited[1]), /^\d+$/, 'the changed id is still a number');
   await assert.rejects(listAlerts(db, { userId, limit: 3, cursor: tampered.toString('base64url') as Cursor<'listAlerts'> }), rejectsWith('authentication', 'tampered id digit'));
   const tag = Buffer.from(bytes);
   tag[tag.length - 1] = (tag[tag.length - 1] ?? 0) ^ 0x80;

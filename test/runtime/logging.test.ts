@@ -10,29 +10,46 @@ import type { DB } from '../../generated/db.js';
 const { url } = await testDatabase();
 
 describe('logging', () => {
-  test('default thresholds: 0.6 s logs a warn, 1.1 s logs an error and fires onSlowQuery', async () => {
+  // Only lower bounds on real time here: a stall can make a statement slower, never faster. The thresholds
+  // are pinned on both sides with exact durations in observer.test.ts.
+  test('real statements are timed: a 1.1 s sleep is an error under the defaults and fires onSlowQuery; 0.6 s at least warns', async () => {
     const captured = capturingLogger('debug');
     const events: SlowQueryEvent[] = [];
     const db = createDb<DB>({ connectionString: url, logger: captured.logger, onSlowQuery: (event) => events.push(event), cursorSecret: 's' });
     try {
-      // A new connection's handshake counts as pool wait; warm the pool so the sleeps alone cross the thresholds.
-      await db.execute(sleepStatement('warmup', 0), [0]);
       await db.execute(sleepStatement('sleepWarn', 0.6), [1]);
       await db.execute(sleepStatement('sleepError', 1.1), [2]);
       const warn = captured.lines.find((line) => line.query === 'sleepWarn');
       const error = captured.lines.find((line) => line.query === 'sleepError');
-      assert.equal(warn?.level, LEVEL.warn);
+      assert.ok(warn !== undefined && warn.level >= LEVEL.warn, JSON.stringify(warn));
       assert.equal(error?.level, LEVEL.error);
-      assert.equal(events.length, 1);
-      assert.equal(events[0]?.queryName, 'sleepError');
-      assert.ok((events[0]?.durationMs ?? 0) >= 1000);
+      const hooked = events.map((event) => event.queryName);
+      assert.ok(hooked.includes('sleepError'), JSON.stringify(hooked));
+      assert.ok(hooked.every((name) => name === 'sleepError' || name === 'sleepWarn'), JSON.stringify(hooked));
+      assert.ok((events.find((event) => event.queryName === 'sleepError')?.durationMs ?? 0) >= 1000);
       assertNoLeak(db);
     } finally {
       await db.close();
     }
   });
 
-  test('a slow line names query, duration, rows, pool state and the call site; fast calls log at debug', async () => {
+  test('fast calls log at debug with rows, wait and execution time', async () => {
+    const captured = capturingLogger('debug');
+    // Thresholds of a minute: no stall of a shared machine makes SELECT 1 that slow.
+    const db = createDb<DB>({ connectionString: url, logger: captured.logger, slowQueryWarnMs: 60_000, slowQueryErrorMs: 60_000, cursorSecret: 's' });
+    try {
+      await db.execute(sleepStatement('fast', 0), [1]);
+      const fast = captured.lines.find((line) => line.query === 'fast');
+      assert.equal(fast?.level, LEVEL.debug);
+      assert.equal(fast?.rows, 1);
+      assert.equal(typeof fast?.waitMs, 'number');
+      assert.equal(typeof fast?.executionMs, 'number');
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a slow line names query, duration, rows, pool state and the call site', async () => {
     const captured = capturingLogger('debug');
     const events: SlowQueryEvent[] = [];
     const db = createDb<DB>({
@@ -44,17 +61,10 @@ describe('logging', () => {
       cursorSecret: 's',
     });
     try {
-      await db.execute(sleepStatement('warmup', 0), [0]);
-      await db.execute(sleepStatement('fast', 0), [1]);
       await db.execute(sleepStatement('slowish', 0.35), [2]);
       await db.execute(sleepStatement('slower', 0.75), [3]);
-      const fast = captured.lines.find((line) => line.query === 'fast');
-      assert.equal(fast?.level, LEVEL.debug);
-      assert.equal(fast?.rows, 1);
-      assert.equal(typeof fast?.waitMs, 'number');
-      assert.equal(typeof fast?.executionMs, 'number');
       const warn = captured.lines.find((line) => line.query === 'slowish');
-      assert.equal(warn?.level, LEVEL.warn);
+      assert.ok(warn !== undefined && warn.level >= LEVEL.warn, JSON.stringify(warn));
       const error = captured.lines.find((line) => line.query === 'slower');
       assert.equal(error?.level, LEVEL.error);
       for (const line of [warn, error]) {
@@ -64,8 +74,9 @@ describe('logging', () => {
         assert.deepEqual(Object.keys(line.pool as object).sort(), ['idle', 'total', 'waiting']);
         assert.match(String(line.callSite), /test\/runtime\/logging\.test\.ts:\d+:\d+/);
       }
-      assert.deepEqual(events.map((event) => event.queryName), ['slower']);
-      assert.match(String(events[0]?.callSite), /logging\.test\.ts/);
+      const slower = events.find((event) => event.queryName === 'slower');
+      assert.ok(slower !== undefined, JSON.stringify(events));
+      assert.match(String(slower.callSite), /logging\.test\.ts/);
       assertNoLeak(db);
     } finally {
       await db.close();
@@ -145,7 +156,9 @@ describe('logging', () => {
       assert.equal((await db.execute(page, [3])).rows.length, 3);
       const text = await prometheus.metricsText();
       assert.match(text, /db_client_response_returned_rows_sum\{[^}]*db_query_summary="paged"[^}]*\} 2\n/);
-      assert.match(text, /db_client_operation_duration_bucket\{[^}]*db_query_summary="metered"[^}]*le="0\.2"\} 1/);
+      // The 0.2 s bucket exists (whether a stalled call lands under it is the machine's business, not this test's).
+      assert.match(text, /db_client_operation_duration_bucket\{[^}]*db_query_summary="metered"[^}]*le="0\.2"\} [01]\n/);
+      assert.match(text, /db_client_operation_duration_count\{[^}]*db_query_summary="metered"[^}]*\} 1\n/);
       assert.match(text, /db_client_operation_duration_count\{[^}]*db_query_summary="meteredFail"[^}]*outcome="error"/);
       assert.match(text, /db_client_operation_duration_count\{[^}]*db_query_summary="kysely:select users"/);
       assert.match(text, /db_client_connection_count\{[^}]*db_client_connection_state="idle"[^}]*\} 1/);

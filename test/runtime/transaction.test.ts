@@ -196,7 +196,11 @@ describe('transactions', { concurrency: false }, () => {
     assertNoLeak(db);
   });
 
-  test('close', async () => {
+  test('close ends every pooled connection, and the handle refuses calls afterwards', async () => {
+    await db.execute({ name: 'beforeClose', text: 'SELECT 1' }, []);
+    assert.ok(db.poolStats().total > 0, 'the pool held a connection');
     await db.close();
+    assert.equal(db.poolStats().total, 0);
+    await assert.rejects(db.execute({ name: 'afterClose', text: 'SELECT 1' }, []));
   });
 });

@@ -1,1 +1,3 @@
 -- uses: example schema
+-- Optional params (`:x?`): typed `T | null`, may be left out, sent as NULL; one marked occurrence makes the
+-- param optional everywhere (`:status?` then `:status`).

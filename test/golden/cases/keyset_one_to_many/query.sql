@@ -1,0 +1,5 @@
+-- name: parentsWithChildren :list
+-- order: id ASC
+SELECT p.id, p.name, c.name AS child_name
+FROM parents p
+JOIN children c ON c.parent_id = p.id;
