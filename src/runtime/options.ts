@@ -22,6 +22,9 @@ export type SlowQueryEvent = {
 
 export type PoolStats = { total: number; idle: number; waiting: number; max: number };
 
+/** The highest connections in use and callers waiting for one since the pool was created. */
+export type PoolPeaks = { inUse: number; waiting: number; since: Date };
+
 export type TimeoutsVia = 'startup' | 'none';
 
 export type DbOptions = {
@@ -57,6 +60,8 @@ export type DbOptions = {
   slowQueryErrorMs?: number;
   /** Log parameter values. Default false (values are PII). */
   logParameters?: boolean;
+  /** How many recent slow calls `db.recentSlowQueries()` keeps (never with parameter values). Default 100; 0 keeps none. */
+  slowQueryLogSize?: number;
   /**
    * A failing statement is logged once per distinct (query, error) per this interval; the others are counted and
    * reported with the next line. Default 10000.
@@ -92,6 +97,7 @@ export type ResolvedOptions = {
   slowQueryWarnMs: number;
   slowQueryErrorMs: number;
   logParameters: boolean;
+  slowQueryLogSize: number;
   failureLogIntervalMs: number;
   cursorSecret: string;
   meter: Meter;
@@ -154,6 +160,7 @@ export function resolveOptions(options: DbOptions, defaults: { meterProvider: Me
     slowQueryWarnMs,
     slowQueryErrorMs: Math.max(slowQueryErrorMs, slowQueryWarnMs),
     logParameters: options.logParameters ?? false,
+    slowQueryLogSize: integer('slowQueryLogSize', options.slowQueryLogSize, 100, { min: 0, max: 100_000 }),
     failureLogIntervalMs: integer('failureLogIntervalMs', options.failureLogIntervalMs, 10_000, { min: 0 }),
     cursorSecret,
     meter: (options.meterProvider ?? defaults.meterProvider).getMeter('sqlbound'),
