@@ -45,7 +45,11 @@ function num(node: Json, key: string): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-function parseNode(value: unknown, path: string): PlanNode {
+/**
+ * `analyzed`: the node carries actual figures (EXPLAIN ANALYZE). Without them (EXPLAIN (GENERIC_PLAN), which runs
+ * nothing) the planner's estimates stand in: rows are its Plan Rows, and every node counts as run once.
+ */
+function parseNode(value: unknown, path: string, analyzed = true): PlanNode {
   if (!isObject(value)) throw new Error(`EXPLAIN output: ${path} is not an object`);
   const nodeType = text(value, 'Node Type');
   if (nodeType === null) throw new Error(`EXPLAIN output: ${path} has no "Node Type"`);
@@ -55,9 +59,9 @@ function parseNode(value: unknown, path: string): PlanNode {
     nodeType,
     relation: text(value, 'Relation Name'),
     index: text(value, 'Index Name'),
-    actualRows: num(value, 'Actual Rows') ?? 0,
+    actualRows: (analyzed ? num(value, 'Actual Rows') : num(value, 'Plan Rows')) ?? 0,
     // A node never executed (the other arm of a condition) reports 0 loops.
-    loops: num(value, 'Actual Loops') ?? 0,
+    loops: analyzed ? (num(value, 'Actual Loops') ?? 0) : 1,
     rowsRemovedByFilter: num(value, 'Rows Removed by Filter') ?? 0,
     rowsRemovedByJoinFilter: num(value, 'Rows Removed by Join Filter') ?? 0,
     filter: text(value, 'Filter'),
@@ -67,7 +71,7 @@ function parseNode(value: unknown, path: string): PlanNode {
     sortMethod: text(value, 'Sort Method'),
     sortSpaceType: text(value, 'Sort Space Type'),
     sortSpaceUsedKb: num(value, 'Sort Space Used'),
-    children: Array.isArray(children) ? children.map((child, k) => parseNode(child, `${path}.Plans[${k}]`)) : [],
+    children: Array.isArray(children) ? children.map((child, k) => parseNode(child, `${path}.Plans[${k}]`, analyzed)) : [],
   };
 }
 
@@ -83,6 +87,14 @@ export function parseExplain(queryPlan: unknown): Explained {
     throw new Error('EXPLAIN output has no "Planning Time"/"Execution Time": was it run with ANALYZE?');
   }
   return { root: parseNode(top.Plan, 'Plan'), planningMs, executionMs };
+}
+
+/** Parses the single row of `EXPLAIN (GENERIC_PLAN, FORMAT JSON)`: estimates only, nothing was run. */
+export function parseEstimatedPlan(queryPlan: unknown): PlanNode {
+  const parsed: unknown = typeof queryPlan === 'string' ? JSON.parse(queryPlan) : queryPlan;
+  const top: unknown = Array.isArray(parsed) ? parsed[0] : undefined;
+  if (!isObject(top)) throw new Error('EXPLAIN output is not [{ "Plan": ... }]');
+  return parseNode(top.Plan, 'Plan', false);
 }
 
 /** Every node of the tree, parents before children (init plans and subplans included: they are children). */
