@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runPlanAudit } from '../src/audit/plan-audit.js';
-import { formatPlanAuditReport } from '../src/audit/report.js';
+import { formatPlanAuditReport, jsonReportPath, planAuditJson } from '../src/audit/report.js';
 import { LiveAuditError, liveProblems, runLiveAudit } from '../src/audit/live.js';
 import { formatLiveAuditReport } from '../src/audit/live-report.js';
 import { runCommand } from '../src/database/server.js';
@@ -214,7 +214,9 @@ async function audit(args: string[]): Promise<number> {
     },
   });
   const text = formatPlanAuditReport(result);
-  await writeFile(resolve(values.report ?? 'audit-report.md'), text);
+  const reportPath = resolve(values.report ?? 'audit-report.md');
+  await writeFile(reportPath, text);
+  await writeFile(jsonReportPath(reportPath), planAuditJson(result));
   process.stdout.write(text);
   return result.violations > 0 ? 1 : 0;
 }

@@ -57,8 +57,8 @@ export class LiveAuditError extends Error {
 }
 
 /**
- * Every statement the audit sends starts with this comment, so pg_stat_statements' entries for them (it keeps the
- * first text it saw of each) can be left out of the audit's own report.
+ * The audit's own statements carry this comment after their first keyword (pg_stat_statements drops a leading
+ * comment), so their entries can be left out of the report when the session could not turn tracking off.
  */
 const OWN = '/* sqlbound audit --live */';
 
@@ -120,7 +120,7 @@ async function tableSizes(client: pg.ClientBase): Promise<Map<string, number>> {
   const rows = (
     await client.query<{ name: string; estimate: number }>(
       // reltuples is -1 before a table's first ANALYZE; the statistics collector's live count stands in then.
-      `${OWN} SELECT c.relname AS name, CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE coalesce(s.n_live_tup, 0) END::float8 AS estimate
+      `SELECT ${OWN} c.relname AS name, CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE coalesce(s.n_live_tup, 0) END::float8 AS estimate
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
        WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`,
     )
@@ -134,10 +134,10 @@ async function explainLive(client: pg.ClientBase, text: string, sizes: ReadonlyM
     return { kind: 'skipped', reason: `utility statement (${keyword || 'empty'}): EXPLAIN plans only SELECT, INSERT, UPDATE, DELETE, MERGE and VALUES` };
   }
   // Read only, on top of EXPLAIN without ANALYZE never running anything: a mistake here cannot write.
-  await client.query(`${OWN} BEGIN READ ONLY`);
+  await client.query(`BEGIN ${OWN} READ ONLY`);
   try {
-    await client.query(`${OWN} SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-    const result = await client.query<{ 'QUERY PLAN': unknown }>(`${OWN} EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${text}`);
+    await client.query(`SET ${OWN} LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
+    const result = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN ${OWN} (GENERIC_PLAN, FORMAT JSON) ${text}`);
     const root = parseEstimatedPlan(result.rows[0]?.['QUERY PLAN']);
     const target = orderOf(root);
     const context: CheckContext = {
@@ -153,7 +153,7 @@ async function explainLive(client: pg.ClientBase, text: string, sizes: ReadonlyM
   } catch (error) {
     return { kind: 'skipped', reason: `EXPLAIN (GENERIC_PLAN) failed: ${error instanceof Error ? error.message : String(error)}` };
   } finally {
-    await client.query(`${OWN} ROLLBACK`);
+    await client.query(`ROLLBACK ${OWN}`);
   }
 }
 
@@ -169,9 +169,12 @@ export async function runLiveAudit(url: string, options: LiveAuditOptions = {}):
   const client = new pg.Client({ connectionString: url, application_name: 'sqlbound-audit-live' });
   await client.connect();
   try {
+    // Keeps the audit's own statements out of the statistics it reads; only a superuser may (the filter below
+    // covers the others).
+    await client.query('SET pg_stat_statements.track = none').catch(() => undefined);
     const about = (
       await client.query<{ version: string; database: string; num: number; installed: boolean }>(
-        `${OWN} SELECT current_setting('server_version') AS version, current_database() AS database,
+        `SELECT ${OWN} current_setting('server_version') AS version, current_database() AS database,
                 current_setting('server_version_num')::int AS num, to_regclass('pg_stat_statements') IS NOT NULL AS installed`,
       )
     ).rows[0];
@@ -187,7 +190,7 @@ export async function runLiveAudit(url: string, options: LiveAuditOptions = {}):
     // so the shares of the top statements add up to at most 1 even while other clients keep running.
     const rows = (
       await client.query<StatRow>(
-        `${OWN} SELECT queryid::text AS queryid, query, calls::text AS calls, total_exec_time::float8 AS total_ms, rows::text AS rows,
+        `SELECT ${OWN} queryid::text AS queryid, query, calls::text AS calls, total_exec_time::float8 AS total_ms, rows::text AS rows,
                 sum(total_exec_time) OVER ()::float8 AS all_ms, (count(*) OVER ())::int AS tracked
          FROM pg_stat_statements
          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT LIKE $1
