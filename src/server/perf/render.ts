@@ -173,10 +173,10 @@ export function renderMain(data: PageData): string {
     data.audit === null
       ? 'No plan audit report (run <code>npm run audit</code>).'
       : `Plan audit of ${e(data.audit.generatedAt.slice(0, 16).replace('T', ' '))}: ${data.audit.violations === 0 ? '<span class="v-ok">no violations</span>' : `<span class="v-over">${data.audit.violations} violation(s)</span>`}.`;
-  const intervalS = Math.round(data.sparklineIntervalMs / 1000);
+  const interval = data.sparklineIntervalMs >= 1000 ? `${Math.round(data.sparklineIntervalMs / 1000)} s` : `${data.sparklineIntervalMs} ms`;
   return `<section id="queries"><h2>Named queries <span class="muted">runtime histograms since start; p50/p95 in ms, interpolated in the bucket like histogram_quantile</span></h2>
 ${table(
-  ['query', 'calls', 'errors', 'p50', 'p95', 'budget', 'verdict', `p95 per ${intervalS} s`, 'cache hits', 'statements / request', 'plan audit'],
+  ['query', 'calls', 'errors', 'p50', 'p95', 'budget', 'verdict', `p95 per ${interval}`, 'cache hits', 'statements / request', 'plan audit'],
   data.queries.map(queryRow),
   'No query yet.',
 )}
