@@ -171,7 +171,7 @@ export async function runLiveAudit(url: string, options: LiveAuditOptions = {}):
   try {
     // Keeps the audit's own statements out of the statistics it reads; only a superuser may (the filter below
     // covers the others).
-    await client.query('SET pg_stat_statements.track = none').catch(() => undefined);
+    await client.query(`SET ${OWN} pg_stat_statements.track = none`).catch(() => undefined);
     const about = (
       await client.query<{ version: string; database: string; num: number; installed: boolean }>(
         `SELECT ${OWN} current_setting('server_version') AS version, current_database() AS database,
