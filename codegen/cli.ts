@@ -14,7 +14,7 @@ import { LiveAuditError, liveProblems, runLiveAudit } from '../src/audit/live.js
 import { formatLiveAuditReport } from '../src/audit/live-report.js';
 import { runCommand } from '../src/database/server.js';
 import { auditRules, loadConfig, resolvePath, schemaSource, type Config } from './config.js';
-import { generateFiles, openSchemaDatabase, type GeneratedProject, type SchemaDatabase } from './generate.js';
+import { generateFiles, generationSession, openSchemaDatabase, type GeneratedProject, type SchemaDatabase } from './generate.js';
 import { loadManifest } from './manifest.js';
 import { formatError } from './model.js';
 import { staleFiles, writeFiles } from './output.js';
@@ -89,6 +89,7 @@ async function watchForever(config: Config, database: SchemaDatabase, debug: boo
   let pending: NodeJS.Timeout | null = null;
   let schemaChanged = false;
   let running: Promise<void> = Promise.resolve();
+  const session = generationSession(database);
   const regenerate = () => {
     running = running.then(async () => {
       const started = performance.now();
@@ -97,7 +98,7 @@ async function watchForever(config: Config, database: SchemaDatabase, debug: boo
           schemaChanged = false;
           await database.refresh();
         }
-        const project = await generateFiles(config, database);
+        const project = await session.generate(config);
         report(project, debug);
         const ms = Math.round(performance.now() - started);
         if (project.errors.length > 0) {

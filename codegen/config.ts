@@ -8,6 +8,18 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './parse.js';
 
+/**
+ * The config file's name: loadConfig looks for it in the folder it is given, and the CLI in its working
+ * directory (or the one `--config` names).
+ *
+ * @example
+ * ```ts
+ * import { join } from 'node:path';
+ * import { CONFIG_FILE, loadConfig } from 'sqlbound/codegen';
+ *
+ * const config = await loadConfig(join(process.cwd(), CONFIG_FILE)); // a ConfigError if it does not exist
+ * ```
+ */
 export const CONFIG_FILE = 'sqlbound.config.json';
 
 const budgetSchema = z.string().refine((text) => (parseDuration(text) ?? 0) > 0, 'a duration such as "50ms" or "1s"');
@@ -38,8 +50,14 @@ const configSchema = z.strictObject({
   out: z.string().min(1).default('generated'),
   /** Import specifier of the runtime in generated code. */
   runtime: z.string().min(1).default('sqlbound'),
-  /** Schemas whose tables, views and types are read; the first is where unqualified names are looked up first. */
+  /** Schemas whose tables and views are typed in the Kysely `DB` interface (`db.ts`). */
   schemas: z.array(z.string().min(1)).min(1).default(['public']),
+  /**
+   * The search_path the application's connections use (set on their role or in the URL), when it is not the
+   * database's default. Unqualified names in queries resolve with it, and a table of a schema on it is named
+   * bare in `db.ts` (`schema.table` otherwise), so codegen sees names as the application will.
+   */
+  searchPath: z.array(z.string().min(1)).min(1).optional(),
   /** Type overrides by PostgreSQL type name. */
   types: z
     .strictObject({
@@ -74,7 +92,38 @@ const configSchema = z.strictObject({
     .prefault({}),
 });
 
+/**
+ * What a `sqlbound.config.json` may hold, before defaults: every key is optional. Type a config written from code
+ * with it.
+ *
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import type { ConfigInput } from 'sqlbound/codegen';
+ *
+ * const input: ConfigInput = {
+ *   queries: ['db/queries/*.sql'],
+ *   schema: { from: 'migrations', dir: 'db/migrations' },
+ *   out: 'src/generated',
+ *   types: { int8: 'bigint' },
+ * };
+ * await writeFile('sqlbound.config.json', JSON.stringify(input, null, 2));
+ * ```
+ */
 export type ConfigInput = z.input<typeof configSchema>;
+/**
+ * A validated config with every default filled in, and where it came from. Its paths are as written, relative
+ * to `root`: resolve them with resolvePath.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, type Config } from 'sqlbound/codegen';
+ *
+ * const config: Config = await loadConfig('.');
+ * config.runtime; // 'sqlbound' unless the file says otherwise
+ * config.types.int8; // 'string'
+ * ```
+ */
 export type Config = z.output<typeof configSchema> & {
   /** Folder every relative path resolves from: the config file's, or the working directory without a file. */
   root: string;
@@ -82,7 +131,21 @@ export type Config = z.output<typeof configSchema> & {
   file: string | null;
 };
 
-/** A config that does not validate: the message names each key at fault. */
+/**
+ * A config that does not validate: the message names each key at fault. Also thrown for a named file that does
+ * not exist or is not JSON.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, parseConfig } from 'sqlbound/codegen';
+ *
+ * try {
+ *   parseConfig({ out: '' }, 'sqlbound.config.json', process.cwd());
+ * } catch (error) {
+ *   if (error instanceof ConfigError) console.error(error.message); // sqlbound.config.json is not a valid sqlbound config:\n  out: ...
+ * }
+ * ```
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -95,7 +158,18 @@ function describeIssues(file: string, error: z.ZodError): string {
   return `${file} is not a valid sqlbound config:\n${lines.join('\n')}`;
 }
 
-/** Validates a config object (as read from JSON) against the schema. */
+/**
+ * Validates a config object (as read from JSON) against the schema; `file` names it in errors and `root` is the
+ * folder its paths resolve from. For configs that do not live in a file.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from 'sqlbound/codegen';
+ *
+ * const config = parseConfig({ queries: ['queries/*.sql'] }, '(inline)', '/srv/app');
+ * config.out; // 'generated'
+ * ```
+ */
 export function parseConfig(value: unknown, file: string, root: string): Config {
   const parsed = configSchema.safeParse(value);
   if (!parsed.success) throw new ConfigError(describeIssues(file, parsed.error));
@@ -104,10 +178,12 @@ export function parseConfig(value: unknown, file: string, root: string): Config 
 
 /**
  * Reads `sqlbound.config.json` from `path` (a file, or a folder that holds one), or returns the defaults rooted at
- * `cwd` when there is none.
+ * that folder when there is none. A file named explicitly must exist.
  *
- * ### Examples
+ * @example
  * ```ts
+ * import { loadConfig, resolvePath } from 'sqlbound/codegen';
+ *
  * const config = await loadConfig(process.cwd());
  * config.out; // 'generated'
  * resolvePath(config, config.out); // absolute, from the config file's folder
@@ -129,7 +205,18 @@ export async function loadConfig(path: string): Promise<Config> {
   return parseConfig(value, file, dirname(file));
 }
 
-/** A path of the config, absolute, resolved from the config file's folder. */
+/**
+ * A path of the config, absolute, resolved from the config file's folder, so a config means the same wherever
+ * the CLI runs from.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, resolvePath } from 'sqlbound/codegen';
+ *
+ * const config = await loadConfig('/srv/app');
+ * resolvePath(config, config.out); // '/srv/app/generated'
+ * ```
+ */
 export function resolvePath(config: Pick<Config, 'root'>, path: string): string {
   return isAbsolute(path) ? path : resolve(config.root, path);
 }

@@ -5,6 +5,18 @@ import type { QueryModel } from './manifest.js';
 import type { CodegenError, CodegenNote } from './model.js';
 import { DEFAULT_GENERATE_OPTIONS, generateQueries, type GenerateOptions } from './pipeline.js';
 
+/**
+ * What describeQueryFile returns: the models of the queries that passed, and the errors and notes of the others.
+ * A file with errors still describes its good queries, as an editor showing both would want.
+ *
+ * @example
+ * ```ts
+ * import { describeQueryFile, type QueryFileDescription } from 'sqlbound/codegen';
+ *
+ * const description: QueryFileDescription = await describeQueryFile(process.env.DATABASE_URL!, { file: 'sql/queries/alerts.sql', text });
+ * description.queries.map((query) => query.name);
+ * ```
+ */
 export type QueryFileDescription = {
   /** One model per query that passed every check: params and columns with PostgreSQL type, TypeScript type and nullability. */
   queries: QueryModel[];

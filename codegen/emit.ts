@@ -14,6 +14,19 @@ export type EmitOptions = {
 // The runtime recognises generated modules by this header (call sites skip their frames): keep them in step.
 const HEADER = (source: string) => `${GENERATED_HEADER_PREFIX} from ${source}. Do not edit: run sqlbound codegen.\n`;
 
+/**
+ * A TsType as TypeScript source, exactly as generated modules spell it (enum labels as a union of string
+ * literals, a named override by its name), for tools that show or emit types of their own.
+ *
+ * @example
+ * ```ts
+ * import { tsTypeOf } from 'sqlbound/codegen';
+ *
+ * tsTypeOf({ kind: 'primitive', ts: 'Date' }); // 'Date'
+ * tsTypeOf({ kind: 'enum', pgName: 'alert_severity', labels: ['low', 'high'] }); // '"low" | "high"'
+ * tsTypeOf({ kind: 'array', element: { kind: 'primitive', ts: 'string' } }); // 'string[]'
+ * ```
+ */
 export function tsTypeOf(ts: TsType): string {
   return match(ts)
     .with({ kind: 'primitive' }, ({ ts: name }) => name)

@@ -8,6 +8,7 @@ import { createDatabase, dropDatabase, uniqueDatabaseName } from '../src/databas
 import { migrate } from '../src/database/migrate.js';
 import { startDatabase, withDatabase, type DatabaseServer } from '../src/database/server.js';
 import { resolvePath, schemaSource, type Config } from './config.js';
+import { loadCatalog, type Catalog } from './catalog.js';
 import { introspectTables } from './introspect.js';
 import type { QueryModel } from './manifest.js';
 import type { CodegenError, CodegenNote } from './model.js';
@@ -88,26 +89,66 @@ export type GeneratedProject = {
   queries: QueryModel[];
 };
 
+/** What stays valid while the schema does not change: the connection, the table types and the catalog. */
+type WarmSchema = { url: string; sql: postgres.Sql; tables: string; catalog: Catalog };
+
+/**
+ * Generations over one schema database. The connection, `db.ts` and the catalog are read once per schema (per
+ * database URL: `refresh()` after a migration changes it), so `--watch` pays only for the queries on a save.
+ */
+export type GenerationSession = {
+  generate(config: Config): Promise<GeneratedProject>;
+  close(): Promise<void>;
+};
+
+export function generationSession(database: SchemaDatabase): GenerationSession {
+  let warm: WarmSchema | null = null;
+  const drop = async () => {
+    const stale = warm;
+    warm = null;
+    if (stale !== null) await stale.sql.end({ timeout: 5 });
+  };
+  const warmUp = async (config: Config): Promise<WarmSchema> => {
+    if (warm !== null && warm.url === database.url) return warm;
+    await drop();
+    const sql = postgres(database.url, {
+      max: 1,
+      onnotice: () => {},
+      // Unqualified names resolve as the application's connections will resolve them.
+      ...(config.searchPath === undefined ? {} : { connection: { search_path: config.searchPath.join(',') } }),
+    });
+    try {
+      const [tables, catalog] = await Promise.all([introspectTables(database.url, config.schemas, config.searchPath), loadCatalog(sql)]);
+      warm = { url: database.url, sql, tables, catalog };
+      return warm;
+    } catch (error) {
+      await sql.end({ timeout: 5 });
+      throw error;
+    }
+  };
+  return {
+    async generate(config) {
+      const sources = await querySources(config);
+      const schema = await warmUp(config);
+      const generation = await generateQueries(schema.sql, sources, {
+        runtime: config.runtime,
+        cacheScoping: { param: config.cache.scopeParam, column: config.cache.scopeColumn, ownerTable: config.cache.ownerTable },
+        types: config.types,
+        catalog: schema.catalog,
+      });
+      const files: GeneratedFiles = new Map([['db.ts', schema.tables], ...generation.files]);
+      return { files, errors: generation.errors, notes: generation.notes, queries: generation.queries };
+    },
+    close: drop,
+  };
+}
+
 /** One generation over an open schema database; writes nothing. */
 export async function generateFiles(config: Config, database: SchemaDatabase): Promise<GeneratedProject> {
-  const sources = await querySources(config);
-  const files: GeneratedFiles = new Map();
-  files.set('db.ts', await introspectTables(database.url, config.schemas));
-  const sql = postgres(database.url, {
-    max: 1,
-    onnotice: () => {},
-    // Unqualified names resolve as the application's connections will resolve them.
-    connection: { search_path: config.schemas.join(',') },
-  });
+  const session = generationSession(database);
   try {
-    const generation = await generateQueries(sql, sources, {
-      runtime: config.runtime,
-      cacheScoping: { param: config.cache.scopeParam, column: config.cache.scopeColumn, ownerTable: config.cache.ownerTable },
-      types: config.types,
-    });
-    for (const [path, content] of generation.files) files.set(path, content);
-    return { files, errors: generation.errors, notes: generation.notes, queries: generation.queries };
+    return await session.generate(config);
   } finally {
-    await sql.end();
+    await session.close();
   }
 }

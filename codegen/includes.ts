@@ -19,15 +19,14 @@ import type {
   PgType,
 } from './model.js';
 import { rewriteParams } from './params.js';
+import { quoteIdentifier } from '../src/runtime/identifier.js';
+import { MAX_LIMIT } from '../src/runtime/pagination.js';
 import type { ReviveField, ReviveSpec } from '../src/runtime/revive.js';
 
 export type IncludeTree = { query: ParsedQuery; children: IncludeTree[] };
 
 const alias = (depth: number) => `p${depth}`;
 
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 /** Renames `parent.` references to the alias of the parent's level, using the real scanner. */
 export function renameParent(source: string, to: string): string {
@@ -209,7 +208,7 @@ function includeJoins(includes: DescribedInclude[], depth: number, registry: Map
         ? [`SELECT ${object} AS value`, `FROM (\n${text}\n) AS ${row}`]
         : [
             `SELECT coalesce(json_agg(${object} ORDER BY ${orderBy(row, include.order ?? [])}), '[]'::json) AS value`,
-            `FROM (\nSELECT * FROM (\n${text}\n) AS c ORDER BY ${orderBy('c', include.order ?? [])} LIMIT ${include.limit ?? 100}\n) AS ${row}`,
+            `FROM (\nSELECT * FROM (\n${text}\n) AS c ORDER BY ${orderBy('c', include.order ?? [])} LIMIT ${include.limit ?? MAX_LIMIT}\n) AS ${row}`,
           ];
     joins.push(`LEFT JOIN LATERAL (\n${[...body, ...nested.joins].join('\n')}\n) AS ${joined} ON true`);
     values.push({ name: include.name, expression: `${joined}.value` });

@@ -11,18 +11,23 @@ function schemaPattern(schemas: readonly string[]): string {
 
 /**
  * kysely-codegen's `DB` interface of the tables and views in `schemas`. A table is named as Kysely must spell it
- * for the database to find it: bare when its schema is on the connection's search_path (as `public` is by
- * default), `schema.table` otherwise. So `db.kysely.selectFrom(...)` types and runs the same name.
+ * for the database to find it: bare when its schema is on the application's search_path (`searchPath`, else the
+ * database's default, where `public` is), `schema.table` otherwise. So `db.kysely.selectFrom(...)` types and runs the same name.
  */
-export async function introspectTables(url: string, schemas: readonly string[] = ['public']): Promise<string> {
+export async function introspectTables(
+  url: string,
+  schemas: readonly string[] = ['public'],
+  searchPath?: readonly string[],
+): Promise<string> {
   const db = new Kysely<unknown>({
     dialect: new KyselyPostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }),
   });
   try {
-    const searchPath = await sql<{ schema: string }>`SELECT unnest(current_schemas(false)) AS schema`.execute(db);
-    const onPath = searchPath.rows.map((row) => row.schema);
+    const onPath =
+      searchPath ??
+      (await sql<{ schema: string }>`SELECT unnest(current_schemas(false)) AS schema`.execute(db)).rows.map((row) => row.schema);
     // kysely-codegen treats an empty list as ['public']; pg_catalog is never a table schema of the project.
-    const defaultSchemas = onPath.length > 0 ? onPath : ['pg_catalog'];
+    const defaultSchemas = onPath.length > 0 ? [...onPath] : ['pg_catalog'];
     const source = await generate({
       // kysely-codegen is CommonJS: its Kysely type is the CJS declaration of the same class, whose
       // #private brand differs from the ESM one, so the identical runtime object needs this cast.

@@ -7,10 +7,32 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { CachePolicy, WriteEffect } from '../src/runtime/contract.js';
 
-/** A column of the keyset order, or of an include's order. */
+/**
+ * A column of the keyset order, or of an include's order, from the query's `-- order:` line.
+ *
+ * @example
+ * ```ts
+ * import type { OrderTerm } from 'sqlbound/codegen';
+ *
+ * // -- order: created_at DESC, id DESC
+ * const order: OrderTerm[] = [{ column: 'created_at', direction: 'DESC' }, { column: 'id', direction: 'DESC' }];
+ * ```
+ */
 export type OrderTerm = { column: string; direction: 'ASC' | 'DESC' };
 
-/** The TypeScript side of a PostgreSQL type, as the runtime value arrives (node-postgres's default parsers). */
+/**
+ * The TypeScript side of a PostgreSQL type, as the runtime value arrives (node-postgres's default parsers): int8
+ * and numeric are strings unless the config says otherwise, because that is what pg returns. Structured rather
+ * than a string, so tools can tell an enum's labels or an array's element; tsTypeOf prints it.
+ *
+ * @example
+ * ```ts
+ * import { tsTypeOf, type TsType } from 'sqlbound/codegen';
+ *
+ * const severities: TsType = { kind: 'array', element: { kind: 'enum', pgName: 'alert_severity', labels: ['low', 'high'] } };
+ * tsTypeOf(severities); // '("low" | "high")[]'
+ * ```
+ */
 export type TsType =
   | { kind: 'primitive'; ts: 'string' | 'number' | 'boolean' | 'Date' | 'Buffer' | 'JsonValue' | 'bigint' }
   | { kind: 'enum'; pgName: string; labels: string[] }
@@ -21,9 +43,26 @@ export type TsType =
 /**
  * A PostgreSQL type: its name (a domain reports its base type's name) and TypeScript type. No OID: those of user
  * types differ between databases, and the manifest must not.
+ *
+ * @example
+ * ```ts
+ * import type { TypeModel } from 'sqlbound/codegen';
+ *
+ * const createdAt: TypeModel = { name: 'timestamptz', ts: { kind: 'primitive', ts: 'Date' } };
+ * ```
  */
 export type TypeModel = { name: string; ts: TsType };
 
+/**
+ * A named param of a query (`:userId`, or `:severity?` when optional) and the type PostgreSQL inferred for it.
+ *
+ * @example
+ * ```ts
+ * import type { ParamModel } from 'sqlbound/codegen';
+ *
+ * const userId: ParamModel = { name: 'userId', position: 1, optional: false, type: { name: 'int8', ts: { kind: 'primitive', ts: 'string' } } };
+ * ```
+ */
 export type ParamModel = {
   name: string;
   /** `$n` in the positional SQL. */
@@ -33,6 +72,16 @@ export type ParamModel = {
   type: TypeModel;
 };
 
+/**
+ * An output column: its type and whether it can be null, as codegen proved it (nullable when in doubt).
+ *
+ * @example
+ * ```ts
+ * import type { ColumnModel } from 'sqlbound/codegen';
+ *
+ * const phone: ColumnModel = { name: 'phone', type: { name: 'text', ts: { kind: 'primitive', ts: 'string' } }, nullable: true, origin: 'users.phone' };
+ * ```
+ */
 export type ColumnModel = {
   name: string;
   type: TypeModel;
@@ -41,6 +90,18 @@ export type ColumnModel = {
   origin: string | null;
 };
 
+/**
+ * An `-- include:`: a correlated query whose rows come back as a field of the parent row, in the same statement.
+ *
+ * @example
+ * ```ts
+ * import { loadManifest, type IncludeModel } from 'sqlbound/codegen';
+ *
+ * const manifest = await loadManifest('generated/manifest.json');
+ * const includes: IncludeModel[] = manifest.queries.find((query) => query.name === 'getDashboard')?.includes ?? [];
+ * includes.map((include) => `${include.path} :${include.cardinality}`); // ['getDashboard.recentAlerts :many', ...]
+ * ```
+ */
 export type IncludeModel = {
   /** Field name on the parent row. */
   name: string;
@@ -54,7 +115,18 @@ export type IncludeModel = {
   includes: IncludeModel[];
 };
 
-/** The statements a generated function runs: one, or the first-page and after-cursor pair of a `:list`. */
+/**
+ * The statements a generated function runs: one, or the first-page and after-cursor pair of a `:list`, as they
+ * are sent (pagination and includes composed in).
+ *
+ * @example
+ * ```ts
+ * import type { StatementsModel } from 'sqlbound/codegen';
+ *
+ * const statements: StatementsModel = { kind: 'single', text: 'SELECT id, email FROM users WHERE id = $1' };
+ * const sent = statements.kind === 'single' ? [statements.text] : [statements.first, statements.after];
+ * ```
+ */
 export type StatementsModel =
   | { kind: 'single'; text: string }
   | { kind: 'list'; first: string; after: string; cursorColumns: string[] };
@@ -62,8 +134,32 @@ export type StatementsModel =
 /** Cache policy and write effect are the runtime's own types: generated statements carry them as they are. */
 export type { CachePolicy, WriteEffect };
 
+/**
+ * The `:kind` of a `-- name:` line: `one` (exactly one row), `maybe` (zero or one), `list` (keyset pages),
+ * `exec` (affected count), `stream` (batches from a server-side cursor).
+ *
+ * @example
+ * ```ts
+ * import type { QueryKind } from 'sqlbound/codegen';
+ *
+ * const paginated = (kind: QueryKind) => kind === 'list';
+ * ```
+ */
 export type QueryKind = 'one' | 'maybe' | 'list' | 'exec' | 'stream';
 
+/**
+ * Everything codegen knows about one query: the model emit, the audit and the cache read, and the entries of
+ * `manifest.json`. Plain data, so an outside tool needs no codegen internals to use it.
+ *
+ * @example
+ * ```ts
+ * import { loadManifest, type QueryModel } from 'sqlbound/codegen';
+ *
+ * const { queries } = await loadManifest('generated/manifest.json');
+ * const writers: QueryModel[] = queries.filter((query) => query.tables.written.includes('alerts'));
+ * for (const query of writers) console.log(`${query.file}:${query.line} ${query.name} :${query.kind}`);
+ * ```
+ */
 export type QueryModel = {
   name: string;
   kind: QueryKind;
@@ -86,8 +182,32 @@ export type QueryModel = {
   allowSeqscan: string | null;
 };
 
+/**
+ * The manifest format's version. It changes when the model does, so a tool reading an older file gets an error
+ * that says to run codegen, not a wrong answer.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { MANIFEST_VERSION } from 'sqlbound/codegen';
+ *
+ * const { version } = JSON.parse(await readFile('generated/manifest.json', 'utf8')) as { version: number };
+ * if (version !== MANIFEST_VERSION) throw new Error('stale manifest: run sqlbound codegen');
+ * ```
+ */
 export const MANIFEST_VERSION = 2;
 
+/**
+ * The content of `manifest.json`: every generated query's model.
+ *
+ * @example
+ * ```ts
+ * import { loadManifest, type Manifest } from 'sqlbound/codegen';
+ *
+ * const manifest: Manifest = await loadManifest('generated/manifest.json');
+ * const cached = manifest.queries.filter((query) => query.cache !== null).map((query) => query.name);
+ * ```
+ */
 export type Manifest = { version: typeof MANIFEST_VERSION; queries: QueryModel[] };
 
 const tsTypeSchema: z.ZodType<TsType> = z.lazy(() =>
@@ -139,7 +259,17 @@ const querySchema = z.strictObject({
 
 const manifestSchema = z.strictObject({ version: z.literal(MANIFEST_VERSION), queries: z.array(querySchema) });
 
-/** Validates parsed JSON as a manifest; the error names the key at fault. */
+/**
+ * Validates parsed JSON as a manifest; the error names the key at fault. For a manifest that does not come from
+ * a file (fetched, embedded in a bundle).
+ *
+ * @example
+ * ```ts
+ * import { parseManifest } from 'sqlbound/codegen';
+ *
+ * const manifest = parseManifest(await (await fetch('https://example.com/manifest.json')).json(), 'remote manifest');
+ * ```
+ */
 export function parseManifest(value: unknown, source = 'manifest'): Manifest {
   const parsed = manifestSchema.safeParse(value);
   if (!parsed.success) {
@@ -151,10 +281,13 @@ export function parseManifest(value: unknown, source = 'manifest'): Manifest {
 }
 
 /**
- * Reads a `manifest.json` written by `sqlbound codegen`.
+ * Reads a `manifest.json` written by `sqlbound codegen`. A missing, unreadable or stale file is an Error that says
+ * to run codegen.
  *
- * ### Examples
+ * @example
  * ```ts
+ * import { loadManifest } from 'sqlbound/codegen';
+ *
  * const manifest = await loadManifest('generated/manifest.json');
  * for (const query of manifest.queries) console.log(query.name, query.kind, query.budgetMs);
  * ```

@@ -9,6 +9,7 @@ import type {
   SourceLocation,
 } from './model.js';
 import { rewriteParams } from './params.js';
+import { MAX_LIMIT } from '../src/runtime/pagination.js';
 
 const KINDS: readonly QueryKind[] = ['one', 'maybe', 'list', 'exec', 'stream'];
 export const KNOWN_ANNOTATIONS = ['name', 'include', 'order', 'cache', 'budget', 'allow', 'not-null'] as const;
@@ -98,8 +99,8 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
       }
       const cardinality = match[3] === 'many' ? 'many' : 'one';
       const limit = match[4] === undefined ? null : Number(match[4]);
-      if (cardinality === 'many' && (limit === null || limit < 1 || limit > 100)) {
-        fail(`include ${match[1]}.${match[2]} :many needs a limit between 1 and 100`, `append "limit N" with 1 <= N <= 100, e.g. "-- include: ${match[1]}.${match[2]} :many limit 10"`);
+      if (cardinality === 'many' && (limit === null || limit < 1 || limit > MAX_LIMIT)) {
+        fail(`include ${match[1]}.${match[2]} :many needs a limit between 1 and ${MAX_LIMIT}`, `append "limit N" with 1 <= N <= ${MAX_LIMIT}, e.g. "-- include: ${match[1]}.${match[2]} :many limit 10"`);
         continue;
       }
       include = { parent: match[1] ?? '', name: match[2] ?? '', cardinality, limit };

@@ -31,6 +31,8 @@ export type QueryGeneration = {
 export type GenerateOptions = EmitOptions & {
   cacheScoping: CacheScoping;
   types: TypeOverrides;
+  /** The catalog of this same database, already read (a watch keeps it while the schema is unchanged). */
+  catalog?: Catalog;
 };
 
 export const DEFAULT_GENERATE_OPTIONS: GenerateOptions = { runtime: 'sqlbound', cacheScoping: DEFAULT_SCOPING, types: NO_OVERRIDES };
@@ -66,7 +68,7 @@ export async function generateQueries(
   errors.push(...duplicateNames(parsed));
   let catalog: Catalog;
   try {
-    catalog = await loadCatalog(sql);
+    catalog = options.catalog ?? (await loadCatalog(sql));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const location = { file: sources[0]?.file ?? '', line: 1 };

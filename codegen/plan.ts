@@ -3,97 +3,84 @@
 // not only the top one. A full index scan that filters rows is the other escape (it is never disabled),
 // so it fails too. This runs on the empty schema: it is a property of the SQL and the indexes, not the data.
 import type postgres from 'postgres';
+import { parsePlan, walk, type PlanNode } from '../src/audit/explain.js';
 import type { Catalog } from './catalog.js';
 import type { CodegenError, DescribedQuery } from './model.js';
 
-export type PlanNode = {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Index Cond'?: string;
-  Filter?: string;
-  'Recheck Cond'?: string;
-  'Sort Key'?: string[];
-  Disabled?: boolean;
-  Plans?: PlanNode[];
-};
-
-export type PlanFinding = { nodeType: string; table: string | null; detail: string; fix: string };
-
-export function walkPlan(node: PlanNode, visit: (node: PlanNode) => void): void {
-  visit(node);
-  for (const inner of node.Plans ?? []) walkPlan(inner, visit);
-}
+/**
+ * Why codegen rejects a statement's generic plan (on the empty schema, with seqscan and sort disabled): a static
+ * property of the SQL and the indexes. The audit's `PlanFinding` (src/audit/checks.ts) is the other half: what a
+ * measured plan shows on production-sized data.
+ */
+export type PlanRejection = { nodeType: string; table: string | null; detail: string; fix: string };
 
 function firstRelation(node: PlanNode): string | null {
-  let found: string | null = null;
-  walkPlan(node, (inner) => {
-    found ??= inner['Relation Name'] ?? null;
-  });
-  return found;
+  for (const inner of walk(node)) if (inner.relation !== null) return inner.relation;
+  return null;
 }
 
 /** Columns of `table` named in a plan expression such as "((user_id = $1) AND (title = $2))". */
-function columnsIn(expression: string | undefined, table: string | null, catalog: Catalog): string[] {
-  if (expression === undefined || table === null) return [];
+function columnsIn(expression: string | null, table: string | null, catalog: Catalog): string[] {
+  if (expression === null || table === null) return [];
   const columns = [...(catalog.tablesByName.get(table)?.columns.values() ?? [])].map((column) => column.name);
   const words = expression.match(/[a-z_][a-z0-9_]*/g) ?? [];
   return [...new Set(words.filter((word) => columns.includes(word)))];
 }
 
-function sortColumns(keys: string[] | undefined): string[] {
-  return (keys ?? []).map((key) => key.replace(/^[a-z_][a-z0-9_]*\./, '').replace(/[()]/g, ''));
+function sortColumns(keys: readonly string[]): string[] {
+  return keys.map((key) => key.replace(/^[a-z_][a-z0-9_]*\./, '').replace(/[()]/g, ''));
 }
 
-export function planFindings(plan: PlanNode, catalog: Catalog, allowSeqscan: boolean): PlanFinding[] {
-  const findings: PlanFinding[] = [];
-  walkPlan(plan, (node) => {
-    const type = node['Node Type'];
-    const table = node['Relation Name'] ?? firstRelation(node);
-    if (node.Disabled === true && type === 'Seq Scan' && !allowSeqscan) {
-      const columns = columnsIn(node.Filter, table, catalog);
-      findings.push({
+export function planRejections(plan: PlanNode, catalog: Catalog, allowSeqscan: boolean): PlanRejection[] {
+  const rejections: PlanRejection[] = [];
+  for (const node of walk(plan)) {
+    const type = node.nodeType;
+    const table = node.relation ?? firstRelation(node);
+    if (node.disabled && type === 'Seq Scan' && !allowSeqscan) {
+      const columns = columnsIn(node.filter, table, catalog);
+      rejections.push({
         nodeType: type,
         table,
-        detail: `Seq Scan on ${table}${node.Filter ? ` filtering ${node.Filter}` : ''}: no index serves it`,
+        detail: `Seq Scan on ${table}${node.filter !== null ? ` filtering ${node.filter}` : ''}: no index serves it`,
         fix: columns.length > 0 ? `CREATE INDEX ON ${table} (${columns.join(', ')});` : `filter ${table} by an indexed column, or add "-- allow: seqscan <reason>" for a tiny lookup table`,
       });
-    } else if (node.Disabled === true && type === 'Sort') {
-      const keys = sortColumns(node['Sort Key']);
-      const scan = (node.Plans ?? [])[0];
+    } else if (node.disabled && type === 'Sort') {
+      const keys = sortColumns(node.sortKey);
+      const scan = node.children[0];
       let prefix: string[] = [];
-      if (scan) walkPlan(scan, (inner) => {
-        if (prefix.length === 0) prefix = columnsIn(inner['Index Cond'] ?? inner['Recheck Cond'] ?? inner.Filter, table, catalog);
-      });
-      findings.push({
+      if (scan !== undefined) {
+        for (const inner of walk(scan)) {
+          if (prefix.length === 0) prefix = columnsIn(inner.indexCond ?? inner.recheckCond ?? inner.filter, table, catalog);
+        }
+      }
+      rejections.push({
         nodeType: type,
         table,
-        detail: `Sort on ${(node['Sort Key'] ?? []).join(', ')}: no index provides the order`,
+        detail: `Sort on ${node.sortKey.join(', ')}: no index provides the order`,
         fix: `CREATE INDEX ON ${table ?? '<table>'} (${[...prefix, ...keys.filter((k) => !prefix.includes(k.split(' ')[0] ?? ''))].join(', ')});`,
       });
-    } else if (node.Disabled === true && type !== 'Seq Scan') {
-      findings.push({ nodeType: type, table, detail: `${type} is disabled in the generic plan`, fix: 'add an index that serves this node' });
-    } else if ((type === 'Index Scan' || type === 'Index Only Scan') && node['Index Cond'] === undefined && node.Filter !== undefined && !allowSeqscan) {
-      const columns = columnsIn(node.Filter, table, catalog);
-      findings.push({
+    } else if (node.disabled && type !== 'Seq Scan') {
+      rejections.push({ nodeType: type, table, detail: `${type} is disabled in the generic plan`, fix: 'add an index that serves this node' });
+    } else if ((type === 'Index Scan' || type === 'Index Only Scan') && node.indexCond === null && node.filter !== null && !allowSeqscan) {
+      const columns = columnsIn(node.filter, table, catalog);
+      rejections.push({
         nodeType: `full ${type}`,
         table,
-        detail: `${type} over all of ${node['Index Name'] ?? 'an index'} filtering ${node.Filter}: the index only orders rows, it does not find them`,
+        detail: `${type} over all of ${node.index ?? 'an index'} filtering ${node.filter}: the index only orders rows, it does not find them`,
         fix: `CREATE INDEX ON ${table} (${columns.join(', ')});`,
       });
     }
-  });
-  return findings;
+  }
+  return rejections;
 }
 
 export async function explainGeneric(sql: postgres.Sql, text: string): Promise<PlanNode> {
   return sql.begin(async (tx) => {
     await tx.unsafe('SET LOCAL enable_seqscan = off');
     await tx.unsafe('SET LOCAL enable_sort = off');
-    const rows = await tx.unsafe<{ 'QUERY PLAN': { Plan: PlanNode }[] }[]>(`EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${text}`);
-    const plan = rows[0]?.['QUERY PLAN'][0]?.Plan;
-    if (plan === undefined) throw new Error('EXPLAIN returned no plan');
-    return plan;
+    const rows = await tx.unsafe<{ 'QUERY PLAN': unknown }[]>(`EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${text}`);
+    if (rows[0] === undefined) throw new Error('EXPLAIN returned no plan');
+    return parsePlan(rows[0]['QUERY PLAN']);
   });
 }
 
@@ -103,7 +90,7 @@ export async function checkPlans(sql: postgres.Sql, catalog: Catalog, query: Des
   const seen = new Set<string>();
   for (const text of texts) {
     const plan = await explainGeneric(sql, text);
-    for (const finding of planFindings(plan, catalog, query.annotations.allowSeqscan !== null)) {
+    for (const finding of planRejections(plan, catalog, query.annotations.allowSeqscan !== null)) {
       const key = `${finding.nodeType}:${finding.table}`;
       if (seen.has(key)) continue;
       seen.add(key);

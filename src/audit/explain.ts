@@ -1,6 +1,7 @@
-// Reads the JSON of EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) into a small typed tree. Only the fields the
-// plan checks use are kept; everything is validated from `unknown`, so a server that prints something
-// unexpected fails loudly here instead of producing a silent "no findings".
+// Reads the JSON of EXPLAIN (FORMAT JSON) into a small typed tree: the one plan type of sqlbound, read by codegen's
+// plan stage (EXPLAIN (GENERIC_PLAN), no execution) and by the audit (EXPLAIN (ANALYZE, BUFFERS)). Only the fields
+// the checks use are kept; everything is validated from `unknown`, so a server that prints something unexpected
+// fails loudly here instead of producing a silent "no findings".
 
 export type PlanNode = {
   nodeType: string;
@@ -20,6 +21,8 @@ export type PlanNode = {
   sortMethod: string | null;
   sortSpaceType: string | null;
   sortSpaceUsedKb: number | null;
+  /** The planner had to use a node its settings disabled (enable_seqscan = off, ...): nothing else could serve it. */
+  disabled: boolean;
   children: PlanNode[];
 };
 
@@ -71,16 +74,27 @@ function parseNode(value: unknown, path: string, analyzed = true): PlanNode {
     sortMethod: text(value, 'Sort Method'),
     sortSpaceType: text(value, 'Sort Space Type'),
     sortSpaceUsedKb: num(value, 'Sort Space Used'),
+    disabled: value.Disabled === true,
     children: Array.isArray(children) ? children.map((child, k) => parseNode(child, `${path}.Plans[${k}]`, analyzed)) : [],
   };
 }
 
-/** Parses the single row of `EXPLAIN (ANALYZE, FORMAT JSON)`: `[{ Plan, Planning Time, Execution Time }]`. */
-export function parseExplain(queryPlan: unknown): Explained {
-  // node-postgres parses the json column already; a text column would need JSON.parse first.
+function topOf(queryPlan: unknown): Json {
+  // node-postgres and postgres.js parse the json column already; a text column needs JSON.parse first.
   const parsed: unknown = typeof queryPlan === 'string' ? JSON.parse(queryPlan) : queryPlan;
   const top: unknown = Array.isArray(parsed) ? parsed[0] : undefined;
   if (!isObject(top)) throw new Error('EXPLAIN output is not [{ "Plan": ... }]');
+  return top;
+}
+
+/** Parses the single row of `EXPLAIN (FORMAT JSON)` without ANALYZE (a generic or estimated plan). */
+export function parsePlan(queryPlan: unknown): PlanNode {
+  return parseNode(topOf(queryPlan).Plan, 'Plan');
+}
+
+/** Parses the single row of `EXPLAIN (ANALYZE, FORMAT JSON)`: `[{ Plan, Planning Time, Execution Time }]`. */
+export function parseExplain(queryPlan: unknown): Explained {
+  const top = topOf(queryPlan);
   const planningMs = num(top, 'Planning Time');
   const executionMs = num(top, 'Execution Time');
   if (planningMs === null || executionMs === null) {
@@ -89,12 +103,12 @@ export function parseExplain(queryPlan: unknown): Explained {
   return { root: parseNode(top.Plan, 'Plan'), planningMs, executionMs };
 }
 
-/** Parses the single row of `EXPLAIN (GENERIC_PLAN, FORMAT JSON)`: estimates only, nothing was run. */
+/**
+ * Like parsePlan, for checks written against ANALYZE figures (checks.ts): the planner's estimated rows stand in for
+ * actual rows and every node counts as run once, so the live audit can run the plan audit's checks on a generic plan.
+ */
 export function parseEstimatedPlan(queryPlan: unknown): PlanNode {
-  const parsed: unknown = typeof queryPlan === 'string' ? JSON.parse(queryPlan) : queryPlan;
-  const top: unknown = Array.isArray(parsed) ? parsed[0] : undefined;
-  if (!isObject(top)) throw new Error('EXPLAIN output is not [{ "Plan": ... }]');
-  return parseNode(top.Plan, 'Plan', false);
+  return parseNode(topOf(queryPlan).Plan, 'Plan', false);
 }
 
 /** Every node of the tree, parents before children (init plans and subplans included: they are children). */

@@ -25,6 +25,7 @@
 // Fixes are plain CREATE INDEX / DROP INDEX, runnable in a migration (the migrator runs in a transaction);
 // on a large live table run them by hand with CONCURRENTLY instead.
 import pg from 'pg';
+import { readableIdentifier } from '../runtime/identifier.js';
 
 type FindingBase = {
   /** Table name, schema-qualified unless it is in public. */
@@ -205,17 +206,13 @@ function leadsWithSet(index: IndexRow, columns: number[]): boolean {
   return leading.size === columns.length && columns.every((column) => leading.has(column));
 }
 
-function quoteName(name: string): string {
-  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
-}
-
 /** An index name that is free in the schema (and stays free for the other fixes of this audit). */
 function freshIndexName(catalog: Catalog, table: TableRow, suffix: string): string {
   const base = `${table.name}_${suffix}`.slice(0, 59);
   let name = base;
   for (let n = 1; catalog.relationNames.has(name); n++) name = `${base}${n}`;
   catalog.relationNames.add(name);
-  return quoteName(name);
+  return readableIdentifier(name);
 }
 
 function indexColumnList(index: IndexRow): string {

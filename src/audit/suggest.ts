@@ -3,7 +3,9 @@
 // the user's rows and returns them in order. Only top-level AND conjuncts count: `a = $1` under an OR does not
 // make `a` a usable index key.
 
-export type OrderTerm = { column: string; direction: 'ASC' | 'DESC' };
+import type { OrderTerm } from '../../codegen/manifest.js';
+
+export type { OrderTerm };
 
 /** Removes parentheses that wrap the whole expression, as EXPLAIN prints `((a = 1) AND (b = 2))`. */
 function unwrap(expression: string): string {

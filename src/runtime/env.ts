@@ -3,6 +3,17 @@
 import { pino } from 'pino';
 import { InvalidOptionsError, type DbOptions, type TimeoutsVia } from './options.js';
 
+/**
+ * The prefix of every variable optionsFromEnv reads, so the runtime's settings cannot collide with an
+ * application's own (`DATABASE_URL` is read as `SQLBOUND_DATABASE_URL`).
+ *
+ * @example
+ * ```ts
+ * import { ENV_PREFIX } from 'sqlbound';
+ *
+ * process.env[`${ENV_PREFIX}POOL_MAX`] = '10'; // SQLBOUND_POOL_MAX
+ * ```
+ */
 export const ENV_PREFIX = 'SQLBOUND_';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -52,10 +63,13 @@ function boolean(env: Env, name: string): boolean | undefined {
  * createDb options from `SQLBOUND_*` environment variables; a variable that is unset leaves its option to the
  * default. Spread it under your own options, which win.
  *
- * ### Examples
+ * @example
  * ```ts
+ * import { createDb, optionsFromEnv } from 'sqlbound';
+ * import type { DB } from './generated/db.js';
+ *
  * // SQLBOUND_DATABASE_URL=postgres://app@db/app SQLBOUND_POOL_MAX=10 node server.js
- * const db = createDb<DB>({ ...optionsFromEnv(), logger });
+ * const db = createDb<DB>({ ...optionsFromEnv(), applicationName: 'api' });
  * ```
  */
 export function optionsFromEnv(env: Env = process.env): DbOptions {

@@ -13,6 +13,17 @@ abstract class SqlboundErrorBase extends Error {
   }
 }
 
+/**
+ * The discriminant of SqlboundError, one per class: match on it exhaustively (ts-pattern), so a new kind of
+ * failure is a compile error where errors are handled.
+ *
+ * @example
+ * ```ts
+ * import type { SqlboundErrorCode } from 'sqlbound';
+ *
+ * const retryable: ReadonlySet<SqlboundErrorCode> = new Set(['POOL_TIMEOUT', 'UNAVAILABLE', 'SERIALIZATION_FAILURE']);
+ * ```
+ */
 export type SqlboundErrorCode =
   | 'NOT_FOUND'
   | 'TOO_MANY_ROWS'
@@ -26,12 +37,36 @@ export type SqlboundErrorCode =
   | 'SERIALIZATION_FAILURE'
   | 'DATABASE_ERROR';
 
-/** A `:one` query found no row. */
+/**
+ * A `:one` query found no row. A query that may legitimately find none is declared `:maybe` and returns null.
+ *
+ * @example
+ * ```ts
+ * import { NotFoundError } from 'sqlbound';
+ *
+ * try {
+ *   await getProfile(db, { userId });
+ * } catch (error) {
+ *   if (error instanceof NotFoundError) reply.status(404).send({ error: 'no such user' });
+ *   else throw error;
+ * }
+ * ```
+ */
 export class NotFoundError extends SqlboundErrorBase {
   readonly code = 'NOT_FOUND';
   override readonly name = 'NotFoundError';
 }
-/** A `:one` or `:maybe` query returned more than one row: codegen's proof was defeated, never picked silently. */
+/**
+ * A `:one` or `:maybe` query returned more than one row: codegen's proof was defeated (a dropped unique index,
+ * say), and picking a row silently would hide that bug. Treat it as a server error.
+ *
+ * @example
+ * ```ts
+ * import { TooManyRowsError } from 'sqlbound';
+ *
+ * const status = (error: unknown) => (error instanceof TooManyRowsError ? 500 : undefined);
+ * ```
+ */
 export class TooManyRowsError extends SqlboundErrorBase {
   readonly code = 'TOO_MANY_ROWS';
   override readonly name = 'TooManyRowsError';
@@ -39,10 +74,32 @@ export class TooManyRowsError extends SqlboundErrorBase {
 /**
  * Why a cursor was refused. `authentication` covers tampering and replay alike (another query, user, filters or
  * secret): the cursor is sealed, so which of them it was cannot be told, by design.
+ *
+ * @example
+ * ```ts
+ * import { InvalidCursorError, type InvalidCursorReason } from 'sqlbound';
+ *
+ * const reason: InvalidCursorReason | undefined = error instanceof InvalidCursorError ? error.reason : undefined;
+ * ```
  */
 export type InvalidCursorReason = 'malformed' | 'version' | 'authentication' | 'shape';
 
-/** A cursor that is malformed, truncated, tampered with, or issued for another query, user or filters. */
+/**
+ * A cursor that is malformed, truncated, tampered with, or issued for another query, user or filters. Thrown
+ * before any SQL runs, so a client's bad cursor is a 400, never a database error.
+ *
+ * @example
+ * ```ts
+ * import { InvalidCursorError } from 'sqlbound';
+ *
+ * try {
+ *   return await listAlerts(db, { userId, limit: 50, cursor: input.cursor });
+ * } catch (error) {
+ *   if (error instanceof InvalidCursorError) throw new BadRequest(`invalid cursor (${error.reason})`);
+ *   throw error;
+ * }
+ * ```
+ */
 export class InvalidCursorError extends SqlboundErrorBase {
   readonly code = 'INVALID_CURSOR';
   override readonly name = 'InvalidCursorError';
@@ -52,44 +109,155 @@ export class InvalidCursorError extends SqlboundErrorBase {
     this.reason = details.reason;
   }
 }
-/** Input the database would reject or that breaks a query's contract (e.g. a limit outside 1..100). */
+/**
+ * Input the database would reject (SQLSTATE class 22: a value too long, an invalid enum label) or that breaks a
+ * query's contract (e.g. a limit outside 1..100). The caller's fault: a 400, not a 500.
+ *
+ * @example
+ * ```ts
+ * import { InvalidInputError } from 'sqlbound';
+ *
+ * await updateProfile(db, { userId, fullName: 'x'.repeat(10_000) }).catch((error: unknown) => {
+ *   if (error instanceof InvalidInputError) return null; // the column's length limit refused it
+ *   throw error;
+ * });
+ * ```
+ */
 export class InvalidInputError extends SqlboundErrorBase {
   readonly code = 'INVALID_INPUT';
   override readonly name = 'InvalidInputError';
 }
-/** No pooled connection became free within the connection timeout. */
+/**
+ * No pooled connection became free within `connectionTimeoutMillis`: the pool, not the SQL, is saturated.
+ * Shed load (503) rather than queue further.
+ *
+ * @example
+ * ```ts
+ * import { PoolTimeoutError } from 'sqlbound';
+ *
+ * const retryAfterSeconds = (error: unknown) => (error instanceof PoolTimeoutError ? 1 : undefined);
+ * ```
+ */
 export class PoolTimeoutError extends SqlboundErrorBase {
   readonly code = 'POOL_TIMEOUT';
   override readonly name = 'PoolTimeoutError';
 }
-/** The server cancelled the statement at statement_timeout (SQLSTATE 57014). */
+/**
+ * The server cancelled the statement at statement_timeout (SQLSTATE 57014). Other cancellations with that code
+ * (pg_cancel_backend) are DatabaseErrors: only the timeout means "too slow".
+ *
+ * @example
+ * ```ts
+ * import { StatementTimeoutError } from 'sqlbound';
+ *
+ * const status = (error: unknown) => (error instanceof StatementTimeoutError ? 504 : 500);
+ * ```
+ */
 export class StatementTimeoutError extends SqlboundErrorBase {
   readonly code = 'STATEMENT_TIMEOUT';
   override readonly name = 'StatementTimeoutError';
 }
-/** The database cannot be reached or dropped the connection; retry later. */
+/**
+ * The database cannot be reached or dropped the connection (socket errors, SQLSTATE class 08, shutdowns, too
+ * many connections); retry later. The connection it came from is destroyed, not returned to the pool.
+ *
+ * @example
+ * ```ts
+ * import { UnavailableError } from 'sqlbound';
+ *
+ * const ready = await db.execute({ name: 'ready', text: 'SELECT 1' }, []).then(
+ *   () => true,
+ *   (error: unknown) => (error instanceof UnavailableError ? false : Promise.reject(error)),
+ * );
+ * ```
+ */
 export class UnavailableError extends SqlboundErrorBase {
   readonly code = 'UNAVAILABLE';
   override readonly name = 'UnavailableError';
 }
+/**
+ * A unique constraint refused the write (SQLSTATE 23505): usually a conflict to report, e.g. an e-mail already
+ * taken. `cause` is the pg error, whose `constraint` names the index.
+ *
+ * @example
+ * ```ts
+ * import { UniqueViolationError } from 'sqlbound';
+ *
+ * const status = (error: unknown) => (error instanceof UniqueViolationError ? 409 : 500);
+ * ```
+ */
 export class UniqueViolationError extends SqlboundErrorBase {
   readonly code = 'UNIQUE_VIOLATION';
   override readonly name = 'UniqueViolationError';
 }
+/**
+ * A foreign key refused the write (SQLSTATE 23503): the row it refers to does not exist (or is still referred
+ * to, on delete).
+ *
+ * @example
+ * ```ts
+ * import { ForeignKeyViolationError } from 'sqlbound';
+ *
+ * const status = (error: unknown) => (error instanceof ForeignKeyViolationError ? 409 : 500);
+ * ```
+ */
 export class ForeignKeyViolationError extends SqlboundErrorBase {
   readonly code = 'FOREIGN_KEY_VIOLATION';
   override readonly name = 'ForeignKeyViolationError';
 }
+/**
+ * A serialization failure or deadlock (SQLSTATE 40001, 40P01). db.transaction already retries these
+ * (`transactionRetries`); seeing one means the retries ran out, or the statement ran outside a transaction.
+ *
+ * @example
+ * ```ts
+ * import { SerializationFailureError } from 'sqlbound';
+ *
+ * await db.transaction(transfer, { isolationLevel: 'serializable' }).catch((error: unknown) => {
+ *   if (error instanceof SerializationFailureError) return reply.status(409).send({ error: 'busy; retry' });
+ *   throw error;
+ * });
+ * ```
+ */
 export class SerializationFailureError extends SqlboundErrorBase {
   readonly code = 'SERIALIZATION_FAILURE';
   override readonly name = 'SerializationFailureError';
 }
-/** Any other database error, with its SQLSTATE. */
+/**
+ * Any other database error, with its SQLSTATE. Its message may hold SQL details: log it, do not send it to clients.
+ *
+ * @example
+ * ```ts
+ * import { DatabaseError } from 'sqlbound';
+ *
+ * if (error instanceof DatabaseError) logger.error({ query: error.queryName, sqlState: error.sqlState, err: error }, 'query failed');
+ * ```
+ */
 export class DatabaseError extends SqlboundErrorBase {
   readonly code = 'DATABASE_ERROR';
   override readonly name = 'DatabaseError';
 }
 
+/**
+ * Every error the runtime throws from a query: a union discriminated by `code`, each with `queryName` and
+ * `sqlState`, and the driver's error as `cause`.
+ *
+ * @example
+ * ```ts
+ * import type { SqlboundError } from 'sqlbound';
+ * import { match } from 'ts-pattern';
+ *
+ * const httpStatus = (error: SqlboundError): number =>
+ *   match(error)
+ *     .with({ code: 'NOT_FOUND' }, () => 404)
+ *     .with({ code: 'INVALID_CURSOR' }, { code: 'INVALID_INPUT' }, () => 400)
+ *     .with({ code: 'UNIQUE_VIOLATION' }, { code: 'FOREIGN_KEY_VIOLATION' }, { code: 'SERIALIZATION_FAILURE' }, () => 409)
+ *     .with({ code: 'POOL_TIMEOUT' }, { code: 'UNAVAILABLE' }, () => 503)
+ *     .with({ code: 'STATEMENT_TIMEOUT' }, () => 504)
+ *     .with({ code: 'TOO_MANY_ROWS' }, { code: 'DATABASE_ERROR' }, () => 500)
+ *     .exhaustive();
+ * ```
+ */
 export type SqlboundError =
   | NotFoundError
   | TooManyRowsError
@@ -103,6 +271,19 @@ export type SqlboundError =
   | SerializationFailureError
   | DatabaseError;
 
+/**
+ * Narrows an unknown thrown value to SqlboundError, for the catch blocks and error handlers that see every error.
+ *
+ * @example
+ * ```ts
+ * import { isSqlboundError } from 'sqlbound';
+ *
+ * app.setErrorHandler((error, _request, reply) => {
+ *   if (isSqlboundError(error) && error.code === 'NOT_FOUND') return reply.status(404).send({ error: 'not found' });
+ *   return reply.status(500).send({ error: 'internal server error' });
+ * });
+ * ```
+ */
 export function isSqlboundError(error: unknown): error is SqlboundError {
   return error instanceof SqlboundErrorBase;
 }
@@ -185,7 +366,22 @@ export function isConnectionBroken(error: unknown): boolean {
 
 /**
  * Maps anything thrown by pg, pg-pool, pg-cursor or the socket to one typed error; already typed errors pass through.
- * The original error stays reachable as `cause`.
+ * The original error stays reachable as `cause`. The runtime applies it to every call; use it for a pg client of
+ * your own, so its failures are handled like the rest.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { toSqlboundError } from 'sqlbound';
+ *
+ * const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+ * await client.connect();
+ * try {
+ *   await client.query("INSERT INTO users (email, full_name) VALUES ('a@b.c', 'A')");
+ * } catch (error) {
+ *   throw toSqlboundError(error, 'insertUser'); // e.g. UniqueViolationError, message 'insertUser: duplicate key ...'
+ * }
+ * ```
  */
 export function toSqlboundError(error: unknown, queryName: string): SqlboundError {
   if (isSqlboundError(error)) return error;

@@ -1,8 +1,8 @@
 // execute(): one statement on a leased connection, timed (pool wait apart from execution), typed errors only.
 import type pg from 'pg';
 import type { Rows, Statement } from './contract.js';
-import { isConnectionBroken, toSqlboundError } from './errors.js';
-import { failed, type Acquire } from './lease.js';
+import { isConnectionBroken } from './errors.js';
+import { failed, observeFailure, type Acquire } from './lease.js';
 import type { Observer } from './observe.js';
 import type { CheckoutWatch } from './pool.js';
 import { queryConfig } from './prepared.js';
@@ -27,7 +27,7 @@ export async function execute<Row>(
   try {
     result = await lease.client.query(queryConfig(statement, values, prepared));
   } catch (cause) {
-    failed(lease, cause, { queryName: statement.name, executionMs: performance.now() - start, rows: 0, values }, observe);
+    failed(lease, cause, { queryName: statement.name, executionMs: performance.now() - start, values }, observe);
   }
   const executionMs = performance.now() - start;
   lease.release(false);
@@ -87,11 +87,7 @@ export async function executeOnPool<Row>(
   // Observed after this await, so that a slow log's call site can name the awaiting caller (async stack trace).
   const outcome = await runOnPool(pool, queryConfig(statement, values, prepared), watch);
   const { waitMs, executionMs } = outcome;
-  if (!outcome.ok) {
-    const error = toSqlboundError(outcome.cause, statement.name);
-    observe({ queryName: statement.name, waitMs, executionMs, rows: 0, error, parameters: values });
-    throw error;
-  }
+  if (!outcome.ok) observeFailure(outcome.cause, { queryName: statement.name, waitMs, executionMs, values }, observe);
   // pg leaves rows untyped; the generated statement's Row type is the contract codegen proved against the database.
   const rows: Row[] = outcome.result.rows;
   const rowCount = outcome.result.rowCount ?? rows.length;

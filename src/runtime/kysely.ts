@@ -54,7 +54,7 @@ function instrumentedClient(checkout: Checkout, observe: Observer): PostgresPool
           if (broken) checkout.broken = true;
         },
       };
-      failed(measured, cause, { queryName, executionMs: performance.now() - start, rows: 0, values: parameters }, observe);
+      failed(measured, cause, { queryName, executionMs: performance.now() - start, values: parameters }, observe);
     }
     const executionMs = performance.now() - start;
     const rows: R[] = result.rows;
@@ -88,10 +88,21 @@ function instrumentedClient(checkout: Checkout, observe: Observer): PostgresPool
   };
 }
 
-/** A Kysely whose every query goes through `acquire` (the db pool, or one transaction's connection). */
-/** The table types of a database nobody described: Kysely works, but knows no table. */
+/**
+ * The table types of a database nobody described: Kysely works, but knows no table. It is createDb's default
+ * `DB`, so forgetting the generated types shows up as a compile error on the first `selectFrom`, not as `any`.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type Db, type EmptyDatabase } from 'sqlbound';
+ *
+ * // Generated functions need no table types; only db.kysely does.
+ * const db: Db<EmptyDatabase> = createDb({ connectionString: process.env.DATABASE_URL });
+ * ```
+ */
 export type EmptyDatabase = Record<string, never>;
 
+/** A Kysely whose every query goes through `acquire` (the db pool, or one transaction's connection). */
 export function createKysely<DB>(acquire: Acquire, observe: Observer): Kysely<DB> {
   const clients = new WeakMap<pg.PoolClient, { checkout: Checkout; wrapper: PostgresPoolClient }>();
   const pool: PostgresPool = {

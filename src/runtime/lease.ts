@@ -25,9 +25,11 @@ export function poolAcquirer(pool: pg.Pool, observe: Observer, watch: CheckoutWa
         watch.after();
         const waitMs = performance.now() - start;
         if ((cause !== undefined && cause !== null) || client === undefined) {
-          const error = toSqlboundError(cause ?? new Error('pg-pool returned no client'), queryName);
-          observe({ queryName, waitMs, executionMs: 0, rows: 0, error, parameters: values });
-          reject(error);
+          try {
+            observeFailure(cause ?? new Error('pg-pool returned no client'), { queryName, waitMs, executionMs: 0, values }, observe);
+          } catch (error) {
+            reject(error);
+          }
           return;
         }
         resolve({ client, waitMs, release: (broken) => done(broken ? true : undefined) });
@@ -35,22 +37,21 @@ export function poolAcquirer(pool: pg.Pool, observe: Observer, watch: CheckoutWa
     });
 }
 
-/** Maps and observes a failed statement, then hands the connection back (destroying it when broken). */
-export function failed(
-  lease: Lease,
-  cause: unknown,
-  call: { queryName: string; executionMs: number; rows: number; values: readonly unknown[] },
-  observe: Observer,
-): never {
+/** One call as the observer sees it: what ran, with which values, how long it waited and ran. */
+export type CallTiming = { queryName: string; waitMs: number | null; executionMs: number; values: readonly unknown[] };
+
+/**
+ * The one failure path of every call (pooled, leased, Kysely's, a checkout): the cause becomes a typed error, the
+ * failure is observed (metrics, the rate-limited log, the slow-query hook), and the typed error is thrown.
+ */
+export function observeFailure(cause: unknown, call: CallTiming, observe: Observer): never {
   const error = toSqlboundError(cause, call.queryName);
-  lease.release(isConnectionBroken(cause));
-  observe({
-    queryName: call.queryName,
-    waitMs: lease.waitMs,
-    executionMs: call.executionMs,
-    rows: call.rows,
-    error,
-    parameters: call.values,
-  });
+  observe({ queryName: call.queryName, waitMs: call.waitMs, executionMs: call.executionMs, rows: 0, error, parameters: call.values });
   throw error;
+}
+
+/** A failed statement on a lease: the connection goes back (destroyed when broken), then the failure path. */
+export function failed(lease: Lease, cause: unknown, call: Omit<CallTiming, 'waitMs'>, observe: Observer): never {
+  lease.release(isConnectionBroken(cause));
+  return observeFailure(cause, { ...call, waitMs: lease.waitMs }, observe);
 }

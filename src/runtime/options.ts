@@ -5,7 +5,19 @@ import type { Meter, MeterProvider } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import type { QueryCache, QueryCacheOptions } from './cache.js';
 
-/** What the slow-query hook receives; parameter values only when `logParameters` is on. */
+/**
+ * What the slow-query hook receives; parameter values only when `logParameters` is on. Pool wait and execution
+ * are apart because most pool incidents show up as wait, not as slow SQL.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type SlowQueryEvent } from 'sqlbound';
+ *
+ * const page = (event: SlowQueryEvent) =>
+ *   console.error(`${event.queryName} took ${event.durationMs} ms (waited ${event.poolWaitMs} ms) at ${event.callSite}`);
+ * const db = createDb({ connectionString: process.env.DATABASE_URL, onSlowQuery: page });
+ * ```
+ */
 export type SlowQueryEvent = {
   queryName: string;
   level: 'warn' | 'error';
@@ -20,13 +32,69 @@ export type SlowQueryEvent = {
   parameters?: readonly unknown[];
 };
 
+/**
+ * A snapshot of the pool: connections open (`total`), of which `idle`, callers `waiting` for one, and the
+ * configured `max`. Waiters with `total === max` mean the pool, not the SQL, is the bottleneck.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type PoolStats } from 'sqlbound';
+ *
+ * const db = createDb({ connectionString: process.env.DATABASE_URL });
+ * const stats: PoolStats = db.poolStats(); // e.g. { total: 4, idle: 3, waiting: 0, max: 20 }
+ * ```
+ */
 export type PoolStats = { total: number; idle: number; waiting: number; max: number };
 
-/** The highest connections in use and callers waiting for one since the pool was created. */
+/**
+ * The most connections checked out at once (`inUse`) and callers waiting for one at once (`waiting`) since the
+ * pool was created (`since`). Counted by the checkouts themselves, so a burst between two samples is not missed.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type PoolPeaks } from 'sqlbound';
+ *
+ * const db = createDb({ connectionString: process.env.DATABASE_URL });
+ * const peaks: PoolPeaks = db.poolPeaks(); // e.g. { inUse: 20, waiting: 37, since: 2026-12-02T04:18:37.000Z }
+ * if (peaks.waiting > 0) console.warn(`callers waited for a connection: the pool of ${db.settings.max} was full`);
+ * ```
+ */
 export type PoolPeaks = { inUse: number; waiting: number; since: Date };
 
+/**
+ * How statement_timeout and idle_in_transaction_session_timeout reach the server. `'startup'` sends them as
+ * startup options once per connection (no round trip per query); PgBouncer in transaction mode rejects or drops
+ * startup parameters, so behind it use `'none'` and store the timeouts on the role (applyRoleTimeouts);
+ * transactions then still get them with `SET LOCAL`.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type TimeoutsVia } from 'sqlbound';
+ *
+ * const timeoutsVia: TimeoutsVia = process.env.BEHIND_PGBOUNCER === '1' ? 'none' : 'startup';
+ * const db = createDb({ connectionString: process.env.DATABASE_URL, timeoutsVia });
+ * ```
+ */
 export type TimeoutsVia = 'startup' | 'none';
 
+/**
+ * createDb's options. Everything but `connectionString` has a default (docs/runtime.md lists them all), and the
+ * runtime reads no environment variable unless you spread optionsFromEnv() in.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type DbOptions } from 'sqlbound';
+ *
+ * const options: DbOptions = {
+ *   connectionString: 'postgres://app@localhost/app',
+ *   max: 10,
+ *   statementTimeoutMs: 5000,
+ *   cursorSecret: process.env.CURSOR_SECRET,
+ *   cache: { maxItems: 10_000 },
+ * };
+ * const db = createDb(options);
+ * ```
+ */
 export type DbOptions = {
   /** The PostgreSQL URL. Required. */
   connectionString?: string;
@@ -104,6 +172,21 @@ export type ResolvedOptions = {
   transactionRetries: number;
 };
 
+/**
+ * A createDb option or `SQLBOUND_*` variable that is missing or out of range. It is thrown at startup, by
+ * createDb or optionsFromEnv, so a bad deploy fails before it serves a request; the message names the option.
+ *
+ * @example
+ * ```ts
+ * import { createDb, InvalidOptionsError } from 'sqlbound';
+ *
+ * try {
+ *   createDb({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 0 });
+ * } catch (error) {
+ *   if (error instanceof InvalidOptionsError) console.error(error.message); // connectionTimeoutMillis: expected an integer >= 1, got 0
+ * }
+ * ```
+ */
 export class InvalidOptionsError extends Error {
   override readonly name = 'InvalidOptionsError';
 }

@@ -2,7 +2,30 @@
 // Codegen emits a ReviveSpec per query listing only the fields that need it; everything else passes untouched.
 import { parse as parseArray } from 'postgres-array';
 
+/**
+ * For generated code: which fields of a row need reviving after the database, by name. Only the fields that need
+ * it are listed; the others pass through untouched.
+ *
+ * @example
+ * ```ts
+ * import type { ReviveSpec } from 'sqlbound';
+ *
+ * // An include's rows come back through JSON: their timestamps are strings until revived.
+ * const revive: ReviveSpec = { recentAlerts: { many: { created_at: 'date', read_at: 'date' } } };
+ * ```
+ */
 export type ReviveSpec = { readonly [field: string]: ReviveField };
+/**
+ * How one field is revived: JSON-borne timestamps to `Date`, text-encoded arrays to arrays, int8 or numeric text
+ * to bigint or number (per the config's `types.int8`), and the nested rows of `:one` and `:many` includes.
+ *
+ * @example
+ * ```ts
+ * import type { ReviveField } from 'sqlbound';
+ *
+ * const latestScan: ReviveField = { one: { started_at: 'date', finished_at: 'date' } };
+ * ```
+ */
 export type ReviveField =
   | 'date'
   | 'textArray'

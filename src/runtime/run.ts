@@ -4,6 +4,7 @@ import { NotFoundError, TooManyRowsError } from './errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { assertLimit, type Cursor, type Page } from './pagination.js';
 import { hasRevival, reviveRow, type ReviveSpec } from './revive.js';
+import { MAX_BATCH_SIZE } from './stream.js';
 
 function revived<Row>(rows: unknown[], revive: ReviveSpec | undefined): Row[] {
   return hasRevival(revive) ? rows.map((row) => reviveRow<Row>(revive, row)) : (rows as Row[]);
@@ -18,6 +19,20 @@ function atMostOne<Row>(statement: Statement, rows: Row[]): Row | null {
   return rows[0] ?? null;
 }
 
+/**
+ * For generated code: a `:one` query. No row is a NotFoundError; more than one is a TooManyRowsError, because
+ * codegen proved at most one and picking one would hide the broken proof.
+ *
+ * @example
+ * ```ts
+ * import { runOne, type CallOptions, type Queryable, type Statement } from 'sqlbound';
+ *
+ * const getProfileStatement: Statement = { name: 'getProfile', text: 'SELECT id, email FROM users WHERE id = $1' };
+ * export function getProfile(db: Queryable, params: { userId: string }, options?: CallOptions) {
+ *   return runOne<{ id: string; email: string }>(db, getProfileStatement, [params.userId], undefined, options);
+ * }
+ * ```
+ */
 export async function runOne<Row>(
   db: Queryable,
   statement: Statement,
@@ -31,6 +46,18 @@ export async function runOne<Row>(
   return row;
 }
 
+/**
+ * For generated code: a `:maybe` query, null when no row; more than one row is a TooManyRowsError, as for runOne.
+ *
+ * @example
+ * ```ts
+ * import { runMaybe, type Queryable, type Statement } from 'sqlbound';
+ *
+ * const statement: Statement = { name: 'getSubscriptionStatus', text: 'SELECT plan, status FROM subscriptions WHERE user_id = $1' };
+ * export const getSubscriptionStatus = (db: Queryable, params: { userId: string }) =>
+ *   runMaybe<{ plan: string; status: string }>(db, statement, [params.userId]);
+ * ```
+ */
 export async function runMaybe<Row>(
   db: Queryable,
   statement: Statement,
@@ -42,6 +69,18 @@ export async function runMaybe<Row>(
   return atMostOne(statement, revived<Row>(rows, revive));
 }
 
+/**
+ * For generated code: an `:exec` statement; resolves to the affected row count.
+ *
+ * @example
+ * ```ts
+ * import { runExec, type Queryable, type Statement } from 'sqlbound';
+ *
+ * const statement: Statement = { name: 'markAlertRead', text: 'UPDATE alerts SET read_at = now() WHERE id = $1 AND user_id = $2' };
+ * export const markAlertRead = (db: Queryable, params: { alertId: string; userId: string }) =>
+ *   runExec(db, statement, [params.alertId, params.userId]);
+ * ```
+ */
 export async function runExec(
   db: Queryable,
   statement: Statement,
@@ -52,6 +91,27 @@ export async function runExec(
   return rowCount;
 }
 
+/**
+ * For generated code: a `:list` query as codegen writes it, one statement for the first page and one with the
+ * keyset predicate for the next ones, each ending in `LIMIT $n` (page size plus one). Two statements, not one
+ * with an optional predicate, so each gets its own plan.
+ *
+ * @example
+ * ```ts
+ * import type { ListStatements } from 'sqlbound';
+ *
+ * const listBrokersStatements: ListStatements<'listBrokers'> = {
+ *   name: 'listBrokers',
+ *   first: { name: 'listBrokers', lookAhead: true, text: 'SELECT id, name, id::text AS __cursor_0 FROM data_brokers ORDER BY id LIMIT $1::int4' },
+ *   after: {
+ *     name: 'listBrokers:after',
+ *     lookAhead: true,
+ *     text: 'SELECT id, name, id::text AS __cursor_0 FROM data_brokers WHERE id > $1::int8 ORDER BY id LIMIT $2::int4',
+ *   },
+ *   cursorColumns: ['__cursor_0'],
+ * };
+ * ```
+ */
 export type ListStatements<Query extends string> = {
   name: Query;
   /** The first page: no keyset predicate. */
@@ -65,6 +125,18 @@ export type ListStatements<Query extends string> = {
 /**
  * `values` are every param of the query but the keyset and the limit: its scope (userId) and its filters.
  * The cursor is sealed to them, so a page's cursor only continues the same query for the same user and filters.
+ * For generated code: a `:list` query; the limit is checked at runtime too (InvalidInputError), for callers that
+ * cast their way past `Limit`.
+ *
+ * @example
+ * ```ts
+ * import { runList, type Cursor, type Limit, type Page, type Queryable } from 'sqlbound';
+ *
+ * type BrokerRow = { id: string; name: string };
+ * export function listBrokers(db: Queryable, params: { limit: Limit; cursor: Cursor<'listBrokers'> | null }): Promise<Page<BrokerRow, 'listBrokers'>> {
+ *   return runList(db, listBrokersStatements, [], params.limit, params.cursor);
+ * }
+ * ```
  */
 export async function runList<Query extends string, Row>(
   db: Queryable,
@@ -102,6 +174,19 @@ export async function runList<Query extends string, Row>(
   return { items, nextCursor };
 }
 
+/**
+ * For generated code: a `:stream` query, batches from a server-side cursor on a connection of its own, which is
+ * released however the loop ends (break, throw). The batch size is clamped to 1..100.
+ *
+ * @example
+ * ```ts
+ * import { runStream, type Queryable, type Statement } from 'sqlbound';
+ *
+ * const statement: Statement = { name: 'exportAlerts', text: 'SELECT id, title FROM alerts WHERE user_id = $1 ORDER BY id' };
+ * const exportAlerts = (db: Queryable, params: { userId: string }) => runStream<{ id: string; title: string }>(db, statement, [params.userId], 100);
+ * for await (const batch of exportAlerts(db, { userId: '1' })) await writeCsv(batch);
+ * ```
+ */
 export async function* runStream<Row>(
   db: Queryable,
   statement: Statement,
@@ -109,7 +194,7 @@ export async function* runStream<Row>(
   batchSize: number,
   revive?: ReviveSpec,
 ): AsyncGenerator<Row[]> {
-  for await (const batch of db.stream<unknown>(statement, values, Math.min(Math.max(1, Math.trunc(batchSize)), 100))) {
+  for await (const batch of db.stream<unknown>(statement, values, Math.min(Math.max(1, Math.trunc(batchSize)), MAX_BATCH_SIZE))) {
     yield revived<Row>(batch, revive);
   }
 }

@@ -6,6 +6,17 @@ import { callSite } from './callsite.js';
 
 export type ScopeMode = 'warn' | 'strict';
 
+/**
+ * Options of withQueryScope. The threshold allows a few repetitions (a query run once per tab of a page), and
+ * `strict` turns an N+1 into a failure, for tests.
+ *
+ * @example
+ * ```ts
+ * import type { ScopeOptions } from 'sqlbound';
+ *
+ * const inTests: ScopeOptions = { name: 'GET /dashboard', threshold: 1, mode: 'strict' };
+ * ```
+ */
 export type ScopeOptions = {
   /** Name for logs, e.g. the route. */
   name?: string;
@@ -16,8 +27,30 @@ export type ScopeOptions = {
   logger?: Logger;
 };
 
+/**
+ * One N+1: a query run more than the threshold allows from one call site (a cleaned stack frame), and how often.
+ *
+ * @example
+ * ```ts
+ * import type { NPlusOne } from 'sqlbound';
+ *
+ * const found: NPlusOne = { query: 'getExposure', site: 'src/routes/alerts.ts:42', count: 50 };
+ * ```
+ */
 export type NPlusOne = { query: string; site: string; count: number };
 
+/**
+ * The counts of one scope: statements in total, by query, by query and call site, and the N+1s found. A count
+ * that grows with the data, not with the request, is the bug to look for.
+ *
+ * @example
+ * ```ts
+ * import { withQueryScope, type QueryScope } from 'sqlbound';
+ *
+ * const { scope }: { scope: QueryScope } = await withQueryScope(() => listAlerts(db, { userId, limit: 50, cursor: null }));
+ * console.log(scope.total, scope.byQuery()); // 1 { listAlerts: 1 } (a cache hit runs no statement, and counts none)
+ * ```
+ */
 export type QueryScope = {
   readonly name: string;
   /** Statements run in this scope. */
@@ -29,6 +62,23 @@ export type QueryScope = {
   readonly violations: readonly NPlusOne[];
 };
 
+/**
+ * Thrown when a `strict` scope ends with N+1s; the message names each query and call site, and the fix. The
+ * scope's result is lost on purpose: a test must not pass on a page that runs a query per row.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { NPlusOneError, withQueryScope } from 'sqlbound';
+ *
+ * await assert.rejects(
+ *   withQueryScope(async () => {
+ *     for (const userId of userIds) await listAlerts(db, { userId, limit: 5, cursor: null });
+ *   }, { mode: 'strict' }),
+ *   NPlusOneError,
+ * );
+ * ```
+ */
 export class NPlusOneError extends Error {
   override readonly name = 'NPlusOneError';
   readonly code = 'N_PLUS_ONE';
@@ -90,12 +140,38 @@ export function recordStatement(queryName: string): void {
   }
 }
 
+/**
+ * The scope the caller runs in, or undefined outside withQueryScope: for a log line or a response header at the
+ * end of a request, without passing the scope down.
+ *
+ * @example
+ * ```ts
+ * import { currentScope } from 'sqlbound';
+ *
+ * app.addHook('onSend', async (_request, reply) => {
+ *   const scope = currentScope();
+ *   if (scope !== undefined) reply.header('x-query-count', String(scope.total));
+ * });
+ * ```
+ */
 export function currentScope(): QueryScope | undefined {
   const state = storage.getStore();
   return state === undefined ? undefined : view(state);
 }
 
-/** Runs `fn` in a fresh scope and returns its result with the scope's counts. */
+/**
+ * Runs `fn` in a fresh scope and returns its result with the scope's counts. The scope follows async calls
+ * (AsyncLocalStorage), so every statement `fn` causes is counted, however deep; an N+1 is the same query from the
+ * same call site more than `threshold` times, as Prosopite counts them.
+ *
+ * @example
+ * ```ts
+ * import { withQueryScope } from 'sqlbound';
+ *
+ * const { result, scope } = await withQueryScope(() => getDashboard(db, { userId }), { name: 'dashboard', logger });
+ * if (scope.violations.length > 0) logger.warn({ violations: scope.violations }, 'N+1 in dashboard');
+ * ```
+ */
 export async function withQueryScope<T>(fn: () => Promise<T>, options: ScopeOptions = {}): Promise<{ result: T; scope: QueryScope }> {
   const state: ScopeState = {
     name: options.name ?? 'scope',

@@ -2,7 +2,19 @@
 // log lines said, kept in memory so they can be shown without a log pipeline. Parameter values are never kept,
 // whatever `logParameters` says: this buffer is read by people who must not see personal data.
 
-/** One call at or above `slowQueryWarnMs`. `level` is `error` at or above `slowQueryErrorMs` (the alert line). */
+/**
+ * One call at or above `slowQueryWarnMs`, as `db.recentSlowQueries()` returns it; `level` is `error` at or above
+ * `slowQueryErrorMs` (the alert line). Never carries parameter values.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type SlowQueryEntry } from 'sqlbound';
+ *
+ * const db = createDb({ connectionString: process.env.DATABASE_URL });
+ * const alerts: SlowQueryEntry[] = db.recentSlowQueries().filter((entry) => entry.level === 'error');
+ * for (const entry of alerts) console.log(entry.at.toISOString(), entry.queryName, `${entry.durationMs} ms`, entry.callSite);
+ * ```
+ */
 export type SlowQueryEntry = {
   at: Date;
   queryName: string;

@@ -7,7 +7,10 @@ import { toSqlboundError, type SqlboundError } from './errors.js';
 import type { Acquire } from './lease.js';
 import type { Observer } from './observe.js';
 
-export const MAX_BATCH_SIZE = 100;
+import { MAX_LIMIT } from './pagination.js';
+
+/** A stream batch is bounded like a page: one batch is never more rows than one page. */
+export const MAX_BATCH_SIZE = MAX_LIMIT;
 
 export async function* stream<Row>(
   acquire: Acquire,

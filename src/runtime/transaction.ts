@@ -19,8 +19,34 @@ import type { Observer } from './observe.js';
 import type { ResolvedOptions } from './options.js';
 import { stream } from './stream.js';
 
+/**
+ * A transaction's isolation level, written as in `BEGIN ISOLATION LEVEL ...`. Under `'serializable'` and
+ * `'repeatable read'` a conflict fails with 40001, which db.transaction retries.
+ *
+ * @example
+ * ```ts
+ * import type { IsolationLevel } from 'sqlbound';
+ *
+ * const isolationLevel: IsolationLevel = 'serializable';
+ * await db.transaction(async (tx) => markAlertRead(tx, { alertId, userId }), { isolationLevel });
+ * ```
+ */
 export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
 
+/**
+ * Options of db.transaction. The default is the server's (read committed, read write).
+ *
+ * @example
+ * ```ts
+ * import type { TransactionOptions } from 'sqlbound';
+ *
+ * const report: TransactionOptions = { isolationLevel: 'repeatable read', readOnly: true, maxRetries: 5 };
+ * const [alerts, exposures] = await db.transaction(
+ *   async (tx) => [await listAlerts(tx, { userId, limit: 100, cursor: null }), await listExposures(tx, { userId, limit: 100, cursor: null })],
+ *   report,
+ * );
+ * ```
+ */
 export type TransactionOptions = {
   isolationLevel?: IsolationLevel;
   readOnly?: boolean;
@@ -28,11 +54,40 @@ export type TransactionOptions = {
   maxRetries?: number;
 };
 
+/**
+ * A callback registered with tx.afterCommit: it runs once the outermost COMMIT succeeded, so a side effect (an
+ * e-mail, a queue message) never announces a write that was rolled back, or retried.
+ *
+ * @example
+ * ```ts
+ * import type { AfterCommit } from 'sqlbound';
+ *
+ * await db.transaction(async (tx) => {
+ *   await markAlertRead(tx, { alertId, userId });
+ *   const notify: AfterCommit = () => events.emit('alert-read', alertId);
+ *   tx.afterCommit(notify);
+ * });
+ * ```
+ */
 export type AfterCommit = () => void | Promise<void>;
 
 /**
  * The handle `fn` receives: a Queryable on the transaction's connection. `DB` is the database's table types
- * (kysely-codegen's `DB`), for `tx.kysely`.
+ * (kysely-codegen's `DB`), for `tx.kysely`. Generated functions take it where they take the db, so the same
+ * call runs inside or outside a transaction.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type Transaction } from 'sqlbound';
+ * import type { DB } from './generated/db.js';
+ * import { markAlertRead } from './generated/index.js';
+ *
+ * const db = createDb<DB>({ connectionString: process.env.DATABASE_URL });
+ * async function readAll(tx: Transaction<DB>, userId: string, alertIds: string[]): Promise<void> {
+ *   for (const alertId of alertIds) await markAlertRead(tx, { alertId, userId });
+ * }
+ * await db.transaction((tx) => readAll(tx, '1', ['10', '11']));
+ * ```
  */
 export interface Transaction<DB = EmptyDatabase> extends Queryable {
   readonly inTransaction: true;

@@ -22,6 +22,7 @@ function node(nodeType: string, fields: Partial<PlanNode> = {}, children: PlanNo
     sortMethod: null,
     sortSpaceType: null,
     sortSpaceUsedKb: null,
+    disabled: false,
     ...fields,
     children,
   };
