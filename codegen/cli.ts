@@ -2,13 +2,16 @@
 // The `sqlbound` command:
 //   sqlbound codegen [--check] [--watch] [--debug] [--config <file or folder>] [--queries <dir or glob>]
 //   sqlbound audit [--config ...] [--samples N] [--report <file>]   (the database in DATABASE_URL, as it is)
+//   sqlbound audit --live [--top N] [--report <file>]   (any client's statements, from pg_stat_statements)
 // Every failure is one clear message and a non-zero exit code; see runCommand.
 import { watch } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runPlanAudit } from '../src/audit/plan-audit.js';
-import { formatPlanAuditReport } from '../src/audit/report.js';
+import { formatPlanAuditReport, jsonReportPath, planAuditJson } from '../src/audit/report.js';
+import { LiveAuditError, liveProblems, runLiveAudit } from '../src/audit/live.js';
+import { formatLiveAuditReport } from '../src/audit/live-report.js';
 import { runCommand } from '../src/database/server.js';
 import { auditRules, loadConfig, resolvePath, schemaSource, type Config } from './config.js';
 import { generateFiles, generationSession, openSchemaDatabase, type GeneratedProject, type SchemaDatabase } from './generate.js';
@@ -18,7 +21,8 @@ import { staleFiles, writeFiles } from './output.js';
 
 const USAGE = `usage:
   sqlbound codegen [--check] [--watch] [--debug] [--config <path>] [--queries <dir or glob>]
-  sqlbound audit [--config <path>] [--samples N] [--report <file>]`;
+  sqlbound audit [--config <path>] [--samples N] [--report <file>]
+  sqlbound audit --live [--top N] [--n-plus-one-calls N] [--n-plus-one-mean-ms MS] [--report <file>]`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -154,15 +158,49 @@ async function codegen(args: string[]): Promise<number> {
   }
 }
 
+function positive(name: string, text: string, integer: boolean): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${text}`);
+  }
+  return value;
+}
+
+/** `audit --live`: exit 1 when a statement has a plan finding or looks like an N+1, 0 otherwise. */
+async function liveAudit(values: { top: string; 'n-plus-one-calls': string; 'n-plus-one-mean-ms': string; report: string }): Promise<number> {
+  const url = process.env.DATABASE_URL?.trim();
+  if (url === undefined || url === '') throw new UsageError('sqlbound audit --live reads the database in DATABASE_URL, which is not set');
+  try {
+    const result = await runLiveAudit(url, {
+      top: positive('top', values.top, true),
+      nPlusOneMinCalls: positive('n-plus-one-calls', values['n-plus-one-calls'], true),
+      nPlusOneMaxMeanMs: positive('n-plus-one-mean-ms', values['n-plus-one-mean-ms'], false),
+    });
+    const text = formatLiveAuditReport(result);
+    await writeFile(resolve(values.report), text);
+    process.stdout.write(text);
+    return liveProblems(result) > 0 ? 1 : 0;
+  } catch (error) {
+    if (!(error instanceof LiveAuditError)) throw error;
+    complain(`sqlbound audit --live: ${error.message}`);
+    return 2;
+  }
+}
+
 async function audit(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
       config: { type: 'string', default: process.cwd() },
       samples: { type: 'string', default: '30' },
-      report: { type: 'string', default: 'audit-report.md' },
+      report: { type: 'string' },
+      live: { type: 'boolean', default: false },
+      top: { type: 'string', default: '20' },
+      'n-plus-one-calls': { type: 'string', default: '500' },
+      'n-plus-one-mean-ms': { type: 'string', default: '1' },
     },
   });
+  if (values.live) return liveAudit({ ...values, report: values.report ?? 'audit-live-report.md' });
   const samples = Number(values.samples);
   if (!Number.isInteger(samples) || samples < 1) throw new UsageError(`--samples must be a positive integer, got ${values.samples}`);
   const config = await loadConfig(values.config);
@@ -177,7 +215,9 @@ async function audit(args: string[]): Promise<number> {
     },
   });
   const text = formatPlanAuditReport(result);
-  await writeFile(resolve(values.report), text);
+  const reportPath = resolve(values.report ?? 'audit-report.md');
+  await writeFile(reportPath, text);
+  await writeFile(jsonReportPath(reportPath), planAuditJson(result));
   process.stdout.write(text);
   return result.violations > 0 ? 1 : 0;
 }

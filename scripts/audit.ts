@@ -9,7 +9,7 @@ import { auditRules, loadConfig } from '../codegen/config.js';
 import { loadManifest } from '../codegen/manifest.js';
 import { manifestPath } from '../src/server/paths.js';
 import { runPlanAudit, type PlanAuditProgress } from '../src/audit/plan-audit.js';
-import { formatPlanAuditReport, ms } from '../src/audit/report.js';
+import { formatPlanAuditReport, jsonReportPath, ms, planAuditJson } from '../src/audit/report.js';
 import { projectRoot } from '../src/server/paths.js';
 import { ensureSeeded } from '../src/server/seeded.js';
 import { runCommand, startDatabase } from '../src/database/server.js';
@@ -54,7 +54,8 @@ await runCommand(async () => {
   const report = formatPlanAuditReport(result);
   const reportPath = resolve(values.report);
   await writeFile(reportPath, report);
+  await writeFile(jsonReportPath(reportPath), planAuditJson(result));
   process.stdout.write(report);
-  log(`[audit] report written to ${reportPath}`);
+  log(`[audit] report written to ${reportPath} and ${jsonReportPath(reportPath)}`);
   return result.violations > 0 ? 1 : 0;
 });

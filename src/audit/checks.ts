@@ -36,6 +36,7 @@ export type PlanFinding = SeqScanFinding | ListSortFinding | FilterRatioFinding 
 export type QueryFinding = PlanFinding | OverBudgetFinding | NotSampledFinding;
 
 export type CheckContext = {
+  /** The manifest kind of a named query (`list`, `one`, ...), or `live` for any client's statement. */
   queryKind: string;
   allowSeqscan: string | null;
   /** Estimated rows per table (pg_class.reltuples). */
@@ -59,7 +60,8 @@ function conditions(nodes: PlanNode[]): (string | null)[] {
 }
 
 function indexFix(table: string, nodes: PlanNode[], context: CheckContext, fallback: string): string {
-  const order = context.queryKind === 'list' && context.orderTable === table ? context.order : [];
+  const ordered = context.queryKind === 'list' || context.queryKind === 'live';
+  const order = ordered && context.orderTable === table ? context.order : [];
   return createIndexFor(table, equalityColumns(conditions(nodes)), order) ?? fallback;
 }
 
@@ -107,7 +109,8 @@ function unboundedScans(node: PlanNode): PlanNode[] {
 }
 
 function listSort(node: PlanNode, context: CheckContext): ListSortFinding | null {
-  if (context.queryKind !== 'list' || !node.nodeType.endsWith('Sort') || node.loops === 0) return null;
+  // 'live': any client's statement (the live audit), where every ORDER BY over a big unindexed read counts.
+  if ((context.queryKind !== 'list' && context.queryKind !== 'live') || !node.nodeType.endsWith('Sort') || node.loops === 0) return null;
   const unbounded = unboundedScans(node);
   if (unbounded.length === 0) return null;
   // The same floor as for Seq Scans: on a small table a sort of a few rows is the planner's cheapest choice,
@@ -125,7 +128,9 @@ function listSort(node: PlanNode, context: CheckContext): ListSortFinding | null
     message:
       `${node.nodeType} on ${node.sortKey.join(', ')}` +
       (node.sortMethod === null ? '' : ` (${node.sortMethod})`) +
-      ': a keyset page must come in index order, not read every matching row and sort them.',
+      (context.queryKind === 'list'
+        ? ': a keyset page must come in index order, not read every matching row and sort them.'
+        : ': no index gives this order, so every matching row is read and sorted.'),
     fix: table === null ? fallback : indexFix(table, scansOf(node, table), context, fallback),
   };
 }

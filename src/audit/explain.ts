@@ -48,7 +48,11 @@ function num(node: Json, key: string): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-function parseNode(value: unknown, path: string): PlanNode {
+/**
+ * `analyzed`: the node carries actual figures (EXPLAIN ANALYZE). Without them (EXPLAIN (GENERIC_PLAN), which runs
+ * nothing) the planner's estimates stand in: rows are its Plan Rows, and every node counts as run once.
+ */
+function parseNode(value: unknown, path: string, analyzed = true): PlanNode {
   if (!isObject(value)) throw new Error(`EXPLAIN output: ${path} is not an object`);
   const nodeType = text(value, 'Node Type');
   if (nodeType === null) throw new Error(`EXPLAIN output: ${path} has no "Node Type"`);
@@ -58,9 +62,9 @@ function parseNode(value: unknown, path: string): PlanNode {
     nodeType,
     relation: text(value, 'Relation Name'),
     index: text(value, 'Index Name'),
-    actualRows: num(value, 'Actual Rows') ?? 0,
+    actualRows: (analyzed ? num(value, 'Actual Rows') : num(value, 'Plan Rows')) ?? 0,
     // A node never executed (the other arm of a condition) reports 0 loops.
-    loops: num(value, 'Actual Loops') ?? 0,
+    loops: analyzed ? (num(value, 'Actual Loops') ?? 0) : 1,
     rowsRemovedByFilter: num(value, 'Rows Removed by Filter') ?? 0,
     rowsRemovedByJoinFilter: num(value, 'Rows Removed by Join Filter') ?? 0,
     filter: text(value, 'Filter'),
@@ -71,7 +75,7 @@ function parseNode(value: unknown, path: string): PlanNode {
     sortSpaceType: text(value, 'Sort Space Type'),
     sortSpaceUsedKb: num(value, 'Sort Space Used'),
     disabled: value.Disabled === true,
-    children: Array.isArray(children) ? children.map((child, k) => parseNode(child, `${path}.Plans[${k}]`)) : [],
+    children: Array.isArray(children) ? children.map((child, k) => parseNode(child, `${path}.Plans[${k}]`, analyzed)) : [],
   };
 }
 
@@ -97,6 +101,14 @@ export function parseExplain(queryPlan: unknown): Explained {
     throw new Error('EXPLAIN output has no "Planning Time"/"Execution Time": was it run with ANALYZE?');
   }
   return { root: parseNode(top.Plan, 'Plan'), planningMs, executionMs };
+}
+
+/**
+ * Like parsePlan, for checks written against ANALYZE figures (checks.ts): the planner's estimated rows stand in for
+ * actual rows and every node counts as run once, so the live audit can run the plan audit's checks on a generic plan.
+ */
+export function parseEstimatedPlan(queryPlan: unknown): PlanNode {
+  return parseNode(topOf(queryPlan).Plan, 'Plan', false);
 }
 
 /** Every node of the tree, parents before children (init plans and subplans included: they are children). */

@@ -98,3 +98,13 @@ export function formatCaseDetails(result: PlanAuditResult): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** Where the JSON form of a Markdown report goes: `audit-report.md` → `audit-report.json`. */
+export function jsonReportPath(markdownPath: string): string {
+  return markdownPath.endsWith('.md') ? `${markdownPath.slice(0, -3)}.json` : `${markdownPath}.json`;
+}
+
+/** The audit as JSON, for tools and the example API's performance page (its last verdicts per query). */
+export function planAuditJson(result: PlanAuditResult, generatedAt: Date = new Date()): string {
+  return `${JSON.stringify({ generatedAt: generatedAt.toISOString(), ...result }, null, 2)}\n`;
+}

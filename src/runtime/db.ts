@@ -10,8 +10,9 @@ import { createKysely, type EmptyDatabase } from './kysely.js';
 import { poolAcquirer } from './lease.js';
 import { createMetrics } from './metrics.js';
 import { createObserver } from './observe.js';
-import { resolveOptions, type DbOptions, type PoolStats, type ResolvedOptions } from './options.js';
-import { createPool, poolCloser, poolStats } from './pool.js';
+import { resolveOptions, type DbOptions, type PoolPeaks, type PoolStats, type ResolvedOptions } from './options.js';
+import { createPool, poolCloser, poolStats, trackPoolPeaks } from './pool.js';
+import { createSlowQueryLog, type SlowQueryEntry } from './slow-log.js';
 import { stream } from './stream.js';
 import { transaction, type Transaction, type TransactionOptions } from './transaction.js';
 
@@ -36,6 +37,13 @@ export interface Db<DB = EmptyDatabase> extends Queryable {
   readonly kysely: Kysely<DB>;
   transaction<T>(fn: (tx: Transaction<DB>) => Promise<T>, options?: TransactionOptions): Promise<T>;
   poolStats(): PoolStats;
+  /** The most connections in use and callers waiting at once since createDb. */
+  poolPeaks(): PoolPeaks;
+  /**
+   * The latest calls at or above `slowQueryWarnMs`, newest first (at most `slowQueryLogSize`), without parameter
+   * values: what a performance page shows as the slow-query log (`warn`) and alerts (`error`).
+   */
+  recentSlowQueries(): SlowQueryEntry[];
   /** The settings in effect after defaults and environment overrides (logger and meter omitted). */
   readonly settings: Readonly<Omit<ResolvedOptions, 'logger' | 'meter' | 'onSlowQuery' | 'cursorSecret' | 'connectionString'>>;
   /** The result cache of `-- cache:` queries, or null when disabled. */
@@ -75,9 +83,11 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
   const pool: pg.Pool = createPool(resolved, logger);
   const closePool = poolCloser(pool, resolved.connectionString, logger);
   const stats = () => poolStats(pool, resolved.max);
+  const peaks = trackPoolPeaks(pool, resolved.max);
   const metrics = createMetrics(resolved.meter, resolved.applicationName, stats);
-  const observe = createObserver(resolved, logger, metrics, stats);
-  const acquire = poolAcquirer(pool, observe);
+  const slowLog = createSlowQueryLog(resolved.slowQueryLogSize);
+  const observe = createObserver(resolved, logger, metrics, stats, slowLog);
+  const acquire = poolAcquirer(pool, observe, peaks);
   const kysely = createKysely<DB>(acquire, observe);
   const cacheOption = options.cache ?? {};
   const cache: QueryCache | null =
@@ -88,7 +98,7 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
         : createQueryCache({ logger, meter: resolved.meter, ...cacheOption });
   const runtime = { acquire, observe, options: resolved, cache };
   const run = <Row>(statement: Statement, values: readonly unknown[]) =>
-    executeOnPool<Row>(pool, observe, resolved.preparedStatements, statement, values);
+    executeOnPool<Row>(pool, peaks, observe, resolved.preparedStatements, statement, values);
   const { logger: _logger, meter: _meter, onSlowQuery: _hook, cursorSecret, connectionString: _url, ...settings } = resolved;
   let closing: Promise<void> | null = null;
   return {
@@ -111,6 +121,8 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
     },
     transaction: (fn, transactionOptions) => transaction(runtime, fn, transactionOptions),
     poolStats: stats,
+    poolPeaks: peaks.peaks,
+    recentSlowQueries: slowLog.recent,
     close(closeOptions) {
       closing ??= (async () => {
         metrics.close();

@@ -28,6 +28,7 @@ const INTEGERS = {
   idleInTransactionTimeoutMs: 'IDLE_IN_TRANSACTION_TIMEOUT_MS',
   slowQueryWarnMs: 'SLOW_QUERY_WARN_MS',
   slowQueryErrorMs: 'SLOW_QUERY_ERROR_MS',
+  slowQueryLogSize: 'SLOW_QUERY_LOG_SIZE',
   failureLogIntervalMs: 'FAILURE_LOG_INTERVAL_MS',
   transactionRetries: 'TRANSACTION_RETRIES',
 } as const satisfies Partial<Record<keyof DbOptions, string>>;

@@ -4,6 +4,7 @@ import type { Rows, Statement } from './contract.js';
 import { isConnectionBroken } from './errors.js';
 import { failed, observeFailure, type Acquire } from './lease.js';
 import type { Observer } from './observe.js';
+import type { CheckoutWatch } from './pool.js';
 import { queryConfig } from './prepared.js';
 
 /** Rows the caller receives: a keyset page's look-ahead row is fetched to find the next page, not returned. */
@@ -45,10 +46,12 @@ type PoolOutcome =
  * The pool path of execute(), shaped like pg's own pool.query (callback checkout and query inside one promise):
  * the hot path of every generated call, so it adds as little as possible over raw pg.
  */
-function runOnPool(pool: pg.Pool, config: pg.QueryConfig): Promise<PoolOutcome> {
+function runOnPool(pool: pg.Pool, config: pg.QueryConfig, watch: CheckoutWatch): Promise<PoolOutcome> {
   return new Promise((resolve) => {
     const requested = performance.now();
+    watch.before();
     pool.connect((connectError, client, release) => {
+      watch.after();
       const acquired = performance.now();
       const waitMs = acquired - requested;
       if (connectError !== undefined && connectError !== null) {
@@ -75,13 +78,14 @@ function runOnPool(pool: pg.Pool, config: pg.QueryConfig): Promise<PoolOutcome> 
 
 export async function executeOnPool<Row>(
   pool: pg.Pool,
+  watch: CheckoutWatch,
   observe: Observer,
   prepared: boolean,
   statement: Statement,
   values: readonly unknown[],
 ): Promise<Rows<Row>> {
   // Observed after this await, so that a slow log's call site can name the awaiting caller (async stack trace).
-  const outcome = await runOnPool(pool, queryConfig(statement, values, prepared));
+  const outcome = await runOnPool(pool, queryConfig(statement, values, prepared), watch);
   const { waitMs, executionMs } = outcome;
   if (!outcome.ok) observeFailure(outcome.cause, { queryName: statement.name, waitMs, executionMs, values }, observe);
   // pg leaves rows untyped; the generated statement's Row type is the contract codegen proved against the database.

@@ -2,7 +2,8 @@
 // generated query modules use the rest ("for generated code" below), always through this one entry point.
 export { createDb, type Db } from './db.js';
 export { optionsFromEnv, ENV_PREFIX } from './env.js';
-export type { DbOptions, PoolStats, SlowQueryEvent, TimeoutsVia } from './options.js';
+export type { DbOptions, PoolStats, PoolPeaks, SlowQueryEvent, TimeoutsVia } from './options.js';
+export type { SlowQueryEntry } from './slow-log.js';
 export { InvalidOptionsError } from './options.js';
 export type { EmptyDatabase } from './kysely.js';
 export type { Transaction, TransactionOptions, IsolationLevel, AfterCommit } from './transaction.js';

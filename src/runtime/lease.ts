@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { isConnectionBroken, toSqlboundError } from './errors.js';
 import type { Observer } from './observe.js';
+import type { CheckoutWatch } from './pool.js';
 
 export type Lease = {
   client: pg.PoolClient;
@@ -14,12 +15,14 @@ export type Lease = {
 export type Acquire = (queryName: string, values: readonly unknown[]) => Promise<Lease>;
 
 /** Checks a connection out of the pool, timing the wait; a failure is typed and observed. */
-export function poolAcquirer(pool: pg.Pool, observe: Observer): Acquire {
+export function poolAcquirer(pool: pg.Pool, observe: Observer, watch: CheckoutWatch = { before: () => undefined, after: () => undefined }): Acquire {
   return (queryName, values) =>
     new Promise<Lease>((resolve, reject) => {
       const start = performance.now();
+      watch.before();
       // Callback form, as pg's own pool.query uses: one promise per checkout.
       pool.connect((cause, client, done) => {
+        watch.after();
         const waitMs = performance.now() - start;
         if ((cause !== undefined && cause !== null) || client === undefined) {
           try {

@@ -6,6 +6,7 @@ import type { Metrics } from './metrics.js';
 import type { PoolStats, ResolvedOptions, SlowQueryEvent } from './options.js';
 import { createLogLimiter } from './log-limit.js';
 import { currentScope, recordStatement } from './scope.js';
+import type { SlowQueryLog } from './slow-log.js';
 
 export type FinishedCall = {
   queryName: string;
@@ -37,6 +38,7 @@ export function createObserver(
   logger: Logger,
   metrics: Metrics,
   stats: () => PoolStats,
+  slowLog?: SlowQueryLog,
 ): Observer {
   const { slowQueryWarnMs, slowQueryErrorMs, logParameters, onSlowQuery } = options;
   // Failures are logged once per distinct (query, error, SQLSTATE) per interval; metrics still count every one.
@@ -103,6 +105,19 @@ export function createObserver(
     if (level === 'error') logger.error(line, message);
     else logger.warn(line, message);
     metrics.recordSlow(call.queryName, level === 'error' ? 'error' : 'warn');
+    slowLog?.record({
+      at: new Date(),
+      queryName: call.queryName,
+      level: level === 'error' ? 'error' : 'warn',
+      durationMs: round(durationMs),
+      poolWaitMs: round(waitMs),
+      executionMs: round(call.executionMs),
+      rows: call.rows,
+      callSite: site,
+      scope,
+      sqlState,
+      errorCode: call.error?.code,
+    });
     if (level === 'error' && onSlowQuery !== undefined) {
       const event: SlowQueryEvent = {
         queryName: call.queryName,

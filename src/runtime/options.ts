@@ -47,6 +47,21 @@ export type SlowQueryEvent = {
 export type PoolStats = { total: number; idle: number; waiting: number; max: number };
 
 /**
+ * The most connections checked out at once (`inUse`) and callers waiting for one at once (`waiting`) since the
+ * pool was created (`since`). Counted by the checkouts themselves, so a burst between two samples is not missed.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type PoolPeaks } from 'sqlbound';
+ *
+ * const db = createDb({ connectionString: process.env.DATABASE_URL });
+ * const peaks: PoolPeaks = db.poolPeaks(); // e.g. { inUse: 20, waiting: 37, since: 2026-12-02T04:18:37.000Z }
+ * if (peaks.waiting > 0) console.warn(`callers waited for a connection: the pool of ${db.settings.max} was full`);
+ * ```
+ */
+export type PoolPeaks = { inUse: number; waiting: number; since: Date };
+
+/**
  * How statement_timeout and idle_in_transaction_session_timeout reach the server. `'startup'` sends them as
  * startup options once per connection (no round trip per query); PgBouncer in transaction mode rejects or drops
  * startup parameters, so behind it use `'none'` and store the timeouts on the role (applyRoleTimeouts);
@@ -113,6 +128,8 @@ export type DbOptions = {
   slowQueryErrorMs?: number;
   /** Log parameter values. Default false (values are PII). */
   logParameters?: boolean;
+  /** How many recent slow calls `db.recentSlowQueries()` keeps (never with parameter values). Default 100; 0 keeps none. */
+  slowQueryLogSize?: number;
   /**
    * A failing statement is logged once per distinct (query, error) per this interval; the others are counted and
    * reported with the next line. Default 10000.
@@ -148,6 +165,7 @@ export type ResolvedOptions = {
   slowQueryWarnMs: number;
   slowQueryErrorMs: number;
   logParameters: boolean;
+  slowQueryLogSize: number;
   failureLogIntervalMs: number;
   cursorSecret: string;
   meter: Meter;
@@ -225,6 +243,7 @@ export function resolveOptions(options: DbOptions, defaults: { meterProvider: Me
     slowQueryWarnMs,
     slowQueryErrorMs: Math.max(slowQueryErrorMs, slowQueryWarnMs),
     logParameters: options.logParameters ?? false,
+    slowQueryLogSize: integer('slowQueryLogSize', options.slowQueryLogSize, 100, { min: 0, max: 100_000 }),
     failureLogIntervalMs: integer('failureLogIntervalMs', options.failureLogIntervalMs, 10_000, { min: 0 }),
     cursorSecret,
     meter: (options.meterProvider ?? defaults.meterProvider).getMeter('sqlbound'),

@@ -2,7 +2,7 @@
 // (pg_terminate_backend, failover, restart) never crashes the process.
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { PoolStats, ResolvedOptions } from './options.js';
+import type { PoolPeaks, PoolStats, ResolvedOptions } from './options.js';
 import { settlesWithin } from './settle.js';
 
 /** `-c name=value` startup options: the server applies them at connect, so no round trip is added per query. */
@@ -43,6 +43,42 @@ export function createPool(options: ResolvedOptions, logger: Logger): pg.Pool {
 
 export function poolStats(pool: pg.Pool, max: number): PoolStats {
   return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max };
+}
+
+/** Calls around every pool.connect(), so the peaks see each caller queue and get its connection. */
+export type CheckoutWatch = { before(): void; after(): void };
+
+export type PeakTracker = CheckoutWatch & { peaks(): PoolPeaks };
+
+/**
+ * The most connections checked out and callers waiting at once since the pool was created. A sampler would miss a
+ * burst between two samples; these are counted by the checkouts themselves. pg-pool's own waitingCount is no
+ * help here: it queues every checkout for a tick even when a client is idle, and not those opening a connection.
+ */
+export function trackPoolPeaks(pool: pg.Pool, max: number): PeakTracker {
+  const since = new Date();
+  let checkedOut = 0;
+  let pending = 0;
+  let inUse = 0;
+  let waiting = 0;
+  pool.on('acquire', () => {
+    checkedOut += 1;
+    inUse = Math.max(inUse, checkedOut);
+  });
+  pool.on('release', () => {
+    checkedOut -= 1;
+  });
+  return {
+    before() {
+      pending += 1;
+      // Callers beyond the connections not checked out (idle, or still to be opened) must wait for a release.
+      waiting = Math.max(waiting, pending - (max - checkedOut));
+    },
+    after() {
+      pending -= 1;
+    },
+    peaks: () => ({ inUse, waiting, since }),
+  };
 }
 
 /** Message and SQLSTATE only: a pg error can carry row values in its detail. */

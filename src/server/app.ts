@@ -1,4 +1,4 @@
-// The example API's HTTP surface: tRPC at /trpc, /healthz, /metrics. buildApp does not listen; the caller does.
+// The example API's HTTP surface: tRPC at /trpc, /healthz, /metrics, the performance page at /_db. buildApp does not listen; the caller does.
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -11,7 +11,8 @@ import { isRetryLater, RETRY_AFTER_SECONDS } from './errors.js';
 import { createLogLimiter } from '../runtime/log-limit.js';
 import { clientErrorHandler, trpcShapedError } from './http-errors.js';
 import { loadManifest } from 'sqlbound/codegen';
-import { manifestPath } from './paths.js';
+import { auditReportPath, manifestPath } from './paths.js';
+import { registerPerfPage, type PerfPageOptions } from './perf/page.js';
 import { observeQueryBudgets, queryBudgets } from './query-budgets.js';
 import { fastPathHook } from './fast-path.js';
 import { appRouter, type AppRouter } from './routers/index.js';
@@ -34,6 +35,11 @@ export type AppOptions = {
   onScope?: (report: ScopeReport) => void;
   /** Largest request body in bytes. Default 16 KiB: no procedure takes more than a few hundred bytes. */
   bodyLimit?: number;
+  /**
+   * The performance page at /_db (docs/operations.md). Without it, or with a null adminToken, the page's routes
+   * answer 401 to every request. auditReportPath defaults to paths.ts's auditReportPath.
+   */
+  performancePage?: Omit<PerfPageOptions, 'auditReportPath'> & { auditReportPath?: string };
 };
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
@@ -100,12 +106,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
 
+  const manifest = await loadManifest(manifestPath);
+  const page = registerPerfPage(
+    app,
+    { db: options.db, metrics: options.metrics, manifest: manifest.queries, logger },
+    { adminToken: null, ...options.performancePage, auditReportPath: options.performancePage?.auditReportPath ?? auditReportPath },
+  );
+  const onScope = (report: ScopeReport) => {
+    page.onScope(report);
+    options.onScope?.(report);
+  };
   const createContext = (authorization: string | undefined): ApiContext => ({
     db: options.db,
     auth: verifyAuthorization(options.authSecret, authorization),
     logger,
     scopeMode: options.strictScope === true ? 'strict' : 'warn',
-    onScope: options.onScope,
+    onScope,
   });
   const errorHeaders = (errors: { code: TRPC_ERROR_CODE_KEY }[]): Record<string, string> => {
     const headers: Record<string, string> = {};
@@ -158,7 +174,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const metrics = options.metrics;
   if (metrics !== undefined) {
-    observeQueryBudgets(metrics.meterProvider, queryBudgets(await loadManifest(manifestPath)));
+    observeQueryBudgets(metrics.meterProvider, queryBudgets(manifest));
     const duration = metrics.meterProvider
       .getMeter('sqlbound-api')
       .createHistogram('http.server.request.duration', {

@@ -16,6 +16,8 @@ import { createPrometheusMetrics } from './prometheus.js';
 import { buildApp } from './app.js';
 import { issueToken } from './auth.js';
 import { resolveSecrets } from './secrets.js';
+import { ADMIN_TOKEN_VARIABLE, DEV_ADMIN_TOKEN, resolveAdminToken } from './perf/admin-token.js';
+import { PAGE_PATH } from './perf/page.js';
 import { settlesWithin } from '../runtime/settle.js';
 import { schemaDir } from './paths.js';
 
@@ -32,6 +34,8 @@ export type StartOptions = {
   seedUsers?: number;
   /** Default: from the environment, under the rules of secrets.ts. */
   authSecret?: string;
+  /** The performance page's token. Default env SQLBOUND_ADMIN_TOKEN, under the rules of perf/admin-token.ts. */
+  adminToken?: string;
   cursorSecret?: string;
   logger?: Logger;
   /** How long shutdown waits for in-flight requests before cancelling them. Default env SQLBOUND_DRAIN_MS, else 10 s. */
@@ -46,6 +50,8 @@ export type RunningServer = {
   demoToken: string;
   /** The embedded database's connection details; null on DATABASE_URL. */
   database: EmbeddedConnection | null;
+  /** Whether the performance page is on, and with the public development token (printed in the banner). */
+  performancePage: 'off' | 'development' | 'configured';
   /** Stops accepting, drains in-flight requests (bounded), closes the pool, stops the embedded database. Idempotent. */
   close(): Promise<void>;
 };
@@ -87,6 +93,23 @@ async function seedWhenEmpty(url: string, users: number, logger: Logger): Promis
 }
 
 
+/**
+ * The embedded server preloads pg_stat_statements (server.ts); its view exists once the extension is created in the
+ * database, for the performance page's top statements and `sqlbound audit --live`. Best effort: the page says so
+ * when it is missing. With DATABASE_URL that is the operator's call (docs/operations.md).
+ */
+async function enableStatementStatistics(url: string, logger: Logger): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  } catch (error) {
+    logger.warn({ err: error }, 'could not create the pg_stat_statements extension; the performance page shows no top statements');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 function listenFailure(error: unknown, host: string, port: number): Error {
   const code: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'code') : undefined;
   if (code === 'EADDRINUSE') return new StartError(`port ${port} is in use on ${host} (another npm start? set PORT to another port)`);
@@ -107,8 +130,11 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     ...process.env,
     ...(options.authSecret === undefined ? {} : { SQLBOUND_AUTH_SECRET: options.authSecret }),
     ...(options.cursorSecret === undefined ? {} : { SQLBOUND_CURSOR_SECRET: options.cursorSecret }),
+    ...(options.adminToken === undefined ? {} : { [ADMIN_TOKEN_VARIABLE]: options.adminToken }),
   };
   const secrets = resolveSecrets({ env, embeddedDatabase: external === undefined, host });
+  const adminToken = resolveAdminToken({ env, embeddedDatabase: external === undefined, host });
+  if (adminToken === null) logger.info(`performance page ${PAGE_PATH} is off: set ${ADMIN_TOKEN_VARIABLE} to turn it on`);
   const { authSecret, cursorSecret } = secrets;
   if (secrets.development) logger.warn('using the public development secrets: fine on this machine, never in production');
 
@@ -131,7 +157,8 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     // Pool, timeout and cache settings from SQLBOUND_* (docs/runtime.md); what the API decides itself wins.
     const db = createDb({ ...optionsFromEnv(), connectionString: databaseUrl, meterProvider: metrics.meterProvider, logger, cursorSecret });
     undo.push(() => db.close({ timeoutMs: 1000 }));
-    const app = await buildApp({ db, authSecret, metrics, logger });
+    if (server !== null) await enableStatementStatistics(databaseUrl, logger);
+    const app = await buildApp({ db, authSecret, metrics, logger, performancePage: { adminToken } });
     undo.push(() => app.close());
     try {
       await app.listen({ port, host });
@@ -166,6 +193,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       demoUserId: DEMO_USER_ID,
       demoToken: issueToken(authSecret, DEMO_USER_ID, { ttlSeconds: 7 * 24 * 60 * 60 }),
       database: server?.connection ?? null,
+      performancePage: adminToken === null ? 'off' : adminToken === DEV_ADMIN_TOKEN ? 'development' : 'configured',
       close,
     };
   } catch (error) {
@@ -197,6 +225,15 @@ function banner(running: RunningServer): string {
     `  curl ${auth} -H 'content-type: application/json' -d '{"alertId":"1"}' ${running.url}/trpc/alerts.markRead`,
     `  curl ${running.url}/healthz`,
     `  curl ${running.url}/metrics`,
+    ...(running.performancePage === 'off'
+      ? []
+      : [
+          '',
+          `performance page: ${running.url}${PAGE_PATH}`,
+          running.performancePage === 'development'
+            ? `  any user name, password ${DEV_ADMIN_TOKEN} (the public development token; set ${ADMIN_TOKEN_VARIABLE} to change it)`
+            : `  any user name, password: the value of ${ADMIN_TOKEN_VARIABLE}`,
+        ]),
     '',
   ].join('\n');
 }

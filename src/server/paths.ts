@@ -13,3 +13,6 @@ export const manifestPath = resolve(projectRoot, 'generated', 'manifest.json');
 
 /** The example's migrations. */
 export const schemaDir = resolve(projectRoot, 'sql', 'schema');
+
+/** The plan audit's JSON report the performance page reads: env SQLBOUND_AUDIT_REPORT, else audit-report.json. */
+export const auditReportPath = resolve(process.env.SQLBOUND_AUDIT_REPORT?.trim() || resolve(projectRoot, 'audit-report.json'));

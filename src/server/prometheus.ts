@@ -4,12 +4,14 @@
 import type { MeterProvider as MeterProviderApi } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
 export type PrometheusMetrics = {
   meterProvider: MeterProviderApi;
   /** The current metrics in Prometheus text exposition format (content type `text/plain; version=0.0.4`). */
   metricsText(): Promise<string>;
+  /** The same metrics as data (the performance page reads the histograms from it). */
+  collect(): Promise<ResourceMetrics>;
   shutdown(): Promise<void>;
 };
 
@@ -22,13 +24,17 @@ export function createPrometheusMetrics(serviceName = 'sqlbound-api'): Prometheu
   const resource = defaultResource().merge(resourceFromAttributes({ 'service.name': serviceName }));
   const provider = new MeterProvider({ readers: [exporter], resource });
   const serializer = new PrometheusSerializer();
+  const collect = async () => {
+    const { resourceMetrics, errors } = await exporter.collect();
+    if (errors.length > 0) throw new AggregateError(errors, 'collecting metrics failed');
+    return resourceMetrics;
+  };
   return {
     meterProvider: provider,
     async metricsText() {
-      const { resourceMetrics, errors } = await exporter.collect();
-      if (errors.length > 0) throw new AggregateError(errors, 'collecting metrics failed');
-      return serializer.serialize(resourceMetrics);
+      return serializer.serialize(await collect());
     },
+    collect,
     shutdown: () => provider.shutdown(),
   };
 }
