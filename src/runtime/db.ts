@@ -12,6 +12,7 @@ import { createMetrics } from './metrics.js';
 import { createObserver } from './observe.js';
 import { resolveOptions, type DbOptions, type PoolStats, type ResolvedOptions } from './options.js';
 import { createPool, poolCloser, poolStats } from './pool.js';
+import { preparedMode } from './prepared.js';
 import { stream } from './stream.js';
 import { transaction, type Transaction, type TransactionOptions } from './transaction.js';
 
@@ -53,9 +54,10 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
       : isQueryCache(cacheOption)
         ? cacheOption
         : createQueryCache({ logger, meter: resolved.meter, ...cacheOption });
-  const runtime = { acquire, observe, options: resolved, cache };
+  const prepared = preparedMode(resolved.preparedStatements, logger);
+  const runtime = { acquire, observe, options: resolved, cache, prepared };
   const run = <Row>(statement: Statement, values: readonly unknown[]) =>
-    executeOnPool<Row>(pool, observe, resolved.preparedStatements, statement, values);
+    executeOnPool<Row>(pool, observe, prepared, statement, values);
   const { logger: _logger, meter: _meter, onSlowQuery: _hook, cursorSecret, connectionString: _url, ...settings } = resolved;
   let closing: Promise<void> | null = null;
   return {

@@ -4,7 +4,7 @@ import type { Rows, Statement } from './contract.js';
 import { isConnectionBroken, toSqlboundError } from './errors.js';
 import { failed, type Acquire } from './lease.js';
 import type { Observer } from './observe.js';
-import { queryConfig } from './prepared.js';
+import { fallBackToUnnamed, queryConfig, type PreparedMode } from './prepared.js';
 
 /** Rows the caller receives: a keyset page's look-ahead row is fetched to find the next page, not returned. */
 function pageRows(statement: Statement, values: readonly unknown[], rowCount: number): number {
@@ -16,7 +16,7 @@ function pageRows(statement: Statement, values: readonly unknown[], rowCount: nu
 export async function execute<Row>(
   acquire: Acquire,
   observe: Observer,
-  prepared: boolean,
+  prepared: PreparedMode,
   statement: Statement,
   values: readonly unknown[],
 ): Promise<Rows<Row>> {
@@ -24,8 +24,10 @@ export async function execute<Row>(
   const start = performance.now();
   let result;
   try {
-    result = await lease.client.query(queryConfig(statement, values, prepared));
+    result = await lease.client.query(queryConfig(statement, values, prepared.named));
   } catch (cause) {
+    // Inside a transaction the statement cannot be rerun (the transaction is aborted): db.transaction reruns it.
+    if (prepared.named) fallBackToUnnamed(prepared, cause, statement.name);
     failed(lease, cause, { queryName: statement.name, executionMs: performance.now() - start, rows: 0, values }, observe);
   }
   const executionMs = performance.now() - start;
@@ -76,12 +78,17 @@ function runOnPool(pool: pg.Pool, config: pg.QueryConfig): Promise<PoolOutcome> 
 export async function executeOnPool<Row>(
   pool: pg.Pool,
   observe: Observer,
-  prepared: boolean,
+  prepared: PreparedMode,
   statement: Statement,
   values: readonly unknown[],
 ): Promise<Rows<Row>> {
   // Observed after this await, so that a slow log's call site can name the awaiting caller (async stack trace).
-  const outcome = await runOnPool(pool, queryConfig(statement, values, prepared));
+  const named = prepared.named;
+  let outcome = await runOnPool(pool, queryConfig(statement, values, named));
+  // A named statement refused by a pooled server connection ran nothing: rerun it unnamed, once.
+  if (!outcome.ok && named && fallBackToUnnamed(prepared, outcome.cause, statement.name)) {
+    outcome = await runOnPool(pool, queryConfig(statement, values, false));
+  }
   const { waitMs, executionMs } = outcome;
   if (!outcome.ok) {
     const error = toSqlboundError(outcome.cause, statement.name);
