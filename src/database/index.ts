@@ -21,3 +21,4 @@ export { registerService } from './server.js';
 export { findEngine, skippedLine, EngineError, PGBOUNCER, REDIS, type Engine } from './engine-process.js';
 export { startPgBouncer, versionAtLeast, type PgBouncer, type PgBouncerOptions, type PoolMode } from './pgbouncer.js';
 export { startRedis, type RedisServer, type RedisOptions } from './redis.js';
+export { startReplica, type Replica, type ReplicaOptions } from './replica.js';

@@ -1,6 +1,8 @@
 // `sqlbound`: the runtime. Application code uses createDb, the errors, Limit/Cursor/Page and the request scope;
 // generated query modules use the rest ("for generated code" below), always through this one entry point.
 export { createDb, type Db } from './db.js';
+export type { ReplicaConfig, ReplicaStatus, ReplicaHealth, FallbackReason } from './replicas.js';
+export { parseLsn, formatLsn } from './lsn.js';
 export { optionsFromEnv, ENV_PREFIX } from './env.js';
 export type { DbOptions, PoolStats, SlowQueryEvent, TimeoutsVia } from './options.js';
 export { InvalidOptionsError } from './options.js';
