@@ -13,6 +13,7 @@ import { persistentDataDir } from './paths.js';
 import { isEmpty, seed } from './seed.js';
 import { startDatabase, stopAll, type DatabaseServer, type EmbeddedConnection } from '../database/server.js';
 import { createPrometheusMetrics } from './prometheus.js';
+import { createSharedCacheStore } from './shared-cache.js';
 import { buildApp } from './app.js';
 import { issueToken } from './auth.js';
 import { resolveSecrets } from './secrets.js';
@@ -38,6 +39,8 @@ export type StartOptions = {
   drainTimeoutMs?: number;
   /** Migrate and seed an empty database first. Default true; a cluster's primary does it once for its workers. */
   prepare?: boolean;
+  /** Redis for the shared cache (L2 and bus across instances). Default env SQLBOUND_REDIS_URL, else in-process only. */
+  redisUrl?: string;
 };
 
 export type RunningServer = {
@@ -128,8 +131,11 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     if (options.prepare ?? true) await prepareDatabase(databaseUrl, options.seedUsers ?? 200, logger);
     const metrics = createPrometheusMetrics();
     undo.push(() => metrics.shutdown());
-    // Pool, timeout and cache settings from SQLBOUND_* (docs/runtime.md); what the API decides itself wins.
-    const db = createDb({ ...optionsFromEnv(), connectionString: databaseUrl, meterProvider: metrics.meterProvider, logger, cursorSecret });
+    // Pool, timeout, replica and cache settings from SQLBOUND_* (docs/runtime.md); what the API decides itself wins.
+    const fromEnv = optionsFromEnv();
+    const redisUrl = options.redisUrl ?? (process.env.SQLBOUND_REDIS_URL?.trim() || undefined);
+    const shared = redisUrl !== undefined && fromEnv.cache !== false ? { cache: { bento: createSharedCacheStore({ url: redisUrl, logger }) } } : {};
+    const db = createDb({ ...fromEnv, ...shared, connectionString: databaseUrl, meterProvider: metrics.meterProvider, logger, cursorSecret });
     undo.push(() => db.close({ timeoutMs: 1000 }));
     const app = await buildApp({ db, authSecret, metrics, logger });
     undo.push(() => app.close());
