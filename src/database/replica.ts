@@ -77,6 +77,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     if (info === undefined) throw new PostmasterError('the primary did not describe itself');
     if (info.recovery) throw new PostmasterError('the primary is itself in recovery: make replicas of a primary');
     if (info.wal_level === 'minimal') throw new PostmasterError('wal_level is minimal on the primary: set it to replica (the default)');
+    // A slot left by a replica of this name that did not stop cleanly holds WAL for nobody: replaced.
+    await admin.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]);
     // Reserved at once, so the WAL from the backup's start on is kept until the replica has streamed it.
     await admin.query('SELECT pg_create_physical_replication_slot($1, true)', [slot]);
     slotCreated = true;

@@ -3,6 +3,14 @@
 export { createDb, type Db } from './db.js';
 export type { ReplicaConfig, ReplicaStatus, ReplicaHealth, FallbackReason } from './replicas.js';
 export { parseLsn, formatLsn } from './lsn.js';
+export {
+  checkConnectionBudget,
+  serverLimits,
+  type ConnectionBudget,
+  type ConnectionBudgetInput,
+  type BudgetLine,
+  type ServerLimits,
+} from './budget.js';
 export { optionsFromEnv, ENV_PREFIX } from './env.js';
 export type { DbOptions, PoolStats, SlowQueryEvent, TimeoutsVia } from './options.js';
 export { InvalidOptionsError } from './options.js';

@@ -221,7 +221,12 @@ export async function main(): Promise<void> {
     await stopAll().catch(() => undefined);
     process.exit(1);
   }
-  process.stdout.write(`${banner(running)}\n`);
+  // A topology worker reports to its primary, which prints one banner for all (src/server/topology.ts).
+  if (process.env.SQLBOUND_TOPOLOGY_QUIET === '1' && process.send !== undefined) {
+    process.send({ kind: 'listening', url: running.url, token: running.demoToken });
+  } else {
+    process.stdout.write(`${banner(running)}\n`);
+  }
   const shutdown = () => {
     running.close().then(
       () => process.exit(0),
