@@ -5,7 +5,7 @@
 //   primary_conninfo -> start as a hot standby, read only.
 // A physical replication slot keeps the WAL the replica still needs; it is dropped again when the replica stops.
 import { execFile } from 'node:child_process';
-import { appendFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,6 +56,32 @@ function copied(dataDir: string, path: string): boolean {
   return name !== 'pg_internal.init';
 }
 
+const vanished = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+/**
+ * Copies a live data directory. Files may vanish while it runs (a DROP DATABASE, a removed temp file): as
+ * pg_basebackup does, a vanished file is skipped, since WAL replay from the backup's start recreates the state.
+ */
+async function copyTree(from: string, to: string, keep: (path: string) => boolean): Promise<void> {
+  await mkdir(to, { recursive: true });
+  let entries;
+  try {
+    entries = await readdir(from, { withFileTypes: true });
+  } catch (error) {
+    if (vanished(error)) return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const source = join(from, entry.name);
+    if (!keep(source)) continue;
+    const target = join(to, entry.name);
+    if (entry.isDirectory()) await copyTree(source, target, keep);
+    else if (entry.isFile()) await copyFile(source, target).catch((error: unknown) => {
+      if (!vanished(error)) throw error;
+    });
+  }
+}
+
 /** `'...'` for a libpq connection string value. */
 const conninfoValue = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
@@ -85,7 +111,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     await admin.query('SELECT pg_backup_start($1, true)', [`sqlbound ${name}`]);
     let label: { labelfile: string; spcmapfile: string | null } | undefined;
     try {
-      await cp(info.data_directory, dataDir, { recursive: true, filter: (source) => copied(info.data_directory, source) });
+      await copyTree(info.data_directory, dataDir, (source) => copied(info.data_directory, source));
     } finally {
       // Always ends the backup, also after a failed copy: a session left in backup mode forces full-page writes.
       label = (await admin.query<{ labelfile: string; spcmapfile: string | null }>('SELECT labelfile, spcmapfile FROM pg_backup_stop(false)')).rows[0];
