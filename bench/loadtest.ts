@@ -5,6 +5,8 @@
 // generator or the server (coordinated omission) shows in the percentiles. Targets only 127.0.0.1; every run
 // is bounded in time and request count.
 //   npm run loadtest -- [--users 100000] [--duration 20] [--rate 1000] [--burst 1000] [--data-dir .data/loadtest]
+//   --topology: the cache-bypassed open-model dashboard run twice, directly (one process on the primary) and
+//   through the production topology (--workers API workers through PgBouncer, reading from a streaming replica).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,6 +18,9 @@ import { projectRoot } from '../src/server/paths.js';
 import { ensureSeeded } from '../src/server/seeded.js';
 import { freePort, runCommand, startDatabase } from '../src/database/server.js';
 import { issueToken } from '../src/server/auth.js';
+import { startPgBouncer } from '../src/database/pgbouncer.js';
+import { startReplica } from '../src/database/replica.js';
+import { Client } from 'undici';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,6 +30,7 @@ const { values: args } = parseArgs({
     burst: { type: 'string', default: '1000' },
     'data-dir': { type: 'string', default: '.data/loadtest' },
     workers: { type: 'string', default: '1' },
+    topology: { type: 'boolean', default: false },
   },
 });
 const userCount = Number(args.users);
@@ -116,11 +122,11 @@ function bucketPercentile(before: Buckets, after: Buckets, p: number): { ms: num
 
 // ---- the server under test ----
 type Server = { child: ChildProcess; base: string; stop: () => Promise<void> };
-async function startServer(databaseUrl: string, cache: boolean): Promise<Server> {
+async function startServer(databaseUrl: string, cache: boolean, extraEnv: Record<string, string> = {}, workers = serverWorkers): Promise<Server> {
   const port = await freePort();
   // LOADTEST_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load.
   const nodeArgs = (process.env.LOADTEST_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const entry = serverWorkers > 1 ? 'src/server/cluster.ts' : 'src/server/main.ts';
+  const entry = workers > 1 ? 'src/server/cluster.ts' : 'src/server/main.ts';
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: projectRoot,
     env: {
@@ -132,7 +138,8 @@ async function startServer(databaseUrl: string, cache: boolean): Promise<Server>
       SQLBOUND_CACHE: cache ? 'on' : 'off',
       SQLBOUND_LOG_LEVEL: 'warn',
       SQLBOUND_CURSOR_SECRET: 'loadtest-cursor-secret-0123456789abcdef0123',
-      WEB_CONCURRENCY: String(serverWorkers),
+      WEB_CONCURRENCY: String(workers),
+      ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -167,7 +174,21 @@ type RunResult = {
   serverCpuPercentOfMachine: number;
   generatorCpuPercentOfMachine: number;
   serverQuery: { name: string; p50: number; p95: number; count: number } | null;
+  replicaCpuPercentOfMachine: number | null;
+  /** Reads served by the replica over reads that could use one, from the worker that answered /metrics. */
+  replicaShare: number | null;
 };
+
+function replicaReads(metrics: string): { replica: number; primary: number } {
+  const reads = { replica: 0, primary: 0 };
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith('sqlbound_replica_reads_total{')) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.includes('target="replica"')) reads.replica += value;
+    else if (line.includes('target="primary"')) reads.primary += value;
+  }
+  return reads;
+}
 
 async function peakWaitersSampler(base: string): Promise<() => number> {
   let peak = 0;
@@ -194,11 +215,17 @@ async function measure(
   postmaster: number | null,
   queryName: string,
   drive: (record: (scheduledAt: number, ok: boolean) => void, begin: () => void) => Promise<void>,
+  replicaPostmaster: number | null = null,
 ): Promise<RunResult> {
+  // One keep-alive connection for /metrics: with several workers, the same connection stays on the same worker,
+  // so the before and after snapshots are of one worker's histograms.
+  const metricsClient = new Client(server.base, { keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000 });
+  const scrape = async () => (await (await metricsClient.request({ method: 'GET', path: '/metrics' })).body.text());
+  const replicaBefore = treeCpuTicks(replicaPostmaster);
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
   let requests = 0;
   let errors = 0;
-  const metricsBefore = await fetch(`${server.base}/metrics`).then((r) => r.text());
+  const metricsBefore = await scrape();
   const stopSampler = await peakWaitersSampler(server.base);
   // The window opens when the driver sends its first measured request (a burst first opens its connections
   // and warms them up; timing that would dilute its throughput and CPU).
@@ -220,7 +247,12 @@ async function measure(
   const serverBefore = opened.server;
   const serverAfter = treeCpuTicks(server.child.pid ?? null); // the server process and its cluster workers
   const generator = process.cpuUsage(opened.generator);
-  const metricsAfter = await fetch(`${server.base}/metrics`).then((r) => r.text());
+  const metricsAfter = await scrape();
+  await metricsClient.close();
+  const replicaAfter = treeCpuTicks(replicaPostmaster);
+  const readsBefore = replicaReads(metricsBefore);
+  const readsAfter = replicaReads(metricsAfter);
+  const routed = readsAfter.replica - readsBefore.replica + (readsAfter.primary - readsBefore.primary);
   const before = queryBuckets(metricsBefore, queryName);
   const after = queryBuckets(metricsAfter, queryName);
   const p50 = bucketPercentile(before, after, 50);
@@ -236,6 +268,8 @@ async function measure(
     serverCpuPercentOfMachine: ((serverAfter - serverBefore) / CLOCK_TICKS / seconds / 2) * 100,
     generatorCpuPercentOfMachine: ((generator.user + generator.system) / 1e6 / seconds / 2) * 100,
     serverQuery: p95.count > 0 ? { name: queryName, p50: p50.ms, p95: p95.ms, count: p95.count } : null,
+    replicaCpuPercentOfMachine: replicaPostmaster === null ? null : ((replicaAfter - replicaBefore) / CLOCK_TICKS / seconds / 2) * 100,
+    replicaShare: routed > 0 ? (readsAfter.replica - readsBefore.replica) / routed : null,
   };
 }
 
@@ -292,6 +326,60 @@ function burst(server: Server, shape: Shape, tokens: string[]) {
 
 const ms = (h: hdr.Histogram, p: number) => (h.getValueAtPercentile(p) / 1000).toFixed(1);
 
+/** Direct (one process, Unix socket to the primary) against the topology, the cache bypassed, open model. */
+async function topologyComparison(primary: Awaited<ReturnType<typeof startDatabase>>, tokens: string[]): Promise<number> {
+  const results: RunResult[] = [];
+  const label = `dashboard, open model ${rate}/s for ${durationS}s, cache bypassed`;
+  const direct = await startServer(primary.socketUrl ?? primary.url, false, {}, 1);
+  try {
+    process.stderr.write('[loadtest] direct: warming up\n');
+    await measure('warm-up', direct, primary.pid, 'getDashboard', openModel(direct, dashboard, tokens.slice(0, 200), 3));
+    process.stderr.write(`[loadtest] direct: ${label}\n`);
+    results.push(await measure(`direct, 1 process: ${label}`, direct, primary.pid, 'getDashboard', openModel(direct, dashboard, tokens.slice(0, 1000))));
+  } finally {
+    await direct.stop();
+  }
+  process.stderr.write('[loadtest] topology: starting a replica and PgBouncer\n');
+  const replica = await startReplica({ primaryUrl: primary.adminUrl, name: 'replica1' });
+  const bouncer = await startPgBouncer({ serverUrl: primary.adminUrl, defaultPoolSize: 20 });
+  const database = new URL(primary.url).pathname.slice(1);
+  const workers = Math.max(2, serverWorkers);
+  const topology = await startServer(bouncer.url(database), false, {
+    SQLBOUND_REPLICA_URLS: replica.url(database),
+    SQLBOUND_TIMEOUTS_VIA: 'none',
+    SQLBOUND_PREPARED_STATEMENTS: bouncer.preparedStatements ? 'true' : 'false',
+  }, workers);
+  try {
+    await measure('warm-up', topology, primary.pid, 'getDashboard', openModel(topology, dashboard, tokens.slice(0, 200), 3), replica.pid);
+    process.stderr.write(`[loadtest] topology: ${label}\n`);
+    results.push(
+      await measure(`topology, ${workers} workers via PgBouncer ${bouncer.version} + replica: ${label}`, topology, primary.pid, 'getDashboard', openModel(topology, dashboard, tokens.slice(0, 1000)), replica.pid),
+    );
+  } finally {
+    await topology.stop();
+    await bouncer.stop();
+    await replica.stop();
+  }
+  const lines = [
+    `users ${userCount}; pool max 20 per process; generator: undici, HDR histogram from scheduled send times; measured on a shared, noisy 2-core machine`,
+    '',
+    '| run | requests | errors | throughput (req/s) | HTTP p50 / p95 (ms) | server-side getDashboard p50 / p95 (ms) | DB CPU % of 2 cores: primary / replica | API CPU % | reads served by the replica |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...results.map(
+      (r) =>
+        `| ${r.label} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${ms(r.histogram, 50)} / ${ms(r.histogram, 95)} | ${
+          r.serverQuery ? `${r.serverQuery.p50.toFixed(1)} / ${r.serverQuery.p95.toFixed(1)} (n=${r.serverQuery.count})` : 'n/a'
+        } | ${r.dbCpuPercentOfMachine.toFixed(0)} / ${r.replicaCpuPercentOfMachine === null ? '-' : r.replicaCpuPercentOfMachine.toFixed(0)} | ${r.serverCpuPercentOfMachine.toFixed(0)} | ${
+          r.replicaShare === null ? '-' : `${(r.replicaShare * 100).toFixed(1)} %`
+        } |`,
+    ),
+    '',
+    'Server-side percentiles and the replica share come from one worker\'s /metrics (the same keep-alive connection before and after); each worker serves about half the arrivals.',
+  ];
+  console.log(lines.join('\n'));
+  return results.some((r) => r.errors > 0) ? 1 : 0;
+}
+
 await runCommand(async () => {
   const server = await startDatabase({ kind: 'persistent', dataDir: resolve(projectRoot, args['data-dir']) });
   await ensureSeeded(server, { users: userCount, seed: 1, label: 'loadtest', log: (line) => process.stderr.write(`${line}\n`) });
@@ -305,6 +393,7 @@ await runCommand(async () => {
   await client.end();
   const tokens = users.rows.map((row) => issueToken(AUTH_SECRET, row.user_id, { ttlSeconds: 3600 }));
   const results: RunResult[] = [];
+  if (args.topology) return topologyComparison(server, tokens);
   for (const cache of [false, true]) {
     // A Unix socket between server and database: on this shared 2-core host a loopback TCP write would spend
     // the app's CPU on both ends of the TCP stack (the HTTP side stays on 127.0.0.1).

@@ -78,8 +78,28 @@ function checkCache(described: Described): CodegenError[] {
   ];
 }
 
+/** Only a read the manifest proves read-only may go to a replica (which would refuse a write anyway). */
+function checkReplica(described: Described): CodegenError[] {
+  const { query } = described;
+  if (!query.annotations.replica || isReadOnly(query.kind, query.tables.written)) return [];
+  const what = query.kind === 'exec' ? `:exec query ${query.name}` : `${query.name}, which writes ${query.tables.written.join(', ')},`;
+  return [
+    {
+      location: query.location,
+      query: query.name,
+      message: `"-- replica: ok" on ${what} cannot run on a read-only replica`,
+      fix: 'remove the replica annotation: writes and their RETURNING always run on the primary',
+    },
+  ];
+}
+
+/** A read the manifest proves writes nothing: not :exec, and no table written (by the statement or its triggers). */
+export function isReadOnly(kind: string, written: readonly string[]): boolean {
+  return kind !== 'exec' && written.length === 0;
+}
+
 export function checkQuery(described: Described): CodegenError[] {
-  const cacheErrors = checkCache(described);
+  const cacheErrors = [...checkCache(described), ...checkReplica(described)];
   if (cacheErrors.length > 0) return cacheErrors;
   return match(described.query.kind)
     .with('list', () => checkList(described))

@@ -161,6 +161,8 @@ function emitQuery(query: QueryModel): string {
       '{',
       `${indent}  name: ${JSON.stringify(query.name + suffix)},`,
       lookAhead ? `${indent}  lookAhead: true,` : null,
+      query.readOnly ? `${indent}  readOnly: true,` : null,
+      query.replica ? `${indent}  replica: true,` : null,
       query.cache ? `${indent}  cache: ${JSON.stringify(query.cache)},` : null,
       query.effect ? `${indent}  effect: ${JSON.stringify(query.effect)},` : null,
       `${indent}  text: ${sqlLiteral(text)},`,

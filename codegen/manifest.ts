@@ -180,6 +180,10 @@ export type QueryModel = {
   effect: WriteEffect | null;
   budgetMs: number | null;
   allowSeqscan: string | null;
+  /** Writes nothing (not :exec, no table written, triggers included): the runtime may route it to a replica. */
+  readOnly: boolean;
+  /** `-- replica: ok`: routed to a replica unless the call says otherwise (docs/operations.md, Topology). */
+  replica: boolean;
 };
 
 /**
@@ -255,6 +259,9 @@ const querySchema = z.strictObject({
   effect: z.strictObject({ writes: z.array(touchSchema), scope: scopeSchema }).nullable(),
   budgetMs: z.number().nullable(),
   allowSeqscan: z.string().nullable(),
+  // Absent in manifests written before replicas: read as "not proven", so nothing is routed by mistake.
+  readOnly: z.boolean().default(false),
+  replica: z.boolean().default(false),
 });
 
 const manifestSchema = z.strictObject({ version: z.literal(MANIFEST_VERSION), queries: z.array(querySchema) });

@@ -22,6 +22,8 @@ export type Annotations = {
   allowSeqscan: string | null;
   /** Output columns declared non-null by the author, for expressions inference cannot prove. */
   notNull: string[];
+  /** `-- replica: ok`: the read may be served by a streaming replica (read-your-writes still applies). */
+  replica: boolean;
 };
 
 /** A named query as written in a .sql file, before any database work. */

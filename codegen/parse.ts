@@ -12,7 +12,7 @@ import { rewriteParams } from './params.js';
 import { MAX_LIMIT } from '../src/runtime/pagination.js';
 
 const KINDS: readonly QueryKind[] = ['one', 'maybe', 'list', 'exec', 'stream'];
-export const KNOWN_ANNOTATIONS = ['name', 'include', 'order', 'cache', 'budget', 'allow', 'not-null'] as const;
+export const KNOWN_ANNOTATIONS = ['name', 'include', 'order', 'cache', 'budget', 'allow', 'not-null', 'replica'] as const;
 
 type Block = {
   header: { key: string; value: string; line: number }[];
@@ -107,7 +107,7 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
       name = `${include.parent}.${include.name}`;
       kind = cardinality === 'one' ? 'maybe' : 'list';
     }
-    const annotations: Annotations = { order: null, cache: null, budgetMs: null, allowSeqscan: null, notNull: [] };
+    const annotations: Annotations = { order: null, cache: null, budgetMs: null, allowSeqscan: null, notNull: [], replica: false };
     for (const annotation of rest) {
       const bad = (message: string, fix: string) => fail(message, fix, annotation.line, name);
       switch (annotation.key) {
@@ -135,6 +135,10 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
           else annotations.allowSeqscan = match[1] ?? '';
           break;
         }
+        case 'replica':
+          if (annotation.value !== 'ok') bad(`malformed replica "${annotation.value}"`, 'write "-- replica: ok" to let this read go to a replica');
+          else annotations.replica = true;
+          break;
         case 'not-null':
           annotations.notNull.push(...annotation.value.split(',').map((column) => column.trim()).filter(Boolean));
           break;

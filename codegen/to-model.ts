@@ -1,6 +1,7 @@
 // The step from the pipeline's working data (described, checked, composed queries) to the model every later reader
 // uses (manifest.ts). Only here do pipeline details (OIDs of origins, parse trees, locations of includes) drop out.
 import type { ColumnModel, IncludeModel, QueryModel, TypeModel } from './manifest.js';
+import { isReadOnly } from './check.js';
 import type { DescribedColumn, DescribedInclude, DescribedQuery, PgType } from './model.js';
 
 /** How a pipeline type is declared in the model: the config's overrides (overrides.ts), or as it is. */
@@ -50,5 +51,7 @@ export function toQueryModel(query: DescribedQuery, mapType: TypeMapper = ({ nam
     effect: query.effect,
     budgetMs: query.annotations.budgetMs,
     allowSeqscan: query.annotations.allowSeqscan,
+    readOnly: isReadOnly(query.kind, query.tables.written),
+    replica: query.annotations.replica,
   };
 }

@@ -26,6 +26,8 @@ const listAlertsStatements: ListStatements<"listAlerts"> = {
   first: {
     name: "listAlerts",
     lookAhead: true,
+    readOnly: true,
+    replica: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -42,6 +44,8 @@ LIMIT $4::int4
   after: {
     name: "listAlerts:after",
     lookAhead: true,
+    readOnly: true,
+    replica: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -70,7 +74,7 @@ export const listAlertsInput = z.strictObject({
   cursor: cursorInput<"listAlerts">(),
 });
 
-// markAlertRead :exec (sql/queries/alerts.sql:10)
+// markAlertRead :exec (sql/queries/alerts.sql:11)
 export type MarkAlertReadParams = {
   alertId: string;
   userId: string;

@@ -20,6 +20,8 @@ const listBrokersStatements: ListStatements<"listBrokers"> = {
   first: {
     name: "listBrokers",
     lookAhead: true,
+    readOnly: true,
+    replica: true,
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (
@@ -33,6 +35,8 @@ LIMIT $1::int4
   after: {
     name: "listBrokers:after",
     lookAhead: true,
+    readOnly: true,
+    replica: true,
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (

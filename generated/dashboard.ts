@@ -61,6 +61,8 @@ export type GetDashboardLatestScan = {
 const getDashboardRevive: ReviveSpec = {"recentAlerts":{"many":{"created_at":"date","read_at":"date","exposure":{"one":{"created_at":"date","removed_at":"date"}}}},"latestScan":{"one":{"created_at":"date","started_at":"date","finished_at":"date"}}};
 const getDashboardStatement: Statement = {
   name: "getDashboard",
+  readOnly: true,
+  replica: true,
   cache: {"ttlMs":30000,"reads":[{"table":"alerts","scoped":true},{"table":"data_brokers","scoped":false},{"table":"exposures","scoped":true},{"table":"scans","scoped":true},{"table":"subscriptions","scoped":true},{"table":"user_counters","scoped":true},{"table":"users","scoped":true}],"scope":{"param":"userId","index":0}},
   text: `
 SELECT p0.*, "i1_recentAlerts".value AS "recentAlerts", "i1_latestScan".value AS "latestScan"

@@ -40,6 +40,8 @@ const listExposuresStatements: ListStatements<"listExposures"> = {
   first: {
     name: "listExposures",
     lookAhead: true,
+    readOnly: true,
+    replica: true,
     text: `
 SELECT p0.*, "i1_broker".value AS "broker", "i1_latestAlerts".value AS "latestAlerts"
 FROM (
@@ -77,6 +79,8 @@ ORDER BY p0."created_at" DESC, p0."id" DESC
   after: {
     name: "listExposures:after",
     lookAhead: true,
+    readOnly: true,
+    replica: true,
     text: `
 SELECT p0.*, "i1_broker".value AS "broker", "i1_latestAlerts".value AS "latestAlerts"
 FROM (

@@ -17,6 +17,7 @@ export type GetProfileRow = {
 };
 const getProfileStatement: Statement = {
   name: "getProfile",
+  readOnly: true,
   cache: {"ttlMs":300000,"reads":[{"table":"users","scoped":true}],"scope":{"param":"userId","index":0}},
   text: `
 SELECT id, email, full_name, phone, created_at, updated_at

@@ -22,6 +22,8 @@ const listScansStatements: ListStatements<"listScans"> = {
   first: {
     name: "listScans",
     lookAhead: true,
+    readOnly: true,
+    replica: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -36,6 +38,8 @@ LIMIT $2::int4
   after: {
     name: "listScans:after",
     lookAhead: true,
+    readOnly: true,
+    replica: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

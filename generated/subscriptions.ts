@@ -15,6 +15,7 @@ export type GetSubscriptionStatusRow = {
 };
 const getSubscriptionStatusStatement: Statement = {
   name: "getSubscriptionStatus",
+  readOnly: true,
   cache: {"ttlMs":60000,"reads":[{"table":"subscriptions","scoped":true}],"scope":{"param":"userId","index":0}},
   text: `
 SELECT plan, status, current_period_end, updated_at

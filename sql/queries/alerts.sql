@@ -1,4 +1,5 @@
 -- name: listAlerts :list
+-- replica: ok
 -- budget: 10ms
 -- order: created_at DESC, id DESC
 SELECT id, exposure_id, kind, severity, title, body, created_at, read_at

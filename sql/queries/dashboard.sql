@@ -1,6 +1,7 @@
 -- name: getDashboard :one
 -- budget: 20ms
 -- cache: 30s
+-- replica: ok
 -- One statement: the profile, the subscription, the counters kept on write (sql/schema/002), the five
 -- newest alerts each with its exposure and that exposure's broker, and the latest scan.
 SELECT u.id AS user_id,

@@ -1,4 +1,5 @@
 -- name: listExposures :list
+-- replica: ok
 -- budget: 25ms
 -- order: created_at DESC, id DESC
 SELECT id, broker_id, status, data_types, created_at, removed_at

@@ -82,13 +82,13 @@ export function postgresBinaries(): Promise<Binaries> {
   return binaries;
 }
 
-type Identity = { uid: number; gid: number } | null;
+export type Identity = { uid: number; gid: number } | null;
 
 const OS_USER = 'postgres';
 let identity: Promise<Identity> | null = null;
 
 /** PostgreSQL refuses to run as root: as root, the server runs as an OS user `postgres`, created when missing. */
-function serverIdentity(): Promise<Identity> {
+export function serverIdentity(): Promise<Identity> {
   identity ??= (async () => {
     if (userInfo().uid !== 0) return null;
     const lookUp = async (): Promise<Identity> => {
@@ -106,14 +106,14 @@ function serverIdentity(): Promise<Identity> {
   return identity;
 }
 
-async function ownDirectory(dir: string): Promise<void> {
+export async function ownDirectory(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await chmod(dir, 0o700);
   const ids = await serverIdentity();
   if (ids !== null) await chown(dir, ids.uid, ids.gid);
 }
 
-function spawnOptions(ids: Identity) {
+export function spawnOptions(ids: Identity) {
   // Messages in English whatever the machine's locale: readiness is recognised by its log line.
   const env = { ...process.env, LC_MESSAGES: 'C', LC_ALL: 'C' };
   return ids === null ? { env } : { env, uid: ids.uid, gid: ids.gid };
@@ -308,7 +308,8 @@ export async function startPostmaster(options: StartOptions): Promise<Postmaster
       options.onLog(line);
       tail.push(line);
       if (tail.length > 50) tail.shift();
-      if (line.includes('database system is ready to accept connections')) onReady?.();
+      // A hot standby says "ready to accept read-only connections".
+      if (/database system is ready to accept (read-only )?connections/.test(line)) onReady?.();
     }
   };
   child.stdout?.on('data', consume);

@@ -194,6 +194,18 @@ export function withDatabase(url: string, database: string): string {
 }
 
 const running = new Set<DatabaseServer>();
+/** Processes in front of or beside the servers (PgBouncer, Redis, replicas): stopped before the servers. */
+const services = new Set<{ stop: () => Promise<void> }>();
+
+/**
+ * Adds a process to those stopAll() stops, before the database servers (a pooler or a replica goes before its
+ * primary). Returns the function that removes it again, once it has stopped by itself.
+ */
+export function registerService(service: { stop: () => Promise<void> }): () => void {
+  services.add(service);
+  installDefaultSignalHandlers();
+  return () => services.delete(service);
+}
 
 /**
  * A PostgreSQL server: the one DATABASE_URL names when it is set (then `mode` is ignored and nothing is
@@ -309,6 +321,8 @@ async function ensureAppDatabase(adminUrl: string): Promise<void> {
  * ```
  */
 export async function stopAll(): Promise<void> {
+  await Promise.allSettled([...services].map((service) => service.stop()));
+  services.clear();
   await Promise.all([...running].map((server) => server.stop()));
 }
 

@@ -118,6 +118,20 @@ export function writeTags(effect: WriteEffect, values: readonly unknown[]): stri
 }
 
 /**
+ * The encoding the default store uses, for a BentoCache of your own (a Redis L2): structured clone keeps Dates,
+ * Buffers and bigints that JSON would turn into strings, and yields strings a Redis L2 can hold.
+ *
+ * @example
+ * ```ts
+ * const bento = new BentoCache({ default: 'queries', serializer: cacheSerializer, stores: { queries: redisStore } });
+ * ```
+ */
+export const cacheSerializer = {
+  serialize: (value: unknown): string => serialize(value).toString('base64'),
+  deserialize: (value: unknown): unknown => deserialize(Buffer.from(String(value), 'base64')),
+};
+
+/**
  * A QueryCache over bentocache: in memory by default, or over your BentoCache (a Redis L2 plus a bus, so every
  * instance drops what a write on any one of them invalidated). Concurrent misses for one key share one query; a
  * result whose run overlapped an invalidation of its tables is not stored, since it may predate the write. A
@@ -138,10 +152,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       default: 'queries',
       // Structured-clone encoding keeps Dates, Buffers and bigints (JSON would turn them into strings), yields
       // strings a Redis L2 can hold, gives the byte size maxSize bounds, and a fresh copy on every read.
-      serializer: {
-        serialize: (value: unknown) => serialize(value).toString('base64'),
-        deserialize: (value: unknown): unknown => deserialize(Buffer.from(String(value), 'base64')),
-      },
+      serializer: cacheSerializer,
       stores: {
         queries: bentostore().useL1Layer(
           memoryDriver({

@@ -83,6 +83,10 @@ export type Statement = {
    * exists. Metrics and logs count only the rows of the page.
    */
   readonly lookAhead?: true;
+  /** Proven by codegen to write nothing: a replica may serve it (when the query or the call opts in). */
+  readonly readOnly?: true;
+  /** `-- replica: ok`: served by a replica when one is configured and caught up with the caller's writes. */
+  readonly replica?: true;
 };
 
 /**
@@ -113,6 +117,11 @@ export type Rows<Row> = { rows: Row[]; rowCount: number };
 export type CallOptions = {
   /** Skip the result cache for this call (no effect on uncached queries). */
   bypassCache?: boolean;
+  /**
+   * `true`: a read-only generated read may go to a replica although its query did not opt in; `false`: this call
+   * reads from the primary although it did. Ignored for writes and inside transactions.
+   */
+  replica?: boolean;
 };
 
 /**

@@ -12,6 +12,8 @@ import { createMetrics } from './metrics.js';
 import { createObserver } from './observe.js';
 import { resolveOptions, type DbOptions, type PoolPeaks, type PoolStats, type ResolvedOptions } from './options.js';
 import { createPool, poolCloser, poolStats, trackPoolPeaks } from './pool.js';
+import { preparedMode } from './prepared.js';
+import { createReplicaSet, type ReplicaSet, type ReplicaStatus } from './replicas.js';
 import { createSlowQueryLog, type SlowQueryEntry } from './slow-log.js';
 import { stream } from './stream.js';
 import { transaction, type Transaction, type TransactionOptions } from './transaction.js';
@@ -44,6 +46,8 @@ export interface Db<DB = EmptyDatabase> extends Queryable {
    * values: what a performance page shows as the slow-query log (`warn`) and alerts (`error`).
    */
   recentSlowQueries(): SlowQueryEntry[];
+  /** Each replica's health (up with its lag, down with the reason) and pool; empty without replicas. */
+  replicaStatus(): ReplicaStatus[];
   /** The settings in effect after defaults and environment overrides (logger and meter omitted). */
   readonly settings: Readonly<Omit<ResolvedOptions, 'logger' | 'meter' | 'onSlowQuery' | 'cursorSecret' | 'connectionString'>>;
   /** The result cache of `-- cache:` queries, or null when disabled. */
@@ -88,7 +92,9 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
   const slowLog = createSlowQueryLog(resolved.slowQueryLogSize);
   const observe = createObserver(resolved, logger, metrics, stats, slowLog);
   const acquire = poolAcquirer(pool, observe, peaks);
-  const kysely = createKysely<DB>(acquire, observe);
+  // Set below, once the replica set exists: Kysely writes must hold the writer's replica reads back too.
+  let afterKyselyWrite: (() => Promise<void>) | undefined;
+  const kysely = createKysely<DB>(acquire, observe, () => afterKyselyWrite?.() ?? Promise.resolve());
   const cacheOption = options.cache ?? {};
   const cache: QueryCache | null =
     cacheOption === false
@@ -96,9 +102,25 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
       : isQueryCache(cacheOption)
         ? cacheOption
         : createQueryCache({ logger, meter: resolved.meter, ...cacheOption });
-  const runtime = { acquire, observe, options: resolved, cache };
-  const run = <Row>(statement: Statement, values: readonly unknown[]) =>
-    executeOnPool<Row>(pool, peaks, observe, resolved.preparedStatements, statement, values);
+  const prepared = preparedMode(resolved.preparedStatements, logger);
+  const runtime = { acquire, observe, options: resolved, cache, prepared };
+  const onPrimary = <Row>(statement: Statement, values: readonly unknown[]) =>
+    executeOnPool<Row>(pool, peaks, observe, prepared, statement, values);
+  const replicas: ReplicaSet | null =
+    options.replicas === undefined || options.replicas.length === 0
+      ? null
+      : createReplicaSet({ replicas: options.replicas, options: resolved, logger, meter: resolved.meter, primary: pool });
+  if (replicas !== null) afterKyselyWrite = () => replicas.afterWrite();
+  // A read goes to a replica only when codegen proved it read-only and the query or the call opts in.
+  const routed = (statement: Statement, callOptions: CallOptions | undefined) =>
+    replicas !== null && statement.readOnly === true && (callOptions?.replica ?? statement.replica === true);
+  const run = async <Row>(statement: Statement, values: readonly unknown[], callOptions: CallOptions | undefined) => {
+    if (replicas === null) return onPrimary<Row>(statement, values);
+    if (routed(statement, callOptions)) return replicas.read<Row>(statement, values, () => onPrimary<Row>(statement, values));
+    const result = await onPrimary<Row>(statement, values);
+    if (statement.readOnly !== true) await replicas.afterWrite();
+    return result;
+  };
   const { logger: _logger, meter: _meter, onSlowQuery: _hook, cursorSecret, connectionString: _url, ...settings } = resolved;
   let closing: Promise<void> | null = null;
   return {
@@ -110,26 +132,33 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
     async execute<Row>(statement: Statement, values: readonly unknown[], callOptions?: CallOptions): Promise<Rows<Row>> {
       const { cache: policy, effect } = statement;
       if (cache !== null && policy !== undefined && callOptions?.bypassCache !== true) {
-        return cache.read(statement.name, policy, values, () => run<Row>(statement, values));
+        // A result that fills the cache comes from the primary: a lagging replica must not store, for every
+        // instance, a result that a write has just invalidated.
+        return cache.read(statement.name, policy, values, () => run<Row>(statement, values, { ...callOptions, replica: false }));
       }
-      const result = await run<Row>(statement, values);
+      const result = await run<Row>(statement, values, callOptions);
       if (cache !== null && effect !== undefined) await cache.invalidate(statement.name, effect, values);
       return result;
     },
     stream<Row>(statement: Statement, values: readonly unknown[], batchSize: number): AsyncIterable<Row[]> {
       return stream<Row>(acquire, observe, resolved.connectionTimeoutMillis, statement, values, batchSize);
     },
-    transaction: (fn, transactionOptions) => transaction(runtime, fn, transactionOptions),
+    async transaction(fn, transactionOptions) {
+      const result = await transaction(runtime, fn, transactionOptions);
+      if (replicas !== null && transactionOptions?.readOnly !== true) await replicas.afterWrite();
+      return result;
+    },
     poolStats: stats,
     poolPeaks: peaks.peaks,
     recentSlowQueries: slowLog.recent,
+    replicaStatus: () => replicas?.status() ?? [],
     close(closeOptions) {
       closing ??= (async () => {
         metrics.close();
         await cache?.close();
         // Kysely's destroy() ends the driver, not the pool: the pool is ours and is closed, bounded, below.
         await kysely.destroy();
-        await closePool(closeOptions?.timeoutMs ?? 5000);
+        await Promise.all([closePool(closeOptions?.timeoutMs ?? 5000), replicas?.close(closeOptions?.timeoutMs ?? 5000)]);
       })();
       return closing;
     },

@@ -31,6 +31,9 @@ const INTEGERS = {
   slowQueryLogSize: 'SLOW_QUERY_LOG_SIZE',
   failureLogIntervalMs: 'FAILURE_LOG_INTERVAL_MS',
   transactionRetries: 'TRANSACTION_RETRIES',
+  replicaMaxLagMs: 'REPLICA_MAX_LAG_MS',
+  replicaCheckIntervalMs: 'REPLICA_CHECK_INTERVAL_MS',
+  readYourWritesMs: 'READ_YOUR_WRITES_MS',
 } as const satisfies Partial<Record<keyof DbOptions, string>>;
 
 const BOOLEANS = {
@@ -92,6 +95,15 @@ export function optionsFromEnv(env: Env = process.env): DbOptions {
       throw new InvalidOptionsError(`${ENV_PREFIX}TIMEOUTS_VIA=${timeoutsVia}: expected startup or none`);
     }
     options.timeoutsVia = timeoutsVia satisfies TimeoutsVia;
+  }
+  // Comma-separated replica URLs; pools named replica1, replica2, ... in order.
+  const replicaUrls = read(env, 'REPLICA_URLS');
+  if (replicaUrls !== undefined) {
+    options.replicas = replicaUrls
+      .split(',')
+      .map((url) => url.trim())
+      .filter((url) => url !== '')
+      .map((connectionString, index) => ({ connectionString, name: `replica${index + 1}` }));
   }
   const cursorSecret = read(env, 'CURSOR_SECRET');
   if (cursorSecret !== undefined) options.cursorSecret = cursorSecret;

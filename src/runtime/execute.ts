@@ -5,7 +5,7 @@ import { isConnectionBroken } from './errors.js';
 import { failed, observeFailure, type Acquire } from './lease.js';
 import type { Observer } from './observe.js';
 import type { CheckoutWatch } from './pool.js';
-import { queryConfig } from './prepared.js';
+import { fallBackToUnnamed, queryConfig, type PreparedMode } from './prepared.js';
 
 /** Rows the caller receives: a keyset page's look-ahead row is fetched to find the next page, not returned. */
 function pageRows(statement: Statement, values: readonly unknown[], rowCount: number): number {
@@ -17,7 +17,7 @@ function pageRows(statement: Statement, values: readonly unknown[], rowCount: nu
 export async function execute<Row>(
   acquire: Acquire,
   observe: Observer,
-  prepared: boolean,
+  prepared: PreparedMode,
   statement: Statement,
   values: readonly unknown[],
 ): Promise<Rows<Row>> {
@@ -25,8 +25,10 @@ export async function execute<Row>(
   const start = performance.now();
   let result;
   try {
-    result = await lease.client.query(queryConfig(statement, values, prepared));
+    result = await lease.client.query(queryConfig(statement, values, prepared.named));
   } catch (cause) {
+    // Inside a transaction the statement cannot be rerun (the transaction is aborted): db.transaction reruns it.
+    if (prepared.named) fallBackToUnnamed(prepared, cause, statement.name);
     failed(lease, cause, { queryName: statement.name, executionMs: performance.now() - start, values }, observe);
   }
   const executionMs = performance.now() - start;
@@ -80,12 +82,17 @@ export async function executeOnPool<Row>(
   pool: pg.Pool,
   watch: CheckoutWatch,
   observe: Observer,
-  prepared: boolean,
+  prepared: PreparedMode,
   statement: Statement,
   values: readonly unknown[],
 ): Promise<Rows<Row>> {
   // Observed after this await, so that a slow log's call site can name the awaiting caller (async stack trace).
-  const outcome = await runOnPool(pool, queryConfig(statement, values, prepared), watch);
+  const named = prepared.named;
+  let outcome = await runOnPool(pool, queryConfig(statement, values, named), watch);
+  // A named statement refused by a pooled server connection ran nothing: rerun it unnamed, once.
+  if (!outcome.ok && named && fallBackToUnnamed(prepared, outcome.cause, statement.name)) {
+    outcome = await runOnPool(pool, queryConfig(statement, values, false), watch);
+  }
   const { waitMs, executionMs } = outcome;
   if (!outcome.ok) observeFailure(outcome.cause, { queryName: statement.name, waitMs, executionMs, values }, observe);
   // pg leaves rows untyped; the generated statement's Row type is the contract codegen proved against the database.

@@ -1,6 +1,16 @@
 // `sqlbound`: the runtime. Application code uses createDb, the errors, Limit/Cursor/Page and the request scope;
 // generated query modules use the rest ("for generated code" below), always through this one entry point.
 export { createDb, type Db } from './db.js';
+export type { ReplicaConfig, ReplicaStatus, ReplicaHealth, FallbackReason } from './replicas.js';
+export { parseLsn, formatLsn } from './lsn.js';
+export {
+  checkConnectionBudget,
+  serverLimits,
+  type ConnectionBudget,
+  type ConnectionBudgetInput,
+  type BudgetLine,
+  type ServerLimits,
+} from './budget.js';
 export { optionsFromEnv, ENV_PREFIX } from './env.js';
 export type { DbOptions, PoolStats, PoolPeaks, SlowQueryEvent, TimeoutsVia } from './options.js';
 export type { SlowQueryEntry } from './slow-log.js';
@@ -9,7 +19,7 @@ export type { EmptyDatabase } from './kysely.js';
 export type { Transaction, TransactionOptions, IsolationLevel, AfterCommit } from './transaction.js';
 export { applyRoleTimeouts, roleTimeoutStatements, type RoleTimeouts } from './role-timeouts.js';
 export type { Queryable, Statement, Rows, CallOptions, CachePolicy, WriteEffect, TableTouch, CacheScope } from './contract.js';
-export { createQueryCache, type QueryCache, type QueryCacheOptions, type CacheStats, type CacheStore } from './cache.js';
+export { createQueryCache, cacheSerializer, type QueryCache, type QueryCacheOptions, type CacheStats, type CacheStore } from './cache.js';
 export {
   NotFoundError,
   TooManyRowsError,

@@ -35,7 +35,9 @@ type Checkout = { lease: Lease; pendingWaitMs: number | null; broken: boolean };
  * The wrapper Kysely sees for one pg client. It is created once per client and reused on every checkout, so
  * Kysely's own per-client connection cache hits and nothing is allocated per query beyond the query itself.
  */
-function instrumentedClient(checkout: Checkout, observe: Observer): PostgresPoolClient {
+const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COMMIT']);
+
+function instrumentedClient(checkout: Checkout, observe: Observer, afterWrite: (() => Promise<void>) | undefined): PostgresPoolClient {
   async function run<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
     const queryName = kyselyQueryName(sql);
     const { lease } = checkout;
@@ -60,6 +62,7 @@ function instrumentedClient(checkout: Checkout, observe: Observer): PostgresPool
     const rows = result.rows as R[];
     const rowCount = result.rowCount ?? rows.length;
     observe({ queryName, waitMs, executionMs, rows: rowCount, parameters });
+    if (afterWrite !== undefined && WRITES.has(result.command)) await afterWrite();
     // Kysely reads only these commands' names; others are reported as SELECT.
     const command =
       result.command === 'UPDATE' ||
@@ -102,15 +105,18 @@ function instrumentedClient(checkout: Checkout, observe: Observer): PostgresPool
  */
 export type EmptyDatabase = Record<string, never>;
 
-/** A Kysely whose every query goes through `acquire` (the db pool, or one transaction's connection). */
-export function createKysely<DB>(acquire: Acquire, observe: Observer): Kysely<DB> {
+/**
+ * A Kysely whose every query goes through `acquire` (the db pool, or one transaction's connection). `afterWrite` runs
+ * after each write or COMMIT through the db handle's Kysely (read-your-writes with replicas).
+ */
+export function createKysely<DB>(acquire: Acquire, observe: Observer, afterWrite?: () => Promise<void>): Kysely<DB> {
   const clients = new WeakMap<pg.PoolClient, { checkout: Checkout; wrapper: PostgresPoolClient }>();
   const pool: PostgresPool = {
     connect: () => acquire('kysely:connect', []).then((lease) => {
       let known = clients.get(lease.client);
       if (known === undefined) {
         const checkout: Checkout = { lease, pendingWaitMs: lease.waitMs, broken: false };
-        known = { checkout, wrapper: instrumentedClient(checkout, observe) };
+        known = { checkout, wrapper: instrumentedClient(checkout, observe, afterWrite) };
         clients.set(lease.client, known);
       } else {
         known.checkout.lease = lease;

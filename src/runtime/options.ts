@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Meter, MeterProvider } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import type { QueryCache, QueryCacheOptions } from './cache.js';
+import type { ReplicaConfig } from './replicas.js';
 
 /**
  * What the slow-query hook receives; parameter values only when `logParameters` is on. Pool wait and execution
@@ -146,6 +147,17 @@ export type DbOptions = {
    * SQLBOUND_CACHE_MAX_BYTES bytes); pass your own QueryCache (e.g. over a Redis-backed BentoCache) or false.
    */
   cache?: QueryCache | QueryCacheOptions | false;
+  /**
+   * Streaming replicas for reads. Generated reads proven read-only go to one when their query says
+   * `-- replica: ok` or the call passes `{ replica: true }`; writes and transactions always use the primary.
+   */
+  replicas?: readonly ReplicaConfig[];
+  /** A replica further behind than this is skipped (its reads go to the primary). Default 5000. */
+  replicaMaxLagMs?: number;
+  /** How often each replica's replay position (and the primary's) is sampled. Default 1000. */
+  replicaCheckIntervalMs?: number;
+  /** How long a caller's last write position is kept for read-your-writes. Default 60000. */
+  readYourWritesMs?: number;
 };
 
 export type ResolvedOptions = {
@@ -170,6 +182,9 @@ export type ResolvedOptions = {
   cursorSecret: string;
   meter: Meter;
   transactionRetries: number;
+  replicaMaxLagMs: number;
+  replicaCheckIntervalMs: number;
+  readYourWritesMs: number;
 };
 
 /**
@@ -248,5 +263,8 @@ export function resolveOptions(options: DbOptions, defaults: { meterProvider: Me
     cursorSecret,
     meter: (options.meterProvider ?? defaults.meterProvider).getMeter('sqlbound'),
     transactionRetries: integer('transactionRetries', options.transactionRetries, 3, { min: 0, max: 100 }),
+    replicaMaxLagMs: integer('replicaMaxLagMs', options.replicaMaxLagMs, 5000, { min: 0 }),
+    replicaCheckIntervalMs: integer('replicaCheckIntervalMs', options.replicaCheckIntervalMs, 1000, { min: 10 }),
+    readYourWritesMs: integer('readYourWritesMs', options.readYourWritesMs, 60_000, { min: 0 }),
   };
 }

@@ -48,6 +48,9 @@ export function poolStats(pool: pg.Pool, max: number): PoolStats {
 /** Calls around every pool.connect(), so the peaks see each caller queue and get its connection. */
 export type CheckoutWatch = { before(): void; after(): void };
 
+/** For pools whose peaks nobody reads (a replica's): counts nothing. */
+export const UNWATCHED: CheckoutWatch = { before: () => undefined, after: () => undefined };
+
 export type PeakTracker = CheckoutWatch & { peaks(): PoolPeaks };
 
 /**

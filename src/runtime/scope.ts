@@ -25,6 +25,11 @@ export type ScopeOptions = {
   /** warn logs each N+1 once; strict also makes the scope throw NPlusOneError when it ends (tests). */
   mode?: ScopeMode;
   logger?: Logger;
+  /**
+   * Whose request this is (the user id): with replicas, its reads after its own writes wait for a replica that has
+   * replayed them, or go to the primary; other users' reads are not held back.
+   */
+  user?: string;
 };
 
 /**
@@ -95,6 +100,7 @@ type ScopeState = {
   threshold: number;
   mode: ScopeMode;
   logger: Logger | undefined;
+  user: string | undefined;
   total: number;
   counts: Map<string, { query: string; site: string; count: number }>;
   violations: NPlusOne[];
@@ -140,6 +146,11 @@ export function recordStatement(queryName: string): void {
   }
 }
 
+/** The read-your-writes key of the running code: the scope's user, or '' outside a scope or without one. */
+export function consistencyKey(): string {
+  return storage.getStore()?.user ?? '';
+}
+
 /**
  * The scope the caller runs in, or undefined outside withQueryScope: for a log line or a response header at the
  * end of a request, without passing the scope down.
@@ -178,6 +189,7 @@ export async function withQueryScope<T>(fn: () => Promise<T>, options: ScopeOpti
     threshold: options.threshold ?? 3,
     mode: options.mode ?? 'warn',
     logger: options.logger,
+    user: options.user,
     total: 0,
     counts: new Map(),
     violations: [],

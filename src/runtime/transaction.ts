@@ -17,6 +17,7 @@ import type { Acquire, Lease } from './lease.js';
 import type { EmptyDatabase } from './kysely.js';
 import type { Observer } from './observe.js';
 import type { ResolvedOptions } from './options.js';
+import { isPreparedMismatch, type PreparedMode } from './prepared.js';
 import { stream } from './stream.js';
 
 /**
@@ -107,9 +108,10 @@ export type TransactionRuntime = {
   observe: Observer;
   /** Cached reads are not served or filled inside a transaction; its writes invalidate after COMMIT. */
   cache: QueryCache | null;
+  /** Named or unnamed statements; shared with the db handle, which may switch it (see prepared.ts). */
+  prepared: PreparedMode;
   options: Pick<
     ResolvedOptions,
-    | 'preparedStatements'
     | 'cursorSecret'
     | 'transactionRetries'
     | 'timeoutsVia'
@@ -147,6 +149,9 @@ export async function transaction<DB, T>(
     try {
       return await attemptTransaction(runtime, fn, options);
     } catch (error) {
+      // A named statement refused by a pooled server connection aborted the transaction before it changed
+      // anything; the handle now runs unnamed statements, so one rerun succeeds.
+      if (isPreparedMismatch(error) && !runtime.prepared.named && attempt === 0) continue;
       if (!(error instanceof SerializationFailureError) || attempt >= retries) throw error;
       runtime.options.logger.info(
         { query: error.queryName, sqlState: error.sqlState, attempt: attempt + 1, retries },
@@ -268,7 +273,7 @@ function transactionHandle<DB>(
     },
     cursorSecret: options.cursorSecret,
     async execute<Row>(statement: Statement, values: readonly unknown[]): Promise<Rows<Row>> {
-      const result = await execute<Row>(acquire, observe, options.preparedStatements, statement, values);
+      const result = await execute<Row>(acquire, observe, runtime.prepared, statement, values);
       const { cache } = runtime;
       const { effect } = statement;
       if (cache !== null && effect !== undefined) {

@@ -13,6 +13,7 @@ import { persistentDataDir } from './paths.js';
 import { isEmpty, seed } from './seed.js';
 import { startDatabase, stopAll, type DatabaseServer, type EmbeddedConnection } from '../database/server.js';
 import { createPrometheusMetrics } from './prometheus.js';
+import { createSharedCacheStore } from './shared-cache.js';
 import { buildApp } from './app.js';
 import { issueToken } from './auth.js';
 import { resolveSecrets } from './secrets.js';
@@ -42,6 +43,8 @@ export type StartOptions = {
   drainTimeoutMs?: number;
   /** Migrate and seed an empty database first. Default true; a cluster's primary does it once for its workers. */
   prepare?: boolean;
+  /** Redis for the shared cache (L2 and bus across instances). Default env SQLBOUND_REDIS_URL, else in-process only. */
+  redisUrl?: string;
 };
 
 export type RunningServer = {
@@ -154,8 +157,11 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     if (options.prepare ?? true) await prepareDatabase(databaseUrl, options.seedUsers ?? 200, logger);
     const metrics = createPrometheusMetrics();
     undo.push(() => metrics.shutdown());
-    // Pool, timeout and cache settings from SQLBOUND_* (docs/runtime.md); what the API decides itself wins.
-    const db = createDb({ ...optionsFromEnv(), connectionString: databaseUrl, meterProvider: metrics.meterProvider, logger, cursorSecret });
+    // Pool, timeout, replica and cache settings from SQLBOUND_* (docs/runtime.md); what the API decides itself wins.
+    const fromEnv = optionsFromEnv();
+    const redisUrl = options.redisUrl ?? (process.env.SQLBOUND_REDIS_URL?.trim() || undefined);
+    const shared = redisUrl !== undefined && fromEnv.cache !== false ? { cache: { bento: createSharedCacheStore({ url: redisUrl, logger }) } } : {};
+    const db = createDb({ ...fromEnv, ...shared, connectionString: databaseUrl, meterProvider: metrics.meterProvider, logger, cursorSecret });
     undo.push(() => db.close({ timeoutMs: 1000 }));
     if (server !== null) await enableStatementStatistics(databaseUrl, logger);
     const app = await buildApp({ db, authSecret, metrics, logger, performancePage: { adminToken } });
@@ -252,7 +258,12 @@ export async function main(): Promise<void> {
     await stopAll().catch(() => undefined);
     process.exit(1);
   }
-  process.stdout.write(`${banner(running)}\n`);
+  // A topology worker reports to its primary, which prints one banner for all (src/server/topology.ts).
+  if (process.env.SQLBOUND_TOPOLOGY_QUIET === '1' && process.send !== undefined) {
+    process.send({ kind: 'listening', url: running.url, token: running.demoToken });
+  } else {
+    process.stdout.write(`${banner(running)}\n`);
+  }
   const shutdown = () => {
     running.close().then(
       () => process.exit(0),

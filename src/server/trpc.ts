@@ -60,6 +60,8 @@ const scoped = t.middleware(async ({ ctx, path, type, next }) => {
     mode: ctx.scopeMode,
     name: `${type} ${path}`,
     logger: ctx.logger,
+    // Read-your-writes with replicas is per user: one user's write holds back only that user's replica reads.
+    ...(ctx.auth.kind === 'user' ? { user: ctx.auth.userId } : {}),
   });
   ctx.onScope?.({ path, type, total: scope.total, byQuery: scope.byQuery() });
   if (!result.ok && isSqlboundError(result.error.cause)) throw toTRPCError(result.error.cause);

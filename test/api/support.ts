@@ -7,7 +7,7 @@ import { seed } from '../../src/server/seed.js';
 import { buildApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
 import type { ScopeReport } from '../../src/server/trpc.js';
-import { testDatabase } from '../support/database.js';
+import { poolerOptions, testDatabase } from '../support/database.js';
 
 export const AUTH_SECRET = 'test-auth-secret-0123456789abcdef0123456789';
 
@@ -54,6 +54,7 @@ export async function startApi(options: { seedUsers?: number; cache?: boolean } 
     cursorSecret: 'test-cursor-secret',
     logger: pino({ level: 'error' }),
     cache: options.cache === true ? {} : false,
+    ...poolerOptions(),
   });
   const scopes: ScopeReport[] = [];
   const app = await buildApp({ db, authSecret: AUTH_SECRET, strictScope: true, onScope: (report) => scopes.push(report) });

@@ -10,6 +10,7 @@ import { loadManifest } from 'sqlbound/codegen';
 import { manifestPath } from '../../src/server/paths.js';
 import { seed } from '../../src/server/seed.js';
 import { freePort, urlFor } from '../../src/database/server.js';
+import { startReplica } from '../../src/database/replica.js';
 import { createPrometheusMetrics } from '../../src/server/prometheus.js';
 import { buildApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
@@ -22,11 +23,11 @@ const AUTH_SECRET = 'ops-test-auth-secret-0123456789abcdef0123';
 /** Labels Prometheus attaches to every scraped series; the exporter does not serve them. */
 const TARGET_LABELS = new Set(['job', 'instance']);
 /** Named by alerts.yml ahead of the runtime; each must NOT be exported yet, so the entry goes when it is. */
-const NOT_EXPORTED_YET = new Map([['sqlbound_replica_lag', 'replica lag: no replica exists until the topology work']]);
+const NOT_EXPORTED_YET = new Map<string, string>();
 
 type Api = { base: string; close(): Promise<void> };
 
-async function serve(connectionString: string, options: { slowQueryErrorMs?: number } = {}) {
+async function serve(connectionString: string, options: { slowQueryErrorMs?: number; replicaUrl?: string } = {}) {
   const metrics = createPrometheusMetrics();
   const db = createDb({
     connectionString,
@@ -36,6 +37,8 @@ async function serve(connectionString: string, options: { slowQueryErrorMs?: num
     logger: pino({ level: 'silent' }),
     meterProvider: metrics.meterProvider,
     cache: {},
+    // A streaming replica, so the replica series (sqlbound_replica_lag for SqlboundReplicaLag) are served too.
+    ...(options.replicaUrl === undefined ? {} : { replicas: [{ connectionString: options.replicaUrl, name: 'replica1', max: 2 }], replicaCheckIntervalMs: 100 }),
     ...(options.slowQueryErrorMs === undefined ? {} : { slowQueryWarnMs: options.slowQueryErrorMs / 2, slowQueryErrorMs: options.slowQueryErrorMs }),
   });
   const app = await buildApp({ db, authSecret: AUTH_SECRET, metrics });
@@ -73,8 +76,12 @@ after(async () => {
 before(async () => {
   const database = await testDatabase();
   await seed(database.url, { users: 20, seed: 1 });
-  const { api, db } = await serve(database.url, { slowQueryErrorMs: 100 });
+  const replica = await startReplica({ primaryUrl: database.adminUrl, name: 'opsreplica' });
+  closers.push(() => replica.stop());
+  const { api, db } = await serve(database.url, { slowQueryErrorMs: 100, replicaUrl: replica.url(database.name) });
   closers.push(() => api.close());
+  const deadline = Date.now() + 15_000;
+  while (db.replicaStatus()[0]?.health.kind !== 'up' && Date.now() < deadline) await new Promise((resolveWait) => setTimeout(resolveWait, 50));
   const [unread] = (await db.execute<{ id: string; user_id: string }>(
     { name: 'opsUnreadAlert', text: 'SELECT id::text AS id, user_id::text AS user_id FROM alerts WHERE read_at IS NULL ORDER BY id LIMIT 1' },
     [],

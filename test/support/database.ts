@@ -1,10 +1,13 @@
 // Each test file gets its own database, cloned from the run's migrated template (see scripts/test.ts).
 // Run outside npm test (SQLBOUND_TEST_ADMIN_URL unset), a file starts its own ephemeral server.
+// Under `scripts/test.ts --via-pgbouncer` (SQLBOUND_TEST_POOLER_URL set), a file's URL goes through PgBouncer in
+// transaction mode; `directUrl` still reaches the server.
 import { after } from 'node:test';
 import { createDatabase, dropDatabase, uniqueDatabaseName } from '../../src/database/admin.js';
 import { migrate } from '../../src/database/migrate.js';
 import { startDatabase, withDatabase, type DatabaseServer } from '../../src/database/server.js';
 import { schemaDir } from '../../src/server/paths.js';
+import { poolerUrl } from './pooler.js';
 
 type Harness = { adminUrl: string; template: string | null };
 
@@ -22,7 +25,8 @@ function getHarness(): Promise<Harness> {
   return harness;
 }
 
-export type TestDatabase = { url: string; name: string; adminUrl: string };
+export type TestDatabase = { url: string; name: string; adminUrl: string; directUrl: string };
+export { poolerOptions } from './pooler.js';
 
 /** A fresh migrated database for this file, dropped when the file's tests end. */
 export async function testDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
@@ -30,8 +34,8 @@ export async function testDatabase(options: { migrated?: boolean } = {}): Promis
   const name = uniqueDatabaseName('test');
   const migrated = options.migrated ?? true;
   await createDatabase(adminUrl, name, migrated && template !== null ? template : undefined);
-  const url = withDatabase(adminUrl, name);
-  if (migrated && template === null) await migrate(url, schemaDir);
+  const directUrl = withDatabase(adminUrl, name);
+  if (migrated && template === null) await migrate(directUrl, schemaDir);
   after(() => dropDatabase(adminUrl, name));
-  return { url, name, adminUrl };
+  return { url: poolerUrl === undefined ? directUrl : withDatabase(poolerUrl, name), name, adminUrl, directUrl };
 }

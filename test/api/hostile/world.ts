@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import type { z } from 'zod';
 import { listAlerts, listBrokers, listExposures, listScans } from '../../../generated/index.js';
 import { createDb } from 'sqlbound';
+import { poolerOptions } from '../../support/pooler.js';
 import { issueToken } from '../../../src/server/auth.js';
 import type { ProcedureInput } from '../../support/procedures.js';
 import type { Received, Sent } from './harness.js';
@@ -137,7 +138,7 @@ export async function harvestCursors(
 
 /** Cursors for the users' real contexts, sealed with a secret the server does not have. */
 export async function foreignCursors(url: string, users: string[]): Promise<string[]> {
-  const db = createDb({ connectionString: url, cursorSecret: OTHER_SECRET, cache: false, max: 1, logger: pino({ level: 'silent' }) });
+  const db = createDb({ connectionString: url, cursorSecret: OTHER_SECRET, cache: false, max: 1, logger: pino({ level: 'silent' }), ...poolerOptions() });
   try {
     const cursors: (string | null)[] = [(await listBrokers(db, { limit: 1, cursor: null })).nextCursor];
     for (const userId of users) {

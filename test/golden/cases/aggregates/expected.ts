@@ -17,6 +17,7 @@ export type AlertStatsRow = {
 };
 const alertStatsStatement: Statement = {
   name: "alertStats",
+  readOnly: true,
   text: `
 SELECT count(*) AS total,
        count(read_at) AS read,

@@ -15,6 +15,7 @@ export type EmptyAggregatesRow = {
 };
 const emptyAggregatesStatement: Statement = {
   name: "emptyAggregates",
+  readOnly: true,
   text: `
 SELECT count(*) AS n, count(x) AS nx, sum(x) AS total, max(x) AS biggest, array_agg(x) AS xs, json_agg(x) AS js FROM e
 `,

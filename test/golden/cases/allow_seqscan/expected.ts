@@ -18,6 +18,7 @@ const brokersInCategoryStatements: ListStatements<"brokersInCategory"> = {
   first: {
     name: "brokersInCategory",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (
@@ -30,6 +31,7 @@ LIMIT $2::int4
   after: {
     name: "brokersInCategory:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (

@@ -16,6 +16,7 @@ export type ArraysRow = {
 };
 const arraysStatement: Statement = {
   name: "arrays",
+  readOnly: true,
   text: `
 SELECT ARRAY[a, b] AS pair, ARRAY(SELECT w FROM u) AS ws, ARRAY[]::int[] AS none, (ARRAY[a, b])[2] AS second FROM t
 `,

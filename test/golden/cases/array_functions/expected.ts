@@ -20,6 +20,7 @@ export type ArrayFunctionsRow = {
 };
 const arrayFunctionsStatement: Statement = {
   name: "arrayFunctions",
+  readOnly: true,
   text: `
 SELECT array_length(arr, 1) AS len, array_upper(arr, 1) AS upper_bound, cardinality(arr) AS card,
        array_position(arr, 1) AS pos, array_positions(arr, 1) AS positions, array_append(arr, a) AS appended,

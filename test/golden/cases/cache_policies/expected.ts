@@ -18,6 +18,7 @@ const cachedAlertsStatements: ListStatements<"cachedAlerts"> = {
   first: {
     name: "cachedAlerts",
     lookAhead: true,
+    readOnly: true,
     cache: {"ttlMs":30000,"reads":[{"table":"alerts","scoped":true}],"scope":{"param":"userId","index":0}},
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
@@ -31,6 +32,7 @@ LIMIT $2::int4
   after: {
     name: "cachedAlerts:after",
     lookAhead: true,
+    readOnly: true,
     cache: {"ttlMs":30000,"reads":[{"table":"alerts","scoped":true}],"scope":{"param":"userId","index":0}},
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
@@ -68,6 +70,7 @@ const cachedBrokersStatements: ListStatements<"cachedBrokers"> = {
   first: {
     name: "cachedBrokers",
     lookAhead: true,
+    readOnly: true,
     cache: {"ttlMs":300000,"reads":[{"table":"data_brokers","scoped":false}],"scope":null},
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
@@ -81,6 +84,7 @@ LIMIT $1::int4
   after: {
     name: "cachedBrokers:after",
     lookAhead: true,
+    readOnly: true,
     cache: {"ttlMs":300000,"reads":[{"table":"data_brokers","scoped":false}],"scope":null},
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"

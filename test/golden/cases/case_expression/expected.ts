@@ -14,6 +14,7 @@ export type CaseExprRow = {
 };
 const caseExprStatement: Statement = {
   name: "caseExpr",
+  readOnly: true,
   text: `
 SELECT CASE WHEN phone IS NULL THEN 'email' END AS without_else,
        CASE WHEN phone IS NULL THEN 'email' ELSE 'phone' END AS with_else,

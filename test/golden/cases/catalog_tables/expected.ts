@@ -15,6 +15,7 @@ export type RelationsRow = {
 };
 const relationsStatement: Statement = {
   name: "relations",
+  readOnly: true,
   text: `
 SELECT c.relname, c.relkind, n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'marker'
 `,

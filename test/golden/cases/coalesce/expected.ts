@@ -14,6 +14,7 @@ export type ContactRow = {
 };
 const contactStatement: Statement = {
   name: "contact",
+  readOnly: true,
   text: `
 SELECT coalesce(phone, email) AS contact,
        coalesce(phone, NULL) AS maybe_phone,

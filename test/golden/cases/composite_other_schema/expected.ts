@@ -17,6 +17,7 @@ export type PlacesRow = {
 };
 const placesStatement: Statement = {
   name: "places",
+  readOnly: true,
   text: `
 SELECT id, at, previous, (at).x AS x, ROW(1, 2)::geo.point2 AS made FROM geo.places
 `,

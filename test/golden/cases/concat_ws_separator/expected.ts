@@ -18,6 +18,7 @@ export type ConcatenationsRow = {
 };
 const concatenationsStatement: Statement = {
   name: "concatenations",
+  readOnly: true,
   text: `
 SELECT concat_ws(',', s, n) AS joined, concat_ws(n, s, 'z') AS nullable_separator, concat(n, n) AS concat_nulls,
        s || n AS pipe_nullable, s || 'x' AS pipe, format('%s-%s', s, n) AS formatted

@@ -11,6 +11,7 @@ export type CountUsersRow = {
 };
 const countUsersStatement: Statement = {
   name: "countUsers",
+  readOnly: true,
   text: `
 SELECT count(*) AS users, count(*)::int4 AS users_int FROM users
 `,

@@ -15,6 +15,7 @@ export type CteNullabilityRow = {
 };
 const cteNullabilityStatement: Statement = {
   name: "cteNullability",
+  readOnly: true,
   text: `
 WITH latest AS (
   SELECT user_id, max(created_at) AS last_at, count(*) AS n FROM alerts WHERE user_id = $1 GROUP BY user_id

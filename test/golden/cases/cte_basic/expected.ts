@@ -16,6 +16,7 @@ export type CteBasicRow = {
 };
 const cteBasicStatement: Statement = {
   name: "cteBasic",
+  readOnly: true,
   text: `
 WITH x AS (SELECT id, a, b FROM t) SELECT x.id, x.a, x.b, y.v FROM x LEFT JOIN u y ON y.t_id = x.id
 `,

@@ -14,6 +14,7 @@ export type CteAliasesRow = {
 };
 const cteAliasesStatement: Statement = {
   name: "cteAliases",
+  readOnly: true,
   text: `
 WITH x(c1, c2) AS (SELECT b, a FROM t) SELECT c1, c2 FROM x
 `,

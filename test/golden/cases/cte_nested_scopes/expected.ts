@@ -14,6 +14,7 @@ export type NestedCtesRow = {
 };
 const nestedCtesStatement: Statement = {
   name: "nestedCtes",
+  readOnly: true,
   text: `
 WITH outer_cte AS (SELECT id, a FROM t) SELECT (SELECT count(*) FROM (WITH inner_cte AS (SELECT * FROM outer_cte) SELECT * FROM inner_cte) q) AS n, o.a FROM outer_cte o
 `,

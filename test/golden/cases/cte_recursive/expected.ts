@@ -14,6 +14,7 @@ export type CounterRow = {
 };
 const counterStatement: Statement = {
   name: "counter",
+  readOnly: true,
   text: `
 WITH RECURSIVE r(n, label) AS (SELECT 1, 'start' UNION ALL SELECT n + 1, label FROM r WHERE n < 3) SELECT n, label FROM r
 `,

@@ -15,6 +15,7 @@ export type WalkRow = {
 };
 const walkStatement: Statement = {
   name: "walk",
+  readOnly: true,
   text: `
 WITH RECURSIVE chain(id, prev, depth) AS (
   SELECT id, b, 0 FROM t WHERE id = 1

@@ -16,6 +16,7 @@ export type TreeRow = {
 };
 const treeStatement: Statement = {
   name: "tree",
+  readOnly: true,
   text: `
 WITH RECURSIVE tree AS (
   SELECT id, parent_id, name, ARRAY[id] AS path FROM nodes WHERE parent_id IS NULL

@@ -17,6 +17,7 @@ export type CyclesRow = {
 const cyclesRevive: ReviveSpec = {"trail":"textArray"};
 const cyclesStatement: Statement = {
   name: "cycles",
+  readOnly: true,
   text: `
 WITH RECURSIVE walk(src, dst) AS (
   SELECT src, dst FROM edges WHERE src = 1

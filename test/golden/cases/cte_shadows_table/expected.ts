@@ -14,6 +14,7 @@ export type ShadowRow = {
 };
 const shadowStatement: Statement = {
   name: "shadow",
+  readOnly: true,
   text: `
 WITH u AS (SELECT id, b AS w FROM t) SELECT id, w FROM u
 `,

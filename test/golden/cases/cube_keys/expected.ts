@@ -14,6 +14,7 @@ export type CubeKeysRow = {
 };
 const cubeKeysStatement: Statement = {
   name: "cubeKeys",
+  readOnly: true,
   text: `
 SELECT a, count(*) AS n FROM t GROUP BY CUBE (a)
 `,

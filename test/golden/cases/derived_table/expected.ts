@@ -18,6 +18,7 @@ const derivedTableStatements: ListStatements<"derivedTable"> = {
   first: {
     name: "derivedTable",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -31,6 +32,7 @@ LIMIT $1::int4
   after: {
     name: "derivedTable:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (

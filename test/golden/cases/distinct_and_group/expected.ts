@@ -14,6 +14,7 @@ export type DistinctBRow = {
 };
 const distinctBStatement: Statement = {
   name: "distinctB",
+  readOnly: true,
   text: `
 SELECT DISTINCT b, a FROM t
 `,
@@ -41,6 +42,7 @@ export type GroupARow = {
 };
 const groupAStatement: Statement = {
   name: "groupA",
+  readOnly: true,
   text: `
 SELECT a, count(*) AS n, count(b) AS nb, sum(b) AS total, max(s) AS last_s, bool_and(b > 0) AS all_positive, string_agg(n, ',') AS ns, array_agg(b) AS bs FROM t GROUP BY a
 `,

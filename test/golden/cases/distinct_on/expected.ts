@@ -15,6 +15,7 @@ export type FirstPerSRow = {
 };
 const firstPerSStatement: Statement = {
   name: "firstPerS",
+  readOnly: true,
   text: `
 SELECT DISTINCT ON (s) s, id, b FROM t ORDER BY s, id
 `,

@@ -16,6 +16,7 @@ export type DomainsRow = {
 };
 const domainsStatement: Statement = {
   name: "domains",
+  readOnly: true,
   text: `
 SELECT qty, contact, required, price FROM d
 `,

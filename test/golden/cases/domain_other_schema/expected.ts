@@ -17,6 +17,7 @@ export type OrdersRow = {
 const ordersRevive: ReviveSpec = {"amounts":"textArray"};
 const ordersStatement: Statement = {
   name: "orders",
+  readOnly: true,
   text: `
 SELECT code, amount, amounts, code::text AS code_text FROM types.orders
 `,

@@ -15,6 +15,7 @@ export type GapColumnsRow = {
 };
 const gapColumnsStatement: Statement = {
   name: "gapColumns",
+  readOnly: true,
   text: `
 SELECT * FROM gaps
 `,
@@ -37,6 +38,7 @@ export type GapAliasRow = {
 };
 const gapAliasStatement: Statement = {
   name: "gapAlias",
+  readOnly: true,
   text: `
 SELECT g.x, g.y, g.z FROM gaps AS g(x, y, z)
 `,

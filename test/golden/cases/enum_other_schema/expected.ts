@@ -17,6 +17,7 @@ export type FeelingsRow = {
 const feelingsRevive: ReviveSpec = {"history":"textArray"};
 const feelingsStatement: Statement = {
   name: "feelings",
+  readOnly: true,
   text: `
 SELECT id, mood, history, maybe FROM crm.feelings
 `,
@@ -38,6 +39,7 @@ export type MoodFilterRow = {
 };
 const moodFilterStatement: Statement = {
   name: "moodFilter",
+  readOnly: true,
   text: `
 SELECT id FROM crm.feelings WHERE mood = $1
 `,

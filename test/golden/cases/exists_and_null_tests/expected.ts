@@ -15,6 +15,7 @@ export type FlagsRow = {
 };
 const flagsStatement: Statement = {
   name: "flags",
+  readOnly: true,
   text: `
 SELECT EXISTS (SELECT 1 FROM alerts a WHERE a.user_id = u.id AND a.read_at IS NULL) AS has_unread,
        u.phone IS NULL AS no_phone,

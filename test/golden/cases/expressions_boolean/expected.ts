@@ -17,6 +17,7 @@ export type BooleansRow = {
 };
 const booleansStatement: Statement = {
   name: "booleans",
+  readOnly: true,
   text: `
 SELECT a > 1 AND s = 'x' AS both_sure, a > 1 AND b > 1 AS one_nullable, NOT (a > 1) AS negated, b IS NULL AS is_null, (b > 1) IS TRUE AS is_true FROM t
 `,

@@ -15,6 +15,7 @@ export type CasesRow = {
 };
 const casesStatement: Statement = {
   name: "cases",
+  readOnly: true,
   text: `
 SELECT CASE WHEN a > 10 THEN 'big' END AS no_else, CASE WHEN a > 10 THEN 'big' ELSE 'small' END AS with_else, CASE a WHEN 10 THEN s ELSE n END AS nullable_branch FROM t
 `,

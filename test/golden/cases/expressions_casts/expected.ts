@@ -17,6 +17,7 @@ export type CastsRow = {
 };
 const castsStatement: Statement = {
   name: "casts",
+  readOnly: true,
   text: `
 SELECT a::text AS a_text, b::text AS b_text, '1'::int AS literal, s::varchar(3) AS short, CAST(a AS bigint) AS big FROM t
 `,

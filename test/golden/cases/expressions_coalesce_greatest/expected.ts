@@ -16,6 +16,7 @@ export type CoalescesRow = {
 };
 const coalescesStatement: Statement = {
   name: "coalesces",
+  readOnly: true,
   text: `
 SELECT coalesce(b, a) AS b_or_a, coalesce(b, n::int) AS both_nullable, greatest(b, a) AS greatest_sure, least(b, NULL) AS least_nullable FROM t
 `,

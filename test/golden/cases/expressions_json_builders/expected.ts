@@ -16,6 +16,7 @@ export type BuildersRow = {
 };
 const buildersStatement: Statement = {
   name: "builders",
+  readOnly: true,
   text: `
 SELECT jsonb_build_object('a', a, 'b', b) AS obj, json_build_array(b) AS arr, JSON_OBJECT('a': b) AS sql_obj, (SELECT jsonb_agg(x) FROM e) AS agg FROM t
 `,

@@ -23,6 +23,7 @@ export type OperatorsRow = {
 };
 const operatorsStatement: Statement = {
   name: "operators",
+  readOnly: true,
   text: `
 SELECT a + 1 AS plus, a * b AS times_nullable, -a AS negated, s || 'x' AS concatenated, a > 1 AS compared,
        s ~ 'x' AS regex, s LIKE 'x%' AS liked, n ILIKE 'x%' AS nullable_like, a BETWEEN 1 AND 20 AS between_bounds,

@@ -18,6 +18,7 @@ export type ParamsRow = {
 };
 const paramsStatement: Statement = {
   name: "params",
+  readOnly: true,
   text: `
 SELECT $1::int AS required, $2::int AS optional, coalesce($3::text, s) AS fallback FROM t
 `,

@@ -15,6 +15,7 @@ export type RowsRow = {
 };
 const rowsStatement: Statement = {
   name: "rows",
+  readOnly: true,
   text: `
 SELECT ROW(a, b) = ROW(10, 5) AS nullable_compare, ROW(a, s) = ROW(10, 'x') AS sure_compare, ROW(a, b) AS pair FROM t
 `,

@@ -23,6 +23,7 @@ export type StringsRow = {
 };
 const stringsStatement: Statement = {
   name: "strings",
+  readOnly: true,
   text: `
 SELECT lower(s) AS lowered, length(s) AS len, substr(s, 2) AS tail, replace(s, 'x', 'y') AS replaced,
        split_part(s, ',', 2) AS part, regexp_replace(s, 'x', 'y') AS regex_replaced, regexp_match(s, 'x') AS matched,

@@ -14,6 +14,7 @@ export type SampledRow = {
 };
 const sampledStatement: Statement = {
   name: "sampled",
+  readOnly: true,
   text: `
 SELECT a, b FROM t TABLESAMPLE SYSTEM (100)
 `,

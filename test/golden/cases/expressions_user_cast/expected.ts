@@ -14,6 +14,7 @@ export type UserCastRow = {
 };
 const userCastStatement: Statement = {
   name: "userCast",
+  readOnly: true,
   text: `
 SELECT a::box2 AS boxed, a::text AS texted FROM t
 `,

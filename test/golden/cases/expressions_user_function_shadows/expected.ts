@@ -15,6 +15,7 @@ export type ShadowedRow = {
 };
 const shadowedStatement: Statement = {
   name: "shadowed",
+  readOnly: true,
   text: `
 SELECT upper(a) AS user_upper, pg_catalog.upper(s) AS builtin_upper, lower(s) AS lowered FROM t
 `,

@@ -14,6 +14,7 @@ export type VariadicsRow = {
 };
 const variadicsStatement: Statement = {
   name: "variadics",
+  readOnly: true,
   text: `
 SELECT concat(VARIADIC ARRAY[s, n]) AS sure_array, concat(VARIADIC NULL::text[]) AS null_array FROM t
 `,

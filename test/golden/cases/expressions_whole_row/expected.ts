@@ -15,6 +15,7 @@ export type WholeRowsRow = {
 };
 const wholeRowsStatement: Statement = {
   name: "wholeRows",
+  readOnly: true,
   text: `
 SELECT t.id, u AS u_row, to_jsonb(u) AS u_json FROM t LEFT JOIN u ON u.t_id = t.id
 `,

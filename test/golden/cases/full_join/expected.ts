@@ -14,6 +14,7 @@ export type FullJoinRow = {
 };
 const fullJoinStatement: Statement = {
   name: "fullJoin",
+  readOnly: true,
   text: `
 SELECT u.email, s.plan FROM users u FULL JOIN subscriptions s ON s.user_id = u.id
 `,

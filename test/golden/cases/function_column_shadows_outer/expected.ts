@@ -14,6 +14,7 @@ export type NicknamesRow = {
 };
 const nicknamesStatement: Statement = {
   name: "nicknames",
+  readOnly: true,
   text: `
 SELECT p.id, x.name AS nick
 FROM people p, LATERAL (SELECT name FROM jsonb_to_record(p.extra) AS r(name text)) AS x
@@ -36,6 +37,7 @@ export type PopulatedRow = {
 };
 const populatedStatement: Statement = {
   name: "populated",
+  readOnly: true,
   text: `
 SELECT p.id, (SELECT name FROM jsonb_populate_record(NULL::people, p.extra)) AS nick
 FROM people p

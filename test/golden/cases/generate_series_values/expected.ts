@@ -14,6 +14,7 @@ export type SeriesRow = {
 };
 const seriesStatement: Statement = {
   name: "series",
+  readOnly: true,
   text: `
 SELECT g, generate_series(1, 2) AS inline_g FROM generate_series(1, 3) AS g
 `,

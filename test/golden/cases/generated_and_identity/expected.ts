@@ -36,6 +36,7 @@ export type ReadGenRow = {
 };
 const readGenStatement: Statement = {
   name: "readGen",
+  readOnly: true,
   text: `
 SELECT id, doubled, maybe FROM gen
 `,

@@ -14,6 +14,7 @@ export type RollupPositionRow = {
 };
 const rollupPositionStatement: Statement = {
   name: "rollupPosition",
+  readOnly: true,
   text: `
 SELECT upper(s) AS k, count(*) AS n FROM t GROUP BY ROLLUP (1)
 `,
@@ -35,6 +36,7 @@ export type RollupAliasRow = {
 };
 const rollupAliasStatement: Statement = {
   name: "rollupAlias",
+  readOnly: true,
   text: `
 SELECT concat(s, 'x') AS k2, count(*) AS n FROM t GROUP BY ROLLUP (k2)
 `,

@@ -15,6 +15,7 @@ export type GroupingSetsRow = {
 };
 const groupingSetsStatement: Statement = {
   name: "groupingSets",
+  readOnly: true,
   text: `
 SELECT a, s, count(*) AS n FROM t GROUP BY GROUPING SETS ((a, s), (a))
 `,

@@ -15,6 +15,7 @@ export type GroupedExpressionsRow = {
 };
 const groupedExpressionsStatement: Statement = {
   name: "groupedExpressions",
+  readOnly: true,
   text: `
 SELECT lower(s) AS lowered, concat(s, '!') AS shouted, count(*) AS n
 FROM t

@@ -15,6 +15,7 @@ export type RollupDerivedRow = {
 };
 const rollupDerivedStatement: Statement = {
   name: "rollupDerived",
+  readOnly: true,
   text: `
 SELECT r.a, r.n, g.a AS plain_a
 FROM (SELECT a, count(*) AS n FROM t GROUP BY ROLLUP (a)) AS r

@@ -15,6 +15,7 @@ export type MixedGroupingRow = {
 };
 const mixedGroupingStatement: Statement = {
   name: "mixedGrouping",
+  readOnly: true,
   text: `
 SELECT a, s, count(*) AS n FROM t GROUP BY a, ROLLUP (s)
 `,

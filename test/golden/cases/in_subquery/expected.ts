@@ -17,6 +17,7 @@ export type InSubqueryRow = {
 };
 const inSubqueryStatement: Statement = {
   name: "inSubquery",
+  readOnly: true,
   text: `
 SELECT a IN (SELECT t_id FROM u) AS a_in_fk, a IN (SELECT length(w) FROM u) AS a_in_nullable,
        b IN (SELECT t_id FROM u) AS b_in_fk, a = ALL (SELECT t_id FROM u) AS all_fk,

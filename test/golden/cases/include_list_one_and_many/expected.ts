@@ -33,6 +33,7 @@ const exposuresWithRelationsStatements: ListStatements<"exposuresWithRelations">
   first: {
     name: "exposuresWithRelations",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT p0.*, "i1_broker".value AS "broker", "i1_alerts".value AS "alerts"
 FROM (
@@ -63,6 +64,7 @@ ORDER BY p0."created_at" DESC, p0."id" DESC
   after: {
     name: "exposuresWithRelations:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT p0.*, "i1_broker".value AS "broker", "i1_alerts".value AS "alerts"
 FROM (

@@ -32,6 +32,7 @@ export type UserOverviewAlertsExposureBroker = {
 const userOverviewRevive: ReviveSpec = {"alerts":{"many":{"created_at":"date"}}};
 const userOverviewStatement: Statement = {
   name: "userOverview",
+  readOnly: true,
   text: `
 SELECT p0.*, "i1_alerts".value AS "alerts"
 FROM (

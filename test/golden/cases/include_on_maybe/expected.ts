@@ -20,6 +20,7 @@ export type SubscriptionWithUserOwner = {
 };
 const subscriptionWithUserStatement: Statement = {
   name: "subscriptionWithUser",
+  readOnly: true,
   text: `
 SELECT p0.*, "i1_owner".value AS "owner"
 FROM (

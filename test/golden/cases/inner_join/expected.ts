@@ -20,6 +20,7 @@ const exposuresWithBrokerStatements: ListStatements<"exposuresWithBroker"> = {
   first: {
     name: "exposuresWithBroker",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -35,6 +36,7 @@ LIMIT $2::int4
   after: {
     name: "exposuresWithBroker:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

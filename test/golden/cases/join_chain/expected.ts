@@ -15,6 +15,7 @@ export type ChainRow = {
 };
 const chainStatement: Statement = {
   name: "chain",
+  readOnly: true,
   text: `
 SELECT l.lv, r.rv, m.mv FROM l LEFT JOIN r ON r.l_id = l.id LEFT JOIN m ON m.r_id = r.id
 `,

@@ -15,6 +15,7 @@ export type CrossRow = {
 };
 const crossStatement: Statement = {
   name: "cross",
+  readOnly: true,
   text: `
 SELECT l.lv, r.rv, m.mv FROM l CROSS JOIN r, m
 `,

@@ -14,6 +14,7 @@ export type FullRow = {
 };
 const fullStatement: Statement = {
   name: "full",
+  readOnly: true,
   text: `
 SELECT l.lv, r.rv FROM l FULL JOIN r ON r.l_id = l.id
 `,

@@ -16,6 +16,7 @@ export type InnerRow = {
 };
 const innerStatement: Statement = {
   name: "inner",
+  readOnly: true,
   text: `
 SELECT l.lv, l.ln, r.rv, r.rn FROM l JOIN r ON r.l_id = l.id
 `,

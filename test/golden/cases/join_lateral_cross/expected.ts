@@ -15,6 +15,7 @@ export type LateralCrossRow = {
 };
 const lateralCrossStatement: Statement = {
   name: "lateralCross",
+  readOnly: true,
   text: `
 SELECT l.lv, x.c, x.last_rv FROM l CROSS JOIN LATERAL (SELECT count(*) AS c, max(r.rv) AS last_rv FROM r WHERE r.l_id = l.id) x
 `,

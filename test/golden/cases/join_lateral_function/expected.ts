@@ -14,6 +14,7 @@ export type LateralFunctionRow = {
 };
 const lateralFunctionStatement: Statement = {
   name: "lateralFunction",
+  readOnly: true,
   text: `
 SELECT l.id, g FROM l, generate_series(1, l.id) AS g
 `,

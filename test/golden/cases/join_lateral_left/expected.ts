@@ -15,6 +15,7 @@ export type LateralLeftRow = {
 };
 const lateralLeftStatement: Statement = {
   name: "lateralLeft",
+  readOnly: true,
   text: `
 SELECT l.lv, x.c, x.last_rv FROM l LEFT JOIN LATERAL (SELECT count(*) AS c, max(r.rv) AS last_rv FROM r WHERE r.l_id = l.id) x ON true
 `,

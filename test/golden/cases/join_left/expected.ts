@@ -15,6 +15,7 @@ export type LeftRow = {
 };
 const leftStatement: Statement = {
   name: "left",
+  readOnly: true,
   text: `
 SELECT l.lv, r.rv, r.id AS r_id FROM l LEFT JOIN r ON r.l_id = l.id
 `,

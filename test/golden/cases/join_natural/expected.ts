@@ -15,6 +15,7 @@ export type NaturalRow = {
 };
 const naturalStatement: Statement = {
   name: "natural",
+  readOnly: true,
   text: `
 SELECT * FROM a1 NATURAL JOIN a2
 `,
@@ -37,6 +38,7 @@ export type NaturalLeftRow = {
 };
 const naturalLeftStatement: Statement = {
   name: "naturalLeft",
+  readOnly: true,
   text: `
 SELECT * FROM a1 NATURAL LEFT JOIN a2
 `,

@@ -15,6 +15,7 @@ export type NestedRow = {
 };
 const nestedStatement: Statement = {
   name: "nested",
+  readOnly: true,
   text: `
 SELECT l.lv, r.rv, m.mv FROM l LEFT JOIN (r JOIN m ON m.r_id = r.id) ON r.l_id = l.id
 `,

@@ -14,6 +14,7 @@ export type RightRow = {
 };
 const rightStatement: Statement = {
   name: "right",
+  readOnly: true,
   text: `
 SELECT l.lv, r.rv FROM l RIGHT JOIN r ON r.l_id = l.id
 `,

@@ -15,6 +15,7 @@ export type SelfJoinRow = {
 };
 const selfJoinStatement: Statement = {
   name: "selfJoin",
+  readOnly: true,
   text: `
 SELECT a.lv, b.lv AS other_lv, b.ln FROM l a LEFT JOIN l b ON b.id = a.id + 1
 `,

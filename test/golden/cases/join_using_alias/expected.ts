@@ -15,6 +15,7 @@ export type UsingAliasRow = {
 };
 const usingAliasStatement: Statement = {
   name: "usingAlias",
+  readOnly: true,
   text: `
 SELECT j.id, l.lv, r.rn FROM l LEFT JOIN r USING (id) AS j
 `,
@@ -36,6 +37,7 @@ export type JoinAliasRow = {
 };
 const joinAliasStatement: Statement = {
   name: "joinAlias",
+  readOnly: true,
   text: `
 SELECT jj.lv, jj.rv FROM (l LEFT JOIN r ON r.l_id = l.id) AS jj
 `,

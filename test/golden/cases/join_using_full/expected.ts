@@ -15,6 +15,7 @@ export type FullUsingRow = {
 };
 const fullUsingStatement: Statement = {
   name: "fullUsing",
+  readOnly: true,
   text: `
 SELECT id, lv, rv FROM l FULL JOIN r USING (id)
 `,
@@ -40,6 +41,7 @@ export type FullUsingStarRow = {
 };
 const fullUsingStarStatement: Statement = {
   name: "fullUsingStar",
+  readOnly: true,
   text: `
 SELECT * FROM l FULL JOIN r USING (id)
 `,

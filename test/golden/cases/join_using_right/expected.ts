@@ -15,6 +15,7 @@ export type RightUsingRow = {
 };
 const rightUsingStatement: Statement = {
   name: "rightUsing",
+  readOnly: true,
   text: `
 SELECT id, l.id AS l_id, r.id AS r_id FROM l RIGHT JOIN r USING (id)
 `,

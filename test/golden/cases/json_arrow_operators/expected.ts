@@ -20,6 +20,7 @@ export type JsonOperatorsRow = {
 };
 const jsonOperatorsStatement: Statement = {
   name: "jsonOperators",
+  readOnly: true,
   text: `
 SELECT j -> 'k' AS arrow, j ->> 'k' AS arrow_text, j #> '{k}' AS path, j #>> '{k}' AS path_text,
        j @> '{}' AS contains, j ? 'k' AS has_key, j - 'k' AS without_k, j || '{"z": 1}' AS merged

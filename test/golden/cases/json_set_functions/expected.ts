@@ -14,6 +14,7 @@ export type JsonElementsRow = {
 };
 const jsonElementsStatement: Statement = {
   name: "jsonElements",
+  readOnly: true,
   text: `
 SELECT e.value AS element, et.value AS element_text FROM jsonb_array_elements('[1, null]') AS e, jsonb_array_elements_text('["a", null]') AS et
 `,
@@ -37,6 +38,7 @@ export type JsonEachRow = {
 };
 const jsonEachStatement: Statement = {
   name: "jsonEach",
+  readOnly: true,
   text: `
 SELECT t.id, kv.key, kv.value, kt.value AS value_text FROM t, jsonb_each(t.j) AS kv, jsonb_each_text(t.j) AS kt
 `,

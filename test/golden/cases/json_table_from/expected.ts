@@ -14,6 +14,7 @@ export type JsonTableRow = {
 };
 const jsonTableStatement: Statement = {
   name: "jsonTable",
+  readOnly: true,
   text: `
 SELECT t.id, jt.k FROM t, JSON_TABLE(t.j, '$' COLUMNS (k int PATH '$.k')) AS jt
 `,

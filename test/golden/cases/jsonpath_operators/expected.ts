@@ -15,6 +15,7 @@ export type JsonPathRow = {
 };
 const jsonPathStatement: Statement = {
   name: "jsonPath",
+  readOnly: true,
   text: `
 SELECT j @? '$.k' AS exists_path, j @@ '$.k == 1' AS matches, jsonb_path_exists(j, '$.k') AS fn
 FROM t

@@ -14,6 +14,7 @@ export type UserWithLatestScanRow = {
 };
 const userWithLatestScanStatement: Statement = {
   name: "userWithLatestScan",
+  readOnly: true,
   text: `
 SELECT u.id, ls.id AS scan_id, ls.status AS scan_status
 FROM users u

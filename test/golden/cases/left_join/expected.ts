@@ -20,6 +20,7 @@ const alertsWithExposureStatements: ListStatements<"alertsWithExposure"> = {
   first: {
     name: "alertsWithExposure",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -35,6 +36,7 @@ LIMIT $2::int4
   after: {
     name: "alertsWithExposure:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

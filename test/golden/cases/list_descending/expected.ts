@@ -19,6 +19,7 @@ const recentAlertsStatements: ListStatements<"recentAlerts"> = {
   first: {
     name: "recentAlerts",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -31,6 +32,7 @@ LIMIT $2::int4
   after: {
     name: "recentAlerts:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

@@ -19,6 +19,7 @@ const alertsBySeverityStatements: ListStatements<"alertsBySeverity"> = {
   first: {
     name: "alertsBySeverity",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."severity"::text AS "__cursor_0", q."created_at"::text AS "__cursor_1", q."id"::text AS "__cursor_2"
 FROM (
@@ -31,6 +32,7 @@ LIMIT $2::int4
   after: {
     name: "alertsBySeverity:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."severity"::text AS "__cursor_0", q."created_at"::text AS "__cursor_1", q."id"::text AS "__cursor_2"
 FROM (

@@ -18,6 +18,7 @@ const brokersByNameStatements: ListStatements<"brokersByName"> = {
   first: {
     name: "brokersByName",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (
@@ -30,6 +31,7 @@ LIMIT $1::int4
   after: {
     name: "brokersByName:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (

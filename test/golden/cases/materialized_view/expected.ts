@@ -16,6 +16,7 @@ export type FromMaterializedRow = {
 };
 const fromMaterializedStatement: Statement = {
   name: "fromMaterialized",
+  readOnly: true,
   text: `
 SELECT id, a, last_v, u_count FROM tm
 `,

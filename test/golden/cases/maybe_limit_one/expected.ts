@@ -13,6 +13,7 @@ export type LatestAlertRow = {
 };
 const latestAlertStatement: Statement = {
   name: "latestAlert",
+  readOnly: true,
   text: `
 SELECT id, title FROM alerts WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1
 `,

@@ -14,6 +14,7 @@ export type FindSubscriptionRow = {
 };
 const findSubscriptionStatement: Statement = {
   name: "findSubscription",
+  readOnly: true,
   text: `
 SELECT plan, status, current_period_end FROM subscriptions WHERE user_id = $1
 `,

@@ -15,6 +15,7 @@ export type FlaggedRow = {
 };
 const flaggedStatement: Statement = {
   name: "flagged",
+  readOnly: true,
   text: `
 SELECT f, g, h FROM flags WHERE f AND g IS FALSE AND h IS NOT FALSE
 `,

@@ -15,6 +15,7 @@ export type EqualitiesRow = {
 };
 const equalitiesStatement: Statement = {
   name: "equalities",
+  readOnly: true,
   text: `
 SELECT b, n, w FROM t JOIN u ON u.t_id = t.id WHERE b = 5 AND n LIKE 'n%' AND w IN ('a', 'w2')
 `,
@@ -36,6 +37,7 @@ export type ComparisonsRow = {
 };
 const comparisonsStatement: Statement = {
   name: "comparisons",
+  readOnly: true,
   text: `
 SELECT b, n FROM t WHERE b > 1 AND n BETWEEN 'a' AND 'z'
 `,

@@ -13,6 +13,7 @@ export type InnerOnRow = {
 };
 const innerOnStatement: Statement = {
   name: "innerOn",
+  readOnly: true,
   text: `
 SELECT u.w FROM t JOIN u ON u.t_id = t.id AND u.w IS NOT NULL
 `,
@@ -33,6 +34,7 @@ export type NestedInnerOnRow = {
 };
 const nestedInnerOnStatement: Statement = {
   name: "nestedInnerOn",
+  readOnly: true,
   text: `
 SELECT x.w FROM e LEFT JOIN (u AS x JOIN t ON t.id = x.t_id AND x.w IS NOT NULL) ON true
 `,

@@ -15,6 +15,7 @@ export type WithBRow = {
 };
 const withBStatement: Statement = {
   name: "withB",
+  readOnly: true,
   text: `
 SELECT id, b, n FROM t WHERE b IS NOT NULL AND NOT (n IS NULL)
 `,

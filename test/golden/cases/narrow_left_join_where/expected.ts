@@ -16,6 +16,7 @@ export type WhereAfterJoinRow = {
 };
 const whereAfterJoinStatement: Statement = {
   name: "whereAfterJoin",
+  readOnly: true,
   text: `
 SELECT t.id, u.v, u.w, u.id AS u_id FROM t LEFT JOIN u ON u.t_id = t.id WHERE u.w IS NOT NULL
 `,

@@ -13,6 +13,7 @@ export type EitherOrRow = {
 };
 const eitherOrStatement: Statement = {
   name: "eitherOr",
+  readOnly: true,
   text: `
 SELECT b FROM t WHERE b IS NOT NULL OR a > 0
 `,

@@ -14,6 +14,7 @@ export type OnClauseRow = {
 };
 const onClauseStatement: Statement = {
   name: "onClause",
+  readOnly: true,
   text: `
 SELECT t.id, u.w FROM t LEFT JOIN u ON u.t_id = t.id AND u.w IS NOT NULL
 `,

@@ -14,6 +14,7 @@ export type ScopedRow = {
 };
 const scopedStatement: Statement = {
   name: "scoped",
+  readOnly: true,
   text: `
 SELECT x.b, t.b AS outer_b FROM t, LATERAL (SELECT b FROM t AS t2 WHERE t2.b IS NOT NULL AND t2.id = t.id) AS x
 `,

@@ -13,6 +13,7 @@ export type AnnotatedRow = {
 };
 const annotatedStatement: Statement = {
   name: "annotated",
+  readOnly: true,
   text: `
 SELECT upper(email || '') AS upper_email, nullif(email, '') AS maybe_email
 FROM users WHERE id = $1

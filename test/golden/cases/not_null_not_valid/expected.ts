@@ -13,6 +13,7 @@ export type LegacyCodesRow = {
 };
 const legacyCodesStatement: Statement = {
   name: "legacyCodes",
+  readOnly: true,
   text: `
 SELECT code FROM legacy
 `,
@@ -33,6 +34,7 @@ export type CheckedCodesRow = {
 };
 const checkedCodesStatement: Statement = {
   name: "checkedCodes",
+  readOnly: true,
   text: `
 SELECT code FROM checked
 `,

@@ -15,6 +15,7 @@ export type NullifsRow = {
 };
 const nullifsStatement: Statement = {
   name: "nullifs",
+  readOnly: true,
   text: `
 SELECT nullif(a, 10) AS a_unless_ten, nullif(s, '') AS s_unless_empty, coalesce(nullif(s, ''), 'none') AS fallback
 FROM t

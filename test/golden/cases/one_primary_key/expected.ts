@@ -15,6 +15,7 @@ export type GetUserRow = {
 };
 const getUserStatement: Statement = {
   name: "getUser",
+  readOnly: true,
   text: `
 SELECT id, email, phone, created_at FROM users WHERE id = $1
 `,

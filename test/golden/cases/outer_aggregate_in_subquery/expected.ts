@@ -14,6 +14,7 @@ export type OuterAggregateRow = {
 };
 const outerAggregateStatement: Statement = {
   name: "outerAggregate",
+  readOnly: true,
   text: `
 SELECT (SELECT count(t.a) FROM u WHERE false) AS outer_count, (SELECT count(u.id) FROM u WHERE false) AS inner_count
 FROM t

@@ -16,6 +16,7 @@ export type TrickyTextRow = {
 };
 const trickyTextStatement: Statement = {
   name: "trickyText",
+  readOnly: true,
   text: `
 SELECT ':notParam' AS quoted,
        $$ :alsoNot $$ AS dollar,

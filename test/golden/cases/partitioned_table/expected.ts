@@ -15,6 +15,7 @@ export type EventsRow = {
 };
 const eventsStatement: Statement = {
   name: "events",
+  readOnly: true,
   text: `
 SELECT id, at, note FROM events
 `,

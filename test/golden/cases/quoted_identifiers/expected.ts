@@ -16,6 +16,7 @@ export type QuotedRow = {
 };
 const quotedStatement: Statement = {
   name: "quoted",
+  readOnly: true,
   text: `
 SELECT "Id", "Note", note, ol."note" AS lower_note FROM "Sales"."Order Lines" AS ol
 `,

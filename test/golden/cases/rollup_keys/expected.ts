@@ -16,6 +16,7 @@ export type RollupKeysRow = {
 };
 const rollupKeysStatement: Statement = {
   name: "rollupKeys",
+  readOnly: true,
   text: `
 SELECT a, s, count(*) AS n, grouping(a, s) AS level
 FROM t

@@ -15,6 +15,7 @@ export type RowsFromRow = {
 };
 const rowsFromStatement: Statement = {
   name: "rowsFrom",
+  readOnly: true,
   text: `
 SELECT x, y, o FROM ROWS FROM (generate_series(1, 3), generate_series(1, 2)) WITH ORDINALITY AS r(x, y, o)
 `,

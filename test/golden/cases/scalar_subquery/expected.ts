@@ -14,6 +14,7 @@ export type ScalarSubqueriesRow = {
 };
 const scalarSubqueriesStatement: Statement = {
   name: "scalarSubqueries",
+  readOnly: true,
   text: `
 SELECT u.id,
        (SELECT count(*) FROM alerts a WHERE a.user_id = u.id) AS alert_count,

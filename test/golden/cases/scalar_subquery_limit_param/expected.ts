@@ -15,6 +15,7 @@ export type CountLimitParamRow = {
 };
 const countLimitParamStatement: Statement = {
   name: "countLimitParam",
+  readOnly: true,
   text: `
 SELECT (SELECT count(*) FROM u LIMIT $1::int8) AS limited, (SELECT count(*) FROM u) AS unlimited
 FROM t

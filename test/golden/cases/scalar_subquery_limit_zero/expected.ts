@@ -19,6 +19,7 @@ export type CountSubqueriesRow = {
 };
 const countSubqueriesStatement: Statement = {
   name: "countSubqueries",
+  readOnly: true,
   text: `
 SELECT (SELECT count(*) FROM u) AS plain, (SELECT count(*) FROM u LIMIT 0) AS limit_zero,
        (SELECT count(*) FROM u OFFSET 1) AS offset_one, (SELECT count(*) FROM u LIMIT 1) AS limit_one,

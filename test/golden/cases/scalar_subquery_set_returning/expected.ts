@@ -15,6 +15,7 @@ export type SubquerySrfRow = {
 };
 const subquerySrfStatement: Statement = {
   name: "subquerySrf",
+  readOnly: true,
   text: `
 SELECT (SELECT count(*) + unnest('{}'::int[]) FROM u) AS srf_beside_count,
        (SELECT generate_series(1, 0)) AS empty_series,

@@ -20,6 +20,7 @@ export type SubqueryShapesRow = {
 };
 const subqueryShapesStatement: Statement = {
   name: "subqueryShapes",
+  readOnly: true,
   text: `
 SELECT (SELECT 1) AS constant, (SELECT 1 WHERE false) AS filtered_constant, (SELECT max(x) FROM e) AS max_empty,
        (SELECT count(*) FROM u HAVING count(*) > 5) AS having_count, (SELECT count(*) FROM u GROUP BY t_id LIMIT 1) AS grouped,

@@ -13,6 +13,7 @@ export type PublicItemsRow = {
 };
 const publicItemsStatement: Statement = {
   name: "publicItems",
+  readOnly: true,
   text: `
 SELECT x FROM items
 `,
@@ -33,6 +34,7 @@ export type OtherItemsRow = {
 };
 const otherItemsStatement: Statement = {
   name: "otherItems",
+  readOnly: true,
   text: `
 SELECT x FROM other.items
 `,
@@ -55,6 +57,7 @@ export type BothItemsRow = {
 };
 const bothItemsStatement: Statement = {
   name: "bothItems",
+  readOnly: true,
   text: `
 SELECT i.x, o.x AS other_x, other.items.id FROM items i JOIN other.items ON other.items.id = i.id JOIN other.items o ON o.id = i.id
 `,

@@ -15,6 +15,7 @@ export type AccountsRow = {
 };
 const accountsStatement: Statement = {
   name: "accounts",
+  readOnly: true,
   text: `
 SELECT id, email, nick FROM accounts
 `,
@@ -36,6 +37,7 @@ export type PublicAccountsRow = {
 };
 const publicAccountsStatement: Statement = {
   name: "publicAccounts",
+  readOnly: true,
   text: `
 SELECT id, email FROM public.accounts
 `,

@@ -14,6 +14,7 @@ export type ExceptedRow = {
 };
 const exceptedStatement: Statement = {
   name: "excepted",
+  readOnly: true,
   text: `
 SELECT a, b FROM t EXCEPT SELECT id, t_id FROM u
 `,

@@ -13,6 +13,7 @@ export type IntersectedRow = {
 };
 const intersectedStatement: Statement = {
   name: "intersected",
+  readOnly: true,
   text: `
 SELECT b FROM t INTERSECT SELECT a FROM t
 `,

@@ -13,6 +13,7 @@ export type NestedSetsRow = {
 };
 const nestedSetsStatement: Statement = {
   name: "nestedSets",
+  readOnly: true,
   text: `
 (SELECT a FROM t UNION SELECT b FROM t) INTERSECT (SELECT a FROM t EXCEPT SELECT b FROM t)
 `,

@@ -14,6 +14,7 @@ export type UnionBranchesRow = {
 };
 const unionBranchesStatement: Statement = {
   name: "unionBranches",
+  readOnly: true,
   text: `
 SELECT a, s FROM t UNION SELECT b, w FROM t JOIN u ON u.t_id = t.id
 `,

@@ -14,6 +14,7 @@ export type UnionValuesRow = {
 };
 const unionValuesStatement: Statement = {
   name: "unionValues",
+  readOnly: true,
   text: `
 SELECT a, s FROM t UNION ALL VALUES (1, 'one'), (2, NULL)
 `,

@@ -16,6 +16,7 @@ export type StarUsingRow = {
 };
 const starUsingStatement: Statement = {
   name: "starUsing",
+  readOnly: true,
   text: `
 SELECT * FROM l JOIN r USING (id), generate_series(1, 2) AS g
 `,
@@ -39,6 +40,7 @@ export type StarLeftUsingRow = {
 };
 const starLeftUsingStatement: Statement = {
   name: "starLeftUsing",
+  readOnly: true,
   text: `
 SELECT * FROM l LEFT JOIN r USING (id), jsonb_array_elements_text('["a", null]') AS j
 `,

@@ -18,6 +18,7 @@ export type StarGapRow = {
 };
 const starGapStatement: Statement = {
   name: "starGap",
+  readOnly: true,
   text: `
 SELECT * FROM l JOIN r USING (id), jsonb_populate_record(NULL::pair, '{"x": 1}') AS f, tail
 `,

@@ -16,6 +16,7 @@ export type ExportAlertsRow = {
 };
 const exportAlertsStatement: Statement = {
   name: "exportAlerts",
+  readOnly: true,
   text: `
 SELECT id, title, created_at FROM alerts WHERE user_id = $1
 `,

@@ -14,6 +14,7 @@ export type SubqueryAliasesRow = {
 };
 const subqueryAliasesStatement: Statement = {
   name: "subqueryAliases",
+  readOnly: true,
   text: `
 SELECT q.x, q.y FROM (SELECT b, a FROM t) AS q(x, y)
 `,

@@ -14,6 +14,7 @@ export type LimitedDerivedRow = {
 };
 const limitedDerivedStatement: Statement = {
   name: "limitedDerived",
+  readOnly: true,
   text: `
 SELECT d.c, d.m FROM (SELECT count(*) AS c, max(a) AS m FROM t LIMIT 0) AS d
 `,

@@ -15,6 +15,7 @@ export type AliasListRow = {
 };
 const aliasListStatement: Statement = {
   name: "aliasList",
+  readOnly: true,
   text: `
 SELECT x.a, x.b, b AS bare_b FROM p AS x(b, a)
 `,
@@ -36,6 +37,7 @@ export type AliasListPartialRow = {
 };
 const aliasListPartialStatement: Statement = {
   name: "aliasListPartial",
+  readOnly: true,
   text: `
 SELECT y.first, y.b FROM p AS y(first)
 `,

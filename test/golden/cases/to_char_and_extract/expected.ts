@@ -16,6 +16,7 @@ export type DatePartsRow = {
 };
 const datePartsStatement: Statement = {
   name: "dateParts",
+  readOnly: true,
   text: `
 SELECT to_char(ts, '') AS formatted, extract(day FROM ts) AS day, date_part('day', ts) AS day_part,
        date_trunc('day', ts) AS truncated

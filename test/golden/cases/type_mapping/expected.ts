@@ -24,6 +24,7 @@ export type AllTypesRow = {
 const allTypesRevive: ReviveSpec = {"statuses":"textArray"};
 const allTypesStatement: Statement = {
   name: "allTypes",
+  readOnly: true,
   text: `
 SELECT e.id,
        e.status,

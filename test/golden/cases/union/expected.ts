@@ -16,6 +16,7 @@ export type TimelineRow = {
 };
 const timelineStatement: Statement = {
   name: "timeline",
+  readOnly: true,
   text: `
 SELECT id, title AS label, read_at AS at FROM alerts WHERE user_id = $1
 UNION ALL

@@ -15,6 +15,7 @@ export type PetsRow = {
 };
 const petsStatement: Statement = {
   name: "pets",
+  readOnly: true,
   text: `
 SELECT o.id, (SELECT label FROM pets(o.id)) AS pet_label, p.age FROM owners o, pets(o.id) AS p
 `,

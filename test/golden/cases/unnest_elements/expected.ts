@@ -15,6 +15,7 @@ export type ElementsRow = {
 };
 const elementsStatement: Statement = {
   name: "elements",
+  readOnly: true,
   text: `
 SELECT t.id, x, i FROM t, unnest(t.arr) WITH ORDINALITY AS z(x, i)
 `,
@@ -35,6 +36,7 @@ export type ElementsBareRow = {
 };
 const elementsBareStatement: Statement = {
   name: "elementsBare",
+  readOnly: true,
   text: `
 SELECT u AS element FROM t, unnest(t.arr) AS u
 `,

@@ -14,6 +14,7 @@ export type ZippedRow = {
 };
 const zippedStatement: Statement = {
   name: "zipped",
+  readOnly: true,
   text: `
 SELECT x, y FROM unnest(ARRAY[1, 2, 3], ARRAY['a']) AS z(x, y)
 `,

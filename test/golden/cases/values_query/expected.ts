@@ -15,6 +15,7 @@ export type ValuesListRow = {
 };
 const valuesListStatement: Statement = {
   name: "valuesList",
+  readOnly: true,
   text: `
 VALUES (1, 'a', NULL::int), (2, NULL, NULL)
 `,
@@ -36,6 +37,7 @@ export type ValuesFromRow = {
 };
 const valuesFromStatement: Statement = {
   name: "valuesFrom",
+  readOnly: true,
   text: `
 SELECT v.x, v.y FROM (VALUES (1, 'a'), (2, NULL)) AS v(x, y)
 `,

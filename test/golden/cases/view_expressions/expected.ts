@@ -17,6 +17,7 @@ export type FromExpressionViewRow = {
 };
 const fromExpressionViewStatement: Statement = {
   name: "fromExpressionView",
+  readOnly: true,
   text: `
 SELECT id, b0, k, total, ls FROM tx
 `,

@@ -16,6 +16,7 @@ export type FromViewRow = {
 };
 const fromViewStatement: Statement = {
   name: "fromView",
+  readOnly: true,
   text: `
 SELECT * FROM tv
 `,

@@ -16,6 +16,7 @@ export type ViewOfViewRow = {
 };
 const viewOfViewStatement: Statement = {
   name: "viewOfView",
+  readOnly: true,
   text: `
 SELECT id, a, b, v FROM v2
 `,

@@ -15,6 +15,7 @@ export type SummaryRow = {
 };
 const summaryStatement: Statement = {
   name: "summary",
+  readOnly: true,
   text: `
 SELECT id, s, u_count FROM reporting.summary
 `,

@@ -16,6 +16,7 @@ export type FromJoinViewRow = {
 };
 const fromJoinViewStatement: Statement = {
   name: "fromJoinView",
+  readOnly: true,
   text: `
 SELECT id, s, v, u_id FROM tu
 `,

@@ -14,6 +14,7 @@ export type RenamedViewRow = {
 };
 const renamedViewStatement: Statement = {
   name: "renamedView",
+  readOnly: true,
   text: `
 SELECT x, y FROM renamed
 `,

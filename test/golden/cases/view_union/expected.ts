@@ -14,6 +14,7 @@ export type UnionViewsRow = {
 };
 const unionViewsStatement: Statement = {
   name: "unionViews",
+  readOnly: true,
   text: `
 SELECT b.text_value AS maybe, n.text_value AS sure FROM both_texts b, non_null_texts n
 `,

@@ -23,6 +23,7 @@ export type WindowedRow = {
 };
 const windowedStatement: Statement = {
   name: "windowed",
+  readOnly: true,
   text: `
 SELECT id, row_number() OVER w AS rn, rank() OVER w AS rk, dense_rank() OVER w AS drk, percent_rank() OVER w AS pr,
        cume_dist() OVER w AS cd, ntile(2) OVER w AS tile, count(b) OVER w AS cnt, lag(a) OVER w AS prev_a,

@@ -1,0 +1,266 @@
+// Streaming replicas behind one db handle: a pool per replica, a monitor that samples each replica's replay
+// position (and the primary's insert position, to turn it into seconds of lag) every `replicaCheckIntervalMs`,
+// and the routing of reads that may use a replica. A read goes to a replica only when that replica is up, within
+// `replicaMaxLagMs`, and has replayed the caller's own last write (read-your-writes); otherwise the primary
+// serves it, and the fallback is counted. Writes and transactions never come here.
+import type { Meter } from '@opentelemetry/api';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Rows, Statement } from './contract.js';
+import { PoolTimeoutError, UnavailableError, sqlStateOf } from './errors.js';
+import { executeOnPool } from './execute.js';
+import { parseLsn } from './lsn.js';
+import { createMetrics } from './metrics.js';
+import { createObserver, type Observer } from './observe.js';
+import type { PoolStats, ResolvedOptions } from './options.js';
+import { createPool, poolCloser, poolStats, UNWATCHED, type PoolCloser } from './pool.js';
+import type { PreparedMode } from './prepared.js';
+import { preparedMode } from './prepared.js';
+import { createReadYourWrites } from './read-your-writes.js';
+import { consistencyKey } from './scope.js';
+import { settlesWithin } from './settle.js';
+
+/** A streaming replica of the primary: reads only. */
+export type ReplicaConfig = {
+  connectionString: string;
+  /** Its pool's name in metrics and logs (`db.client.connection.pool.name`). Default `replica<n>`. */
+  name?: string;
+  /** Its pool size. Default the primary's `max`. */
+  max?: number;
+};
+
+export type ReplicaHealth =
+  | { kind: 'unknown' }
+  | { kind: 'up'; replayLsn: bigint; lagSeconds: number }
+  | { kind: 'down'; reason: string };
+
+export type ReplicaStatus = { name: string; health: ReplicaHealth; pool: PoolStats };
+
+/** Why a read that could have used a replica went to the primary. */
+export type FallbackReason = 'down' | 'lag' | 'read_your_writes' | 'error';
+
+export type ReplicaSet = {
+  /** Runs a read on a fit replica, or on the primary through `onPrimary`. */
+  read<Row>(statement: Statement, values: readonly unknown[], onPrimary: () => Promise<Rows<Row>>): Promise<Rows<Row>>;
+  /** After a write on the primary: the caller's later reads must see it. */
+  afterWrite(): Promise<void>;
+  status(): ReplicaStatus[];
+  /** Samples every replica now (tests, and the first check at start). */
+  check(): Promise<void>;
+  close(timeoutMs: number): Promise<void>;
+};
+
+type Member = {
+  name: string;
+  pool: pg.Pool;
+  probe: pg.Pool;
+  observe: Observer;
+  prepared: PreparedMode;
+  closePool: PoolCloser;
+  closeMetrics: () => void;
+  health: ReplicaHealth;
+};
+
+export type ReplicaSetOptions = {
+  replicas: readonly ReplicaConfig[];
+  options: ResolvedOptions;
+  logger: Logger;
+  meter: Meter;
+  /** The primary's pool, for its WAL insert position (one cheap statement; works through PgBouncer). */
+  primary: pg.Pool;
+};
+
+const PROBE = 'SELECT pg_is_in_recovery() AS recovery, pg_last_wal_replay_lsn()::text AS replay';
+const PRIMARY_LSN = 'SELECT pg_current_wal_insert_lsn()::text AS lsn';
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Errors after which the primary serves the read instead: the replica is gone, busy, or refused it. */
+function isReplicaFailure(error: unknown): 'down' | 'refused' | null {
+  if (error instanceof UnavailableError || error instanceof PoolTimeoutError) return 'down';
+  const sqlState = sqlStateOf(Reflect.get(error as object, 'cause')) ?? (error as { sqlState?: string }).sqlState;
+  // 25006: the statement wrote after all (a volatile function); 40001: cancelled by a conflict with recovery.
+  return sqlState === '25006' || sqlState === '40001' ? 'refused' : null;
+}
+
+export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
+  const { options, logger, meter, primary } = setOptions;
+  const maxLagSeconds = options.replicaMaxLagMs / 1000;
+  const members: Member[] = setOptions.replicas.map((config, index) => {
+    const name = config.name ?? `replica${index + 1}`;
+    const resolved = { ...options, connectionString: config.connectionString, max: config.max ?? options.max, applicationName: options.applicationName };
+    const pool = createPool(resolved, logger);
+    const stats = () => poolStats(pool, resolved.max);
+    const metrics = createMetrics(meter, name, stats);
+    const probe = new pg.Pool({
+      connectionString: config.connectionString,
+      max: 1,
+      connectionTimeoutMillis: Math.max(500, options.replicaCheckIntervalMs),
+      idleTimeoutMillis: 0,
+      application_name: `${options.applicationName}:monitor`,
+    });
+    probe.on('error', () => undefined);
+    return {
+      name,
+      pool,
+      probe,
+      observe: createObserver(options, logger, metrics, stats),
+      prepared: preparedMode(options.preparedStatements, logger),
+      closePool: poolCloser(pool, config.connectionString, logger),
+      closeMetrics: () => metrics.close(),
+      health: { kind: 'unknown' },
+    };
+  });
+  const poolAttribute = (name: string) => ({ 'db.system.name': 'postgresql', 'db.client.connection.pool.name': name });
+  const reads = meter.createCounter('sqlbound.replica.reads', {
+    description: 'Reads that could use a replica, by the pool that served them (target primary or replica).',
+    unit: '{read}',
+  });
+  const fallbacks = meter.createCounter('sqlbound.replica.fallbacks', {
+    description: 'Reads that could use a replica but went to the primary, by reason (down, lag, read_your_writes, error).',
+    unit: '{read}',
+  });
+  const lag = meter.createObservableGauge('sqlbound.replica.lag', {
+    description: 'How far each replica is behind the primary (replayed WAL against the primary, sampled).',
+    unit: 's',
+  });
+  const observeLag = (result: { observe: (value: number, attributes: Record<string, string>) => void }) => {
+    for (const member of members) {
+      if (member.health.kind === 'up') result.observe(member.health.lagSeconds, poolAttribute(member.name));
+    }
+  };
+  lag.addCallback(observeLag);
+  const primaryAttributes = { ...poolAttribute(options.applicationName), target: 'primary' };
+  const ryw = createReadYourWrites(options.readYourWritesMs);
+
+  // The primary's insert position over time: a replica whose replay position is below a sample taken at T is
+  // at least (now - T) behind. Kept a little longer than the lag bound, so a lag over the bound is seen as such.
+  const samples: { at: number; lsn: bigint }[] = [];
+  const keepMs = options.replicaMaxLagMs * 2 + options.replicaCheckIntervalMs * 3;
+  const lagOf = (replay: bigint, now: number): number => {
+    const first = samples.find((sample) => sample.lsn > replay);
+    return first === undefined ? 0 : (now - first.at) / 1000;
+  };
+
+  const setHealth = (member: Member, health: ReplicaHealth) => {
+    const before = member.health;
+    member.health = health;
+    const wasFit = before.kind === 'up' && before.lagSeconds <= maxLagSeconds;
+    const isFit = health.kind === 'up' && health.lagSeconds <= maxLagSeconds;
+    if (health.kind === 'down' && before.kind !== 'down') {
+      logger.warn({ replica: member.name, reason: health.reason }, `replica ${member.name} is down: its reads go to the primary`);
+    } else if (health.kind === 'up' && !isFit && (wasFit || before.kind !== 'up')) {
+      logger.warn(
+        { replica: member.name, lagSeconds: health.lagSeconds, maxLagSeconds },
+        `replica ${member.name} lags ${health.lagSeconds.toFixed(1)} s, over the ${maxLagSeconds} s bound: its reads go to the primary`,
+      );
+    } else if (isFit && !wasFit && before.kind !== 'unknown') {
+      logger.info({ replica: member.name, lagSeconds: health.lagSeconds }, `replica ${member.name} serves reads again`);
+    }
+  };
+
+  const probeOne = async (member: Member, now: number) => {
+    try {
+      const { rows } = await withTimeout(member.probe.query<{ recovery: boolean; replay: string | null }>(PROBE), options.replicaCheckIntervalMs * 2 + 500, 'probe');
+      const row = rows[0];
+      if (row === undefined || !row.recovery || row.replay === null) {
+        // A promoted replica no longer follows this primary: reading from it could miss every write.
+        setHealth(member, { kind: 'down', reason: 'not in recovery (promoted, or not a replica)' });
+        return;
+      }
+      const replayLsn = parseLsn(row.replay);
+      setHealth(member, { kind: 'up', replayLsn, lagSeconds: lagOf(replayLsn, now) });
+    } catch (error) {
+      setHealth(member, { kind: 'down', reason: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
+  let checking: Promise<void> | null = null;
+  const check = () => {
+    checking ??= (async () => {
+      const now = Date.now();
+      try {
+        const { rows } = await withTimeout(primary.query<{ lsn: string }>(PRIMARY_LSN), options.replicaCheckIntervalMs * 2 + 500, 'primary');
+        const lsn = rows[0]?.lsn;
+        if (lsn !== undefined) samples.push({ at: now, lsn: parseLsn(lsn) });
+      } catch {
+        // The primary's own failures surface on its calls; the replicas' lag is judged on older samples.
+      }
+      while (samples.length > 1 && (samples[0]?.at ?? now) < now - keepMs) samples.shift();
+      await Promise.all(members.map((member) => probeOne(member, now)));
+    })().finally(() => {
+      checking = null;
+    });
+    return checking;
+  };
+  const timer = setInterval(() => void check(), options.replicaCheckIntervalMs);
+  timer.unref();
+  void check();
+
+  let next = 0;
+  const fallBack = <Row>(reason: FallbackReason, onPrimary: () => Promise<Rows<Row>>) => {
+    fallbacks.add(1, { 'db.system.name': 'postgresql', reason });
+    reads.add(1, primaryAttributes);
+    return onPrimary();
+  };
+
+  return {
+    async read<Row>(statement: Statement, values: readonly unknown[], onPrimary: () => Promise<Rows<Row>>) {
+      const required = ryw.required(consistencyKey());
+      const up = members.filter((member) => member.health.kind === 'up');
+      const current = up.filter((member) => member.health.kind === 'up' && member.health.lagSeconds <= maxLagSeconds);
+      const caughtUp = current.filter((member) => required === null || (member.health.kind === 'up' && member.health.replayLsn >= required));
+      if (caughtUp.length === 0) {
+        return fallBack(up.length === 0 ? 'down' : current.length === 0 ? 'lag' : 'read_your_writes', onPrimary);
+      }
+      const member = caughtUp[next++ % caughtUp.length] as Member;
+      try {
+        const result = await executeOnPool<Row>(member.pool, UNWATCHED, member.observe, member.prepared, statement, values);
+        reads.add(1, { ...poolAttribute(member.name), target: 'replica' });
+        return result;
+      } catch (error) {
+        const failure = isReplicaFailure(error);
+        if (failure === null) throw error;
+        if (failure === 'down') setHealth(member, { kind: 'down', reason: error instanceof Error ? error.message : String(error) });
+        else logger.warn({ replica: member.name, query: statement.name, err: (error as Error).message }, `replica ${member.name} refused a read: the primary serves it`);
+        return fallBack('error', onPrimary);
+      }
+    },
+    async afterWrite() {
+      const key = consistencyKey();
+      try {
+        const { rows } = await primary.query<{ lsn: string }>(PRIMARY_LSN);
+        const lsn = rows[0]?.lsn;
+        if (lsn === undefined) throw new Error('no WAL position');
+        ryw.record(key, parseLsn(lsn));
+      } catch (error) {
+        // Without the position, this caller reads from the primary until the entry expires: never stale.
+        ryw.record(key, 2n ** 64n - 1n);
+        logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'could not read the WAL position after a write');
+      }
+    },
+    status: () => members.map((member) => ({ name: member.name, health: member.health, pool: poolStats(member.pool, member.pool.options.max) })),
+    check,
+    async close(timeoutMs) {
+      clearInterval(timer);
+      lag.removeCallback(observeLag);
+      await settlesWithin(checking ?? Promise.resolve(), 1000);
+      await Promise.all(
+        members.map(async (member) => {
+          member.closeMetrics();
+          await Promise.all([member.closePool(timeoutMs), settlesWithin(member.probe.end(), 1000)]);
+        }),
+      );
+    },
+  };
+}

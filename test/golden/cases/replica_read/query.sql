@@ -1,0 +1,3 @@
+-- name: brokerById :maybe
+-- replica: ok
+SELECT id, name FROM data_brokers WHERE id = :id;

@@ -1,0 +1,3 @@
+-- name: renameBroker :one
+-- replica: ok
+UPDATE data_brokers SET name = :name WHERE id = :id RETURNING id, name;
