@@ -108,7 +108,9 @@ await runCommand(async () => {
     SELECT (SELECT user_id FROM ranked WHERE r = n / 2) AS typical, (SELECT total_alerts FROM ranked WHERE r = n / 2) AS typical_alerts,
            (SELECT user_id FROM ranked ORDER BY total_alerts DESC, user_id LIMIT 1) AS heavy,
            (SELECT max(total_alerts) FROM ranked) AS heavy_alerts`);
-  const burstUsers = await probe.query<{ user_id: string }>('SELECT user_id FROM user_counters ORDER BY hashint8(user_id) LIMIT $1', [burst]);
+  const burstUsers = await probe.query<{ user_id: string }>('SELECT user_id FROM user_counters ORDER BY hashint8(user_id) LIMIT $1', [
+    burst,
+  ]);
   await probe.end();
   const row = picked.rows[0];
   if (!row) throw new Error('no users');
@@ -134,7 +136,10 @@ await runCommand(async () => {
   lines.push(`users ${users}, ${rounds} interleaved sequential rounds, burst ${burst} concurrent loads, pool max 20`, '');
   lines.push('| strategy | subject | sequential p50 (ms) | p95 (ms) | p50 vs one statement |', '|---|---|---|---|---|');
   for (const subject of subjects) {
-    const base = percentile([...(samples.get(`${strategies[0]?.name}|${subject.label}`) ?? [])].sort((a, b) => a - b), 50);
+    const base = percentile(
+      [...(samples.get(`${strategies[0]?.name}|${subject.label}`) ?? [])].sort((a, b) => a - b),
+      50,
+    );
     for (const strategy of strategies) {
       const sorted = [...(samples.get(`${strategy.name}|${subject.label}`) ?? [])].sort((a, b) => a - b);
       const p50 = percentile(sorted, 50);
@@ -142,14 +147,22 @@ await runCommand(async () => {
     }
   }
   const heavyVsTypical = (name: string) => {
-    const get = (label: string) => percentile([...(samples.get(`${name}|${label}`) ?? [])].sort((a, b) => a - b), 50);
+    const get = (label: string) =>
+      percentile(
+        [...(samples.get(`${name}|${label}`) ?? [])].sort((a, b) => a - b),
+        50,
+      );
     return get(subjects[1]?.label ?? '') / get(subjects[0]?.label ?? '');
   };
   lines.push('', `heaviest vs typical user, one statement, p50 ratio: ${heavyVsTypical(strategies[0]?.name ?? '').toFixed(2)}`);
   // Each strategy against the one statement, per subject: the claims RESULTS.md makes, printed by the run itself.
   for (const strategy of strategies.slice(1)) {
     const ratios = subjects.map((subject) => {
-      const get = (name: string) => percentile([...(samples.get(`${name}|${subject.label}`) ?? [])].sort((a, b) => a - b), 50);
+      const get = (name: string) =>
+        percentile(
+          [...(samples.get(`${name}|${subject.label}`) ?? [])].sort((a, b) => a - b),
+          50,
+        );
       return `${subject.label} ${(get(strategy.name) / get(strategies[0]?.name ?? '')).toFixed(2)}`;
     });
     lines.push(`${strategy.name} vs one statement, p50 ratio: ${ratios.join(', ')}`);

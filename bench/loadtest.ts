@@ -38,7 +38,12 @@ const durationS = Number(args.duration);
 const rate = Number(args.rate);
 const burstSize = Number(args.burst);
 const serverWorkers = Number(args.workers);
-if (![userCount, durationS, rate, burstSize].every((n) => Number.isFinite(n) && n > 0) || durationS > 300 || rate > 5000 || burstSize > 5000) {
+if (
+  ![userCount, durationS, rate, burstSize].every((n) => Number.isFinite(n) && n > 0) ||
+  durationS > 300 ||
+  rate > 5000 ||
+  burstSize > 5000
+) {
   throw new Error('--users, --duration (<= 300 s), --rate (<= 5000/s) and --burst (<= 5000) must be positive numbers');
 }
 const AUTH_SECRET = 'loadtest-secret-0123456789abcdef0123456789';
@@ -88,7 +93,8 @@ type Buckets = Map<number, number>;
 function queryBuckets(metrics: string, queryName: string): Buckets {
   const buckets: Buckets = new Map();
   for (const line of metrics.split('\n')) {
-    const histogram = line.startsWith('db_client_operation_duration_bucket{') || line.startsWith('db_client_operation_duration_seconds_bucket{');
+    const histogram =
+      line.startsWith('db_client_operation_duration_bucket{') || line.startsWith('db_client_operation_duration_seconds_bucket{');
     if (!histogram || !line.includes(`db_query_summary="${queryName}"`) || !line.includes('outcome="ok"')) continue;
     const le = /le="([^"]+)"/.exec(line)?.[1];
     const count = Number(line.slice(line.lastIndexOf(' ') + 1));
@@ -122,7 +128,12 @@ function bucketPercentile(before: Buckets, after: Buckets, p: number): { ms: num
 
 // ---- the server under test ----
 type Server = { child: ChildProcess; base: string; stop: () => Promise<void> };
-async function startServer(databaseUrl: string, cache: boolean, extraEnv: Record<string, string> = {}, workers = serverWorkers): Promise<Server> {
+async function startServer(
+  databaseUrl: string,
+  cache: boolean,
+  extraEnv: Record<string, string> = {},
+  workers = serverWorkers,
+): Promise<Server> {
   const port = await freePort();
   // LOADTEST_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load.
   const nodeArgs = (process.env.LOADTEST_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -147,7 +158,10 @@ async function startServer(databaseUrl: string, cache: boolean, extraEnv: Record
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error('server did not become healthy in 60 s');
     await new Promise((r) => setTimeout(r, 200));
@@ -195,9 +209,13 @@ async function peakWaitersSampler(base: string): Promise<() => number> {
   let running = true;
   const loop = (async () => {
     while (running) {
-      const text = await fetch(`${base}/metrics`).then((r) => r.text(), () => '');
+      const text = await fetch(`${base}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
       for (const line of text.split('\n')) {
-        if (line.startsWith('db_client_connection_pending_requests')) peak = Math.max(peak, Number(line.slice(line.lastIndexOf(' ') + 1)) || 0);
+        if (line.startsWith('db_client_connection_pending_requests'))
+          peak = Math.max(peak, Number(line.slice(line.lastIndexOf(' ') + 1)) || 0);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -220,7 +238,7 @@ async function measure(
   // One keep-alive connection for /metrics: with several workers, the same connection stays on the same worker,
   // so the before and after snapshots are of one worker's histograms.
   const metricsClient = new Client(server.base, { keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000 });
-  const scrape = async () => (await (await metricsClient.request({ method: 'GET', path: '/metrics' })).body.text());
+  const scrape = async () => await (await metricsClient.request({ method: 'GET', path: '/metrics' })).body.text();
   const replicaBefore = treeCpuTicks(replicaPostmaster);
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
   let requests = 0;
@@ -231,7 +249,12 @@ async function measure(
   // and warms them up; timing that would dilute its throughput and CPU).
   const opening: { window: { started: number; cpu: number; server: number; generator: NodeJS.CpuUsage } | null } = { window: null };
   const begin = () => {
-    opening.window ??= { started: performance.now(), cpu: treeCpuTicks(postmaster), server: treeCpuTicks(server.child.pid ?? null), generator: process.cpuUsage() };
+    opening.window ??= {
+      started: performance.now(),
+      cpu: treeCpuTicks(postmaster),
+      server: treeCpuTicks(server.child.pid ?? null),
+      generator: process.cpuUsage(),
+    };
   };
   await drive((scheduledAt, ok) => {
     requests += 1;
@@ -289,7 +312,13 @@ function openModel(server: Server, shape: Shape, tokens: string[], seconds = dur
       const user = i % tokens.length;
       inFlight.push(
         pool
-          .request({ method: 'GET', path: path(shape, user), headers: { authorization: `Bearer ${tokens[user]}` }, headersTimeout: 30_000, bodyTimeout: 30_000 })
+          .request({
+            method: 'GET',
+            path: path(shape, user),
+            headers: { authorization: `Bearer ${tokens[user]}` },
+            headersTimeout: 30_000,
+            bodyTimeout: 30_000,
+          })
           .then(async (response) => {
             await response.body.text();
             record(scheduledAt, response.statusCode === 200);
@@ -312,7 +341,13 @@ function burst(server: Server, shape: Shape, tokens: string[]) {
     await Promise.all(
       tokens.map((token, user) =>
         pool
-          .request({ method: 'GET', path: path(shape, user), headers: { authorization: `Bearer ${token}` }, headersTimeout: 30_000, bodyTimeout: 30_000 })
+          .request({
+            method: 'GET',
+            path: path(shape, user),
+            headers: { authorization: `Bearer ${token}` },
+            headersTimeout: 30_000,
+            bodyTimeout: 30_000,
+          })
           .then(async (response) => {
             await response.body.text();
             record(scheduledAt, response.statusCode === 200);
@@ -335,7 +370,15 @@ async function topologyComparison(primary: Awaited<ReturnType<typeof startDataba
     process.stderr.write('[loadtest] direct: warming up\n');
     await measure('warm-up', direct, primary.pid, 'getDashboard', openModel(direct, dashboard, tokens.slice(0, 200), 3));
     process.stderr.write(`[loadtest] direct: ${label}\n`);
-    results.push(await measure(`direct, 1 process: ${label}`, direct, primary.pid, 'getDashboard', openModel(direct, dashboard, tokens.slice(0, 1000))));
+    results.push(
+      await measure(
+        `direct, 1 process: ${label}`,
+        direct,
+        primary.pid,
+        'getDashboard',
+        openModel(direct, dashboard, tokens.slice(0, 1000)),
+      ),
+    );
   } finally {
     await direct.stop();
   }
@@ -344,16 +387,28 @@ async function topologyComparison(primary: Awaited<ReturnType<typeof startDataba
   const bouncer = await startPgBouncer({ serverUrl: primary.adminUrl, defaultPoolSize: 20 });
   const database = new URL(primary.url).pathname.slice(1);
   const workers = Math.max(2, serverWorkers);
-  const topology = await startServer(bouncer.url(database), false, {
-    SQLBOUND_REPLICA_URLS: replica.url(database),
-    SQLBOUND_TIMEOUTS_VIA: 'none',
-    SQLBOUND_PREPARED_STATEMENTS: bouncer.preparedStatements ? 'true' : 'false',
-  }, workers);
+  const topology = await startServer(
+    bouncer.url(database),
+    false,
+    {
+      SQLBOUND_REPLICA_URLS: replica.url(database),
+      SQLBOUND_TIMEOUTS_VIA: 'none',
+      SQLBOUND_PREPARED_STATEMENTS: bouncer.preparedStatements ? 'true' : 'false',
+    },
+    workers,
+  );
   try {
     await measure('warm-up', topology, primary.pid, 'getDashboard', openModel(topology, dashboard, tokens.slice(0, 200), 3), replica.pid);
     process.stderr.write(`[loadtest] topology: ${label}\n`);
     results.push(
-      await measure(`topology, ${workers} workers via PgBouncer ${bouncer.version} + replica: ${label}`, topology, primary.pid, 'getDashboard', openModel(topology, dashboard, tokens.slice(0, 1000)), replica.pid),
+      await measure(
+        `topology, ${workers} workers via PgBouncer ${bouncer.version} + replica: ${label}`,
+        topology,
+        primary.pid,
+        'getDashboard',
+        openModel(topology, dashboard, tokens.slice(0, 1000)),
+        replica.pid,
+      ),
     );
   } finally {
     await topology.stop();
@@ -374,7 +429,7 @@ async function topologyComparison(primary: Awaited<ReturnType<typeof startDataba
         } |`,
     ),
     '',
-    'Server-side percentiles and the replica share come from one worker\'s /metrics (the same keep-alive connection before and after); each worker serves about half the arrivals.',
+    "Server-side percentiles and the replica share come from one worker's /metrics (the same keep-alive connection before and after); each worker serves about half the arrivals.",
   ];
   console.log(lines.join('\n'));
   return results.some((r) => r.errors > 0) ? 1 : 0;
@@ -425,7 +480,9 @@ await runCommand(async () => {
     ...results.map(
       (r) =>
         `| ${r.label} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${ms(r.histogram, 50)} | ${ms(r.histogram, 95)} | ${ms(r.histogram, 99)} | ${ms(r.histogram, 100)} | ${r.peakWaiters} | ${r.dbCpuPercentOfMachine.toFixed(0)} / ${r.serverCpuPercentOfMachine.toFixed(0)} / ${r.generatorCpuPercentOfMachine.toFixed(0)} | ${
-          r.serverQuery ? `${r.serverQuery.name} ${r.serverQuery.p50.toFixed(1)} / ${r.serverQuery.p95.toFixed(1)} (n=${r.serverQuery.count})` : 'no statements (cache)'
+          r.serverQuery
+            ? `${r.serverQuery.name} ${r.serverQuery.p50.toFixed(1)} / ${r.serverQuery.p95.toFixed(1)} (n=${r.serverQuery.count})`
+            : 'no statements (cache)'
         } |`,
     ),
     '',

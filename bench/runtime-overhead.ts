@@ -57,7 +57,10 @@ await runCommand(async () => {
   // Raw pools get the server-side settings sqlbound sends by default (statement_timeout arms a timer per statement
   // on the server), so ratios compare the wrapper alone; one extra raw scenario shows the cost of those settings.
   const bare = { connectionString: server.url, max: 20 };
-  const poolOptions = { ...bare, options: startupOptions({ timeoutsVia: 'startup', statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 }) };
+  const poolOptions = {
+    ...bare,
+    options: startupOptions({ timeoutsVia: 'startup', statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 }),
+  };
   const rawPool = new pg.Pool(poolOptions);
   const rawNamedPool = new pg.Pool(poolOptions);
   const rawNamedBarePool = new pg.Pool(bare);
@@ -122,7 +125,12 @@ await runCommand(async () => {
         samples.push(performance.now() - start);
       }
       latencies.get(scenario.name)!.push(...samples);
-      roundMedians.get(scenario.name)!.push(percentile(samples.sort((a, b) => a - b), 50));
+      roundMedians.get(scenario.name)!.push(
+        percentile(
+          samples.sort((a, b) => a - b),
+          50,
+        ),
+      );
     }
     for (const scenario of shuffle(scenarios, random)) {
       // Closed loop with CONCURRENCY callers in flight: throughput shows the runtime's CPU per call.
@@ -147,7 +155,9 @@ await runCommand(async () => {
     summary.set(scenario.name, { p50: percentile(sorted, 50), p95: percentile(sorted, 95), opsPerSecond: percentile(rates, 50) });
   }
   const lines: string[] = [];
-  lines.push(`rounds ${ROUNDS} x ${CALLS_PER_ROUND} sequential calls per scenario (interleaved, shuffled), plus ${CONCURRENCY} in flight for throughput`);
+  lines.push(
+    `rounds ${ROUNDS} x ${CALLS_PER_ROUND} sequential calls per scenario (interleaved, shuffled), plus ${CONCURRENCY} in flight for throughput`,
+  );
   lines.push('');
   lines.push('| scenario | p50 (ms) | p95 (ms) | throughput, median of rounds (ops/s) |');
   lines.push('|---|---|---|---|');
@@ -161,7 +171,10 @@ await runCommand(async () => {
   const paired = (values: Map<string, number[]>, subject: string, baseline: string) => {
     const a = values.get(subject)!;
     const b = values.get(baseline)!;
-    return percentile(a.map((value, round) => value / (b[round] ?? Number.NaN)).sort((x, y) => x - y), 50);
+    return percentile(
+      a.map((value, round) => value / (b[round] ?? Number.NaN)).sort((x, y) => x - y),
+      50,
+    );
   };
   for (const [label, subject, baseline] of comparisons) {
     const a = summary.get(subject)!;

@@ -58,7 +58,9 @@ function envFor(scope: Scope): ExprEnv {
     optionalParams: ctx.optionalParams,
     column: (ref) => {
       const { resolved } = resolveColumn(scope, ref);
-      return resolved.kind === 'column' ? { kind: 'column', nullable: resolved.nullable, origin: resolved.origin, typeOid: resolved.typeOid } : resolved;
+      return resolved.kind === 'column'
+        ? { kind: 'column', nullable: resolved.nullable, origin: resolved.origin, typeOid: resolved.typeOid }
+        : resolved;
     },
     subquery: (select) => {
       const derived = analyzeSelect(select, scope, scope.ctes, ctx);
@@ -68,7 +70,8 @@ function envFor(scope: Scope): ExprEnv {
     groupingNulled: (node) => {
       for (let current: Scope | null = scope; current !== null; current = current.parent) {
         const grouping = current.level.grouping;
-        if (grouping !== null && grouping.exprs.size > 0 && grouping.exprs.has(canonical(node, (ref) => columnKey(scope, ref)))) return true;
+        if (grouping !== null && grouping.exprs.size > 0 && grouping.exprs.has(canonical(node, (ref) => columnKey(scope, ref))))
+          return true;
       }
       return false;
     },
@@ -146,7 +149,9 @@ function starItems(scope: Scope, qualifier: string[]): StarItem[] {
           },
     );
   if (qualifier.length === 0) {
-    return scope.level.items.flatMap((item) => (item.kind === 'leaf' && item.qualifiedOnly ? [] : toItems(visible(item, false), scope.level, true)));
+    return scope.level.items.flatMap((item) =>
+      item.kind === 'leaf' && item.qualifiedOnly ? [] : toItems(visible(item, false), scope.level, true),
+    );
   }
   const name = qualifier.at(-1) ?? '';
   const schema = qualifier.length >= 2 ? (qualifier.at(-2) ?? null) : null;
@@ -159,7 +164,12 @@ function starItems(scope: Scope, qualifier: string[]): StarItem[] {
   return [{ item: { kind: 'opaque', reason: `${qualifier.join('.')}.* names no relation in scope` }, ref: null }];
 }
 
-function withCtes(withClause: WithClause | undefined, outer: Scope | null, ctes: ReadonlyMap<string, Derived>, ctx: Context): ReadonlyMap<string, Derived> {
+function withCtes(
+  withClause: WithClause | undefined,
+  outer: Scope | null,
+  ctes: ReadonlyMap<string, Derived>,
+  ctx: Context,
+): ReadonlyMap<string, Derived> {
   if (withClause === undefined) return ctes;
   const inner = new Map(ctes);
   for (const node of withClause.ctes ?? []) {
@@ -169,15 +179,24 @@ function withCtes(withClause: WithClause | undefined, outer: Scope | null, ctes:
     const rename = (derived: Derived): Derived => {
       const aliases = names(cte.aliascolnames);
       const items: OutputItem[] = derived.items.map((item, index) =>
-        item.kind === 'column' && aliases[index] !== undefined ? { kind: 'column', column: { ...item.column, name: aliases[index], nameKnown: true } } : item,
+        item.kind === 'column' && aliases[index] !== undefined
+          ? { kind: 'column', column: { ...item.column, name: aliases[index], nameKnown: true } }
+          : item,
       );
       // SEARCH and CYCLE add columns of their own.
-      const extra: OutputItem[] = cte.search_clause !== undefined || cte.cycle_clause !== undefined ? [{ kind: 'opaque', reason: 'SEARCH or CYCLE columns' }] : [];
+      const extra: OutputItem[] =
+        cte.search_clause !== undefined || cte.cycle_clause !== undefined ? [{ kind: 'opaque', reason: 'SEARCH or CYCLE columns' }] : [];
       return { ...derived, items: [...items, ...extra] };
     };
     const select = cte.ctequery === undefined ? null : nodeOf(cte.ctequery, 'SelectStmt');
     let derived: Derived;
-    if (!(withClause.recursive === true && select !== null && select.op !== undefined && select.op !== 'SETOP_NONE' && select.larg !== undefined)) {
+    if (!(
+      withClause.recursive === true &&
+      select !== null &&
+      select.op !== undefined &&
+      select.op !== 'SETOP_NONE' &&
+      select.larg !== undefined
+    )) {
       derived = rename(analyzeStatementNode(cte.ctequery, outer, inner, ctx));
     } else {
       // The recursive term reads the CTE itself: start from the non-recursive term and repeat until the
@@ -192,7 +211,12 @@ function withCtes(withClause: WithClause | undefined, outer: Scope | null, ctes:
       }
       if (!stable) {
         ctx.notes.push(`recursive CTE ${name} did not settle: its columns are nullable`);
-        derived = { ...derived, items: derived.items.map((item) => (item.kind === 'column' ? { kind: 'column', column: { ...item.column, nullable: true } } : item)) };
+        derived = {
+          ...derived,
+          items: derived.items.map((item) =>
+            item.kind === 'column' ? { kind: 'column', column: { ...item.column, nullable: true } } : item,
+          ),
+        };
       }
     }
     inner.set(name, derived);
@@ -204,7 +228,8 @@ function setOperation(select: SelectStmt, outer: Scope | null, ctes: ReadonlyMap
   const left = select.larg === undefined ? null : analyzeSelect(select.larg, outer, ctes, ctx);
   const right = select.rarg === undefined ? null : analyzeSelect(select.rarg, outer, ctes, ctx);
   const singleRow = limitIsOne(select);
-  if (left === null || right === null) return { items: [{ kind: 'opaque', reason: 'set operation' }], singleRow, exactlyOne: false, keys: NO_KEYS };
+  if (left === null || right === null)
+    return { items: [{ kind: 'opaque', reason: 'set operation' }], singleRow, exactlyOne: false, keys: NO_KEYS };
   const leftColumns = left.items.flatMap((item) => (item.kind === 'column' ? [item.column] : []));
   const rightColumns = right.items.flatMap((item) => (item.kind === 'column' ? [item.column] : []));
   const leftKnown = leftColumns.length === left.items.length;
@@ -212,8 +237,19 @@ function setOperation(select: SelectStmt, outer: Scope | null, ctes: ReadonlyMap
   if (!leftKnown || !rightKnown) {
     // Both branches have the same number of columns: a known branch tells how many, not how nullable.
     const known = leftKnown ? leftColumns : rightKnown ? rightColumns : null;
-    if (known === null) return { items: [{ kind: 'opaque', reason: 'a set operation over relations whose columns are not known' }], singleRow, exactlyOne: false, keys: NO_KEYS };
-    return { items: known.map((column) => ({ kind: 'column', column: { ...column, nullable: true, origin: null, typeOid: null } })), singleRow, exactlyOne: false, keys: NO_KEYS };
+    if (known === null)
+      return {
+        items: [{ kind: 'opaque', reason: 'a set operation over relations whose columns are not known' }],
+        singleRow,
+        exactlyOne: false,
+        keys: NO_KEYS,
+      };
+    return {
+      items: known.map((column) => ({ kind: 'column', column: { ...column, nullable: true, origin: null, typeOid: null } })),
+      singleRow,
+      exactlyOne: false,
+      keys: NO_KEYS,
+    };
   }
   const op = select.op ?? 'SETOP_UNION';
   const items: OutputItem[] = leftColumns.map((column, index) => {
@@ -243,9 +279,20 @@ function analyzeSelect(select: SelectStmt, outer: Scope | null, outerCtes: Reado
     const width = rows[0]?.length ?? 0;
     const columns: OutputItem[] = Array.from({ length: width }, (_, index) => ({
       kind: 'column',
-      column: { name: `column${index + 1}`, nameKnown: true, nullable: rows.some((row) => isNullable(row[index], env)), origin: null, typeOid: null },
+      column: {
+        name: `column${index + 1}`,
+        nameKnown: true,
+        nullable: rows.some((row) => isNullable(row[index], env)),
+        origin: null,
+        typeOid: null,
+      },
     }));
-    return { items: columns, singleRow: valuesLists.length === 1, exactlyOne: exactlyOneRow(select, scope), keys: valuesLists.length === 1 ? { unique: [[]], repeated: [] } : NO_KEYS };
+    return {
+      items: columns,
+      singleRow: valuesLists.length === 1,
+      exactlyOne: exactlyOneRow(select, scope),
+      keys: valuesLists.length === 1 ? { unique: [[]], repeated: [] } : NO_KEYS,
+    };
   }
   const level = emptyLevel();
   const scope: Scope = { level, parent: outer, ctes, ctx };
@@ -338,10 +385,33 @@ function analyzeMerge(stmt: MergeStmt, outer: Scope | null, outerCtes: ReadonlyM
   const ctes = withCtes(stmt.withClause, outer, outerCtes, ctx);
   const scope: Scope = { level: emptyLevel(), parent: outer, ctes, ctx };
   const target = targetLeaf(stmt.relation, scope, 'merge');
-  const source = stmt.sourceRelation === undefined ? opaqueLeaf(ctx, '?', 'MERGE source') : fromItem(stmt.sourceRelation, { ...scope, level: emptyLevel() }, []);
+  const source =
+    stmt.sourceRelation === undefined
+      ? opaqueLeaf(ctx, '?', 'MERGE source')
+      : fromItem(stmt.sourceRelation, { ...scope, level: emptyLevel() }, []);
   // WHEN NOT MATCHED BY SOURCE and BY TARGET leave either side missing: a FULL join nulls both.
-  scope.level.items.push({ kind: 'join', id: nextId(ctx), joinType: 'JOIN_FULL', alias: null, usingAlias: null, using: [], left: target, right: source, quals: undefined });
-  return { items: returningItems(stmt.returningClause, scope, { ...target, columns: target.columns.map((c) => ({ ...c, nullable: true })) }, 'merge'), singleRow: false, exactlyOne: false, keys: NO_KEYS };
+  scope.level.items.push({
+    kind: 'join',
+    id: nextId(ctx),
+    joinType: 'JOIN_FULL',
+    alias: null,
+    usingAlias: null,
+    using: [],
+    left: target,
+    right: source,
+    quals: undefined,
+  });
+  return {
+    items: returningItems(
+      stmt.returningClause,
+      scope,
+      { ...target, columns: target.columns.map((c) => ({ ...c, nullable: true })) },
+      'merge',
+    ),
+    singleRow: false,
+    exactlyOne: false,
+    keys: NO_KEYS,
+  };
 }
 
 function analyzeStatementNode(node: Node | undefined, outer: Scope | null, ctes: ReadonlyMap<string, Derived>, ctx: Context): Derived {
@@ -400,5 +470,11 @@ export function analyzeStatement(statement: Node | undefined, catalog: Catalog, 
     ids: { next: 0 },
   };
   const derived = analyzeStatementNode(statement, null, new Map(), ctx);
-  return { items: derived.items, singleRow: derived.singleRow, keys: derived.keys, tables: tablesOf(statement, catalog), notes: [...new Set(ctx.notes)] };
+  return {
+    items: derived.items,
+    singleRow: derived.singleRow,
+    keys: derived.keys,
+    tables: tablesOf(statement, catalog),
+    notes: [...new Set(ctx.notes)],
+  };
 }

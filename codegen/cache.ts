@@ -60,7 +60,10 @@ function whereScoped(where: Node | undefined, position: number, column: string):
   if (bool !== null && bool.boolop === 'AND_EXPR') return (bool.args ?? []).some((arg) => whereScoped(arg, position, column));
   const expr = nodeOf(where, 'A_Expr');
   if (expr === null || names(expr.name)[0] !== '=') return false;
-  const sides: [Node | undefined, Node | undefined][] = [[expr.lexpr, expr.rexpr], [expr.rexpr, expr.lexpr]];
+  const sides: [Node | undefined, Node | undefined][] = [
+    [expr.lexpr, expr.rexpr],
+    [expr.rexpr, expr.lexpr],
+  ];
   return sides.some(([side, value]) => {
     const ref = nodeOf(side, 'ColumnRef');
     return ref !== null && names(ref.fields).at(-1) === column && isScopeParam(value, position);

@@ -48,7 +48,8 @@ function setReturningInTargets(select: SelectStmt, scope: Scope): boolean {
 export function exactlyOneRow(select: SelectStmt, scope: Scope): boolean {
   if (select.groupClause !== undefined || select.havingClause !== undefined) return false;
   if (select.limitCount !== undefined && !isNullConst(select.limitCount) && !isIntegerConst(select.limitCount, (n) => n >= 1)) return false;
-  if (select.limitOffset !== undefined && !isNullConst(select.limitOffset) && !isIntegerConst(select.limitOffset, (n) => n === 0)) return false;
+  if (select.limitOffset !== undefined && !isNullConst(select.limitOffset) && !isIntegerConst(select.limitOffset, (n) => n === 0))
+    return false;
   if (setReturningInTargets(select, scope)) return false;
   if ((select.valuesLists ?? []).length > 0) return select.valuesLists?.length === 1;
   if ((select.fromClause ?? []).length === 0 && select.whereClause === undefined) return true;
@@ -89,7 +90,10 @@ function equalities(predicates: Node[], all: Leaf[]): Equality[] {
   for (const predicate of predicates) {
     const expr = nodeOf(predicate, 'A_Expr');
     if (expr === null || (expr.kind ?? 'AEXPR_OP') !== 'AEXPR_OP' || names(expr.name)[0] !== '=') continue;
-    const pairs: [Node | undefined, Node | undefined][] = [[expr.lexpr, expr.rexpr], [expr.rexpr, expr.lexpr]];
+    const pairs: [Node | undefined, Node | undefined][] = [
+      [expr.lexpr, expr.rexpr],
+      [expr.rexpr, expr.lexpr],
+    ];
     for (const [side, other] of pairs) {
       const stripped = stripCasts(side);
       const ref = stripped === undefined ? null : nodeOf(stripped, 'ColumnRef');
@@ -100,7 +104,8 @@ function equalities(predicates: Node[], all: Leaf[]): Equality[] {
   return found;
 }
 
-const isConstOrParam = (node: Node | undefined) => node !== undefined && (nodeOf(node, 'A_Const') !== null || nodeOf(node, 'ParamRef') !== null);
+const isConstOrParam = (node: Node | undefined) =>
+  node !== undefined && (nodeOf(node, 'A_Const') !== null || nodeOf(node, 'ParamRef') !== null);
 
 /** At most one row per FROM item: a unique key pinned by equalities to constants, params, outer or proven columns. */
 export function fromIsSingleRow(all: Leaf[], predicates: Node[], scope: Scope): boolean {

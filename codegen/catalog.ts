@@ -130,8 +130,28 @@ const SCALARS: Record<string, TsType> = {
 
 /** Array element types node-postgres parses into JS arrays; other arrays come back as text and are parsed by generated code. */
 export const PG_PARSED_ARRAYS = new Set([
-  '_bool', '_int2', '_int4', '_int8', '_oid', '_float4', '_float8', '_numeric', '_text', '_varchar', '_bpchar',
-  '_uuid', '_timestamptz', '_timestamp', '_date', '_json', '_jsonb', '_bytea', '_name', '_inet', '_interval', '_time',
+  '_bool',
+  '_int2',
+  '_int4',
+  '_int8',
+  '_oid',
+  '_float4',
+  '_float8',
+  '_numeric',
+  '_text',
+  '_varchar',
+  '_bpchar',
+  '_uuid',
+  '_timestamptz',
+  '_timestamp',
+  '_date',
+  '_json',
+  '_jsonb',
+  '_bytea',
+  '_name',
+  '_inet',
+  '_interval',
+  '_time',
 ]);
 
 function typeResolver(rows: TypeRow[]): { type: (oid: number) => PgType; notNullDomain: (oid: number) => boolean } {
@@ -163,7 +183,11 @@ function typeResolver(rows: TypeRow[]): { type: (oid: number) => PgType; notNull
   };
   // A domain is NOT NULL when it or any domain it is based on says so.
   const notNullDomain = (oid: number): boolean => {
-    for (let row = byOid.get(oid), depth = 0; row !== undefined && row.typtype === 'd' && depth < 32; row = byOid.get(row.basetype), depth++) {
+    for (
+      let row = byOid.get(oid), depth = 0;
+      row !== undefined && row.typtype === 'd' && depth < 32;
+      row = byOid.get(row.basetype), depth++
+    ) {
       if (row.notnull) return true;
     }
     return false;
@@ -289,7 +313,18 @@ export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
     const row = typeByOid.get(oid);
     return row === undefined ? null : { schema: row.schema, name: row.name, typtype: row.typtype };
   };
-  return { tables, tablesByName, resolveTable, searchPath, foreignKeys: [...foreignKeys], triggers, routines: await loadRoutines(sql), type, types, declaration };
+  return {
+    tables,
+    tablesByName,
+    resolveTable,
+    searchPath,
+    foreignKeys: [...foreignKeys],
+    triggers,
+    routines: await loadRoutines(sql),
+    type,
+    types,
+    declaration,
+  };
 }
 
 function typeFacts(rows: TypeRow[], searchPath: string[]): TypeFacts {
@@ -311,7 +346,10 @@ function typeFacts(rows: TypeRow[], searchPath: string[]): TypeFacts {
     resolve: (names, array) => {
       const name = names.at(-1) ?? '';
       const schema = names.length >= 2 ? (names.at(-2) ?? null) : null;
-      const row = schema !== null ? byName.get(`${schema}.${name}`) : searchPath.map((candidate) => byName.get(`${candidate}.${name}`)).find((found) => found !== undefined);
+      const row =
+        schema !== null
+          ? byName.get(`${schema}.${name}`)
+          : searchPath.map((candidate) => byName.get(`${candidate}.${name}`)).find((found) => found !== undefined);
       if (row === undefined) return null;
       return array ? (row.array === 0 ? null : row.array) : row.oid;
     },
@@ -359,8 +397,8 @@ async function loadRoutines(sql: postgres.Sql): Promise<Routines> {
  */
 export function writtenByBody(body: string): string[] {
   const bytes = Buffer.from(body, 'utf8');
-  const words = scanSync(body).tokens
-    .filter((token) => token.tokenName !== 'SQL_COMMENT' && token.tokenName !== 'C_COMMENT')
+  const words = scanSync(body)
+    .tokens.filter((token) => token.tokenName !== 'SQL_COMMENT' && token.tokenName !== 'C_COMMENT')
     .map((token) => ({ text: bytes.subarray(token.start, token.end).toString('utf8').toLowerCase(), ident: token.tokenName === 'IDENT' }));
   const written = new Set<string>();
   words.forEach((word, index) => {

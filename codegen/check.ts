@@ -9,20 +9,40 @@ function checkList(described: Described): CodegenError[] {
   const error = (message: string, fix: string): CodegenError => ({ location: query.location, query: query.name, message, fix });
   const order = query.annotations.order;
   if (order === null) {
-    return [error(`:list query ${query.name} has no "-- order:"`, 'add "-- order: created_at DESC, id DESC" (any order ending in a unique, non-null column)')];
+    return [
+      error(
+        `:list query ${query.name} has no "-- order:"`,
+        'add "-- order: created_at DESC, id DESC" (any order ending in a unique, non-null column)',
+      ),
+    ];
   }
   const select = nodeOf(described.ast, 'SelectStmt');
   if (select !== null && (select.sortClause !== undefined || select.limitCount !== undefined)) {
-    return [error(`:list query ${query.name} has its own ORDER BY or LIMIT`, 'remove them: the generator adds ORDER BY from "-- order:" and LIMIT from the page size')];
+    return [
+      error(
+        `:list query ${query.name} has its own ORDER BY or LIMIT`,
+        'remove them: the generator adds ORDER BY from "-- order:" and LIMIT from the page size',
+      ),
+    ];
   }
   const errors: CodegenError[] = [];
   const columns = order.map((term) => query.columns.find((column) => column.name === term.column));
   order.forEach((term, index) => {
     const column = columns[index];
     if (column === undefined) {
-      errors.push(error(`order column ${term.column} is not an output column of ${query.name}`, `select ${term.column}, or order by one of: ${query.columns.map((c) => c.name).join(', ')}`));
+      errors.push(
+        error(
+          `order column ${term.column} is not an output column of ${query.name}`,
+          `select ${term.column}, or order by one of: ${query.columns.map((c) => c.name).join(', ')}`,
+        ),
+      );
     } else if (column.nullable) {
-      errors.push(error(`order column ${term.column} is nullable; keyset pagination cannot order NULLs reliably`, `order by NOT NULL columns only (or wrap it: coalesce(${term.column}, ...) AS ${term.column}_key)`));
+      errors.push(
+        error(
+          `order column ${term.column} is nullable; keyset pagination cannot order NULLs reliably`,
+          `order by NOT NULL columns only (or wrap it: coalesce(${term.column}, ...) AS ${term.column}_key)`,
+        ),
+      );
     }
   });
   if (errors.length > 0) return errors;

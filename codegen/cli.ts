@@ -67,7 +67,9 @@ async function once(config: Config, database: SchemaDatabase, check: boolean, de
   if (check) {
     const stale = await staleFiles(outDir, project.files);
     if (stale.length > 0) {
-      complain(`${outLabel(config)} is stale; run sqlbound codegen. Stale files:\n${stale.map((f) => `  ${outLabel(config)}${f}`).join('\n')}`);
+      complain(
+        `${outLabel(config)} is stale; run sqlbound codegen. Stale files:\n${stale.map((f) => `  ${outLabel(config)}${f}`).join('\n')}`,
+      );
       return 1;
     }
     say(`${outLabel(config)} is fresh (${project.files.size} files checked in ${seconds}s)`);
@@ -128,7 +130,9 @@ async function watchForever(config: Config, database: SchemaDatabase, debug: boo
       if (file === null || file.endsWith('.sql')) schedule(true);
     });
   }
-  say(`[watch] watching ${[...queryRoots, ...(migrations === null ? [] : [migrations])].map((dir) => relative(process.cwd(), dir) || '.').join(', ')}; Ctrl-C stops`);
+  say(
+    `[watch] watching ${[...queryRoots, ...(migrations === null ? [] : [migrations])].map((dir) => relative(process.cwd(), dir) || '.').join(', ')}; Ctrl-C stops`,
+  );
   return new Promise<never>(() => {});
 }
 
@@ -167,7 +171,12 @@ function positive(name: string, text: string, integer: boolean): number {
 }
 
 /** `audit --live`: exit 1 when a statement has a plan finding or looks like an N+1, 0 otherwise. */
-async function liveAudit(values: { top: string; 'n-plus-one-calls': string; 'n-plus-one-mean-ms': string; report: string }): Promise<number> {
+async function liveAudit(values: {
+  top: string;
+  'n-plus-one-calls': string;
+  'n-plus-one-mean-ms': string;
+  report: string;
+}): Promise<number> {
   const url = process.env.DATABASE_URL?.trim();
   if (url === undefined || url === '') throw new UsageError('sqlbound audit --live reads the database in DATABASE_URL, which is not set');
   try {

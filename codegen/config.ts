@@ -230,7 +230,12 @@ export function schemaSource(config: Config): { from: 'migrations'; dir: string 
 
 /** The config's audit rules in the form the plan audit takes them. */
 export function auditRules(config: Config): {
-  rules: { scopeParam: string; owners: { typical: string; heavy: string } | null; owned: Record<string, string>; values: Record<string, string | number | boolean> };
+  rules: {
+    scopeParam: string;
+    owners: { typical: string; heavy: string } | null;
+    owned: Record<string, string>;
+    values: Record<string, string | number | boolean>;
+  };
   budgets: Record<string, number>;
   schema: { schema: string; scopeColumn: string; timeColumn: string };
 } {

@@ -128,7 +128,12 @@ export async function describeQuery(
   } catch (error) {
     const details: unknown = error instanceof Error ? Reflect.get(error, 'sqlDetails') : undefined;
     const cursor: unknown = typeof details === 'object' && details !== null ? Reflect.get(details, 'cursorPosition') : undefined;
-    return { error: databaseRejection(query, Object.assign(new Error(errorFields(error).message), { position: typeof cursor === 'number' ? cursor + 1 : null })) };
+    return {
+      error: databaseRejection(
+        query,
+        Object.assign(new Error(errorFields(error).message), { position: typeof cursor === 'number' ? cursor + 1 : null }),
+      ),
+    };
   }
   let statement: postgres.Statement;
   try {
@@ -153,11 +158,11 @@ export async function describeQuery(
       name: column.name,
       type: catalog.type(column.type),
       // Unproven means nullable: an expression is non-null only when the tree proves it or the author says so.
-      nullable: query.annotations.notNull.includes(column.name) ? false : pairing === undefined || 'note' in pairing || pairing.column.nullable,
+      nullable: query.annotations.notNull.includes(column.name)
+        ? false
+        : pairing === undefined || 'note' in pairing || pairing.column.nullable,
       origin:
-        table && attribute
-          ? { tableOid: table.oid, table: table.displayName, attnum: attribute.attnum, column: attribute.name }
-          : null,
+        table && attribute ? { tableOid: table.oid, table: table.displayName, attnum: attribute.attnum, column: attribute.name } : null,
     };
   });
   for (const name of query.annotations.notNull) {

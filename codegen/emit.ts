@@ -187,10 +187,20 @@ function emitQuery(query: QueryModel): string {
     .with({ kind: 'single' }, (single) => {
       out.push(`const ${query.name}Statement: Statement = ${statement('', single.text, '')};`);
       const body = match(query.kind)
-        .with('one', () => `: Promise<${rowType}> {\n  return runOne<${rowType}>(db, ${query.name}Statement, ${values}${reviveAndOptions});`)
-        .with('maybe', () => `: Promise<${rowType} | null> {\n  return runMaybe<${rowType}>(db, ${query.name}Statement, ${values}${reviveAndOptions});`)
+        .with(
+          'one',
+          () => `: Promise<${rowType}> {\n  return runOne<${rowType}>(db, ${query.name}Statement, ${values}${reviveAndOptions});`,
+        )
+        .with(
+          'maybe',
+          () => `: Promise<${rowType} | null> {\n  return runMaybe<${rowType}>(db, ${query.name}Statement, ${values}${reviveAndOptions});`,
+        )
         .with('exec', () => `: Promise<number> {\n  return runExec(db, ${query.name}Statement, ${values}, options);`)
-        .with('stream', () => `: AsyncGenerator<${rowType}[]> {\n  return runStream<${rowType}>(db, ${query.name}Statement, ${values}, params.batchSize ?? ${MAX_LIMIT}${reviveArg});`)
+        .with(
+          'stream',
+          () =>
+            `: AsyncGenerator<${rowType}[]> {\n  return runStream<${rowType}>(db, ${query.name}Statement, ${values}, params.batchSize ?? ${MAX_LIMIT}${reviveArg});`,
+        )
         .with('list', () => {
           throw new Error(`${query.name}: a :list query must have list statements`);
         })
@@ -229,9 +239,7 @@ export function emitModule(sourceFile: string, queries: QueryModel[], options: E
     if (allTypes.some((text) => text.includes(name))) inputImports.add(name);
   }
   const usesJson = queries.some((query) =>
-    [...query.columns.map((c) => c.type.ts), ...query.params.map((p) => p.type.ts)].some((ts) =>
-      tsTypeOf(ts).includes('JsonValue'),
-    ),
+    [...query.columns.map((c) => c.type.ts), ...query.params.map((p) => p.type.ts)].some((ts) => tsTypeOf(ts).includes('JsonValue')),
   );
   const typeImports = [
     ...(kinds.size > (kinds.has('stream') ? 1 : 0) ? ['CallOptions'] : []),
@@ -253,7 +261,9 @@ export function emitModule(sourceFile: string, queries: QueryModel[], options: E
     HEADER(sourceFile),
     `import type { ${types.join(', ')} } from ${JSON.stringify(options.runtime)};`,
     `import { ${values.join(', ')} } from ${JSON.stringify(options.runtime)};`,
-    ...[...named].sort(([a], [b]) => a.localeCompare(b)).map(([from, names]) => `import type { ${[...names].sort().join(', ')} } from ${JSON.stringify(from)};`),
+    ...[...named]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([from, names]) => `import type { ${[...names].sort().join(', ')} } from ${JSON.stringify(from)};`),
     '',
     queries.map(emitQuery).join('\n\n'),
     '',
@@ -264,4 +274,3 @@ export function emitModule(sourceFile: string, queries: QueryModel[], options: E
 export function emitIndex(modules: string[], sources: string): string {
   return `${HEADER(sources)}\n${modules.map((module) => `export * from './${module}.js';`).join('\n')}\n`;
 }
-

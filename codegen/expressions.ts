@@ -19,12 +19,42 @@ import { items, names, nodeOf, stripCasts, tag } from './tree.js';
 
 /** The raw expression kinds the PostgreSQL grammar produces (transformExprRecurse's cases). */
 export const EXPR_KINDS = [
-  'ColumnRef', 'ParamRef', 'A_Const', 'A_Indirection', 'A_ArrayExpr', 'TypeCast', 'CollateClause', 'A_Expr',
-  'BoolExpr', 'FuncCall', 'MultiAssignRef', 'GroupingFunc', 'MergeSupportFunc', 'NamedArgExpr', 'SubLink',
-  'CaseExpr', 'RowExpr', 'CoalesceExpr', 'MinMaxExpr', 'SQLValueFunction', 'XmlExpr', 'XmlSerialize', 'NullTest',
-  'BooleanTest', 'CurrentOfExpr', 'SetToDefault', 'JsonObjectConstructor', 'JsonArrayConstructor',
-  'JsonArrayQueryConstructor', 'JsonObjectAgg', 'JsonArrayAgg', 'JsonIsPredicate', 'JsonParseExpr',
-  'JsonScalarExpr', 'JsonSerializeExpr', 'JsonFuncExpr',
+  'ColumnRef',
+  'ParamRef',
+  'A_Const',
+  'A_Indirection',
+  'A_ArrayExpr',
+  'TypeCast',
+  'CollateClause',
+  'A_Expr',
+  'BoolExpr',
+  'FuncCall',
+  'MultiAssignRef',
+  'GroupingFunc',
+  'MergeSupportFunc',
+  'NamedArgExpr',
+  'SubLink',
+  'CaseExpr',
+  'RowExpr',
+  'CoalesceExpr',
+  'MinMaxExpr',
+  'SQLValueFunction',
+  'XmlExpr',
+  'XmlSerialize',
+  'NullTest',
+  'BooleanTest',
+  'CurrentOfExpr',
+  'SetToDefault',
+  'JsonObjectConstructor',
+  'JsonArrayConstructor',
+  'JsonArrayQueryConstructor',
+  'JsonObjectAgg',
+  'JsonArrayAgg',
+  'JsonIsPredicate',
+  'JsonParseExpr',
+  'JsonScalarExpr',
+  'JsonSerializeExpr',
+  'JsonFuncExpr',
 ] as const;
 
 /** What a column reference resolved to. */
@@ -86,101 +116,107 @@ export function isNullable(node: Node | undefined, env: ExprEnv): boolean {
     const categories = operandTypes(operands, env).map((oid) => (oid === null ? null : env.types.category(oid)));
     return categories.every((category) => category !== null && !excluded.includes(category));
   };
-  return match(tag(node, EXPR_KINDS))
-    .with({ kind: 'ColumnRef' }, ({ node: ref }) => {
-      const answer = env.column(ref);
-      return answer.kind === 'column' ? answer.nullable : true;
-    })
-    .with({ kind: 'A_Const' }, ({ node: constant }) => constant.isnull === true)
-    .with({ kind: 'ParamRef' }, ({ node: param }) => env.optionalParams.has(param.number ?? 0))
-    .with({ kind: 'TypeCast' }, ({ node: cast }) => {
-      // A user-defined cast function may return NULL; so do a few pg_catalog casts (NULLABLE_CASTS).
-      const target = names(cast.typeName?.names).at(-1) ?? '';
-      if (env.routines.userCastTargets.has(target) || env.routines.userCastTargets.has(`_${target}`)) return true;
-      return isNullable(cast.arg, env) || castMayReturnNull(typeOf(cast.arg, env), typeOf(node, env), env);
-    })
-    .with({ kind: 'CollateClause' }, ({ node: collate }) => isNullable(collate.arg, env))
-    .with({ kind: 'NamedArgExpr' }, ({ node: named }) => isNullable(named.arg, env))
-    .with({ kind: 'NullTest' }, { kind: 'BooleanTest' }, { kind: 'GroupingFunc' }, () => false)
-    // A row or array constructor is a value even when its fields are NULL (see mayHoldNull for comparisons).
-    .with({ kind: 'RowExpr' }, { kind: 'A_ArrayExpr' }, () => false)
-    .with({ kind: 'SQLValueFunction' }, ({ node: value }) => value.op === 'SVFOP_CURRENT_SCHEMA' || value.op === undefined)
-    .with({ kind: 'BoolExpr' }, ({ node: bool }) => any(bool.args ?? []))
-    .with({ kind: 'CoalesceExpr' }, ({ node: coalesce }) => (coalesce.args ?? []).every((arg) => isNullable(arg, env)))
-    // GREATEST and LEAST ignore NULL arguments: NULL only when all are.
-    .with({ kind: 'MinMaxExpr' }, ({ node: minmax }) => (minmax.args ?? []).every((arg) => isNullable(arg, env)))
-    .with({ kind: 'CaseExpr' }, ({ node: caseExpr }) => {
-      if (caseExpr.defresult === undefined) return true;
-      const results = (caseExpr.args ?? []).map((when) => nodeOf(when, 'CaseWhen')?.result);
-      return any([...results, caseExpr.defresult]);
-    })
-    .with({ kind: 'FuncCall' }, ({ node: call }) => functionNullable(call, env))
-    .with({ kind: 'A_Expr' }, ({ node: expr }) =>
-      match(expr.kind ?? 'AEXPR_OP')
-        .with('AEXPR_DISTINCT', 'AEXPR_NOT_DISTINCT', () => false)
-        .with('AEXPR_NULLIF', () => true)
-        .with('AEXPR_OP', 'AEXPR_LIKE', 'AEXPR_ILIKE', 'AEXPR_SIMILAR', () => {
-          const operands = [expr.lexpr, expr.rexpr].filter((side) => side !== undefined);
-          return !operator(expr.name, operands) || deep(operands);
-        })
-        // x op ANY(array): NULL when the array holds a NULL and nothing matched. Only a literal ARRAY[...] of
-        // non-null elements is proven; ALL likewise.
-        .with('AEXPR_OP_ANY', 'AEXPR_OP_ALL', () => !operator(expr.name, [expr.lexpr]) || deep([expr.lexpr]) || !arrayElementsNonNull(stripCasts(expr.rexpr), env))
-        .with('AEXPR_IN', () => !operator(expr.name, [expr.lexpr]) || deep([expr.lexpr, ...listOrOne(expr.rexpr)]))
-        .with('AEXPR_BETWEEN', 'AEXPR_NOT_BETWEEN', 'AEXPR_BETWEEN_SYM', 'AEXPR_NOT_BETWEEN_SYM', () => {
-          const user = env.routines.userOperators;
-          return user.has('<=') || user.has('>=') || deep([expr.lexpr, ...listOrOne(expr.rexpr)]);
-        })
-        .exhaustive(),
-    )
-    .with({ kind: 'SubLink' }, ({ node: link }) =>
-      match(link.subLinkType ?? 'EXPR_SUBLINK')
-        .with('EXISTS_SUBLINK', 'ARRAY_SUBLINK', () => false)
-        .with('EXPR_SUBLINK', () => {
-          const select = nodeOf(link.subselect, 'SelectStmt');
-          if (select === null) return true;
-          // NULL when the subquery returns no row: LIMIT 0, OFFSET, a WHERE over a table, a set-returning function.
-          const answer = env.subquery(select);
-          const [only] = answer.columns ?? [];
-          return !(answer.exactlyOne && answer.columns?.length === 1 && only !== undefined && !only.nullable);
-        })
-        .with('ANY_SUBLINK', 'ALL_SUBLINK', () => {
-          // x IN (SELECT ...): an empty subquery gives false (ANY) or true (ALL); NULL only from a NULL operand.
-          const select = nodeOf(link.subselect, 'SelectStmt');
-          const operatorName = link.operName === undefined ? ['='] : names(link.operName);
-          const trusted = trustedName(operatorName, env.routines.userOperators);
-          if (select === null || trusted === null || !nonNullOperators.has(trusted) || mayHoldNull(link.testexpr, env)) return true;
-          const answer = env.subquery(select);
-          return answer.columns === null || answer.columns.some((column) => column.nullable);
-        })
-        .with('ROWCOMPARE_SUBLINK', 'MULTIEXPR_SUBLINK', 'CTE_SUBLINK', () => true)
-        .exhaustive(),
-    )
-    // JSON_OBJECT(...) and JSON_ARRAY(...) build a value (turned into json_build_object/array by the parser).
-    .with({ kind: 'JsonObjectConstructor' }, { kind: 'JsonArrayConstructor' }, () => false)
-    .with(
-      { kind: 'A_Indirection' },
-      { kind: 'MultiAssignRef' },
-      { kind: 'MergeSupportFunc' },
-      { kind: 'XmlExpr' },
-      { kind: 'XmlSerialize' },
-      { kind: 'CurrentOfExpr' },
-      { kind: 'SetToDefault' },
-      { kind: 'JsonArrayQueryConstructor' },
-      { kind: 'JsonObjectAgg' },
-      { kind: 'JsonArrayAgg' },
-      { kind: 'JsonIsPredicate' },
-      { kind: 'JsonParseExpr' },
-      { kind: 'JsonScalarExpr' },
-      { kind: 'JsonSerializeExpr' },
-      { kind: 'JsonFuncExpr' },
-      () => true,
-    )
-    .with({ kind: 'other' }, ({ name }) => {
-      env.note(`expression node ${name} is not analysed: nullable`);
-      return true;
-    })
-    .exhaustive();
+  return (
+    match(tag(node, EXPR_KINDS))
+      .with({ kind: 'ColumnRef' }, ({ node: ref }) => {
+        const answer = env.column(ref);
+        return answer.kind === 'column' ? answer.nullable : true;
+      })
+      .with({ kind: 'A_Const' }, ({ node: constant }) => constant.isnull === true)
+      .with({ kind: 'ParamRef' }, ({ node: param }) => env.optionalParams.has(param.number ?? 0))
+      .with({ kind: 'TypeCast' }, ({ node: cast }) => {
+        // A user-defined cast function may return NULL; so do a few pg_catalog casts (NULLABLE_CASTS).
+        const target = names(cast.typeName?.names).at(-1) ?? '';
+        if (env.routines.userCastTargets.has(target) || env.routines.userCastTargets.has(`_${target}`)) return true;
+        return isNullable(cast.arg, env) || castMayReturnNull(typeOf(cast.arg, env), typeOf(node, env), env);
+      })
+      .with({ kind: 'CollateClause' }, ({ node: collate }) => isNullable(collate.arg, env))
+      .with({ kind: 'NamedArgExpr' }, ({ node: named }) => isNullable(named.arg, env))
+      .with({ kind: 'NullTest' }, { kind: 'BooleanTest' }, { kind: 'GroupingFunc' }, () => false)
+      // A row or array constructor is a value even when its fields are NULL (see mayHoldNull for comparisons).
+      .with({ kind: 'RowExpr' }, { kind: 'A_ArrayExpr' }, () => false)
+      .with({ kind: 'SQLValueFunction' }, ({ node: value }) => value.op === 'SVFOP_CURRENT_SCHEMA' || value.op === undefined)
+      .with({ kind: 'BoolExpr' }, ({ node: bool }) => any(bool.args ?? []))
+      .with({ kind: 'CoalesceExpr' }, ({ node: coalesce }) => (coalesce.args ?? []).every((arg) => isNullable(arg, env)))
+      // GREATEST and LEAST ignore NULL arguments: NULL only when all are.
+      .with({ kind: 'MinMaxExpr' }, ({ node: minmax }) => (minmax.args ?? []).every((arg) => isNullable(arg, env)))
+      .with({ kind: 'CaseExpr' }, ({ node: caseExpr }) => {
+        if (caseExpr.defresult === undefined) return true;
+        const results = (caseExpr.args ?? []).map((when) => nodeOf(when, 'CaseWhen')?.result);
+        return any([...results, caseExpr.defresult]);
+      })
+      .with({ kind: 'FuncCall' }, ({ node: call }) => functionNullable(call, env))
+      .with({ kind: 'A_Expr' }, ({ node: expr }) =>
+        match(expr.kind ?? 'AEXPR_OP')
+          .with('AEXPR_DISTINCT', 'AEXPR_NOT_DISTINCT', () => false)
+          .with('AEXPR_NULLIF', () => true)
+          .with('AEXPR_OP', 'AEXPR_LIKE', 'AEXPR_ILIKE', 'AEXPR_SIMILAR', () => {
+            const operands = [expr.lexpr, expr.rexpr].filter((side) => side !== undefined);
+            return !operator(expr.name, operands) || deep(operands);
+          })
+          // x op ANY(array): NULL when the array holds a NULL and nothing matched. Only a literal ARRAY[...] of
+          // non-null elements is proven; ALL likewise.
+          .with(
+            'AEXPR_OP_ANY',
+            'AEXPR_OP_ALL',
+            () => !operator(expr.name, [expr.lexpr]) || deep([expr.lexpr]) || !arrayElementsNonNull(stripCasts(expr.rexpr), env),
+          )
+          .with('AEXPR_IN', () => !operator(expr.name, [expr.lexpr]) || deep([expr.lexpr, ...listOrOne(expr.rexpr)]))
+          .with('AEXPR_BETWEEN', 'AEXPR_NOT_BETWEEN', 'AEXPR_BETWEEN_SYM', 'AEXPR_NOT_BETWEEN_SYM', () => {
+            const user = env.routines.userOperators;
+            return user.has('<=') || user.has('>=') || deep([expr.lexpr, ...listOrOne(expr.rexpr)]);
+          })
+          .exhaustive(),
+      )
+      .with({ kind: 'SubLink' }, ({ node: link }) =>
+        match(link.subLinkType ?? 'EXPR_SUBLINK')
+          .with('EXISTS_SUBLINK', 'ARRAY_SUBLINK', () => false)
+          .with('EXPR_SUBLINK', () => {
+            const select = nodeOf(link.subselect, 'SelectStmt');
+            if (select === null) return true;
+            // NULL when the subquery returns no row: LIMIT 0, OFFSET, a WHERE over a table, a set-returning function.
+            const answer = env.subquery(select);
+            const [only] = answer.columns ?? [];
+            return !(answer.exactlyOne && answer.columns?.length === 1 && only !== undefined && !only.nullable);
+          })
+          .with('ANY_SUBLINK', 'ALL_SUBLINK', () => {
+            // x IN (SELECT ...): an empty subquery gives false (ANY) or true (ALL); NULL only from a NULL operand.
+            const select = nodeOf(link.subselect, 'SelectStmt');
+            const operatorName = link.operName === undefined ? ['='] : names(link.operName);
+            const trusted = trustedName(operatorName, env.routines.userOperators);
+            if (select === null || trusted === null || !nonNullOperators.has(trusted) || mayHoldNull(link.testexpr, env)) return true;
+            const answer = env.subquery(select);
+            return answer.columns === null || answer.columns.some((column) => column.nullable);
+          })
+          .with('ROWCOMPARE_SUBLINK', 'MULTIEXPR_SUBLINK', 'CTE_SUBLINK', () => true)
+          .exhaustive(),
+      )
+      // JSON_OBJECT(...) and JSON_ARRAY(...) build a value (turned into json_build_object/array by the parser).
+      .with({ kind: 'JsonObjectConstructor' }, { kind: 'JsonArrayConstructor' }, () => false)
+      .with(
+        { kind: 'A_Indirection' },
+        { kind: 'MultiAssignRef' },
+        { kind: 'MergeSupportFunc' },
+        { kind: 'XmlExpr' },
+        { kind: 'XmlSerialize' },
+        { kind: 'CurrentOfExpr' },
+        { kind: 'SetToDefault' },
+        { kind: 'JsonArrayQueryConstructor' },
+        { kind: 'JsonObjectAgg' },
+        { kind: 'JsonArrayAgg' },
+        { kind: 'JsonIsPredicate' },
+        { kind: 'JsonParseExpr' },
+        { kind: 'JsonScalarExpr' },
+        { kind: 'JsonSerializeExpr' },
+        { kind: 'JsonFuncExpr' },
+        () => true,
+      )
+      .with({ kind: 'other' }, ({ name }) => {
+        env.note(`expression node ${name} is not analysed: nullable`);
+        return true;
+      })
+      .exhaustive()
+  );
 }
 
 /**
@@ -270,48 +306,50 @@ function operandTypes(operands: (Node | undefined)[], env: ExprEnv): (number | n
  */
 export function typeOf(node: Node | undefined, env: ExprEnv): number | null {
   if (node === undefined) return null;
-  return match(tag(node, EXPR_KINDS))
-    .returnType<number | null>()
-    .with({ kind: 'ColumnRef' }, ({ node: ref }) => {
-      const answer = env.column(ref);
-      return answer.kind === 'column' ? answer.typeOid : null;
-    })
-    .with({ kind: 'A_Const' }, ({ node: constant }) => {
-      if (constant.ival !== undefined) return INT4;
-      if (constant.fval !== undefined) return NUMERIC;
-      if (constant.boolval !== undefined) return BOOL;
-      if (constant.bsval !== undefined) return BIT;
-      return UNKNOWN;
-    })
-    .with({ kind: 'TypeCast' }, ({ node: cast }) =>
-      cast.typeName === undefined ? null : env.types.resolve(names(cast.typeName.names), (cast.typeName.arrayBounds ?? []).length > 0),
-    )
-    .with({ kind: 'CollateClause' }, ({ node: collate }) => typeOf(collate.arg, env))
-    // A param's type comes from its context (usually the cast around it): like an untyped literal.
-    .with({ kind: 'ParamRef' }, () => UNKNOWN)
-    .with({ kind: 'NullTest' }, { kind: 'BooleanTest' }, { kind: 'BoolExpr' }, () => BOOL)
-    .with({ kind: 'CoalesceExpr' }, { kind: 'MinMaxExpr' }, ({ node: call }) => {
-      const types = operandTypes(call.args ?? [], env);
-      return types.every((oid) => oid === types[0]) ? (types[0] ?? null) : null;
-    })
-    .with({ kind: 'FuncCall' }, ({ node: call }) => {
-      const name = functionName(call, env.routines);
-      if (name === null) return null;
-      if (call.agg_star === true && name === 'count') return INT8;
-      // lower(text) is text; lower(range) is the range's element.
-      if (name in FUNCTION_FIRST_ARGUMENT_CATEGORIES) {
-        const first = typeOf(call.args?.[0], env);
-        return first === UNKNOWN ? TEXT : first !== null && env.types.category(first) === 'S' ? first : null;
-      }
-      return env.routines.returnTypes.get(name) ?? null;
-    })
-    .with({ kind: 'A_Expr' }, ({ node: expr }) => {
-      if ((expr.kind ?? 'AEXPR_OP') !== 'AEXPR_OP') return expr.kind === 'AEXPR_NULLIF' ? typeOf(expr.lexpr, env) : BOOL;
-      const name = trustedName(names(expr.name), env.routines.userOperators);
-      if (name === null) return null;
-      const [left, right] = expr.lexpr === undefined ? [0, typeOf(expr.rexpr, env)] : operandTypes([expr.lexpr, expr.rexpr], env);
-      if (left === null || right === null || left === undefined || right === undefined) return null;
-      return env.routines.operators.get(`${name}:${left}:${right}`) ?? null;
-    })
-    .otherwise(() => null);
+  return (
+    match(tag(node, EXPR_KINDS))
+      .returnType<number | null>()
+      .with({ kind: 'ColumnRef' }, ({ node: ref }) => {
+        const answer = env.column(ref);
+        return answer.kind === 'column' ? answer.typeOid : null;
+      })
+      .with({ kind: 'A_Const' }, ({ node: constant }) => {
+        if (constant.ival !== undefined) return INT4;
+        if (constant.fval !== undefined) return NUMERIC;
+        if (constant.boolval !== undefined) return BOOL;
+        if (constant.bsval !== undefined) return BIT;
+        return UNKNOWN;
+      })
+      .with({ kind: 'TypeCast' }, ({ node: cast }) =>
+        cast.typeName === undefined ? null : env.types.resolve(names(cast.typeName.names), (cast.typeName.arrayBounds ?? []).length > 0),
+      )
+      .with({ kind: 'CollateClause' }, ({ node: collate }) => typeOf(collate.arg, env))
+      // A param's type comes from its context (usually the cast around it): like an untyped literal.
+      .with({ kind: 'ParamRef' }, () => UNKNOWN)
+      .with({ kind: 'NullTest' }, { kind: 'BooleanTest' }, { kind: 'BoolExpr' }, () => BOOL)
+      .with({ kind: 'CoalesceExpr' }, { kind: 'MinMaxExpr' }, ({ node: call }) => {
+        const types = operandTypes(call.args ?? [], env);
+        return types.every((oid) => oid === types[0]) ? (types[0] ?? null) : null;
+      })
+      .with({ kind: 'FuncCall' }, ({ node: call }) => {
+        const name = functionName(call, env.routines);
+        if (name === null) return null;
+        if (call.agg_star === true && name === 'count') return INT8;
+        // lower(text) is text; lower(range) is the range's element.
+        if (name in FUNCTION_FIRST_ARGUMENT_CATEGORIES) {
+          const first = typeOf(call.args?.[0], env);
+          return first === UNKNOWN ? TEXT : first !== null && env.types.category(first) === 'S' ? first : null;
+        }
+        return env.routines.returnTypes.get(name) ?? null;
+      })
+      .with({ kind: 'A_Expr' }, ({ node: expr }) => {
+        if ((expr.kind ?? 'AEXPR_OP') !== 'AEXPR_OP') return expr.kind === 'AEXPR_NULLIF' ? typeOf(expr.lexpr, env) : BOOL;
+        const name = trustedName(names(expr.name), env.routines.userOperators);
+        if (name === null) return null;
+        const [left, right] = expr.lexpr === undefined ? [0, typeOf(expr.rexpr, env)] : operandTypes([expr.lexpr, expr.rexpr], env);
+        if (left === null || right === null || left === undefined || right === undefined) return null;
+        return env.routines.operators.get(`${name}:${left}:${right}`) ?? null;
+      })
+      .otherwise(() => null)
+  );
 }

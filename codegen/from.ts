@@ -6,7 +6,20 @@ import type { CatalogTable, Routines } from './catalog.js';
 import { functionName } from './expressions.js';
 import { NO_KEYS } from './keys.js';
 import { FROM_FUNCTIONS } from './nonnull.js';
-import { findEntry, nextId, visible, type Derived, type Entry, type FromItem, type Join, type Leaf, type LeafColumn, type Origin, type OutputItem, type Scope } from './scope.js';
+import {
+  findEntry,
+  nextId,
+  visible,
+  type Derived,
+  type Entry,
+  type FromItem,
+  type Join,
+  type Leaf,
+  type LeafColumn,
+  type Origin,
+  type OutputItem,
+  type Scope,
+} from './scope.js';
 import { items, names, nodeOf, tag } from './tree.js';
 
 const FROM_KINDS = ['RangeVar', 'RangeSubselect', 'RangeFunction', 'JoinExpr', 'RangeTableSample', 'RangeTableFunc', 'JsonTable'] as const;
@@ -19,14 +32,25 @@ function tableColumns(table: CatalogTable, ctx: Scope['ctx']): { columns: LeafCo
     const columns = derived?.flatMap((item) => (item.kind === 'column' ? [item.column] : []));
     if (derived === null || columns === undefined || columns.length !== derived.length || columns.length !== attributes.length) {
       ctx.notes.push(`view ${table.displayName}: its definition could not be matched to its columns, so they are nullable`);
-      return { columns: attributes.map((a) => ({ name: a.name, nullable: true, origin: origin(a.attnum), typeOid: a.typeOid })), opaque: null };
+      return {
+        columns: attributes.map((a) => ({ name: a.name, nullable: true, origin: origin(a.attnum), typeOid: a.typeOid })),
+        opaque: null,
+      };
     }
     return {
-      columns: attributes.map((a, index) => ({ name: a.name, nullable: columns[index]?.nullable ?? true, origin: origin(a.attnum), typeOid: a.typeOid })),
+      columns: attributes.map((a, index) => ({
+        name: a.name,
+        nullable: columns[index]?.nullable ?? true,
+        origin: origin(a.attnum),
+        typeOid: a.typeOid,
+      })),
       opaque: null,
     };
   }
-  return { columns: attributes.map((a) => ({ name: a.name, nullable: !a.notNull, origin: origin(a.attnum), typeOid: a.typeOid })), opaque: null };
+  return {
+    columns: attributes.map((a) => ({ name: a.name, nullable: !a.notNull, origin: origin(a.attnum), typeOid: a.typeOid })),
+    opaque: null,
+  };
 }
 
 /** A table's unique keys as indexes into its columns (ordered by attnum, as tableColumns lists them). */
@@ -67,7 +91,8 @@ export function derivedLeaf(ctx: Scope['ctx'], alias: string, derived: Derived, 
   let opaque: string | null = null;
   for (const item of derived.items) {
     if (item.kind === 'column') {
-      if (opaque === null) columns.push({ name: item.column.name, nullable: item.column.nullable, origin: item.column.origin, typeOid: item.column.typeOid });
+      if (opaque === null)
+        columns.push({ name: item.column.name, nullable: item.column.nullable, origin: item.column.origin, typeOid: item.column.typeOid });
     } else {
       opaque ??= item.reason;
     }
@@ -97,7 +122,18 @@ export function rangeVarLeaf(rangeVar: RangeVar, scope: Scope): Leaf {
   const table = ctx.catalog.resolveTable(schemaName, relname);
   if (table === null) {
     ctx.notes.push(`relation ${schemaName === null ? '' : `${schemaName}.`}${relname} is not in the catalog: its columns are unknown`);
-    return { kind: 'leaf', id: nextId(ctx), alias, schema: null, columns: [], opaque: `relation ${relname} is not in the catalog`, table: null, singleRow: false, keys: [], qualifiedOnly: false };
+    return {
+      kind: 'leaf',
+      id: nextId(ctx),
+      alias,
+      schema: null,
+      columns: [],
+      opaque: `relation ${relname} is not in the catalog`,
+      table: null,
+      singleRow: false,
+      keys: [],
+      qualifiedOnly: false,
+    };
   }
   const { columns, opaque } = tableColumns(table, ctx);
   return {
@@ -126,13 +162,15 @@ function functionLeaf(range: RangeFunction, scope: Scope): Leaf {
   const columns: LeafColumn[] = [];
   let opaque: string | null = null;
   const rowsFrom = calls.length > 1;
-  const coldefs = (defs: Node[]) => defs.flatMap((def) => {
-    const column = nodeOf(def, 'ColumnDef');
-    if (column === null) return [];
-    const typeName = column.typeName;
-    const typeOid = typeName === undefined ? null : ctx.catalog.types.resolve(names(typeName.names), (typeName.arrayBounds ?? []).length > 0);
-    return [{ name: column.colname ?? '?column?', nullable: true, origin: null, typeOid }];
-  });
+  const coldefs = (defs: Node[]) =>
+    defs.flatMap((def) => {
+      const column = nodeOf(def, 'ColumnDef');
+      if (column === null) return [];
+      const typeName = column.typeName;
+      const typeOid =
+        typeName === undefined ? null : ctx.catalog.types.resolve(names(typeName.names), (typeName.arrayBounds ?? []).length > 0);
+      return [{ name: column.colname ?? '?column?', nullable: true, origin: null, typeOid }];
+    });
   for (const { call, defs } of calls) {
     const declared = rowsFrom ? coldefs(defs) : coldefs(range.coldeflist ?? defs);
     if (declared.length > 0) {
@@ -148,7 +186,18 @@ function functionLeaf(range: RangeFunction, scope: Scope): Leaf {
     columns.push(...known.map((column) => ({ ...column, nullable: column.nullable || rowsFrom })));
   }
   if (opaque === null && range.ordinality === true) columns.push({ name: 'ordinality', nullable: false, origin: null, typeOid: 20 });
-  return { kind: 'leaf', id: nextId(ctx), alias, schema: null, columns: renamed(columns, colnames), opaque, table: null, singleRow: false, keys: [], qualifiedOnly: false };
+  return {
+    kind: 'leaf',
+    id: nextId(ctx),
+    alias,
+    schema: null,
+    columns: renamed(columns, colnames),
+    opaque,
+    table: null,
+    singleRow: false,
+    keys: [],
+    qualifiedOnly: false,
+  };
 }
 
 function fromFunctionColumns(call: FuncCall, alias: string, routines: Routines, rowsFrom: boolean): LeafColumn[] | null {
@@ -161,20 +210,31 @@ function fromFunctionColumns(call: FuncCall, alias: string, routines: Routines, 
   }
   const spec = FROM_FUNCTIONS[name];
   if (spec === undefined || (spec.maxArgs !== undefined && args.length > spec.maxArgs)) return null;
-  return spec.columns.map((column) => ({ name: column.name ?? (rowsFrom ? name : alias), nullable: !column.nonNull, origin: null, typeOid: null }));
+  return spec.columns.map((column) => ({
+    name: column.name ?? (rowsFrom ? name : alias),
+    nullable: !column.nonNull,
+    origin: null,
+    typeOid: null,
+  }));
 }
 
 /** Builds one FROM item; `lateral` is what a LATERAL item (and any function) may see to its left. */
 export function fromItem(node: Node, scope: Scope, lateral: FromItem[]): FromItem {
   const { ctx } = scope;
-  const lateralScope = (): Scope => ({ ...scope, level: { items: [...scope.level.items, ...lateral], narrowed: new Set(), grouping: null } });
+  const lateralScope = (): Scope => ({
+    ...scope,
+    level: { items: [...scope.level.items, ...lateral], narrowed: new Set(), grouping: null },
+  });
   return match(tag(node, FROM_KINDS))
     .with({ kind: 'RangeVar' }, ({ node: rangeVar }) => rangeVarLeaf(rangeVar, scope))
     .with({ kind: 'RangeSubselect' }, ({ node: sub }) => {
       // A subquery sees the enclosing query's levels; a LATERAL one also sees the FROM items before it.
       const inner = sub.lateral === true ? lateralScope() : scope;
       const select = sub.subquery === undefined ? null : nodeOf(sub.subquery, 'SelectStmt');
-      const derived: Derived = select === null ? { items: [{ kind: 'opaque', reason: 'subquery' }], singleRow: false, exactlyOne: false, keys: NO_KEYS } : ctx.analyze.select(select, inner, scope.ctes);
+      const derived: Derived =
+        select === null
+          ? { items: [{ kind: 'opaque', reason: 'subquery' }], singleRow: false, exactlyOne: false, keys: NO_KEYS }
+          : ctx.analyze.select(select, inner, scope.ctes);
       return derivedLeaf(ctx, sub.alias?.aliasname ?? '?subquery?', derived, sub.alias?.colnames);
     })
     .with({ kind: 'RangeFunction' }, ({ node: range }) => functionLeaf(range, lateralScope()))
@@ -186,9 +246,10 @@ export function fromItem(node: Node, scope: Scope, lateral: FromItem[]): FromIte
         const leftEntries = visible(left, false);
         const rightEntries = visible(right, false);
         const known = (entries: Entry[]) => entries.every((entry) => entry.kind === 'column');
-        using = known(leftEntries) && known(rightEntries)
-          ? leftEntries.flatMap((entry) => (entry.kind === 'column' && findEntry(rightEntries, entry.name) !== null ? [entry.name] : []))
-          : null;
+        using =
+          known(leftEntries) && known(rightEntries)
+            ? leftEntries.flatMap((entry) => (entry.kind === 'column' && findEntry(rightEntries, entry.name) !== null ? [entry.name] : []))
+            : null;
       }
       return {
         kind: 'join',
@@ -213,5 +274,16 @@ export function fromItem(node: Node, scope: Scope, lateral: FromItem[]): FromIte
 
 export function opaqueLeaf(ctx: Scope['ctx'], alias: string, reason: string): Leaf {
   ctx.notes.push(`${reason} is not analysed: its columns are nullable`);
-  return { kind: 'leaf', id: nextId(ctx), alias, schema: null, columns: [], opaque: reason, table: null, singleRow: false, keys: [], qualifiedOnly: false };
+  return {
+    kind: 'leaf',
+    id: nextId(ctx),
+    alias,
+    schema: null,
+    columns: [],
+    opaque: reason,
+    table: null,
+    singleRow: false,
+    keys: [],
+    qualifiedOnly: false,
+  };
 }

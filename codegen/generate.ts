@@ -31,7 +31,10 @@ export class SchemaSourceError extends Error {
  * Opens the schema database the config asks for. With migrations, codegen always works on a fresh scratch
  * database (on the embedded server, or on DATABASE_URL's server), so the types never depend on leftover state.
  */
-export async function openSchemaDatabase(config: Config, env: Readonly<Record<string, string | undefined>> = process.env): Promise<SchemaDatabase> {
+export async function openSchemaDatabase(
+  config: Config,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<SchemaDatabase> {
   const source = schemaSource(config);
   if (source.from === 'database') {
     const url = env[source.urlEnv]?.trim();

@@ -24,12 +24,14 @@ function inEverySet(node: Node, key: string, canon: (node: Node) => string): boo
     if (row !== null && row.row_format === 'COERCE_IMPLICIT_CAST') return (row.args ?? []).some((arg) => canon(arg) === key);
     return canon(node) === key;
   }
-  return match(set.kind ?? 'GROUPING_SET_EMPTY')
-    .with('GROUPING_SET_SIMPLE', () => (set.content ?? []).some((inner) => canon(inner) === key))
-    .with('GROUPING_SET_SETS', () => (set.content ?? []).every((inner) => inEverySet(inner, key, canon)))
-    // ROLLUP and CUBE include the empty set: every key is NULL in the grand total row.
-    .with('GROUPING_SET_ROLLUP', 'GROUPING_SET_CUBE', 'GROUPING_SET_EMPTY', () => false)
-    .exhaustive();
+  return (
+    match(set.kind ?? 'GROUPING_SET_EMPTY')
+      .with('GROUPING_SET_SIMPLE', () => (set.content ?? []).some((inner) => canon(inner) === key))
+      .with('GROUPING_SET_SETS', () => (set.content ?? []).every((inner) => inEverySet(inner, key, canon)))
+      // ROLLUP and CUBE include the empty set: every key is NULL in the grand total row.
+      .with('GROUPING_SET_ROLLUP', 'GROUPING_SET_CUBE', 'GROUPING_SET_EMPTY', () => false)
+      .exhaustive()
+  );
 }
 
 export function groupingOf(groupClause: Node[] | undefined, scope: Scope): Grouping | null {

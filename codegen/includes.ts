@@ -27,7 +27,6 @@ export type IncludeTree = { query: ParsedQuery; children: IncludeTree[] };
 
 const alias = (depth: number) => `p${depth}`;
 
-
 /** Renames `parent.` references to the alias of the parent's level, using the real scanner. */
 export function renameParent(source: string, to: string): string {
   const bytes = Buffer.from(source, 'utf8');
@@ -37,7 +36,12 @@ export function renameParent(source: string, to: string): string {
   tokens.forEach((token, index) => {
     const next = tokens[index + 1];
     const text = bytes.subarray(token.start, token.end).toString('utf8');
-    if (text.toLowerCase() === 'parent' && next !== undefined && next.start === token.end && bytes.subarray(next.start, next.end).toString('utf8') === '.') {
+    if (
+      text.toLowerCase() === 'parent' &&
+      next !== undefined &&
+      next.start === token.end &&
+      bytes.subarray(next.start, next.end).toString('utf8') === '.'
+    ) {
       pieces.push(bytes.subarray(copied, token.start).toString('utf8'), to);
       copied = token.end;
     }
@@ -100,7 +104,8 @@ function guaranteedByForeignKey(include: ParsedQuery, parentColumns: DescribedCo
   const parentColumn = parentColumns.find((column) => column.name === parentRef[1]);
   const ownAttnum = [...table.columns.values()].find((column) => column.name === ownRef.at(-1))?.attnum;
   const origin = parentColumn?.origin;
-  if (parentColumn === undefined || parentColumn.nullable || origin === null || origin === undefined || ownAttnum === undefined) return false;
+  if (parentColumn === undefined || parentColumn.nullable || origin === null || origin === undefined || ownAttnum === undefined)
+    return false;
   return catalog.foreignKeys.some(
     (fk) => fk.table === origin.tableOid && fk.attnum === origin.attnum && fk.refTable === table.oid && fk.refAttnum === ownAttnum,
   );
@@ -148,7 +153,10 @@ export async function describeIncludes(
     const order = query.annotations.order;
     if (include.cardinality === 'many') {
       if (order === null) {
-        fail(`include ${query.name} :many has no "-- order:"`, 'add "-- order: created_at DESC, id DESC" so every parent gets the same, newest rows');
+        fail(
+          `include ${query.name} :many has no "-- order:"`,
+          'add "-- order: created_at DESC, id DESC" so every parent gets the same, newest rows',
+        );
         continue;
       }
       const missing = order.find((term) => !described.query.columns.some((column) => column.name === term.column));
@@ -234,10 +242,7 @@ function keysetPredicate(order: OrderTerm[], placeholders: string[]): string {
  * The final statements and their params. Params are numbered across the parent and its includes in one
  * registry; the keyset values and the page size come last, so the runtime appends them.
  */
-export function composeStatements(
-  query: DescribedBase,
-  includes: DescribedInclude[],
-): { final: FinalStatements; params: ParsedParam[] } {
+export function composeStatements(query: DescribedBase, includes: DescribedInclude[]): { final: FinalStatements; params: ParsedParam[] } {
   const registry = new Map<string, ParsedParam>();
   const rewritten = rewriteParams(query.source, registry);
   const text = 'error' in rewritten ? query.text : rewritten.text;
@@ -291,4 +296,3 @@ export function reviveSpec(columns: DescribedColumn[], includes: DescribedInclud
   }
   return spec;
 }
-

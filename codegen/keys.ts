@@ -104,7 +104,10 @@ function leafPinned(leaf: Leaf, known: ReadonlySet<number>, eqs: Equality[]): bo
   const isPinning = (side: Side) => side.kind === 'fixed' || (side.kind === 'column' && known.has(side.leaf));
   const pinned = new Set<number>();
   for (const [left, right] of eqs) {
-    for (const [mine, theirs] of [[left, right], [right, left]] as const) {
+    for (const [mine, theirs] of [
+      [left, right],
+      [right, left],
+    ] as const) {
       if (!theirs.some(isPinning)) continue;
       for (const side of mine) if (side.kind === 'column' && side.leaf === leaf.id) pinned.add(side.index);
     }
@@ -120,13 +123,15 @@ function atMostOnePer(item: FromItem, known: ReadonlySet<number>, eqs: Equality[
   const own = [...eqs, ...joinEqualities(item, scope)];
   const then = (first: FromItem, second: FromItem, firstEqs: Equality[]) =>
     atMostOnePer(first, known, firstEqs, scope) && atMostOnePer(second, new Set([...known, ...ids(first)]), own, scope);
-  return match(item.joinType)
-    // An outer join's condition filters only its nullable side; the preserved side keeps every row.
-    .with('JOIN_LEFT', () => then(item.left, item.right, eqs))
-    .with('JOIN_RIGHT', () => then(item.right, item.left, eqs))
-    // Unmatched rows of both sides: two rows even when each side is one.
-    .with('JOIN_FULL', () => false)
-    .otherwise(() => then(item.left, item.right, own) || then(item.right, item.left, own));
+  return (
+    match(item.joinType)
+      // An outer join's condition filters only its nullable side; the preserved side keeps every row.
+      .with('JOIN_LEFT', () => then(item.left, item.right, eqs))
+      .with('JOIN_RIGHT', () => then(item.right, item.left, eqs))
+      // Unmatched rows of both sides: two rows even when each side is one.
+      .with('JOIN_FULL', () => false)
+      .otherwise(() => then(item.left, item.right, own) || then(item.right, item.left, own))
+  );
 }
 
 /** Items, in order, that join a relation whose rows stay distinct only if each is at most one row per row. */
@@ -155,7 +160,10 @@ function repeats(item: FromItem, eqs: Equality[], scope: Scope): Map<number, Rep
   const own = [...eqs, ...joinEqualities(item, scope)];
   const result = new Map<number, Repeat | null>();
   const join = `${label(item.left)} ${joinWord(item)} ${label(item.right)}`;
-  for (const [side, other] of [[item.left, item.right], [item.right, item.left]] as const) {
+  for (const [side, other] of [
+    [item.left, item.right],
+    [item.right, item.left],
+  ] as const) {
     const once = atMostOnePer(other, new Set(ids(side)), own, scope);
     for (const [leaf, repeat] of repeats(side, eqs, scope)) result.set(leaf, repeat ?? (once ? null : { join, other: label(other) }));
   }
@@ -211,7 +219,11 @@ export function selectKeys(select: SelectStmt, scope: Scope, refs: (string | nul
     const found: number[] = [];
     for (const column of columns) {
       if (column.kind !== 'column') return null;
-      const position = refs.findIndex((ref) => ref !== null && keyColumns(ref, items).some((side) => side.kind === 'column' && side.leaf === column.leaf && side.index === column.index));
+      const position = refs.findIndex(
+        (ref) =>
+          ref !== null &&
+          keyColumns(ref, items).some((side) => side.kind === 'column' && side.leaf === column.leaf && side.index === column.index),
+      );
       if (position < 0) return null;
       found.push(position);
     }

@@ -127,9 +127,7 @@ export type IncludeModel = {
  * const sent = statements.kind === 'single' ? [statements.text] : [statements.first, statements.after];
  * ```
  */
-export type StatementsModel =
-  | { kind: 'single'; text: string }
-  | { kind: 'list'; first: string; after: string; cursorColumns: string[] };
+export type StatementsModel = { kind: 'single'; text: string } | { kind: 'list'; first: string; after: string; cursorColumns: string[] };
 
 /** Cache policy and write effect are the runtime's own types: generated statements carry them as they are. */
 export type { CachePolicy, WriteEffect };
@@ -304,7 +302,9 @@ export async function loadManifest(path: string): Promise<Manifest> {
   try {
     value = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new Error(`cannot read the manifest ${path}: ${error instanceof Error ? error.message : String(error)} (run sqlbound codegen)`, { cause: error });
+    throw new Error(`cannot read the manifest ${path}: ${error instanceof Error ? error.message : String(error)} (run sqlbound codegen)`, {
+      cause: error,
+    });
   }
   return parseManifest(value, path);
 }

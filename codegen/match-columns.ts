@@ -22,8 +22,14 @@ function agree(analysed: OutputColumn, described: DescribeColumn, position: numb
   const describedOrigin = described.table === 0 || described.number <= 0 ? null : { tableOid: described.table, attnum: described.number };
   const origin = analysed.origin;
   if (describedOrigin === null && origin === null) return { column: analysed };
-  if (describedOrigin === null || origin === null || describedOrigin.tableOid !== origin.tableOid || describedOrigin.attnum !== origin.attnum) {
-    const show = (o: { tableOid: number; attnum: number } | null) => (o === null ? 'an expression' : `${tableName(o.tableOid)} column ${o.attnum}`);
+  if (
+    describedOrigin === null ||
+    origin === null ||
+    describedOrigin.tableOid !== origin.tableOid ||
+    describedOrigin.attnum !== origin.attnum
+  ) {
+    const show = (o: { tableOid: number; attnum: number } | null) =>
+      o === null ? 'an expression' : `${tableName(o.tableOid)} column ${o.attnum}`;
     return { note: `${label}: PostgreSQL reports ${show(describedOrigin)}, the analysis ${show(origin)}; nullable` };
   }
   return { column: analysed };

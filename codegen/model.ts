@@ -4,9 +4,7 @@ import type { OrderTerm, QueryKind, TsType, TypeModel } from './manifest.js';
 
 export type { OrderTerm, QueryKind, TsType };
 
-
 export type SourceLocation = { file: string; line: number };
-
 
 export type IncludeAnnotation = {
   parent: string;
@@ -82,9 +80,7 @@ export type DescribedInclude = {
 };
 
 /** The statements the generated function runs: one, or a first-page and an after-cursor pair for :list. */
-export type FinalStatements =
-  | { kind: 'single'; text: string }
-  | { kind: 'list'; first: string; after: string; cursorColumns: string[] };
+export type FinalStatements = { kind: 'single'; text: string } | { kind: 'list'; first: string; after: string; cursorColumns: string[] };
 
 export type DescribedBase = ParsedQuery & {
   describedParams: DescribedParam[];

@@ -7,31 +7,120 @@
 
 /** Never NULL, whatever the arguments (NULL arguments included). */
 export const ALWAYS_NON_NULL = [
-  'concat', 'json_build_object', 'jsonb_build_object', 'json_build_array', 'jsonb_build_array', 'num_nulls',
-  'num_nonnulls', 'pg_typeof', 'quote_nullable',
+  'concat',
+  'json_build_object',
+  'jsonb_build_object',
+  'json_build_array',
+  'jsonb_build_array',
+  'num_nulls',
+  'num_nonnulls',
+  'pg_typeof',
+  'quote_nullable',
 ] as const;
 
 /** Never NULL when every argument is non-null (zero-argument functions included). */
 export const NON_NULL_ON_NON_NULL = [
   // strings
-  'lower', 'upper', 'initcap', 'length', 'char_length', 'character_length', 'octet_length', 'bit_length', 'btrim',
-  'ltrim', 'rtrim', 'lpad', 'rpad', 'left', 'right', 'repeat', 'replace', 'reverse', 'translate', 'substr', 'strpos',
-  'position', 'overlay', 'split_part', 'starts_with', 'md5', 'sha256', 'sha512', 'encode', 'decode', 'quote_ident',
-  'quote_literal', 'ascii', 'to_hex', 'regexp_replace', 'regexp_like', 'regexp_count', 'like_escape',
-  'similar_to_escape', 'string_to_array', 'array_to_string',
+  'lower',
+  'upper',
+  'initcap',
+  'length',
+  'char_length',
+  'character_length',
+  'octet_length',
+  'bit_length',
+  'btrim',
+  'ltrim',
+  'rtrim',
+  'lpad',
+  'rpad',
+  'left',
+  'right',
+  'repeat',
+  'replace',
+  'reverse',
+  'translate',
+  'substr',
+  'strpos',
+  'position',
+  'overlay',
+  'split_part',
+  'starts_with',
+  'md5',
+  'sha256',
+  'sha512',
+  'encode',
+  'decode',
+  'quote_ident',
+  'quote_literal',
+  'ascii',
+  'to_hex',
+  'regexp_replace',
+  'regexp_like',
+  'regexp_count',
+  'like_escape',
+  'similar_to_escape',
+  'string_to_array',
+  'array_to_string',
   // numbers
-  'abs', 'round', 'floor', 'ceil', 'ceiling', 'trunc', 'sign', 'mod', 'div', 'gcd', 'lcm', 'sqrt', 'cbrt', 'exp',
-  'ln', 'log', 'power', 'random',
+  'abs',
+  'round',
+  'floor',
+  'ceil',
+  'ceiling',
+  'trunc',
+  'sign',
+  'mod',
+  'div',
+  'gcd',
+  'lcm',
+  'sqrt',
+  'cbrt',
+  'exp',
+  'ln',
+  'log',
+  'power',
+  'random',
   // dates and times
-  'date_trunc', 'age', 'justify_days', 'justify_hours', 'justify_interval', 'isfinite', 'now', 'clock_timestamp',
-  'statement_timestamp', 'transaction_timestamp', 'timeofday',
+  'date_trunc',
+  'age',
+  'justify_days',
+  'justify_hours',
+  'justify_interval',
+  'isfinite',
+  'now',
+  'clock_timestamp',
+  'statement_timestamp',
+  'transaction_timestamp',
+  'timeofday',
   // json
-  'to_json', 'to_jsonb', 'json_typeof', 'jsonb_typeof', 'json_array_length', 'jsonb_array_length', 'jsonb_strip_nulls',
-  'json_strip_nulls', 'jsonb_pretty', 'jsonb_set', 'jsonb_insert', 'array_to_json',
+  'to_json',
+  'to_jsonb',
+  'json_typeof',
+  'jsonb_typeof',
+  'json_array_length',
+  'jsonb_array_length',
+  'jsonb_strip_nulls',
+  'json_strip_nulls',
+  'jsonb_pretty',
+  'jsonb_set',
+  'jsonb_insert',
+  'array_to_json',
   // arrays
-  'cardinality', 'array_append', 'array_prepend', 'array_cat', 'array_remove', 'array_replace', 'array_positions',
+  'cardinality',
+  'array_append',
+  'array_prepend',
+  'array_cat',
+  'array_remove',
+  'array_replace',
+  'array_positions',
   // session and misc
-  'gen_random_uuid', 'uuidv4', 'uuidv7', 'current_database', 'version', 'pg_backend_pid',
+  'gen_random_uuid',
+  'uuidv4',
+  'uuidv7',
+  'current_database',
+  'version',
+  'pg_backend_pid',
 ] as const;
 
 /** Never NULL when the first argument is non-null: the separator of concat_ws, the format string of format. */
@@ -42,8 +131,41 @@ export const NON_NULL_WINDOW = ['row_number', 'rank', 'dense_rank', 'percent_ran
 
 /** Operators never NULL when both operands are non-null (not `->`, `->>`, `#>`, `#>>`, `@?`, `@@`). */
 export const NON_NULL_OPERATORS = [
-  '=', '<>', '<', '>', '<=', '>=', '+', '-', '*', '/', '%', '^', '||', '~', '~*', '!~', '!~*', '~~', '~~*', '!~~',
-  '!~~*', '@>', '<@', '&&', '?', '?|', '?&', '&', '|', '<<', '>>', '#-', '@', '|/', '||/',
+  '=',
+  '<>',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '^',
+  '||',
+  '~',
+  '~*',
+  '!~',
+  '!~*',
+  '~~',
+  '~~*',
+  '!~~',
+  '!~~*',
+  '@>',
+  '<@',
+  '&&',
+  '?',
+  '?|',
+  '?&',
+  '&',
+  '|',
+  '<<',
+  '>>',
+  '#-',
+  '@',
+  '|/',
+  '||/',
 ] as const;
 
 /**
@@ -59,8 +181,16 @@ export const NON_NULL_OPERATORS = [
  * know the source type, a cast to one of these targets is nullable.
  */
 export const NULLABLE_CASTS: readonly (readonly [string, string])[] = [
-  ['jsonb', 'bool'], ['jsonb', 'numeric'], ['jsonb', 'int2'], ['jsonb', 'int4'], ['jsonb', 'int8'], ['jsonb', 'float4'],
-  ['jsonb', 'float8'], ['timestamp', 'time'], ['timestamptz', 'time'], ['timestamptz', 'timetz'],
+  ['jsonb', 'bool'],
+  ['jsonb', 'numeric'],
+  ['jsonb', 'int2'],
+  ['jsonb', 'int4'],
+  ['jsonb', 'int8'],
+  ['jsonb', 'float4'],
+  ['jsonb', 'float8'],
+  ['timestamp', 'time'],
+  ['timestamptz', 'time'],
+  ['timestamptz', 'timetz'],
 ];
 
 export const FUNCTION_FIRST_ARGUMENT_CATEGORIES: Readonly<Record<string, string>> = { lower: 'S', upper: 'S' };
@@ -70,24 +200,45 @@ export const OPERATOR_EXCLUDED_CATEGORIES: Readonly<Record<string, string>> = { 
 export const NULL_REJECTING_OPERATORS = ['=', '<>', '<', '>', '<=', '>=', '~~', '~~*', '!~~', '!~~*', '~', '~*', '!~', '!~*'] as const;
 
 /** Set-returning functions in FROM whose columns are known, and which of them are never NULL. */
-export const FROM_FUNCTIONS: Record<string, { columns: { name: string | null; nonNull: boolean }[]; minArgs?: number; maxArgs?: number }> = {
-  // name null: the column is named after the alias, or the function when there is none.
-  generate_series: { columns: [{ name: null, nonNull: true }] },
-  generate_subscripts: { columns: [{ name: null, nonNull: true }] },
-  jsonb_array_elements: { columns: [{ name: 'value', nonNull: true }] },
-  json_array_elements: { columns: [{ name: 'value', nonNull: true }] },
-  jsonb_array_elements_text: { columns: [{ name: 'value', nonNull: false }] },
-  json_array_elements_text: { columns: [{ name: 'value', nonNull: false }] },
-  jsonb_each: { columns: [{ name: 'key', nonNull: true }, { name: 'value', nonNull: true }] },
-  json_each: { columns: [{ name: 'key', nonNull: true }, { name: 'value', nonNull: true }] },
-  jsonb_each_text: { columns: [{ name: 'key', nonNull: true }, { name: 'value', nonNull: false }] },
-  json_each_text: { columns: [{ name: 'key', nonNull: true }, { name: 'value', nonNull: false }] },
-  jsonb_object_keys: { columns: [{ name: null, nonNull: true }] },
-  json_object_keys: { columns: [{ name: null, nonNull: true }] },
-  regexp_split_to_table: { columns: [{ name: null, nonNull: true }] },
-  // The three-argument form turns a matching field into NULL.
-  string_to_table: { columns: [{ name: null, nonNull: true }], maxArgs: 2 },
-};
+export const FROM_FUNCTIONS: Record<string, { columns: { name: string | null; nonNull: boolean }[]; minArgs?: number; maxArgs?: number }> =
+  {
+    // name null: the column is named after the alias, or the function when there is none.
+    generate_series: { columns: [{ name: null, nonNull: true }] },
+    generate_subscripts: { columns: [{ name: null, nonNull: true }] },
+    jsonb_array_elements: { columns: [{ name: 'value', nonNull: true }] },
+    json_array_elements: { columns: [{ name: 'value', nonNull: true }] },
+    jsonb_array_elements_text: { columns: [{ name: 'value', nonNull: false }] },
+    json_array_elements_text: { columns: [{ name: 'value', nonNull: false }] },
+    jsonb_each: {
+      columns: [
+        { name: 'key', nonNull: true },
+        { name: 'value', nonNull: true },
+      ],
+    },
+    json_each: {
+      columns: [
+        { name: 'key', nonNull: true },
+        { name: 'value', nonNull: true },
+      ],
+    },
+    jsonb_each_text: {
+      columns: [
+        { name: 'key', nonNull: true },
+        { name: 'value', nonNull: false },
+      ],
+    },
+    json_each_text: {
+      columns: [
+        { name: 'key', nonNull: true },
+        { name: 'value', nonNull: false },
+      ],
+    },
+    jsonb_object_keys: { columns: [{ name: null, nonNull: true }] },
+    json_object_keys: { columns: [{ name: null, nonNull: true }] },
+    regexp_split_to_table: { columns: [{ name: null, nonNull: true }] },
+    // The three-argument form turns a matching field into NULL.
+    string_to_table: { columns: [{ name: null, nonNull: true }], maxArgs: 2 },
+  };
 
 export const alwaysNonNull: ReadonlySet<string> = new Set(ALWAYS_NON_NULL);
 export const nonNullOnNonNull: ReadonlySet<string> = new Set(NON_NULL_ON_NON_NULL);

@@ -1,13 +1,5 @@
 // Stage 4a: split a .sql file into named queries and read their annotations. No database needed.
-import type {
-  Annotations,
-  CodegenError,
-  IncludeAnnotation,
-  OrderTerm,
-  ParsedQuery,
-  QueryKind,
-  SourceLocation,
-} from './model.js';
+import type { Annotations, CodegenError, IncludeAnnotation, OrderTerm, ParsedQuery, QueryKind, SourceLocation } from './model.js';
 import { rewriteParams } from './params.js';
 import { MAX_LIMIT } from '../src/runtime/pagination.js';
 
@@ -85,7 +77,10 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
     if (head.key === 'name') {
       const match = /^([A-Za-z_][A-Za-z0-9_]*)\s+:(\w+)$/.exec(head.value);
       if (!match || !KINDS.includes(match[2] as QueryKind)) {
-        fail(`malformed name line "-- name: ${head.value}"`, `write "-- name: queryName :kind" with kind one of ${KINDS.map((k) => `:${k}`).join(', ')}`);
+        fail(
+          `malformed name line "-- name: ${head.value}"`,
+          `write "-- name: queryName :kind" with kind one of ${KINDS.map((k) => `:${k}`).join(', ')}`,
+        );
         continue;
       }
       name = match[1] ?? '';
@@ -94,13 +89,19 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
       // parent is a query name, or a path to another include for nesting: listExposures.latestAlerts.exposure
       const match = /^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\.([A-Za-z_]\w*)\s+:(one|many)(?:\s+limit\s+(\d+))?$/.exec(head.value);
       if (!match) {
-        fail(`malformed include line "-- include: ${head.value}"`, 'write "-- include: parentQuery.field :one" or "-- include: parentQuery.field :many limit N"');
+        fail(
+          `malformed include line "-- include: ${head.value}"`,
+          'write "-- include: parentQuery.field :one" or "-- include: parentQuery.field :many limit N"',
+        );
         continue;
       }
       const cardinality = match[3] === 'many' ? 'many' : 'one';
       const limit = match[4] === undefined ? null : Number(match[4]);
       if (cardinality === 'many' && (limit === null || limit < 1 || limit > MAX_LIMIT)) {
-        fail(`include ${match[1]}.${match[2]} :many needs a limit between 1 and ${MAX_LIMIT}`, `append "limit N" with 1 <= N <= ${MAX_LIMIT}, e.g. "-- include: ${match[1]}.${match[2]} :many limit 10"`);
+        fail(
+          `include ${match[1]}.${match[2]} :many needs a limit between 1 and ${MAX_LIMIT}`,
+          `append "limit N" with 1 <= N <= ${MAX_LIMIT}, e.g. "-- include: ${match[1]}.${match[2]} :many limit 10"`,
+        );
         continue;
       }
       include = { parent: match[1] ?? '', name: match[2] ?? '', cardinality, limit };
@@ -113,13 +114,15 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
       switch (annotation.key) {
         case 'order': {
           const order = parseOrder(annotation.value);
-          if (order === null) bad(`malformed order "${annotation.value}"`, 'write "-- order: column [ASC|DESC], ..., unique_column [ASC|DESC]"');
+          if (order === null)
+            bad(`malformed order "${annotation.value}"`, 'write "-- order: column [ASC|DESC], ..., unique_column [ASC|DESC]"');
           annotations.order = order;
           break;
         }
         case 'cache': {
           const ttlMs = parseDuration(annotation.value);
-          if (ttlMs === null || ttlMs <= 0) bad(`malformed cache duration "${annotation.value}"`, 'write a duration such as "-- cache: 30s", "-- cache: 5m"');
+          if (ttlMs === null || ttlMs <= 0)
+            bad(`malformed cache duration "${annotation.value}"`, 'write a duration such as "-- cache: 30s", "-- cache: 5m"');
           else annotations.cache = { ttlMs, text: annotation.value };
           break;
         }
@@ -131,16 +134,26 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
         }
         case 'allow': {
           const match = /^seqscan\s+(\S.*)$/.exec(annotation.value);
-          if (!match) bad(`malformed allow "${annotation.value}"`, 'write "-- allow: seqscan <reason>", e.g. "-- allow: seqscan lookup table of 200 rows"');
+          if (!match)
+            bad(
+              `malformed allow "${annotation.value}"`,
+              'write "-- allow: seqscan <reason>", e.g. "-- allow: seqscan lookup table of 200 rows"',
+            );
           else annotations.allowSeqscan = match[1] ?? '';
           break;
         }
         case 'replica':
-          if (annotation.value !== 'ok') bad(`malformed replica "${annotation.value}"`, 'write "-- replica: ok" to let this read go to a replica');
+          if (annotation.value !== 'ok')
+            bad(`malformed replica "${annotation.value}"`, 'write "-- replica: ok" to let this read go to a replica');
           else annotations.replica = true;
           break;
         case 'not-null':
-          annotations.notNull.push(...annotation.value.split(',').map((column) => column.trim()).filter(Boolean));
+          annotations.notNull.push(
+            ...annotation.value
+              .split(',')
+              .map((column) => column.trim())
+              .filter(Boolean),
+          );
           break;
         default:
           bad(

@@ -72,7 +72,12 @@ export async function generateQueries(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const location = { file: sources[0]?.file ?? '', line: 1 };
-    errors.push({ location, query: null, message: `could not read the database catalog: ${message}`, fix: 'check that the database is reachable and the schema migrations applied' });
+    errors.push({
+      location,
+      query: null,
+      message: `could not read the database catalog: ${message}`,
+      fix: 'check that the database is reachable and the schema migrations applied',
+    });
     return { files: new Map(), errors, queries: [], notes: [] };
   }
   const trees = buildIncludeTrees(parsed);

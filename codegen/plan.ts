@@ -42,7 +42,10 @@ export function planRejections(plan: PlanNode, catalog: Catalog, allowSeqscan: b
         nodeType: type,
         table,
         detail: `Seq Scan on ${table}${node.filter !== null ? ` filtering ${node.filter}` : ''}: no index serves it`,
-        fix: columns.length > 0 ? `CREATE INDEX ON ${table} (${columns.join(', ')});` : `filter ${table} by an indexed column, or add "-- allow: seqscan <reason>" for a tiny lookup table`,
+        fix:
+          columns.length > 0
+            ? `CREATE INDEX ON ${table} (${columns.join(', ')});`
+            : `filter ${table} by an indexed column, or add "-- allow: seqscan <reason>" for a tiny lookup table`,
       });
     } else if (node.disabled && type === 'Sort') {
       const keys = sortColumns(node.sortKey);
@@ -60,7 +63,12 @@ export function planRejections(plan: PlanNode, catalog: Catalog, allowSeqscan: b
         fix: `CREATE INDEX ON ${table ?? '<table>'} (${[...prefix, ...keys.filter((k) => !prefix.includes(k.split(' ')[0] ?? ''))].join(', ')});`,
       });
     } else if (node.disabled && type !== 'Seq Scan') {
-      rejections.push({ nodeType: type, table, detail: `${type} is disabled in the generic plan`, fix: 'add an index that serves this node' });
+      rejections.push({
+        nodeType: type,
+        table,
+        detail: `${type} is disabled in the generic plan`,
+        fix: 'add an index that serves this node',
+      });
     } else if ((type === 'Index Scan' || type === 'Index Only Scan') && node.indexCond === null && node.filter !== null && !allowSeqscan) {
       const columns = columnsIn(node.filter, table, catalog);
       rejections.push({

@@ -88,9 +88,10 @@ export type Level = { items: FromItem[]; narrowed: Set<string>; grouping: Groupi
 
 export type Scope = { level: Level; parent: Scope | null; ctes: ReadonlyMap<string, Derived>; ctx: Context };
 
-export type Entry = { kind: 'column'; name: string; key: string; nullable: boolean; origin: Origin | null; typeOid: number | null } | { kind: 'opaque'; reason: string };
+export type Entry =
+  | { kind: 'column'; name: string; key: string; nullable: boolean; origin: Origin | null; typeOid: number | null }
+  | { kind: 'opaque'; reason: string };
 export type Resolved = Extract<Entry, { kind: 'column' }> | { kind: 'unknown'; reason: string };
-
 
 export const emptyLevel = (): Level => ({ items: [], narrowed: new Set(), grouping: null });
 

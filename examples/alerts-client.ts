@@ -88,7 +88,9 @@ async function main(): Promise<void> {
   const client = apiClient(process.env.API_URL ?? 'http://127.0.0.1:3000', token);
   const { alerts, pages } = await allAlerts(client, filter === undefined ? {} : { severity: filter });
   const unread = alerts.filter((alert) => alert.read_at === null).length;
-  console.log(`${alerts.length} alerts (${unread} unread) in ${pages} ${pages === 1 ? 'page' : 'pages'}; newest ${alerts[0]?.created_at ?? 'none'}`);
+  console.log(
+    `${alerts.length} alerts (${unread} unread) in ${pages} ${pages === 1 ? 'page' : 'pages'}; newest ${alerts[0]?.created_at ?? 'none'}`,
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -25,7 +25,8 @@ function positiveInteger(name: string, value: string | undefined): number {
 function progress(event: PlanAuditProgress): void {
   const at = `[audit] ${String(event.index).padStart(2)}/${event.total} ${event.name}`;
   if (event.kind === 'query-start') log(`${at}: ${event.cases} sample cases, ${event.runs} runs`);
-  else log(`${at}: p50 ${ms(event.p50Ms)} ms, p95 ${ms(event.p95Ms)} ms${event.violations > 0 ? `, ${event.violations} violation(s)` : ''}`);
+  else
+    log(`${at}: p50 ${ms(event.p50Ms)} ms, p95 ${ms(event.p95Ms)} ms${event.violations > 0 ? `, ${event.violations} violation(s)` : ''}`);
 }
 
 await runCommand(async () => {
@@ -50,7 +51,12 @@ await runCommand(async () => {
   if (server.logFile !== undefined) log(`[audit] server log: ${server.logFile}`);
   if (values['no-seed']) log('[audit] --no-seed: auditing the database as is');
   else await ensureSeeded(server, { users, seed: seedValue, label: 'audit', log });
-  const result = await runPlanAudit(server.url, manifest, { ...auditRules(await loadConfig(projectRoot)), samples, judgeBudgets: !values['no-budgets'], onProgress: progress });
+  const result = await runPlanAudit(server.url, manifest, {
+    ...auditRules(await loadConfig(projectRoot)),
+    samples,
+    judgeBudgets: !values['no-budgets'],
+    onProgress: progress,
+  });
   const report = formatPlanAuditReport(result);
   const reportPath = resolve(values.report);
   await writeFile(reportPath, report);

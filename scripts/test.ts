@@ -33,8 +33,7 @@ await runCommand(async () => {
   const server = await startDatabase({ kind: 'ephemeral' });
   // Stopped by runCommand's stopAll, before the server.
   const pooler = viaPgBouncer ? await startPgBouncer({ serverUrl: server.adminUrl, defaultPoolSize: 10 }) : null;
-  const poolerEnv =
-    pooler === null ? {} : { SQLBOUND_TEST_POOLER_URL: pooler.url('postgres'), SQLBOUND_TIMEOUTS_VIA: 'none' };
+  const poolerEnv = pooler === null ? {} : { SQLBOUND_TEST_POOLER_URL: pooler.url('postgres'), SQLBOUND_TIMEOUTS_VIA: 'none' };
   if (pooler !== null) process.stdout.write(`# through PgBouncer ${pooler.version} (transaction pooling) on port ${pooler.port}\n`);
   const template = uniqueDatabaseName('sqlbound_template');
   await createDatabase(server.adminUrl, template);

@@ -24,7 +24,9 @@ expectType<Cursor<'listAlerts'> | null | undefined>(({} as Given<Inputs['alerts'
 expectType<Cursor<'listExposures'> | null | undefined>(({} as Given<Inputs['exposures']['list']>).cursor);
 expectType<'info' | 'low' | 'medium' | 'high' | 'critical' | null | undefined>(({} as Given<Inputs['alerts']['list']>).severity);
 expectType<boolean | null | undefined>(({} as Given<Inputs['alerts']['list']>).unreadOnly);
-expectType<'detected' | 'removal_requested' | 'removed' | 'reappeared' | null | undefined>(({} as Given<Inputs['exposures']['list']>).status);
+expectType<'detected' | 'removal_requested' | 'removed' | 'reappeared' | null | undefined>(
+  ({} as Given<Inputs['exposures']['list']>).status,
+);
 
 // limit: 1, 50 and 100 compile, and so does leaving it out (50 at run time); 101, 0, 2.5 and a number do not.
 void trpc.alerts.list.query({ limit: 1 });

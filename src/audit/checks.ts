@@ -154,7 +154,8 @@ function filterRatio(node: PlanNode, context: CheckContext): FilterRatioFinding 
     message:
       `${node.nodeType}${table === null ? '' : ` on ${table}`}${node.index === null ? '' : ` using ${node.index}`} ` +
       `removed ${removed} rows by filter to return ${returned}` +
-      (node.filter === null ? '' : ` (filter ${node.filter})`) + '.',
+      (node.filter === null ? '' : ` (filter ${node.filter})`) +
+      '.',
     fix: table === null ? fallback : indexFix(table, [node], context, fallback),
   };
 }

@@ -20,7 +20,10 @@ function percent(share: number): string {
 
 function findingTitle(finding: PlanFinding): string {
   return match(finding)
-    .with({ kind: 'seq_scan' }, (f) => `seq scan of ${f.table} (~${Math.round(f.tableRows)} rows)${f.filter === null ? '' : ` filtering ${f.filter}`}`)
+    .with(
+      { kind: 'seq_scan' },
+      (f) => `seq scan of ${f.table} (~${Math.round(f.tableRows)} rows)${f.filter === null ? '' : ` filtering ${f.filter}`}`,
+    )
     .with({ kind: 'list_sort' }, (f) => `sort without an index on ${f.sortKey.join(', ')}`)
     .with({ kind: 'filter_ratio' }, (f) => `${f.removed} rows removed by filter for ${f.returned} returned`)
     .with({ kind: 'sort_spill' }, (f) => `sort spilled to disk (${f.sortMethod})`)
@@ -32,7 +35,9 @@ function verdict(statement: LiveStatement): string {
   if (statement.nPlusOne) parts.push('**likely N+1**');
   match(statement.verdict)
     .with({ kind: 'skipped' }, () => parts.push('skipped'))
-    .with({ kind: 'explained' }, (v) => parts.push(v.findings.length === 0 ? 'ok' : `**${[...new Set(v.findings.map((f) => f.kind))].join(', ')}**`))
+    .with({ kind: 'explained' }, (v) =>
+      parts.push(v.findings.length === 0 ? 'ok' : `**${[...new Set(v.findings.map((f) => f.kind))].join(', ')}**`),
+    )
     .exhaustive();
   return parts.join(', ');
 }
@@ -57,10 +62,19 @@ export function formatLiveAuditReport(result: LiveAuditResult): string {
     '## Findings',
     '',
   ];
-  const flagged = result.statements.flatMap((s, k) => (s.verdict.kind === 'explained' && s.verdict.findings.length > 0 ? [{ s, k, findings: s.verdict.findings }] : []));
+  const flagged = result.statements.flatMap((s, k) =>
+    s.verdict.kind === 'explained' && s.verdict.findings.length > 0 ? [{ s, k, findings: s.verdict.findings }] : [],
+  );
   if (flagged.length === 0) lines.push('No plan findings.', '');
   for (const { s, k, findings } of flagged) {
-    lines.push(`### #${k + 1}: ${s.calls} calls, mean ${ms(s.meanMs)} ms, ${percent(s.share)} of the time`, '', '```sql', s.text.trim(), '```', '');
+    lines.push(
+      `### #${k + 1}: ${s.calls} calls, mean ${ms(s.meanMs)} ms, ${percent(s.share)} of the time`,
+      '',
+      '```sql',
+      s.text.trim(),
+      '```',
+      '',
+    );
     for (const finding of findings) lines.push(`- **${finding.kind}**: ${findingTitle(finding)}.`, `  - fix: \`${finding.fix}\``);
     lines.push('');
   }

@@ -24,8 +24,7 @@ export type LiveAuditOptions = {
 export type Lookup = { table: string; columns: string[] };
 
 export type LiveVerdict =
-  | { kind: 'explained'; plan: string; findings: PlanFinding[]; lookups: Lookup[] }
-  | { kind: 'skipped'; reason: string };
+  { kind: 'explained'; plan: string; findings: PlanFinding[]; lookups: Lookup[] } | { kind: 'skipped'; reason: string };
 
 export type LiveStatement = {
   queryid: string;
@@ -106,7 +105,11 @@ function lookups(root: PlanNode): Lookup[] {
   for (const node of walk(root)) {
     if (node.relation === null) continue;
     // A Bitmap Heap Scan's condition sits on the Bitmap Index Scan under it.
-    const conditions = [node, ...node.children.filter((child) => child.relation === null)].flatMap((n) => [n.indexCond, n.recheckCond, n.filter]);
+    const conditions = [node, ...node.children.filter((child) => child.relation === null)].flatMap((n) => [
+      n.indexCond,
+      n.recheckCond,
+      n.filter,
+    ]);
     const columns = equalityColumns(conditions);
     if (columns.length > 0 && !found.some((l) => l.table === node.relation)) found.push({ table: node.relation, columns });
   }
@@ -128,10 +131,18 @@ async function tableSizes(client: pg.ClientBase): Promise<Map<string, number>> {
   return new Map(rows.map((row) => [row.name, row.estimate]));
 }
 
-async function explainLive(client: pg.ClientBase, text: string, sizes: ReadonlyMap<string, number>, timeoutMs: number): Promise<LiveVerdict> {
+async function explainLive(
+  client: pg.ClientBase,
+  text: string,
+  sizes: ReadonlyMap<string, number>,
+  timeoutMs: number,
+): Promise<LiveVerdict> {
   const keyword = leadingKeyword(text);
   if (!EXPLAINABLE.has(keyword)) {
-    return { kind: 'skipped', reason: `utility statement (${keyword || 'empty'}): EXPLAIN plans only SELECT, INSERT, UPDATE, DELETE, MERGE and VALUES` };
+    return {
+      kind: 'skipped',
+      reason: `utility statement (${keyword || 'empty'}): EXPLAIN plans only SELECT, INSERT, UPDATE, DELETE, MERGE and VALUES`,
+    };
   }
   // Read only, on top of EXPLAIN without ANALYZE never running anything: a mistake here cannot write.
   await client.query(`BEGIN ${OWN} READ ONLY`);

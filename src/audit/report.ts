@@ -36,7 +36,7 @@ export function formatPlanAuditReport(result: PlanAuditResult, heading = '# Plan
     heading,
     '',
     `PostgreSQL ${result.serverVersion}; ${result.samples} measured runs per query (round-robin over its sample cases, ` +
-      'after one warm-up run per case); times are the server\'s Planning Time + Execution Time from ' +
+      "after one warm-up run per case); times are the server's Planning Time + Execution Time from " +
       'EXPLAIN (ANALYZE, BUFFERS) in ms. Rows: ' +
       Object.entries(result.tableRows)
         .sort(([a], [b]) => a.localeCompare(b))

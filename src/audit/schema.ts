@@ -66,10 +66,7 @@ export type DuplicateIndexFinding = FindingBase & {
 };
 
 export type SchemaFinding =
-  | FkWithoutIndexFinding
-  | ScopeColumnWithoutIndexFinding
-  | TimeOrderedWithoutScopeIndexFinding
-  | DuplicateIndexFinding;
+  FkWithoutIndexFinding | ScopeColumnWithoutIndexFinding | TimeOrderedWithoutScopeIndexFinding | DuplicateIndexFinding;
 
 export type SchemaFindingKind = SchemaFinding['kind'];
 
@@ -282,7 +279,10 @@ function duplicateFindings(table: TableRow, indexes: IndexRow[]): DuplicateIndex
   for (const a of indexes) {
     if (!a.is_valid) continue;
     const candidates = indexes.filter(
-      (b) => !dropped.has(b.oid) && coveredBy(a, b) && !mustKeep(a, b) &&
+      (b) =>
+        !dropped.has(b.oid) &&
+        coveredBy(a, b) &&
+        !mustKeep(a, b) &&
         // Between two equal indexes only the lower-ranked one is dropped.
         !(coveredBy(b, a) && compareRank(a, b) < 0),
     );
@@ -337,7 +337,11 @@ export async function auditSchema(client: pg.ClientBase, options: AuditOptions =
           : [userId.quoted, `${createdAt.quoted} DESC`, ...(id === undefined ? [] : [`${id.quoted} DESC`])];
       // user_id + created_at -> user_created_idx: the column names without their _id / _at suffixes.
       const stem = (column: string) => column.replace(/_(id|at)$/, '');
-      const name = freshIndexName(catalog, table, createdAt === undefined ? `${scopeName}_idx` : `${stem(scopeName)}_${stem(timeName)}_idx`);
+      const name = freshIndexName(
+        catalog,
+        table,
+        createdAt === undefined ? `${scopeName}_idx` : `${stem(scopeName)}_${stem(timeName)}_idx`,
+      );
       userIndexFix = `CREATE INDEX ${name} ON ${table.qualified} (${keys.join(', ')})`;
       return userIndexFix;
     };
@@ -381,8 +385,7 @@ export async function auditSchema(client: pg.ClientBase, options: AuditOptions =
       indexes.some((index) => usable(index) && index.is_unique && index.key_count === 1 && index.keys[0] === userId.attnum);
     if (userId !== undefined && createdAt !== undefined && !onePerUser) {
       const ordered = indexes.some(
-        (index) =>
-          usable(index) && index.method === 'btree' && index.keys[0] === userId.attnum && index.keys[1] === createdAt.attnum,
+        (index) => usable(index) && index.method === 'btree' && index.keys[0] === userId.attnum && index.keys[1] === createdAt.attnum,
       );
       if (!ordered) {
         findings.push({

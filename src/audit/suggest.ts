@@ -74,10 +74,7 @@ function identifier(name: string): string {
 
 /** `CREATE INDEX <table>_<cols>_idx ON <table> (eq..., order...)`, or null when there is no key to index. */
 export function createIndexFor(table: string, equalities: readonly string[], order: readonly OrderTerm[]): string | null {
-  const keys = [
-    ...equalities.map((column) => ({ column, direction: null })),
-    ...order.filter((term) => !equalities.includes(term.column)),
-  ];
+  const keys = [...equalities.map((column) => ({ column, direction: null })), ...order.filter((term) => !equalities.includes(term.column))];
   if (keys.length === 0) return null;
   const name = `${table}_${keys.map((key) => key.column).join('_')}_idx`.slice(0, 63);
   const list = keys.map((key) => `${identifier(key.column)}${key.direction === 'DESC' ? ' DESC' : ''}`);

@@ -39,11 +39,7 @@ WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)
 ORDER BY c.relname, ic.relname`;
 
-export async function unusedIndexes(
-  client: pg.ClientBase,
-  used: ReadonlySet<string>,
-  schema = 'public',
-): Promise<UnusedIndex[]> {
+export async function unusedIndexes(client: pg.ClientBase, used: ReadonlySet<string>, schema = 'public'): Promise<UnusedIndex[]> {
   const rows = (await client.query<IndexRow>(candidatesQuery, [schema])).rows;
   return rows
     .filter((row) => !used.has(row.index))

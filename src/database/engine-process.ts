@@ -7,16 +7,60 @@ import { delimiter, join } from 'node:path';
 import { serverIdentity, spawnOptions } from './postmaster.js';
 import { registerService } from './server.js';
 
-/** A system engine a test or the topology needs, and the Debian package that ships it. */
+/**
+ * A system engine a test or the topology needs, and the Debian package that ships it, so a missing engine is
+ * reported with the install command rather than ENOENT.
+ *
+ * @example
+ * ```ts
+ * import { findEngine, type Engine } from 'sqlbound/testing';
+ *
+ * const PSQL: Engine = { binary: 'psql', debianPackage: 'postgresql-client' };
+ * const psql = findEngine(PSQL);
+ * ```
+ */
 export type Engine = { binary: string; debianPackage: string };
 
+/**
+ * PgBouncer, as startPgBouncer looks for it.
+ *
+ * @example
+ * ```ts
+ * import { PGBOUNCER, findEngine, skippedLine } from 'sqlbound/testing';
+ *
+ * if (findEngine(PGBOUNCER) === null) console.log(skippedLine(PGBOUNCER));
+ * ```
+ */
 export const PGBOUNCER: Engine = { binary: 'pgbouncer', debianPackage: 'pgbouncer' };
+/**
+ * redis-server, as startRedis looks for it.
+ *
+ * @example
+ * ```ts
+ * import { test } from 'node:test';
+ * import { REDIS, findEngine, skippedLine } from 'sqlbound/testing';
+ *
+ * test('shared cache', { skip: findEngine(REDIS) === null ? skippedLine(REDIS) : false }, async () => {
+ *   // ...
+ * });
+ * ```
+ */
 export const REDIS: Engine = { binary: 'redis-server', debianPackage: 'redis-server' };
 
 /** Daemons live in sbin, which a non-root PATH often lacks. */
 const SBIN = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
 
-/** The engine's executable, or null when it is not installed. */
+/**
+ * The engine's executable, or null when it is not installed. Also searches the sbin folders, which a non-root
+ * PATH often lacks although Debian installs daemons there.
+ *
+ * @example
+ * ```ts
+ * import { PGBOUNCER, findEngine } from 'sqlbound/testing';
+ *
+ * const pgbouncer = findEngine(PGBOUNCER); // '/usr/sbin/pgbouncer', or null
+ * ```
+ */
 export function findEngine(engine: Engine): string | null {
   const folders = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SBIN];
   for (const folder of folders) {
@@ -31,11 +75,37 @@ export function findEngine(engine: Engine): string | null {
   return null;
 }
 
-/** The one loud line a test prints when it skips for want of an engine. */
+/**
+ * The one loud line a test prints when it skips for want of an engine, so a skip is never silent and says how
+ * to install what is missing.
+ *
+ * @example
+ * ```ts
+ * import { PGBOUNCER, skippedLine } from 'sqlbound/testing';
+ *
+ * skippedLine(PGBOUNCER); // 'SKIPPED: pgbouncer not installed (apt-get install pgbouncer)'
+ * ```
+ */
 export function skippedLine(engine: Engine): string {
   return `SKIPPED: ${engine.binary} not installed (apt-get install ${engine.debianPackage})`;
 }
 
+/**
+ * An engine that is not installed, could not start, or exited before it was ready. `logTail` holds its last log
+ * lines, since the message alone rarely says why a daemon refused to start.
+ *
+ * @example
+ * ```ts
+ * import { EngineError, startRedis } from 'sqlbound/testing';
+ *
+ * try {
+ *   await startRedis();
+ * } catch (error) {
+ *   if (error instanceof EngineError) console.error(error.message, error.logTail);
+ *   throw error;
+ * }
+ * ```
+ */
 export class EngineError extends Error {
   override readonly name = 'EngineError';
   constructor(

@@ -11,8 +11,32 @@ import { freePort, registerService } from './server.js';
 
 const execFileAsync = promisify(execFile);
 
+/**
+ * PgBouncer's pool_mode. The default, transaction, is what a production deployment runs, so tests see its limits
+ * (no session state, prepared statements only with max_prepared_statements).
+ *
+ * @example
+ * ```ts
+ * import { startPgBouncer, type PoolMode } from 'sqlbound/testing';
+ *
+ * const poolMode: PoolMode = 'session';
+ * const bouncer = await startPgBouncer({ serverUrl: process.env.DATABASE_URL!, poolMode });
+ * ```
+ */
 export type PoolMode = 'transaction' | 'session' | 'statement';
 
+/**
+ * How to start PgBouncer; the limits mirror the ini settings of the same names, so a test can reproduce a
+ * production configuration.
+ *
+ * @example
+ * ```ts
+ * import { startPgBouncer, type PgBouncerOptions } from 'sqlbound/testing';
+ *
+ * const options: PgBouncerOptions = { serverUrl: process.env.DATABASE_URL!, defaultPoolSize: 5, maxPreparedStatements: 100 };
+ * const bouncer = await startPgBouncer(options);
+ * ```
+ */
 export type PgBouncerOptions = {
   /** The server to pool, as a PostgreSQL URL; its user and password go into the userlist. */
   serverUrl: string;
@@ -36,13 +60,35 @@ export type PgBouncerOptions = {
   onLog?: (line: string) => void;
 };
 
+/**
+ * A running PgBouncer. `settings` are the effective limits, to feed a connection budget check;
+ * `preparedStatements` says whether createDb may use named prepared statements through it.
+ *
+ * @example
+ * ```ts
+ * import { createDb } from 'sqlbound';
+ * import { startDatabase, startPgBouncer, type PgBouncer } from 'sqlbound/testing';
+ *
+ * const server = await startDatabase();
+ * const bouncer: PgBouncer = await startPgBouncer({ serverUrl: server.url });
+ * const db = createDb({ connectionString: bouncer.url() });
+ * // ...
+ * await db.close();
+ * await bouncer.stop();
+ * ```
+ */
 export type PgBouncer = {
   host: string;
   port: number;
   /** PgBouncer's version, e.g. "1.18.0". */
   version: string;
   /** The effective limits, for a connection budget check. */
-  settings: Required<Pick<PgBouncerOptions, 'poolMode' | 'maxClientConn' | 'defaultPoolSize' | 'reservePoolSize' | 'maxDbConnections' | 'maxPreparedStatements'>>;
+  settings: Required<
+    Pick<
+      PgBouncerOptions,
+      'poolMode' | 'maxClientConn' | 'defaultPoolSize' | 'reservePoolSize' | 'maxDbConnections' | 'maxPreparedStatements'
+    >
+  >;
   /** Whether named prepared statements survive transaction pooling (1.21+ with max_prepared_statements > 0). */
   preparedStatements: boolean;
   /** `serverUrl` with PgBouncer's host and port, and `database` when given. */
@@ -55,6 +101,18 @@ function versionParts(version: string): number[] {
   return version.split('.').map((part) => Number.parseInt(part, 10) || 0);
 }
 
+/**
+ * Compares dotted version strings numerically, since PgBouncer features are gated on versions where a string
+ * comparison gets '1.9' against '1.21' wrong. Missing parts count as 0.
+ *
+ * @example
+ * ```ts
+ * import { versionAtLeast } from 'sqlbound/testing';
+ *
+ * versionAtLeast('1.21.0', '1.21'); // true
+ * versionAtLeast('1.9', '1.21'); // false
+ * ```
+ */
 export function versionAtLeast(version: string, minimum: string): boolean {
   const have = versionParts(version);
   const want = versionParts(minimum);
@@ -76,7 +134,19 @@ async function pgbouncerVersion(executable: string): Promise<string> {
 /** PgBouncer's userlist quotes a double quote by doubling it. */
 const quoted = (value: string) => `"${value.replaceAll('"', '""')}"`;
 
-/** Starts PgBouncer; throws an EngineError naming the Debian package when it is not installed. */
+/**
+ * Starts PgBouncer; throws an EngineError naming the Debian package when it is not installed.
+ *
+ * @example
+ * ```ts
+ * import { startDatabase, startPgBouncer } from 'sqlbound/testing';
+ *
+ * const server = await startDatabase();
+ * const bouncer = await startPgBouncer({ serverUrl: server.adminUrl, defaultPoolSize: 5 });
+ * const url = bouncer.url('sqlbound'); // postgres://...@127.0.0.1:<port>/sqlbound
+ * await bouncer.stop();
+ * ```
+ */
 export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBouncer> {
   const executable = findEngine(PGBOUNCER);
   if (executable === null) throw new EngineError(skippedLine(PGBOUNCER).replace(/^SKIPPED: /, ''), '');

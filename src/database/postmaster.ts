@@ -150,7 +150,10 @@ export async function initCluster(dataDir: string, superuser: string, password: 
       child.on('close', (code, signal) => {
         if (code === 0) resolveInit();
         else {
-          const reason = output.split('\n').find((line) => /error|denied|cannot|could not/i.test(line))?.trim();
+          const reason = output
+            .split('\n')
+            .find((line) => /error|denied|cannot|could not/i.test(line))
+            ?.trim();
           const why = reason === undefined ? `exit ${String(code ?? signal)}` : reason.replace(/^initdb:\s*/, '');
           reject(new PostmasterError(`initdb failed in ${dataDir}: ${why}`, output));
         }
@@ -322,9 +325,7 @@ export async function startPostmaster(options: StartOptions): Promise<Postmaster
     onReady = resolveReady;
     child.once('error', (error) => reject(new PostmasterError(`PostgreSQL could not run: ${error.message}`)));
     // The last log lines can arrive just after the exit event: give the pipe a moment before reading them.
-    void exited.then(() =>
-      setTimeout(() => reject(new PostmasterError(startFailure(dataDir, port, tail), lastLines(tail))), 50),
-    );
+    void exited.then(() => setTimeout(() => reject(new PostmasterError(startFailure(dataDir, port, tail), lastLines(tail))), 50));
   });
   const timeoutMs = options.readyTimeoutMs ?? 60_000;
   let timer: NodeJS.Timeout | undefined;

@@ -6,8 +6,31 @@ import { join } from 'node:path';
 import { EngineError, REDIS, findEngine, skippedLine, spawnEngine } from './engine-process.js';
 import { freePort, registerService } from './server.js';
 
+/**
+ * How to start redis-server: the port defaults to a free one, so parallel test files do not collide.
+ *
+ * @example
+ * ```ts
+ * import { startRedis, type RedisOptions } from 'sqlbound/testing';
+ *
+ * const options: RedisOptions = { onLog: (line) => console.log(`[redis] ${line}`) };
+ * const redis = await startRedis(options);
+ * ```
+ */
 export type RedisOptions = { port?: number; onLog?: (line: string) => void };
 
+/**
+ * A running redis-server without persistence: a cache whose contents die with it.
+ *
+ * @example
+ * ```ts
+ * import { startRedis, type RedisServer } from 'sqlbound/testing';
+ *
+ * const redis: RedisServer = await startRedis();
+ * console.log(redis.url); // 'redis://127.0.0.1:<port>'
+ * await redis.stop();
+ * ```
+ */
 export type RedisServer = {
   host: string;
   port: number;
@@ -17,7 +40,19 @@ export type RedisServer = {
   stop(): Promise<void>;
 };
 
-/** Starts redis-server; throws an EngineError naming the Debian package when it is not installed. */
+/**
+ * Starts redis-server; throws an EngineError naming the Debian package when it is not installed.
+ *
+ * @example
+ * ```ts
+ * import { startRedis } from 'sqlbound/testing';
+ *
+ * const redis = await startRedis();
+ * process.env.REDIS_URL = redis.url;
+ * // ...
+ * await redis.stop();
+ * ```
+ */
 export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   const executable = findEngine(REDIS);
   if (executable === null) throw new EngineError(skippedLine(REDIS).replace(/^SKIPPED: /, ''), '');

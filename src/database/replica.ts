@@ -15,6 +15,19 @@ import { freePort, registerService, serverSettings, withDatabase } from './serve
 
 const execFileAsync = promisify(execFile);
 
+/**
+ * How to make a replica. The primary must run on this machine, because its data directory is copied directly
+ * (the embedded binaries ship no pg_basebackup).
+ *
+ * @example
+ * ```ts
+ * import { startDatabase, startReplica, type ReplicaOptions } from 'sqlbound/testing';
+ *
+ * const primary = await startDatabase();
+ * const options: ReplicaOptions = { primaryUrl: primary.adminUrl, name: 'replica2', settings: { max_connections: '200' } };
+ * const replica = await startReplica(options);
+ * ```
+ */
 export type ReplicaOptions = {
   /** A superuser URL of the primary (replication and pg_backup_start need one); the server must run here. */
   primaryUrl: string;
@@ -29,6 +42,19 @@ export type ReplicaOptions = {
   onLog?: (line: string) => void;
 };
 
+/**
+ * A running hot standby. Its `url` keeps the primary's credentials, which the standby shares by construction.
+ *
+ * @example
+ * ```ts
+ * import { createDb } from 'sqlbound';
+ * import { startDatabase, startReplica, type Replica } from 'sqlbound/testing';
+ *
+ * const primary = await startDatabase();
+ * const replica: Replica = await startReplica({ primaryUrl: primary.adminUrl });
+ * const db = createDb({ connectionString: primary.url, replicas: [{ connectionString: replica.url('sqlbound'), name: replica.name }] });
+ * ```
+ */
 export type Replica = {
   name: string;
   port: number;
@@ -76,18 +102,37 @@ async function copyTree(from: string, to: string, keep: (path: string) => boolea
     if (!keep(source)) continue;
     const target = join(to, entry.name);
     if (entry.isDirectory()) await copyTree(source, target, keep);
-    else if (entry.isFile()) await copyFile(source, target).catch((error: unknown) => {
-      if (!vanished(error)) throw error;
-    });
+    else if (entry.isFile())
+      await copyFile(source, target).catch((error: unknown) => {
+        if (!vanished(error)) throw error;
+      });
   }
 }
 
 /** `'...'` for a libpq connection string value. */
 const conninfoValue = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
+/**
+ * Makes a physical streaming replica of a local primary and starts it as a hot standby, so replica routing,
+ * lag and read-your-writes can be tested against a real standby. A replication slot holds the WAL it still
+ * needs until it stops.
+ *
+ * @example
+ * ```ts
+ * import { startDatabase, startReplica } from 'sqlbound/testing';
+ *
+ * const primary = await startDatabase();
+ * const replica = await startReplica({ primaryUrl: primary.adminUrl });
+ * const replicaUrl = replica.url('sqlbound');
+ * // ...
+ * await replica.stop();
+ * await primary.stop();
+ * ```
+ */
 export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const name = options.name ?? 'replica1';
-  if (!/^[a-z][a-z0-9_]{0,40}$/.test(name)) throw new PostmasterError(`replica name ${JSON.stringify(name)}: lower-case letters, digits and _`);
+  if (!/^[a-z][a-z0-9_]{0,40}$/.test(name))
+    throw new PostmasterError(`replica name ${JSON.stringify(name)}: lower-case letters, digits and _`);
   const slot = `sqlbound_${name}`;
   const primary = new URL(options.primaryUrl);
   const admin = new pg.Client({ connectionString: withDatabase(options.primaryUrl, 'postgres') });
@@ -114,7 +159,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       await copyTree(info.data_directory, dataDir, (source) => copied(info.data_directory, source));
     } finally {
       // Always ends the backup, also after a failed copy: a session left in backup mode forces full-page writes.
-      label = (await admin.query<{ labelfile: string; spcmapfile: string | null }>('SELECT labelfile, spcmapfile FROM pg_backup_stop(false)')).rows[0];
+      label = (
+        await admin.query<{ labelfile: string; spcmapfile: string | null }>('SELECT labelfile, spcmapfile FROM pg_backup_stop(false)')
+      ).rows[0];
     }
     if (label === undefined) throw new PostmasterError('pg_backup_stop returned no backup label');
     await writeFile(join(dataDir, 'backup_label'), label.labelfile);

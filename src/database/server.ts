@@ -200,6 +200,22 @@ const services = new Set<{ stop: () => Promise<void> }>();
 /**
  * Adds a process to those stopAll() stops, before the database servers (a pooler or a replica goes before its
  * primary). Returns the function that removes it again, once it has stopped by itself.
+ *
+ * @example
+ * ```ts
+ * import { spawn } from 'node:child_process';
+ * import { once } from 'node:events';
+ * import { registerService } from 'sqlbound/testing';
+ *
+ * const child = spawn('my-sidecar', ['--port', '7000']);
+ * const unregister = registerService({
+ *   stop: async () => {
+ *     child.kill('SIGTERM');
+ *     await once(child, 'exit');
+ *   },
+ * });
+ * child.once('exit', unregister);
+ * ```
  */
 export function registerService(service: { stop: () => Promise<void> }): () => void {
   services.add(service);

@@ -2,6 +2,23 @@
 // primary, and each with a pool per replica. A configuration that could open more connections than a tier allows
 // fails here, at start, naming the number to change, instead of under load with "too many connections".
 
+/**
+ * A deployment's connection sizes on every tier, as the operator configures them; checkConnectionBudget
+ * multiplies them out.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionBudgetInput } from 'sqlbound';
+ *
+ * const input: ConnectionBudgetInput = {
+ *   instances: 4,
+ *   poolMax: 20,
+ *   pgbouncer: { maxClientConn: 1000, defaultPoolSize: 20, reservePoolSize: 0, pools: 1, maxDbConnections: 0 },
+ *   primary: { maxConnections: 100, superuserReserved: 3, reserved: 0 },
+ *   replicas: [{ name: 'replica1', poolMax: 10, maxConnections: 100, superuserReserved: 3, reserved: 0 }],
+ * };
+ * ```
+ */
 export type ConnectionBudgetInput = {
   instances: number;
   /** Each instance's pool size towards PgBouncer (createDb's `max`). */
@@ -23,11 +40,46 @@ export type ConnectionBudgetInput = {
   otherPrimaryConnections?: number;
 };
 
-/** `max_connections` minus the slots only superusers (or pg_use_reserved_connections) may take. */
+/**
+ * `max_connections` minus the slots only superusers (or pg_use_reserved_connections) may take.
+ *
+ * @example
+ * ```ts
+ * import type { ServerLimits } from 'sqlbound';
+ *
+ * const limits: ServerLimits = { maxConnections: 100, superuserReserved: 3, reserved: 0 }; // 97 usable by the application
+ * ```
+ */
 export type ServerLimits = { maxConnections: number; superuserReserved: number; reserved: number };
 
+/**
+ * One tier of the budget. `change` is a ready-made message naming the setting to lower or raise, so a failed
+ * check can be reported as is.
+ *
+ * @example
+ * ```ts
+ * import { checkConnectionBudget, type BudgetLine, type ConnectionBudgetInput } from 'sqlbound';
+ *
+ * declare const input: ConnectionBudgetInput;
+ * const over: BudgetLine[] = checkConnectionBudget(input).lines.filter((line) => !line.fits);
+ * for (const line of over) console.error(`${line.tier}: ${line.demand} > ${line.limit}. ${line.change}`);
+ * ```
+ */
 export type BudgetLine = { tier: string; demand: number; limit: number; fits: boolean; change: string };
 
+/**
+ * The result of checkConnectionBudget: every tier is listed, also those that fit, so a start-up log can show the
+ * headroom.
+ *
+ * @example
+ * ```ts
+ * import { checkConnectionBudget, type ConnectionBudget, type ConnectionBudgetInput } from 'sqlbound';
+ *
+ * declare const input: ConnectionBudgetInput;
+ * const budget: ConnectionBudget = checkConnectionBudget(input);
+ * for (const line of budget.lines) console.log(`${line.tier}: ${line.demand}/${line.limit}`);
+ * ```
+ */
 export type ConnectionBudget = { fits: boolean; lines: BudgetLine[] };
 
 const usable = (limits: ServerLimits) => limits.maxConnections - limits.superuserReserved - limits.reserved;
@@ -35,8 +87,10 @@ const usable = (limits: ServerLimits) => limits.maxConnections - limits.superuse
 /**
  * Checks every tier of the budget; `fits` is false when any could be exceeded.
  *
- * ### Examples
+ * @example
  * ```ts
+ * import { checkConnectionBudget } from 'sqlbound';
+ *
  * const budget = checkConnectionBudget({ instances: 4, poolMax: 20, pgbouncer: { maxClientConn: 1000, defaultPoolSize: 20,
  *   reservePoolSize: 0, pools: 1, maxDbConnections: 0 }, primary: { maxConnections: 100, superuserReserved: 3, reserved: 0 }, replicas: [] });
  * if (!budget.fits) throw new Error(budget.lines.filter((line) => !line.fits).map((line) => line.change).join('; '));
@@ -79,7 +133,21 @@ export function checkConnectionBudget(input: ConnectionBudgetInput): ConnectionB
   return { fits: lines.every((line) => line.fits), lines };
 }
 
-/** Reads a server's limits (`SHOW`, one round trip): pass a function that runs one SQL text and returns its rows. */
+/**
+ * Reads a server's limits (`SHOW`, one round trip): pass a function that runs one SQL text and returns its rows,
+ * so any client (pg, a pool, a Kysely raw query) can be used.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { serverLimits } from 'sqlbound';
+ *
+ * const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+ * await client.connect();
+ * const primary = await serverLimits(async (text) => (await client.query(text)).rows);
+ * await client.end();
+ * ```
+ */
 export async function serverLimits(query: (text: string) => Promise<Record<string, unknown>[]>): Promise<ServerLimits> {
   const rows = await query(
     "SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS superuser, coalesce(current_setting('reserved_connections', true), '0')::int AS reserved",

@@ -90,7 +90,6 @@ export type QueryCache = {
   close(): Promise<void>;
 };
 
-
 /** Param values as a stable key: JSON, with Dates as ISO text and bigints as decimal text. */
 export function cacheKey(name: string, values: readonly unknown[]): string {
   const encoded = JSON.stringify(values, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
@@ -102,9 +101,7 @@ const scopeValue = (values: readonly unknown[], index: number) => String(values[
 /** Tags of a cached entry: per user for scoped reads (plus a tag for "any user"), one per table otherwise. */
 export function readTags(policy: CachePolicy, values: readonly unknown[]): string[] {
   return policy.reads.flatMap(({ table, scoped }) =>
-    scoped && policy.scope !== null
-      ? [`${table}#user:${scopeValue(values, policy.scope.index)}`, `${table}#users`]
-      : [`${table}#all`],
+    scoped && policy.scope !== null ? [`${table}#user:${scopeValue(values, policy.scope.index)}`, `${table}#users`] : [`${table}#all`],
   );
 }
 

@@ -42,7 +42,9 @@ function canonical(value: unknown): unknown {
 
 /** What a cursor is bound to: the version, the query name and the digest of its params. */
 function boundTo(query: string, params: readonly unknown[]): Buffer {
-  const digest = createHash('sha256').update(JSON.stringify([LABEL, query, params.map(canonical)])).digest();
+  const digest = createHash('sha256')
+    .update(JSON.stringify([LABEL, query, params.map(canonical)]))
+    .digest();
   return Buffer.concat([Buffer.from([VERSION]), digest]);
 }
 

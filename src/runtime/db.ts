@@ -149,8 +149,8 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
       return result;
     },
     poolStats: stats,
-    poolPeaks: peaks.peaks,
-    recentSlowQueries: slowLog.recent,
+    poolPeaks: () => peaks.peaks(),
+    recentSlowQueries: () => slowLog.recent(),
     replicaStatus: () => replicas?.status() ?? [],
     close(closeOptions) {
       closing ??= (async () => {

@@ -110,12 +110,15 @@ export function optionsFromEnv(env: Env = process.env): DbOptions {
   const level = read(env, 'LOG_LEVEL');
   if (level !== undefined) {
     if (!Object.hasOwn(pino.levels.values, level) && level !== 'silent') {
-      throw new InvalidOptionsError(`${ENV_PREFIX}LOG_LEVEL=${level}: expected one of ${Object.keys(pino.levels.values).join(', ')}, silent`);
+      throw new InvalidOptionsError(
+        `${ENV_PREFIX}LOG_LEVEL=${level}: expected one of ${Object.keys(pino.levels.values).join(', ')}, silent`,
+      );
     }
     options.logger = pino({ name: 'sqlbound', level });
   }
   const cache = read(env, 'CACHE');
-  if (cache !== undefined && !['on', 'off'].includes(cache)) throw new InvalidOptionsError(`${ENV_PREFIX}CACHE=${cache}: expected on or off`);
+  if (cache !== undefined && !['on', 'off'].includes(cache))
+    throw new InvalidOptionsError(`${ENV_PREFIX}CACHE=${cache}: expected on or off`);
   const maxItems = integer(env, 'CACHE_MAX_ITEMS');
   const maxBytes = integer(env, 'CACHE_MAX_BYTES');
   if (cache === 'off') options.cache = false;

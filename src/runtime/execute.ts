@@ -36,7 +36,13 @@ export async function execute<Row>(
   // pg leaves rows untyped; the generated statement's Row type is the contract codegen proved against the database.
   const rows = result.rows as Row[];
   const rowCount = result.rowCount ?? rows.length;
-  observe({ queryName: statement.name, waitMs: lease.waitMs, executionMs, rows: pageRows(statement, values, rowCount), parameters: values });
+  observe({
+    queryName: statement.name,
+    waitMs: lease.waitMs,
+    executionMs,
+    rows: pageRows(statement, values, rowCount),
+    parameters: values,
+  });
   return { rows, rowCount };
 }
 

@@ -112,19 +112,20 @@ export type EmptyDatabase = Record<string, never>;
 export function createKysely<DB>(acquire: Acquire, observe: Observer, afterWrite?: () => Promise<void>): Kysely<DB> {
   const clients = new WeakMap<pg.PoolClient, { checkout: Checkout; wrapper: PostgresPoolClient }>();
   const pool: PostgresPool = {
-    connect: () => acquire('kysely:connect', []).then((lease) => {
-      let known = clients.get(lease.client);
-      if (known === undefined) {
-        const checkout: Checkout = { lease, pendingWaitMs: lease.waitMs, broken: false };
-        known = { checkout, wrapper: instrumentedClient(checkout, observe, afterWrite) };
-        clients.set(lease.client, known);
-      } else {
-        known.checkout.lease = lease;
-        known.checkout.pendingWaitMs = lease.waitMs;
-        known.checkout.broken = false;
-      }
-      return known.wrapper;
-    }),
+    connect: () =>
+      acquire('kysely:connect', []).then((lease) => {
+        let known = clients.get(lease.client);
+        if (known === undefined) {
+          const checkout: Checkout = { lease, pendingWaitMs: lease.waitMs, broken: false };
+          known = { checkout, wrapper: instrumentedClient(checkout, observe, afterWrite) };
+          clients.set(lease.client, known);
+        } else {
+          known.checkout.lease = lease;
+          known.checkout.pendingWaitMs = lease.waitMs;
+          known.checkout.broken = false;
+        }
+        return known.wrapper;
+      }),
     // The db handle owns the pool: Kysely's destroy() must not end it.
     end: async () => {},
   };

@@ -15,7 +15,11 @@ export type Lease = {
 export type Acquire = (queryName: string, values: readonly unknown[]) => Promise<Lease>;
 
 /** Checks a connection out of the pool, timing the wait; a failure is typed and observed. */
-export function poolAcquirer(pool: pg.Pool, observe: Observer, watch: CheckoutWatch = { before: () => undefined, after: () => undefined }): Acquire {
+export function poolAcquirer(
+  pool: pg.Pool,
+  observe: Observer,
+  watch: CheckoutWatch = { before: () => undefined, after: () => undefined },
+): Acquire {
   return (queryName, values) =>
     new Promise<Lease>((resolve, reject) => {
       const start = performance.now();

@@ -57,8 +57,7 @@ export function createObserver(
       rows: call.rows,
       errorType: call.error?.code,
     });
-    const level =
-      durationMs >= slowQueryErrorMs ? 'error' : durationMs >= slowQueryWarnMs ? 'warn' : call.error ? 'warn' : 'debug';
+    const level = durationMs >= slowQueryErrorMs ? 'error' : durationMs >= slowQueryWarnMs ? 'warn' : call.error ? 'warn' : 'debug';
     if (level === 'debug') {
       if (!logger.isLevelEnabled('debug')) return;
       logger.debug(
@@ -90,9 +89,7 @@ export function createObserver(
       pool: { total: pool.total, idle: pool.idle, waiting: pool.waiting },
       callSite: site,
       ...(scope === undefined ? {} : { scope }),
-      ...(call.error
-        ? { sqlState, errorCode: call.error.code, error: redactedMessage(call.error, logParameters) }
-        : {}),
+      ...(call.error ? { sqlState, errorCode: call.error.code, error: redactedMessage(call.error, logParameters) } : {}),
       ...(logParameters ? { parameters: call.parameters } : {}),
     };
     if (!slow) {

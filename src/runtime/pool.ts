@@ -6,7 +6,9 @@ import type { PoolPeaks, PoolStats, ResolvedOptions } from './options.js';
 import { settlesWithin } from './settle.js';
 
 /** `-c name=value` startup options: the server applies them at connect, so no round trip is added per query. */
-export function startupOptions(options: Pick<ResolvedOptions, 'timeoutsVia' | 'statementTimeoutMs' | 'idleInTransactionTimeoutMs'>): string | undefined {
+export function startupOptions(
+  options: Pick<ResolvedOptions, 'timeoutsVia' | 'statementTimeoutMs' | 'idleInTransactionTimeoutMs'>,
+): string | undefined {
   if (options.timeoutsVia !== 'startup') return undefined;
   return [
     `-c statement_timeout=${options.statementTimeoutMs}`,
@@ -116,7 +118,6 @@ export function poolCloser(pool: pg.Pool, connectionString: string, logger: Logg
     await settlesWithin(ended, 1000);
   };
 }
-
 
 async function cancelBackends(connectionString: string, pids: unknown[], logger: Logger): Promise<void> {
   if (pids.length === 0) return;

@@ -32,7 +32,7 @@ export function preparedMode(named: boolean, logger: Logger): PreparedMode {
 
 /** 26000 invalid_sql_statement_name, 42P05 duplicate_prepared_statement: raised before anything ran. */
 export function isPreparedMismatch(error: unknown): boolean {
-  const sqlState = sqlStateOf(error) ?? (typeof error === 'object' && error !== null ? Reflect.get(error, 'sqlState') : undefined);
+  const sqlState: unknown = sqlStateOf(error) ?? (typeof error === 'object' && error !== null ? Reflect.get(error, 'sqlState') : undefined);
   return sqlState === '26000' || sqlState === '42P05';
 }
 

@@ -20,7 +20,18 @@ import { createReadYourWrites } from './read-your-writes.js';
 import { consistencyKey } from './scope.js';
 import { settlesWithin } from './settle.js';
 
-/** A streaming replica of the primary: reads only. */
+/**
+ * A streaming replica of the primary: reads only. Only generated reads proven read-only are routed to it, so a
+ * replica URL can never receive a write.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type ReplicaConfig } from 'sqlbound';
+ *
+ * const replicas: ReplicaConfig[] = [{ connectionString: process.env.REPLICA_URL!, name: 'replica1', max: 10 }];
+ * const db = createDb({ connectionString: process.env.DATABASE_URL!, replicas });
+ * ```
+ */
 export type ReplicaConfig = {
   connectionString: string;
   /** Its pool's name in metrics and logs (`db.client.connection.pool.name`). Default `replica<n>`. */
@@ -29,14 +40,46 @@ export type ReplicaConfig = {
   max?: number;
 };
 
-export type ReplicaHealth =
-  | { kind: 'unknown' }
-  | { kind: 'up'; replayLsn: bigint; lagSeconds: number }
-  | { kind: 'down'; reason: string };
+/**
+ * A replica's last sampled state. `unknown` until the first check answers; `up` carries the replay position, so
+ * read-your-writes can compare it with the caller's last write, and the lag that decides whether it serves reads.
+ *
+ * @example
+ * ```ts
+ * import type { ReplicaHealth } from 'sqlbound';
+ *
+ * const describe = (health: ReplicaHealth) =>
+ *   health.kind === 'up' ? `lag ${health.lagSeconds.toFixed(1)} s` : health.kind === 'down' ? `down: ${health.reason}` : 'not checked yet';
+ * ```
+ */
+export type ReplicaHealth = { kind: 'unknown' } | { kind: 'up'; replayLsn: bigint; lagSeconds: number } | { kind: 'down'; reason: string };
 
+/**
+ * One replica as `db.replicaStatus()` reports it: for a health endpoint or a dashboard, since a down or lagging
+ * replica does not fail reads (the primary serves them) and would otherwise go unnoticed.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type ReplicaStatus } from 'sqlbound';
+ *
+ * const db = createDb({ connectionString: process.env.DATABASE_URL!, replicas: [{ connectionString: process.env.REPLICA_URL! }] });
+ * const down: ReplicaStatus[] = db.replicaStatus().filter((replica) => replica.health.kind === 'down');
+ * ```
+ */
 export type ReplicaStatus = { name: string; health: ReplicaHealth; pool: PoolStats };
 
-/** Why a read that could have used a replica went to the primary. */
+/**
+ * Why a read that could have used a replica went to the primary: the `reason` attribute of the
+ * `sqlbound.replica.fallbacks` counter, so a rising count says which of replica health, lag or read-your-writes
+ * is sending load back to the primary.
+ *
+ * @example
+ * ```ts
+ * import type { FallbackReason } from 'sqlbound';
+ *
+ * const alerting: readonly FallbackReason[] = ['down', 'error']; // 'lag' and 'read_your_writes' are expected under load
+ * ```
+ */
 export type FallbackReason = 'down' | 'lag' | 'read_your_writes' | 'error';
 
 export type ReplicaSet = {
@@ -98,7 +141,12 @@ export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
   const maxLagSeconds = options.replicaMaxLagMs / 1000;
   const members: Member[] = setOptions.replicas.map((config, index) => {
     const name = config.name ?? `replica${index + 1}`;
-    const resolved = { ...options, connectionString: config.connectionString, max: config.max ?? options.max, applicationName: options.applicationName };
+    const resolved = {
+      ...options,
+      connectionString: config.connectionString,
+      max: config.max ?? options.max,
+      applicationName: options.applicationName,
+    };
     const pool = createPool(resolved, logger);
     const stats = () => poolStats(pool, resolved.max);
     const metrics = createMetrics(meter, name, stats);
@@ -171,7 +219,11 @@ export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
 
   const probeOne = async (member: Member, now: number) => {
     try {
-      const { rows } = await withTimeout(member.probe.query<{ recovery: boolean; replay: string | null }>(PROBE), options.replicaCheckIntervalMs * 2 + 500, 'probe');
+      const { rows } = await withTimeout(
+        member.probe.query<{ recovery: boolean; replay: string | null }>(PROBE),
+        options.replicaCheckIntervalMs * 2 + 500,
+        'probe',
+      );
       const row = rows[0];
       if (row === undefined || !row.recovery || row.replay === null) {
         // A promoted replica no longer follows this primary: reading from it could miss every write.
@@ -190,7 +242,11 @@ export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
     checking ??= (async () => {
       const now = Date.now();
       try {
-        const { rows } = await withTimeout(primary.query<{ lsn: string }>(PRIMARY_LSN), options.replicaCheckIntervalMs * 2 + 500, 'primary');
+        const { rows } = await withTimeout(
+          primary.query<{ lsn: string }>(PRIMARY_LSN),
+          options.replicaCheckIntervalMs * 2 + 500,
+          'primary',
+        );
         const lsn = rows[0]?.lsn;
         if (lsn !== undefined) samples.push({ at: now, lsn: parseLsn(lsn) });
       } catch {
@@ -219,7 +275,9 @@ export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
       const required = ryw.required(consistencyKey());
       const up = members.filter((member) => member.health.kind === 'up');
       const current = up.filter((member) => member.health.kind === 'up' && member.health.lagSeconds <= maxLagSeconds);
-      const caughtUp = current.filter((member) => required === null || (member.health.kind === 'up' && member.health.replayLsn >= required));
+      const caughtUp = current.filter(
+        (member) => required === null || (member.health.kind === 'up' && member.health.replayLsn >= required),
+      );
       if (caughtUp.length === 0) {
         return fallBack(up.length === 0 ? 'down' : current.length === 0 ? 'lag' : 'read_your_writes', onPrimary);
       }
@@ -232,7 +290,11 @@ export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
         const failure = isReplicaFailure(error);
         if (failure === null) throw error;
         if (failure === 'down') setHealth(member, { kind: 'down', reason: error instanceof Error ? error.message : String(error) });
-        else logger.warn({ replica: member.name, query: statement.name, err: (error as Error).message }, `replica ${member.name} refused a read: the primary serves it`);
+        else
+          logger.warn(
+            { replica: member.name, query: statement.name, err: (error as Error).message },
+            `replica ${member.name} refused a read: the primary serves it`,
+          );
         return fallBack('error', onPrimary);
       }
     },
@@ -249,7 +311,8 @@ export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
         logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'could not read the WAL position after a write');
       }
     },
-    status: () => members.map((member) => ({ name: member.name, health: member.health, pool: poolStats(member.pool, member.pool.options.max) })),
+    status: () =>
+      members.map((member) => ({ name: member.name, health: member.health, pool: poolStats(member.pool, member.pool.options.max) })),
     check,
     async close(timeoutMs) {
       clearInterval(timer);

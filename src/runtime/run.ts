@@ -81,12 +81,7 @@ export async function runMaybe<Row>(
  *   runExec(db, statement, [params.alertId, params.userId]);
  * ```
  */
-export async function runExec(
-  db: Queryable,
-  statement: Statement,
-  values: readonly unknown[],
-  options?: CallOptions,
-): Promise<number> {
+export async function runExec(db: Queryable, statement: Statement, values: readonly unknown[], options?: CallOptions): Promise<number> {
   const { rowCount } = await db.execute(statement, values, options);
   return rowCount;
 }
@@ -152,16 +147,21 @@ export async function runList<Query extends string, Row>(
   const { rows } =
     cursor === null || cursor === undefined
       ? await db.execute<Record<string, unknown>>(list.first, [...values, fetch], options)
-      : await db.execute<Record<string, unknown>>(list.after, [
-          ...values,
-          ...decodeCursor(db.cursorSecret, list.name, values, cursor, list.cursorColumns.length),
-          fetch,
-        ], options);
+      : await db.execute<Record<string, unknown>>(
+          list.after,
+          [...values, ...decodeCursor(db.cursorSecret, list.name, values, cursor, list.cursorColumns.length), fetch],
+          options,
+        );
   const pageRows = rows.slice(0, limit);
   const last = pageRows[pageRows.length - 1];
   const nextCursor =
     rows.length > limit && last !== undefined
-      ? encodeCursor(db.cursorSecret, list.name, values, list.cursorColumns.map((column) => String(last[column])))
+      ? encodeCursor(
+          db.cursorSecret,
+          list.name,
+          values,
+          list.cursorColumns.map((column) => String(last[column])),
+        )
       : null;
   const items = revived<Row>(
     pageRows.map((row) => {

@@ -139,7 +139,10 @@ export function recordStatement(queryName: string): void {
   if (entry.count === state.threshold + 1) {
     const violation = { query: queryName, site, count: entry.count };
     state.violations.push(violation);
-    state.logger?.warn({ scope: state.name, query: queryName, callSite: site, count: entry.count }, `N+1: ${queryName} repeated from one call site`);
+    state.logger?.warn(
+      { scope: state.name, query: queryName, callSite: site, count: entry.count },
+      `N+1: ${queryName} repeated from one call site`,
+    );
   } else if (entry.count > state.threshold + 1) {
     const violation = state.violations.find((v) => v.query === queryName && v.site === site);
     if (violation) violation.count = entry.count;

@@ -66,7 +66,13 @@ async function closeCursor<Row>(cursor: Cursor<Row>, client: pg.PoolClient, time
     client.once('error', onEnd);
   });
   try {
-    return await Promise.race([cursor.close().then(() => true as const, () => false as const), abandoned]);
+    return await Promise.race([
+      cursor.close().then(
+        () => true as const,
+        () => false as const,
+      ),
+      abandoned,
+    ]);
   } finally {
     clearTimeout(timer);
     if (onEnd !== undefined) {

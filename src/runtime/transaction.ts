@@ -3,13 +3,7 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Queryable, Rows, Statement } from './contract.js';
-import {
-  DatabaseError,
-  SerializationFailureError,
-  isConnectionBroken,
-  isSqlboundError,
-  toSqlboundError,
-} from './errors.js';
+import { DatabaseError, SerializationFailureError, isConnectionBroken, isSqlboundError, toSqlboundError } from './errors.js';
 import type { QueryCache } from './cache.js';
 import { execute } from './execute.js';
 import { createKysely } from './kysely.js';
@@ -229,13 +223,7 @@ async function control(
 }
 
 /** Rolls back (or to a savepoint); a failure here means the connection is unusable, so it is marked for destroy. */
-async function rollback(
-  runtime: TransactionRuntime,
-  client: pg.PoolClient,
-  scope: Scope,
-  text: string,
-  queryName: string,
-): Promise<void> {
+async function rollback(runtime: TransactionRuntime, client: pg.PoolClient, scope: Scope, text: string, queryName: string): Promise<void> {
   if (scope.connection.broken) return;
   try {
     await control(runtime, { client }, queryName, text, null);
@@ -244,12 +232,7 @@ async function rollback(
   }
 }
 
-function transactionHandle<DB>(
-  runtime: TransactionRuntime,
-  client: pg.PoolClient,
-  scope: Scope,
-  depth: number,
-): Transaction<DB> {
+function transactionHandle<DB>(runtime: TransactionRuntime, client: pg.PoolClient, scope: Scope, depth: number): Transaction<DB> {
   const { observe, options } = runtime;
   // Statements inside a transaction run on its connection: no pool wait, and the connection is only marked broken.
   const acquire: Acquire = async (queryName) => {

@@ -92,10 +92,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         .send(trpcShapedError('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported content type: send the input as application/json'));
     }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) failures.hit(`request ${error.code ?? error.name}`, (suppressed) => logger.error({ err: error, ...(suppressed > 0 ? { suppressed } : {}) }, 'request failed'));
+    if (status === 500)
+      failures.hit(`request ${error.code ?? error.name}`, (suppressed) =>
+        logger.error({ err: error, ...(suppressed > 0 ? { suppressed } : {}) }, 'request failed'),
+      );
     return reply
       .code(status)
-      .send(trpcShapedError(status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', status, status === 500 ? 'internal server error' : error.message));
+      .send(
+        trpcShapedError(
+          status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST',
+          status,
+          status === 500 ? 'internal server error' : error.message,
+        ),
+      );
   });
 
   // Before routing and before any input is parsed: a batch over the limit costs nothing but this answer.
@@ -175,14 +184,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const metrics = options.metrics;
   if (metrics !== undefined) {
     observeQueryBudgets(metrics.meterProvider, queryBudgets(manifest));
-    const duration = metrics.meterProvider
-      .getMeter('sqlbound-api')
-      .createHistogram('http.server.request.duration', {
-        unit: 's',
-        description: 'Duration of HTTP requests',
-        // The SDK's default buckets are for milliseconds; these are the OpenTelemetry HTTP semantic conventions'.
-        advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] },
-      });
+    const duration = metrics.meterProvider.getMeter('sqlbound-api').createHistogram('http.server.request.duration', {
+      unit: 's',
+      description: 'Duration of HTTP requests',
+      // The SDK's default buckets are for milliseconds; these are the OpenTelemetry HTTP semantic conventions'.
+      advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] },
+    });
     app.addHook('onResponse', async (request, reply) => {
       duration.record(reply.elapsedTime / 1000, {
         'http.request.method': request.method,

@@ -3,10 +3,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { MIN_SECRET_LENGTH } from './secrets.js';
 
-export type AuthResult =
-  | { kind: 'anonymous' }
-  | { kind: 'invalid'; reason: string }
-  | { kind: 'user'; userId: string };
+export type AuthResult = { kind: 'anonymous' } | { kind: 'invalid'; reason: string } | { kind: 'user'; userId: string };
 
 /** The label keeps these signatures from ever validating as another HMAC use of the same secret (e.g. cursors). */
 const SIGNING_LABEL = 'sqlbound-auth-v1';

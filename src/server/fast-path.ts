@@ -58,7 +58,9 @@ function rawInput(request: FastifyRequest, type: ProcedureType, search: URLSearc
 }
 
 function callAt(caller: unknown, path: string): (input: unknown) => Promise<unknown> {
-  const target = path.split('.').reduce<unknown>((node, key) => (node === null || node === undefined ? node : Reflect.get(Object(node), key)), caller);
+  const target = path
+    .split('.')
+    .reduce<unknown>((node, key) => (node === null || node === undefined ? node : Reflect.get(Object(node), key)), caller);
   if (typeof target !== 'function') throw new TRPCError({ code: 'NOT_FOUND', message: `No procedure found on path "${path}"` });
   return (input) => Promise.resolve(Reflect.apply(target, undefined, [input]));
 }
@@ -77,7 +79,10 @@ export function fastPathHook<Context>(options: FastPathOptions<Context>) {
       ctx = options.createContext(request);
       input = rawInput(request, type, call.search);
       const data = await callAt(options.createCaller(ctx), call.path)(input);
-      await reply.code(200).header('content-type', 'application/json').send(JSON.stringify({ result: { data } }));
+      await reply
+        .code(200)
+        .header('content-type', 'application/json')
+        .send(JSON.stringify({ result: { data } }));
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause);
       options.onError(error, call.path);

@@ -95,7 +95,6 @@ async function seedWhenEmpty(url: string, users: number, logger: Logger): Promis
   logger.info(summary, 'seeded demo data');
 }
 
-
 /**
  * The embedded server preloads pg_stat_statements (server.ts); its view exists once the extension is created in the
  * database, for the performance page's top statements and `sqlbound audit --live`. Best effort: the page says so
@@ -142,9 +141,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
   if (secrets.development) logger.warn('using the public development secrets: fine on this machine, never in production');
 
   const server: DatabaseServer | null =
-    external === undefined
-      ? await startDatabase({ kind: 'persistent', dataDir: options.dataDir ?? persistentDataDir })
-      : null;
+    external === undefined ? await startDatabase({ kind: 'persistent', dataDir: options.dataDir ?? persistentDataDir }) : null;
   const databaseUrl = external ?? server?.url;
   if (databaseUrl === undefined) throw new StartError('no database URL');
   // Everything started so far is stopped again when a later step fails.
@@ -160,8 +157,16 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     // Pool, timeout, replica and cache settings from SQLBOUND_* (docs/runtime.md); what the API decides itself wins.
     const fromEnv = optionsFromEnv();
     const redisUrl = options.redisUrl ?? (process.env.SQLBOUND_REDIS_URL?.trim() || undefined);
-    const shared = redisUrl !== undefined && fromEnv.cache !== false ? { cache: { bento: createSharedCacheStore({ url: redisUrl, logger }) } } : {};
-    const db = createDb({ ...fromEnv, ...shared, connectionString: databaseUrl, meterProvider: metrics.meterProvider, logger, cursorSecret });
+    const shared =
+      redisUrl !== undefined && fromEnv.cache !== false ? { cache: { bento: createSharedCacheStore({ url: redisUrl, logger }) } } : {};
+    const db = createDb({
+      ...fromEnv,
+      ...shared,
+      connectionString: databaseUrl,
+      meterProvider: metrics.meterProvider,
+      logger,
+      cursorSecret,
+    });
     undo.push(() => db.close({ timeoutMs: 1000 }));
     if (server !== null) await enableStatementStatistics(databaseUrl, logger);
     const app = await buildApp({ db, authSecret, metrics, logger, performancePage: { adminToken } });

@@ -142,7 +142,9 @@ const resetIdentities = ['users', 'subscriptions', 'data_brokers', 'exposures', 
 );
 
 export async function isEmpty(client: pg.ClientBase): Promise<boolean> {
-  const result = await client.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM data_brokers) AS empty');
+  const result = await client.query<{ empty: boolean }>(
+    'SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM data_brokers) AS empty',
+  );
   return result.rows[0]?.empty === true;
 }
 
@@ -155,8 +157,7 @@ export async function seed(url: string, options: SeedOptions): Promise<SeedSumma
   if (!Number.isInteger(users) || users < 1) throw new Error(`--users must be a positive integer, got ${users}`);
   if (!Number.isInteger(seedValue)) throw new Error(`--seed must be an integer, got ${seedValue}`);
   const started = performance.now();
-  const report = (stage: string, done: number, total: number) =>
-    onProgress({ stage, done, total, elapsedMs: performance.now() - started });
+  const report = (stage: string, done: number, total: number) => onProgress({ stage, done, total, elapsedMs: performance.now() - started });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

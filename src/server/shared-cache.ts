@@ -32,7 +32,10 @@ export function createSharedCacheStore(options: SharedCacheOptions): CacheStore 
   connection.on('error', (error: Error) => {
     if (down) return;
     down = true;
-    logger.error({ err: error.message, redis: options.url }, 'Redis (shared cache) is unreachable: reads go to the database, other instances are not told about writes');
+    logger.error(
+      { err: error.message, redis: options.url },
+      'Redis (shared cache) is unreachable: reads go to the database, other instances are not told about writes',
+    );
   });
   connection.on('ready', () => {
     if (!down) return;

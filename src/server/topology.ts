@@ -64,7 +64,7 @@ async function primaryProcess(): Promise<void> {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      return await serverLimits(async (text) => (await client.query(text)).rows);
+      return await serverLimits(async (text) => (await client.query<Record<string, unknown>>(text)).rows);
     } finally {
       await client.end();
     }
@@ -78,12 +78,27 @@ async function primaryProcess(): Promise<void> {
     primary: primaryLimits,
     replicas: [{ name: 'replica1', poolMax, ...primaryLimits }],
   });
-  for (const line of budget.lines) logger.info({ tier: line.tier, demand: line.demand, limit: line.limit }, `connection budget: ${line.tier} ${line.demand} of ${line.limit}`);
-  if (!budget.fits) fail(`the connection budget does not fit:\n  ${budget.lines.filter((line) => !line.fits).map((line) => line.change).join('\n  ')}`);
+  for (const line of budget.lines)
+    logger.info(
+      { tier: line.tier, demand: line.demand, limit: line.limit },
+      `connection budget: ${line.tier} ${line.demand} of ${line.limit}`,
+    );
+  if (!budget.fits)
+    fail(
+      `the connection budget does not fit:\n  ${budget.lines
+        .filter((line) => !line.fits)
+        .map((line) => line.change)
+        .join('\n  ')}`,
+    );
 
   await prepareDatabase(primary.url, 200, logger);
   // Through PgBouncer nothing travels as a startup parameter: the role carries the timeouts (docs/runtime.md).
-  await applyRoleTimeouts(primary.adminUrl, primary.connection.user, { statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 }, { database: primary.connection.database });
+  await applyRoleTimeouts(
+    primary.adminUrl,
+    primary.connection.user,
+    { statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 },
+    { database: primary.connection.database },
+  );
   const [replica, bouncer, redis] = await Promise.all([
     startReplica({ primaryUrl: primary.adminUrl, name: 'replica1' }),
     startPgBouncer({ serverUrl: primary.adminUrl, defaultPoolSize: pgbouncerPoolSize, maxClientConn }),
@@ -123,7 +138,17 @@ async function primaryProcess(): Promise<void> {
     const url: unknown = Reflect.get(message, 'url');
     const token: unknown = Reflect.get(message, 'token');
     if (online.size === workers) {
-      process.stdout.write(`${[...lines, `  workers     ${Object.values(cluster.workers ?? {}).map((w) => w?.process.pid).join(', ')}`, `  demo token  ${String(token)}`, `  try: curl -H "Authorization: Bearer ${String(token)}" ${String(url)}/trpc/dashboard.get`, ''].join('\n')}\n`);
+      process.stdout.write(
+        `${[
+          ...lines,
+          `  workers     ${Object.values(cluster.workers ?? {})
+            .map((w) => w?.process.pid)
+            .join(', ')}`,
+          `  demo token  ${String(token)}`,
+          `  try: curl -H "Authorization: Bearer ${String(token)}" ${String(url)}/trpc/dashboard.get`,
+          '',
+        ].join('\n')}\n`,
+      );
     }
   });
   for (let i = 0; i < workers; i += 1) cluster.fork(env);
@@ -152,7 +177,9 @@ if (cluster.isPrimary) {
   try {
     await primaryProcess();
   } catch (error) {
-    process.stderr.write(`start:topology: ${error instanceof TopologyError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `start:topology: ${error instanceof TopologyError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     await stopAll().catch(() => undefined);
     process.exit(1);
   }

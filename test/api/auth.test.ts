@@ -36,7 +36,9 @@ describe('tokens', () => {
   });
 
   test('mutations without a valid token are 401 and change nothing', async () => {
-    const [unread] = await api.sql<{ id: string }>('SELECT id::text AS id FROM alerts WHERE user_id = $1 AND read_at IS NULL LIMIT 1', [alice]);
+    const [unread] = await api.sql<{ id: string }>('SELECT id::text AS id FROM alerts WHERE user_id = $1 AND read_at IS NULL LIMIT 1', [
+      alice,
+    ]);
     assert.ok(unread);
     assert.equal((await api.mutate('alerts.markRead', { alertId: unread.id })).status, 401);
     assert.equal((await api.mutate('alerts.markRead', { alertId: unread.id }, 'x.y.z')).status, 401);
@@ -91,7 +93,10 @@ describe('tokens', () => {
     const now = new Date('2026-01-01T00:00:00Z');
     const token = issueToken(AUTH_SECRET, '42', { ttlSeconds: 10, now });
     assert.deepEqual(verifyAuthorization(AUTH_SECRET, `Bearer ${token}`, now), { kind: 'user', userId: '42' });
-    assert.deepEqual(verifyAuthorization(AUTH_SECRET, `Bearer ${token}`, new Date(now.getTime() + 10_000)), { kind: 'invalid', reason: 'token expired' });
+    assert.deepEqual(verifyAuthorization(AUTH_SECRET, `Bearer ${token}`, new Date(now.getTime() + 10_000)), {
+      kind: 'invalid',
+      reason: 'token expired',
+    });
     assert.deepEqual(verifyAuthorization(AUTH_SECRET, undefined, now), { kind: 'anonymous' });
     assert.equal(verifyAuthorization(AUTH_SECRET, `Bearer ${token.slice(0, -1)}A`, now).kind, 'invalid');
     assert.throws(() => issueToken('short', '1'), /at least 32/);
@@ -115,7 +120,9 @@ describe('isolation', () => {
     assert.ok(exposures.items.length > 0, 'alice has exposures');
     assert.ok(exposures.items.every((exposure) => aliceExposures.has(exposure.id)));
     const scans = data<Page<{ id: string }>>(await api.query('scans.list', { limit: 100 }, api.token(alice)));
-    const aliceScans = new Set((await api.sql<{ id: string }>('SELECT id::text AS id FROM scans WHERE user_id = $1', [alice])).map((row) => row.id));
+    const aliceScans = new Set(
+      (await api.sql<{ id: string }>('SELECT id::text AS id FROM scans WHERE user_id = $1', [alice])).map((row) => row.id),
+    );
     assert.ok(scans.items.length > 0, 'alice has scans');
     assert.ok(scans.items.every((scan) => aliceScans.has(scan.id)));
   });

@@ -76,7 +76,11 @@ describe('batch limit', () => {
     const longest = Array.from({ length: MAX_BATCH_SIZE }, () => 'subscription.status');
     assert.equal((await batch(longest, {}, 'GET')).status, 200, 'a full batch of the longest path fits the route');
     for (const calls of [MAX_BATCH_SIZE + 1, 500]) {
-      const over = await batch(Array.from({ length: calls }, () => 'brokers.list'), {}, 'GET');
+      const over = await batch(
+        Array.from({ length: calls }, () => 'brokers.list'),
+        {},
+        'GET',
+      );
       assert.equal(over.status, 400, `${calls} calls`);
       // One error per call while that stays small, so a batching client hands each caller the message.
       if (calls <= 10 * MAX_BATCH_SIZE) assert.equal((over.body as unknown[]).length, calls);

@@ -28,7 +28,7 @@ const { typical, heavy } = await pickUsers(api);
 }
 
 describe('every endpoint', () => {
-  test('dashboard.get returns the caller\'s summary', async () => {
+  test("dashboard.get returns the caller's summary", async () => {
     const dashboard = data<{ user_id: string; total_alerts: number; recentAlerts: unknown[] }>(
       await api.query('dashboard.get', undefined, api.token(typical)),
     );
@@ -44,7 +44,7 @@ describe('every endpoint', () => {
     assert.ok(high.items.every((alert) => alert.severity === 'high' && alert.read_at === null));
   });
 
-  test('alerts.markRead marks the caller\'s unread alert, then answers 404 for it', async () => {
+  test("alerts.markRead marks the caller's unread alert, then answers 404 for it", async () => {
     const page = data<Page<Alert>>(await api.query('alerts.list', { unreadOnly: true, limit: 1 }, api.token(typical)));
     const alert = page.items[0];
     assert.ok(alert, 'the typical user has an unread alert');
@@ -113,7 +113,9 @@ describe('every endpoint', () => {
 
 describe('pagination through the API', () => {
   test('alerts.list walks every page of the heavy user in order, without repeats', async () => {
-    const [{ count } = { count: '0' }] = await api.sql<{ count: string }>('SELECT count(*)::text AS count FROM alerts WHERE user_id = $1', [heavy]);
+    const [{ count } = { count: '0' }] = await api.sql<{ count: string }>('SELECT count(*)::text AS count FROM alerts WHERE user_id = $1', [
+      heavy,
+    ]);
     const ids: string[] = [];
     let previous: Alert | undefined;
     let cursor: string | null = null;
@@ -146,8 +148,10 @@ describe('pagination through the API', () => {
     assert.match(tooMany.body.error?.message ?? '', /limit must be at most 100/);
   });
 
-  test('limit 1 walks a small user\'s alerts one by one', async () => {
-    const [{ count } = { count: '0' }] = await api.sql<{ count: string }>('SELECT count(*)::text AS count FROM alerts WHERE user_id = $1', [typical]);
+  test("limit 1 walks a small user's alerts one by one", async () => {
+    const [{ count } = { count: '0' }] = await api.sql<{ count: string }>('SELECT count(*)::text AS count FROM alerts WHERE user_id = $1', [
+      typical,
+    ]);
     let cursor: string | null = null;
     let seen = 0;
     do {

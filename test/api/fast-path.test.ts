@@ -43,7 +43,7 @@ for (const [label, path, input, bearer] of cases) {
   });
 }
 
-test('the fast path also serves mutations, and a query sent by POST still gets the adapter\'s 405', async () => {
+test("the fast path also serves mutations, and a query sent by POST still gets the adapter's 405", async () => {
   const [alert] = await api.sql<{ id: string }>('SELECT id FROM alerts WHERE user_id = $1 AND read_at IS NULL LIMIT 1', [user.id]);
   assert.ok(alert);
   const marked = await api.mutate('alerts.markRead', { alertId: alert.id }, token);

@@ -74,8 +74,15 @@ async function inParallel<T, R>(items: T[], width: number, fn: (item: T) => Prom
 test('the suite covers every procedure of the router, and knows which are public', () => {
   const paths = procedures.map((procedure) => procedure.path).sort();
   assert.deepEqual(paths, [
-    'alerts.list', 'alerts.markRead', 'brokers.list', 'dashboard.get', 'exposures.list',
-    'profile.get', 'profile.update', 'scans.list', 'subscription.status',
+    'alerts.list',
+    'alerts.markRead',
+    'brokers.list',
+    'dashboard.get',
+    'exposures.list',
+    'profile.get',
+    'profile.update',
+    'scans.list',
+    'subscription.status',
   ]);
   for (const path of [...Object.keys(LIST_FILTERS), ...PUBLIC_PATHS]) assert.ok(paths.includes(path), path);
 });
@@ -135,7 +142,10 @@ test(`hostile input: ${RUNS * PER_RUN} requests, no 5xx, no exit, no row changed
   for (const token of tokens.values()) assert.ok(!logs.includes(token.split('.')[2] ?? token), 'no token in the logs');
   assert.ok(requests >= 10_000 || RUNS * PER_RUN < 10_000, `${requests} requests`);
 
-  const exercised = [...byWhy].sort(([, a], [, b]) => b - a).map(([why, count]) => `${why}: ${count}`).join('; ');
+  const exercised = [...byWhy]
+    .sort(([, a], [, b]) => b - a)
+    .map(([why, count]) => `${why}: ${count}`)
+    .join('; ');
   t.diagnostic(`calls by expected outcome: ${exercised}`);
 
   // The run must have exercised what it is for: a generator that drifted to only invalid input would pass the
@@ -156,13 +166,20 @@ test(`hostile input: ${RUNS * PER_RUN} requests, no 5xx, no exit, no row changed
     ['batch over the limit', 50],
     ['request line and headers over 16 KiB', 20],
   ];
-  for (const [why, least] of minimum) assert.ok((byWhy.get(why) ?? 0) >= least, `${why}: ${byWhy.get(why) ?? 0} calls, fewer than ${least}`);
+  for (const [why, least] of minimum)
+    assert.ok((byWhy.get(why) ?? 0) >= least, `${why}: ${byWhy.get(why) ?? 0} calls, fewer than ${least}`);
   const tokenKinds = [...byWhy.keys()].filter((why) => why.startsWith('token: '));
   assert.ok(tokenKinds.length >= 18, `token kinds exercised: ${tokenKinds.join(', ')}`);
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const statuses = [...byStatus].sort(([a], [b]) => a - b).map(([status, count]) => `${status}: ${count}`).join(', ');
-  const labels = [...byLabel].sort(([, a], [, b]) => b - a).map(([label, count]) => `${label}: ${count}`).join('; ');
+  const statuses = [...byStatus]
+    .sort(([a], [b]) => a - b)
+    .map(([status, count]) => `${status}: ${count}`)
+    .join(', ');
+  const labels = [...byLabel]
+    .sort(([, a], [, b]) => b - a)
+    .map(([label, count]) => `${label}: ${count}`)
+    .join('; ');
   t.diagnostic(`seed ${SEED}: ${requests} requests in ${seconds} s; statuses ${statuses}`);
   t.diagnostic(`valid mutations: ${marked} alerts marked read, ${updated} profiles updated; by kind: ${labels}`);
 });

@@ -38,7 +38,8 @@ describe('list input', () => {
       [null, /limit must be an integer from 1 to 100/],
     ];
     for (const path of lists) {
-      for (const [limit, pattern] of cases) assertBadRequest(await api.query(path, { limit }, token), pattern, `${path} limit ${String(limit)}`);
+      for (const [limit, pattern] of cases)
+        assertBadRequest(await api.query(path, { limit }, token), pattern, `${path} limit ${String(limit)}`);
     }
   });
 
@@ -79,7 +80,9 @@ describe('list input', () => {
 
 describe('mutation input changes nothing', () => {
   test('alerts.markRead and profile.update with bad input', async () => {
-    const [unread] = await api.sql<{ id: string }>('SELECT id::text AS id FROM alerts WHERE user_id = $1 AND read_at IS NULL LIMIT 1', [typical]);
+    const [unread] = await api.sql<{ id: string }>('SELECT id::text AS id FROM alerts WHERE user_id = $1 AND read_at IS NULL LIMIT 1', [
+      typical,
+    ]);
     assert.ok(unread);
     const before = await fingerprint();
     const cases: [string, unknown, RegExp][] = [
@@ -89,8 +92,24 @@ describe('mutation input changes nothing', () => {
       ['alerts.markRead', { alertId: '99999999999999999999' }, /alertId/],
       ['alerts.markRead', { alertId: unread.id, userId: typical }, /Unrecognized key/],
       // Non-canonical spellings of the same id: refused, never read as the id (and never echoed back normalised).
-      ...[`0${unread.id}`, `+${unread.id}`, ` ${unread.id}`, `${unread.id} `, `${unread.id}.0`, `${unread.id}\n`, '0', '-0', '-1', '0x1f', '1e3', '\u0667']
-        .map((alertId): [string, unknown, RegExp] => ['alerts.markRead', { alertId }, /alertId must be an id as a decimal string: digits without leading zeros/]),
+      ...[
+        `0${unread.id}`,
+        `+${unread.id}`,
+        ` ${unread.id}`,
+        `${unread.id} `,
+        `${unread.id}.0`,
+        `${unread.id}\n`,
+        '0',
+        '-0',
+        '-1',
+        '0x1f',
+        '1e3',
+        '\u0667',
+      ].map((alertId): [string, unknown, RegExp] => [
+        'alerts.markRead',
+        { alertId },
+        /alertId must be an id as a decimal string: digits without leading zeros/,
+      ]),
       ['alerts.markRead', { alertId: unread.id, read: true }, /Unrecognized key/],
       ['profile.update', {}, /give fullName or phone/],
       ['profile.update', { fullName: '' }, /fullName must not be empty/],

@@ -71,7 +71,10 @@ describe('the admin token', () => {
     assert.equal(resolveAdminToken({ ...development, env: { NODE_ENV: 'production' } }), null);
     assert.equal(resolveAdminToken({ embeddedDatabase: false, host: '127.0.0.1', env: {} }), null);
     assert.equal(resolveAdminToken({ ...development, host: '0.0.0.0', env: { [ADMIN_TOKEN_VARIABLE]: PAGE_TOKEN } }), PAGE_TOKEN);
-    assert.throws(() => resolveAdminToken({ ...development, env: { [ADMIN_TOKEN_VARIABLE]: 'short' } }), /SQLBOUND_ADMIN_TOKEN is too short/);
+    assert.throws(
+      () => resolveAdminToken({ ...development, env: { [ADMIN_TOKEN_VARIABLE]: 'short' } }),
+      /SQLBOUND_ADMIN_TOKEN is too short/,
+    );
     assert.throws(
       () => resolveAdminToken({ ...development, env: { NODE_ENV: 'production', [ADMIN_TOKEN_VARIABLE]: DEV_ADMIN_TOKEN } }),
       /public development token, which is refused because NODE_ENV=production/,
@@ -113,7 +116,10 @@ describe('what the page shows', () => {
     assert.ok(dashboard.cacheHits >= 1 && dashboard.cacheMisses >= 1);
     assert.equal(dashboard.cacheHitRate, dashboard.cacheHits / (dashboard.cacheHits + dashboard.cacheMisses));
     // One statement per dashboard request that missed the cache.
-    assert.deepEqual(dashboard.perRequest && { average: dashboard.perRequest.average, max: dashboard.perRequest.max }, { average: 1, max: 1 });
+    assert.deepEqual(dashboard.perRequest && { average: dashboard.perRequest.average, max: dashboard.perRequest.max }, {
+      average: 1,
+      max: 1,
+    });
     const procedure = page.procedures.find((p) => p.path === 'dashboard.get');
     assert.ok(procedure !== undefined && procedure.requests === 4 && procedure.max === 1, JSON.stringify(procedure));
   });
@@ -131,7 +137,13 @@ describe('what the page shows', () => {
   test('the slow call and the alert the runtime recorded, newest first, without parameter values', async () => {
     const page = await data();
     const slow = page.slow.entries.filter((e) => e.queryName.startsWith('test'));
-    assert.deepEqual(slow.map((e) => [e.queryName, e.level]), [['testAlertSleep', 'error'], ['testSlowSleep', 'warn']]);
+    assert.deepEqual(
+      slow.map((e) => [e.queryName, e.level]),
+      [
+        ['testAlertSleep', 'error'],
+        ['testSlowSleep', 'warn'],
+      ],
+    );
     assert.deepEqual([page.slow.warnMs, page.slow.errorMs], [500, 1000]);
     const html = await (await fetch(`${api.base}/_db`, { headers: bearer })).text();
     assert.match(html, /<tr class="slow-entry" data-level="error">.*<span class="tag v-over">alert<\/span>.*testAlertSleep/);
@@ -145,15 +157,22 @@ describe('what the page shows', () => {
     if (!page.database.ok) return;
     const { catalog } = page.database;
     assert.ok(catalog.topStatements !== null && catalog.topStatements.length > 0);
-    assert.ok(catalog.topStatements.some((s) => /pg_sleep/.test(s.text)), 'the slow statements are at the top by total time');
+    assert.ok(
+      catalog.topStatements.some((s) => /pg_sleep/.test(s.text)),
+      'the slow statements are at the top by total time',
+    );
     assert.ok(catalog.topStatements.every((s) => !s.text.includes(SECRET) && !s.text.includes(CATALOG_TAG)));
-    assert.ok(catalog.connections.some((c) => c.state === 'active'), 'the page\'s own statement is active');
+    assert.ok(
+      catalog.connections.some((c) => c.state === 'active'),
+      "the page's own statement is active",
+    );
     assert.ok(catalog.unusedIndexes.length > 0 && catalog.unusedIndexes.length <= 10);
     assert.ok(catalog.seqScannedTables.length <= 10);
     // No replica in this test: the section is left out.
     assert.deepEqual(catalog.replicas, []);
     const html = await (await fetch(`${api.base}/_db`, { headers: bearer })).text();
-    for (const id of ['top-statements', 'unused-indexes', 'seq-scans', 'connections']) assert.match(html, new RegExp(`<section id="${id}">`));
+    for (const id of ['top-statements', 'unused-indexes', 'seq-scans', 'connections'])
+      assert.match(html, new RegExp(`<section id="${id}">`));
     assert.doesNotMatch(html, /<section id="replicas">/);
   });
 
@@ -172,7 +191,11 @@ describe('what the page shows', () => {
     );
     const page = await data();
     assert.deepEqual(page.audit, { path: api.auditReportPath, generatedAt: '2026-12-01T10:00:00.000Z', violations: 1 });
-    assert.deepEqual(page.queries.find((r) => r.name === 'listScans')?.audit, { verdict: 'violation', p95Ms: 31, kinds: ['over_budget', 'seq_scan'] });
+    assert.deepEqual(page.queries.find((r) => r.name === 'listScans')?.audit, {
+      verdict: 'violation',
+      p95Ms: 31,
+      kinds: ['over_budget', 'seq_scan'],
+    });
     const html = await (await fetch(`${api.base}/_db`, { headers: bearer })).text();
     assert.match(html, /<span class="tag v-over">over_budget, seq_scan<\/span>/);
   });
@@ -182,7 +205,7 @@ describe('what the page shows', () => {
 // ever adds time, so the bound is checked on each statement's fastest run (its intrinsic cost); the mean is printed.
 describe('the cost of a refresh', () => {
   test('a fixed number of catalog statements, under 5 ms of execution per refresh (pg_stat_statements)', async () => {
-    await api.sql("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)");
+    await api.sql('SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)');
     const renders = 10;
     for (let k = 0; k < renders; k++) await data();
     const [cost] = await api.sql<{ calls: string; statements: string; total_ms: number; min_ms: number }>(
@@ -194,7 +217,9 @@ describe('the cost of a refresh', () => {
     assert.equal(Number(cost?.calls), renders * CATALOG_STATEMENTS.length, 'three statements per refresh, whatever the data');
     const mean = (cost?.total_ms ?? Infinity) / renders;
     const fastest = cost?.min_ms ?? Infinity;
-    process.stdout.write(`# page refresh: ${CATALOG_STATEMENTS.length} statements, execution ${fastest.toFixed(3)} ms (fastest runs) / ${mean.toFixed(3)} ms (mean of ${renders}), pg_stat_statements\n`);
+    process.stdout.write(
+      `# page refresh: ${CATALOG_STATEMENTS.length} statements, execution ${fastest.toFixed(3)} ms (fastest runs) / ${mean.toFixed(3)} ms (mean of ${renders}), pg_stat_statements\n`,
+    );
     assert.ok(fastest < 5, `${fastest} ms of execution per refresh`);
   });
 
@@ -202,7 +227,9 @@ describe('the cost of a refresh', () => {
     // The runtime sends them as named prepared statements: each connection plans them once, then reuses the plan.
     // The one-off planning cost is printed, not bounded.
     const explain = async (text: string) => {
-      const [plan] = await api.sql<{ 'QUERY PLAN': [{ 'Planning Time': number; 'Execution Time': number }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`);
+      const [plan] = await api.sql<{ 'QUERY PLAN': [{ 'Planning Time': number; 'Execution Time': number }] }>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${text}`,
+      );
       const top = plan?.['QUERY PLAN'][0];
       return { planning: top?.['Planning Time'] ?? Infinity, execution: top?.['Execution Time'] ?? Infinity };
     };

@@ -125,7 +125,7 @@ describe('audit --live', () => {
     assert.ok(!result.statements.some((s) => s.text.includes('sqlbound audit --live')));
   });
 
-  test('a statement EXPLAIN cannot plan any more is skipped with the server\'s reason, not a crash', async () => {
+  test("a statement EXPLAIN cannot plan any more is skipped with the server's reason, not a crash", async () => {
     const app = new pg.Client({ connectionString: url });
     await app.connect();
     try {
@@ -150,9 +150,13 @@ describe('audit --live', () => {
 
     const dir = await mkdtemp(join(tmpdir(), 'sqlbound-live-'));
     const reportPath = join(dir, 'live.md');
-    const cli = await run(process.execPath, ['--import', 'tsx', 'codegen/cli.ts', 'audit', '--live', '--top', '30', '--report', reportPath], {
-      env: { ...process.env, DATABASE_URL: url },
-    }).then(
+    const cli = await run(
+      process.execPath,
+      ['--import', 'tsx', 'codegen/cli.ts', 'audit', '--live', '--top', '30', '--report', reportPath],
+      {
+        env: { ...process.env, DATABASE_URL: url },
+      },
+    ).then(
       ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
@@ -162,12 +166,17 @@ describe('audit --live', () => {
   });
 
   test('the CLI explains a database without pg_stat_statements in one line, exit 2', async () => {
-    const cli = await run(process.execPath, ['--import', 'tsx', 'codegen/cli.ts', 'audit', '--live'], { env: { ...process.env, DATABASE_URL: bare.url } }).then(
+    const cli = await run(process.execPath, ['--import', 'tsx', 'codegen/cli.ts', 'audit', '--live'], {
+      env: { ...process.env, DATABASE_URL: bare.url },
+    }).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => error,
     );
     assert.equal(cli.code, 2);
-    assert.match(cli.stderr, /pg_stat_statements is not installed in database \S+: add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements/);
+    assert.match(
+      cli.stderr,
+      /pg_stat_statements is not installed in database \S+: add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements/,
+    );
   });
 
   test('the leading keyword ignores comments and parentheses', () => {

@@ -117,7 +117,10 @@ test('a dropped index is flagged in the plan and the schema audit prints the CRE
     report,
   );
   // ...and the schema audit gives the canonical statement.
-  assert.ok(result.schemaFindings.some((finding) => finding.table === 'alerts' && finding.fix === expected), report);
+  assert.ok(
+    result.schemaFindings.some((finding) => finding.table === 'alerts' && finding.fix === expected),
+    report,
+  );
   assert.ok(report.includes(expected), report);
 
   // The CLI on this database, as is: it exits non-zero and prints the fix.

@@ -51,14 +51,21 @@ const seqScanAlerts = (rows = 20) =>
   node('Seq Scan', { relation: 'alerts', filter: "(user_id = '5'::bigint)", actualRows: rows, rowsRemovedByFilter: 1_999_980 });
 
 test('a list read by Seq Scan and Sort is flagged three ways, each with the index that fixes it', () => {
-  const plan = node('Limit', {}, [node('Sort', { sortKey: ['alerts.created_at DESC', 'alerts.id DESC'], sortMethod: 'top-N heapsort', actualRows: 20 }, [seqScanAlerts()])]);
+  const plan = node('Limit', {}, [
+    node('Sort', { sortKey: ['alerts.created_at DESC', 'alerts.id DESC'], sortMethod: 'top-N heapsort', actualRows: 20 }, [
+      seqScanAlerts(),
+    ]),
+  ]);
   const findings = checkPlan(plan, context());
   assert.deepEqual(findings.map((finding) => finding.kind).sort(), ['filter_ratio', 'list_sort', 'seq_scan']);
   for (const finding of findings) assert.equal(finding.fix, expectedIndex);
 });
 
 test('nodes deep in the tree are checked, and small tables and allow-seqscan are not flagged', () => {
-  const deep = node('Nested Loop', {}, [node('Index Scan', { relation: 'exposures', index: 'exposures_pkey' }), node('Aggregate', {}, [seqScanAlerts(3)])]);
+  const deep = node('Nested Loop', {}, [
+    node('Index Scan', { relation: 'exposures', index: 'exposures_pkey' }),
+    node('Aggregate', {}, [seqScanAlerts(3)]),
+  ]);
   assert.ok(checkPlan(deep, context({ queryKind: 'one' })).some((finding) => finding.kind === 'seq_scan'));
   assert.deepEqual(checkPlan(deep, context({ queryKind: 'one', allowSeqscan: 'audit test' })), []);
   const small = node('Seq Scan', { relation: 'data_brokers', actualRows: 250 });
@@ -67,11 +74,18 @@ test('nodes deep in the tree are checked, and small tables and allow-seqscan are
 
 test('a Sort over bounded pages is not flagged; one over an unbounded big scan is, even beside an include Limit', () => {
   // listExposures' shape: the page (Limit over the index) is hashed and joined with the 250 brokers, then re-sorted.
-  const page = node('Limit', { actualRows: 51 }, [node('Index Scan', { relation: 'exposures', index: 'exposures_user_created_idx', actualRows: 51 })]);
-  const include = node('Aggregate', {}, [node('Limit', {}, [node('Index Scan', { relation: 'alerts', index: 'alerts_exposure_created_idx' })])]);
+  const page = node('Limit', { actualRows: 51 }, [
+    node('Index Scan', { relation: 'exposures', index: 'exposures_user_created_idx', actualRows: 51 }),
+  ]);
+  const include = node('Aggregate', {}, [
+    node('Limit', {}, [node('Index Scan', { relation: 'alerts', index: 'alerts_exposure_created_idx' })]),
+  ]);
   const bounded = node('Sort', { sortKey: ['exposures.created_at DESC'], actualRows: 51 }, [
     node('Nested Loop Left Join', { actualRows: 51 }, [
-      node('Hash Right Join', { actualRows: 51 }, [node('Seq Scan', { relation: 'data_brokers', actualRows: 250 }), node('Hash', {}, [page])]),
+      node('Hash Right Join', { actualRows: 51 }, [
+        node('Seq Scan', { relation: 'data_brokers', actualRows: 250 }),
+        node('Hash', {}, [page]),
+      ]),
       include,
     ]),
   ]);
@@ -91,15 +105,26 @@ test('a Sort over bounded pages is not flagged; one over an unbounded big scan i
 });
 
 test('rows removed by filter count over all loops, above a floor', () => {
-  const perLoop = node('Index Scan', { relation: 'alerts', index: 'alerts_user_created_idx', actualRows: 1, loops: 200, rowsRemovedByFilter: 12 });
+  const perLoop = node('Index Scan', {
+    relation: 'alerts',
+    index: 'alerts_user_created_idx',
+    actualRows: 1,
+    loops: 200,
+    rowsRemovedByFilter: 12,
+  });
   assert.equal(checkPlan(perLoop, context({ queryKind: 'one' }))[0]?.kind, 'filter_ratio');
   const noise = node('Index Scan', { relation: 'alerts', actualRows: 1, rowsRemovedByFilter: 900 });
   assert.deepEqual(checkPlan(noise, context({ queryKind: 'one' })), []);
 });
 
 test('a sort that spills to disk is flagged for any kind of query', () => {
-  const spill = node('Sort', { sortMethod: 'external merge', sortSpaceType: 'Disk', sortSpaceUsedKb: 51_200, sortKey: ['x'] }, [node('Limit', {}, [])]);
-  assert.deepEqual(checkPlan(spill, context({ queryKind: 'one', orderTable: null })).map((f) => f.kind), ['sort_spill']);
+  const spill = node('Sort', { sortMethod: 'external merge', sortSpaceType: 'Disk', sortSpaceUsedKb: 51_200, sortKey: ['x'] }, [
+    node('Limit', {}, []),
+  ]);
+  assert.deepEqual(
+    checkPlan(spill, context({ queryKind: 'one', orderTable: null })).map((f) => f.kind),
+    ['sort_spill'],
+  );
 });
 
 test('equality columns come from top-level conjuncts only, constants, params and outer columns alike', () => {
@@ -110,7 +135,17 @@ test('equality columns come from top-level conjuncts only, constants, params and
   assert.deepEqual(equalityColumns(["((user_id = '5'::bigint) AND ((severity = $2) OR ($2 IS NULL)))"]), ['user_id']);
   assert.deepEqual(equalityColumns(['(a.user_id = u.id)', "(status = 'detected'::exposure_status)", null]), ['user_id', 'status']);
   assert.equal(createIndexFor('alerts', [], []), null);
-  assert.equal(createIndexFor('alerts', ['user_id'], [{ column: 'created_at', direction: 'DESC' }, { column: 'id', direction: 'DESC' }]), expectedIndex);
+  assert.equal(
+    createIndexFor(
+      'alerts',
+      ['user_id'],
+      [
+        { column: 'created_at', direction: 'DESC' },
+        { column: 'id', direction: 'DESC' },
+      ],
+    ),
+    expectedIndex,
+  );
 });
 
 test('EXPLAIN JSON is parsed into the tree, with indexes and a one-line shape', () => {
@@ -120,7 +155,15 @@ test('EXPLAIN JSON is parsed into the tree, with indexes and a one-line shape', 
         'Node Type': 'Limit',
         'Actual Rows': 51,
         'Actual Loops': 1,
-        Plans: [{ 'Node Type': 'Index Scan', 'Relation Name': 'alerts', 'Index Name': 'alerts_user_created_idx', 'Actual Rows': 51, 'Actual Loops': 1 }],
+        Plans: [
+          {
+            'Node Type': 'Index Scan',
+            'Relation Name': 'alerts',
+            'Index Name': 'alerts_user_created_idx',
+            'Actual Rows': 51,
+            'Actual Loops': 1,
+          },
+        ],
       },
       'Planning Time': 0.1,
       'Execution Time': 0.2,

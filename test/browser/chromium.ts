@@ -93,7 +93,13 @@ export async function launch(binary: string, options: { width: number; height: n
     const pending = new Map<number, Pending>();
     const listeners = new Map<string, Listener[]>();
     socket.addEventListener('message', (event) => {
-      const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string }; method?: string; params?: Record<string, unknown> };
+      const message = JSON.parse(String(event.data)) as {
+        id?: number;
+        result?: unknown;
+        error?: { message: string };
+        method?: string;
+        params?: Record<string, unknown>;
+      };
       if (message.id !== undefined) {
         const waiter = pending.get(message.id);
         pending.delete(message.id);

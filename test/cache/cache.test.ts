@@ -50,9 +50,7 @@ test('a hit makes no database round trip; keys hold every param, so two users ne
 
 test('100 concurrent callers on a cold key run exactly one statement', async () => {
   await db.cache?.clear();
-  const { result, count } = await statements(() =>
-    Promise.all(Array.from({ length: 100 }, () => getDashboard(db, { userId: userA }))),
-  );
+  const { result, count } = await statements(() => Promise.all(Array.from({ length: 100 }, () => getDashboard(db, { userId: userA }))));
   assert.equal(count, 1);
   assert.ok(result.every((dashboard) => dashboard.user_id === userA));
 });
@@ -74,7 +72,12 @@ test('a failing query is not cached and every waiter receives the error', async 
     assert.equal(outcome.status, 'rejected');
     assert.ok(outcome.status === 'rejected' && isSqlboundError(outcome.reason), 'each waiter gets the typed error');
   }
-  const retried = await statements(() => runOne(local, failing, []).then(() => null, (error: unknown) => error));
+  const retried = await statements(() =>
+    runOne(local, failing, []).then(
+      () => null,
+      (error: unknown) => error,
+    ),
+  );
   assert.equal(retried.count, 1, 'the failure was not cached');
   assert.ok(isSqlboundError(retried.result), `the retry fails again with the typed error, got ${String(retried.result)}`);
 });

@@ -31,7 +31,9 @@ async function nullResults(exprs: string[]): Promise<{ nulls: string[]; succeede
   const out = { nulls: [] as string[], succeeded: 0, failed: 0 };
   for (let start = 0; start < exprs.length; start += 64) {
     const chunk = exprs.slice(start, start + 64);
-    const results = await Promise.allSettled(chunk.map((expr) => sql.unsafe<{ is_null: boolean }[]>(`SELECT (${expr}) IS NULL AS is_null`)));
+    const results = await Promise.allSettled(
+      chunk.map((expr) => sql.unsafe<{ is_null: boolean }[]>(`SELECT (${expr}) IS NULL AS is_null`)),
+    );
     results.forEach((result, index) => {
       if (result.status === 'rejected') {
         out.failed += 1;
@@ -63,7 +65,7 @@ const SAMPLES: Record<string, string[]> = {
   bytea: ["'\\x'", "'\\x00ff'"],
   uuid: ["'00000000-0000-0000-0000-000000000000'"],
   'integer[]': ["'{}'", "'{1,2}'", "'{NULL}'", "'{1,NULL}'", "'{{1,2},{3,4}}'"],
-  'text[]': ["'{}'", "'{a,NULL}'", "'{a,b}'", "'{\"\"}'"],
+  'text[]': ["'{}'", "'{a,NULL}'", "'{a,b}'", '\'{""}\''],
   character: ["''", "'ab'"],
   'character varying': ["''", "'ab'"],
   name: ["''", "'abc'", "'UTF8'"],
@@ -114,7 +116,7 @@ const SAMPLES: Record<string, string[]> = {
   regrole: ["'postgres'"],
   regconfig: ["'english'"],
   regdictionary: ["'simple'"],
-  regcollation: ["'\"C\"'"],
+  regcollation: ['\'"C"\''],
   int4multirange: ["'{}'", "'{[1,2)}'", "'{(,3]}'", "'{[1,2),[4,)}'"],
   nonnull_mood: ["'sad'", "'glad'"],
   'nonnull_mood[]': ["'{}'", "'{sad,NULL}'"],
@@ -210,7 +212,10 @@ function callExpressions(
           return bound === null ? null : samples(bound, mode === 'always' || (mode === 'first' && index > 0));
         });
         if (lists.some((values) => values === null)) continue;
-        const expressions = combinations(lists.filter((values) => values !== null), 150).map((args) => render(overload.name, args));
+        const expressions = combinations(
+          lists.filter((values) => values !== null),
+          150,
+        ).map((args) => render(overload.name, args));
         byName.set(overload.name, [...(byName.get(overload.name) ?? []), ...expressions]);
         called = true;
       }
@@ -260,7 +265,11 @@ const operatorGuard = (name: string, types: string[]) => {
 };
 
 test('functions proven never NULL on non-null arguments return non-null on edge-case values', async () => {
-  const total = await assertNeverNull('function', NON_NULL_ON_NON_NULL, callExpressions(await overloads(NON_NULL_ON_NON_NULL), 'all', call, functionGuard));
+  const total = await assertNeverNull(
+    'function',
+    NON_NULL_ON_NON_NULL,
+    callExpressions(await overloads(NON_NULL_ON_NON_NULL), 'all', call, functionGuard),
+  );
   console.log(`# ${NON_NULL_ON_NON_NULL.length} functions, ${total} calls`);
 });
 
@@ -269,7 +278,11 @@ test('functions proven never NULL return non-null even on NULL arguments', async
 });
 
 test('concat_ws and format are non-null whenever their first argument is', async () => {
-  await assertNeverNull('function', NON_NULL_WHEN_FIRST_NON_NULL, callExpressions(await overloads(NON_NULL_WHEN_FIRST_NON_NULL), 'first', call));
+  await assertNeverNull(
+    'function',
+    NON_NULL_WHEN_FIRST_NON_NULL,
+    callExpressions(await overloads(NON_NULL_WHEN_FIRST_NON_NULL), 'first', call),
+  );
 });
 
 test('operators proven never NULL on non-null operands return non-null on edge-case values', async () => {
@@ -296,7 +309,10 @@ test('operators used for narrowing (WHERE x = y proves x and y non-null) are str
     FROM pg_operator o JOIN pg_proc p ON p.oid = o.oprcode
     WHERE o.oprnamespace = 'pg_catalog'::regnamespace AND o.oprname = ANY(${[...NULL_REJECTING_OPERATORS]})`;
   assert.deepEqual(new Set(rows.map((row) => row.name)), new Set(NULL_REJECTING_OPERATORS));
-  assert.deepEqual(rows.filter((row) => !row.strict), []);
+  assert.deepEqual(
+    rows.filter((row) => !row.strict),
+    [],
+  );
 });
 
 test('pg_catalog casts of non-null values are non-null, except NULLABLE_CASTS', async () => {
@@ -308,10 +324,18 @@ test('pg_catalog casts of non-null values are non-null, except NULLABLE_CASTS', 
     WHERE c.castfunc = 0 OR p.pronamespace = 'pg_catalog'::regnamespace`;
   // pg_node_tree and the statistics types have no input function: nothing can be cast from them by a query.
   const internal = ['pg_node_tree', 'pg_ndistinct', 'pg_dependencies', 'pg_mcv_list'];
-  const unsampled = rows.filter((row) => !internal.includes(row.source) && samples(row.source, false) === null).map((row) => `${row.source} -> ${row.target}`);
+  const unsampled = rows
+    .filter((row) => !internal.includes(row.source) && samples(row.source, false) === null)
+    .map((row) => `${row.source} -> ${row.target}`);
   assert.deepEqual(unsampled, [], 'every cast source needs sample values');
   const risky = new Set(NULLABLE_CASTS.map(([from, to]) => `${from}:${to}`));
-  const pairs = [...rows, ...Object.keys(SAMPLES).flatMap((type) => [{ source: type, target: 'text', from: '', to: 'text' }, { source: 'text', target: type, from: 'text', to: '' }])];
+  const pairs = [
+    ...rows,
+    ...Object.keys(SAMPLES).flatMap((type) => [
+      { source: type, target: 'text', from: '', to: 'text' },
+      { source: 'text', target: type, from: 'text', to: '' },
+    ]),
+  ];
   const checked = pairs.filter((pair) => !risky.has(`${pair.from}:${pair.to}`));
   const exprs = checked.flatMap(({ source, target }) => (samples(source, false) ?? []).map((value) => `(${value})::${target}`));
   const result = await nullResults([...new Set(exprs)]);
@@ -353,7 +377,8 @@ test('set-returning functions in FROM yield the columns FROM_FUNCTIONS declares 
     const render = (name: string, args: string[]) =>
       // NULL exactly when some row has a NULL in a column declared non-null.
       `SELECT CASE WHEN bool_or(${[...checked, 'false'].join(' OR ')}) THEN NULL ELSE true END FROM (SELECT pg_catalog.${name}(${args.join(', ')}) AS r LIMIT 1000) AS s`;
-    for (const [name, exprs] of callExpressions([overload], 'all', render).byName) expressions.set(name, [...(expressions.get(name) ?? []), ...exprs]);
+    for (const [name, exprs] of callExpressions([overload], 'all', render).byName)
+      expressions.set(name, [...(expressions.get(name) ?? []), ...exprs]);
   }
   await assertNeverNull('FROM function', Object.keys(FROM_FUNCTIONS), { byName: expressions, unsampled: [] });
 });

@@ -74,38 +74,47 @@ async function check(text: string): Promise<Outcome> {
       }
     });
   }
-  return { kind: 'ran', rows: Array.from(rows).filter((item) => Array.isArray(item)).length, columns: columns.length, nonNull: columns.filter((column) => !column.nullable).length };
+  return {
+    kind: 'ran',
+    rows: Array.from(rows).filter((item) => Array.isArray(item)).length,
+    columns: columns.length,
+    nonNull: columns.filter((column) => !column.nullable).length,
+  };
 }
 
-test(`no column typed non-null is ever NULL (seed ${seed}, ${runs} random statements)`, { timeout: Math.max(600_000, runs * 100) }, async () => {
-  console.log(`# nullability property: seed ${seed}, ${runs} runs (PROPERTY_SEED / PROPERTY_RUNS to change)`);
-  const tally = { rejected: 0, failed: 0, ran: 0, rows: 0, columns: 0, nonNull: 0 };
-  const started = performance.now();
-  await fc.assert(
-    fc.asyncProperty(statement(), async (generated) => {
-      const outcome = await check(generated.sql).catch((error: unknown) => {
-        // fast-check reports the counterexample; the reason goes to the log here.
-        console.log(`# ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`.replaceAll('\n', '\n# '));
-        throw error;
-      });
-      if (outcome.kind === 'ran') {
-        tally.ran += 1;
-        tally.rows += outcome.rows;
-        tally.columns += outcome.columns;
-        tally.nonNull += outcome.nonNull;
-      } else {
-        tally[outcome.kind] += 1;
-      }
-    }),
-    { seed, numRuns: runs, endOnFailure: false },
-  );
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(
-    `# ${tally.ran} statements ran (${tally.rows} rows, ${tally.columns} columns, ${tally.nonNull} typed non-null), ` +
-      `${tally.rejected} rejected by PostgreSQL, ${tally.failed} failed at run time, in ${seconds}s`,
-  );
-  assert.ok(tally.ran >= minimumValid, `only ${tally.ran} generated statements ran; the generator must produce at least ${minimumValid}`);
-  // Not vacuous: a good share of the checked columns must be typed non-null, over rows that exist.
-  assert.ok(tally.nonNull >= tally.columns * 0.25, `${tally.nonNull} of ${tally.columns} columns typed non-null`);
-  assert.ok(tally.rows >= tally.ran, `${tally.rows} rows over ${tally.ran} statements`);
-});
+test(
+  `no column typed non-null is ever NULL (seed ${seed}, ${runs} random statements)`,
+  { timeout: Math.max(600_000, runs * 100) },
+  async () => {
+    console.log(`# nullability property: seed ${seed}, ${runs} runs (PROPERTY_SEED / PROPERTY_RUNS to change)`);
+    const tally = { rejected: 0, failed: 0, ran: 0, rows: 0, columns: 0, nonNull: 0 };
+    const started = performance.now();
+    await fc.assert(
+      fc.asyncProperty(statement(), async (generated) => {
+        const outcome = await check(generated.sql).catch((error: unknown) => {
+          // fast-check reports the counterexample; the reason goes to the log here.
+          console.log(`# ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`.replaceAll('\n', '\n# '));
+          throw error;
+        });
+        if (outcome.kind === 'ran') {
+          tally.ran += 1;
+          tally.rows += outcome.rows;
+          tally.columns += outcome.columns;
+          tally.nonNull += outcome.nonNull;
+        } else {
+          tally[outcome.kind] += 1;
+        }
+      }),
+      { seed, numRuns: runs, endOnFailure: false },
+    );
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(
+      `# ${tally.ran} statements ran (${tally.rows} rows, ${tally.columns} columns, ${tally.nonNull} typed non-null), ` +
+        `${tally.rejected} rejected by PostgreSQL, ${tally.failed} failed at run time, in ${seconds}s`,
+    );
+    assert.ok(tally.ran >= minimumValid, `only ${tally.ran} generated statements ran; the generator must produce at least ${minimumValid}`);
+    // Not vacuous: a good share of the checked columns must be typed non-null, over rows that exist.
+    assert.ok(tally.nonNull >= tally.columns * 0.25, `${tally.nonNull} of ${tally.columns} columns typed non-null`);
+    assert.ok(tally.rows >= tally.ran, `${tally.rows} rows over ${tally.ran} statements`);
+  },
+);

@@ -16,7 +16,10 @@ test('an unreachable database is a diagnostic, not an exception', async () => {
   await closed.end();
   const generation = await generateQueries(closed, [{ file: 'q.sql', text: '-- name: one :one\nSELECT 1 AS x;\n' }]);
   assert.equal(generation.errors.length, 1);
-  assert.match(formatError(generation.errors[0] ?? { location: { file: '', line: 0 }, query: null, message: '', fix: '' }), /^q\.sql:1: could not read the database catalog: .+\n {2}fix: /);
+  assert.match(
+    formatError(generation.errors[0] ?? { location: { file: '', line: 0 }, query: null, message: '', fix: '' }),
+    /^q\.sql:1: could not read the database catalog: .+\n {2}fix: /,
+  );
 });
 
 test('enums, domains and composites in another schema generate types, and unknown shapes leave notes', async () => {
@@ -29,7 +32,7 @@ test('enums, domains and composites in another schema generate types, and unknow
   const text = [
     '-- name: items :maybe',
     'SELECT id, state, size, sku, x.value AS extra',
-    'FROM inventory.items, XMLTABLE(\'/a\' PASSING (\'<a/>\'::xml) COLUMNS value text) AS x',
+    "FROM inventory.items, XMLTABLE('/a' PASSING ('<a/>'::xml) COLUMNS value text) AS x",
     'WHERE id = :id AND state = :state',
     'LIMIT 1;',
   ].join('\n');
@@ -37,7 +40,11 @@ test('enums, domains and composites in another schema generate types, and unknow
   assert.deepEqual(generation.errors.map(formatError), []);
   const [query] = generation.queries;
   assert.deepEqual(
-    query?.columns.map((column) => [column.name, column.type.ts.kind === 'enum' ? column.type.ts.labels : column.type.name, column.nullable]),
+    query?.columns.map((column) => [
+      column.name,
+      column.type.ts.kind === 'enum' ? column.type.ts.labels : column.type.name,
+      column.nullable,
+    ]),
     [
       ['id', 'int4', false],
       ['state', ['new', 'used'], false],
@@ -46,6 +53,12 @@ test('enums, domains and composites in another schema generate types, and unknow
       ['extra', 'text', true],
     ],
   );
-  assert.deepEqual(query?.params.map((param) => param.type.ts.kind), ['primitive', 'enum']);
-  assert.ok(generation.notes.some((note) => /XMLTABLE/.test(note.message)), JSON.stringify(generation.notes));
+  assert.deepEqual(
+    query?.params.map((param) => param.type.ts.kind),
+    ['primitive', 'enum'],
+  );
+  assert.ok(
+    generation.notes.some((note) => /XMLTABLE/.test(note.message)),
+    JSON.stringify(generation.notes),
+  );
 });

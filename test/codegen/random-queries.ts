@@ -33,12 +33,65 @@ type Relation = { alias: string; columns: Column[]; hasId: boolean; arrays: stri
 type Scope = { columns: Column[]; window: boolean; correlated: Column[] };
 
 const TABLES: { name: string; columns: [string, SqlType][] }[] = [
-  { name: 'p1', columns: [['id', 'int'], ['a', 'int'], ['b', 'int'], ['s', 'text'], ['n', 'text'], ['j', 'json'], ['arr', 'arr'], ['f', 'bool']] },
-  { name: 'p2', columns: [['id', 'int'], ['p1_id', 'int'], ['c', 'int'], ['d', 'int'], ['t', 'text'], ['u', 'text'], ['q', 'int']] },
-  { name: 'p3', columns: [['id', 'int'], ['x', 'int'], ['y', 'text']] },
-  { name: 'other.p1', columns: [['id', 'int'], ['a', 'int'], ['s', 'text']] },
-  { name: 'pv', columns: [['id', 'int'], ['a', 'int'], ['s', 'text'], ['c', 'int'], ['t', 'text']] },
-  { name: 'pm', columns: [['id', 'int'], ['cnt', 'int'], ['mt', 'text']] },
+  {
+    name: 'p1',
+    columns: [
+      ['id', 'int'],
+      ['a', 'int'],
+      ['b', 'int'],
+      ['s', 'text'],
+      ['n', 'text'],
+      ['j', 'json'],
+      ['arr', 'arr'],
+      ['f', 'bool'],
+    ],
+  },
+  {
+    name: 'p2',
+    columns: [
+      ['id', 'int'],
+      ['p1_id', 'int'],
+      ['c', 'int'],
+      ['d', 'int'],
+      ['t', 'text'],
+      ['u', 'text'],
+      ['q', 'int'],
+    ],
+  },
+  {
+    name: 'p3',
+    columns: [
+      ['id', 'int'],
+      ['x', 'int'],
+      ['y', 'text'],
+    ],
+  },
+  {
+    name: 'other.p1',
+    columns: [
+      ['id', 'int'],
+      ['a', 'int'],
+      ['s', 'text'],
+    ],
+  },
+  {
+    name: 'pv',
+    columns: [
+      ['id', 'int'],
+      ['a', 'int'],
+      ['s', 'text'],
+      ['c', 'int'],
+      ['t', 'text'],
+    ],
+  },
+  {
+    name: 'pm',
+    columns: [
+      ['id', 'int'],
+      ['cnt', 'int'],
+      ['mt', 'text'],
+    ],
+  },
 ];
 
 const pick = <T>(items: readonly T[]) => fc.constantFrom(...items);
@@ -97,7 +150,9 @@ function scalarSubquery(type: 'int' | 'text', scope: Scope): fc.Arbitrary<string
         return `(SELECT ${body} FROM ${table} AS sq${condition}${end})`;
       });
   }
-  return fc.tuple(pick(['max(sq.t)', 'sq.t', 'sq.u', 'string_agg(sq.t, \',\')']), where, tail).map(([expression, filter, end]) => `(SELECT ${expression} FROM p2 AS sq${filter}${end})`);
+  return fc
+    .tuple(pick(['max(sq.t)', 'sq.t', 'sq.u', "string_agg(sq.t, ',')"]), where, tail)
+    .map(([expression, filter, end]) => `(SELECT ${expression} FROM p2 AS sq${filter}${end})`);
 }
 
 function expr(type: SqlType, scope: Scope, depth: number): fc.Arbitrary<string> {
@@ -196,8 +251,14 @@ function predicate(scope: Scope): fc.Arbitrary<string> {
   const column = fc.constantFrom(...plain);
   const narrow = fc.oneof(
     column.map((ref) => `${ref} IS NOT NULL`),
-    scope.columns.some((c) => c.type === 'int') ? fc.tuple(pick(scope.columns.filter((c) => c.type === 'int').map((c) => c.ref)), fc.integer({ min: 0, max: 4 })).map(([ref, value]) => `${ref} = ${value}`) : column.map((ref) => `${ref} IS NOT NULL`),
-    scope.columns.some((c) => c.type === 'text') ? pick(scope.columns.filter((c) => c.type === 'text').map((c) => c.ref)).map((ref) => `${ref} LIKE '%'`) : column.map((ref) => `${ref} IS NULL`),
+    scope.columns.some((c) => c.type === 'int')
+      ? fc
+          .tuple(pick(scope.columns.filter((c) => c.type === 'int').map((c) => c.ref)), fc.integer({ min: 0, max: 4 }))
+          .map(([ref, value]) => `${ref} = ${value}`)
+      : column.map((ref) => `${ref} IS NOT NULL`),
+    scope.columns.some((c) => c.type === 'text')
+      ? pick(scope.columns.filter((c) => c.type === 'text').map((c) => c.ref)).map((ref) => `${ref} LIKE '%'`)
+      : column.map((ref) => `${ref} IS NULL`),
     expr('bool', { ...scope, window: false }, 1),
   );
   return fc.oneof(
@@ -221,7 +282,15 @@ function baseItem(prefix: string, depth: number): fc.Arbitrary<From> {
   });
   const values = fc.constant(null).map(() => {
     const alias = nextAlias(prefix);
-    return { sql: `(VALUES (1, 'a'), (NULL, 'b'), (3, NULL)) AS ${alias}(id, v)`, relations: [relationOf(alias, [['id', 'int'], ['v', 'text']])] };
+    return {
+      sql: `(VALUES (1, 'a'), (NULL, 'b'), (3, NULL)) AS ${alias}(id, v)`,
+      relations: [
+        relationOf(alias, [
+          ['id', 'int'],
+          ['v', 'text'],
+        ]),
+      ],
+    };
   });
   const series = fc.constant(null).map(() => {
     const alias = nextAlias(prefix);
@@ -250,7 +319,15 @@ function lateralItem(left: Relation[], prefix: string): fc.Arbitrary<From> | nul
     options.push(
       pick(arrays).map((ref) => {
         const alias = nextAlias(prefix);
-        return { sql: `unnest(${ref}) WITH ORDINALITY AS ${alias}(e, id)`, relations: [relationOf(alias, [['e', 'int'], ['id', 'int']])] };
+        return {
+          sql: `unnest(${ref}) WITH ORDINALITY AS ${alias}(e, id)`,
+          relations: [
+            relationOf(alias, [
+              ['e', 'int'],
+              ['id', 'int'],
+            ]),
+          ],
+        };
       }),
     );
   }
@@ -258,11 +335,27 @@ function lateralItem(left: Relation[], prefix: string): fc.Arbitrary<From> | nul
     options.push(
       pick(jsons).map((ref) => {
         const alias = nextAlias(prefix);
-        return { sql: `jsonb_to_record(${ref}) AS ${alias}(k text, s text)`, relations: [relationOf(alias, [['k', 'text'], ['s', 'text']])] };
+        return {
+          sql: `jsonb_to_record(${ref}) AS ${alias}(k text, s text)`,
+          relations: [
+            relationOf(alias, [
+              ['k', 'text'],
+              ['s', 'text'],
+            ]),
+          ],
+        };
       }),
       pick(jsons).map((ref) => {
         const alias = nextAlias(prefix);
-        return { sql: `jsonb_each_text(${ref}) AS ${alias}(key, value)`, relations: [relationOf(alias, [['key', 'text'], ['value', 'text']])] };
+        return {
+          sql: `jsonb_each_text(${ref}) AS ${alias}(key, value)`,
+          relations: [
+            relationOf(alias, [
+              ['key', 'text'],
+              ['value', 'text'],
+            ]),
+          ],
+        };
       }),
     );
   }
@@ -273,7 +366,12 @@ function lateralItem(left: Relation[], prefix: string): fc.Arbitrary<From> | nul
         const body = `(SELECT ${aggregate} AS id, max(x.t) AS t FROM p2 AS x WHERE x.p1_id = ${ref})`;
         return {
           sql: `${leftJoin ? 'LEFT JOIN' : 'CROSS JOIN'} LATERAL ${body} AS ${alias}${leftJoin ? ' ON true' : ''}`,
-          relations: [relationOf(alias, [['id', 'int'], ['t', 'text']])],
+          relations: [
+            relationOf(alias, [
+              ['id', 'int'],
+              ['t', 'text'],
+            ]),
+          ],
         };
       }),
     );
@@ -288,25 +386,36 @@ function fromClause(prefix: string, depth: number): fc.Arbitrary<From> {
       for (let index = 0; index < more; index++) {
         built = built.chain((left) => {
           const lateral = lateralItem(left.relations, prefix);
-          const join = fc.tuple(baseItem(prefix, depth), pick(['JOIN', 'LEFT JOIN', 'RIGHT JOIN', 'FULL JOIN', 'CROSS JOIN', 'USING', 'COMMA'])).map(([right, kind]): From => {
-            const leftId = left.relations.find((relation) => relation.hasId);
-            const rightRelation = right.relations[0];
-            const relations = [...left.relations, ...right.relations];
-            const on = leftId && rightRelation?.hasId ? `${leftId.alias}.id = ${rightRelation.alias}.id` : 'true';
-            if (kind === 'COMMA') return { sql: `${left.sql}, ${right.sql}`, relations };
-            if (kind === 'CROSS JOIN') return { sql: `${left.sql} CROSS JOIN ${right.sql}`, relations };
-            // USING needs an id on both sides that no other relation to the left also has.
-            if (kind === 'USING' && left.relations.length === 1 && leftId && rightRelation?.hasId) {
-              return { sql: `${left.sql} JOIN ${right.sql} USING (id)`, relations };
-            }
-            const joinKind = kind === 'USING' ? 'LEFT JOIN' : kind;
-            // FULL JOIN needs a hash- or merge-joinable condition.
-            return { sql: `${left.sql} ${joinKind} ${right.sql} ON ${joinKind === 'FULL JOIN' && on === 'true' ? '1 = 1' : on}`, relations };
-          });
+          const join = fc
+            .tuple(baseItem(prefix, depth), pick(['JOIN', 'LEFT JOIN', 'RIGHT JOIN', 'FULL JOIN', 'CROSS JOIN', 'USING', 'COMMA']))
+            .map(([right, kind]): From => {
+              const leftId = left.relations.find((relation) => relation.hasId);
+              const rightRelation = right.relations[0];
+              const relations = [...left.relations, ...right.relations];
+              const on = leftId && rightRelation?.hasId ? `${leftId.alias}.id = ${rightRelation.alias}.id` : 'true';
+              if (kind === 'COMMA') return { sql: `${left.sql}, ${right.sql}`, relations };
+              if (kind === 'CROSS JOIN') return { sql: `${left.sql} CROSS JOIN ${right.sql}`, relations };
+              // USING needs an id on both sides that no other relation to the left also has.
+              if (kind === 'USING' && left.relations.length === 1 && leftId && rightRelation?.hasId) {
+                return { sql: `${left.sql} JOIN ${right.sql} USING (id)`, relations };
+              }
+              const joinKind = kind === 'USING' ? 'LEFT JOIN' : kind;
+              // FULL JOIN needs a hash- or merge-joinable condition.
+              return {
+                sql: `${left.sql} ${joinKind} ${right.sql} ON ${joinKind === 'FULL JOIN' && on === 'true' ? '1 = 1' : on}`,
+                relations,
+              };
+            });
           if (lateral === null) return join;
           return fc.oneof(
             join,
-            lateral.map((item): From => ({ sql: item.sql.startsWith('LEFT JOIN') || item.sql.startsWith('CROSS JOIN') ? `${left.sql} ${item.sql}` : `${left.sql}, ${item.sql}`, relations: [...left.relations, ...item.relations] })),
+            lateral.map((item): From => ({
+              sql:
+                item.sql.startsWith('LEFT JOIN') || item.sql.startsWith('CROSS JOIN')
+                  ? `${left.sql} ${item.sql}`
+                  : `${left.sql}, ${item.sql}`,
+              relations: [...left.relations, ...item.relations],
+            })),
           );
         });
       }
@@ -344,7 +453,10 @@ function select(prefix: string, depth: number, top: boolean): fc.Arbitrary<Gener
       .tuple(
         fc.uniqueArray(pick(groupable), { minLength: 1, maxLength: 2, selector: (column) => column.ref }),
         pick(['plain', 'rollup', 'cube', 'sets', 'none']),
-        fc.array(pick(['count(*)', 'count(K)', 'sum(I)', 'max(T)', 'min(I)', 'string_agg(T, \',\')', 'array_agg(I)', 'bool_and(I > 0)']), { minLength: 1, maxLength: 3 }),
+        fc.array(pick(['count(*)', 'count(K)', 'sum(I)', 'max(T)', 'min(I)', "string_agg(T, ',')", 'array_agg(I)', 'bool_and(I > 0)']), {
+          minLength: 1,
+          maxLength: 3,
+        }),
         where,
         fc.boolean(),
       )
@@ -352,10 +464,19 @@ function select(prefix: string, depth: number, top: boolean): fc.Arbitrary<Gener
         const firstInt = scope.columns.find((column) => column.type === 'int')?.ref ?? '1';
         const firstText = scope.columns.find((column) => column.type === 'text')?.ref ?? "'x'";
         const aggregateSql = aggregates.map((aggregate) =>
-          aggregate.replace('K', keys[0]?.ref ?? firstInt).replace('I', firstInt).replace('T', firstText),
+          aggregate
+            .replace('K', keys[0]?.ref ?? firstInt)
+            .replace('I', firstInt)
+            .replace('T', firstText),
         );
         const aggregateTypes: SqlType[] = aggregates.map((aggregate) =>
-          aggregate.startsWith('max(T') || aggregate.startsWith('string_agg') ? 'text' : aggregate.startsWith('array_agg') ? 'arr' : aggregate.startsWith('bool_and') ? 'bool' : 'int',
+          aggregate.startsWith('max(T') || aggregate.startsWith('string_agg')
+            ? 'text'
+            : aggregate.startsWith('array_agg')
+              ? 'arr'
+              : aggregate.startsWith('bool_and')
+                ? 'bool'
+                : 'int',
         );
         const keyList = keys.map((key) => key.ref);
         const groupBy =
@@ -392,10 +513,12 @@ function setOperation(prefix: string): fc.Arbitrary<Generated> {
   return select(`${prefix}l`, 0, false).chain((left) =>
     fromClause(`${prefix}r`, 0).chain((from) => {
       const scope: Scope = { columns: from.relations.flatMap((relation) => relation.columns), window: false, correlated: [] };
-      return fc.tuple(fc.tuple(...left.types.map((type) => expr(type, scope, 1))), pick(['UNION', 'UNION ALL', 'INTERSECT', 'EXCEPT'])).map(([expressions, op]) => ({
-        sql: `${left.sql.replace(/ LIMIT 2$/, '')} ${op} SELECT ${expressions.map((expression, index) => `${expression} AS c${index}`).join(', ')} FROM ${from.sql}`,
-        types: left.types,
-      }));
+      return fc
+        .tuple(fc.tuple(...left.types.map((type) => expr(type, scope, 1))), pick(['UNION', 'UNION ALL', 'INTERSECT', 'EXCEPT']))
+        .map(([expressions, op]) => ({
+          sql: `${left.sql.replace(/ LIMIT 2$/, '')} ${op} SELECT ${expressions.map((expression, index) => `${expression} AS c${index}`).join(', ')} FROM ${from.sql}`,
+          types: left.types,
+        }));
     }),
   );
 }
@@ -404,10 +527,16 @@ function setOperation(prefix: string): fc.Arbitrary<Generated> {
 function modification(): fc.Arbitrary<Generated> {
   const p2: Relation = relationOf('p2', TABLES[1]?.columns ?? []);
   const scope: Scope = { columns: p2.columns, window: false, correlated: [] };
-  const returning = fc.tuple(targets(scope, 2), pick(['', ', old.d AS od, new.d AS nd', ', old.t AS ot'])).map(([list, extra]) => ({ sql: `${list.sql}${extra}`, types: list.types }));
+  const returning = fc
+    .tuple(targets(scope, 2), pick(['', ', old.d AS od, new.d AS nd', ', old.t AS ot']))
+    .map(([list, extra]) => ({ sql: `${list.sql}${extra}`, types: list.types }));
   return fc.oneof(
-    fc.tuple(predicate(scope), expr('int', scope, 1), returning).map(([where, value, list]) => ({ sql: `UPDATE p2 SET d = ${value} WHERE ${where} RETURNING ${list.sql}`, types: list.types })),
-    fc.tuple(predicate(scope), returning).map(([where, list]) => ({ sql: `DELETE FROM p2 WHERE ${where} RETURNING ${list.sql}`, types: list.types })),
+    fc
+      .tuple(predicate(scope), expr('int', scope, 1), returning)
+      .map(([where, value, list]) => ({ sql: `UPDATE p2 SET d = ${value} WHERE ${where} RETURNING ${list.sql}`, types: list.types })),
+    fc
+      .tuple(predicate(scope), returning)
+      .map(([where, list]) => ({ sql: `DELETE FROM p2 WHERE ${where} RETURNING ${list.sql}`, types: list.types })),
     fc.tuple(fc.integer({ min: 1, max: 6 }), pick(['NULL', '3']), returning).map(([id, d, list]) => ({
       sql: `INSERT INTO p2 (id, p1_id, c, d, t, u, q) VALUES (${id}, 1, 5, ${d}, 'new', NULL, 9) ON CONFLICT (id) DO UPDATE SET d = excluded.d, u = NULL RETURNING ${list.sql}`,
       types: list.types,
@@ -426,7 +555,11 @@ function withCte(): fc.Arbitrary<Generated> {
   return select('w', 0, false).chain((inner) => {
     const columns: [string, SqlType][] = inner.types.map((type, index) => [`c${index}`, type]);
     const cte = relationOf('cte', columns);
-    const scope: Scope = { columns: [...cte.columns, ...relationOf('p1x', TABLES[0]?.columns ?? []).columns], window: true, correlated: [] };
+    const scope: Scope = {
+      columns: [...cte.columns, ...relationOf('p1x', TABLES[0]?.columns ?? []).columns],
+      window: true,
+      correlated: [],
+    };
     return fc.tuple(targets(scope, 2), fc.boolean()).map(([list, leftJoin]) => ({
       sql: `WITH cte(${columns.map(([name]) => name).join(', ')}) AS (${inner.sql}) SELECT ${list.sql} FROM p1 AS p1x ${leftJoin ? 'LEFT JOIN cte ON true' : 'CROSS JOIN cte'}`,
       types: list.types,

@@ -29,10 +29,7 @@ test('the fields the analysis reads are where @pgsql/types puts them', () => {
   // PostgreSQL 18 moved RETURNING under returningClause (it was returningList).
   assert.equal(update.returningClause?.exprs?.length, 2);
   assert.equal(Reflect.get(update, 'returningList'), undefined);
-  const select = nodeOf(
-    parseSync('SELECT x FROM t AS y(a) JOIN u USING (id) GROUP BY ROLLUP (a) LIMIT 0').stmts?.[0]?.stmt,
-    'SelectStmt',
-  );
+  const select = nodeOf(parseSync('SELECT x FROM t AS y(a) JOIN u USING (id) GROUP BY ROLLUP (a) LIMIT 0').stmts?.[0]?.stmt, 'SelectStmt');
   assert.ok(select !== null);
   assert.equal(nodeOf(select.groupClause?.[0], 'GroupingSet')?.kind, 'GROUPING_SET_ROLLUP');
   const join = nodeOf(select.fromClause?.[0], 'JoinExpr');

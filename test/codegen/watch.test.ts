@@ -28,14 +28,23 @@ test('--watch regenerates a saved query in the running process, and survives a b
   await writeFile(join(project, 'db', 'queries', 'notes.sql'), FIRST);
   await writeFile(
     join(project, 'sqlbound.config.json'),
-    JSON.stringify({ queries: ['db/queries/*.sql'], schema: { from: 'migrations', dir: 'db/schema' }, out: 'gen', cache: { scopeParam: 'ownerId', scopeColumn: 'owner_id', ownerTable: 'owners' } }),
+    JSON.stringify({
+      queries: ['db/queries/*.sql'],
+      schema: { from: 'migrations', dir: 'db/schema' },
+      out: 'gen',
+      cache: { scopeParam: 'ownerId', scopeColumn: 'owner_id', ownerTable: 'owners' },
+    }),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'codegen', 'cli.ts'), 'codegen', '--watch', '--config', project], {
-    // tsx resolves from the working directory: the repo's; the project is named by --config.
-    cwd: projectRoot,
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(projectRoot, 'codegen', 'cli.ts'), 'codegen', '--watch', '--config', project],
+    {
+      // tsx resolves from the working directory: the repo's; the project is named by --config.
+      cwd: projectRoot,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

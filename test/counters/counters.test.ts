@@ -229,10 +229,7 @@ const operations: Operation[] = [
     weight: 4,
     async run(client, rnd) {
       const users = rnd.sample(await ids(client, 'users'), 1 + rnd.int(3));
-      await client.query(
-        `UPDATE alerts SET read_at = CASE WHEN read_at IS NULL THEN now() END WHERE user_id = ANY($1::bigint[])`,
-        [users],
-      );
+      await client.query(`UPDATE alerts SET read_at = CASE WHEN read_at IS NULL THEN now() END WHERE user_id = ANY($1::bigint[])`, [users]);
       return `users ${users.join(',')}`;
     },
   },
@@ -459,10 +456,7 @@ test('TRUNCATE zeroes the counters, and refresh_user_counters() repairs rows wri
       await operation.run(client, rnd);
     }
     const users = await ids(client, 'users');
-    await client.query(
-      `INSERT INTO exposures (user_id, broker_id, status) SELECT id, 1, 'detected' FROM unnest($1::bigint[]) id`,
-      [users],
-    );
+    await client.query(`INSERT INTO exposures (user_id, broker_id, status) SELECT id, 1, 'detected' FROM unnest($1::bigint[]) id`, [users]);
     await client.query(
       `INSERT INTO alerts (user_id, kind, severity, title, body) SELECT id, 'breach', 'low', 't', 'b' FROM unnest($1::bigint[]) id`,
       [users],
@@ -521,7 +515,10 @@ test('concurrent multi-user writes in random order do not deadlock on the counte
             [order],
           );
           // Mark some of this worker's own new alerts read: the counters of their users are shared, the rows not.
-          const own = rnd.sample(inserted.rows.map((row) => row.id), 4);
+          const own = rnd.sample(
+            inserted.rows.map((row) => row.id),
+            4,
+          );
           await client.query(`UPDATE alerts SET read_at = now() WHERE id = ANY($1::bigint[])`, [own]);
           await client.query('COMMIT');
         }

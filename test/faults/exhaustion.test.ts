@@ -64,7 +64,12 @@ test('1,000 callers on 20 connections: bounded waits, typed timeouts, 503 over H
         const started = performance.now();
         const response = await fetch(`${api.base}/trpc/dashboard.get`, { headers: { authorization: `Bearer ${token}` } });
         const body = (await response.json()) as { error?: { data: { code: string } } };
-        return { status: response.status, retryAfter: response.headers.get('retry-after'), code: body.error?.data.code, ms: performance.now() - started };
+        return {
+          status: response.status,
+          retryAfter: response.headers.get('retry-after'),
+          code: body.error?.data.code,
+          ms: performance.now() - started,
+        };
       }),
     );
     await holders;

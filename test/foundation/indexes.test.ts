@@ -11,8 +11,7 @@ const expected: Record<string, string> = {
   exposures_user_created_idx: 'CREATE INDEX ON exposures USING btree (user_id, created_at DESC, id DESC)',
   exposures_broker_id_idx: 'CREATE INDEX ON exposures USING btree (broker_id)',
   alerts_user_created_idx: 'CREATE INDEX ON alerts USING btree (user_id, created_at DESC, id DESC)',
-  alerts_user_unread_idx:
-    'CREATE INDEX ON alerts USING btree (user_id, created_at DESC, id DESC) WHERE (read_at IS NULL)',
+  alerts_user_unread_idx: 'CREATE INDEX ON alerts USING btree (user_id, created_at DESC, id DESC) WHERE (read_at IS NULL)',
   alerts_exposure_created_idx: 'CREATE INDEX ON alerts USING btree (exposure_id, created_at DESC, id DESC)',
   scans_user_created_idx: 'CREATE INDEX ON scans USING btree (user_id, created_at DESC, id DESC)',
 };
@@ -27,9 +26,7 @@ test('the catalog has every promised index', async () => {
       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
       JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public'`);
-    const actual = new Map(
-      result.rows.map((row) => [row.name, row.definition.replace(` ${row.name} ON public.`, ' ON ')]),
-    );
+    const actual = new Map(result.rows.map((row) => [row.name, row.definition.replace(` ${row.name} ON public.`, ' ON ')]));
     for (const [name, definition] of Object.entries(expected)) {
       assert.equal(actual.get(name), definition, `index ${name}`);
     }

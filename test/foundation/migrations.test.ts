@@ -12,9 +12,7 @@ async function tableNames(url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const result = await client.query<{ name: string }>(
-      "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
-    );
+    const result = await client.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
     return result.rows.map((row) => row.name);
   } finally {
     await client.end();
@@ -40,10 +38,7 @@ test('a broken migration names its file and the database message, and leaves the
   await cp(schemaDir, directory, { recursive: true });
   await migrate(db.url, directory);
   const before = await tableNames(db.url);
-  await writeFile(
-    join(directory, '900_broken.sql'),
-    'CREATE TABLE half_done (id int);\nALTER TABLE no_such_table ADD COLUMN x int;\n',
-  );
+  await writeFile(join(directory, '900_broken.sql'), 'CREATE TABLE half_done (id int);\nALTER TABLE no_such_table ADD COLUMN x int;\n');
   await assert.rejects(migrate(db.url, directory), (error: unknown) => {
     assert.ok(error instanceof MigrationError);
     assert.equal(error.file, '900_broken.sql');

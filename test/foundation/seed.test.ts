@@ -12,9 +12,7 @@ async function fingerprint(url: string): Promise<Record<string, string>> {
   try {
     const prints: Record<string, string> = {};
     for (const table of tables) {
-      const result = await client.query<{ digest: string }>(
-        `SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) AS digest FROM ${table} t`,
-      );
+      const result = await client.query<{ digest: string }>(`SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) AS digest FROM ${table} t`);
       prints[table] = result.rows[0]?.digest ?? '';
     }
     return prints;

@@ -46,7 +46,8 @@ async function runOnRows(caseSql: postgres.Sql, queries: QueryModel[]): Promise<
         // raw(): SQL NULL is null, while a JSON null in a jsonb column is the text 'null' (a value, not NULL).
         for (const row of await connection.unsafe(query.text).raw()) {
           query.columns.forEach((column, index) => {
-            if (!column.nullable) assert.notEqual(row[index], null, `${query.name}: column ${column.name} is typed non-null but PostgreSQL returned NULL`);
+            if (!column.nullable)
+              assert.notEqual(row[index], null, `${query.name}: column ${column.name} is typed non-null but PostgreSQL returned NULL`);
           });
           checked += 1;
         }
@@ -93,7 +94,9 @@ suite('golden cases', { concurrency: 4 }, () => {
         actual = `${generation.errors.map(formatError).join('\n')}\n`;
       } else {
         actualFile = outputFile;
-        const tables = generation.queries.map((q) => `// ${q.name} reads ${JSON.stringify(q.tables.read)} writes ${JSON.stringify(q.tables.written)}`);
+        const tables = generation.queries.map(
+          (q) => `// ${q.name} reads ${JSON.stringify(q.tables.read)} writes ${JSON.stringify(q.tables.written)}`,
+        );
         // Notes say why a column was left nullable; they are part of the contract like the types.
         const notes = generation.notes.map((note) => `// note (${note.query}): ${note.message}`);
         actual = `${generation.files.get('query.ts') ?? ''}\n${[...tables, ...notes].join('\n')}\n`;

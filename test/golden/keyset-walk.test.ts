@@ -50,7 +50,10 @@ async function walk(sql: postgres.Sql, first: string, after: string, cursorColum
 
 test('there is a keyset case for each join shape', () => {
   for (const shape of ['one_to_many', 'many_to_one', 'left_join', 'right_join', 'self_join', 'from_list']) {
-    assert.ok(cases.some((name) => name.includes(shape)), shape);
+    assert.ok(
+      cases.some((name) => name.includes(shape)),
+      shape,
+    );
   }
 });
 
@@ -79,7 +82,8 @@ suite('keyset cases walked on their rows', { concurrency: 1 }, () => {
           const seen = await walk(sql, final.first, final.after, final.cursorColumns, limit);
           const walked = counted(seen, final.cursorColumns);
           const wrong = [...new Set([...all.keys(), ...walked.keys()])].filter((row) => all.get(row) !== walked.get(row));
-          if (wrong.length > 0) faults.push(`limit ${limit}: ${seen.length} of ${total} rows, ${wrong.length} rows seen a wrong number of times`);
+          if (wrong.length > 0)
+            faults.push(`limit ${limit}: ${seen.length} of ${total} rows, ${wrong.length} rows seen a wrong number of times`);
         }
         if (accepted) assert.deepEqual(faults, [], `${name} is accepted, so every walk sees every row once`);
         else assert.notDeepEqual(faults, [], `${name} is rejected, so its data should show a walk losing or repeating rows`);

@@ -39,20 +39,34 @@ describe('resolveSecrets', () => {
       [{ ...loopback, host: '0.0.0.0', env: { SQLBOUND_AUTH_SECRET: AUTH } }, /SQLBOUND_CURSOR_SECRET is not set/],
     ];
     for (const [deployment, message] of cases) {
-      assert.throws(() => resolveSecrets(deployment), (error: unknown) => error instanceof SecretsError && message.test(error.message));
+      assert.throws(
+        () => resolveSecrets(deployment),
+        (error: unknown) => error instanceof SecretsError && message.test(error.message),
+      );
     }
   });
 
   test('a short secret is refused everywhere, and the public ones are refused outside development', () => {
-    assert.throws(() => resolveSecrets({ ...loopback, env: { SQLBOUND_AUTH_SECRET: 'short' } }), /SQLBOUND_AUTH_SECRET is too short \(5 characters\)/);
     assert.throws(
-      () => resolveSecrets({ ...loopback, env: { NODE_ENV: 'production', SQLBOUND_AUTH_SECRET: DEV_AUTH_SECRET, SQLBOUND_CURSOR_SECRET: CURSOR } }),
+      () => resolveSecrets({ ...loopback, env: { SQLBOUND_AUTH_SECRET: 'short' } }),
+      /SQLBOUND_AUTH_SECRET is too short \(5 characters\)/,
+    );
+    assert.throws(
+      () =>
+        resolveSecrets({
+          ...loopback,
+          env: { NODE_ENV: 'production', SQLBOUND_AUTH_SECRET: DEV_AUTH_SECRET, SQLBOUND_CURSOR_SECRET: CURSOR },
+        }),
       /SQLBOUND_AUTH_SECRET is the public development secret/,
     );
   });
 
   test('configured secrets are used as given', () => {
-    const secrets = resolveSecrets({ embeddedDatabase: false, host: '0.0.0.0', env: { NODE_ENV: 'production', SQLBOUND_AUTH_SECRET: AUTH, SQLBOUND_CURSOR_SECRET: CURSOR } });
+    const secrets = resolveSecrets({
+      embeddedDatabase: false,
+      host: '0.0.0.0',
+      env: { NODE_ENV: 'production', SQLBOUND_AUTH_SECRET: AUTH, SQLBOUND_CURSOR_SECRET: CURSOR },
+    });
     assert.deepEqual(secrets, { authSecret: AUTH, cursorSecret: CURSOR, development: false });
   });
 });
@@ -62,7 +76,11 @@ describe('npm start refuses before starting anything', () => {
   after(async () => rm(await scratch, { recursive: true, force: true }));
 
   const refusals: [string, Record<string, string>, RegExp][] = [
-    ['DATABASE_URL without secrets', { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, /SQLBOUND_AUTH_SECRET is not set.*DATABASE_URL is set/],
+    [
+      'DATABASE_URL without secrets',
+      { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' },
+      /SQLBOUND_AUTH_SECRET is not set.*DATABASE_URL is set/,
+    ],
     ['NODE_ENV=production', { NODE_ENV: 'production' }, /NODE_ENV=production/],
     ['a non-loopback host', { HOST: '0.0.0.0' }, /listens on 0\.0\.0\.0/],
     ['a short secret', { SQLBOUND_AUTH_SECRET: 'too-short' }, /SQLBOUND_AUTH_SECRET is too short/],
@@ -128,10 +146,15 @@ describe('start:cluster', () => {
       // New connections are spread over the workers; with per-worker secrets about half of these would be a 400.
       const statuses = await Promise.all(
         Array.from({ length: 12 }, () =>
-          fetch(`${base}/trpc/alerts.list?input=${encodeURIComponent(JSON.stringify({ limit: 1, cursor }))}`, { headers }).then((r) => r.status),
+          fetch(`${base}/trpc/alerts.list?input=${encodeURIComponent(JSON.stringify({ limit: 1, cursor }))}`, { headers }).then(
+            (r) => r.status,
+          ),
         ),
       );
-      assert.deepEqual(statuses, Array.from({ length: 12 }, () => 200));
+      assert.deepEqual(
+        statuses,
+        Array.from({ length: 12 }, () => 200),
+      );
     } finally {
       child.kill('SIGTERM');
       await exited;

@@ -56,9 +56,7 @@ async function lockAnUnreadAlert(databaseUrl: string): Promise<{ alertId: string
   client.on('error', () => undefined);
   await client.connect();
   // Earlier cases marked alerts read: make sure one is unread again (the counters' triggers keep up).
-  await client.query(
-    'UPDATE alerts SET read_at = NULL WHERE id = (SELECT min(id) FROM alerts WHERE user_id = 1) AND read_at IS NOT NULL',
-  );
+  await client.query('UPDATE alerts SET read_at = NULL WHERE id = (SELECT min(id) FROM alerts WHERE user_id = 1) AND read_at IS NOT NULL');
   await client.query('BEGIN');
   const locked = await client.query<{ id: string }>(
     'SELECT id::text AS id FROM alerts WHERE user_id = 1 AND read_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE',
@@ -127,79 +125,97 @@ describe('npm start lifecycle', { skip: external ? 'DATABASE_URL is set: these c
     ['group', 'SIGINT'],
   ];
   for (const [target, signal] of cases) {
-    test(`${signal} to ${target}: in-flight request completes, "stopped" is logged, exit 0, PostgreSQL gone`, { timeout: 90_000 }, async () => {
-      const started = await npmStart(embeddedEnv(dataDir));
+    test(
+      `${signal} to ${target}: in-flight request completes, "stopped" is logged, exit 0, PostgreSQL gone`,
+      { timeout: 90_000 },
+      async () => {
+        const started = await npmStart(embeddedEnv(dataDir));
+        const postgresPid = await postmasterPid(dataDir);
+        let lock: Awaited<ReturnType<typeof lockAnUnreadAlert>> | null = null;
+        try {
+          assert.ok(postgresPid !== null && isAlive(postgresPid));
+          lock = await lockAnUnreadAlert(started.databaseUrl);
+          const inFlight = markRead(started, lock.alertId);
+          await eventually(() => blockedOnLock(started.databaseUrl), 'the request to wait on the row lock');
+          await signalTarget(started, target, signal);
+          await eventually(async () => started.output().includes('shutting down'), 'shutdown to begin');
+          // Draining: no new connections are accepted, the request in flight is still waiting.
+          assert.equal(
+            await fetch(`${started.url}/healthz`).then(
+              (r) => r.status,
+              () => -1,
+            ),
+            -1,
+          );
+          assert.equal(started.child.exitCode, null, 'still draining');
+          await lock.client.query('COMMIT');
+          assert.equal(await inFlight, 200, 'the in-flight request completed');
+        } finally {
+          await lock?.client.end().catch(() => undefined);
+          await stopFreshly(started);
+        }
+        const exit = await started.exited;
+        assert.deepEqual([exit.code, exit.signal], [0, null], started.output());
+        assert.match(started.output(), /"msg":"stopped"/);
+        assert.equal(isAlive(postgresPid), false, 'PostgreSQL is not left running');
+        assert.equal(await postmasterPid(dataDir), null, 'postmaster.pid removed by a clean shutdown');
+      },
+    );
+  }
+
+  test(
+    'the drain is bounded: a request blocked past the drain time is cancelled, and shutdown ends in drain + 5 s',
+    { timeout: 90_000 },
+    async () => {
+      const drainMs = 1000;
+      const started = await npmStart(embeddedEnv(dataDir, { SQLBOUND_DRAIN_MS: String(drainMs) }));
       const postgresPid = await postmasterPid(dataDir);
       let lock: Awaited<ReturnType<typeof lockAnUnreadAlert>> | null = null;
       try {
-        assert.ok(postgresPid !== null && isAlive(postgresPid));
+        assert.ok(postgresPid !== null);
         lock = await lockAnUnreadAlert(started.databaseUrl);
         const inFlight = markRead(started, lock.alertId);
         await eventually(() => blockedOnLock(started.databaseUrl), 'the request to wait on the row lock');
-        await signalTarget(started, target, signal);
-        await eventually(async () => started.output().includes('shutting down'), 'shutdown to begin');
-        // Draining: no new connections are accepted, the request in flight is still waiting.
-        assert.equal(await fetch(`${started.url}/healthz`).then((r) => r.status, () => -1), -1);
-        assert.equal(started.child.exitCode, null, 'still draining');
-        await lock.client.query('COMMIT');
-        assert.equal(await inFlight, 200, 'the in-flight request completed');
+        const signalledAt = performance.now();
+        await signalTarget(started, 'npm', 'SIGTERM');
+        const exit = await started.exited;
+        const shutdownMs = exit.atMs - signalledAt;
+        assert.deepEqual([exit.code, exit.signal], [0, null], started.output());
+        assert.ok(shutdownMs < drainMs + 5000, `shutdown took ${Math.round(shutdownMs)} ms`);
+        assert.ok(shutdownMs >= drainMs, `the drain waited ${Math.round(shutdownMs)} ms, less than its ${drainMs} ms`);
+        assert.notEqual(await inFlight, 200, 'the blocked request was cut, not completed');
+        assert.match(started.output(), /drain time is over/);
+        assert.match(started.output(), /"msg":"stopped"/);
+        assert.equal(isAlive(postgresPid), false);
       } finally {
         await lock?.client.end().catch(() => undefined);
         await stopFreshly(started);
       }
-      const exit = await started.exited;
-      assert.deepEqual([exit.code, exit.signal], [0, null], started.output());
-      assert.match(started.output(), /"msg":"stopped"/);
-      assert.equal(isAlive(postgresPid), false, 'PostgreSQL is not left running');
-      assert.equal(await postmasterPid(dataDir), null, 'postmaster.pid removed by a clean shutdown');
-    });
-  }
+    },
+  );
 
-  test('the drain is bounded: a request blocked past the drain time is cancelled, and shutdown ends in drain + 5 s', { timeout: 90_000 }, async () => {
-    const drainMs = 1000;
-    const started = await npmStart(embeddedEnv(dataDir, { SQLBOUND_DRAIN_MS: String(drainMs) }));
-    const postgresPid = await postmasterPid(dataDir);
-    let lock: Awaited<ReturnType<typeof lockAnUnreadAlert>> | null = null;
-    try {
-      assert.ok(postgresPid !== null);
-      lock = await lockAnUnreadAlert(started.databaseUrl);
-      const inFlight = markRead(started, lock.alertId);
-      await eventually(() => blockedOnLock(started.databaseUrl), 'the request to wait on the row lock');
-      const signalledAt = performance.now();
-      await signalTarget(started, 'npm', 'SIGTERM');
-      const exit = await started.exited;
-      const shutdownMs = exit.atMs - signalledAt;
-      assert.deepEqual([exit.code, exit.signal], [0, null], started.output());
-      assert.ok(shutdownMs < drainMs + 5000, `shutdown took ${Math.round(shutdownMs)} ms`);
-      assert.ok(shutdownMs >= drainMs, `the drain waited ${Math.round(shutdownMs)} ms, less than its ${drainMs} ms`);
-      assert.notEqual(await inFlight, 200, 'the blocked request was cut, not completed');
-      assert.match(started.output(), /drain time is over/);
-      assert.match(started.output(), /"msg":"stopped"/);
-      assert.equal(isAlive(postgresPid), false);
-    } finally {
-      await lock?.client.end().catch(() => undefined);
-      await stopFreshly(started);
-    }
-  });
-
-  test('a second npm start, migrate and seed while the data dir is in use exit 1 with one line naming the pid', { timeout: 90_000 }, async () => {
-    const started = await npmStart(embeddedEnv(dataDir));
-    try {
-      const holder = await postmasterPid(dataDir);
-      assert.ok(holder !== null);
-      const env = embeddedEnv(dataDir);
-      for (const args of [['start'], ['migrate'], ['seed', '--', '--users', '20', '--reset']]) {
-        const result = await npmRun(args, env);
-        assert.equal(result.code, 1, `${args.join(' ')}: ${result.output}`);
-        assert.match(result.output, new RegExp(`data dir .* is in use by pid ${holder}`), args.join(' '));
+  test(
+    'a second npm start, migrate and seed while the data dir is in use exit 1 with one line naming the pid',
+    { timeout: 90_000 },
+    async () => {
+      const started = await npmStart(embeddedEnv(dataDir));
+      try {
+        const holder = await postmasterPid(dataDir);
+        assert.ok(holder !== null);
+        const env = embeddedEnv(dataDir);
+        for (const args of [['start'], ['migrate'], ['seed', '--', '--users', '20', '--reset']]) {
+          const result = await npmRun(args, env);
+          assert.equal(result.code, 1, `${args.join(' ')}: ${result.output}`);
+          assert.match(result.output, new RegExp(`data dir .* is in use by pid ${holder}`), args.join(' '));
+        }
+        // The refused commands changed nothing: the running API still serves.
+        const response = await fetch(`${started.url}/healthz`);
+        assert.equal(response.status, 200);
+      } finally {
+        await stopFreshly(started);
       }
-      // The refused commands changed nothing: the running API still serves.
-      const response = await fetch(`${started.url}/healthz`);
-      assert.equal(response.status, 200);
-    } finally {
-      await stopFreshly(started);
-    }
-  });
+    },
+  );
 
   test('a stale postmaster.pid whose process is gone is recovered from', { timeout: 90_000 }, async () => {
     const gone = spawn(process.execPath, ['-e', '0']);
@@ -231,30 +247,34 @@ describe('npm start lifecycle', { skip: external ? 'DATABASE_URL is set: these c
     }
   });
 
-  test('after a postmaster crash and an outside restart, SIGTERM still stops promptly and logs "stopped"', { timeout: 90_000 }, async () => {
-    const started = await npmStart(embeddedEnv(dataDir));
-    let outside: Awaited<ReturnType<typeof startDatabase>> | null = null;
-    try {
-      const crashed = await postmasterPid(dataDir);
-      assert.ok(crashed !== null);
-      const port = Number(new URL(started.databaseUrl).port);
-      process.kill(crashed, 'SIGKILL');
-      await eventually(async () => (await fetch(`${started.url}/healthz`)).status === 503, 'the API to report the outage');
-      // Restarted by someone else (here: this test), on the same data dir and port. Its backends may linger a moment.
-      await eventually(async () => {
-        outside = await startDatabase({ kind: 'persistent', dataDir, port }).catch(() => null);
-        return outside !== null;
-      }, 'the outside restart');
-      await eventually(async () => (await fetch(`${started.url}/healthz`)).status === 200, 'the API to recover');
-      const signalledAt = performance.now();
-      await signalTarget(started, 'npm', 'SIGTERM');
-      const exit = await started.exited;
-      assert.equal(exit.code, 0, started.output());
-      assert.ok(exit.atMs - signalledAt < 5000, `shutdown took ${Math.round(exit.atMs - signalledAt)} ms`);
-      assert.match(started.output(), /"msg":"stopped"/);
-    } finally {
-      await stopFreshly(started);
-      await (outside as Awaited<ReturnType<typeof startDatabase>> | null)?.stop();
-    }
-  });
+  test(
+    'after a postmaster crash and an outside restart, SIGTERM still stops promptly and logs "stopped"',
+    { timeout: 90_000 },
+    async () => {
+      const started = await npmStart(embeddedEnv(dataDir));
+      let outside: Awaited<ReturnType<typeof startDatabase>> | null = null;
+      try {
+        const crashed = await postmasterPid(dataDir);
+        assert.ok(crashed !== null);
+        const port = Number(new URL(started.databaseUrl).port);
+        process.kill(crashed, 'SIGKILL');
+        await eventually(async () => (await fetch(`${started.url}/healthz`)).status === 503, 'the API to report the outage');
+        // Restarted by someone else (here: this test), on the same data dir and port. Its backends may linger a moment.
+        await eventually(async () => {
+          outside = await startDatabase({ kind: 'persistent', dataDir, port }).catch(() => null);
+          return outside !== null;
+        }, 'the outside restart');
+        await eventually(async () => (await fetch(`${started.url}/healthz`)).status === 200, 'the API to recover');
+        const signalledAt = performance.now();
+        await signalTarget(started, 'npm', 'SIGTERM');
+        const exit = await started.exited;
+        assert.equal(exit.code, 0, started.output());
+        assert.ok(exit.atMs - signalledAt < 5000, `shutdown took ${Math.round(exit.atMs - signalledAt)} ms`);
+        assert.match(started.output(), /"msg":"stopped"/);
+      } finally {
+        await stopFreshly(started);
+        await (outside as Awaited<ReturnType<typeof startDatabase>> | null)?.stop();
+      }
+    },
+  );
 });

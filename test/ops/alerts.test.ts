@@ -14,7 +14,13 @@ import { alertRules, alertsPath, alertsTestPath, dashboardQueries } from './ops-
 async function findOnPath(command: string): Promise<string | null> {
   for (const directory of (process.env.PATH ?? '').split(delimiter).filter((entry) => entry !== '')) {
     const candidate = join(directory, command);
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+    if (
+      await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
   }
   return null;
 }
@@ -80,15 +86,25 @@ describe('Prometheus alert rules', { skip }, () => {
     const expectations = tests.flatMap((unit) => unit.alert_rule_test ?? []);
     for (const { alert } of await alertRules()) {
       const mine = expectations.filter((expectation) => expectation.alertname === alert);
-      assert.ok(mine.some((expectation) => (expectation.exp_alerts ?? []).length > 0), `${alert} is never expected to fire`);
-      assert.ok(mine.some((expectation) => (expectation.exp_alerts ?? []).length === 0), `${alert} is never expected to be quiet`);
+      assert.ok(
+        mine.some((expectation) => (expectation.exp_alerts ?? []).length > 0),
+        `${alert} is never expected to fire`,
+      );
+      assert.ok(
+        mine.some((expectation) => (expectation.exp_alerts ?? []).length === 0),
+        `${alert} is never expected to be quiet`,
+      );
     }
   });
 
   test('moving any threshold or window makes the unit tests fail', async () => {
     const rules = await readFile(alertsPath, 'utf8');
     const alerts = (await alertRules()).map((rule) => rule.alert);
-    for (const alert of alerts) assert.ok(MUTATIONS.some((mutation) => mutation.alert === alert), `no mutation for ${alert}`);
+    for (const alert of alerts)
+      assert.ok(
+        MUTATIONS.some((mutation) => mutation.alert === alert),
+        `no mutation for ${alert}`,
+      );
     const suite = await readFile(alertsTestPath, 'utf8');
     assert.match(suite, /^ {2}- alerts\.yml$/m);
     for (const [index, mutation] of MUTATIONS.entries()) {
@@ -109,11 +125,19 @@ describe('Grafana dashboard', { skip }, () => {
     const queries = await dashboardQueries();
     // Grafana fills these in before it sends a query: use values of the same shape.
     const expand = (expr: string) => expr.replaceAll('$__rate_interval', '1m').replaceAll('$job', '.*');
-    const rules = { groups: [{ name: 'dashboard', rules: queries.map((query, index) => ({ record: `dashboard_query_${index}`, expr: expand(query.expr) })) }] };
+    const rules = {
+      groups: [
+        { name: 'dashboard', rules: queries.map((query, index) => ({ record: `dashboard_query_${index}`, expr: expand(query.expr) })) },
+      ],
+    };
     const path = join(scratch, 'dashboard-rules.yml');
     await writeFile(path, stringify(rules));
     const result = await promtoolRun(['check', 'rules', path]);
-    assert.equal(result.code, 0, `${result.output}\n${queries.map((query, index) => `dashboard_query_${index}: ${query.where}`).join('\n')}`);
+    assert.equal(
+      result.code,
+      0,
+      `${result.output}\n${queries.map((query, index) => `dashboard_query_${index}: ${query.where}`).join('\n')}`,
+    );
     assert.match(result.output, new RegExp(`SUCCESS: ${queries.length} rules found`));
   });
 });

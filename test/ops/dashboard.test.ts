@@ -9,7 +9,11 @@ import { promqlReferences } from './promql.js';
 
 type Panel = { id: number; type: string; title: string; datasource?: { uid?: string }; targets?: { expr?: string; refId?: string }[] };
 
-const dashboard = JSON.parse(await readFile(dashboardPath, 'utf8')) as { uid: string; panels: Panel[]; templating: { list: { name: string; type: string }[] } };
+const dashboard = JSON.parse(await readFile(dashboardPath, 'utf8')) as {
+  uid: string;
+  panels: Panel[];
+  templating: { list: { name: string; type: string }[] };
+};
 
 test('every panel has a unique id and queries the chosen Prometheus data source', () => {
   assert.match(dashboard.uid, /^[\w-]{1,40}$/);
@@ -27,13 +31,32 @@ test('every panel has a unique id and queries the chosen Prometheus data source'
 test('it shows query p95 by name, calls, errors, the pool and the cache hit rate', async () => {
   const queries = await dashboardQueries();
   const shows = (description: string, predicate: (expr: string, metrics: Set<string>) => boolean) =>
-    assert.ok(queries.some((query) => predicate(query.expr, promqlReferences(query.expr).metrics)), description);
-  shows('p95 by query name', (expr, metrics) =>
-    /histogram_quantile\(0\.95, sum by \([^)]*db_query_summary/.test(expr) && metrics.has('db_client_operation_duration_bucket'));
-  shows('calls by query name', (expr, metrics) => /by \(db_query_summary\)/.test(expr) && metrics.has('db_client_operation_duration_count') && !expr.includes('outcome='));
-  shows('errors by type', (expr, metrics) => expr.includes('outcome="error"') && expr.includes('error_type') && metrics.has('db_client_operation_duration_count'));
-  shows('connections by state', (expr, metrics) => expr.includes('db_client_connection_state') && metrics.has('db_client_connection_count'));
+    assert.ok(
+      queries.some((query) => predicate(query.expr, promqlReferences(query.expr).metrics)),
+      description,
+    );
+  shows(
+    'p95 by query name',
+    (expr, metrics) =>
+      /histogram_quantile\(0\.95, sum by \([^)]*db_query_summary/.test(expr) && metrics.has('db_client_operation_duration_bucket'),
+  );
+  shows(
+    'calls by query name',
+    (expr, metrics) =>
+      /by \(db_query_summary\)/.test(expr) && metrics.has('db_client_operation_duration_count') && !expr.includes('outcome='),
+  );
+  shows(
+    'errors by type',
+    (expr, metrics) => expr.includes('outcome="error"') && expr.includes('error_type') && metrics.has('db_client_operation_duration_count'),
+  );
+  shows(
+    'connections by state',
+    (expr, metrics) => expr.includes('db_client_connection_state') && metrics.has('db_client_connection_count'),
+  );
   shows('pool waiters', (_expr, metrics) => metrics.has('db_client_connection_pending_requests'));
-  shows('cache hit rate', (expr, metrics) => metrics.has('sqlbound_cache_hits_total') && metrics.has('sqlbound_cache_misses_total') && expr.includes('/'));
+  shows(
+    'cache hit rate',
+    (expr, metrics) => metrics.has('sqlbound_cache_hits_total') && metrics.has('sqlbound_cache_misses_total') && expr.includes('/'),
+  );
   shows('budgets', (_expr, metrics) => metrics.has('sqlbound_query_budget'));
 });

@@ -38,8 +38,12 @@ async function serve(connectionString: string, options: { slowQueryErrorMs?: num
     meterProvider: metrics.meterProvider,
     cache: {},
     // A streaming replica, so the replica series (sqlbound_replica_lag for SqlboundReplicaLag) are served too.
-    ...(options.replicaUrl === undefined ? {} : { replicas: [{ connectionString: options.replicaUrl, name: 'replica1', max: 2 }], replicaCheckIntervalMs: 100 }),
-    ...(options.slowQueryErrorMs === undefined ? {} : { slowQueryWarnMs: options.slowQueryErrorMs / 2, slowQueryErrorMs: options.slowQueryErrorMs }),
+    ...(options.replicaUrl === undefined
+      ? {}
+      : { replicas: [{ connectionString: options.replicaUrl, name: 'replica1', max: 2 }], replicaCheckIntervalMs: 100 }),
+    ...(options.slowQueryErrorMs === undefined
+      ? {}
+      : { slowQueryWarnMs: options.slowQueryErrorMs / 2, slowQueryErrorMs: options.slowQueryErrorMs }),
   });
   const app = await buildApp({ db, authSecret: AUTH_SECRET, metrics });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -59,7 +63,9 @@ async function serve(connectionString: string, options: { slowQueryErrorMs?: num
 async function get(base: string, path: string, userId?: string, body?: unknown): Promise<number> {
   const headers: Record<string, string> = userId === undefined ? {} : { authorization: `Bearer ${issueToken(AUTH_SECRET, userId)}` };
   const init: RequestInit =
-    body === undefined ? { headers } : { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    body === undefined
+      ? { headers }
+      : { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) };
   const response = await fetch(`${base}${path}`, init);
   await response.arrayBuffer();
   return response.status;
@@ -81,11 +87,17 @@ before(async () => {
   const { api, db } = await serve(database.url, { slowQueryErrorMs: 100, replicaUrl: replica.url(database.name) });
   closers.push(() => api.close());
   const deadline = Date.now() + 15_000;
-  while (db.replicaStatus()[0]?.health.kind !== 'up' && Date.now() < deadline) await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-  const [unread] = (await db.execute<{ id: string; user_id: string }>(
-    { name: 'opsUnreadAlert', text: 'SELECT id::text AS id, user_id::text AS user_id FROM alerts WHERE read_at IS NULL ORDER BY id LIMIT 1' },
-    [],
-  )).rows;
+  while (db.replicaStatus()[0]?.health.kind !== 'up' && Date.now() < deadline)
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+  const [unread] = (
+    await db.execute<{ id: string; user_id: string }>(
+      {
+        name: 'opsUnreadAlert',
+        text: 'SELECT id::text AS id, user_id::text AS user_id FROM alerts WHERE read_at IS NULL ORDER BY id LIMIT 1',
+      },
+      [],
+    )
+  ).rows;
   assert.ok(unread !== undefined, 'the seed has an unread alert');
   const user = unread.user_id;
   assert.equal(await get(api.base, '/trpc/dashboard.get', user), 200); // cache miss
@@ -156,7 +168,10 @@ describe('ops/ names only what /metrics serves', () => {
   test('every alert rule names served metrics and labels', async () => {
     const rules = await alertRules();
     assert.ok(rules.length >= 5);
-    assert.deepEqual(rules.flatMap((rule) => problems({ where: `alert ${rule.alert}`, expr: rule.expr, labels: [] })), []);
+    assert.deepEqual(
+      rules.flatMap((rule) => problems({ where: `alert ${rule.alert}`, expr: rule.expr, labels: [] })),
+      [],
+    );
   });
 
   test('every dashboard query names served metrics and labels', async () => {
@@ -168,14 +183,20 @@ describe('ops/ names only what /metrics serves', () => {
   test('a name served nowhere is caught (the check is not vacuous)', () => {
     const typo = problems({ where: 'typo', expr: 'rate(db_client_operation_duration_seconds_count[5m])', labels: [] });
     assert.deepEqual(typo, ['typo: db_client_operation_duration_seconds_count is not served at /metrics']);
-    const wrongLabel = problems({ where: 'label', expr: 'sum by (db_query_name) (rate(db_client_operation_duration_count[5m]))', labels: [] });
+    const wrongLabel = problems({
+      where: 'label',
+      expr: 'sum by (db_query_name) (rate(db_client_operation_duration_count[5m]))',
+      labels: [],
+    });
     assert.deepEqual(wrongLabel, ['label: label db_query_name is on none of db_client_operation_duration_count']);
   });
 
   test('names used ahead of the runtime are not served yet, and only alerts.yml uses them', async () => {
-    for (const [name, why] of NOT_EXPORTED_YET) assert.ok(!exposition.has(name), `${name} is served now (${why}): drop it from NOT_EXPORTED_YET`);
+    for (const [name, why] of NOT_EXPORTED_YET)
+      assert.ok(!exposition.has(name), `${name} is served now (${why}): drop it from NOT_EXPORTED_YET`);
     const dashboardMetrics = (await dashboardQueries()).flatMap((query) => [...promqlReferences(query.expr).metrics]);
-    for (const name of NOT_EXPORTED_YET.keys()) assert.ok(!dashboardMetrics.includes(name), `the dashboard shows ${name}, which is not served`);
+    for (const name of NOT_EXPORTED_YET.keys())
+      assert.ok(!dashboardMetrics.includes(name), `the dashboard shows ${name}, which is not served`);
   });
 });
 
@@ -191,7 +212,9 @@ describe('the signals behind the alerts', () => {
 
   test("every query's budget is served in seconds, under the label the duration histogram uses", async () => {
     const manifest = await loadManifest(manifestPath);
-    const expected = new Map(manifest.queries.flatMap((query) => (query.budgetMs === null ? [] : [[query.name, query.budgetMs / 1000] as const])));
+    const expected = new Map(
+      manifest.queries.flatMap((query) => (query.budgetMs === null ? [] : [[query.name, query.budgetMs / 1000] as const])),
+    );
     assert.ok(expected.size > 0);
     const served = new Map<string, number>();
     for (const line of healthyText.split('\n')) {

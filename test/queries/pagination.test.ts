@@ -30,10 +30,9 @@ const { userId, otherUserId, expectedIds } = await withClient(database.url, asyn
     `INSERT INTO alerts (user_id, kind, severity, title, body) SELECT $1, 'breach', 'low', 'x', 'y' FROM generate_series(1, 5)`,
     [otherUserId],
   );
-  const expected = await client.query<{ id: string }>(
-    'SELECT id FROM alerts WHERE user_id = $1 ORDER BY created_at DESC, id DESC',
-    [userId],
-  );
+  const expected = await client.query<{ id: string }>('SELECT id FROM alerts WHERE user_id = $1 ORDER BY created_at DESC, id DESC', [
+    userId,
+  ]);
   return { userId, otherUserId, expectedIds: expected.rows.map((row) => row.id) };
 });
 
@@ -70,7 +69,10 @@ test('limit 1 and limit 100 work; filters apply on every page', async () => {
   assert.equal(one.items.length, 1);
   assert.equal(one.items[0]?.id, expectedIds[0]);
   const hundred = await listAlerts(db, { userId, limit: 100, cursor: null });
-  assert.deepEqual(hundred.items.map((item) => item.id), expectedIds.slice(0, 100));
+  assert.deepEqual(
+    hundred.items.map((item) => item.id),
+    expectedIds.slice(0, 100),
+  );
   assert.notEqual(hundred.nextCursor, null);
   const { ids: walkedByOne } = await walkAll(1);
   assert.deepEqual(walkedByOne, expectedIds);
@@ -91,7 +93,14 @@ test('the last page has no cursor and an empty list has no items', async () => {
 test('items carry exactly the declared columns: cursor helper columns are stripped', async () => {
   const page = await listAlerts(db, { userId, limit: 2, cursor: null });
   assert.deepEqual(Object.keys(page.items[0] ?? {}).sort(), [
-    'body', 'created_at', 'exposure_id', 'id', 'kind', 'read_at', 'severity', 'title',
+    'body',
+    'created_at',
+    'exposure_id',
+    'id',
+    'kind',
+    'read_at',
+    'severity',
+    'title',
   ]);
 });
 
@@ -114,9 +123,11 @@ test('a cursor is opaque: its payload is not readable, and its keyset values are
   const cursor = page.nextCursor;
   assert.ok(cursor);
   const [last] = await withClient(database.url, (client) =>
-    client.query<{ created_at: string; id: string }>('SELECT created_at::text AS created_at, id::text AS id FROM alerts WHERE id = $1', [
-      page.items[2]?.id,
-    ]).then((result) => result.rows),
+    client
+      .query<{ created_at: string; id: string }>('SELECT created_at::text AS created_at, id::text AS id FROM alerts WHERE id = $1', [
+        page.items[2]?.id,
+      ])
+      .then((result) => result.rows),
   );
   assert.ok(last);
   const bytes = sealed(cursor).toString('latin1');
@@ -131,7 +142,10 @@ test('a cursor is opaque: its payload is not readable, and its keyset values are
   assert.equal(unreadFirst.items[0]?.id, first?.id, 'unreadOnly false is not a filter on this data');
   assert.notEqual(unreadFirst.nextCursor, cursor);
   const next = await listAlerts(db, { userId, limit: 3, cursor });
-  assert.deepEqual(next.items.map((item) => item.id), expectedIds.slice(3, 6));
+  assert.deepEqual(
+    next.items.map((item) => item.id),
+    expectedIds.slice(3, 6),
+  );
 });
 
 test('a tampered value inside a well-formed cursor fails authentication, not parsing', async () => {
@@ -158,13 +172,22 @@ test('a tampered value inside a well-formed cursor fails authentication, not par
   assert.equal(edited[0], original[0], 'the timestamp is untouched');
   assert.notEqual(edited[1], original[1], 'the id changed');
   assert.match(String(edited[1]), /^\d+$/, 'the changed id is still a number');
-  await assert.rejects(listAlerts(db, { userId, limit: 3, cursor: tampered.toString('base64url') as Cursor<'listAlerts'> }), rejectsWith('authentication', 'tampered id digit'));
+  await assert.rejects(
+    listAlerts(db, { userId, limit: 3, cursor: tampered.toString('base64url') as Cursor<'listAlerts'> }),
+    rejectsWith('authentication', 'tampered id digit'),
+  );
   const tag = Buffer.from(bytes);
   tag[tag.length - 1] = (tag[tag.length - 1] ?? 0) ^ 0x80;
-  await assert.rejects(listAlerts(db, { userId, limit: 3, cursor: tag.toString('base64url') as Cursor<'listAlerts'> }), rejectsWith('authentication', 'tampered tag'));
+  await assert.rejects(
+    listAlerts(db, { userId, limit: 3, cursor: tag.toString('base64url') as Cursor<'listAlerts'> }),
+    rejectsWith('authentication', 'tampered tag'),
+  );
   const version = Buffer.from(bytes);
   version[0] = 2;
-  await assert.rejects(listAlerts(db, { userId, limit: 3, cursor: version.toString('base64url') as Cursor<'listAlerts'> }), rejectsWith('version', 'version'));
+  await assert.rejects(
+    listAlerts(db, { userId, limit: 3, cursor: version.toString('base64url') as Cursor<'listAlerts'> }),
+    rejectsWith('version', 'version'),
+  );
 });
 
 test('a cursor replayed for another user or with other filters is refused', async () => {
@@ -182,7 +205,10 @@ test('a cursor replayed for another user or with other filters is refused', asyn
   // The same context continues: an absent optional filter is the same call as an explicit null, and the limit
   // is not part of the context (a client may change its page size between pages).
   const sameFilters = await listAlerts(db, { userId, severity: null, unreadOnly: null, limit: 7, cursor: plain });
-  assert.deepEqual(sameFilters.items.map((item) => item.id), expectedIds.slice(3, 10));
+  assert.deepEqual(
+    sameFilters.items.map((item) => item.id),
+    expectedIds.slice(3, 10),
+  );
   const highPage = await listAlerts(db, { userId, severity: 'high', limit: 3, cursor: high });
   assert.equal(highPage.items.length, 3);
 });

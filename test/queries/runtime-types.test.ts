@@ -87,18 +87,17 @@ function rowsOf(result: unknown): Record<string, unknown>[] {
 
 /** Checks a row's columns and, recursively, its includes; returns how many values it checked. */
 function checkRow(where: string, row: Record<string, unknown>, columns: ColumnModel[], includes: IncludeModel[]): number {
-  assert.deepEqual(
-    Object.keys(row).sort(),
-    [...columns.map((c) => c.name), ...includes.map((i) => i.name)].sort(),
-    `${where} fields`,
-  );
+  assert.deepEqual(Object.keys(row).sort(), [...columns.map((c) => c.name), ...includes.map((i) => i.name)].sort(), `${where} fields`);
   let checked = 0;
   for (const column of columns) {
     const value = row[column.name];
     observe(`${where}.${column.name}`, column.nullable, value === null);
     if (!column.nullable) assert.notEqual(value, null, `${where}.${column.name} is typed non-null but came back NULL`);
     const ok = value === null ? column.nullable : matches(value, column.type.ts);
-    assert.ok(ok, `${where}.${column.name}: ${JSON.stringify(value)} is not ${JSON.stringify(column.type.ts)}${column.nullable ? ' | null' : ''}`);
+    assert.ok(
+      ok,
+      `${where}.${column.name}: ${JSON.stringify(value)} is not ${JSON.stringify(column.type.ts)}${column.nullable ? ' | null' : ''}`,
+    );
     checked += 1;
   }
   for (const include of includes) {
@@ -135,7 +134,9 @@ const users = await withClient(database.url, async (client) => {
     (SELECT id FROM users WHERE phone IS NULL ORDER BY id LIMIT 1)
     UNION (SELECT id FROM users u WHERE NOT EXISTS (SELECT FROM subscriptions s WHERE s.user_id = u.id) ORDER BY id LIMIT 1)
     UNION (SELECT id FROM users ORDER BY id LIMIT 2)`);
-  const empty = await client.query<{ id: string }>(`INSERT INTO users (email, full_name) VALUES ('nothing@example.com', 'No Data') RETURNING id`);
+  const empty = await client.query<{ id: string }>(
+    `INSERT INTO users (email, full_name) VALUES ('nothing@example.com', 'No Data') RETURNING id`,
+  );
   // The sample user's latest scan is queued: not started, not finished.
   await client.query(`INSERT INTO scans (user_id, status, created_at) VALUES ($1, 'queued', now() + interval '1 day')`, [sample.user_id]);
   return [sample.user_id, ...picked.rows.map((row) => row.id), ...empty.rows.map((row) => row.id)];
@@ -179,7 +180,10 @@ test('every column of every domain query, nested include fields included, has it
     if (query.kind !== 'exec') assert.ok(rowsChecked > 0, `${query.name} returned rows to check`);
   }
   assert.ok(checkedValues > 500, `checked ${checkedValues} values`);
-  const neverNull = [...nullability].filter(([, entry]) => entry.nullable && !entry.seenNull).map(([path]) => path).sort();
+  const neverNull = [...nullability]
+    .filter(([, entry]) => entry.nullable && !entry.seenNull)
+    .map(([path]) => path)
+    .sort();
   assert.deepEqual(neverNull, Object.keys(NULLABLE_WITHOUT_NULL_HERE).sort(), 'columns typed nullable that never came back NULL');
 });
 

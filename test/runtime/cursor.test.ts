@@ -31,7 +31,12 @@ function refused(reason: InvalidCursorReason, open: () => unknown, label: string
 
 /** Seals any plaintext as cursor version 1 does (params [] only): payloads encodeCursor never writes. */
 function sealRaw(plaintext: string): string {
-  const context = Buffer.concat([Buffer.from([1]), createHash('sha256').update(JSON.stringify(['sqlbound-cursor-v1', 'listThings', []])).digest()]);
+  const context = Buffer.concat([
+    Buffer.from([1]),
+    createHash('sha256')
+      .update(JSON.stringify(['sqlbound-cursor-v1', 'listThings', []]))
+      .digest(),
+  ]);
   const salt = Buffer.alloc(16, 7);
   const material = Buffer.from(hkdfSync('sha256', SECRET, salt, 'sqlbound-cursor-v1', 44));
   const cipher = createCipheriv('aes-256-gcm', material.subarray(0, 32), material.subarray(32), { authTagLength: 16 });
@@ -76,7 +81,10 @@ test('replayed for another query, user, filter, type of value or secret: authent
   refused('authentication', open(SECRET, 'listThings', ['42', 'high', 7, 'true']), 'a boolean sent as text');
   refused('authentication', open(SECRET, 'listThings', ['42', 'high', 7]), 'a param missing');
   refused('authentication', open(`${SECRET}x`, 'listThings', ['42', 'high', 7, true]), 'another secret');
-  assert.throws(() => decodeCursor(SECRET, 'listOther', ['42', 'high', 7, true], cursor, 2), (error: unknown) => error instanceof InvalidCursorError && error.reason === 'authentication' && error.queryName === 'listOther');
+  assert.throws(
+    () => decodeCursor(SECRET, 'listOther', ['42', 'high', 7, true], cursor, 2),
+    (error: unknown) => error instanceof InvalidCursorError && error.reason === 'authentication' && error.queryName === 'listOther',
+  );
 });
 
 test('params of every kind are bound exactly: bigint, dates, bytes, arrays, objects, -0', () => {
@@ -114,7 +122,10 @@ test('a value changed inside the sealed payload is caught by the tag, not by par
 
 test('malformed text, other versions and wrong shapes each have their reason', () => {
   const cursor = encodeCursor(SECRET, 'listThings', ['42'], values);
-  const open = (text: unknown, arity = 2) => () => decodeCursor(SECRET, 'listThings', ['42'], text, arity);
+  const open =
+    (text: unknown, arity = 2) =>
+    () =>
+      decodeCursor(SECRET, 'listThings', ['42'], text, arity);
   refused('malformed', open(42), 'a number', 'not a cursor string');
   refused('malformed', open(''), 'empty', 'not a cursor string');
   refused('malformed', open(`${cursor}=`), 'padding', 'not a cursor string');
@@ -140,7 +151,11 @@ test('malformed text, other versions and wrong shapes each have their reason', (
   );
   if (sameBytes !== undefined) refused('malformed', open(cursor.slice(0, -1) + sameBytes), 'spare bits');
   refused('shape', open(cursor, 3), 'an arity the query does not have');
-  refused('shape', () => decodeCursor(SECRET, 'listThings', ['42'], encodeCursor(SECRET, 'listThings', ['42'], ['a']), 2), 'one value for two columns');
+  refused(
+    'shape',
+    () => decodeCursor(SECRET, 'listThings', ['42'], encodeCursor(SECRET, 'listThings', ['42'], ['a']), 2),
+    'one value for two columns',
+  );
 });
 
 test('the values must be strings: a payload of other JSON is a shape error', () => {
@@ -158,7 +173,19 @@ test('the values must be strings: a payload of other JSON is a shape error', () 
 test('the format is stable: a cursor issued by this version opens, byte for byte, after an upgrade', () => {
   // Issued once and written down: every param kind the digest canonicalises, and non-ASCII text in a value.
   // A change to the label, the canonical forms, the salt or the sealing breaks every cursor clients hold.
-  const params = ['str', true, 0, -0, 10n, new Date('2026-01-01T00:00:00Z'), new Date(Number.NaN), Buffer.from([1, 2]), ['a', 1], { k: 'v' }, null];
+  const params = [
+    'str',
+    true,
+    0,
+    -0,
+    10n,
+    new Date('2026-01-01T00:00:00Z'),
+    new Date(Number.NaN),
+    Buffer.from([1, 2]),
+    ['a', 1],
+    { k: 'v' },
+    null,
+  ];
   const issued = 'AQQ4_30_8gMcAR_u9TJajstwZ6seOzwDab1yrO10KGAZIFocFlxQVIfW_B79cJXX18W2ISiHJkJeMC3TlyD-eHo9KoAroYTT1aA0Ovg_utNkrnGROPLA';
   const stored = ['2026-01-01 00:00:00.000001+00', '\u00e99007199254740993'];
   assert.equal(encodeCursor(SECRET, 'listThings', params, stored), issued);

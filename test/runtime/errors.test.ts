@@ -41,11 +41,14 @@ describe('toSqlboundError', () => {
     assert.equal(unique.sqlState, '23505');
     assert.equal(unique.queryName, 'q');
     assert.ok(unique.cause instanceof pg.DatabaseError);
-    const fk = toSqlboundError(await serverError("INSERT INTO subscriptions (user_id, plan, status, current_period_end) VALUES (999, 'free', 'active', now())"), 'q');
+    const fk = toSqlboundError(
+      await serverError("INSERT INTO subscriptions (user_id, plan, status, current_period_end) VALUES (999, 'free', 'active', now())"),
+      'q',
+    );
     assert.ok(fk instanceof ForeignKeyViolationError);
     assert.ok(toSqlboundError(await serverError("SELECT 'abc'::bigint"), 'q') instanceof InvalidInputError);
     assert.ok(toSqlboundError(await serverError('SELECT 1/0'), 'q') instanceof InvalidInputError);
-    const timeout = await serverError("SET statement_timeout = 50; SELECT pg_sleep(1)");
+    const timeout = await serverError('SET statement_timeout = 50; SELECT pg_sleep(1)');
     assert.ok(toSqlboundError(timeout, 'q') instanceof StatementTimeoutError);
     const other = toSqlboundError(await serverError('SELECT * FROM no_such_table'), 'q');
     assert.ok(other instanceof DatabaseError);

@@ -15,7 +15,12 @@ describe('logging', () => {
   test('real statements are timed: a 1.1 s sleep is an error under the defaults and fires onSlowQuery; 0.6 s at least warns', async () => {
     const captured = capturingLogger('debug');
     const events: SlowQueryEvent[] = [];
-    const db = createDb<DB>({ connectionString: url, logger: captured.logger, onSlowQuery: (event) => events.push(event), cursorSecret: 's' });
+    const db = createDb<DB>({
+      connectionString: url,
+      logger: captured.logger,
+      onSlowQuery: (event) => events.push(event),
+      cursorSecret: 's',
+    });
     try {
       await db.execute(sleepStatement('sleepWarn', 0.6), [1]);
       await db.execute(sleepStatement('sleepError', 1.1), [2]);
@@ -25,7 +30,10 @@ describe('logging', () => {
       assert.equal(error?.level, LEVEL.error);
       const hooked = events.map((event) => event.queryName);
       assert.ok(hooked.includes('sleepError'), JSON.stringify(hooked));
-      assert.ok(hooked.every((name) => name === 'sleepError' || name === 'sleepWarn'), JSON.stringify(hooked));
+      assert.ok(
+        hooked.every((name) => name === 'sleepError' || name === 'sleepWarn'),
+        JSON.stringify(hooked),
+      );
       assert.ok((events.find((event) => event.queryName === 'sleepError')?.durationMs ?? 0) >= 1000);
       assertNoLeak(db);
     } finally {
@@ -36,7 +44,13 @@ describe('logging', () => {
   test('fast calls log at debug with rows, wait and execution time', async () => {
     const captured = capturingLogger('debug');
     // Thresholds of a minute: no stall of a shared machine makes SELECT 1 that slow.
-    const db = createDb<DB>({ connectionString: url, logger: captured.logger, slowQueryWarnMs: 60_000, slowQueryErrorMs: 60_000, cursorSecret: 's' });
+    const db = createDb<DB>({
+      connectionString: url,
+      logger: captured.logger,
+      slowQueryWarnMs: 60_000,
+      slowQueryErrorMs: 60_000,
+      cursorSecret: 's',
+    });
     try {
       await db.execute(sleepStatement('fast', 0), [1]);
       const fast = captured.lines.find((line) => line.query === 'fast');

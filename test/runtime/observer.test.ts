@@ -22,7 +22,13 @@ function observerWith(options: Partial<DbOptions> = {}): Observed {
   const slow: [string, string][] = [];
   const meterProvider = otel.getMeterProvider();
   const resolved = resolveOptions(
-    { connectionString: 'postgres://unused/none', cursorSecret: 's', logger: captured.logger, onSlowQuery: (event) => events.push(event), ...options },
+    {
+      connectionString: 'postgres://unused/none',
+      cursorSecret: 's',
+      logger: captured.logger,
+      onSlowQuery: (event) => events.push(event),
+      ...options,
+    },
     { meterProvider },
   );
   const real = createMetrics(meterProvider.getMeter('test'), 'test', stats);
@@ -32,18 +38,33 @@ function observerWith(options: Partial<DbOptions> = {}): Observed {
   return { observe, captured, events, slow };
 }
 
-const call = (queryName: string, executionMs: number, waitMs: number | null = 0): FinishedCall => ({ queryName, waitMs, executionMs, rows: 1, parameters: [] });
+const call = (queryName: string, executionMs: number, waitMs: number | null = 0): FinishedCall => ({
+  queryName,
+  waitMs,
+  executionMs,
+  rows: 1,
+  parameters: [],
+});
 
 describe('slow-query thresholds', () => {
   test('defaults: 450 ms is debug, 550 ms warns; 950 ms warns without the hook, 1050 ms is an error and calls the hook', () => {
     const { observe, captured, events } = observerWith();
-    for (const [name, ms] of [['q450', 450], ['q550', 550], ['q950', 950], ['q1050', 1050]] as const) observe(call(name, ms));
+    for (const [name, ms] of [
+      ['q450', 450],
+      ['q550', 550],
+      ['q950', 950],
+      ['q1050', 1050],
+    ] as const)
+      observe(call(name, ms));
     const level = (name: string) => captured.lines.find((line) => line.query === name)?.level;
     assert.equal(level('q450'), LEVEL.debug);
     assert.equal(level('q550'), LEVEL.warn);
     assert.equal(level('q950'), LEVEL.warn);
     assert.equal(level('q1050'), LEVEL.error);
-    assert.deepEqual(events.map((event) => event.queryName), ['q1050']);
+    assert.deepEqual(
+      events.map((event) => event.queryName),
+      ['q1050'],
+    );
     assert.equal(events[0]?.durationMs, 1050);
     assert.equal(events[0]?.level, 'error');
     assert.equal(captured.lines.find((line) => line.query === 'q550')?.msg, 'slow query q550');
@@ -52,14 +73,25 @@ describe('slow-query thresholds', () => {
 
   test('the slow-query counter is labelled warn or error by level; fast calls are not counted', () => {
     const { observe, slow } = observerWith();
-    for (const [name, ms] of [['q450', 450], ['q550', 550], ['q1050', 1050]] as const) observe(call(name, ms));
-    assert.deepEqual(slow, [['q550', 'warn'], ['q1050', 'error']]);
+    for (const [name, ms] of [
+      ['q450', 450],
+      ['q550', 550],
+      ['q1050', 1050],
+    ] as const)
+      observe(call(name, ms));
+    assert.deepEqual(slow, [
+      ['q550', 'warn'],
+      ['q1050', 'error'],
+    ]);
   });
 
   test('without onSlowQuery an error-level call logs the slow line and nothing about a hook', () => {
     const { observe, captured } = observerWith({ onSlowQuery: undefined });
     observe(call('q1050', 1050));
-    assert.deepEqual(captured.lines.map((line) => line.msg), ['slow query q1050']);
+    assert.deepEqual(
+      captured.lines.map((line) => line.msg),
+      ['slow query q1050'],
+    );
   });
 
   test('a failed call warns once per interval and reports how many it held back', () => {
@@ -73,10 +105,13 @@ describe('slow-query thresholds', () => {
       mock.timers.tick(10_001);
       observe(failing);
       const lines = captured.lines.filter((line) => line.query === 'failing');
-      assert.deepEqual(lines.map((line) => [line.level, line.msg, line.suppressed]), [
-        [LEVEL.warn, 'query failing failed', undefined],
-        [LEVEL.warn, 'query failing failed', 2],
-      ]);
+      assert.deepEqual(
+        lines.map((line) => [line.level, line.msg, line.suppressed]),
+        [
+          [LEVEL.warn, 'query failing failed', undefined],
+          [LEVEL.warn, 'query failing failed', 2],
+        ],
+      );
       assert.equal(lines[0]?.errorCode, 'INVALID_INPUT');
     } finally {
       mock.timers.reset();
@@ -89,7 +124,10 @@ describe('slow-query thresholds', () => {
     observe(call('at1000', 1000));
     assert.equal(captured.lines.find((line) => line.query === 'at500')?.level, LEVEL.warn);
     assert.equal(captured.lines.find((line) => line.query === 'at1000')?.level, LEVEL.error);
-    assert.deepEqual(events.map((event) => event.queryName), ['at1000']);
+    assert.deepEqual(
+      events.map((event) => event.queryName),
+      ['at1000'],
+    );
   });
 
   test('pool wait counts: 300 ms waiting plus 250 ms running warns, and the line shows both parts', () => {
@@ -111,7 +149,10 @@ describe('slow-query thresholds', () => {
       ['q99', 'q150', 'q250'].map((name) => captured.lines.find((line) => line.query === name)?.level),
       [LEVEL.debug, LEVEL.warn, LEVEL.error],
     );
-    assert.deepEqual(events.map((event) => event.queryName), ['q250']);
+    assert.deepEqual(
+      events.map((event) => event.queryName),
+      ['q250'],
+    );
   });
 });
 
@@ -133,8 +174,14 @@ describe('N+1 scope', () => {
     assert.deepEqual(scope.byQuery(), { listThings: 6 });
     const sites = scope.bySite();
     assert.equal(sites.length, 2, JSON.stringify(sites));
-    assert.deepEqual(sites.map((site) => site.count), [3, 3]);
-    assert.ok(sites.every((site) => /observer\.test\.ts:\d+:\d+/.test(site.site)), JSON.stringify(sites));
+    assert.deepEqual(
+      sites.map((site) => site.count),
+      [3, 3],
+    );
+    assert.ok(
+      sites.every((site) => /observer\.test\.ts:\d+:\d+/.test(site.site)),
+      JSON.stringify(sites),
+    );
     assert.deepEqual(scope.violations, []);
   });
 
@@ -148,13 +195,22 @@ describe('N+1 scope', () => {
       { logger: captured.logger, name: 'route' },
     );
     assert.equal(scope.name, 'route');
-    assert.deepEqual(scope.violations.map((v) => [v.query, v.count]), [['first', 6], ['second', 5]]);
+    assert.deepEqual(
+      scope.violations.map((v) => [v.query, v.count]),
+      [
+        ['first', 6],
+        ['second', 5],
+      ],
+    );
     // One warn line per violation, when it crosses the threshold.
     const warns = captured.lines.filter((line) => line.level === LEVEL.warn);
-    assert.deepEqual(warns.map((line) => [line.msg, line.scope, line.query, line.count]), [
-      ['N+1: first repeated from one call site', 'route', 'first', 4],
-      ['N+1: second repeated from one call site', 'route', 'second', 4],
-    ]);
+    assert.deepEqual(
+      warns.map((line) => [line.msg, line.scope, line.query, line.count]),
+      [
+        ['N+1: first repeated from one call site', 'route', 'first', 4],
+        ['N+1: second repeated from one call site', 'route', 'second', 4],
+      ],
+    );
     assert.match(String(warns[0]?.callSite), /observer\.test\.ts:\d+:\d+/);
   });
 
@@ -166,13 +222,25 @@ describe('N+1 scope', () => {
       for (let i = 0; i < 5; i++) fromSiteA();
       for (let i = 0; i < 6; i++) fromSiteB();
     });
-    assert.deepEqual(scope.violations.map((v) => [v.query, v.count]), [['first', 6], ['second', 5], ['listThings', 5], ['listThings', 6]]);
+    assert.deepEqual(
+      scope.violations.map((v) => [v.query, v.count]),
+      [
+        ['first', 6],
+        ['second', 5],
+        ['listThings', 5],
+        ['listThings', 6],
+      ],
+    );
     await assert.rejects(
-      withQueryScope(async () => {
-        for (let i = 0; i < 4; i++) fromOneSite('first');
-        for (let i = 0; i < 4; i++) fromOneSite('second');
-      }, { mode: 'strict' }),
-      (error: unknown) => error instanceof NPlusOneError && /^N\+1 queries: first ran 4 times from [^;]+; second ran 4 times from /.test(error.message),
+      withQueryScope(
+        async () => {
+          for (let i = 0; i < 4; i++) fromOneSite('first');
+          for (let i = 0; i < 4; i++) fromOneSite('second');
+        },
+        { mode: 'strict' },
+      ),
+      (error: unknown) =>
+        error instanceof NPlusOneError && /^N\+1 queries: first ran 4 times from [^;]+; second ran 4 times from /.test(error.message),
     );
   });
 
@@ -207,15 +275,20 @@ describe('N+1 scope', () => {
     const siteA = scope.bySite().find((site) => site.count === 4)?.site;
     assert.equal(scope.violations[0]?.site, siteA);
     await assert.rejects(
-      withQueryScope(async () => {
-        for (let i = 0; i < 4; i++) fromSiteB();
-      }, { mode: 'strict' }),
+      withQueryScope(
+        async () => {
+          for (let i = 0; i < 4; i++) fromSiteB();
+        },
+        { mode: 'strict' },
+      ),
       (error: unknown) =>
         error instanceof NPlusOneError &&
         error.name === 'NPlusOneError' &&
         error.code === 'N_PLUS_ONE' &&
         error.violations.length === 1 &&
-        /^N\+1 queries: listThings ran 4 times from .*observer\.test\.ts:\d+:\d+\)?\. Load related rows with an include \(one statement\) instead of a query per row\.$/.test(error.message),
+        /^N\+1 queries: listThings ran 4 times from .*observer\.test\.ts:\d+:\d+\)?\. Load related rows with an include \(one statement\) instead of a query per row\.$/.test(
+          error.message,
+        ),
     );
   });
 });

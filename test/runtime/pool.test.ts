@@ -1,14 +1,7 @@
 // The pool under load and at its limits: size cap, pool timeout, statement timeout, options.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  InvalidOptionsError,
-  PoolTimeoutError,
-  StatementTimeoutError,
-  createDb,
-  optionsFromEnv,
-  isSqlboundError,
-} from 'sqlbound';
+import { InvalidOptionsError, PoolTimeoutError, StatementTimeoutError, createDb, optionsFromEnv, isSqlboundError } from 'sqlbound';
 import { testDatabase } from '../support/database.js';
 import { LEVEL, assertNoLeak, backendsOf, capturingLogger, sleepStatement, uniqueAppName, withClient } from './support.js';
 
@@ -37,9 +30,7 @@ describe('pool', () => {
           }
         })();
         const statement = sleepStatement('loadSleep', 0.002);
-        const results = await Promise.allSettled(
-          Array.from({ length: 1000 }, (_, i) => db.execute<{ n: number }>(statement, [i])),
-        );
+        const results = await Promise.allSettled(Array.from({ length: 1000 }, (_, i) => db.execute<{ n: number }>(statement, [i])));
         running = false;
         await sampler;
         const failures = results.filter((result) => result.status === 'rejected');
@@ -63,7 +54,13 @@ describe('pool', () => {
   test('a caller waiting past connectionTimeoutMillis gets PoolTimeoutError', async () => {
     // pg-pool also bounds a new connection's handshake with connectionTimeoutMillis: keep it long enough for a
     // loaded machine, and warm the only connection before holding it.
-    const db = createDb({ connectionString: url, max: 1, connectionTimeoutMillis: 1000, logger: capturingLogger('info').logger, cursorSecret: 's' });
+    const db = createDb({
+      connectionString: url,
+      max: 1,
+      connectionTimeoutMillis: 1000,
+      logger: capturingLogger('info').logger,
+      cursorSecret: 's',
+    });
     try {
       await db.execute(sleepStatement('warmup', 0), [0]);
       const holder = db.execute(sleepStatement('holdTheOnlyConnection', 1.6), [1]);
@@ -83,7 +80,13 @@ describe('pool', () => {
   });
 
   test('statement_timeout (sent at startup) gives StatementTimeoutError and the connection is reused', async () => {
-    const db = createDb({ connectionString: url, max: 2, statementTimeoutMs: 150, logger: capturingLogger('info').logger, cursorSecret: 's' });
+    const db = createDb({
+      connectionString: url,
+      max: 2,
+      statementTimeoutMs: 150,
+      logger: capturingLogger('info').logger,
+      cursorSecret: 's',
+    });
     try {
       await assert.rejects(db.execute(sleepStatement('tooSlow', 2), [1]), (error: unknown) => {
         assert.ok(error instanceof StatementTimeoutError, String(error));
@@ -154,7 +157,15 @@ describe('pool', () => {
     const options = optionsFromEnv(env);
     assert.deepEqual(
       { ...options, logger: undefined },
-      { connectionString: url, max: 7, slowQueryWarnMs: 123, preparedStatements: false, cache: false, cursorSecret: 'from-env', logger: undefined },
+      {
+        connectionString: url,
+        max: 7,
+        slowQueryWarnMs: 123,
+        preparedStatements: false,
+        cache: false,
+        cursorSecret: 'from-env',
+        logger: undefined,
+      },
       'only SQLBOUND_* variables are read',
     );
     const fromEnv = createDb({ ...options });
@@ -169,7 +180,10 @@ describe('pool', () => {
     void explicit.close();
     assert.throws(() => optionsFromEnv({ SQLBOUND_POOL_MAX: 'many' }), /SQLBOUND_POOL_MAX=many: expected an integer/);
     assert.throws(() => optionsFromEnv({ SQLBOUND_KEEP_ALIVE: 'maybe' }), /SQLBOUND_KEEP_ALIVE=maybe/);
-    assert.throws(() => createDb({ ...optionsFromEnv({ SQLBOUND_CONNECTION_TIMEOUT_MS: '0' }), connectionString: url }), /connectionTimeoutMillis/);
+    assert.throws(
+      () => createDb({ ...optionsFromEnv({ SQLBOUND_CONNECTION_TIMEOUT_MS: '0' }), connectionString: url }),
+      /connectionTimeoutMillis/,
+    );
     assert.throws(() => createDb({}), /connectionString: required/);
   });
 

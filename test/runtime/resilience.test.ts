@@ -119,7 +119,10 @@ describe('resilience', () => {
       assert.ok(during.failed > 0);
       assert.deepEqual([...during.codes], ['UNAVAILABLE']);
       await assert.rejects(db.execute(sleepStatement('whileDown', 0), [1]), UnavailableError);
-      await assert.rejects(db.transaction((tx) => tx.execute(sleepStatement('txWhileDown', 0), [1])), UnavailableError);
+      await assert.rejects(
+        db.transaction((tx) => tx.execute(sleepStatement('txWhileDown', 0), [1])),
+        UnavailableError,
+      );
       await assert.rejects(stream(db, 0), UnavailableError);
       assertNoLeak(db);
       server = await startDatabase({ kind: 'persistent', dataDir, port });

@@ -25,9 +25,15 @@ test('the ring keeps the latest entries, newest first, and never more than its c
   assert.deepEqual(log.recent(), []);
   log.record(entry('a'));
   log.record(entry('b'));
-  assert.deepEqual(log.recent().map((e) => e.queryName), ['b', 'a']);
+  assert.deepEqual(
+    log.recent().map((e) => e.queryName),
+    ['b', 'a'],
+  );
   for (const name of ['c', 'd', 'e']) log.record(entry(name));
-  assert.deepEqual(log.recent().map((e) => e.queryName), ['e', 'd', 'c']);
+  assert.deepEqual(
+    log.recent().map((e) => e.queryName),
+    ['e', 'd', 'c'],
+  );
   const none = createSlowQueryLog(0);
   none.record(entry('a'));
   assert.deepEqual(none.recent(), []);
@@ -50,7 +56,13 @@ test('slow calls are recorded with their level and without parameter values, eve
   await db.execute({ name: 'warnSleep', text: 'SELECT pg_sleep(0.25), $1::text AS secret' }, ['warn-secret-value']);
   await db.execute({ name: 'errorSleep', text: 'SELECT pg_sleep(0.65), $1::text AS secret' }, ['error-secret-value']);
   const recent = db.recentSlowQueries().filter((e) => e.queryName !== 'warmUp');
-  assert.deepEqual(recent.map((e) => [e.queryName, e.level]), [['errorSleep', 'error'], ['warnSleep', 'warn']]);
+  assert.deepEqual(
+    recent.map((e) => [e.queryName, e.level]),
+    [
+      ['errorSleep', 'error'],
+      ['warnSleep', 'warn'],
+    ],
+  );
   assert.ok((recent[0]?.durationMs ?? 0) >= 600);
   assert.doesNotMatch(JSON.stringify(recent), /secret-value/);
 });

@@ -99,11 +99,14 @@ describe('stream', () => {
     }
   });
 
-  test('a stream inside a transaction reads the transaction\'s own writes', async () => {
+  test("a stream inside a transaction reads the transaction's own writes", async () => {
     const db = createDb({ connectionString: url, max: 1, logger: capturingLogger('info').logger, cursorSecret: 's' });
     try {
       const rows = await db.transaction(async (tx) => {
-        await tx.execute({ name: 'tempTable', text: 'CREATE TEMP TABLE t ON COMMIT DROP AS SELECT i FROM generate_series(1, 250) AS i' }, []);
+        await tx.execute(
+          { name: 'tempTable', text: 'CREATE TEMP TABLE t ON COMMIT DROP AS SELECT i FROM generate_series(1, 250) AS i' },
+          [],
+        );
         let count = 0;
         for await (const batch of tx.stream({ name: 'txStream', text: 'SELECT i FROM t' }, [], 100)) count += batch.length;
         return count;

@@ -28,10 +28,9 @@ export function uniqueAppName(prefix: string): string {
 
 /** Number of server backends with this application_name, seen from a separate connection. */
 export async function backendsOf(client: pg.Client, applicationName: string): Promise<number> {
-  const result = await client.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
-    [applicationName],
-  );
+  const result = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [
+    applicationName,
+  ]);
   return result.rows[0]?.n ?? 0;
 }
 

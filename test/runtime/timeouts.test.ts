@@ -34,7 +34,13 @@ describe('timeouts without startup parameters', () => {
   });
 
   test("with timeoutsVia 'none' nothing is sent at startup", async () => {
-    const db = createDb({ connectionString: urlAs(role), timeoutsVia: 'none', statementTimeoutMs: 150, logger: capturingLogger('info').logger, cursorSecret: 's' });
+    const db = createDb({
+      connectionString: urlAs(role),
+      timeoutsVia: 'none',
+      statementTimeoutMs: 150,
+      logger: capturingLogger('info').logger,
+      cursorSecret: 's',
+    });
     try {
       const shown = await db.execute<{ statement_timeout: string }>({ name: 'show', text: 'SHOW statement_timeout' }, []);
       assert.equal(shown.rows[0]?.statement_timeout, '0');
@@ -57,7 +63,13 @@ describe('timeouts without startup parameters', () => {
   });
 
   test("inside transactions, timeoutsVia 'none' sends SET LOCAL with BEGIN (one round trip)", async () => {
-    const db = createDb({ connectionString: url, timeoutsVia: 'none', statementTimeoutMs: 150, logger: capturingLogger('info').logger, cursorSecret: 's' });
+    const db = createDb({
+      connectionString: url,
+      timeoutsVia: 'none',
+      statementTimeoutMs: 150,
+      logger: capturingLogger('info').logger,
+      cursorSecret: 's',
+    });
     try {
       await assert.rejects(
         db.transaction((tx) => tx.execute(sleepStatement('slowInTransaction', 2), [1])),

@@ -19,7 +19,9 @@ async function insertUser(q: Queryable, fullName: string): Promise<string> {
   return id;
 }
 async function countNamed(q: Queryable, fullName: string): Promise<number> {
-  const result = await q.execute<{ n: number }>({ name: 'countNamed', text: 'SELECT count(*)::int AS n FROM users WHERE full_name = $1' }, [fullName]);
+  const result = await q.execute<{ n: number }>({ name: 'countNamed', text: 'SELECT count(*)::int AS n FROM users WHERE full_name = $1' }, [
+    fullName,
+  ]);
   return result.rows[0]?.n ?? -1;
 }
 

@@ -75,8 +75,14 @@ export async function startPageApi(options: { historyIntervalMs?: number; refres
       const headers = { authorization: `Bearer ${issueToken(AUTH_SECRET, userId)}` };
       const response =
         input === undefined || !['alerts.markRead', 'profile.update'].includes(path)
-          ? await fetch(`${base}/trpc/${path}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, { headers })
-          : await fetch(`${base}/trpc/${path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(input) });
+          ? await fetch(`${base}/trpc/${path}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, {
+              headers,
+            })
+          : await fetch(`${base}/trpc/${path}`, {
+              method: 'POST',
+              headers: { ...headers, 'content-type': 'application/json' },
+              body: JSON.stringify(input),
+            });
       await response.arrayBuffer();
       return response.status;
     },

@@ -5,10 +5,10 @@ import type pg from 'pg';
 export { withAdminClient as withClient } from '../../src/database/admin.js';
 
 export async function insertUser(client: pg.ClientBase, email: string): Promise<string> {
-  const result = await client.query<{ id: string }>(
-    'INSERT INTO users (email, full_name) VALUES ($1, $2) RETURNING id',
-    [email, `Name of ${email}`],
-  );
+  const result = await client.query<{ id: string }>('INSERT INTO users (email, full_name) VALUES ($1, $2) RETURNING id', [
+    email,
+    `Name of ${email}`,
+  ]);
   const id = result.rows[0]?.id;
   if (id === undefined) throw new Error('insert returned no id');
   return id;

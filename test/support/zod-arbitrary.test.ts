@@ -33,6 +33,7 @@ test('string, number and enum constraints are honoured; an unknown schema kind i
     kind: z.enum(['a', 'b']),
     tags: z.array(z.literal('x')).max(2),
   });
-  for (const sample of fc.sample(zodArbitrary(schema), { numRuns: 500, seed: 3 })) assert.ok(schema.safeParse(sample).success, JSON.stringify(sample));
+  for (const sample of fc.sample(zodArbitrary(schema), { numRuns: 500, seed: 3 }))
+    assert.ok(schema.safeParse(sample).success, JSON.stringify(sample));
   assert.throws(() => zodArbitrary(z.date()), /"date" is not supported/);
 });

@@ -15,7 +15,11 @@ const fitting: ConnectionBudgetInput = {
 
 test('a configuration within every limit fits, exactly at the limits too', () => {
   assert.equal(checkConnectionBudget(fitting).fits, true);
-  const exact = checkConnectionBudget({ ...fitting, pgbouncer: { ...fitting.pgbouncer, maxClientConn: 40 }, primary: { maxConnections: 28, superuserReserved: 3, reserved: 0 } });
+  const exact = checkConnectionBudget({
+    ...fitting,
+    pgbouncer: { ...fitting.pgbouncer, maxClientConn: 40 },
+    primary: { maxConnections: 28, superuserReserved: 3, reserved: 0 },
+  });
   assert.equal(exact.fits, true, JSON.stringify(exact.lines));
 });
 
@@ -23,16 +27,29 @@ test('instances x pool max over max_client_conn is refused, naming what to chang
   const budget = checkConnectionBudget({ ...fitting, instances: 6 });
   assert.equal(budget.fits, false);
   const failed = budget.lines.filter((line) => !line.fits);
-  assert.deepEqual(failed.map((line) => line.tier), ['API instances -> PgBouncer', 'API instances -> replica1']);
-  assert.match(failed[0]?.change ?? '', /6 instances x pool max 20 = 120 client connections exceed PgBouncer's max_client_conn 100: lower the instances \(WEB_CONCURRENCY\) or the pool max \(SQLBOUND_POOL_MAX\)/);
+  assert.deepEqual(
+    failed.map((line) => line.tier),
+    ['API instances -> PgBouncer', 'API instances -> replica1'],
+  );
+  assert.match(
+    failed[0]?.change ?? '',
+    /6 instances x pool max 20 = 120 client connections exceed PgBouncer's max_client_conn 100: lower the instances \(WEB_CONCURRENCY\) or the pool max \(SQLBOUND_POOL_MAX\)/,
+  );
 });
 
 test("PgBouncer's server pools over max_connections minus the reserved ones are refused", () => {
   const budget = checkConnectionBudget({ ...fitting, primary: { maxConnections: 27, superuserReserved: 3, reserved: 0 } });
-  assert.deepEqual(budget.lines.filter((line) => !line.fits).map((line) => line.tier), ['PgBouncer -> primary']);
+  assert.deepEqual(
+    budget.lines.filter((line) => !line.fits).map((line) => line.tier),
+    ['PgBouncer -> primary'],
+  );
   assert.match(budget.lines[1]?.change ?? '', /25 server connections .* max_connections 27 minus 3 reserved = 24: lower default_pool_size/);
   // max_db_connections caps what PgBouncer can open.
-  const capped = checkConnectionBudget({ ...fitting, pgbouncer: { ...fitting.pgbouncer, pools: 4, maxDbConnections: 20 }, primary: { maxConnections: 27, superuserReserved: 3, reserved: 0 } });
+  const capped = checkConnectionBudget({
+    ...fitting,
+    pgbouncer: { ...fitting.pgbouncer, pools: 4, maxDbConnections: 20 },
+    primary: { maxConnections: 27, superuserReserved: 3, reserved: 0 },
+  });
   assert.equal(capped.lines[1]?.fits, true);
 });
 
@@ -41,7 +58,7 @@ test('serverLimits reads max_connections and the reserved slots from a real serv
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const limits = await serverLimits(async (text) => (await client.query(text)).rows);
+    const limits = await serverLimits(async (text) => (await client.query<Record<string, unknown>>(text)).rows);
     assert.equal(limits.maxConnections, 300); // the embedded servers' setting (src/database/server.ts)
     assert.equal(limits.superuserReserved, 3);
     assert.equal(limits.reserved, 0);

@@ -45,7 +45,12 @@ describe('the runtime through PgBouncer (transaction pooling)', { skip: !install
   });
 
   test("timeouts as startup options are refused by PgBouncer, with the reason in the error; 'none' connects", async () => {
-    const startup = open({ connectionString: pooledUrl, timeoutsVia: 'startup', logger: capturingLogger('info').logger, connectionTimeoutMillis: 3000 });
+    const startup = open({
+      connectionString: pooledUrl,
+      timeoutsVia: 'startup',
+      logger: capturingLogger('info').logger,
+      connectionTimeoutMillis: 3000,
+    });
     const error = await startup.execute(statement, [1]).then(
       () => null,
       (caught: unknown) => caught,
@@ -62,12 +67,18 @@ describe('the runtime through PgBouncer (transaction pooling)', { skip: !install
     assert.equal(db.settings.preparedStatements, true);
     // Several clients at once: each parses the same named statement on the one server connection.
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => db.execute<{ n: number }>(statement, [i])));
-    assert.deepEqual(results.map((result) => result.rows[0]?.n), Array.from({ length: 8 }, (_, i) => i + 1));
+    assert.deepEqual(
+      results.map((result) => result.rows[0]?.n),
+      Array.from({ length: 8 }, (_, i) => i + 1),
+    );
     const again = await Promise.all(Array.from({ length: 8 }, (_, i) => db.execute<{ n: number }>(statement, [i])));
     assert.equal(again.length, 8);
     const warnings = log.lines.filter((line) => line.level === LEVEL.warn && /named prepared statements/.test(line.msg));
     assert.equal(warnings.length, 1, log.text());
-    assert.ok(log.lines.every((line) => line.level < LEVEL.error), log.text());
+    assert.ok(
+      log.lines.every((line) => line.level < LEVEL.error),
+      log.text(),
+    );
     assertNoLeak(db);
   });
 
@@ -84,7 +95,10 @@ describe('the runtime through PgBouncer (transaction pooling)', { skip: !install
       ),
     );
     const rows = await withClient(database.url, (client) => client.query<{ n: number }>('SELECT n FROM bounced ORDER BY n'));
-    assert.deepEqual(rows.rows.map((row) => row.n), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      rows.rows.map((row) => row.n),
+      [0, 1, 2, 3, 4, 5],
+    );
     assertNoLeak(db);
   });
 
@@ -94,9 +108,16 @@ describe('the runtime through PgBouncer (transaction pooling)', { skip: !install
       // A fresh PgBouncer: server sessions opened after ALTER ROLE start with the role's settings.
       const fresh = await startPgBouncer({ serverUrl: database.adminUrl, defaultPoolSize: 1 });
       try {
-        const db = open({ connectionString: fresh.url(database.name), statementTimeoutMs: 5000, preparedStatements: false, logger: capturingLogger('info').logger });
+        const db = open({
+          connectionString: fresh.url(database.name),
+          statementTimeoutMs: 5000,
+          preparedStatements: false,
+          logger: capturingLogger('info').logger,
+        });
         await assert.rejects(db.execute({ name: 'sleepy', text: 'SELECT pg_sleep(1)' }, []), StatementTimeoutError);
-        const inside = await db.transaction((tx) => tx.execute<{ statement_timeout: string }>({ name: 'show', text: 'SHOW statement_timeout' }, []));
+        const inside = await db.transaction((tx) =>
+          tx.execute<{ statement_timeout: string }>({ name: 'show', text: 'SHOW statement_timeout' }, []),
+        );
         assert.equal(inside.rows[0]?.statement_timeout, '5s');
         // Same single server connection, next transaction: back to the role's setting.
         const outside = await db.execute<{ statement_timeout: string }>({ name: 'show', text: 'SHOW statement_timeout' }, []);

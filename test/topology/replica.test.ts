@@ -52,7 +52,11 @@ describe('a streaming replica behind createDb', () => {
   let db: Db;
   let users: string[];
   before(async () => {
-    replica = await startReplica({ primaryUrl: database.adminUrl, name: 'replica1', settings: { recovery_min_apply_delay: `${APPLY_DELAY_MS}ms` } });
+    replica = await startReplica({
+      primaryUrl: database.adminUrl,
+      name: 'replica1',
+      settings: { recovery_min_apply_delay: `${APPLY_DELAY_MS}ms` },
+    });
     metrics = createPrometheusMetrics();
     db = createDb({
       connectionString: database.url,
@@ -154,10 +158,15 @@ describe('a streaming replica behind createDb', () => {
       // Another scope: only the lag can keep it off the replica.
       const { result } = await withQueryScope(() => onReplica(strict), { user: 'someone-else' });
       assert.equal(result, false);
-      assert.ok(strictLog.lines.some((line) => line.level === LEVEL.warn && /replica replica1 lags .* over the 0.3 s bound/.test(line.msg)), strictLog.text());
+      assert.ok(
+        strictLog.lines.some((line) => line.level === LEVEL.warn && /replica replica1 lags .* over the 0.3 s bound/.test(line.msg)),
+        strictLog.text(),
+      );
       const text = await metrics.metricsText();
       assert.ok((series(text, 'sqlbound_replica_fallbacks_total', { reason: 'lag' }) ?? 0) >= 1, text);
-      await until('the replica to catch up', () => withQueryScope(() => onReplica(strict), { user: 'someone-else' }).then(({ result: r }) => r));
+      await until('the replica to catch up', () =>
+        withQueryScope(() => onReplica(strict), { user: 'someone-else' }).then(({ result: r }) => r),
+      );
     } finally {
       await strict.close();
     }
@@ -165,12 +174,19 @@ describe('a streaming replica behind createDb', () => {
 
   test('metrics: reads by target, lag per replica pool, fallbacks by reason', async () => {
     const text = await metrics.metricsText();
-    assert.ok((series(text, 'sqlbound_replica_reads_total', { target: 'replica', db_client_connection_pool_name: 'replica1' }) ?? 0) > 0, text);
+    assert.ok(
+      (series(text, 'sqlbound_replica_reads_total', { target: 'replica', db_client_connection_pool_name: 'replica1' }) ?? 0) > 0,
+      text,
+    );
     assert.ok((series(text, 'sqlbound_replica_reads_total', { target: 'primary' }) ?? 0) > 0, text);
     assert.notEqual(series(text, 'sqlbound_replica_lag', { db_client_connection_pool_name: 'replica1' }), null, text);
     assert.ok((series(text, 'sqlbound_replica_fallbacks_total', { reason: 'read_your_writes' }) ?? 0) > 0, text);
     // The replica's pool has its own series, under its name.
-    assert.notEqual(series(text, 'db_client_operation_duration_count', { db_client_connection_pool_name: 'replica1', db_query_summary: 'whereAmI' }), null, text);
+    assert.notEqual(
+      series(text, 'db_client_operation_duration_count', { db_client_connection_pool_name: 'replica1', db_query_summary: 'whereAmI' }),
+      null,
+      text,
+    );
   });
 
   test('a replica that goes down is skipped: the primary serves, with a metric and one log line', async () => {
@@ -183,6 +199,9 @@ describe('a streaming replica behind createDb', () => {
     assert.equal(downLines.length, 1, log.text());
     const text = await metrics.metricsText();
     assert.ok((series(text, 'sqlbound_replica_fallbacks_total', { reason: 'down' }) ?? 0) >= 1, text);
-    assert.ok(log.lines.every((line) => line.level < LEVEL.error), log.text());
+    assert.ok(
+      log.lines.every((line) => line.level < LEVEL.error),
+      log.text(),
+    );
   });
 });

@@ -59,14 +59,18 @@ async function startInstance(redisUrl: string, databaseUrl: string): Promise<Ins
 type Dashboard = { unread_alerts: number; total_alerts: number };
 
 async function dashboard(instance: Instance, userId: string): Promise<Dashboard> {
-  const response = await fetch(`${instance.url}/trpc/dashboard.get`, { headers: { authorization: `Bearer ${issueToken(AUTH_SECRET, userId)}` } });
+  const response = await fetch(`${instance.url}/trpc/dashboard.get`, {
+    headers: { authorization: `Bearer ${issueToken(AUTH_SECRET, userId)}` },
+  });
   assert.equal(response.status, 200);
   return ((await response.json()) as { result: { data: Dashboard } }).result.data;
 }
 
 async function cacheHits(instance: Instance): Promise<number> {
   const text = await (await fetch(`${instance.url}/metrics`)).text();
-  const line = text.split('\n').find((entry) => entry.startsWith('sqlbound_cache_hits_total{') && entry.includes('db_query_name="getDashboard"'));
+  const line = text
+    .split('\n')
+    .find((entry) => entry.startsWith('sqlbound_cache_hits_total{') && entry.includes('db_query_name="getDashboard"'));
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 

@@ -33,10 +33,19 @@ describe('npm run start:topology', { skip: missing.length > 0 }, async () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   test('a configuration over the budget refuses to start and says which number to change', async () => {
-    const topology = run({ SQLBOUND_TOPOLOGY_DIR: dir, WEB_CONCURRENCY: '4', SQLBOUND_POOL_MAX: '20', SQLBOUND_PGBOUNCER_MAX_CLIENT_CONN: '50', PORT: '0' });
+    const topology = run({
+      SQLBOUND_TOPOLOGY_DIR: dir,
+      WEB_CONCURRENCY: '4',
+      SQLBOUND_POOL_MAX: '20',
+      SQLBOUND_PGBOUNCER_MAX_CLIENT_CONN: '50',
+      PORT: '0',
+    });
     const [code] = await topology.exited;
     assert.equal(code, 1, topology.output());
-    assert.match(topology.output(), /4 instances x pool max 20 = 80 client connections exceed PgBouncer's max_client_conn 50: lower the instances \(WEB_CONCURRENCY\)/);
+    assert.match(
+      topology.output(),
+      /4 instances x pool max 20 = 80 client connections exceed PgBouncer's max_client_conn 50: lower the instances \(WEB_CONCURRENCY\)/,
+    );
     assert.doesNotMatch(topology.output(), /listening|workers /);
   });
 
@@ -50,7 +59,8 @@ describe('npm run start:topology', { skip: missing.length > 0 }, async () => {
         await new Promise((resolveWait) => setTimeout(resolveWait, 100));
       }
       const text = topology.output();
-      for (const part of ['primary ', 'replica1 ', 'pgbouncer ', 'redis ', 'budget ', `http://127.0.0.1:${port}`]) assert.ok(text.includes(part), `${part} in\n${text}`);
+      for (const part of ['primary ', 'replica1 ', 'pgbouncer ', 'redis ', 'budget ', `http://127.0.0.1:${port}`])
+        assert.ok(text.includes(part), `${part} in\n${text}`);
       const token = /demo token\s+(\S+)/.exec(text)?.[1] ?? '';
       const response = await fetch(`http://127.0.0.1:${port}/trpc/dashboard.get`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(response.status, 200);

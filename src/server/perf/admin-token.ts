@@ -15,7 +15,9 @@ export function resolveAdminToken(deployment: Deployment): string | null {
   const value = deployment.env[ADMIN_TOKEN_VARIABLE]?.trim();
   if (value === undefined || value === '') return refusal === null ? DEV_ADMIN_TOKEN : null;
   if (value.length < MIN_SECRET_LENGTH) {
-    throw new SecretsError(`${ADMIN_TOKEN_VARIABLE} is too short (${value.length} characters): use at least ${MIN_SECRET_LENGTH} random characters`);
+    throw new SecretsError(
+      `${ADMIN_TOKEN_VARIABLE} is too short (${value.length} characters): use at least ${MIN_SECRET_LENGTH} random characters`,
+    );
   }
   if (refusal !== null && value === DEV_ADMIN_TOKEN) {
     throw new SecretsError(`${ADMIN_TOKEN_VARIABLE} is the public development token, which is refused because ${refusal}`);

@@ -20,7 +20,15 @@ export type ReplicaLag = {
   /** WAL bytes not yet replayed. */
   lagBytes: number | null;
 };
-export type TopStatement = { queryid: string; text: string; calls: number; totalMs: number; meanMs: number; rowsPerCall: number; share: number };
+export type TopStatement = {
+  queryid: string;
+  text: string;
+  calls: number;
+  totalMs: number;
+  meanMs: number;
+  rowsPerCall: number;
+  share: number;
+};
 export type UnusedIndex = { index: string; table: string; bytes: number };
 export type SeqScannedTable = { table: string; seqScans: number; seqRowsRead: number; indexScans: number; liveRows: number };
 
@@ -98,7 +106,15 @@ type OverviewRow = {
   own_lag: number | null;
 };
 type IndexUsageRow = { unused: UnusedIndex[]; seq_scanned: SeqScannedTable[] };
-type TopRow = { queryid: string; text: string; calls: number; total_ms: number; mean_ms: number; rows_per_call: number; share: number | null };
+type TopRow = {
+  queryid: string;
+  text: string;
+  calls: number;
+  total_ms: number;
+  mean_ms: number;
+  rows_per_call: number;
+  share: number | null;
+};
 
 export async function readCatalog(db: Db): Promise<CatalogSnapshot> {
   const overview = (await db.execute<OverviewRow>(overviewStatement, [])).rows[0];

@@ -36,7 +36,11 @@ export type PerfPageOptions = {
 type Context = { db: Db; metrics: PrometheusMetrics | undefined; manifest: readonly ManifestEntry[]; logger: Logger };
 
 /** Registers the routes; returns the hook that feeds the statements-per-request figures from each request scope. */
-export function registerPerfPage(app: FastifyInstance, context: Context, options: PerfPageOptions): { onScope: (report: ScopeReport) => void } {
+export function registerPerfPage(
+  app: FastifyInstance,
+  context: Context,
+  options: PerfPageOptions,
+): { onScope: (report: ScopeReport) => void } {
   const { db, metrics } = context;
   const refreshMs = options.refreshMs ?? 5000;
   const history = createHistory({ intervalMs: options.historyIntervalMs ?? 30_000, points: options.historyPoints ?? 20 });
@@ -84,7 +88,11 @@ export function registerPerfPage(app: FastifyInstance, context: Context, options
   const guard = async (request: FastifyRequest, reply: FastifyReply) => {
     if (isAdmin(options.adminToken, request.headers.authorization)) return;
     // Nothing about the page, the data or whether a token is configured: the status and the challenge only.
-    return reply.code(401).header('www-authenticate', 'Basic realm="sqlbound", charset="UTF-8"').header('cache-control', 'no-store').send('');
+    return reply
+      .code(401)
+      .header('www-authenticate', 'Basic realm="sqlbound", charset="UTF-8"')
+      .header('cache-control', 'no-store')
+      .send('');
   };
   const common = (reply: FastifyReply) =>
     reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
@@ -93,12 +101,17 @@ export function registerPerfPage(app: FastifyInstance, context: Context, options
     const nonce = randomBytes(16).toString('base64');
     const html = renderPage(await buildPageData(sources), `${PAGE_PATH}/main`, nonce);
     return common(reply)
-      .header('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; connect-src 'self'; frame-ancestors 'none'`)
+      .header(
+        'content-security-policy',
+        `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; connect-src 'self'; frame-ancestors 'none'`,
+      )
       .type('text/html; charset=utf-8')
       .send(html);
   });
   app.get(`${PAGE_PATH}/main`, { onRequest: guard }, async (_request, reply) =>
-    common(reply).type('text/html; charset=utf-8').send(renderMain(await buildPageData(sources))),
+    common(reply)
+      .type('text/html; charset=utf-8')
+      .send(renderMain(await buildPageData(sources))),
   );
   app.get(`${PAGE_PATH}/data.json`, { onRequest: guard }, async (_request, reply) => common(reply).send(await buildPageData(sources)));
 

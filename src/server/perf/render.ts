@@ -67,7 +67,9 @@ export function sparkline(points: readonly (number | null)[], verdict: BudgetVer
   const lines = segments
     .filter((segment) => segment.length > 0)
     .map((segment) =>
-      segment.length === 1 ? `<circle cx="${segment[0]?.split(',')[0]}" cy="${segment[0]?.split(',')[1]}" r="1.5"/>` : `<polyline points="${segment.join(' ')}"/>`,
+      segment.length === 1
+        ? `<circle cx="${segment[0]?.split(',')[0]}" cy="${segment[0]?.split(',')[1]}" r="1.5"/>`
+        : `<polyline points="${segment.join(' ')}"/>`,
     )
     .join('');
   const title = `p95 per interval, max ${ms(top)} ms`;
@@ -75,7 +77,8 @@ export function sparkline(points: readonly (number | null)[], verdict: BudgetVer
 }
 
 function queryRow(row: QueryRow): string {
-  const perRequest = row.perRequest === null ? '–' : `${row.perRequest.average.toFixed(1)} <span class="muted">max ${row.perRequest.max}</span>`;
+  const perRequest =
+    row.perRequest === null ? '–' : `${row.perRequest.average.toFixed(1)} <span class="muted">max ${row.perRequest.max}</span>`;
   const audit =
     row.audit === null
       ? '<span class="muted">–</span>'
@@ -130,7 +133,10 @@ function catalogSections(catalog: CatalogSnapshot): string {
   );
   const connections = table(
     ['state', 'connections', 'longest in state (s)'],
-    catalog.connections.map((c) => `<tr><td>${e(c.state)}</td><td class="num">${c.count}</td><td class="num">${c.oldestSeconds === null ? '–' : c.oldestSeconds.toFixed(1)}</td></tr>`),
+    catalog.connections.map(
+      (c) =>
+        `<tr><td>${e(c.state)}</td><td class="num">${c.count}</td><td class="num">${c.oldestSeconds === null ? '–' : c.oldestSeconds.toFixed(1)}</td></tr>`,
+    ),
     'No client connection.',
   );
   const replicas =
@@ -166,7 +172,10 @@ export function renderMain(data: PageData): string {
   );
   const procedures = table(
     ['procedure', 'requests', 'statements per request', 'max'],
-    data.procedures.map((p) => `<tr><td class="name">${e(p.path)}</td><td class="num">${count(p.requests)}</td><td class="num">${p.average.toFixed(2)}</td><td class="num">${p.max}</td></tr>`),
+    data.procedures.map(
+      (p) =>
+        `<tr><td class="name">${e(p.path)}</td><td class="num">${count(p.requests)}</td><td class="num">${p.average.toFixed(2)}</td><td class="num">${p.max}</td></tr>`,
+    ),
     'No request yet.',
   );
   const audit =
@@ -176,7 +185,19 @@ export function renderMain(data: PageData): string {
   const interval = data.sparklineIntervalMs >= 1000 ? `${Math.round(data.sparklineIntervalMs / 1000)} s` : `${data.sparklineIntervalMs} ms`;
   return `<section id="queries"><h2>Named queries <span class="muted">runtime histograms since start; p50/p95 in ms, interpolated in the bucket like histogram_quantile</span></h2>
 ${table(
-  ['query', 'calls', 'errors', 'p50', 'p95', 'budget', 'verdict', `p95 per ${interval}`, 'cache hits', 'statements / request', 'plan audit'],
+  [
+    'query',
+    'calls',
+    'errors',
+    'p50',
+    'p95',
+    'budget',
+    'verdict',
+    `p95 per ${interval}`,
+    'cache hits',
+    'statements / request',
+    'plan audit',
+  ],
   data.queries.map(queryRow),
   'No query yet.',
 )}
@@ -218,7 +239,9 @@ svg.spark polyline{fill:none;stroke:currentColor;stroke-width:1.5}svg.spark circ
 
 /** The whole page; `refreshPath` is what its script fetches; `nonce` is the script's, for the CSP. */
 export function renderPage(data: PageData, refreshPath: string, nonce: string): string {
-  const server = data.database.ok ? `PostgreSQL ${data.database.catalog.serverVersion}${data.database.catalog.inRecovery ? ' (replica)' : ''}` : 'database unreadable';
+  const server = data.database.ok
+    ? `PostgreSQL ${data.database.catalog.serverVersion}${data.database.catalog.inRecovery ? ' (replica)' : ''}`
+    : 'database unreadable';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>sqlbound · database</title><style>${STYLE}</style></head>

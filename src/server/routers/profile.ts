@@ -29,7 +29,5 @@ const profileUpdate = updateProfileInput
 
 export const profileRouter = router({
   get: authedProcedure.query(({ ctx }) => getProfile(ctx.db, { userId: ctx.userId })),
-  update: authedProcedure
-    .input(profileUpdate)
-    .mutation(({ ctx, input }) => updateProfile(ctx.db, { ...input, userId: ctx.userId })),
+  update: authedProcedure.input(profileUpdate).mutation(({ ctx, input }) => updateProfile(ctx.db, { ...input, userId: ctx.userId })),
 });

@@ -50,11 +50,14 @@ export function problemsOf(expectation: Expectation, received: Received): string
   const body = parse(received.text);
   if (received.status >= 400) {
     const items = Array.isArray(body) ? body : [body];
-    if (body === undefined || items.length === 0 || !items.every(hasMessage)) problems.push(`${received.status} without a JSON error message: ${received.text.slice(0, 200)}`);
+    if (body === undefined || items.length === 0 || !items.every(hasMessage))
+      problems.push(`${received.status} without a JSON error message: ${received.text.slice(0, 200)}`);
   }
   if (expectation.kind === 'batch') return [...problems, ...checkCalls(expectation.calls, received, body)];
   if (!expectation.statuses.includes(received.status)) {
-    problems.push(`expected ${expectation.statuses.join(' or ')} (${expectation.why}), got ${received.status}: ${received.text.slice(0, 200)}`);
+    problems.push(
+      `expected ${expectation.statuses.join(' or ')} (${expectation.why}), got ${received.status}: ${received.text.slice(0, 200)}`,
+    );
   }
   return problems;
 }

@@ -13,14 +13,11 @@ import { jsonText } from './wire.js';
 import { filtersOf, PUBLIC_PATHS, type World } from './world.js';
 
 export type Effect =
-  | { kind: 'markRead'; user: string; alertId: string }
-  | { kind: 'profile'; user: string; fullName: string | null; phone: string | null };
+  { kind: 'markRead'; user: string; alertId: string } | { kind: 'profile'; user: string; fullName: string | null; phone: string | null };
 
 export type CallExpectation = { statuses: number[]; effect: Effect | null; why: string };
 
-export type Expectation =
-  | { kind: 'whole'; statuses: number[]; why: string }
-  | { kind: 'batch'; calls: CallExpectation[] };
+export type Expectation = { kind: 'whole'; statuses: number[]; why: string } | { kind: 'batch'; calls: CallExpectation[] };
 
 const expect = (statuses: number[], why: string, effect: Effect | null = null): CallExpectation => ({ statuses, effect, why });
 
@@ -88,7 +85,8 @@ export function expectCall(world: World, call: CallPlan, token: TokenPlan): Call
   // The canonical-forms rule, stated here on its own rather than through the schema under test: an id field
   // is a decimal string without leading zeros, sign or spaces, within int8.
   const id = field(sent, 'alertId');
-  if (typeof id === 'string' && (!/^[1-9]\d{0,18}$/.test(id) || BigInt(id) >= 2n ** 63n)) return expect([400], 'an id not in canonical form');
+  if (typeof id === 'string' && (!/^[1-9]\d{0,18}$/.test(id) || BigInt(id) >= 2n ** 63n))
+    return expect([400], 'an id not in canonical form');
   const parsed = safeParse(procedure.input, sent);
   if (!parsed.success) return expect([400], 'input the schema refuses');
   const problem = cursorProblem(world, procedure, user, parsed.data);
@@ -134,7 +132,10 @@ export function withTransportLimits(expectation: Expectation, sent: Sent): Expec
   if (parsed && sent.body !== undefined && Buffer.byteLength(sent.body) > DEFAULT_BODY_LIMIT) {
     return { kind: 'whole', statuses: [400], why: 'body over the limit' };
   }
-  const bytes = sent.method.length + sent.path.length + Object.entries(sent.headers).reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0);
+  const bytes =
+    sent.method.length +
+    sent.path.length +
+    Object.entries(sent.headers).reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0);
   if (bytes > MAX_HEADER_BYTES + 512) return { kind: 'whole', statuses: [431], why: 'request line and headers over 16 KiB' };
   if (bytes < MAX_HEADER_BYTES - 512) return expectation;
   const statuses = expectation.kind === 'whole' ? expectation.statuses : [200, 207, 400, 401, 404];

@@ -30,7 +30,8 @@ export function settle(before: Snapshot, after: Snapshot, done: Done[]): { probl
     const successes = calls.filter(({ status }) => status === 200).length;
     const expected = toRead.has(alertId) ? 1 : 0;
     if (successes !== expected) problems.push(`alert ${alertId}: ${successes} successful markRead calls, expected ${expected}`);
-    if (calls.some(({ status }) => status !== 200 && status !== 404)) problems.push(`alert ${alertId}: markRead answered other than 200/404`);
+    if (calls.some(({ status }) => status !== 200 && status !== 404))
+      problems.push(`alert ${alertId}: markRead answered other than 200/404`);
   }
   const unreadDrop = new Map<string, number>();
   for (const owner of toRead.values()) unreadDrop.set(owner, (unreadDrop.get(owner) ?? 0) + 1);
@@ -67,7 +68,9 @@ export function settle(before: Snapshot, after: Snapshot, done: Done[]): { probl
       const drop = unreadDrop.get(user) ?? 0;
       seen.add(`counters ${user}`);
       if (!only(columns, ['unread_alerts']) || Number(change.before.unread_alerts) - Number(change.after.unread_alerts) !== drop) {
-        problems.push(`${where}: ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}, expected unread_alerts down by ${drop}`);
+        problems.push(
+          `${where}: ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}, expected unread_alerts down by ${drop}`,
+        );
       }
     } else if (change.table === 'users') {
       const user = String(change.before.id);
@@ -77,17 +80,22 @@ export function settle(before: Snapshot, after: Snapshot, done: Done[]): { probl
         problems.push(`${where} changed (${columns.join(', ')}) without a valid profile.update to explain it`);
         continue;
       }
-      for (const [column, values] of [['full_name', entry.fullNames], ['phone', entry.phones]] as const) {
+      for (const [column, values] of [
+        ['full_name', entry.fullNames],
+        ['phone', entry.phones],
+      ] as const) {
         const final = change.after[column];
         const ok = values.size === 0 ? final === change.before[column] : typeof final === 'string' && values.has(final);
-        if (!ok) problems.push(`${where}: ${column} is ${JSON.stringify(final)}, not one a valid call set (${JSON.stringify([...values])})`);
+        if (!ok)
+          problems.push(`${where}: ${column} is ${JSON.stringify(final)}, not one a valid call set (${JSON.stringify([...values])})`);
       }
     } else {
       problems.push(`${where} changed (${columns.join(', ')}), and no call may change ${change.table}`);
     }
   }
   for (const alertId of toRead.keys()) if (!seen.has(`alert ${alertId}`)) problems.push(`alert ${alertId} should have been marked read`);
-  for (const [user, drop] of unreadDrop) if (drop > 0 && !seen.has(`counters ${user}`)) problems.push(`user ${user}'s unread count should be down by ${drop}`);
+  for (const [user, drop] of unreadDrop)
+    if (drop > 0 && !seen.has(`counters ${user}`)) problems.push(`user ${user}'s unread count should be down by ${drop}`);
   // updated_at = now() on every successful update, even one that sets the values already there.
   for (const user of profiles.keys()) if (!seen.has(`user ${user}`)) problems.push(`user ${user} was updated, but the row did not change`);
   return { problems, marked: toRead.size, updated: profiles.size };

@@ -13,18 +13,35 @@ export function tokenFor(world: World): fc.Arbitrary<TokenPlan> {
     const [, expiry = '', signature = ''] = tokenOf(user).split('.');
     return { expiry, signature };
   };
-  const valid = fc.tuple(fc.constantFrom(...everyone), fc.constantFrom('Bearer ', 'bearer ', 'BEARER ', 'Bearer   ')).map(
-    ([user, scheme]): TokenPlan => ({ kind: 'valid', user, header: `${scheme}${tokenOf(user)}`, how: scheme.trim() === 'Bearer' && scheme.length === 7 ? 'valid token' : 'valid token, other scheme spelling' }),
-  );
+  const valid = fc
+    .tuple(fc.constantFrom(...everyone), fc.constantFrom('Bearer ', 'bearer ', 'BEARER ', 'Bearer   '))
+    .map(([user, scheme]): TokenPlan => ({
+      kind: 'valid',
+      user,
+      header: `${scheme}${tokenOf(user)}`,
+      how: scheme.trim() === 'Bearer' && scheme.length === 7 ? 'valid token' : 'valid token, other scheme spelling',
+    }));
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   const variants: ((user: string, other: string, bytes: Uint8Array, cut: number) => { header: string; how: string })[] = [
-    (user) => ({ header: bearer(issueToken(AUTH_SECRET, user, { ttlSeconds: 60, now: new Date(Date.now() - 7_200_000) })), how: 'expired' }),
-    (user, _other, bytes) => ({ header: bearer(`${user}.${claims(user).expiry}.${base64url(bytes.subarray(0, 32))}`), how: 'forged signature' }),
+    (user) => ({
+      header: bearer(issueToken(AUTH_SECRET, user, { ttlSeconds: 60, now: new Date(Date.now() - 7_200_000) })),
+      how: 'expired',
+    }),
+    (user, _other, bytes) => ({
+      header: bearer(`${user}.${claims(user).expiry}.${base64url(bytes.subarray(0, 32))}`),
+      how: 'forged signature',
+    }),
     (user) => ({ header: bearer(issueToken(OTHER_SECRET, user)), how: 'signed with another secret' }),
     (user, other) => ({ header: bearer(tokenOf(user).replace(/^\d+\./, `${other}.`)), how: 'user id swapped' }),
     (user) => ({ header: bearer(`${user}.0${claims(user).expiry}.${claims(user).signature}`), how: 'zero-padded expiry' }),
-    (user) => ({ header: bearer(`${user}.0${claims(user).expiry}.${signClaims(`${user}.0${claims(user).expiry}`)}`), how: 'zero-padded expiry, signed as padded' }),
-    (user) => ({ header: bearer(`0${user}.${claims(user).expiry}.${signClaims(`0${user}.${claims(user).expiry}`)}`), how: 'zero-padded user id' }),
+    (user) => ({
+      header: bearer(`${user}.0${claims(user).expiry}.${signClaims(`${user}.0${claims(user).expiry}`)}`),
+      how: 'zero-padded expiry, signed as padded',
+    }),
+    (user) => ({
+      header: bearer(`0${user}.${claims(user).expiry}.${signClaims(`0${user}.${claims(user).expiry}`)}`),
+      how: 'zero-padded user id',
+    }),
     (user) => ({ header: bearer(`+${user}.${claims(user).expiry}.${signClaims(`+${user}.${claims(user).expiry}`)}`), how: 'plus sign' }),
     (user) => {
       const { expiry, signature } = claims(user);
@@ -38,7 +55,14 @@ export function tokenFor(world: World): fc.Arbitrary<TokenPlan> {
     (user) => ({ header: bearer(`${tokenOf(user)}.x`), how: 'extra part' }),
     (user) => ({ header: `Basic ${tokenOf(user)}`, how: 'Basic scheme' }),
     (user) => ({ header: tokenOf(user), how: 'no scheme' }),
-    (_user, _other, bytes) => ({ header: bearer(Buffer.from(bytes).toString('latin1').replace(/[^\x21-\x7e]/g, 'a')), how: 'garbage' }),
+    (_user, _other, bytes) => ({
+      header: bearer(
+        Buffer.from(bytes)
+          .toString('latin1')
+          .replace(/[^\x21-\x7e]/g, 'a'),
+      ),
+      how: 'garbage',
+    }),
     () => ({ header: bearer('a'.repeat(8000)), how: 'huge' }),
   ];
   const invalid = fc
@@ -49,7 +73,10 @@ export function tokenFor(world: World): fc.Arbitrary<TokenPlan> {
       fc.uint8Array({ minLength: 32, maxLength: 64 }),
       fc.nat(),
     )
-    .map(([variant, user, other, bytes, cut]): TokenPlan => ({ kind: 'invalid', ...variant(user, other === user ? world.ghost : other, bytes, cut) }));
+    .map(([variant, user, other, bytes, cut]): TokenPlan => ({
+      kind: 'invalid',
+      ...variant(user, other === user ? world.ghost : other, bytes, cut),
+    }));
   return fc.oneof(
     { weight: 10, arbitrary: valid },
     { weight: 1, arbitrary: fc.constant<TokenPlan>({ kind: 'none', how: 'no token' }) },

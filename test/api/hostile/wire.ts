@@ -68,25 +68,41 @@ export function toRequest(plan: RequestPlan, procedureType: (path: string) => 'q
     const paths = plan.calls.map((call) => call.path).join(',');
     return plan.method === 'GET'
       ? { method: 'GET', path: `/trpc/${paths}?batch=1&input=${encodeURIComponent(jsonText(inputs) ?? '{}')}`, headers }
-      : { method: 'POST', path: `/trpc/${paths}?batch=1`, headers: { ...headers, 'content-type': 'application/json' }, body: jsonText(inputs) ?? '{}' };
+      : {
+          method: 'POST',
+          path: `/trpc/${paths}?batch=1`,
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: jsonText(inputs) ?? '{}',
+        };
   }
   const { call } = plan;
   const type = procedureType(call.path);
   const method = (type === 'query') !== plan.wrongMethod ? 'GET' : 'POST';
   if (method === 'GET') {
     const text = inputText(call.input);
-    const search = call.input.kind === 'raw' ? `?input=${percentEncoded(call.input.bytes)}` : text === undefined ? '' : `?input=${encodeURIComponent(text)}`;
+    const search =
+      call.input.kind === 'raw'
+        ? `?input=${percentEncoded(call.input.bytes)}`
+        : text === undefined
+          ? ''
+          : `?input=${encodeURIComponent(text)}`;
     return { method, path: `/trpc/${call.path}${search}`, headers };
   }
   const body = call.input.kind === 'raw' ? call.input.bytes : inputText(call.input);
   const contentType: Record<string, string> = plan.contentType === 'none' ? {} : { 'content-type': plan.contentType };
-  return { method, path: `/trpc/${call.path}`, headers: { ...headers, ...(body === undefined ? {} : contentType) }, ...(body === undefined ? {} : { body }) };
+  return {
+    method,
+    path: `/trpc/${call.path}`,
+    headers: { ...headers, ...(body === undefined ? {} : contentType) },
+    ...(body === undefined ? {} : { body }),
+  };
 }
 
 /** A short label for statistics: what kind of request this was. */
 export function labelOf(plan: RequestPlan): string {
   if (plan.kind === 'unknown') return 'unknown procedure';
-  if (plan.kind === 'batch') return plan.calls.length > MAX_BATCH_SIZE ? 'batch over the limit' : `batch of ${plan.method === 'GET' ? 'queries' : 'mutations'}`;
+  if (plan.kind === 'batch')
+    return plan.calls.length > MAX_BATCH_SIZE ? 'batch over the limit' : `batch of ${plan.method === 'GET' ? 'queries' : 'mutations'}`;
   if (plan.wrongMethod) return 'wrong method';
   if (plan.token.kind !== 'valid') return `token: ${plan.token.how}`;
   return plan.call.input.kind === 'absent' ? 'no input' : `input: ${plan.call.input.how.split(':')[0] ?? ''}`;

@@ -64,7 +64,9 @@ export function objectKeys(schema: z.core.$ZodType): string[] {
 export function filtersOf(schema: z.core.$ZodType, parsed: unknown): Record<string, unknown> {
   const keys = objectKeys(schema).filter((key) => key !== 'limit' && key !== 'cursor');
   const values: unknown = parsed;
-  return Object.fromEntries(keys.sort().map((key) => [key, (typeof values === 'object' && values !== null ? Reflect.get(values, key) : null) ?? null]));
+  return Object.fromEntries(
+    keys.sort().map((key) => [key, (typeof values === 'object' && values !== null ? Reflect.get(values, key) : null) ?? null]),
+  );
 }
 
 export function bearer(token: string): string {
@@ -97,7 +99,9 @@ export async function prepareUsers(url: string, count: number): Promise<{ users:
          SELECT $1, 'breach', s, 'Hostile ' || g, 'body' FROM generate_series(1, 3) AS g, unnest(ARRAY['high', 'low']::alert_severity[]) AS s`,
         [user],
       );
-      await client.query(`INSERT INTO exposures (user_id, broker_id, status) SELECT $1, g, 'detected' FROM generate_series(1, 3) AS g`, [user]);
+      await client.query(`INSERT INTO exposures (user_id, broker_id, status) SELECT $1, g, 'detected' FROM generate_series(1, 3) AS g`, [
+        user,
+      ]);
       await client.query(`INSERT INTO scans (user_id, status) SELECT $1, 'queued' FROM generate_series(1, 3)`, [user]);
     }
     const [ghost] = (await client.query<{ id: string }>('SELECT (max(id) + 1000)::text AS id FROM users')).rows;
@@ -125,10 +129,15 @@ export async function harvestCursors(
       for (const filters of filterSets) {
         const input = encodeURIComponent(JSON.stringify({ ...filters, limit: 1 }));
         const token = user === null ? undefined : tokens.get(user);
-        const reply = await send({ method: 'GET', path: `/trpc/${path}?input=${input}`, headers: token === undefined ? {} : { authorization: bearer(token) } });
+        const reply = await send({
+          method: 'GET',
+          path: `/trpc/${path}?input=${input}`,
+          headers: token === undefined ? {} : { authorization: bearer(token) },
+        });
         const body = JSON.parse(reply.text) as { result?: { data?: { nextCursor?: string | null } } };
         const cursor = body.result?.data?.nextCursor;
-        if (reply.status !== 200 || typeof cursor !== 'string') throw new Error(`no cursor from ${path} for ${String(user)}: ${reply.text}`);
+        if (reply.status !== 200 || typeof cursor !== 'string')
+          throw new Error(`no cursor from ${path} for ${String(user)}: ${reply.text}`);
         harvested.push({ cursor, path, user, filters: { ...filters } });
       }
     }
@@ -138,7 +147,14 @@ export async function harvestCursors(
 
 /** Cursors for the users' real contexts, sealed with a secret the server does not have. */
 export async function foreignCursors(url: string, users: string[]): Promise<string[]> {
-  const db = createDb({ connectionString: url, cursorSecret: OTHER_SECRET, cache: false, max: 1, logger: pino({ level: 'silent' }), ...poolerOptions() });
+  const db = createDb({
+    connectionString: url,
+    cursorSecret: OTHER_SECRET,
+    cache: false,
+    max: 1,
+    logger: pino({ level: 'silent' }),
+    ...poolerOptions(),
+  });
   try {
     const cursors: (string | null)[] = [(await listBrokers(db, { limit: 1, cursor: null })).nextCursor];
     for (const userId of users) {
@@ -169,7 +185,12 @@ export async function alertTargets(url: string, users: string[]): Promise<string
       [users],
     );
     const [max] = (await client.query<{ id: string }>('SELECT max(id)::text AS id FROM alerts')).rows;
-    return [...own.rows.map((row) => row.id), ...others.rows.map((row) => row.id), String(BigInt(max?.id ?? '0') + 1n), '9223372036854775807'];
+    return [
+      ...own.rows.map((row) => row.id),
+      ...others.rows.map((row) => row.id),
+      String(BigInt(max?.id ?? '0') + 1n),
+      '9223372036854775807',
+    ];
   } finally {
     await client.end();
   }

@@ -22,6 +22,7 @@ const ownerEventsStatements: ListStatements<"ownerEvents"> = {
   first: {
     name: "ownerEvents",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."happened_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -38,6 +39,7 @@ LIMIT $5::int4
   after: {
     name: "ownerEvents:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."happened_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

@@ -18,6 +18,7 @@ const parentChildPairsStatements: ListStatements<"parentChildPairs"> = {
   first: {
     name: "parentChildPairs",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0", q."child_id"::text AS "__cursor_1"
 FROM (
@@ -32,6 +33,7 @@ LIMIT $1::int4
   after: {
     name: "parentChildPairs:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0", q."child_id"::text AS "__cursor_1"
 FROM (

@@ -17,6 +17,7 @@ const childrenCommaParentsStatements: ListStatements<"childrenCommaParents"> = {
   first: {
     name: "childrenCommaParents",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -31,6 +32,7 @@ LIMIT $1::int4
   after: {
     name: "childrenCommaParents:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (

@@ -18,6 +18,7 @@ const parentsChildCountStatements: ListStatements<"parentsChildCount"> = {
   first: {
     name: "parentsChildCount",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -33,6 +34,7 @@ LIMIT $1::int4
   after: {
     name: "parentsChildCount:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (

@@ -18,6 +18,7 @@ const childrenWithParentStatements: ListStatements<"childrenWithParent"> = {
   first: {
     name: "childrenWithParent",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -32,6 +33,7 @@ LIMIT $1::int4
   after: {
     name: "childrenWithParent:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (

@@ -18,6 +18,7 @@ const favoriteRightJoinParentsStatements: ListStatements<"favoriteRightJoinParen
   first: {
     name: "favoriteRightJoinParents",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -32,6 +33,7 @@ LIMIT $1::int4
   after: {
     name: "favoriteRightJoinParents:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (

@@ -20,6 +20,7 @@ const filteredExposuresStatements: ListStatements<"filteredExposures"> = {
   first: {
     name: "filteredExposures",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -33,6 +34,7 @@ LIMIT $3::int4
   after: {
     name: "filteredExposures:after",
     lookAhead: true,
+    readOnly: true,
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
