@@ -91,6 +91,10 @@ export async function launch(binary: string, options: { width: number; height: n
     });
     let nextId = 1;
     const pending = new Map<number, Pending>();
+    socket.addEventListener('close', () => {
+      for (const waiter of pending.values()) waiter.reject(new Error('Chromium closed the DevTools socket'));
+      pending.clear();
+    });
     const listeners = new Map<string, Listener[]>();
     socket.addEventListener('message', (event) => {
       const message = JSON.parse(String(event.data)) as {
@@ -113,7 +117,23 @@ export async function launch(binary: string, options: { width: number; height: n
       send<T>(method: string, params: Record<string, unknown> = {}) {
         const id = nextId++;
         socket.send(JSON.stringify({ id, method, params }));
-        return new Promise<T>((resolve, reject) => pending.set(id, { resolve: (value) => resolve(value as T), reject }));
+        // A reply that never comes (Chromium gone, a dropped message) fails the call instead of leaving it pending.
+        return new Promise<T>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            pending.delete(id);
+            reject(new Error(`${method}: no answer from Chromium in 30 s`));
+          }, 30_000);
+          pending.set(id, {
+            resolve: (value) => {
+              clearTimeout(timer);
+              resolve(value as T);
+            },
+            reject: (error) => {
+              clearTimeout(timer);
+              reject(error);
+            },
+          });
+        });
       },
       on(event, listener) {
         listeners.set(event, [...(listeners.get(event) ?? []), listener]);

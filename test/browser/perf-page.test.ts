@@ -27,6 +27,37 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => 
   }
 }
 
+/** Settles with `promise`, or rejects after `ms`: a DevTools reply that never comes must fail the test, not hang it. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Navigates and waits until the document is complete, by polling rather than by a load event: on a loaded machine
+ * the one event could be missed (a navigation answered after it), and a missed event left the test waiting on
+ * nothing. One more attempt covers a navigation Chromium dropped.
+ */
+async function openPage(page: Page, url: string): Promise<void> {
+  const path = new URL(url).pathname;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await within(page.send('Page.navigate', { url }), 20_000, 'Page.navigate');
+      await until(
+        'the page to load',
+        () => within(page.evaluate<string>(`document.readyState + ' ' + location.pathname`), 10_000, 'Runtime.evaluate'),
+        (state) => state === `complete ${path}`,
+      );
+      return;
+    } catch (error) {
+      if (attempt >= 2) throw error;
+    }
+  }
+}
+
 /** Lets every request through, and answers the page's HTTP authentication challenge as a user would. */
 async function answerChallenges(page: Page, user: string, password: string): Promise<void> {
   page.on(
@@ -48,7 +79,7 @@ async function answerChallenges(page: Page, user: string, password: string): Pro
 
 test(
   'the page in headless Chromium: every named query, the slow call, the pool, and a refresh without reload',
-  { skip: chromium === null },
+  { skip: chromium === null, timeout: 180_000 },
   async () => {
     if (chromium === null) return;
     const api = await startPageApi({ refreshMs: 1000, historyIntervalMs: 2000 });
@@ -64,9 +95,7 @@ test(
     await page.send('Page.enable');
     await page.send('Runtime.enable');
     await answerChallenges(page, 'admin', PAGE_TOKEN);
-    const loaded = new Promise<void>((resolve) => page.on('Page.loadEventFired', () => resolve()));
-    await page.send('Page.navigate', { url: `${api.base}/_db` });
-    await loaded;
+    await openPage(page, `${api.base}/_db`);
 
     const shown = await page.evaluate<{ queries: string[]; slow: string[]; poolMax: string | null; peak: string | null; title: string }>(`({
     queries: [...document.querySelectorAll('tr[data-query]')].map((row) => row.dataset.query),
