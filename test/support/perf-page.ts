@@ -11,7 +11,7 @@ import { buildApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
 import { createPrometheusMetrics } from '../../src/server/prometheus.js';
 import { seed } from '../../src/server/seed.js';
-import { testDatabase } from './database.js';
+import { poolerOptions, testDatabase } from './database.js';
 
 export const PAGE_TOKEN = 'perf-page-test-admin-token-0123456789abcdef';
 const AUTH_SECRET = 'perf-page-test-auth-secret-0123456789abcdef';
@@ -35,6 +35,7 @@ export async function startPageApi(options: { historyIntervalMs?: number; refres
   await admin.query('SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)');
   const metrics = createPrometheusMetrics();
   const db = createDb({
+    ...poolerOptions(),
     connectionString: database.url,
     max: 4,
     cursorSecret: 'perf-page-test-cursor-secret',
