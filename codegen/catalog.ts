@@ -5,6 +5,7 @@
 import { scanSync } from 'libpg-query';
 import type postgres from 'postgres';
 import type { PgType, TsType } from './model.js';
+import { PG_PARSED_ARRAYS } from './revive.js';
 
 export type CatalogColumn = {
   name: string;
@@ -128,31 +129,8 @@ const SCALARS: Record<string, TsType> = {
   void: { kind: 'primitive', ts: 'string' },
 };
 
-/** Array element types node-postgres parses into JS arrays; other arrays come back as text and are parsed by generated code. */
-export const PG_PARSED_ARRAYS = new Set([
-  '_bool',
-  '_int2',
-  '_int4',
-  '_int8',
-  '_oid',
-  '_float4',
-  '_float8',
-  '_numeric',
-  '_text',
-  '_varchar',
-  '_bpchar',
-  '_uuid',
-  '_timestamptz',
-  '_timestamp',
-  '_date',
-  '_json',
-  '_jsonb',
-  '_bytea',
-  '_name',
-  '_inet',
-  '_interval',
-  '_time',
-]);
+// Defined with the model's revive rules, which need it too; re-exported for the stages that read the catalog.
+export { PG_PARSED_ARRAYS };
 
 function typeResolver(rows: TypeRow[]): { type: (oid: number) => PgType; notNullDomain: (oid: number) => boolean } {
   const byOid = new Map(rows.map((row) => [row.oid, row]));

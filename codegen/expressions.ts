@@ -105,7 +105,7 @@ export function isAggregateCall(call: FuncCall, routines: Routines): boolean {
 export function isNullable(node: Node | undefined, env: ExprEnv): boolean {
   if (node === undefined) return true;
   if (env.groupingNulled(node)) return true;
-  const any = (nodes: (Node | undefined)[]) => nodes.some((inner) => isNullable(inner, env));
+  const someNullable = (nodes: (Node | undefined)[]) => nodes.some((inner) => isNullable(inner, env));
   const deep = (nodes: (Node | undefined)[]) => nodes.some((inner) => mayHoldNull(inner, env));
   // An operator is trusted when it is pg_catalog's, listed, and (for a guarded name) its operand types are known.
   const operator = (name: Node[] | undefined, operands: (Node | undefined)[]) => {
@@ -136,14 +136,14 @@ export function isNullable(node: Node | undefined, env: ExprEnv): boolean {
       // A row or array constructor is a value even when its fields are NULL (see mayHoldNull for comparisons).
       .with({ kind: 'RowExpr' }, { kind: 'A_ArrayExpr' }, () => false)
       .with({ kind: 'SQLValueFunction' }, ({ node: value }) => value.op === 'SVFOP_CURRENT_SCHEMA' || value.op === undefined)
-      .with({ kind: 'BoolExpr' }, ({ node: bool }) => any(bool.args ?? []))
+      .with({ kind: 'BoolExpr' }, ({ node: bool }) => someNullable(bool.args ?? []))
       .with({ kind: 'CoalesceExpr' }, ({ node: coalesce }) => (coalesce.args ?? []).every((arg) => isNullable(arg, env)))
       // GREATEST and LEAST ignore NULL arguments: NULL only when all are.
       .with({ kind: 'MinMaxExpr' }, ({ node: minmax }) => (minmax.args ?? []).every((arg) => isNullable(arg, env)))
       .with({ kind: 'CaseExpr' }, ({ node: caseExpr }) => {
         if (caseExpr.defresult === undefined) return true;
         const results = (caseExpr.args ?? []).map((when) => nodeOf(when, 'CaseWhen')?.result);
-        return any([...results, caseExpr.defresult]);
+        return someNullable([...results, caseExpr.defresult]);
       })
       .with({ kind: 'FuncCall' }, ({ node: call }) => functionNullable(call, env))
       .with({ kind: 'A_Expr' }, ({ node: expr }) =>
