@@ -1,10 +1,13 @@
 // The dashboard three ways, side by side in one run: the generated single statement (includes + counters),
 // a naive N+1 loop, and several queries in parallel. Each sequentially and as 1000 concurrent loads through
 // a pool of 20, for a typical user and the heaviest user. Prints percentiles and ratios; asserts nothing.
-//   BENCH_USERS=100000 BENCH_ROUNDS=200 npm run bench:dashboard
+//   BENCH_USERS=100000 BENCH_ROUNDS=200 [BENCH_DATA_DIR=.data/loadtest] npm run bench:dashboard
+// It reuses the load test's seeded database (DATABASE_URL when set).
 import { pino } from 'pino';
 import { ensureSeeded } from '../src/server/seeded.js';
+import { resolve } from 'node:path';
 import { runCommand, startDatabase } from '../src/database/server.js';
+import { projectRoot } from '../src/server/paths.js';
 import { createDb, type Db } from 'sqlbound';
 import { strategies, type Strategy } from './dashboard-strategies.js';
 import { percentile, pickSubjects } from './harness.js';
@@ -38,7 +41,7 @@ async function concurrent(db: Db, strategy: Strategy, userIds: string[]): Promis
 }
 
 await runCommand(async () => {
-  const server = await startDatabase({ kind: 'ephemeral' });
+  const server = await startDatabase({ kind: 'persistent', dataDir: resolve(projectRoot, process.env.BENCH_DATA_DIR ?? '.data/loadtest') });
   await ensureSeeded(server, { users, seed: 1, label: 'bench', log: (line) => process.stderr.write(`${line}\n`) });
   const picked = await pickSubjects(server.url);
   const probe = new pg.Client({ connectionString: server.url });
