@@ -18,6 +18,7 @@ export type CapacityStep = {
   apiCpuUsPerRequest: number;
   dbCpuUsPerRequest: number;
   stealPercent: number | null;
+  othersPercent: number | null;
   generatorCpuPercent: number;
 };
 
@@ -60,11 +61,11 @@ export function capacities(steps: CapacityStep[]): Capacity[] {
 export function capacityReport(steps: CapacityStep[], cores: number): string[] {
   const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
   const lines = [
-    `| endpoint | workers | rate (/s) | achieved (/s) | HTTP p95 (ms) | errors | API CPU µs/request | DB CPU µs/request | steal % | generator CPU % of ${cores} cores |`,
-    '|---|---|---|---|---|---|---|---|---|---|',
+    `| endpoint | workers | rate (/s) | achieved (/s) | HTTP p95 (ms) | errors | API CPU µs/request | DB CPU µs/request | steal % | other processes, CPU % | generator CPU % of ${cores} cores |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...steps.map(
       (step) =>
-        `| ${step.endpoint} | ${step.workers} | ${step.rate} | ${fixed(step.achievedRate)} | ${fixed(step.p95Ms, 1)}${stepPassed(step) ? '' : ' ✗'} | ${step.errors} | ${fixed(step.apiCpuUsPerRequest)} | ${fixed(step.dbCpuUsPerRequest)} | ${formatSteal(step.stealPercent)} | ${fixed(step.generatorCpuPercent)} |`,
+        `| ${step.endpoint} | ${step.workers} | ${step.rate} | ${fixed(step.achievedRate)} | ${fixed(step.p95Ms, 1)}${stepPassed(step) ? '' : ' ✗'} | ${step.errors} | ${fixed(step.apiCpuUsPerRequest)} | ${fixed(step.dbCpuUsPerRequest)} | ${formatSteal(step.stealPercent)} | ${step.othersPercent === null ? 'n/a' : fixed(step.othersPercent)} | ${fixed(step.generatorCpuPercent)} |`,
     ),
     '',
   ];

@@ -27,7 +27,7 @@ import { startPgBouncer } from '../src/database/pgbouncer.js';
 import { startReplica } from '../src/database/replica.js';
 import { capacityReport, parseRates, stepPassed, type CapacityStep } from './capacity.js';
 import { collectResponses, startCeiling } from './ceiling.js';
-import { CLOCK_TICKS, formatSteal, machineCpu, stealPercent, treeCpuTicks } from './proc-stat.js';
+import { busyPercent, CLOCK_TICKS, formatSteal, machineCpu, stealPercent, treeCpuTicks } from './proc-stat.js';
 import { bucketPercentile, queryBuckets, replicaReads } from './prometheus-text.js';
 
 const { values: args } = parseArgs({
@@ -139,6 +139,8 @@ type RunResult = {
   dbCpuUsPerRequest: number;
   /** Share of the machine's CPU time the hypervisor stole during the run; null without /proc/stat. */
   stealPercent: number | null;
+  /** CPU % of the machine used by processes outside the run (other work on a shared host); null without /proc/stat. */
+  othersPercentOfMachine: number | null;
   serverQuery: { name: string; p50: number; p95: number; count: number } | null;
   replicaCpuPercentOfMachine: number | null;
   /** Reads served by the replica over reads that could use one, from the worker that answered /metrics. */
@@ -227,6 +229,9 @@ async function measure(
   const p50 = bucketPercentile(before, after, 50);
   const p95 = bucketPercentile(before, after, 95);
   const percentOfMachine = (ticks: number) => (ticks / CLOCK_TICKS / seconds / CORES) * 100;
+  const generatorPercent = ((generator.user + generator.system) / 1e6 / seconds / CORES) * 100;
+  const others = (busy: number | null, ticks: number[]) =>
+    busy === null ? null : Math.max(0, busy - generatorPercent - ticks.reduce((sum, t) => sum + percentOfMachine(t), 0));
   const usPerRequest = (ticks: number) => (requests === 0 ? Number.NaN : ((ticks / CLOCK_TICKS) * 1e6) / requests);
   return {
     label,
@@ -237,10 +242,11 @@ async function measure(
     peakWaiters,
     dbCpuPercentOfMachine: percentOfMachine(dbTicks),
     serverCpuPercentOfMachine: percentOfMachine(serverTicks),
-    generatorCpuPercentOfMachine: ((generator.user + generator.system) / 1e6 / seconds / CORES) * 100,
+    generatorCpuPercentOfMachine: generatorPercent,
     apiCpuUsPerRequest: usPerRequest(serverTicks),
     dbCpuUsPerRequest: usPerRequest(dbTicks),
     stealPercent: stealPercent(opened.machine, machineAfter),
+    othersPercentOfMachine: others(busyPercent(opened.machine, machineAfter), [dbTicks, serverTicks, replicaAfter - replicaBefore]),
     serverQuery: queryName !== null && p95.count > 0 ? { name: queryName, p50: p50.ms, p95: p95.ms, count: p95.count } : null,
     replicaCpuPercentOfMachine: replicaPostmaster === null ? null : percentOfMachine(replicaAfter - replicaBefore),
     replicaShare: routed > 0 ? (readsAfter.replica - readsBefore.replica) / routed : null,
@@ -311,6 +317,7 @@ function burst(server: Target, shape: Shape, tokens: string[]): Drive {
 }
 
 const ms = (h: hdr.Histogram, p: number) => (h.getValueAtPercentile(p) / 1000).toFixed(1);
+const percent = (value: number | null) => (value === null ? 'n/a' : value.toFixed(0));
 const micros = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : 'n/a');
 const progress = (line: string) => process.stderr.write(`[loadtest] ${line}\n`);
 
@@ -369,15 +376,15 @@ async function topologyComparison(primary: Database, tokens: string[]): Promise<
     await replica.stop();
   }
   const lines = [
-    `users ${userCount}; pool max 20 per process; generator: undici, HDR histogram from scheduled send times; ${CORES} cores, steal above 5 % labelled noisy`,
+    `users ${userCount}; pool max 20 per process; generator: undici, HDR histogram from scheduled send times; ${CORES} cores, steal above 5 % labelled noisy; other processes: the machine's CPU used outside this run (other work on the host)`,
     '',
-    `| run | requests | errors | throughput (req/s) | HTTP p50 / p95 (ms) | server-side getDashboard p50 / p95 (ms) | DB CPU % of ${CORES} cores: primary / replica | API CPU % | CPU µs/request: API / DB | steal % | reads served by the replica |`,
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    `| run | requests | errors | throughput (req/s) | HTTP p50 / p95 (ms) | server-side getDashboard p50 / p95 (ms) | DB CPU % of ${CORES} cores: primary / replica | API CPU % | CPU µs/request: API / DB | steal % | other processes, CPU % (PgBouncer included) | reads served by the replica |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
         `| ${r.label} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${ms(r.histogram, 50)} / ${ms(r.histogram, 95)} | ${
           r.serverQuery ? `${r.serverQuery.p50.toFixed(1)} / ${r.serverQuery.p95.toFixed(1)} (n=${r.serverQuery.count})` : 'n/a'
-        } | ${r.dbCpuPercentOfMachine.toFixed(0)} / ${r.replicaCpuPercentOfMachine === null ? '-' : r.replicaCpuPercentOfMachine.toFixed(0)} | ${r.serverCpuPercentOfMachine.toFixed(0)} | ${micros(r.apiCpuUsPerRequest)} / ${micros(r.dbCpuUsPerRequest)} | ${formatSteal(r.stealPercent)} | ${
+        } | ${r.dbCpuPercentOfMachine.toFixed(0)} / ${r.replicaCpuPercentOfMachine === null ? '-' : r.replicaCpuPercentOfMachine.toFixed(0)} | ${r.serverCpuPercentOfMachine.toFixed(0)} | ${micros(r.apiCpuUsPerRequest)} / ${micros(r.dbCpuUsPerRequest)} | ${formatSteal(r.stealPercent)} | ${percent(r.othersPercentOfMachine)} | ${
           r.replicaShare === null ? '-' : `${(r.replicaShare * 100).toFixed(1)} %`
         } |`,
     ),
@@ -393,7 +400,7 @@ type Database = Awaited<ReturnType<typeof startDatabase>>;
 const only = (label: string) => process.env.LOADTEST_ONLY === undefined || label.includes(process.env.LOADTEST_ONLY);
 
 function resultRow(r: RunResult): string {
-  return `| ${r.label} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${ms(r.histogram, 50)} | ${ms(r.histogram, 95)} | ${ms(r.histogram, 99)} | ${ms(r.histogram, 100)} | ${r.peakWaiters} | ${r.dbCpuPercentOfMachine.toFixed(0)} / ${r.serverCpuPercentOfMachine.toFixed(0)} / ${r.generatorCpuPercentOfMachine.toFixed(0)} | ${micros(r.apiCpuUsPerRequest)} / ${micros(r.dbCpuUsPerRequest)} | ${formatSteal(r.stealPercent)} | ${
+  return `| ${r.label} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${ms(r.histogram, 50)} | ${ms(r.histogram, 95)} | ${ms(r.histogram, 99)} | ${ms(r.histogram, 100)} | ${r.peakWaiters} | ${r.dbCpuPercentOfMachine.toFixed(0)} / ${r.serverCpuPercentOfMachine.toFixed(0)} / ${r.generatorCpuPercentOfMachine.toFixed(0)} | ${micros(r.apiCpuUsPerRequest)} / ${micros(r.dbCpuUsPerRequest)} | ${formatSteal(r.stealPercent)} | ${percent(r.othersPercentOfMachine)} | ${
     r.serverQuery
       ? `${r.serverQuery.name} ${r.serverQuery.p50.toFixed(1)} / ${r.serverQuery.p95.toFixed(1)} (n=${r.serverQuery.count})`
       : 'no statements'
@@ -507,10 +514,10 @@ async function standardRuns(server: Database, users: LoadUsers): Promise<number>
     }
   }
   const lines = [
-    `users ${userCount}; server: ${serverWorkers} Node process(es), pool max 20 each; generator: undici, HDR histogram from scheduled send times; ${CORES} cores, steal above 5 % labelled noisy`,
+    `users ${userCount}; server: ${serverWorkers} Node process(es), pool max 20 each; generator: undici, HDR histogram from scheduled send times; ${CORES} cores, steal above 5 % labelled noisy; other processes: the machine's CPU used outside this run (other work on the host)`,
     '',
-    `| run | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | pool peak waiters | CPU % of ${CORES} cores: DB / API / generator | CPU µs/request: API / DB | steal % | server-side query p50 / p95 (ms) |`,
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| run | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | pool peak waiters | CPU % of ${CORES} cores: DB / API / generator | CPU µs/request: API / DB | steal % | other processes, CPU % | server-side query p50 / p95 (ms) |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(resultRow),
     '',
     'Server-side query percentiles are interpolated inside the db.client.operation.duration histogram buckets (pool wait + execution).',
@@ -558,6 +565,7 @@ async function capacityRuns(server: Database, users: LoadUsers): Promise<number>
             apiCpuUsPerRequest: r.apiCpuUsPerRequest,
             dbCpuUsPerRequest: r.dbCpuUsPerRequest,
             stealPercent: r.stealPercent,
+            othersPercent: r.othersPercentOfMachine,
             generatorCpuPercent: r.generatorCpuPercentOfMachine,
           };
           steps.push(step);

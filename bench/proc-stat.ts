@@ -36,8 +36,8 @@ export function treeCpuTicks(root: number | null): number {
   return ticks;
 }
 
-/** The machine's CPU time so far, all cores together: the total and the part stolen by the hypervisor. */
-export type MachineCpu = { total: number; steal: number };
+/** The machine's CPU time so far, all cores together: the total, the idle part and the part stolen by the hypervisor. */
+export type MachineCpu = { total: number; idle: number; steal: number };
 
 /**
  * From the `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal guest guest_nice. guest and
@@ -54,7 +54,7 @@ export function machineCpu(): MachineCpu | null {
   if (line === undefined) return null;
   const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
   if (fields.length < 8 || fields.some((value) => !Number.isFinite(value))) return null;
-  return { total: fields.reduce((sum, value) => sum + value, 0), steal: fields[7] ?? 0 };
+  return { total: fields.reduce((sum, value) => sum + value, 0), idle: (fields[3] ?? 0) + (fields[4] ?? 0), steal: fields[7] ?? 0 };
 }
 
 /** The share of the machine's CPU time stolen between two readings, in percent; null when unknown. */
@@ -62,6 +62,17 @@ export function stealPercent(before: MachineCpu | null, after: MachineCpu | null
   if (before === null || after === null) return null;
   const total = after.total - before.total;
   return total > 0 ? ((after.steal - before.steal) / total) * 100 : null;
+}
+
+/**
+ * The machine's busy share between two readings, in percent of all cores (steal and idle excluded). Less the
+ * run's own processes, it is what other work on the machine took: a quiet machine shows a few percent.
+ */
+export function busyPercent(before: MachineCpu | null, after: MachineCpu | null): number | null {
+  if (before === null || after === null) return null;
+  const total = after.total - before.total;
+  const busy = total - (after.idle - before.idle) - (after.steal - before.steal);
+  return total > 0 ? (busy / total) * 100 : null;
 }
 
 /** Above this, a run's figures say more about the neighbours than about the code. */

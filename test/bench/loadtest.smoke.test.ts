@@ -68,6 +68,7 @@ describe('npm run loadtest at tiny counts', { concurrency: false }, () => {
       assert.equal(cells[3], '0', `${label}: errors`);
       assert.match(cells[11] ?? '', /^\d+ \/ \d+$/, `${label}: CPU µs per request, API / DB`);
       assert.match(cells[12] ?? '', /^\d+\.\d %( noisy)?$/, `${label}: steal`);
+      assert.match(cells[13] ?? '', /^\d+$/, `${label}: other processes' CPU`);
     }
     assert.match(row(stdout, 'API, 1 worker(s), cache on')[3] ?? '', /^\d+\.\d\d×$/);
     assert.match(row(stdout, 'API, 1 worker(s), cache on')[5] ?? '', /^(met|missed)$/);
