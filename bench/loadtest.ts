@@ -1,129 +1,76 @@
 // npm run loadtest: the example server on 127.0.0.1 against a seeded, production-sized database, loaded by
 // "1000 concurrent users" two ways (open model at ~1000 arrivals/s, and a burst of 1000 simultaneous loads
-// on 1000 connections), each with the cache bypassed and on, plus alerts.list under the open model.
+// on 1000 connections), each with the cache bypassed and on, plus alerts.list under the open model; and the
+// machine's ceiling for the burst, a bare node:http server (bench/ceiling-server.ts) burst the same way.
 // Latency is recorded into an HDR histogram from each request's *scheduled* send time, so queueing in the
 // generator or the server (coordinated omission) shows in the percentiles. Targets only 127.0.0.1; every run
-// is bounded in time and request count.
-//   npm run loadtest -- [--users 100000] [--duration 20] [--rate 1000] [--burst 1000] [--data-dir .data/loadtest]
+// is bounded in time and request count. Each run prints its CPU per request (API tree, DB tree, from /proc)
+// and the CPU the hypervisor stole during it (/proc/stat), labelled noisy above 5 %.
+//   npm run loadtest -- [--users 100000] [--duration 20] [--rate 1000] [--burst 1000] [--workers 1] [--data-dir .data/loadtest]
+//   --capacity: steps the open-model rate (--rates 250,500,...,4000; --duration 5 by default) for the dashboard
+//   and alerts.list, cache bypassed, with 1 and 2 API workers (or --workers N), and reports the highest rate at
+//   which HTTP p95 < 200 ms with no errors.
 //   --topology: the cache-bypassed open-model dashboard run twice, directly (one process on the primary) and
 //   through the production topology (--workers API workers through PgBouncer, reading from a streaming replica).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import pg from 'pg';
-import { Pool } from 'undici';
+import { Client, Pool } from 'undici';
 import { projectRoot } from '../src/server/paths.js';
-import { ensureSeeded } from '../src/server/seeded.js';
+import { checkpoint, ensureSeeded } from '../src/server/seeded.js';
 import { freePort, runCommand, startDatabase } from '../src/database/server.js';
 import { issueToken } from '../src/server/auth.js';
 import { startPgBouncer } from '../src/database/pgbouncer.js';
 import { startReplica } from '../src/database/replica.js';
-import { Client } from 'undici';
+import { capacityReport, parseRates, stepPassed, type CapacityStep } from './capacity.js';
+import { collectResponses, startCeiling } from './ceiling.js';
+import { busyPercent, CLOCK_TICKS, formatSteal, machineCpu, stealPercent, treeCpuTicks } from './proc-stat.js';
+import { bucketPercentile, queryBuckets, replicaReads } from './prometheus-text.js';
 
 const { values: args } = parseArgs({
   options: {
     users: { type: 'string', default: '100000' },
-    duration: { type: 'string', default: '20' },
+    duration: { type: 'string' },
     rate: { type: 'string', default: '1000' },
+    rates: { type: 'string' },
     burst: { type: 'string', default: '1000' },
     'data-dir': { type: 'string', default: '.data/loadtest' },
-    workers: { type: 'string', default: '1' },
+    workers: { type: 'string' },
     topology: { type: 'boolean', default: false },
+    capacity: { type: 'boolean', default: false },
   },
 });
 const userCount = Number(args.users);
-const durationS = Number(args.duration);
+// Capacity steps are short: a step either keeps up with its rate within seconds or its queue grows.
+const durationS = Number(args.duration ?? (args.capacity ? '5' : '20'));
 const rate = Number(args.rate);
 const burstSize = Number(args.burst);
-const serverWorkers = Number(args.workers);
+const serverWorkers = Number(args.workers ?? '1');
+const capacityRates = parseRates(args.rates);
 if (
-  ![userCount, durationS, rate, burstSize].every((n) => Number.isFinite(n) && n > 0) ||
+  ![userCount, durationS, rate, burstSize, serverWorkers].every((n) => Number.isFinite(n) && n > 0) ||
   durationS > 300 ||
   rate > 5000 ||
-  burstSize > 5000
+  burstSize > 5000 ||
+  !Number.isInteger(serverWorkers) ||
+  serverWorkers > 16
 ) {
-  throw new Error('--users, --duration (<= 300 s), --rate (<= 5000/s) and --burst (<= 5000) must be positive numbers');
+  throw new Error('--users, --duration (<= 300 s), --rate (<= 5000/s), --burst (<= 5000) and --workers (<= 16) must be positive numbers');
 }
 const AUTH_SECRET = 'loadtest-secret-0123456789abcdef0123456789';
 const HOST = '127.0.0.1';
+const CORES = availableParallelism();
 
-type Shape = { procedure: string; input: (userIndex: number) => unknown };
-const dashboard: Shape = { procedure: 'dashboard.get', input: () => undefined };
-const alertsList: Shape = { procedure: 'alerts.list', input: () => ({ limit: 50 }) };
+type Shape = { name: string; procedure: string; query: string; input: (userIndex: number) => unknown };
+const dashboard: Shape = { name: 'dashboard', procedure: 'dashboard.get', query: 'getDashboard', input: () => undefined };
+const alertsList: Shape = { name: 'alerts.list', procedure: 'alerts.list', query: 'listAlerts', input: () => ({ limit: 50 }) };
 
 function path(shape: Shape, userIndex: number): string {
   const input = shape.input(userIndex);
   return input === undefined ? `/trpc/${shape.procedure}` : `/trpc/${shape.procedure}?input=${encodeURIComponent(JSON.stringify(input))}`;
-}
-
-// ---- CPU of a process tree, from /proc ----
-// A process's utime+stime, plus cutime+cstime: the time of its children that ended and were reaped. Backends
-// come and go during a run (the burst opens and closes connections); summing only the live processes seen at
-// the start lost every ended backend's ticks, before and after, and printed a negative DB CPU (-3, -2).
-// The tree's total is the root's own and reaped children's time plus each live child's, read anew each time.
-const CLOCK_TICKS = 100;
-function statFields(pid: number | string): string[] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null; // the process ended while we looked
-  }
-}
-/** Fields after the command: [11] utime, [12] stime, [13] cutime, [14] cstime (proc(5), 0-based from state). */
-const ownAndReaped = (fields: string[]) => Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-function treeCpuTicks(root: number | null): number {
-  if (root === null) return 0;
-  const rootFields = statFields(root);
-  if (rootFields === null) return 0;
-  let ticks = ownAndReaped(rootFields);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fields = statFields(entry);
-    // A child that ends between the two reads is counted once: live here, or reaped in the root's cutime later.
-    if (fields !== null && Number(fields[1]) === root) ticks += ownAndReaped(fields);
-  }
-  return ticks;
-}
-
-// ---- server-side query durations from the Prometheus histogram (cumulative buckets) ----
-type Buckets = Map<number, number>;
-function queryBuckets(metrics: string, queryName: string): Buckets {
-  const buckets: Buckets = new Map();
-  for (const line of metrics.split('\n')) {
-    const histogram =
-      line.startsWith('db_client_operation_duration_bucket{') || line.startsWith('db_client_operation_duration_seconds_bucket{');
-    if (!histogram || !line.includes(`db_query_summary="${queryName}"`) || !line.includes('outcome="ok"')) continue;
-    const le = /le="([^"]+)"/.exec(line)?.[1];
-    const count = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (le === undefined) continue;
-    const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
-    buckets.set(bound, (buckets.get(bound) ?? 0) + count);
-  }
-  return buckets;
-}
-/** p-th percentile by linear interpolation inside the bucket, from the difference of two snapshots. */
-function bucketPercentile(before: Buckets, after: Buckets, p: number): { ms: number; count: number } {
-  const bounds = [...after.keys()].sort((a, b) => a - b);
-  const counts = bounds.map((bound) => (after.get(bound) ?? 0) - (before.get(bound) ?? 0));
-  const total = counts[counts.length - 1] ?? 0;
-  if (total === 0) return { ms: Number.NaN, count: 0 };
-  const rank = (p / 100) * total;
-  let lower = 0;
-  let lowerCount = 0;
-  for (const [index, bound] of bounds.entries()) {
-    const count = counts[index] ?? 0;
-    if (count >= rank) {
-      const upper = Number.isFinite(bound) ? bound : lower * 2;
-      const share = count === lowerCount ? 0 : (rank - lowerCount) / (count - lowerCount);
-      return { ms: (lower + (upper - lower) * share) * 1000, count: total };
-    }
-    lower = bound;
-    lowerCount = count;
-  }
-  return { ms: Number.NaN, count: total };
 }
 
 // ---- the server under test ----
@@ -187,22 +134,18 @@ type RunResult = {
   dbCpuPercentOfMachine: number;
   serverCpuPercentOfMachine: number;
   generatorCpuPercentOfMachine: number;
+  /** CPU time per request, in µs: the API process tree's and the postmaster tree's. */
+  apiCpuUsPerRequest: number;
+  dbCpuUsPerRequest: number;
+  /** Share of the machine's CPU time the hypervisor stole during the run; null without /proc/stat. */
+  stealPercent: number | null;
+  /** CPU % of the machine used by processes outside the run (other work on a shared host); null without /proc/stat. */
+  othersPercentOfMachine: number | null;
   serverQuery: { name: string; p50: number; p95: number; count: number } | null;
   replicaCpuPercentOfMachine: number | null;
   /** Reads served by the replica over reads that could use one, from the worker that answered /metrics. */
   replicaShare: number | null;
 };
-
-function replicaReads(metrics: string): { replica: number; primary: number } {
-  const reads = { replica: 0, primary: 0 };
-  for (const line of metrics.split('\n')) {
-    if (!line.startsWith('sqlbound_replica_reads_total{')) continue;
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (line.includes('target="replica"')) reads.replica += value;
-    else if (line.includes('target="primary"')) reads.primary += value;
-  }
-  return reads;
-}
 
 async function peakWaitersSampler(base: string): Promise<() => number> {
   let peak = 0;
@@ -227,33 +170,39 @@ async function peakWaitersSampler(base: string): Promise<() => number> {
   };
 }
 
+type Target = { child: ChildProcess; base: string };
+type Drive = (record: (scheduledAt: number, ok: boolean) => void, begin: () => void) => Promise<void>;
+
 async function measure(
   label: string,
-  server: Server,
+  server: Target,
   postmaster: number | null,
-  queryName: string,
-  drive: (record: (scheduledAt: number, ok: boolean) => void, begin: () => void) => Promise<void>,
+  queryName: string | null,
+  drive: Drive,
   replicaPostmaster: number | null = null,
 ): Promise<RunResult> {
   // One keep-alive connection for /metrics: with several workers, the same connection stays on the same worker,
-  // so the before and after snapshots are of one worker's histograms.
-  const metricsClient = new Client(server.base, { keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000 });
-  const scrape = async () => await (await metricsClient.request({ method: 'GET', path: '/metrics' })).body.text();
+  // so the before and after snapshots are of one worker's histograms. The ceiling (queryName null) has none.
+  const metricsClient = queryName === null ? null : new Client(server.base, { keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000 });
+  const scrape = async () =>
+    metricsClient === null ? '' : await (await metricsClient.request({ method: 'GET', path: '/metrics' })).body.text();
   const replicaBefore = treeCpuTicks(replicaPostmaster);
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
   let requests = 0;
   let errors = 0;
   const metricsBefore = await scrape();
-  const stopSampler = await peakWaitersSampler(server.base);
+  const stopSampler = queryName === null ? () => 0 : await peakWaitersSampler(server.base);
   // The window opens when the driver sends its first measured request (a burst first opens its connections
   // and warms them up; timing that would dilute its throughput and CPU).
-  const opening: { window: { started: number; cpu: number; server: number; generator: NodeJS.CpuUsage } | null } = { window: null };
+  type Window = { started: number; cpu: number; server: number; generator: NodeJS.CpuUsage; machine: ReturnType<typeof machineCpu> };
+  const opening: { window: Window | null } = { window: null };
   const begin = () => {
     opening.window ??= {
       started: performance.now(),
       cpu: treeCpuTicks(postmaster),
       server: treeCpuTicks(server.child.pid ?? null),
       generator: process.cpuUsage(),
+      machine: machineCpu(),
     };
   };
   await drive((scheduledAt, ok) => {
@@ -262,24 +211,28 @@ async function measure(
     histogram.recordValue(Math.max(1, Math.round((performance.now() - scheduledAt) * 1000)));
   }, begin);
   begin(); // a driver that sent nothing
-  const opened = opening.window ?? { started: performance.now(), cpu: 0, server: 0, generator: process.cpuUsage() };
+  const opened = opening.window ?? { started: performance.now(), cpu: 0, server: 0, generator: process.cpuUsage(), machine: null };
   const seconds = (performance.now() - opened.started) / 1000;
+  const machineAfter = machineCpu();
   const peakWaiters = stopSampler();
-  const cpuBefore = opened.cpu;
-  const cpuAfter = treeCpuTicks(postmaster);
-  const serverBefore = opened.server;
-  const serverAfter = treeCpuTicks(server.child.pid ?? null); // the server process and its cluster workers
+  const dbTicks = treeCpuTicks(postmaster) - opened.cpu;
+  const serverTicks = treeCpuTicks(server.child.pid ?? null) - opened.server; // the server process and its cluster workers
   const generator = process.cpuUsage(opened.generator);
   const metricsAfter = await scrape();
-  await metricsClient.close();
+  await metricsClient?.close();
   const replicaAfter = treeCpuTicks(replicaPostmaster);
   const readsBefore = replicaReads(metricsBefore);
   const readsAfter = replicaReads(metricsAfter);
   const routed = readsAfter.replica - readsBefore.replica + (readsAfter.primary - readsBefore.primary);
-  const before = queryBuckets(metricsBefore, queryName);
-  const after = queryBuckets(metricsAfter, queryName);
+  const before = queryBuckets(metricsBefore, queryName ?? '');
+  const after = queryBuckets(metricsAfter, queryName ?? '');
   const p50 = bucketPercentile(before, after, 50);
   const p95 = bucketPercentile(before, after, 95);
+  const percentOfMachine = (ticks: number) => (ticks / CLOCK_TICKS / seconds / CORES) * 100;
+  const generatorPercent = ((generator.user + generator.system) / 1e6 / seconds / CORES) * 100;
+  const others = (busy: number | null, ticks: number[]) =>
+    busy === null ? null : Math.max(0, busy - generatorPercent - ticks.reduce((sum, t) => sum + percentOfMachine(t), 0));
+  const usPerRequest = (ticks: number) => (requests === 0 ? Number.NaN : ((ticks / CLOCK_TICKS) * 1e6) / requests);
   return {
     label,
     histogram,
@@ -287,21 +240,25 @@ async function measure(
     errors,
     seconds,
     peakWaiters,
-    dbCpuPercentOfMachine: ((cpuAfter - cpuBefore) / CLOCK_TICKS / seconds / 2) * 100,
-    serverCpuPercentOfMachine: ((serverAfter - serverBefore) / CLOCK_TICKS / seconds / 2) * 100,
-    generatorCpuPercentOfMachine: ((generator.user + generator.system) / 1e6 / seconds / 2) * 100,
-    serverQuery: p95.count > 0 ? { name: queryName, p50: p50.ms, p95: p95.ms, count: p95.count } : null,
-    replicaCpuPercentOfMachine: replicaPostmaster === null ? null : ((replicaAfter - replicaBefore) / CLOCK_TICKS / seconds / 2) * 100,
+    dbCpuPercentOfMachine: percentOfMachine(dbTicks),
+    serverCpuPercentOfMachine: percentOfMachine(serverTicks),
+    generatorCpuPercentOfMachine: generatorPercent,
+    apiCpuUsPerRequest: usPerRequest(serverTicks),
+    dbCpuUsPerRequest: usPerRequest(dbTicks),
+    stealPercent: stealPercent(opened.machine, machineAfter),
+    othersPercentOfMachine: others(busyPercent(opened.machine, machineAfter), [dbTicks, serverTicks, replicaAfter - replicaBefore]),
+    serverQuery: queryName !== null && p95.count > 0 ? { name: queryName, p50: p50.ms, p95: p95.ms, count: p95.count } : null,
+    replicaCpuPercentOfMachine: replicaPostmaster === null ? null : percentOfMachine(replicaAfter - replicaBefore),
     replicaShare: routed > 0 ? (readsAfter.replica - readsBefore.replica) / routed : null,
   };
 }
 
 /** Open model: arrivals on a fixed schedule whatever the responses do, each user about once a second. */
-function openModel(server: Server, shape: Shape, tokens: string[], seconds = durationS) {
-  return async (record: (scheduledAt: number, ok: boolean) => void, begin: () => void) => {
+function openModel(server: Target, shape: Shape, tokens: string[], seconds = durationS, perSecond = rate): Drive {
+  return async (record, begin) => {
     const pool = new Pool(server.base, { connections: tokens.length, pipelining: 1 });
-    const total = Math.round(rate * seconds);
-    const interval = 1000 / rate;
+    const total = Math.round(perSecond * seconds);
+    const interval = 1000 / perSecond;
     begin();
     const start = performance.now() + 50;
     const inFlight: Promise<void>[] = [];
@@ -331,9 +288,9 @@ function openModel(server: Server, shape: Shape, tokens: string[], seconds = dur
   };
 }
 
-/** Burst: 1000 connections opened first, then 1000 loads sent at the same instant. */
-function burst(server: Server, shape: Shape, tokens: string[]) {
-  return async (record: (scheduledAt: number, ok: boolean) => void, begin: () => void) => {
+/** Burst: N connections opened first, then N loads sent at the same instant. */
+function burst(server: Target, shape: Shape, tokens: string[]): Drive {
+  return async (record, begin) => {
     const pool = new Pool(server.base, { connections: tokens.length, pipelining: 1 });
     await Promise.all(tokens.map(() => pool.request({ method: 'GET', path: '/healthz' }).then((r) => r.body.text())));
     begin();
@@ -360,16 +317,19 @@ function burst(server: Server, shape: Shape, tokens: string[]) {
 }
 
 const ms = (h: hdr.Histogram, p: number) => (h.getValueAtPercentile(p) / 1000).toFixed(1);
+const percent = (value: number | null) => (value === null ? 'n/a' : value.toFixed(0));
+const micros = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : 'n/a');
+const progress = (line: string) => process.stderr.write(`[loadtest] ${line}\n`);
 
 /** Direct (one process, Unix socket to the primary) against the topology, the cache bypassed, open model. */
-async function topologyComparison(primary: Awaited<ReturnType<typeof startDatabase>>, tokens: string[]): Promise<number> {
+async function topologyComparison(primary: Database, tokens: string[]): Promise<number> {
   const results: RunResult[] = [];
   const label = `dashboard, open model ${rate}/s for ${durationS}s, cache bypassed`;
   const direct = await startServer(primary.socketUrl ?? primary.url, false, {}, 1);
   try {
-    process.stderr.write('[loadtest] direct: warming up\n');
+    progress('direct: warming up');
     await measure('warm-up', direct, primary.pid, 'getDashboard', openModel(direct, dashboard, tokens.slice(0, 200), 3));
-    process.stderr.write(`[loadtest] direct: ${label}\n`);
+    progress(`direct: ${label}`);
     results.push(
       await measure(
         `direct, 1 process: ${label}`,
@@ -382,7 +342,7 @@ async function topologyComparison(primary: Awaited<ReturnType<typeof startDataba
   } finally {
     await direct.stop();
   }
-  process.stderr.write('[loadtest] topology: starting a replica and PgBouncer\n');
+  progress('topology: starting a replica and PgBouncer');
   const replica = await startReplica({ primaryUrl: primary.adminUrl, name: 'replica1' });
   const bouncer = await startPgBouncer({ serverUrl: primary.adminUrl, defaultPoolSize: 20 });
   const database = new URL(primary.url).pathname.slice(1);
@@ -399,7 +359,7 @@ async function topologyComparison(primary: Awaited<ReturnType<typeof startDataba
   );
   try {
     await measure('warm-up', topology, primary.pid, 'getDashboard', openModel(topology, dashboard, tokens.slice(0, 200), 3), replica.pid);
-    process.stderr.write(`[loadtest] topology: ${label}\n`);
+    progress(`topology: ${label}`);
     results.push(
       await measure(
         `topology, ${workers} workers via PgBouncer ${bouncer.version} + replica: ${label}`,
@@ -416,15 +376,15 @@ async function topologyComparison(primary: Awaited<ReturnType<typeof startDataba
     await replica.stop();
   }
   const lines = [
-    `users ${userCount}; pool max 20 per process; generator: undici, HDR histogram from scheduled send times; measured on a shared, noisy 2-core machine`,
+    `users ${userCount}; pool max 20 per process; generator: undici, HDR histogram from scheduled send times; ${CORES} cores, steal above 5 % labelled noisy; other processes: the machine's CPU used outside this run (other work on the host)`,
     '',
-    '| run | requests | errors | throughput (req/s) | HTTP p50 / p95 (ms) | server-side getDashboard p50 / p95 (ms) | DB CPU % of 2 cores: primary / replica | API CPU % | reads served by the replica |',
-    '|---|---|---|---|---|---|---|---|---|',
+    `| run | requests | errors | throughput (req/s) | HTTP p50 / p95 (ms) | server-side getDashboard p50 / p95 (ms) | DB CPU % of ${CORES} cores: primary / replica | API CPU % | CPU µs/request: API / DB | steal % | other processes, CPU % (PgBouncer included) | reads served by the replica |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
         `| ${r.label} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${ms(r.histogram, 50)} / ${ms(r.histogram, 95)} | ${
           r.serverQuery ? `${r.serverQuery.p50.toFixed(1)} / ${r.serverQuery.p95.toFixed(1)} (n=${r.serverQuery.count})` : 'n/a'
-        } | ${r.dbCpuPercentOfMachine.toFixed(0)} / ${r.replicaCpuPercentOfMachine === null ? '-' : r.replicaCpuPercentOfMachine.toFixed(0)} | ${r.serverCpuPercentOfMachine.toFixed(0)} | ${
+        } | ${r.dbCpuPercentOfMachine.toFixed(0)} / ${r.replicaCpuPercentOfMachine === null ? '-' : r.replicaCpuPercentOfMachine.toFixed(0)} | ${r.serverCpuPercentOfMachine.toFixed(0)} | ${micros(r.apiCpuUsPerRequest)} / ${micros(r.dbCpuUsPerRequest)} | ${formatSteal(r.stealPercent)} | ${percent(r.othersPercentOfMachine)} | ${
           r.replicaShare === null ? '-' : `${(r.replicaShare * 100).toFixed(1)} %`
         } |`,
     ),
@@ -435,59 +395,218 @@ async function topologyComparison(primary: Awaited<ReturnType<typeof startDataba
   return results.some((r) => r.errors > 0) ? 1 : 0;
 }
 
-await runCommand(async () => {
-  const server = await startDatabase({ kind: 'persistent', dataDir: resolve(projectRoot, args['data-dir']) });
-  await ensureSeeded(server, { users: userCount, seed: 1, label: 'loadtest', log: (line) => process.stderr.write(`${line}\n`) });
-  const client = new pg.Client({ connectionString: server.url });
-  await client.connect();
-  // Distinct users, heavy ones included (their share is what the seeder gives: about 1 in 1000).
-  const users = await client.query<{ user_id: string }>('SELECT user_id FROM user_counters ORDER BY hashint8(user_id) LIMIT $1', [
-    Math.max(burstSize, 1000),
-  ]);
-  await client.query('SELECT pg_stat_statements_reset()').catch(() => undefined);
-  await client.end();
-  const tokens = users.rows.map((row) => issueToken(AUTH_SECRET, row.user_id, { ttlSeconds: 3600 }));
+type LoadUsers = { ids: string[]; tokens: string[] };
+type Database = Awaited<ReturnType<typeof startDatabase>>;
+const only = (label: string) => process.env.LOADTEST_ONLY === undefined || label.includes(process.env.LOADTEST_ONLY);
+
+function resultRow(r: RunResult): string {
+  return `| ${r.label} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${ms(r.histogram, 50)} | ${ms(r.histogram, 95)} | ${ms(r.histogram, 99)} | ${ms(r.histogram, 100)} | ${r.peakWaiters} | ${r.dbCpuPercentOfMachine.toFixed(0)} / ${r.serverCpuPercentOfMachine.toFixed(0)} / ${r.generatorCpuPercentOfMachine.toFixed(0)} | ${micros(r.apiCpuUsPerRequest)} / ${micros(r.dbCpuUsPerRequest)} | ${formatSteal(r.stealPercent)} | ${percent(r.othersPercentOfMachine)} | ${
+    r.serverQuery
+      ? `${r.serverQuery.name} ${r.serverQuery.p50.toFixed(1)} / ${r.serverQuery.p95.toFixed(1)} (n=${r.serverQuery.count})`
+      : 'no statements'
+  } |`;
+}
+
+/** The bare node:http ceiling, burst by the same generator: warmed up like the API, then one burst. */
+async function ceilingRun(bodies: Map<string, string>, tokens: string[]): Promise<RunResult> {
+  progress('ceiling: starting the bare node:http server');
+  const ceiling = await startCeiling(AUTH_SECRET, bodies, HOST);
+  try {
+    await measure('warm-up', ceiling, null, null, openModel(ceiling, dashboard, tokens.slice(0, 200), Math.min(3, durationS)));
+    const label = `ceiling: bare node:http, 1 process, burst of ${burstSize} on ${burstSize} connections`;
+    progress(label);
+    return await measure(label, ceiling, null, null, burst(ceiling, dashboard, tokens));
+  } finally {
+    await ceiling.stop();
+  }
+}
+
+/** The burst rows against the ceiling, and the cache-bypassed burst against the floor the DB's CPU sets. */
+function ceilingReport(runs: {
+  ceiling: RunResult | null;
+  cacheOn: RunResult | null;
+  bypassed: RunResult | null;
+  bypassedOpen: RunResult | null;
+}): string[] {
+  const { ceiling, cacheOn, bypassed, bypassedOpen } = runs;
+  if (ceiling === null) return [];
+  const p95 = (r: RunResult) => r.histogram.getValueAtPercentile(95) / 1000;
+  const ceilingP95 = p95(ceiling);
+  const ratio = (r: RunResult) => `${(p95(r) / ceilingP95).toFixed(2)}×`;
+  // Every dashboard the burst sends costs the database this much CPU, and the cores share it at best evenly.
+  const dbPerDashboard = bypassedOpen?.dbCpuUsPerRequest ?? bypassed?.dbCpuUsPerRequest ?? Number.NaN;
+  const floorMs = (dbPerDashboard * burstSize) / CORES / 1000;
+  const workers = `${serverWorkers} worker(s)`;
+  const lines = [
+    '',
+    `Burst of ${burstSize} on ${burstSize} fresh connections against the ceiling measured in this run (same generator):`,
+    '',
+    '| burst | HTTP p95 (ms) | × ceiling | target | verdict |',
+    '|---|---|---|---|---|',
+    `| ceiling: bare node:http, token check + Map lookup + write of the real dashboard bytes | ${ceilingP95.toFixed(1)} | 1.00× | | |`,
+  ];
+  if (cacheOn !== null) {
+    const met = p95(cacheOn) <= 1.5 * ceilingP95;
+    lines.push(
+      `| API, ${workers}, cache on | ${p95(cacheOn).toFixed(1)} | ${ratio(cacheOn)} | ≤ 1.5× ceiling | ${met ? 'met' : 'missed'} |`,
+    );
+  }
+  if (bypassed !== null) {
+    lines.push(
+      `| API, ${workers}, cache bypassed | ${p95(bypassed).toFixed(1)} | ${ratio(bypassed)} | ≥ DB floor ${Number.isFinite(floorMs) ? floorMs.toFixed(0) : 'n/a'} ms | ${
+        Number.isFinite(floorMs) && floorMs > 0 ? `${(p95(bypassed) / floorMs).toFixed(2)}× the floor` : 'n/a'
+      } |`,
+    );
+    lines.push(
+      '',
+      `DB CPU per dashboard (postmaster tree, /proc): ${micros(dbPerDashboard)} µs in the open-model cache-bypassed run, ${micros(bypassed.dbCpuUsPerRequest)} µs in the burst;` +
+        ` floor for the cache-bypassed burst = ${micros(dbPerDashboard)} µs × ${burstSize} / ${CORES} cores = ${Number.isFinite(floorMs) ? floorMs.toFixed(0) : 'n/a'} ms, beside its p95 of ${p95(bypassed).toFixed(1)} ms.`,
+    );
+  }
+  return lines;
+}
+
+/** The default mode: open model and burst, cache bypassed and on, alerts.list, and the ceiling. */
+async function standardRuns(server: Database, users: LoadUsers): Promise<number> {
+  const { tokens } = users;
+  const burstTokens = tokens.slice(0, burstSize);
   const results: RunResult[] = [];
-  if (args.topology) return topologyComparison(server, tokens);
+  const named: Parameters<typeof ceilingReport>[0] = { ceiling: null, cacheOn: null, bypassed: null, bypassedOpen: null };
   for (const cache of [false, true]) {
     // A Unix socket between server and database: on this shared 2-core host a loopback TCP write would spend
     // the app's CPU on both ends of the TCP stack (the HTTP side stays on 127.0.0.1).
     const api = await startServer(server.socketUrl ?? server.url, cache);
     const mode = cache ? 'cache on' : 'cache bypassed';
+    let bodies: Map<string, string> | null = null;
     try {
-      process.stderr.write(`[loadtest] ${mode}: warming up\n`);
-      await measure('warm-up', api, server.pid, 'getDashboard', openModel(api, dashboard, tokens.slice(0, 200), 3));
-      for (const [label, shape, query, drive] of [
-        [`dashboard, open model ${rate}/s for ${durationS}s, ${mode}`, dashboard, 'getDashboard', openModel],
-        [`dashboard, burst of ${burstSize} on ${burstSize} connections, ${mode}`, dashboard, 'getDashboard', burst],
-        [`alerts.list, open model ${rate}/s for ${durationS}s, ${mode}`, alertsList, 'listAlerts', openModel],
+      progress(`${mode}: warming up`);
+      await measure('warm-up', api, server.pid, dashboard.query, openModel(api, dashboard, tokens.slice(0, 200), Math.min(3, durationS)));
+      const ceilingLabel = 'ceiling burst';
+      if (!cache && only(ceilingLabel)) {
+        progress(`collecting the ${burstTokens.length} burst users' dashboard responses for the ceiling`);
+        bodies = await collectResponses(
+          api.base,
+          path(dashboard, 0),
+          burstTokens.map((token, index) => ({ userId: users.ids[index] ?? '', token })),
+        );
+      }
+      for (const [label, shape, drive] of [
+        [`dashboard, open model ${rate}/s for ${durationS}s, ${mode}`, dashboard, openModel],
+        [`dashboard, burst of ${burstSize} on ${burstSize} connections, ${mode}`, dashboard, burst],
+        [`alerts.list, open model ${rate}/s for ${durationS}s, ${mode}`, alertsList, openModel],
       ] as const) {
         if (cache && shape === alertsList) continue; // listAlerts is not cached: one run says it all
-        if (process.env.LOADTEST_ONLY && !label.includes(process.env.LOADTEST_ONLY)) continue;
-        process.stderr.write(`[loadtest] ${label}\n`);
-        const subset = drive === burst ? tokens.slice(0, burstSize) : tokens.slice(0, 1000);
-        results.push(await measure(label, api, server.pid, query, drive(api, shape, subset)));
+        if (!only(label)) continue;
+        progress(label);
+        const subset = drive === burst ? burstTokens : tokens.slice(0, 1000);
+        const result = await measure(label, api, server.pid, shape.query, drive(api, shape, subset));
+        results.push(result);
+        if (shape === dashboard && drive === burst) named[cache ? 'cacheOn' : 'bypassed'] = result;
+        if (shape === dashboard && drive === openModel && !cache) named.bypassedOpen = result;
+      }
+    } finally {
+      await api.stop();
+    }
+    // Between the two API servers, so the ceiling shares the run's conditions; the API is stopped meanwhile.
+    if (bodies !== null) {
+      named.ceiling = await ceilingRun(bodies, burstTokens);
+      results.push(named.ceiling);
+    }
+  }
+  const lines = [
+    `users ${userCount}; server: ${serverWorkers} Node process(es), pool max 20 each; generator: undici, HDR histogram from scheduled send times; ${CORES} cores, steal above 5 % labelled noisy; other processes: the machine's CPU used outside this run (other work on the host)`,
+    '',
+    `| run | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | pool peak waiters | CPU % of ${CORES} cores: DB / API / generator | CPU µs/request: API / DB | steal % | other processes, CPU % | server-side query p50 / p95 (ms) |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...results.map(resultRow),
+    '',
+    'Server-side query percentiles are interpolated inside the db.client.operation.duration histogram buckets (pool wait + execution).',
+    ...ceilingReport(named),
+  ];
+  console.log(lines.join('\n'));
+  return results.some((r) => r.errors > 0) ? 1 : 0;
+}
+
+/** --capacity: the open-model rate stepped up per endpoint and worker count, cache bypassed, until p95 or errors break. */
+async function capacityRuns(server: Database, users: LoadUsers): Promise<number> {
+  const workerCounts = args.workers === undefined ? [1, 2] : [serverWorkers];
+  const steps: CapacityStep[] = [];
+  for (const workers of workerCounts) {
+    const api = await startServer(server.socketUrl ?? server.url, false, {}, workers);
+    try {
+      for (const shape of [dashboard, alertsList]) {
+        const series = `capacity: ${shape.name}, ${workers} worker(s), cache bypassed`;
+        if (!only(series)) continue;
+        progress(`${series}: warming up`);
+        const warmUpRate = capacityRates[0] ?? rate;
+        await measure(
+          'warm-up',
+          api,
+          server.pid,
+          shape.query,
+          openModel(api, shape, users.tokens.slice(0, 200), Math.min(3, durationS), warmUpRate),
+        );
+        for (const stepRate of capacityRates) {
+          const r = await measure(
+            series,
+            api,
+            server.pid,
+            shape.query,
+            openModel(api, shape, users.tokens.slice(0, 1000), durationS, stepRate),
+          );
+          const step: CapacityStep = {
+            endpoint: shape.name,
+            workers,
+            rate: stepRate,
+            achievedRate: r.requests / r.seconds,
+            p95Ms: r.histogram.getValueAtPercentile(95) / 1000,
+            errors: r.errors,
+            requests: r.requests,
+            apiCpuUsPerRequest: r.apiCpuUsPerRequest,
+            dbCpuUsPerRequest: r.dbCpuUsPerRequest,
+            stealPercent: r.stealPercent,
+            othersPercent: r.othersPercentOfMachine,
+            generatorCpuPercent: r.generatorCpuPercentOfMachine,
+          };
+          steps.push(step);
+          progress(
+            `${series}, ${stepRate}/s for ${durationS}s: p95 ${step.p95Ms.toFixed(1)} ms, ${step.errors} errors, steal ${formatSteal(step.stealPercent)}`,
+          );
+          if (!stepPassed(step)) break;
+        }
       }
     } finally {
       await api.stop();
     }
   }
-  const lines = [
-    `users ${userCount}; server: ${serverWorkers} Node process(es), pool max 20 each; generator: undici, HDR histogram from scheduled send times`,
-    '',
-    '| run | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | pool peak waiters | CPU % of 2 cores: DB / API / generator | server-side query p50 / p95 (ms) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...results.map(
-      (r) =>
-        `| ${r.label} | ${r.requests} | ${r.errors} | ${(r.requests / r.seconds).toFixed(0)} | ${ms(r.histogram, 50)} | ${ms(r.histogram, 95)} | ${ms(r.histogram, 99)} | ${ms(r.histogram, 100)} | ${r.peakWaiters} | ${r.dbCpuPercentOfMachine.toFixed(0)} / ${r.serverCpuPercentOfMachine.toFixed(0)} / ${r.generatorCpuPercentOfMachine.toFixed(0)} | ${
-          r.serverQuery
-            ? `${r.serverQuery.name} ${r.serverQuery.p50.toFixed(1)} / ${r.serverQuery.p95.toFixed(1)} (n=${r.serverQuery.count})`
-            : 'no statements (cache)'
-        } |`,
-    ),
-    '',
-    'Server-side query percentiles are interpolated inside the db.client.operation.duration histogram buckets (pool wait + execution).',
-  ];
-  console.log(lines.join('\n'));
-  return results.some((r) => r.errors > 0) ? 1 : 0;
+  console.log(
+    [
+      `users ${userCount}; capacity: open model, ${durationS}s per step, cache bypassed, pool max 20 per worker; the generator shares the ${CORES} cores; steal above 5 % labelled noisy`,
+      '',
+      ...capacityReport(steps, CORES),
+    ].join('\n'),
+  );
+  // Errors at the step that broke are the measurement; a series with no successful request at all is a failure.
+  return steps.some((step) => step.errors === step.requests) ? 1 : 0;
+}
+
+await runCommand(async () => {
+  const server = await startDatabase({ kind: 'persistent', dataDir: resolve(projectRoot, args['data-dir']) });
+  await ensureSeeded(server, { users: userCount, seed: 1, label: 'loadtest', log: (line) => process.stderr.write(`${line}\n`) });
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  // Whatever an earlier invocation (or the seed) left dirty is written now, not by a checkpoint during a run.
+  progress('CHECKPOINT before measuring');
+  if ((await checkpoint(client)) === 'refused') progress('CHECKPOINT refused (the role needs pg_checkpoint): skipped');
+  // Distinct users, heavy ones included (their share is what the seeder gives: about 1 in 1000).
+  const rows = await client.query<{ user_id: string }>('SELECT user_id FROM user_counters ORDER BY hashint8(user_id) LIMIT $1', [
+    Math.max(burstSize, 1000),
+  ]);
+  await client.query('SELECT pg_stat_statements_reset()').catch(() => undefined);
+  await client.end();
+  const ids = rows.rows.map((row) => row.user_id);
+  const users: LoadUsers = { ids, tokens: ids.map((id) => issueToken(AUTH_SECRET, id, { ttlSeconds: 3600 })) };
+  if (args.topology) return topologyComparison(server, users.tokens);
+  if (args.capacity) return capacityRuns(server, users);
+  return standardRuns(server, users);
 });

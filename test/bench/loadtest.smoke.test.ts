@@ -1,0 +1,94 @@
+// `npm run loadtest` kept from rotting: each mode runs at tiny counts as a child process, on its own embedded
+// server in a temporary data directory, and must exit 0 and print its tables with the expected rows. Nothing here
+// is about speed: the figures at these counts mean nothing.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { projectRoot } from '../../src/server/paths.js';
+
+const TINY = ['--users', '50', '--duration', '1', '--rate', '50', '--burst', '20'];
+
+/** The child's own environment: no DATABASE_URL or test-harness variables, so it starts its own embedded server. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key === 'DATABASE_URL' || key.startsWith('SQLBOUND_TEST_')) delete env[key];
+  delete env.LOADTEST_ONLY;
+  delete env.LOADTEST_SERVER_NODE_ARGS;
+  return env;
+}
+
+type Outcome = { code: number | null; stdout: string; stderr: string };
+function loadtest(args: string[]): Promise<Outcome> {
+  return new Promise((resolveRun) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'bench/loadtest.ts', ...args],
+      { cwd: projectRoot, env: childEnv(), timeout: 150_000, killSignal: 'SIGTERM', maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolveRun({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** The table row whose first cell starts with `label`. */
+function row(output: string, label: string): string[] {
+  const line = output.split('\n').find((text) => text.startsWith(`| ${label}`));
+  assert.ok(line !== undefined, `no row "${label}" in:\n${output}`);
+  return line.split('|').map((cell) => cell.trim());
+}
+
+describe('npm run loadtest at tiny counts', { concurrency: false }, () => {
+  let dataDir = '';
+  after(async () => {
+    if (dataDir !== '') await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('the default mode prints every run, the ceiling and the ratios, and exits 0', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'sqlbound-loadtest-smoke-'));
+    const { code, stdout, stderr } = await loadtest([...TINY, '--data-dir', dataDir]);
+    assert.equal(code, 0, `exit ${code}\n${stdout}\n${stderr}`);
+    // A fresh seed is prepared before anything is measured; every invocation checkpoints.
+    assert.match(stderr, /VACUUM \(FREEZE, ANALYZE\)/);
+    assert.match(stderr, /CHECKPOINT before measuring/);
+    for (const label of [
+      'dashboard, open model 50/s for 1s, cache bypassed',
+      'dashboard, burst of 20 on 20 connections, cache bypassed',
+      'alerts.list, open model 50/s for 1s, cache bypassed',
+      'ceiling: bare node:http, 1 process, burst of 20 on 20 connections',
+      'dashboard, open model 50/s for 1s, cache on',
+      'dashboard, burst of 20 on 20 connections, cache on',
+    ]) {
+      const cells = row(stdout, label);
+      assert.equal(cells[2], label.includes('open model') ? '50' : '20', label);
+      assert.equal(cells[3], '0', `${label}: errors`);
+      assert.match(cells[11] ?? '', /^\d+ \/ \d+$/, `${label}: CPU µs per request, API / DB`);
+      assert.match(cells[12] ?? '', /^\d+\.\d %( noisy)?$/, `${label}: steal`);
+      assert.match(cells[13] ?? '', /^\d+$/, `${label}: other processes' CPU`);
+    }
+    assert.match(row(stdout, 'API, 1 worker(s), cache on')[3] ?? '', /^\d+\.\d\d×$/);
+    assert.match(row(stdout, 'API, 1 worker(s), cache on')[5] ?? '', /^(met|missed)$/);
+    assert.match(row(stdout, 'API, 1 worker(s), cache bypassed')[4] ?? '', /^≥ DB floor \d+ ms$/);
+    assert.match(stdout, /DB CPU per dashboard \(postmaster tree, \/proc\): \d+ µs .* = \d+ ms, beside its p95/);
+  });
+
+  test('--capacity steps both endpoints and prints one capacity line each, and exits 0', async () => {
+    assert.notEqual(dataDir, '', 'runs after the default mode, reusing its seeded data directory');
+    // Two workers: the cluster path (the default mode covered one process).
+    const { code, stdout, stderr } = await loadtest([...TINY, '--capacity', '--rates', '25,50', '--workers', '2', '--data-dir', dataDir]);
+    assert.equal(code, 0, `exit ${code}\n${stdout}\n${stderr}`);
+    assert.match(stderr, /reusing the seeded database \(50 users\)/);
+    for (const endpoint of ['dashboard', 'alerts.list']) {
+      const steps = stdout.split('\n').filter((line) => line.startsWith(`| ${endpoint} | 2 |`));
+      assert.ok(steps.length >= 1 && steps.length <= 2, `${endpoint}: ${steps.length} steps\n${stdout}`);
+      assert.match(
+        stdout,
+        new RegExp(`^capacity: ${endpoint.replace('.', '\\.')}, 2 worker\\(s\\), cache bypassed: .*goal ≥ 2000/s: (met|missed)$`, 'm'),
+      );
+    }
+  });
+});
