@@ -2,6 +2,7 @@
 // application configures (Redis L2 plus a bus, so instances share entries and invalidations).
 // Keys hold the query name and every param value. Tags come from the manifest's tables: a write drops the
 // entries of the queries that read what it wrote, only the scope user's entries when the write is per user.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { deserialize, serialize } from 'node:v8';
 import type { Meter } from '@opentelemetry/api';
 import { BentoCache, bentostore } from 'bentocache';
@@ -83,12 +84,54 @@ export type CacheStats = { hits: number; misses: number; invalidations: number }
 export type QueryCache = {
   /** `name` is the query's name; the policy and effect come from its generated statement. */
   read<Result>(name: string, policy: CachePolicy, values: readonly unknown[], run: () => Promise<Result>): Promise<Result>;
+  /**
+   * A value computed from cached reads only (e.g. the serialized HTTP response of a procedure), cached under the
+   * union of their tags, so the writes that drop those reads drop it too, on every instance sharing the store.
+   * It is stored only when every statement `compute` sent went through this cache, at least one did, and no write
+   * touched their tags meanwhile; its TTL is the shortest of theirs. `label` names it in logs (no user ids). Its
+   * hits and misses are the caller's to count: the cache's own counters and metrics are per query.
+   */
+  derive<Value>(label: string, key: string, compute: () => Promise<Value>): Promise<Derived<Value>>;
   invalidate(name: string, effect: WriteEffect, values: readonly unknown[]): Promise<void>;
   /** Drops every entry (tests, admin). */
   clear(): Promise<void>;
   stats(): CacheStats;
   close(): Promise<void>;
 };
+
+/**
+ * What `QueryCache.derive` did: served a stored value, stored a fresh one, or computed one it could not store
+ * (`uncached`: a statement bypassed the cache, or none read through it; `raced`: a write touched its tags).
+ *
+ * @example
+ * ```ts
+ * import type { Derived } from 'sqlbound';
+ *
+ * const page: Derived<string> = await cache.derive('dashboard.get', `dashboard.get:${userId}`, async () => JSON.stringify(await load()));
+ * if (page.outcome === 'uncached') console.log('this procedure reads something the cache does not hold');
+ * ```
+ */
+export type Derived<Value> = { value: Value; outcome: 'hit' | 'stored' | 'uncached' | 'raced' };
+
+/** The reads a `derive` computation makes through one cache: their tags as first seen, and the shortest TTL. */
+type Capture = { owner: object; tags: Map<string, number>; ttlMs: number; reads: number; complete: boolean };
+const captures = new AsyncLocalStorage<Capture>();
+
+/**
+ * Tells a `derive` computation in progress (if any) that a statement ran outside the cache: its value then
+ * depends on data no tag covers, and must not be stored. The runtime calls it for every such statement.
+ *
+ * @example
+ * ```ts
+ * import { noteUncachedStatement } from 'sqlbound';
+ *
+ * noteUncachedStatement(); // e.g. before a query sent through your own pg client inside a derived computation
+ * ```
+ */
+export function noteUncachedStatement(): void {
+  const capture = captures.getStore();
+  if (capture !== undefined) capture.complete = false;
+}
 
 /** Param values as a stable key: JSON, with Dates as ISO text and bigints as decimal text. */
 export function cacheKey(name: string, values: readonly unknown[]): string {
@@ -170,12 +213,28 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
   // Bumped by every invalidation of a tag; a run that overlapped one must not store its (maybe stale) result.
   const epochs = new Map<string, number>();
   const epochOf = (tags: string[]) => tags.map((tag) => epochs.get(tag) ?? 0).join(',');
+  // Tags whose entries a write is dropping right now (deleteByTag in flight).
+  const invalidating = new Map<string, number>();
   const { logger } = options;
+  const owner = {};
+  const derivedKey = (key: string) => `derived:${key}`;
 
   return {
     async read<Result>(name: string, policy: CachePolicy, values: readonly unknown[], run: () => Promise<Result>) {
       const key = cacheKey(name, values);
       const tags = readTags(policy, values);
+      const capture = captures.getStore();
+      if (capture !== undefined) {
+        if (capture.owner !== owner) capture.complete = false;
+        capture.reads += 1;
+        capture.ttlMs = Math.min(capture.ttlMs, policy.ttlMs);
+        // The epoch at first sight: a write after it, before the derived value is stored, makes that value stale.
+        // A write still dropping entries may let this read see one of them: nothing derived from it is stored.
+        for (const tag of tags) {
+          if (!capture.tags.has(tag)) capture.tags.set(tag, epochs.get(tag) ?? 0);
+          if ((invalidating.get(tag) ?? 0) > 0) capture.complete = false;
+        }
+      }
       // A store failure (a Redis L2 gone away) degrades to running the query, never to a failed read.
       const cached = await bento.get({ key }).catch((error: unknown) => {
         logger?.error({ err: error, query: name }, 'cache read failed; running the query');
@@ -189,7 +248,11 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
         return cached as Result;
       }
       const pending = inflight.get(key);
-      if (pending !== undefined) return pending as Promise<Result>;
+      if (pending !== undefined) {
+        // Another call's run, which may have started before a write this derivation would miss.
+        if (capture !== undefined) capture.complete = false;
+        return pending as Promise<Result>;
+      }
       counters.misses += 1;
       misses?.add(1, { 'db.query.name': name });
       logger?.debug({ query: name, cache: 'miss' }, 'cache miss');
@@ -210,16 +273,44 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       inflight.set(key, flight);
       return flight;
     },
+    async derive<Value>(label: string, key: string, compute: () => Promise<Value>): Promise<Derived<Value>> {
+      const cached = await bento.get({ key: derivedKey(key) }).catch((error: unknown) => {
+        logger?.error({ err: error, derived: label }, 'cache read failed; computing the value');
+        return undefined;
+      });
+      // Only derive writes these keys, and only with a Value of this computation.
+      if (cached !== undefined && cached !== null) return { value: cached as Value, outcome: 'hit' };
+      const capture: Capture = { owner, tags: new Map(), ttlMs: Number.POSITIVE_INFINITY, reads: 0, complete: true };
+      const value = await captures.run(capture, compute);
+      if (!capture.complete || capture.reads === 0) return { value, outcome: 'uncached' };
+      const raced = [...capture.tags].some(([tag, epoch]) => (epochs.get(tag) ?? 0) !== epoch || invalidating.has(tag));
+      if (raced) return { value, outcome: 'raced' };
+      await bento.set({ key: derivedKey(key), value, ttl: capture.ttlMs, tags: [...capture.tags.keys()] }).catch((error: unknown) => {
+        logger?.error({ err: error, derived: label }, 'cache write failed; value not cached');
+      });
+      return { value, outcome: 'stored' };
+    },
     async invalidate(name: string, effect: WriteEffect, values: readonly unknown[]) {
       const tags = writeTags(effect, values);
-      for (const tag of tags) epochs.set(tag, (epochs.get(tag) ?? 0) + 1);
+      for (const tag of tags) {
+        epochs.set(tag, (epochs.get(tag) ?? 0) + 1);
+        invalidating.set(tag, (invalidating.get(tag) ?? 0) + 1);
+      }
       counters.invalidations += 1;
       invalidations?.add(1, { 'db.query.name': name });
       logger?.debug({ query: name, tags }, 'cache invalidated');
       // The write has already happened: a failed invalidation is logged loudly rather than failing the caller.
-      await bento.deleteByTag({ tags }).catch((error: unknown) => {
-        logger?.error({ err: error, query: name, tags }, 'cache invalidation failed: entries may be stale until their TTL');
-      });
+      try {
+        await bento.deleteByTag({ tags }).catch((error: unknown) => {
+          logger?.error({ err: error, query: name, tags }, 'cache invalidation failed: entries may be stale until their TTL');
+        });
+      } finally {
+        for (const tag of tags) {
+          const left = (invalidating.get(tag) ?? 1) - 1;
+          if (left === 0) invalidating.delete(tag);
+          else invalidating.set(tag, left);
+        }
+      }
     },
     async clear() {
       await bento.clear();

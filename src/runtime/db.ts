@@ -3,7 +3,7 @@
 import { metrics as otelMetrics } from '@opentelemetry/api';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { createQueryCache, type QueryCache } from './cache.js';
+import { createQueryCache, noteUncachedStatement, type QueryCache } from './cache.js';
 import type { CallOptions, Queryable, Rows, Statement } from './contract.js';
 import { executeOnPool } from './execute.js';
 import { createKysely, type EmptyDatabase } from './kysely.js';
@@ -91,7 +91,12 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
   const metrics = createMetrics(resolved.meter, resolved.applicationName, stats);
   const slowLog = createSlowQueryLog(resolved.slowQueryLogSize);
   const observe = createObserver(resolved, logger, metrics, stats, slowLog);
-  const acquire = poolAcquirer(pool, observe, peaks);
+  const pooled = poolAcquirer(pool, observe, peaks);
+  // Kysely, streams and transactions check out a connection: what they send is not covered by the result cache.
+  const acquire: typeof pooled = (...args) => {
+    noteUncachedStatement();
+    return pooled(...args);
+  };
   // Set below, once the replica set exists: Kysely writes must hold the writer's replica reads back too.
   let afterKyselyWrite: (() => Promise<void>) | undefined;
   const kysely = createKysely<DB>(acquire, observe, () => afterKyselyWrite?.() ?? Promise.resolve());
@@ -136,6 +141,7 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
         // instance, a result that a write has just invalidated.
         return cache.read(statement.name, policy, values, () => run<Row>(statement, values, { ...callOptions, replica: false }));
       }
+      noteUncachedStatement();
       const result = await run<Row>(statement, values, callOptions);
       if (cache !== null && effect !== undefined) await cache.invalidate(statement.name, effect, values);
       return result;

@@ -40,6 +40,13 @@ export type AppOptions = {
    * answer 401 to every request. auditReportPath defaults to paths.ts's auditReportPath.
    */
   performancePage?: Omit<PerfPageOptions, 'auditReportPath'> & { auditReportPath?: string };
+  /**
+   * Answer a query procedure that reads only cached queries from its cached response bytes (per user and input,
+   * dropped by the same writes: QueryCache.derive), without running tRPC, zod or JSON.stringify. Needs the db's
+   * cache. Hits skip the procedure, so they are counted in api_response_cache_total, not in the request scope.
+   * Default false; `npm start` turns it on unless SQLBOUND_RESPONSE_CACHE=off.
+   */
+  responseCache?: boolean;
 };
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
@@ -153,6 +160,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     responseMeta: ({ errors }) => ({ headers: errorHeaders(errors) }),
     onError: ({ error, path }) => onProcedureError(error, path),
   };
+  const responseOutcomes = options.metrics?.meterProvider
+    .getMeter('sqlbound-api')
+    .createCounter('api.response_cache', {
+      description: 'Query procedure answers by response-cache outcome: hit, stored, uncached, raced',
+    });
   // Single calls skip tRPC's Fetch adapter (see fast-path.ts); batches and odd requests reach the plugin below.
   app.addHook(
     'preHandler',
@@ -163,6 +175,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       createContext: (request) => createContext(request.headers.authorization),
       errorHeaders: (error) => errorHeaders([error]),
       onError: onProcedureError,
+      ...(options.responseCache !== true || options.db.cache === null
+        ? {}
+        : {
+            responses: {
+              cache: options.db.cache,
+              scope: (ctx: ApiContext) => (ctx.auth.kind === 'user' ? ctx.auth.userId : null),
+              onOutcome: (path: string, outcome: string) => responseOutcomes?.add(1, { procedure: path, outcome }),
+            },
+          }),
     }),
   );
   await app.register(fastifyTRPCPlugin, { prefix: '/trpc', trpcOptions });

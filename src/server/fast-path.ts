@@ -7,6 +7,7 @@
 import { getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError, type AnyTRPCRouter } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Derived, QueryCache } from 'sqlbound';
 
 type ProcedureType = 'query' | 'mutation';
 
@@ -18,6 +19,16 @@ export type FastPathOptions<Context> = {
   /** Extra response headers for a failed call (Retry-After, WWW-Authenticate). */
   errorHeaders: (error: TRPCError) => Record<string, string>;
   onError: (error: TRPCError, path: string) => void;
+  /**
+   * The bytes of a query procedure's answer, cached per caller (`scope`, null: not cacheable) and input through
+   * the result cache's `derive`: a procedure that reads only cached queries is then answered without running
+   * tRPC, zod or JSON.stringify, and the writes that drop its queries' entries drop its answer too.
+   */
+  responses?: {
+    cache: QueryCache;
+    scope: (ctx: Context) => string | null;
+    onOutcome?: (path: string, outcome: Derived<string>['outcome']) => void;
+  };
 };
 
 function procedureType(router: AnyTRPCRouter, path: string): ProcedureType | 'subscription' | null {
@@ -66,6 +77,8 @@ function callAt(caller: unknown, path: string): (input: unknown) => Promise<unkn
 }
 
 export function fastPathHook<Context>(options: FastPathOptions<Context>) {
+  const { responses } = options;
+  const uncacheable = new Set<string>();
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const call = singleCall(options.prefix, request.url);
     if (call === null) return;
@@ -78,11 +91,26 @@ export function fastPathHook<Context>(options: FastPathOptions<Context>) {
     try {
       ctx = options.createContext(request);
       input = rawInput(request, type, call.search);
-      const data = await callAt(options.createCaller(ctx), call.path)(input);
-      await reply
-        .code(200)
-        .header('content-type', 'application/json')
-        .send(JSON.stringify({ result: { data } }));
+      const context = ctx;
+      const parsed = input;
+      const answer = async () => JSON.stringify({ result: { data: await callAt(options.createCaller(context), call.path)(parsed) } });
+      const scope = type === 'query' && responses !== undefined && !uncacheable.has(call.path) ? responses.scope(ctx) : null;
+      let body: string;
+      if (responses !== undefined && scope !== null) {
+        // The raw input text is part of the key: the same input spelled another way is another entry, never a wrong one.
+        const derived = await responses.cache.derive(
+          call.path,
+          `${call.path}\u0000${scope}\u0000${call.search.get('input') ?? ''}`,
+          answer,
+        );
+        // A procedure that reads outside the cache once will again: stop paying a lookup for it.
+        if (derived.outcome === 'uncached') uncacheable.add(call.path);
+        responses.onOutcome?.(call.path, derived.outcome);
+        body = derived.value;
+      } else {
+        body = await answer();
+      }
+      await reply.code(200).header('content-type', 'application/json').send(body);
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause);
       options.onError(error, call.path);

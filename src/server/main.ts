@@ -169,7 +169,8 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     });
     undo.push(() => db.close({ timeoutMs: 1000 }));
     if (server !== null) await enableStatementStatistics(databaseUrl, logger);
-    const app = await buildApp({ db, authSecret, metrics, logger, performancePage: { adminToken } });
+    const responseCache = process.env.SQLBOUND_RESPONSE_CACHE?.trim() !== 'off';
+    const app = await buildApp({ db, authSecret, metrics, logger, performancePage: { adminToken }, responseCache });
     undo.push(() => app.close());
     try {
       await app.listen({ port, host });

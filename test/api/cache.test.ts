@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startApi } from './support.js';
 
-const api = await startApi({ cache: true, seedUsers: 50 });
+const api = await startApi({ cache: true, responseCache: true, seedUsers: 50 });
 
 test('dashboard.get is served from the cache until a write of the same user invalidates it', async () => {
   const [row] = await api.sql<{ user_id: string; id: string }>(
@@ -29,4 +29,20 @@ test('dashboard.get is served from the cache until a write of the same user inva
   const unread = (body: unknown) => (body as { result: { data: { unread_alerts: number } } }).result.data.unread_alerts;
   assert.equal(unread(fresh?.body), unread(first.body) - 1);
   assert.equal(await statementsOf(() => api.query('dashboard.get', undefined, api.token(other.id))), 0, 'another user stays cached');
+});
+
+test('a repeated dashboard is answered from its cached response bytes (no procedure runs); an uncached list runs every time', async () => {
+  const [row] = await api.sql<{ user_id: string }>('SELECT user_id FROM alerts ORDER BY user_id DESC LIMIT 1');
+  assert.ok(row);
+  const token = api.token(row.user_id);
+  const first = await api.query('dashboard.get', undefined, token);
+  const reportsBefore = api.scopes.length;
+  const again = await api.query('dashboard.get', undefined, token);
+  assert.deepEqual(again.body, first.body);
+  assert.equal(api.scopes.length, reportsBefore, 'no request scope was opened: tRPC and the query did not run');
+  for (let k = 0; k < 2; k += 1) {
+    const before = api.scopes.length;
+    assert.equal((await api.query('alerts.list', { limit: 2 }, token)).status, 200);
+    assert.equal(api.scopes.length, before + 1, 'alerts.list reads outside the cache: computed each time');
+  }
 });

@@ -42,7 +42,7 @@ export function authorization(token: string | undefined): Record<string, string>
 }
 
 /** A seeded database (300 users, seed 1) and the app on it, in strict N+1 mode; closed when the file ends. */
-export async function startApi(options: { seedUsers?: number; cache?: boolean } = {}): Promise<Api> {
+export async function startApi(options: { seedUsers?: number; cache?: boolean; responseCache?: boolean } = {}): Promise<Api> {
   const database = await testDatabase();
   if (options.seedUsers !== 0) await seed(database.url, { users: options.seedUsers ?? 300, seed: 1 });
   // Small pool: the machine is shared, and one request never needs more than one connection.
@@ -57,7 +57,13 @@ export async function startApi(options: { seedUsers?: number; cache?: boolean } 
     ...poolerOptions(),
   });
   const scopes: ScopeReport[] = [];
-  const app = await buildApp({ db, authSecret: AUTH_SECRET, strictScope: true, onScope: (report) => scopes.push(report) });
+  const app = await buildApp({
+    db,
+    authSecret: AUTH_SECRET,
+    strictScope: true,
+    onScope: (report) => scopes.push(report),
+    responseCache: options.responseCache === true,
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');
