@@ -492,13 +492,23 @@ async function standardRuns(server: Database, users: LoadUsers): Promise<number>
       }
       for (const [label, shape, drive] of [
         [`dashboard, open model ${rate}/s for ${durationS}s, ${mode}`, dashboard, openModel],
-        [`dashboard, burst of ${burstSize} on ${burstSize} connections, ${mode}`, dashboard, burst],
+        [`dashboard, burst of ${burstSize} on ${burstSize} connections, ${mode}${cache ? ' (warm)' : ''}`, dashboard, burst],
         [`alerts.list, open model ${rate}/s for ${durationS}s, ${mode}`, alertsList, openModel],
       ] as const) {
         if (cache && shape === alertsList) continue; // listAlerts is not cached: one run says it all
         if (!only(label)) continue;
         progress(label);
         const subset = drive === burst ? burstTokens : tokens.slice(0, 1000);
+        if (cache && drive === burst) {
+          // The cached burst is of users whose dashboards are cached (each loaded once, within the TTL), as the
+          // ceiling's map holds every user's bytes: a cold entry is a cache-bypassed load plus a store.
+          progress(`${mode}: loading the ${burstTokens.length} burst users' dashboards once, so their entries are warm`);
+          await collectResponses(
+            api.base,
+            path(dashboard, 0),
+            burstTokens.map((token, index) => ({ userId: users.ids[index] ?? '', token })),
+          );
+        }
         const result = await measure(label, api, server.pid, shape.query, drive(api, shape, subset));
         results.push(result);
         if (shape === dashboard && drive === burst) named[cache ? 'cacheOn' : 'bypassed'] = result;

@@ -114,7 +114,16 @@ export type QueryCache = {
 export type Derived<Value> = { value: Value; outcome: 'hit' | 'stored' | 'uncached' | 'raced' };
 
 /** The reads a `derive` computation makes through one cache: their tags as first seen, and the shortest TTL. */
-type Capture = { owner: object; tags: Map<string, number>; ttlMs: number; reads: number; complete: boolean };
+type Capture = {
+  owner: object;
+  tags: Map<string, number>;
+  ttlMs: number;
+  reads: number;
+  /** false: a statement went around the cache, as it will next time (the value is `uncached`). */
+  complete: boolean;
+  /** true: this time only, a read may have seen data a concurrent write changes (the value is `raced`). */
+  racing: boolean;
+};
 const captures = new AsyncLocalStorage<Capture>();
 
 /**
@@ -232,7 +241,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
         // A write still dropping entries may let this read see one of them: nothing derived from it is stored.
         for (const tag of tags) {
           if (!capture.tags.has(tag)) capture.tags.set(tag, epochs.get(tag) ?? 0);
-          if ((invalidating.get(tag) ?? 0) > 0) capture.complete = false;
+          if ((invalidating.get(tag) ?? 0) > 0) capture.racing = true;
         }
       }
       // A store failure (a Redis L2 gone away) degrades to running the query, never to a failed read.
@@ -250,7 +259,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       const pending = inflight.get(key);
       if (pending !== undefined) {
         // Another call's run, which may have started before a write this derivation would miss.
-        if (capture !== undefined) capture.complete = false;
+        if (capture !== undefined) capture.racing = true;
         return pending as Promise<Result>;
       }
       counters.misses += 1;
@@ -280,10 +289,10 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       });
       // Only derive writes these keys, and only with a Value of this computation.
       if (cached !== undefined && cached !== null) return { value: cached as Value, outcome: 'hit' };
-      const capture: Capture = { owner, tags: new Map(), ttlMs: Number.POSITIVE_INFINITY, reads: 0, complete: true };
+      const capture: Capture = { owner, tags: new Map(), ttlMs: Number.POSITIVE_INFINITY, reads: 0, complete: true, racing: false };
       const value = await captures.run(capture, compute);
       if (!capture.complete || capture.reads === 0) return { value, outcome: 'uncached' };
-      const raced = [...capture.tags].some(([tag, epoch]) => (epochs.get(tag) ?? 0) !== epoch || invalidating.has(tag));
+      const raced = capture.racing || [...capture.tags].some(([tag, epoch]) => (epochs.get(tag) ?? 0) !== epoch || invalidating.has(tag));
       if (raced) return { value, outcome: 'raced' };
       await bento.set({ key: derivedKey(key), value, ttl: capture.ttlMs, tags: [...capture.tags.keys()] }).catch((error: unknown) => {
         logger?.error({ err: error, derived: label }, 'cache write failed; value not cached');

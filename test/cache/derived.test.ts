@@ -105,3 +105,10 @@ test('a write between the read and the store leaves the value unstored', async (
   assert.equal((await derived).outcome, 'raced');
   assert.equal((await dashboardBytes(userB).derive()).outcome, 'stored', 'the next computation reads the write and is stored');
 });
+
+test("a computation that joined another one's query run is not stored, and does not make its procedure uncacheable", async () => {
+  await cache.clear();
+  const outcomes = (await Promise.all([dashboardBytes(userA).derive(), dashboardBytes(userA).derive()])).map((d) => d.outcome);
+  assert.deepEqual(outcomes.sort(), ['raced', 'stored']);
+  assert.equal((await dashboardBytes(userA).derive()).outcome, 'hit');
+});
