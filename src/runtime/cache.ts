@@ -142,6 +142,38 @@ export function noteUncachedStatement(): void {
   if (capture !== undefined) capture.complete = false;
 }
 
+type DerivedEntry = { value: string; expiresAt: number; tags: [string, number][] };
+
+/** Insertion-ordered, bounded by entries and by string bytes (UTF-16, two per character): the oldest go first. */
+function boundedMap<Entry extends { value: string }>(maxItems: number, maxBytes: number) {
+  const entries = new Map<string, Entry>();
+  let bytes = 0;
+  const remove = (key: string) => {
+    const entry = entries.get(key);
+    if (entry === undefined) return;
+    bytes -= entry.value.length * 2;
+    entries.delete(key);
+  };
+  return {
+    get: (key: string) => entries.get(key),
+    delete: remove,
+    set(key: string, entry: Entry) {
+      remove(key);
+      if (entry.value.length * 2 > maxBytes) return;
+      entries.set(key, entry);
+      bytes += entry.value.length * 2;
+      for (const oldest of entries.keys()) {
+        if (entries.size <= maxItems && bytes <= maxBytes) break;
+        remove(oldest);
+      }
+    },
+    clear() {
+      entries.clear();
+      bytes = 0;
+    },
+  };
+}
+
 /** Param values as a stable key: JSON, with Dates as ISO text and bigints as decimal text. */
 export function cacheKey(name: string, values: readonly unknown[]): string {
   const encoded = JSON.stringify(values, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
@@ -226,6 +258,12 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
   const invalidating = new Map<string, number>();
   const { logger } = options;
   const owner = {};
+  // With the default store every invalidation is this process's own, so the epochs say exactly which derived
+  // values are stale: strings (serialized responses) are held here, checked against them, and skip the store's
+  // per-tag bookkeeping and decoding on every hit. A shared store (yours) also hears other instances' writes
+  // through its bus, which the epochs do not: there every derived value goes through the store.
+  const local =
+    options.bento === undefined ? boundedMap<DerivedEntry>(options.maxItems ?? 10_000, options.maxBytes ?? 64 * 1024 * 1024) : null;
   const derivedKey = (key: string) => `derived:${key}`;
 
   return {
@@ -283,6 +321,13 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       return flight;
     },
     async derive<Value>(label: string, key: string, compute: () => Promise<Value>): Promise<Derived<Value>> {
+      if (local !== null) {
+        const held = local.get(key);
+        if (held !== undefined && held.expiresAt > Date.now() && held.tags.every(([tag, epoch]) => (epochs.get(tag) ?? 0) === epoch)) {
+          return { value: held.value as Value, outcome: 'hit' };
+        }
+        if (held !== undefined) local.delete(key);
+      }
       const cached = await bento.get({ key: derivedKey(key) }).catch((error: unknown) => {
         logger?.error({ err: error, derived: label }, 'cache read failed; computing the value');
         return undefined;
@@ -294,6 +339,10 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       if (!capture.complete || capture.reads === 0) return { value, outcome: 'uncached' };
       const raced = capture.racing || [...capture.tags].some(([tag, epoch]) => (epochs.get(tag) ?? 0) !== epoch || invalidating.has(tag));
       if (raced) return { value, outcome: 'raced' };
+      if (local !== null && typeof value === 'string') {
+        local.set(key, { value, expiresAt: Date.now() + capture.ttlMs, tags: [...capture.tags] });
+        return { value, outcome: 'stored' };
+      }
       await bento.set({ key: derivedKey(key), value, ttl: capture.ttlMs, tags: [...capture.tags.keys()] }).catch((error: unknown) => {
         logger?.error({ err: error, derived: label }, 'cache write failed; value not cached');
       });
@@ -322,6 +371,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       }
     },
     async clear() {
+      local?.clear();
       await bento.clear();
     },
     stats: () => ({ ...counters }),
