@@ -1,7 +1,14 @@
 // The example API's HTTP surface: tRPC at /trpc, /healthz, /metrics, the performance page at /_db. buildApp does not listen; the caller does.
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { pino, type Logger } from 'pino';
 import { isSqlboundError, type Db } from 'sqlbound';
 import { PROMETHEUS_CONTENT_TYPE, type PrometheusMetrics } from './prometheus.js';
@@ -160,32 +167,29 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     responseMeta: ({ errors }) => ({ headers: errorHeaders(errors) }),
     onError: ({ error, path }) => onProcedureError(error, path),
   };
-  const responseOutcomes = options.metrics?.meterProvider
-    .getMeter('sqlbound-api')
-    .createCounter('api.response_cache', {
-      description: 'Query procedure answers by response-cache outcome: hit, stored, uncached, raced',
-    });
+  const responseOutcomes = options.metrics?.meterProvider.getMeter('sqlbound-api').createCounter('api.response_cache', {
+    description: 'Query procedure answers by response-cache outcome: hit, stored, uncached, raced',
+  });
   // Single calls skip tRPC's Fetch adapter (see fast-path.ts); batches and odd requests reach the plugin below.
-  app.addHook(
-    'preHandler',
-    fastPathHook({
-      prefix: '/trpc',
-      router: appRouter,
-      createCaller: createCallerFactory(appRouter),
-      createContext: (request) => createContext(request.headers.authorization),
-      errorHeaders: (error) => errorHeaders([error]),
-      onError: onProcedureError,
-      ...(options.responseCache !== true || options.db.cache === null
-        ? {}
-        : {
-            responses: {
-              cache: options.db.cache,
-              scope: (ctx: ApiContext) => (ctx.auth.kind === 'user' ? ctx.auth.userId : null),
-              onOutcome: (path: string, outcome: string) => responseOutcomes?.add(1, { procedure: path, outcome }),
-            },
-          }),
-    }),
-  );
+  const fastPath = {
+    prefix: '/trpc',
+    router: appRouter,
+    createCaller: createCallerFactory(appRouter),
+    createContext: (request: FastifyRequest) => createContext(request.headers.authorization),
+    errorHeaders: (error: TRPCError) => errorHeaders([error]),
+    onError: onProcedureError,
+    ...(options.responseCache !== true || options.db.cache === null
+      ? {}
+      : {
+          responses: {
+            cache: options.db.cache,
+            scope: (ctx: ApiContext) => (ctx.auth.kind === 'user' ? ctx.auth.userId : null),
+            onOutcome: (path: string, outcome: string) => responseOutcomes?.add(1, { procedure: path, outcome }),
+          },
+        }),
+  };
+  app.addHook('onRequest', fastPathHook({ ...fastPath, serves: 'query' }));
+  app.addHook('preHandler', fastPathHook({ ...fastPath, serves: 'mutation' }));
   await app.register(fastifyTRPCPlugin, { prefix: '/trpc', trpcOptions });
 
   app.get('/healthz', async (_request, reply) => {

@@ -13,6 +13,11 @@ type ProcedureType = 'query' | 'mutation';
 
 export type FastPathOptions<Context> = {
   prefix: string;
+  /**
+   * The procedures this hook answers. Queries (GET) need no body, so their hook can run at onRequest, before
+   * Fastify's parsing and validation stages; mutations (POST) need the parsed body, so theirs runs at preHandler.
+   */
+  serves: ProcedureType;
   router: AnyTRPCRouter;
   createCaller: (ctx: Context) => unknown;
   createContext: (request: FastifyRequest) => Context;
@@ -85,6 +90,7 @@ export function fastPathHook<Context>(options: FastPathOptions<Context>) {
     const type = procedureType(options.router, call.path);
     // Unknown paths, subscriptions and method mismatches keep the official adapter's exact answers.
     if (type === null || type === 'subscription') return;
+    if (type !== options.serves) return;
     if ((type === 'query' && request.method !== 'GET') || (type === 'mutation' && request.method !== 'POST')) return;
     let ctx: Context | undefined;
     let input: unknown;
