@@ -216,7 +216,8 @@ export async function createPayloadPairs(options: PayloadSetupOptions): Promise<
     const raw: PayloadCall = async (userId) => {
       const values = byUser.get(userId);
       if (values === undefined) throw new Error(`${rawName}: user ${userId} was not captured`);
-      return (await rawPool.query({ name: rawName, text, values: [...values] })).rows;
+      const result = await rawPool.query<Record<string, unknown>>({ name: rawName, text, values: [...values] });
+      return result.rows;
     };
     return { statement, raw };
   };
