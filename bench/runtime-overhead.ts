@@ -1,6 +1,9 @@
 // The runtime's overhead over raw pg: a primary-key lookup on a seeded database, each scenario on its own warm pool,
 // rounds interleaved in shuffled order so drift hits every scenario alike. Prints medians, p95 and ratios of
-// scenarios that run the same statement the same way. Not part of npm test; `npm run bench:runtime`.
+// scenarios that run the same statement the same way; then the same for real payloads (the dashboard and a
+// 51-row alerts page, bench/payload-scenarios.ts), with Node CPU per call and throughput with many in flight.
+// Not part of npm test (a smoke run at tiny counts is); `npm run bench:runtime`.
+//   BENCH_USERS (10000) BENCH_ROUNDS (30) BENCH_CALLS (500) BENCH_IN_FLIGHT (1000)
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -12,8 +15,10 @@ import { createDb, type Db, type Statement } from 'sqlbound';
 import { startupOptions } from '../src/runtime/pool.js';
 import { createPrometheusMetrics } from '../src/server/prometheus.js';
 import { schemaDir } from '../src/server/paths.js';
+import { createPayloadPairs, measurePair, percentile, seeded, type PairFigures } from './payload-scenarios.js';
 
-const USERS = 10_000;
+const USERS = Number(process.env.BENCH_USERS ?? 10_000);
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 const CALLS_PER_ROUND = Number(process.env.BENCH_CALLS ?? 500);
 const CONCURRENCY = 16;
@@ -21,12 +26,6 @@ const TEXT = 'SELECT id, email FROM users WHERE id = $1';
 const statement: Statement = { name: 'userById', text: TEXT };
 
 type Scenario = { name: string; call: (id: number) => Promise<unknown> };
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   const copy = [...items];
@@ -37,16 +36,41 @@ function shuffle<T>(items: T[], random: () => number): T[] {
   return copy;
 }
 
-/** mulberry32: a seeded generator, so ids and orders repeat between runs. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+const ratio = (value: number) => `${value.toFixed(3)}x`;
+
+/** The payload rows: absolute figures per side, then the generated/raw ratios the issue's goals are about. */
+function payloadTable(measured: readonly PairFigures[]): string[] {
+  const first = measured[0];
+  const lines = [''];
+  if (first !== undefined) {
+    lines.push(
+      `payloads: rounds ${first.rounds} x ${first.callsPerRound} sequential calls per side (interleaved, shuffled), plus ${first.inFlight} in flight for throughput; raw pg runs the generated statement's text, named, with the same values`,
+    );
+  }
+  lines.push('');
+  lines.push('| payload | side | p50 (ms) | p95 (ms) | Node CPU per call (us) | throughput, median of rounds (calls/s) |');
+  lines.push('|---|---|---|---|---|---|');
+  for (const figures of measured) {
+    for (const [side, s] of [
+      ['generated', figures.generated],
+      ['raw pg, same prepared statement', figures.raw],
+    ] as const) {
+      lines.push(
+        `| ${figures.label} | ${side} | ${s.p50Ms.toFixed(4)} | ${s.p95Ms.toFixed(4)} | ${s.cpuUsPerCall.toFixed(1)} | ${s.throughputPerSecond.toFixed(0)} |`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push(
+    '| payload: generated vs raw pg | p50 ratio | p95 ratio | Node CPU ratio | throughput ratio | paired p50 ratio | paired throughput ratio |',
+  );
+  lines.push('|---|---|---|---|---|---|---|');
+  for (const { label, ratios } of measured) {
+    lines.push(
+      `| ${label} | ${ratio(ratios.p50)} | ${ratio(ratios.p95)} | ${ratio(ratios.cpu)} | ${ratio(ratios.throughput)} | ${ratio(ratios.pairedP50)} | ${ratio(ratios.pairedThroughput)} |`,
+    );
+  }
+  return lines;
 }
 
 await runCommand(async () => {
@@ -188,5 +212,15 @@ await runCommand(async () => {
   await plainKysely.destroy();
   await Promise.all([rawPool.end(), rawNamedPool.end(), rawNamedBarePool.end(), ...dbs.map((db) => db.close())]);
   await prometheus.shutdown();
+
+  // Real payloads, one pair at a time (so the lookup pools above no longer hold connections).
+  const payloads = await createPayloadPairs({ url: server.url, logger });
+  const measured: PairFigures[] = [];
+  for (const pair of payloads.pairs) {
+    process.stderr.write(`[bench:runtime] ${pair.label}: ${ROUNDS} rounds\n`);
+    measured.push(await measurePair(pair, { rounds: ROUNDS, callsPerRound: CALLS_PER_ROUND, inFlight: IN_FLIGHT, random: seeded(2) }));
+  }
+  await payloads.close();
+  process.stdout.write(`${payloadTable(measured).join('\n')}\n`);
   await server.stop();
 });

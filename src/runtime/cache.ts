@@ -294,11 +294,13 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
         // Only this cache writes these keys, and only with a Result of this query.
         return cached as Result;
       }
+      // A waiter gets its own copy, as a hit does (the same encoding): callers revive their rows in place
+      // (./revive.ts), and one caller's result must not be another's.
       const pending = inflight.get(key);
       if (pending !== undefined) {
         // Another call's run, which may have started before a write this derivation would miss.
         if (capture !== undefined) capture.racing = true;
-        return pending as Promise<Result>;
+        return pending.then((result) => deserialize(serialize(result)) as Result);
       }
       counters.misses += 1;
       misses?.add(1, { 'db.query.name': name });

@@ -30,6 +30,7 @@ const INTEGERS = {
   slowQueryErrorMs: 'SLOW_QUERY_ERROR_MS',
   slowQueryLogSize: 'SLOW_QUERY_LOG_SIZE',
   failureLogIntervalMs: 'FAILURE_LOG_INTERVAL_MS',
+  slowQueryLogIntervalMs: 'SLOW_QUERY_LOG_INTERVAL_MS',
   transactionRetries: 'TRANSACTION_RETRIES',
   replicaMaxLagMs: 'REPLICA_MAX_LAG_MS',
   replicaCheckIntervalMs: 'REPLICA_CHECK_INTERVAL_MS',

@@ -20,6 +20,8 @@ export type CallMeasurement = {
 export type Metrics = {
   recordCall(measurement: CallMeasurement): void;
   recordSlow(queryName: string, level: 'warn' | 'error'): void;
+  /** A slow call whose log line was held back by the slow-line rate limit (counted in recordSlow as well). */
+  recordSlowUnlogged(queryName: string, level: 'warn' | 'error'): void;
   close(): void;
 };
 
@@ -42,6 +44,11 @@ export function createMetrics(meter: Meter, poolName: string, stats: () => PoolS
   });
   const slowQueries = meter.createCounter('sqlbound.slow_queries', {
     description: 'Statements at or above the slow-query warn (level=warn) or error (level=error) threshold.',
+    unit: '{query}',
+  });
+  const unloggedSlowQueries = meter.createCounter('sqlbound.slow_queries.unlogged', {
+    description:
+      'Slow statements whose log line was held back: one line per query and level per slowQueryLogIntervalMs, the rest counted here.',
     unit: '{query}',
   });
   const connectionCount = meter.createObservableUpDownCounter('db.client.connection.count', {
@@ -83,6 +90,19 @@ export function createMetrics(meter: Meter, poolName: string, stats: () => PoolS
     return attributes;
   };
 
+  // Cached too: in a burst every queued call is slow, and each is counted.
+  const slowAttributeCache = new Map<string, Attributes>();
+  const slowAttributesFor = (queryName: string, level: 'warn' | 'error'): Attributes => {
+    const key = `${queryName}\u0000${level}`;
+    let attributes = slowAttributeCache.get(key);
+    if (attributes === undefined) {
+      if (slowAttributeCache.size > 10_000) slowAttributeCache.clear();
+      attributes = { ...base, 'db.query.summary': queryName, level };
+      slowAttributeCache.set(key, attributes);
+    }
+    return attributes;
+  };
+
   return {
     recordCall({ queryName, durationSeconds, waitSeconds, rows, errorType }) {
       const attributes = attributesFor(queryName, errorType);
@@ -91,7 +111,10 @@ export function createMetrics(meter: Meter, poolName: string, stats: () => PoolS
       if (errorType === undefined) returnedRows.record(rows, attributes);
     },
     recordSlow(queryName, level) {
-      slowQueries.add(1, { ...base, 'db.query.summary': queryName, level });
+      slowQueries.add(1, slowAttributesFor(queryName, level));
+    },
+    recordSlowUnlogged(queryName, level) {
+      unloggedSlowQueries.add(1, slowAttributesFor(queryName, level));
     },
     close() {
       meter.removeBatchObservableCallback(observe, [connectionCount, pendingRequests, maxConnections]);

@@ -34,7 +34,10 @@ export function redactedMessage(error: SqlboundError, logParameters: boolean): s
 }
 
 export function createObserver(
-  options: Pick<ResolvedOptions, 'slowQueryWarnMs' | 'slowQueryErrorMs' | 'logParameters' | 'onSlowQuery' | 'failureLogIntervalMs'>,
+  options: Pick<
+    ResolvedOptions,
+    'slowQueryWarnMs' | 'slowQueryErrorMs' | 'logParameters' | 'onSlowQuery' | 'failureLogIntervalMs' | 'slowQueryLogIntervalMs'
+  >,
   logger: Logger,
   metrics: Metrics,
   stats: () => PoolStats,
@@ -46,40 +49,22 @@ export function createObserver(
     intervalMs: options.failureLogIntervalMs,
     onQuiet: (key, suppressed) => logger.warn({ failure: key, suppressed }, `${suppressed} more failures like this were not logged`),
   });
-  return (call) => {
-    recordStatement(call.queryName);
-    const waitMs = call.waitMs ?? 0;
-    const durationMs = waitMs + call.executionMs;
-    metrics.recordCall({
-      queryName: call.queryName,
-      durationSeconds: durationMs / 1000,
-      waitSeconds: call.waitMs === null ? null : call.waitMs / 1000,
-      rows: call.rows,
-      errorType: call.error?.code,
-    });
-    const level = durationMs >= slowQueryErrorMs ? 'error' : durationMs >= slowQueryWarnMs ? 'warn' : call.error ? 'warn' : 'debug';
-    if (level === 'debug') {
-      if (!logger.isLevelEnabled('debug')) return;
-      logger.debug(
-        {
-          query: call.queryName,
-          durationMs: round(durationMs),
-          waitMs: round(waitMs),
-          executionMs: round(call.executionMs),
-          rows: call.rows,
-          ...(logParameters ? { parameters: call.parameters } : {}),
-        },
-        'query',
-      );
-      return;
-    }
-    const slow = durationMs >= slowQueryWarnMs;
+  // Slow calls likewise, once per (query, level) per interval. A burst makes every queued call slow at once (1000
+  // dashboards through a pool of 20 wait up to a second): a stack capture, a pool snapshot and a log write for
+  // each would make every call of the burst slower the more of them are slow. The held-back calls still count,
+  // in sqlbound.slow_queries and sqlbound.slow_queries.unlogged, and in `suppressed` on the next line.
+  const slowLines = createLogLimiter({
+    intervalMs: options.slowQueryLogIntervalMs,
+    onQuiet: (key, suppressed) => logger.warn({ slow: key, suppressed }, `${suppressed} more slow calls like this were not logged`),
+  });
+
+  /** The fields of a warn or error line; built only for a line that is written (a stack capture is not free). */
+  const lineOf = (call: FinishedCall, durationMs: number, waitMs: number, sqlState: string | undefined) => {
     const pool = stats();
     const site = callSite();
     // The request scope names the API procedure (`query alerts.list`) even where the stack cannot: a router that
     // returns a generated call's promise without awaiting it leaves no frame of its own.
     const scope = currentScope()?.name;
-    const sqlState = call.error ? (call.error.sqlState ?? sqlStateOf(call.error.cause)) : undefined;
     const line = {
       query: call.queryName,
       durationMs: round(durationMs),
@@ -92,20 +77,20 @@ export function createObserver(
       ...(call.error ? { sqlState, errorCode: call.error.code, error: redactedMessage(call.error, logParameters) } : {}),
       ...(logParameters ? { parameters: call.parameters } : {}),
     };
-    if (!slow) {
-      failures.hit(`${call.queryName} ${call.error?.code ?? ''} ${sqlState ?? ''}`, (suppressed) =>
-        logger.warn(suppressed > 0 ? { ...line, suppressed } : line, `query ${call.queryName} failed`),
-      );
-      return;
-    }
+    return { line, pool, site, scope };
+  };
+
+  const logSlow = (call: FinishedCall, level: 'warn' | 'error', durationMs: number, waitMs: number, suppressed: number) => {
+    const sqlState = call.error ? (call.error.sqlState ?? sqlStateOf(call.error.cause)) : undefined;
+    const { line, pool, site, scope } = lineOf(call, durationMs, waitMs, sqlState);
     const message = `slow query ${call.queryName}`;
-    if (level === 'error') logger.error(line, message);
-    else logger.warn(line, message);
-    metrics.recordSlow(call.queryName, level === 'error' ? 'error' : 'warn');
+    const written = suppressed > 0 ? { ...line, suppressed } : line;
+    if (level === 'error') logger.error(written, message);
+    else logger.warn(written, message);
     slowLog?.record({
       at: new Date(),
       queryName: call.queryName,
-      level: level === 'error' ? 'error' : 'warn',
+      level,
       durationMs: round(durationMs),
       poolWaitMs: round(waitMs),
       executionMs: round(call.executionMs),
@@ -114,6 +99,7 @@ export function createObserver(
       scope,
       sqlState,
       errorCode: call.error?.code,
+      suppressed,
     });
     if (level === 'error' && onSlowQuery !== undefined) {
       const event: SlowQueryEvent = {
@@ -127,6 +113,7 @@ export function createObserver(
         callSite: site,
         sqlState,
         error: call.error ? redactedMessage(call.error, logParameters) : undefined,
+        suppressed,
         ...(logParameters ? { parameters: call.parameters } : {}),
       };
       try {
@@ -135,5 +122,49 @@ export function createObserver(
         logger.error({ err: error, query: call.queryName }, 'onSlowQuery hook threw');
       }
     }
+  };
+
+  return (call) => {
+    recordStatement(call.queryName);
+    const waitMs = call.waitMs ?? 0;
+    const durationMs = waitMs + call.executionMs;
+    metrics.recordCall({
+      queryName: call.queryName,
+      durationSeconds: durationMs / 1000,
+      waitSeconds: call.waitMs === null ? null : call.waitMs / 1000,
+      rows: call.rows,
+      errorType: call.error?.code,
+    });
+    if (durationMs >= slowQueryWarnMs) {
+      const level = durationMs >= slowQueryErrorMs ? 'error' : 'warn';
+      metrics.recordSlow(call.queryName, level);
+      let logged = false;
+      slowLines.hit(level === 'error' ? `${call.queryName} error` : `${call.queryName} warn`, (suppressed) => {
+        logged = true;
+        logSlow(call, level, durationMs, waitMs, suppressed);
+      });
+      if (!logged) metrics.recordSlowUnlogged(call.queryName, level);
+      return;
+    }
+    if (call.error) {
+      const sqlState = call.error.sqlState ?? sqlStateOf(call.error.cause);
+      failures.hit(`${call.queryName} ${call.error.code} ${sqlState ?? ''}`, (suppressed) => {
+        const { line } = lineOf(call, durationMs, waitMs, sqlState);
+        logger.warn(suppressed > 0 ? { ...line, suppressed } : line, `query ${call.queryName} failed`);
+      });
+      return;
+    }
+    if (!logger.isLevelEnabled('debug')) return;
+    logger.debug(
+      {
+        query: call.queryName,
+        durationMs: round(durationMs),
+        waitMs: round(waitMs),
+        executionMs: round(call.executionMs),
+        rows: call.rows,
+        ...(logParameters ? { parameters: call.parameters } : {}),
+      },
+      'query',
+    );
   };
 }

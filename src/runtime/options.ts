@@ -30,6 +30,8 @@ export type SlowQueryEvent = {
   callSite: string | undefined;
   sqlState: string | undefined;
   error: string | undefined;
+  /** Slow calls of this query and level not logged (nor hooked) since the previous line: the rate limit's count. */
+  suppressed: number;
   parameters?: readonly unknown[];
 };
 
@@ -121,7 +123,10 @@ export type DbOptions = {
   timeoutsVia?: TimeoutsVia;
   /** pino logger. Default: pino at level 'info', named 'sqlbound'. */
   logger?: Logger;
-  /** Called for every statement at or above slowQueryErrorMs. */
+  /**
+   * Called for a statement at or above slowQueryErrorMs, with its error line: the first per query per
+   * `slowQueryLogIntervalMs`, `suppressed` counting those held back since (metrics count every one).
+   */
   onSlowQuery?: (event: SlowQueryEvent) => void;
   /** Default 500. */
   slowQueryWarnMs?: number;
@@ -136,6 +141,13 @@ export type DbOptions = {
    * reported with the next line. Default 10000.
    */
   failureLogIntervalMs?: number;
+  /**
+   * A slow statement is logged (and recorded for recentSlowQueries, and given to onSlowQuery) once per query and
+   * level per this interval; the others are counted (metric `sqlbound.slow_queries.unlogged`) and reported as
+   * `suppressed` on the next line. A burst that makes a thousand calls slow at once then costs one line, not a
+   * stack capture per call. Default 1000; 0 logs every slow call.
+   */
+  slowQueryLogIntervalMs?: number;
   /** Seals keyset cursors. Default: a random per-process secret (warned about: cursors then die with the process). */
   cursorSecret?: string;
   /** Default: the global provider of @opentelemetry/api (metrics.getMeterProvider()). */
@@ -179,6 +191,7 @@ export type ResolvedOptions = {
   logParameters: boolean;
   slowQueryLogSize: number;
   failureLogIntervalMs: number;
+  slowQueryLogIntervalMs: number;
   cursorSecret: string;
   meter: Meter;
   transactionRetries: number;
@@ -260,6 +273,7 @@ export function resolveOptions(options: DbOptions, defaults: { meterProvider: Me
     logParameters: options.logParameters ?? false,
     slowQueryLogSize: integer('slowQueryLogSize', options.slowQueryLogSize, 100, { min: 0, max: 100_000 }),
     failureLogIntervalMs: integer('failureLogIntervalMs', options.failureLogIntervalMs, 10_000, { min: 0 }),
+    slowQueryLogIntervalMs: integer('slowQueryLogIntervalMs', options.slowQueryLogIntervalMs, 1000, { min: 0 }),
     cursorSecret,
     meter: (options.meterProvider ?? defaults.meterProvider).getMeter('sqlbound'),
     transactionRetries: integer('transactionRetries', options.transactionRetries, 3, { min: 0, max: 100 }),

@@ -43,16 +43,31 @@ function reviveValue(field: ReviveField, value: unknown): unknown {
   if (field === 'bigint') return typeof value === 'string' || typeof value === 'number' ? BigInt(value) : value;
   if (field === 'number') return typeof value === 'string' ? Number(value) : value;
   if ('one' in field) return reviveRow(field.one, value);
-  return Array.isArray(value) ? value.map((item: unknown) => reviveRow(field.many, item)) : value;
+  if (Array.isArray(value)) {
+    const items: unknown[] = value;
+    for (let k = 0; k < items.length; k++) items[k] = reviveRow(field.many, items[k]);
+  }
+  return value;
 }
 
+/**
+ * Revives the listed fields of a row in place and returns it. Rows are the caller's own: fresh from pg (and
+ * JSON.parse) for each call, or a copy (a cache hit is deserialized; a collapsed miss is cloned per waiter).
+ * In place, because a dashboard's nested rows are a dozen objects a copy would allocate again. Reviving twice is
+ * harmless: each step leaves an already revived value as it is.
+ */
 export function reviveRow<Row>(spec: ReviveSpec, raw: unknown): Row {
   if (typeof raw !== 'object' || raw === null) return raw as Row;
-  const row: Record<string, unknown> = { ...raw };
-  for (const [name, field] of Object.entries(spec)) row[name] = reviveValue(field, row[name]);
+  const row = raw as Record<string, unknown>;
+  for (const name in spec) {
+    const field = spec[name];
+    if (field !== undefined) row[name] = reviveValue(field, row[name]);
+  }
   return row as Row;
 }
 
 export function hasRevival(spec: ReviveSpec | undefined): spec is ReviveSpec {
-  return spec !== undefined && Object.keys(spec).length > 0;
+  if (spec === undefined) return false;
+  for (const _name in spec) return true;
+  return false;
 }

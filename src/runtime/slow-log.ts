@@ -1,5 +1,5 @@
 // A bounded ring of the most recent slow calls, for an operator's page or an admin endpoint: what the slow-query
-// log lines said, kept in memory so they can be shown without a log pipeline. Parameter values are never kept,
+// log lines said (one per query and level per slowQueryLogIntervalMs, with the count held back), kept in memory so they can be shown without a log pipeline. Parameter values are never kept,
 // whatever `logParameters` says: this buffer is read by people who must not see personal data.
 
 /**
@@ -29,6 +29,8 @@ export type SlowQueryEntry = {
   sqlState: string | undefined;
   /** The typed error's code when the call failed (a statement timeout is slow and failed). */
   errorCode: string | undefined;
+  /** Slow calls of this query and level held back by the log's rate limit since the previous entry. */
+  suppressed: number;
 };
 
 export type SlowQueryLog = {

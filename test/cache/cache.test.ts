@@ -53,6 +53,15 @@ test('100 concurrent callers on a cold key run exactly one statement', async () 
   const { result, count } = await statements(() => Promise.all(Array.from({ length: 100 }, () => getDashboard(db, { userId: userA }))));
   assert.equal(count, 1);
   assert.ok(result.every((dashboard) => dashboard.user_id === userA));
+  // Each caller owns its result (rows are revived in place): no two share an object, and every one is revived.
+  assert.equal(new Set(result).size, 100, 'a result object per caller');
+  assert.equal(new Set(result.map((dashboard) => dashboard.recentAlerts)).size, 100, 'nested rows per caller');
+  for (const dashboard of result) {
+    assert.ok(dashboard.member_since instanceof Date);
+    assert.ok(dashboard.recentAlerts.length > 0 && dashboard.recentAlerts.every((alert) => alert.created_at instanceof Date));
+    assert.ok(dashboard.latestScan === null || dashboard.latestScan.created_at instanceof Date);
+  }
+  assert.deepEqual(result[99], result[0]);
 });
 
 test('a failing query is not cached and every waiter receives the error', async () => {

@@ -104,7 +104,7 @@ test('items carry exactly the declared columns: cursor helper columns are stripp
   ]);
 });
 
-/** The cursor's bytes: version, salt, ciphertext, tag (src/runtime/cursor.ts). */
+/** The cursor's bytes: version, synthetic IV (its signature), ciphertext (src/runtime/cursor.ts). */
 function sealed(cursor: string): Buffer {
   return Buffer.from(cursor, 'base64url');
 }
@@ -133,7 +133,7 @@ test('a cursor is opaque: its payload is not readable, and its keyset values are
   const bytes = sealed(cursor).toString('latin1');
   assert.ok(!bytes.includes(last.id) && !bytes.includes(last.created_at.slice(0, 10)), 'neither the id nor the timestamp shows');
   assert.throws(() => JSON.parse(sealed(cursor).toString('utf8')) as unknown);
-  // The same position in the same context gives the same cursor (the salt is derived, not random); the same
+  // The same position in the same context gives the same cursor (the IV is derived, not random); the same
   // keyset values in another context (other filters) give another one.
   const again = (await listAlerts(db, { userId, limit: 3, cursor: null })).nextCursor;
   assert.equal(again, cursor);
@@ -152,19 +152,17 @@ test('a tampered value inside a well-formed cursor fails authentication, not par
   const cursor = (await listAlerts(db, { userId, limit: 3, cursor: null })).nextCursor;
   assert.ok(cursor);
   const bytes = sealed(cursor);
-  // The plaintext is JSON ending in `..."<id>"]`; GCM is a stream cipher, so flipping the low bit of the
-  // ciphertext byte three from the tag's start turns the id's last digit into its neighbour (5 <-> 4): the
-  // payload stays well-formed JSON with another keyset value. Only the tag can catch it.
-  const tagStart = bytes.length - 16;
+  // The plaintext is JSON ending in `..."<id>"]`; AES-CTR is a stream cipher, so flipping the low bit of the
+  // third byte from the end turns the id's last digit into its neighbour (5 <-> 4): the payload stays
+  // well-formed JSON with another keyset value. Only the signature (the synthetic IV) can catch it.
   const tampered = Buffer.from(bytes);
-  tampered[tagStart - 3] = (tampered[tagStart - 3] ?? 0) ^ 1;
-  // Proof that the payload is still well-formed, so the refusal below can only come from the tag: opened with
-  // the cursor's own key and without its tag, it is the JSON array of order values with one id changed.
+  tampered[bytes.length - 3] = (tampered[bytes.length - 3] ?? 0) ^ 1;
+  // Proof that the payload is still well-formed, so the refusal below can only come from the signature: opened
+  // with the secret's encryption key and without checking, it is the JSON array of order values, one id changed.
   const open = (sealedBytes: Buffer) => {
-    const salt = sealedBytes.subarray(1, 17);
-    const material = Buffer.from(hkdfSync('sha256', 'test-secret-a', salt, 'sqlbound-cursor-v1', 44));
-    const decipher = createDecipheriv('aes-256-gcm', material.subarray(0, 32), material.subarray(32));
-    return JSON.parse(decipher.update(sealedBytes.subarray(17, sealedBytes.length - 16)).toString('utf8')) as unknown;
+    const encKey = Buffer.from(hkdfSync('sha256', 'test-secret-a', Buffer.alloc(0), 'sqlbound-cursor-v2', 64)).subarray(32);
+    const decipher = createDecipheriv('aes-256-ctr', encKey, sealedBytes.subarray(1, 17));
+    return JSON.parse(decipher.update(sealedBytes.subarray(17)).toString('utf8')) as unknown;
   };
   const original = open(bytes);
   const edited = open(tampered);
@@ -176,14 +174,14 @@ test('a tampered value inside a well-formed cursor fails authentication, not par
     listAlerts(db, { userId, limit: 3, cursor: tampered.toString('base64url') as Cursor<'listAlerts'> }),
     rejectsWith('authentication', 'tampered id digit'),
   );
-  const tag = Buffer.from(bytes);
-  tag[tag.length - 1] = (tag[tag.length - 1] ?? 0) ^ 0x80;
+  const signature = Buffer.from(bytes);
+  signature[16] = (signature[16] ?? 0) ^ 0x80;
   await assert.rejects(
-    listAlerts(db, { userId, limit: 3, cursor: tag.toString('base64url') as Cursor<'listAlerts'> }),
-    rejectsWith('authentication', 'tampered tag'),
+    listAlerts(db, { userId, limit: 3, cursor: signature.toString('base64url') as Cursor<'listAlerts'> }),
+    rejectsWith('authentication', 'tampered signature'),
   );
   const version = Buffer.from(bytes);
-  version[0] = 2;
+  version[0] = 3;
   await assert.rejects(
     listAlerts(db, { userId, limit: 3, cursor: version.toString('base64url') as Cursor<'listAlerts'> }),
     rejectsWith('version', 'version'),

@@ -2,7 +2,7 @@
 // itself is tested on real rows in test/queries/pagination.test.ts. Fast enough to run once per mutant
 // (npm run mutate).
 import assert from 'node:assert/strict';
-import { createCipheriv, createHash, hkdfSync } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
 import { test } from 'node:test';
 import { decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from '../../src/runtime/cursor.js';
 import { InvalidCursorError, type InvalidCursorReason } from '../../src/runtime/errors.js';
@@ -29,8 +29,21 @@ function refused(reason: InvalidCursorReason, open: () => unknown, label: string
   });
 }
 
-/** Seals any plaintext as cursor version 1 does (params [] only): payloads encodeCursor never writes. */
+/** Seals any plaintext as cursor version 2 does (params [] only): payloads encodeCursor never writes. */
 function sealRaw(plaintext: string): string {
+  const keys = Buffer.from(hkdfSync('sha256', SECRET, Buffer.alloc(0), 'sqlbound-cursor-v2', 64));
+  const iv = createHmac('sha256', keys.subarray(0, 32))
+    .update(JSON.stringify(['sqlbound-cursor-v2', 'listThings', []]))
+    .update('\0')
+    .update(plaintext)
+    .digest()
+    .subarray(0, 16);
+  const cipher = createCipheriv('aes-256-ctr', keys.subarray(32), iv);
+  return Buffer.concat([Buffer.from([2]), iv, cipher.update(plaintext, 'utf8'), cipher.final()]).toString('base64url');
+}
+
+/** Seals any plaintext as cursor version 1 did (AES-256-GCM, a key per cursor; params [] only). */
+function sealLegacy(plaintext: string): string {
   const context = Buffer.concat([
     Buffer.from([1]),
     createHash('sha256')
@@ -104,20 +117,27 @@ test('params of every kind are bound exactly: bigint, dates, bytes, arrays, obje
   assert.deepEqual(decodeCursor(SECRET, 'listThings', [new Date(Number.NaN)], invalidDate, 2), values);
 });
 
-test('a value changed inside the sealed payload is caught by the tag, not by parsing', () => {
+test('a value changed inside the sealed payload is caught by the signature, not by parsing', () => {
   const cursor = encodeCursor(SECRET, 'listThings', ['42'], values);
   const bytes = Buffer.from(cursor, 'base64url');
-  const tagStart = bytes.length - 16;
-  // GCM is a stream cipher: the low bit of the byte before the closing `"]` turns the id's last digit 3 into 2.
+  // CTR is a stream cipher: the low bit of the byte before the closing `"]` turns the id's last digit 3 into 2.
   const tampered = Buffer.from(bytes);
-  tampered[tagStart - 3] = (tampered[tagStart - 3] ?? 0) ^ 1;
+  tampered[bytes.length - 3] = (tampered[bytes.length - 3] ?? 0) ^ 1;
   refused('authentication', () => decodeCursor(SECRET, 'listThings', ['42'], tampered.toString('base64url'), 2), 'a digit changed');
-  const tag = Buffer.from(bytes);
-  tag[bytes.length - 1] = (tag[bytes.length - 1] ?? 0) ^ 0x80;
-  refused('authentication', () => decodeCursor(SECRET, 'listThings', ['42'], tag.toString('base64url'), 2), 'the tag changed');
-  const salt = Buffer.from(bytes);
-  salt[1] = (salt[1] ?? 0) ^ 1;
-  refused('authentication', () => decodeCursor(SECRET, 'listThings', ['42'], salt.toString('base64url'), 2), 'the salt changed');
+  const signature = Buffer.from(bytes);
+  signature[16] = (signature[16] ?? 0) ^ 0x80;
+  refused('authentication', () => decodeCursor(SECRET, 'listThings', ['42'], signature.toString('base64url'), 2), 'the signature changed');
+  const first = Buffer.from(bytes);
+  first[1] = (first[1] ?? 0) ^ 1;
+  refused('authentication', () => decodeCursor(SECRET, 'listThings', ['42'], first.toString('base64url'), 2), 'its first byte changed');
+  // Every single-bit flip, anywhere after the version byte, is refused.
+  for (let index = 1; index < bytes.length; index += 1) {
+    for (let bit = 0; bit < 8; bit += 1) {
+      const flipped = Buffer.from(bytes);
+      flipped[index] = (flipped[index] ?? 0) ^ (1 << bit);
+      assert.throws(() => decodeCursor(SECRET, 'listThings', ['42'], flipped.toString('base64url'), 2), InvalidCursorError);
+    }
+  }
 });
 
 test('malformed text, other versions and wrong shapes each have their reason', () => {
@@ -136,14 +156,19 @@ test('malformed text, other versions and wrong shapes each have their reason', (
   // At the limit the text is read: zero bytes, so version 0.
   refused('version', open('A'.repeat(MAX_CURSOR_LENGTH)), 'exactly the longest length', 'unknown cursor version 0');
   refused('malformed', open(cursor.slice(0, 20)), 'truncated', 'malformed');
-  // A shortest well-formed cursor: version, salt, two bytes, tag.
-  const shortest = Buffer.alloc(1 + 16 + 2 + 16, 0);
-  shortest[0] = 1;
-  refused('authentication', open(shortest.toString('base64url')), 'the shortest cursor reaches the tag');
+  // A shortest well-formed cursor: version, signature, two bytes.
+  const shortest = Buffer.alloc(1 + 16 + 2, 0);
+  shortest[0] = 2;
+  refused('authentication', open(shortest.toString('base64url')), 'the shortest cursor reaches the signature');
   refused('malformed', open(shortest.subarray(1).toString('base64url')), 'one byte short');
+  // Version 1's shortest: version, salt, two bytes, tag.
+  const shortestLegacy = Buffer.alloc(1 + 16 + 2 + 16, 0);
+  shortestLegacy[0] = 1;
+  refused('authentication', open(shortestLegacy.toString('base64url')), 'the shortest version 1 cursor reaches the tag');
+  refused('malformed', open(shortestLegacy.subarray(0, -1).toString('base64url')), 'version 1, one byte short');
   const version = Buffer.from(cursor, 'base64url');
-  version[0] = 2;
-  refused('version', open(version.toString('base64url')), 'version 2', 'unknown cursor version 2');
+  version[0] = 3;
+  refused('version', open(version.toString('base64url')), 'version 3', 'unknown cursor version 3');
   // The last base64url character carries spare bits: another character there decodes to the same bytes.
   const last = cursor.at(-1) ?? 'A';
   const sameBytes = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].find(
@@ -166,8 +191,10 @@ test('the values must be strings: a payload of other JSON is a shape error', () 
   const notArray = encodeCursor(SECRET, 'listThings', [], { length: 2 } as unknown as string[]);
   refused('shape', () => decodeCursor(SECRET, 'listThings', [], notArray, 2), 'an object', 'wrong shape');
   // An authenticated payload that is not JSON (a version skew, never encodeCursor's output).
-  assert.deepEqual(decodeCursor(SECRET, 'listThings', [], sealRaw('["a","b"]'), 2), ['a', 'b'], 'sealRaw seals as encodeCursor does');
+  assert.equal(sealRaw('["a","b"]'), encodeCursor(SECRET, 'listThings', [], ['a', 'b']), 'sealRaw seals as encodeCursor does');
   refused('shape', () => decodeCursor(SECRET, 'listThings', [], sealRaw('not json'), 2), 'not JSON', 'malformed payload');
+  assert.deepEqual(decodeCursor(SECRET, 'listThings', [], sealLegacy('["a","b"]'), 2), ['a', 'b'], 'version 1 opens');
+  refused('shape', () => decodeCursor(SECRET, 'listThings', [], sealLegacy('not json'), 2), 'version 1, not JSON', 'malformed payload');
 });
 
 test('the format is stable: a cursor issued by this version opens, byte for byte, after an upgrade', () => {
@@ -186,8 +213,12 @@ test('the format is stable: a cursor issued by this version opens, byte for byte
     { k: 'v' },
     null,
   ];
-  const issued = 'AQQ4_30_8gMcAR_u9TJajstwZ6seOzwDab1yrO10KGAZIFocFlxQVIfW_B79cJXX18W2ISiHJkJeMC3TlyD-eHo9KoAroYTT1aA0Ovg_utNkrnGROPLA';
+  const issued = 'AhKmQozwwgNTb2PDvz1Ysl0Tbs799AoViQQgmyGCNs3B1-6Ft7592QC3tFx-8InAhvJlz4bkRnpzEHDjYzX4sJTHtmrt1ko';
   const stored = ['2026-01-01 00:00:00.000001+00', '\u00e99007199254740993'];
   assert.equal(encodeCursor(SECRET, 'listThings', params, stored), issued);
   assert.deepEqual(decodeCursor(SECRET, 'listThings', params, issued, 2), stored);
+  // Version 1 (before cursors were sealed with one key per secret): issued by it, and still opened.
+  const issuedV1 = 'AQQ4_30_8gMcAR_u9TJajstwZ6seOzwDab1yrO10KGAZIFocFlxQVIfW_B79cJXX18W2ISiHJkJeMC3TlyD-eHo9KoAroYTT1aA0Ovg_utNkrnGROPLA';
+  assert.deepEqual(decodeCursor(SECRET, 'listThings', params, issuedV1, 2), stored);
+  refused('authentication', () => decodeCursor(SECRET, 'listThings', params.slice(1), issuedV1, 2), 'version 1 for other params');
 });

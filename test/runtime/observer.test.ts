@@ -10,16 +10,29 @@ import { InvalidInputError } from '../../src/runtime/errors.js';
 import { createMetrics, type Metrics } from '../../src/runtime/metrics.js';
 import { createObserver, type FinishedCall, type Observer } from '../../src/runtime/observe.js';
 import { resolveOptions, type DbOptions } from '../../src/runtime/options.js';
+import { createSlowQueryLog, type SlowQueryLog } from '../../src/runtime/slow-log.js';
 import { LEVEL, capturingLogger, type CapturedLogger } from './support.js';
 
-const stats = () => ({ total: 1, idle: 1, waiting: 0, max: 20 });
+let statsTaken = 0;
+const stats = () => {
+  statsTaken += 1;
+  return { total: 1, idle: 1, waiting: 0, max: 20 };
+};
 
-type Observed = { observe: Observer; captured: CapturedLogger; events: SlowQueryEvent[]; slow: [string, string][] };
+type Observed = {
+  observe: Observer;
+  captured: CapturedLogger;
+  events: SlowQueryEvent[];
+  slow: [string, string][];
+  unlogged: [string, string][];
+  ring: SlowQueryLog;
+};
 
 function observerWith(options: Partial<DbOptions> = {}): Observed {
   const captured = capturingLogger('debug');
   const events: SlowQueryEvent[] = [];
   const slow: [string, string][] = [];
+  const unlogged: [string, string][] = [];
   const meterProvider = otel.getMeterProvider();
   const resolved = resolveOptions(
     {
@@ -33,9 +46,14 @@ function observerWith(options: Partial<DbOptions> = {}): Observed {
   );
   const real = createMetrics(meterProvider.getMeter('test'), 'test', stats);
   // The slow-query counter's labels, as the metrics see them.
-  const metrics: Metrics = { ...real, recordSlow: (name, level) => slow.push([name, level]) };
-  const observe = createObserver(resolved, captured.logger, metrics, stats);
-  return { observe, captured, events, slow };
+  const metrics: Metrics = {
+    ...real,
+    recordSlow: (name, level) => slow.push([name, level]),
+    recordSlowUnlogged: (name, level) => unlogged.push([name, level]),
+  };
+  const ring = createSlowQueryLog(100);
+  const observe = createObserver(resolved, captured.logger, metrics, stats, ring);
+  return { observe, captured, events, slow, unlogged, ring };
 }
 
 const call = (queryName: string, executionMs: number, waitMs: number | null = 0): FinishedCall => ({
@@ -153,6 +171,106 @@ describe('slow-query thresholds', () => {
       events.map((event) => event.queryName),
       ['q250'],
     );
+  });
+});
+
+describe('slow calls in a burst', () => {
+  test('a thousand slow calls at once: one line, one hook call, one pool snapshot per query and level; every call counted', () => {
+    mock.timers.enable({ apis: ['Date'], now: 2_000_000 });
+    try {
+      const { observe, captured, events, slow, unlogged, ring } = observerWith();
+      const before = statsTaken;
+      for (let k = 0; k < 1000; k++) observe(call('burstWarn', 600));
+      for (let k = 0; k < 1000; k++) observe(call('burstError', 1200));
+      const slowLines = captured.lines.filter((line) => line.msg.startsWith('slow query'));
+      assert.deepEqual(
+        slowLines.map((line) => [line.query, line.level, line.suppressed]),
+        [
+          ['burstWarn', LEVEL.warn, undefined],
+          ['burstError', LEVEL.error, undefined],
+        ],
+      );
+      // The line still names its call site: the capture is made for the line that is written.
+      assert.match(String(slowLines[0]?.callSite), /observer\.test\.ts:\d+:\d+/);
+      assert.equal(statsTaken - before, 2, 'a pool snapshot per written line, not per slow call');
+      assert.deepEqual(
+        events.map((event) => [event.queryName, event.suppressed]),
+        [['burstError', 0]],
+      );
+      assert.equal(ring.recent().length, 2);
+      // Metrics count every slow call, and the held-back ones apart.
+      assert.equal(slow.filter(([name]) => name === 'burstWarn').length, 1000);
+      assert.equal(slow.filter(([name, level]) => name === 'burstError' && level === 'error').length, 1000);
+      assert.equal(unlogged.filter(([name, level]) => name === 'burstWarn' && level === 'warn').length, 999);
+      assert.equal(unlogged.filter(([name, level]) => name === 'burstError' && level === 'error').length, 999);
+
+      // After the interval the next slow call is logged with the count held back, and so is its hook call.
+      mock.timers.tick(1001);
+      observe(call('burstWarn', 600));
+      observe(call('burstError', 1200));
+      const next = captured.lines.filter((line) => line.msg.startsWith('slow query')).slice(2);
+      assert.deepEqual(
+        next.map((line) => [line.query, line.suppressed]),
+        [
+          ['burstWarn', 999],
+          ['burstError', 999],
+        ],
+      );
+      assert.deepEqual(
+        events.map((event) => event.suppressed),
+        [0, 999],
+      );
+      assert.deepEqual(
+        ring.recent().map((entry) => [entry.queryName, entry.suppressed]),
+        [
+          ['burstError', 999],
+          ['burstWarn', 999],
+          ['burstError', 0],
+          ['burstWarn', 0],
+        ],
+      );
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  test('the rate limit is per query and level: other queries and the other level are logged at once', () => {
+    const { observe, captured } = observerWith();
+    for (const [name, ms] of [
+      ['a', 600],
+      ['a', 600],
+      ['b', 600],
+      ['a', 1200],
+      ['b', 1200],
+      ['b', 1200],
+    ] as const)
+      observe(call(name, ms));
+    assert.deepEqual(
+      captured.lines.filter((line) => line.msg.startsWith('slow query')).map((line) => [line.query, line.level]),
+      [
+        ['a', LEVEL.warn],
+        ['b', LEVEL.warn],
+        ['a', LEVEL.error],
+        ['b', LEVEL.error],
+      ],
+    );
+  });
+
+  test('slowQueryLogIntervalMs 0 logs every slow call', () => {
+    const { observe, captured, events, unlogged } = observerWith({ slowQueryLogIntervalMs: 0 });
+    for (let k = 0; k < 5; k++) observe(call('every', 1200));
+    assert.equal(captured.lines.filter((line) => line.msg === 'slow query every').length, 5);
+    assert.equal(events.length, 5);
+    assert.deepEqual(unlogged, []);
+  });
+
+  test('failures held back by their rate limit take no pool snapshot either', () => {
+    const { observe, captured } = observerWith();
+    const before = statsTaken;
+    const failing = { ...call('failingBurst', 1), error: new InvalidInputError('bad input', { queryName: 'failingBurst' }) };
+    for (let k = 0; k < 100; k++) observe(failing);
+    assert.equal(captured.lines.filter((line) => line.query === 'failingBurst').length, 1);
+    assert.equal(statsTaken - before, 1);
   });
 });
 

@@ -18,6 +18,7 @@ const entry = (queryName: string): SlowQueryEntry => ({
   scope: undefined,
   sqlState: undefined,
   errorCode: undefined,
+  suppressed: 0,
 });
 
 test('the ring keeps the latest entries, newest first, and never more than its capacity', () => {
