@@ -1,6 +1,6 @@
 // npm run bench: one table of ratios, each pair measured interleaved in one run on the load test's seeded database.
-//   npm run bench -- [--users 100000] [--data-dir .data/loadtest] [--rounds 30] [--calls 10] [--json bench.json]
-// Rows: keyset against OFFSET for the heaviest user by depth (with buffers from EXPLAIN), the dashboard as one
+//   npm run bench -- [--users 100000] [--data-dir .data/loadtest] [--rounds 30] [--calls 10] [--in-flight 1000] [--json bench.json]
+// Rows: the generated functions against raw pg on the statement they send (dashboard, 51-row page), keyset against OFFSET for the heaviest user by depth (with buffers from EXPLAIN), the dashboard as one
 // statement against N+1 and parallel queries, cache hit against miss (and the statements a hit sends), the heaviest
 // user against a typical one, and the performance page's refresh. Absolute times are this machine's, now; the
 // ratios are what two runs can compare (--json writes every figure).
@@ -18,6 +18,7 @@ import { manifestPath, projectRoot } from '../src/server/paths.js';
 import { CATALOG_STATEMENTS, CATALOG_TAG } from '../src/server/perf/catalog.js';
 import { ensureSeeded } from '../src/server/seeded.js';
 import { strategies } from './dashboard-strategies.js';
+import { createPayloadPairs, measurePair, type PairFigures } from './payload-scenarios.js';
 import { interleaved, pairedP50Ratio, pickSubjects, progress, seeded, type Measured, type Subjects, type Task } from './harness.js';
 
 const { values: args } = parseArgs({
@@ -26,14 +27,16 @@ const { values: args } = parseArgs({
     'data-dir': { type: 'string', default: '.data/loadtest' },
     rounds: { type: 'string', default: '30' },
     calls: { type: 'string', default: '10' },
+    'in-flight': { type: 'string', default: '1000' },
     json: { type: 'string' },
   },
 });
 const users = Number(args.users);
 const rounds = Number(args.rounds);
 const callsPerRound = Number(args.calls);
-if (![users, rounds, callsPerRound].every((n) => Number.isInteger(n) && n > 0)) {
-  throw new Error('--users, --rounds and --calls must be positive integers');
+const inFlight = Number(args['in-flight']);
+if (![users, rounds, callsPerRound, inFlight].every((n) => Number.isInteger(n) && n > 0)) {
+  throw new Error('--users, --rounds, --calls and --in-flight must be positive integers');
 }
 const PAGE = 50;
 const DEPTHS = [1, 10, 50, 100];
@@ -304,6 +307,49 @@ async function cacheHitAgainstMiss(url: string, client: pg.Client, subjects: Sub
   }
 }
 
+/**
+ * The SDK's own overhead on real payloads: each generated call against raw pg running the statement it sends
+ * (captured, not re-typed) with the same values, named and prepared, on a pool of the same size.
+ */
+async function sdkAgainstRawPg(url: string, random: () => number) {
+  const setup = await createPayloadPairs({ url });
+  try {
+    const figures: PairFigures[] = [];
+    for (const pair of setup.pairs) {
+      log(`SDK vs raw pg: ${pair.label}, ${rounds} rounds x ${callsPerRound * 10} calls, ${inFlight} in flight`);
+      figures.push(
+        await measurePair(pair, {
+          rounds,
+          callsPerRound: callsPerRound * 10,
+          inFlight,
+          random,
+          onRound: (round, total) => {
+            if (round % Math.max(1, Math.floor(total / 4)) === 0) log(`round ${round}/${total}`);
+          },
+        }),
+      );
+    }
+    const ratios: Ratio[] = figures.map((pair) => ({
+      section: 'SDK vs raw pg',
+      comparison: `${pair.label}: generated / raw pg`,
+      subject: { p50Ms: pair.generated.p50Ms, p95Ms: pair.generated.p95Ms, cpuUsPerCall: pair.generated.cpuUsPerCall },
+      baseline: { p50Ms: pair.raw.p50Ms, p95Ms: pair.raw.p95Ms, cpuUsPerCall: pair.raw.cpuUsPerCall },
+      p50: pair.ratios.p50,
+      pairedP50: pair.ratios.pairedP50,
+      p95: pair.ratios.p95,
+      cpu: pair.ratios.cpu,
+      extra: `CPU ${pair.generated.cpuUsPerCall.toFixed(0)} vs ${pair.raw.cpuUsPerCall.toFixed(0)} µs; throughput with ${pair.inFlight} in flight ${pair.ratios.pairedThroughput.toFixed(2)}× (paired)`,
+      target: {
+        text: 'p50 ≤ 1.05, CPU ≤ 1.10, throughput ≥ 0.95',
+        met: pair.ratios.pairedP50 <= 1.05 && pair.ratios.cpu <= 1.1 && pair.ratios.pairedThroughput >= 0.95,
+      },
+    }));
+    return { ratios, json: figures };
+  } finally {
+    await setup.close();
+  }
+}
+
 /** The performance page's refresh: its catalog statements' execution time, from pg_stat_statements. */
 async function pageRefresh(db: Db, client: pg.Client) {
   if ((await statementCalls(client)) === null)
@@ -355,11 +401,12 @@ await runCommand(async () => {
   const db = createDb({ connectionString: url, max: 20, cursorSecret: 'bench', logger: pino({ level: 'warn' }), cache: false });
   const random = seeded(1);
   try {
+    const sdk = await sdkAgainstRawPg(url, random);
     const keyset = await keysetAgainstOffset(db, client, subjects, random);
     const dashboard = await dashboardAndSubjects(db, subjects, random);
     const cache = await cacheHitAgainstMiss(url, client, subjects, random);
     const page = await pageRefresh(db, client);
-    const ratios = [...keyset.ratios, ...dashboard.ratios, ...cache.ratios];
+    const ratios = [...sdk.ratios, ...keyset.ratios, ...dashboard.ratios, ...cache.ratios];
     const seconds = (performance.now() - started) / 1000;
     const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version, loadavg: loadavg() };
     const lines = [
@@ -385,6 +432,7 @@ await runCommand(async () => {
         seconds,
         subjects,
         ratios,
+        sdkAgainstRawPg: sdk.json,
         keysetAgainstOffset: keyset.json,
         dashboard: dashboard.json,
         cache: cache.json,

@@ -12,6 +12,7 @@ import type { DB } from '../generated/db.js';
 import { getDashboard, listAlerts } from '../generated/index.js';
 import { createDb, type Db, type Queryable, type Rows, type Statement } from 'sqlbound';
 import { startupOptions } from '../src/runtime/pool.js';
+import { percentile, seeded, shuffle as shuffled } from './harness.js';
 
 /** The two payloads of issue 16. */
 export type PayloadName = 'dashboard' | 'alertsPage';
@@ -97,32 +98,6 @@ export type MeasureOptions = {
   /** Called after each round. */
   onRound?: (round: number, rounds: number) => void;
 };
-
-/** mulberry32: a seeded generator, so orders repeat between runs. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
-
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
-}
 
 type Captured = { statement: Statement; values: readonly unknown[] };
 

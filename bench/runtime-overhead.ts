@@ -15,7 +15,8 @@ import { createDb, type Db, type Statement } from 'sqlbound';
 import { startupOptions } from '../src/runtime/pool.js';
 import { createPrometheusMetrics } from '../src/server/prometheus.js';
 import { schemaDir } from '../src/server/paths.js';
-import { createPayloadPairs, measurePair, percentile, seeded, type PairFigures } from './payload-scenarios.js';
+import { createPayloadPairs, measurePair, type PairFigures } from './payload-scenarios.js';
+import { percentile, seeded, shuffle } from './harness.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 1000);
@@ -26,15 +27,6 @@ const TEXT = 'SELECT id, email FROM users WHERE id = $1';
 const statement: Statement = { name: 'userById', text: TEXT };
 
 type Scenario = { name: string; call: (id: number) => Promise<unknown> };
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
-}
 
 const ratio = (value: number) => `${value.toFixed(3)}x`;
 

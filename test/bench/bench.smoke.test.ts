@@ -15,10 +15,16 @@ const database = await testDatabase();
 
 test('npm run bench prints every ratio row and writes the same figures as JSON', { timeout: 600_000 }, async () => {
   const json = join(await mkdtemp(join(tmpdir(), 'sqlbound-bench-')), 'bench.json');
-  const run = await runScript('bench/bench.ts', ['--users', USERS, '--rounds', '2', '--calls', '2', '--json', json], {
+  const run = await runScript('bench/bench.ts', ['--users', USERS, '--rounds', '2', '--calls', '2', '--in-flight', '20', '--json', json], {
     databaseUrl: database.directUrl,
   });
   assert.equal(run.code, 0, run.stderr);
+  for (const payload of ['dashboard \\(getDashboard, cache bypassed\\)', 'alerts page of 50 \\(listAlerts, 51 rows read\\)']) {
+    assert.match(
+      run.stdout,
+      new RegExp(`\\| SDK vs raw pg: ${payload}: generated / raw pg \\| .*\\| p50 ≤ 1\\.05, CPU ≤ 1\\.10, throughput ≥ 0\\.95: `),
+    );
+  }
   for (const page of [10, 50, 100])
     assert.match(run.stdout, new RegExp(`\\| keyset vs OFFSET: keyset page ${page} / keyset page 1 .*\\| paired p50 ≤ 1\\.2: `));
   assert.match(run.stdout, /\| keyset vs OFFSET: OFFSET page 100 \/ keyset page 100 \|/);
