@@ -19,7 +19,16 @@ export type { EmptyDatabase } from './kysely.js';
 export type { Transaction, TransactionOptions, IsolationLevel, AfterCommit } from './transaction.js';
 export { applyRoleTimeouts, roleTimeoutStatements, type RoleTimeouts } from './role-timeouts.js';
 export type { Queryable, Statement, Rows, CallOptions, CachePolicy, WriteEffect, TableTouch, CacheScope } from './contract.js';
-export { createQueryCache, cacheSerializer, noteUncachedStatement, type Derived, type QueryCache, type QueryCacheOptions, type CacheStats, type CacheStore } from './cache.js';
+export {
+  createQueryCache,
+  cacheSerializer,
+  noteUncachedStatement,
+  type Derived,
+  type QueryCache,
+  type QueryCacheOptions,
+  type CacheStats,
+  type CacheStore,
+} from './cache.js';
 export {
   NotFoundError,
   TooManyRowsError,
