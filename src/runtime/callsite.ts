@@ -68,16 +68,28 @@ function displayPath(file: string): string {
   return fromWorkingDirectory.startsWith('..') || isAbsolute(fromWorkingDirectory) ? file : fromWorkingDirectory;
 }
 
+// A frame's script name as shown, or null for a frame to skip. The same few files recur on every statement, and
+// fileURLToPath, path.relative and the header check cost more than the capture: each name is resolved once.
+const shownByScript = new Map<string, string | null>();
+function shownPath(script: string): string | null {
+  const known = shownByScript.get(script);
+  if (known !== undefined) return known;
+  const file = script.startsWith('file://') ? fileURLToPath(script) : script;
+  const shown = file === '' || isForeign(file) ? null : displayPath(file);
+  // Bounded: a process runs a fixed set of modules, but eval'd or generated scripts could grow it.
+  if (shownByScript.size < 10_000) shownByScript.set(script, shown);
+  return shown;
+}
+
 /**
  * `listAlerts (src/server/routers/alerts.ts:12:7)`-style text for the first frame outside the runtime and the
  * generated modules (its path relative to the working directory), or undefined.
  */
 export function callSite(): string | undefined {
   for (const frame of structuredFrames()) {
-    const raw = frame.getFileName() ?? frame.getScriptNameOrSourceURL() ?? '';
-    const file = raw.startsWith('file://') ? fileURLToPath(raw) : raw;
-    if (file === '' || isForeign(file)) continue;
-    const where = `${displayPath(file)}:${frame.getLineNumber() ?? 0}:${frame.getColumnNumber() ?? 0}`;
+    const shown = shownPath(frame.getFileName() ?? frame.getScriptNameOrSourceURL() ?? '');
+    if (shown === null) continue;
+    const where = `${shown}:${frame.getLineNumber() ?? 0}:${frame.getColumnNumber() ?? 0}`;
     const name = frame.getFunctionName() ?? frame.getMethodName();
     return name ? `${name} (${where})` : where;
   }
