@@ -3,7 +3,8 @@
 // edge of saturation says nothing about headroom, the step where it breaks does.
 import { formatSteal } from './proc-stat.js';
 
-export const DEFAULT_CAPACITY_RATES = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000];
+// Steps of 125/s up to 1000/s, where a 2-core machine's single API process tops out, then wider toward the goal.
+export const DEFAULT_CAPACITY_RATES = [250, 375, 500, 625, 750, 875, 1000, 1250, 1500, 2000, 2500, 3000, 4000];
 export const CAPACITY_P95_MS = 200;
 export const CAPACITY_GOAL_PER_S = 2000;
 
