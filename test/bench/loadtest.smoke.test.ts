@@ -2,38 +2,17 @@
 // server in a temporary data directory, and must exit 0 and print its tables with the expected rows. Nothing here
 // is about speed: the figures at these counts mean nothing.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { projectRoot } from '../../src/server/paths.js';
+import { runScript } from '../support/run-script.js';
 
 const TINY = ['--users', '50', '--duration', '1', '--rate', '50', '--burst', '20'];
 
-/** The child's own environment: no DATABASE_URL or test-harness variables, so it starts its own embedded server. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) if (key === 'DATABASE_URL' || key.startsWith('SQLBOUND_TEST_')) delete env[key];
-  delete env.LOADTEST_ONLY;
-  delete env.LOADTEST_SERVER_NODE_ARGS;
-  return env;
-}
-
 type Outcome = { code: number | null; stdout: string; stderr: string };
-function loadtest(args: string[]): Promise<Outcome> {
-  return new Promise((resolveRun) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'bench/loadtest.ts', ...args],
-      { cwd: projectRoot, env: childEnv(), timeout: 150_000, killSignal: 'SIGTERM', maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-        resolveRun({ code, stdout, stderr });
-      },
-    );
-  });
-}
+/** Its own embedded server (no DATABASE_URL): the script seeds a temporary data directory. */
+const loadtest = (args: string[]): Promise<Outcome> => runScript('bench/loadtest.ts', args, { timeoutMs: 150_000 });
 
 /** The table row whose first cell starts with `label`. */
 function row(output: string, label: string): string[] {

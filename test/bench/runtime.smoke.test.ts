@@ -1,40 +1,16 @@
 // Keeps `npm run bench:runtime` from rotting: its entry runs at tiny counts on an embedded server of its own, and
 // must exit 0 and print every row of its tables, the payload rows included. Nothing about speed is asserted.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { projectRoot } from '../../src/server/paths.js';
+import { runScript } from '../support/run-script.js';
 
-/** The child's environment: tiny counts, and no database of the harness (the script starts its own). */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+/** Tiny counts, on an embedded server of the script's own (no database of the harness). */
+const run = () =>
+  runScript('bench/runtime-overhead.ts', [], {
     // 1422 is the first heavy user (thousands of alerts) of seed 1: the 51-row page needs one.
-    BENCH_USERS: '1500',
-    BENCH_ROUNDS: '2',
-    BENCH_CALLS: '5',
-    BENCH_IN_FLIGHT: '20',
-  };
-  delete env.DATABASE_URL;
-  for (const name of Object.keys(env)) if (name.startsWith('SQLBOUND_TEST_')) delete env[name];
-  return env;
-}
-
-function run(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/runtime-overhead.ts'], { cwd: projectRoot, env: childEnv() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGTERM'), 120_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+    env: { BENCH_USERS: '1500', BENCH_ROUNDS: '2', BENCH_CALLS: '5', BENCH_IN_FLIGHT: '20' },
+    timeoutMs: 120_000,
   });
-}
 
 /** Table rows (`| a | b |`) whose first cell is `first`, as cells. */
 function rows(stdout: string, first: string): string[][] {
