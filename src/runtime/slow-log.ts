@@ -1,6 +1,7 @@
 // A bounded ring of the most recent slow calls, for an operator's page or an admin endpoint: what the slow-query
 // log lines said (one per query and level per slowQueryLogIntervalMs, with the count held back), kept in memory so they can be shown without a log pipeline. Parameter values are never kept,
 // whatever `logParameters` says: this buffer is read by people who must not see personal data.
+import type { SlowQueryEvent } from './options.js';
 
 /**
  * One call at or above `slowQueryWarnMs`, as `db.recentSlowQueries()` returns it; `level` is `error` at or above
@@ -15,22 +16,12 @@
  * for (const entry of alerts) console.log(entry.at.toISOString(), entry.queryName, `${entry.durationMs} ms`, entry.callSite);
  * ```
  */
-export type SlowQueryEntry = {
+export type SlowQueryEntry = Omit<SlowQueryEvent, 'pool' | 'error' | 'parameters'> & {
   at: Date;
-  queryName: string;
-  level: 'warn' | 'error';
-  durationMs: number;
-  poolWaitMs: number;
-  executionMs: number;
-  rows: number;
-  callSite: string | undefined;
   /** The request scope's name (e.g. `query alerts.list`) when the call ran inside one. */
   scope: string | undefined;
-  sqlState: string | undefined;
   /** The typed error's code when the call failed (a statement timeout is slow and failed). */
   errorCode: string | undefined;
-  /** Slow calls of this query and level held back by the log's rate limit since the previous entry. */
-  suppressed: number;
 };
 
 export type SlowQueryLog = {
