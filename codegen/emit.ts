@@ -130,6 +130,13 @@ function includeFields(includes: IncludeModel[]): string[] {
   });
 }
 
+/** A page item's fields, read from the row by name: the columns, then the includes (the cursor columns are left out). */
+function itemFields(query: QueryModel): string[] {
+  return [...query.columns.map((column) => column.name), ...query.includes.map((include) => include.name)].map(
+    (name) => `${JSON.stringify(name)}: row[${JSON.stringify(name)}]`,
+  );
+}
+
 function emitQuery(query: QueryModel): string {
   const Name = pascal(query.name);
   const paramsType = `${Name}Params`;
@@ -177,7 +184,8 @@ function emitQuery(query: QueryModel): string {
           `  name: ${JSON.stringify(query.name)},\n` +
           `  first: ${statement('', list.first, '  ', true)},\n` +
           `  after: ${statement(':after', list.after, '  ', true)},\n` +
-          `  cursorColumns: ${JSON.stringify(list.cursorColumns)},\n};`,
+          `  cursorColumns: ${JSON.stringify(list.cursorColumns)},\n` +
+          `  item: (row) => ({ ${itemFields(query).join(', ')} }),\n};`,
       );
       out.push(
         `export function ${query.name}(${signature}): Promise<Page<${rowType}, ${JSON.stringify(query.name)}>> {\n` +

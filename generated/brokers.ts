@@ -49,6 +49,7 @@ LIMIT $2::int4
 `,
   },
   cursorColumns: ["__cursor_0"],
+  item: (row) => ({ "id": row["id"], "name": row["name"], "domain": row["domain"], "category": row["category"], "opt_out_url": row["opt_out_url"] }),
 };
 export function listBrokers(db: Queryable, params: ListBrokersParams, options?: CallOptions): Promise<Page<ListBrokersRow, "listBrokers">> {
   return runList(db, listBrokersStatements, [], params.limit, params.cursor, undefined, options);

@@ -117,6 +117,7 @@ ORDER BY p0."created_at" DESC, p0."id" DESC
 `,
   },
   cursorColumns: ["__cursor_0","__cursor_1"],
+  item: (row) => ({ "id": row["id"], "broker_id": row["broker_id"], "status": row["status"], "data_types": row["data_types"], "created_at": row["created_at"], "removed_at": row["removed_at"], "broker": row["broker"], "latestAlerts": row["latestAlerts"] }),
 };
 export function listExposures(db: Queryable, params: ListExposuresParams, options?: CallOptions): Promise<Page<ListExposuresRow, "listExposures">> {
   return runList(db, listExposuresStatements, [params.userId, params.status ?? null], params.limit, params.cursor, listExposuresRevive, options);

@@ -122,6 +122,7 @@ export async function runExec(db: Queryable, statement: Statement, values: reado
  *     text: 'SELECT id, name, id::text AS __cursor_0 FROM data_brokers WHERE id > $1::int8 ORDER BY id LIMIT $2::int4',
  *   },
  *   cursorColumns: ['__cursor_0'],
+ *   item: (row) => ({ id: row['id'], name: row['name'] }),
  * };
  * ```
  */
@@ -133,7 +134,20 @@ export type ListStatements<Query extends string> = {
   after: Statement;
   /** Trailing output columns that carry the order values as text; stripped from items. */
   cursorColumns: readonly string[];
+  /**
+   * Builds a page item from a row: every output column but the cursor columns, as an object literal. Codegen emits
+   * it; without it the runtime copies the columns by name, which cost a 51-row page about 10 us more (issue 16).
+   */
+  item?: (row: Readonly<Record<string, unknown>>) => Record<string, unknown>;
 };
+
+function itemsOf(rows: readonly Record<string, unknown>[], list: ListStatements<string>): Record<string, unknown>[] {
+  const build = list.item;
+  if (build === undefined) return withoutColumns(rows, list.cursorColumns);
+  const items = new Array<Record<string, unknown>>(rows.length);
+  for (let k = 0; k < rows.length; k++) items[k] = build(rows[k]!);
+  return items;
+}
 
 /**
  * `values` are every param of the query but the keyset and the limit: its scope (userId) and its filters.
@@ -181,7 +195,7 @@ export async function runList<Query extends string, Row>(
           list.cursorColumns.map((column) => String(last[column])),
         )
       : null;
-  const items = revived<Row>(withoutColumns(pageRows, list.cursorColumns), revive);
+  const items = revived<Row>(itemsOf(pageRows, list), revive);
   return { items, nextCursor };
 }
 

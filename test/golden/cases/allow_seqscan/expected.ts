@@ -43,6 +43,7 @@ LIMIT $3::int4
 `,
   },
   cursorColumns: ["__cursor_0"],
+  item: (row) => ({ "id": row["id"], "name": row["name"] }),
 };
 export function brokersInCategory(db: Queryable, params: BrokersInCategoryParams, options?: CallOptions): Promise<Page<BrokersInCategoryRow, "brokersInCategory">> {
   return runList(db, brokersInCategoryStatements, [params.category], params.limit, params.cursor, undefined, options);

@@ -45,6 +45,7 @@ LIMIT $4::int4
 `,
   },
   cursorColumns: ["__cursor_0","__cursor_1"],
+  item: (row) => ({ "id": row["id"], "created_at": row["created_at"] }),
 };
 export function cachedAlerts(db: Queryable, params: CachedAlertsParams, options?: CallOptions): Promise<Page<CachedAlertsRow, "cachedAlerts">> {
   return runList(db, cachedAlertsStatements, [params.userId], params.limit, params.cursor, undefined, options);
@@ -97,6 +98,7 @@ LIMIT $2::int4
 `,
   },
   cursorColumns: ["__cursor_0"],
+  item: (row) => ({ "id": row["id"], "name": row["name"] }),
 };
 export function cachedBrokers(db: Queryable, params: CachedBrokersParams, options?: CallOptions): Promise<Page<CachedBrokersRow, "cachedBrokers">> {
   return runList(db, cachedBrokersStatements, [], params.limit, params.cursor, undefined, options);

@@ -45,6 +45,7 @@ LIMIT $2::int4
 `,
   },
   cursorColumns: ["__cursor_0"],
+  item: (row) => ({ "id": row["id"], "email": row["email"], "phone": row["phone"] }),
 };
 export function derivedTable(db: Queryable, params: DerivedTableParams, options?: CallOptions): Promise<Page<DerivedTableRow, "derivedTable">> {
   return runList(db, derivedTableStatements, [], params.limit, params.cursor, undefined, options);

@@ -94,6 +94,7 @@ ORDER BY p0."created_at" DESC, p0."id" DESC
 `,
   },
   cursorColumns: ["__cursor_0","__cursor_1"],
+  item: (row) => ({ "id": row["id"], "broker_id": row["broker_id"], "created_at": row["created_at"], "broker": row["broker"], "alerts": row["alerts"] }),
 };
 export function exposuresWithRelations(db: Queryable, params: ExposuresWithRelationsParams, options?: CallOptions): Promise<Page<ExposuresWithRelationsRow, "exposuresWithRelations">> {
   return runList(db, exposuresWithRelationsStatements, [params.userId], params.limit, params.cursor, exposuresWithRelationsRevive, options);

@@ -51,6 +51,7 @@ LIMIT $4::int4
 `,
   },
   cursorColumns: ["__cursor_0","__cursor_1"],
+  item: (row) => ({ "id": row["id"], "created_at": row["created_at"], "broker_name": row["broker_name"], "opt_out_url": row["opt_out_url"] }),
 };
 export function exposuresWithBroker(db: Queryable, params: ExposuresWithBrokerParams, options?: CallOptions): Promise<Page<ExposuresWithBrokerRow, "exposuresWithBroker">> {
   return runList(db, exposuresWithBrokerStatements, [params.userId], params.limit, params.cursor, undefined, options);

@@ -47,6 +47,7 @@ LIMIT $3::int4
 `,
   },
   cursorColumns: ["__cursor_0","__cursor_1"],
+  item: (row) => ({ "id": row["id"], "child_id": row["child_id"], "child_name": row["child_name"] }),
 };
 export function parentChildPairs(db: Queryable, params: ParentChildPairsParams, options?: CallOptions): Promise<Page<ParentChildPairsRow, "parentChildPairs">> {
   return runList(db, parentChildPairsStatements, [], params.limit, params.cursor, undefined, options);

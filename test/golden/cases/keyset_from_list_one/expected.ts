@@ -46,6 +46,7 @@ LIMIT $2::int4
 `,
   },
   cursorColumns: ["__cursor_0"],
+  item: (row) => ({ "id": row["id"], "parent_name": row["parent_name"] }),
 };
 export function childrenCommaParents(db: Queryable, params: ChildrenCommaParentsParams, options?: CallOptions): Promise<Page<ChildrenCommaParentsRow, "childrenCommaParents">> {
   return runList(db, childrenCommaParentsStatements, [], params.limit, params.cursor, undefined, options);

@@ -49,6 +49,7 @@ LIMIT $2::int4
 `,
   },
   cursorColumns: ["__cursor_0"],
+  item: (row) => ({ "id": row["id"], "name": row["name"], "children": row["children"] }),
 };
 export function parentsChildCount(db: Queryable, params: ParentsChildCountParams, options?: CallOptions): Promise<Page<ParentsChildCountRow, "parentsChildCount">> {
   return runList(db, parentsChildCountStatements, [], params.limit, params.cursor, undefined, options);

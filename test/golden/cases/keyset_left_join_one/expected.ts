@@ -47,6 +47,7 @@ LIMIT $2::int4
 `,
   },
   cursorColumns: ["__cursor_0"],
+  item: (row) => ({ "id": row["id"], "name": row["name"], "favorite_name": row["favorite_name"] }),
 };
 export function parentsWithFavorite(db: Queryable, params: ParentsWithFavoriteParams, options?: CallOptions): Promise<Page<ParentsWithFavoriteRow, "parentsWithFavorite">> {
   return runList(db, parentsWithFavoriteStatements, [], params.limit, params.cursor, undefined, options);

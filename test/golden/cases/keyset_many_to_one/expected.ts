@@ -47,6 +47,7 @@ LIMIT $2::int4
 `,
   },
   cursorColumns: ["__cursor_0"],
+  item: (row) => ({ "id": row["id"], "name": row["name"], "parent_name": row["parent_name"] }),
 };
 export function childrenWithParent(db: Queryable, params: ChildrenWithParentParams, options?: CallOptions): Promise<Page<ChildrenWithParentRow, "childrenWithParent">> {
   return runList(db, childrenWithParentStatements, [], params.limit, params.cursor, undefined, options);

@@ -47,6 +47,7 @@ LIMIT $2::int4
 `,
   },
   cursorColumns: ["__cursor_0"],
+  item: (row) => ({ "id": row["id"], "name": row["name"], "favorite_name": row["favorite_name"] }),
 };
 export function favoriteRightJoinParents(db: Queryable, params: FavoriteRightJoinParentsParams, options?: CallOptions): Promise<Page<FavoriteRightJoinParentsRow, "favoriteRightJoinParents">> {
   return runList(db, favoriteRightJoinParentsStatements, [], params.limit, params.cursor, undefined, options);

@@ -47,6 +47,7 @@ LIMIT $2::int4
 `,
   },
   cursorColumns: ["__cursor_0"],
+  item: (row) => ({ "id": row["id"], "name": row["name"], "manager_name": row["manager_name"] }),
 };
 export function employeesWithManager(db: Queryable, params: EmployeesWithManagerParams, options?: CallOptions): Promise<Page<EmployeesWithManagerRow, "employeesWithManager">> {
   return runList(db, employeesWithManagerStatements, [], params.limit, params.cursor, undefined, options);

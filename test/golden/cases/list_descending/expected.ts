@@ -44,6 +44,7 @@ LIMIT $4::int4
 `,
   },
   cursorColumns: ["__cursor_0","__cursor_1"],
+  item: (row) => ({ "id": row["id"], "title": row["title"], "created_at": row["created_at"] }),
 };
 export function recentAlerts(db: Queryable, params: RecentAlertsParams, options?: CallOptions): Promise<Page<RecentAlertsRow, "recentAlerts">> {
   return runList(db, recentAlertsStatements, [params.userId], params.limit, params.cursor, undefined, options);

@@ -44,6 +44,7 @@ LIMIT $5::int4
 `,
   },
   cursorColumns: ["__cursor_0","__cursor_1","__cursor_2"],
+  item: (row) => ({ "id": row["id"], "severity": row["severity"], "created_at": row["created_at"] }),
 };
 export function alertsBySeverity(db: Queryable, params: AlertsBySeverityParams, options?: CallOptions): Promise<Page<AlertsBySeverityRow, "alertsBySeverity">> {
   return runList(db, alertsBySeverityStatements, [params.userId], params.limit, params.cursor, undefined, options);

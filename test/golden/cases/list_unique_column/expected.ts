@@ -43,6 +43,7 @@ LIMIT $2::int4
 `,
   },
   cursorColumns: ["__cursor_0"],
+  item: (row) => ({ "id": row["id"], "name": row["name"], "opt_out_url": row["opt_out_url"] }),
 };
 export function brokersByName(db: Queryable, params: BrokersByNameParams, options?: CallOptions): Promise<Page<BrokersByNameRow, "brokersByName">> {
   return runList(db, brokersByNameStatements, [], params.limit, params.cursor, undefined, options);

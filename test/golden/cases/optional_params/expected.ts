@@ -47,6 +47,7 @@ LIMIT $5::int4
 `,
   },
   cursorColumns: ["__cursor_0","__cursor_1"],
+  item: (row) => ({ "id": row["id"], "status": row["status"], "created_at": row["created_at"] }),
 };
 export function filteredExposures(db: Queryable, params: FilteredExposuresParams, options?: CallOptions): Promise<Page<FilteredExposuresRow, "filteredExposures">> {
   return runList(db, filteredExposuresStatements, [params.userId, params.status ?? null], params.limit, params.cursor, undefined, options);
