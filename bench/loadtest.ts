@@ -25,7 +25,7 @@ import { freePort, runCommand, startDatabase } from '../src/database/server.js';
 import { issueToken } from '../src/server/auth.js';
 import { startPgBouncer } from '../src/database/pgbouncer.js';
 import { startReplica } from '../src/database/replica.js';
-import { capacityReport, parseRates, stepPassed, type CapacityStep } from './capacity.js';
+import { afterStep, capacityReport, parseRates, type CapacityStep } from './capacity.js';
 import { collectResponses, startCeiling } from './ceiling.js';
 import { busyPercent, CLOCK_TICKS, formatSteal, machineCpu, stealPercent, treeCpuTicks } from './proc-stat.js';
 import { bucketPercentile, queryBuckets, replicaReads } from './prometheus-text.js';
@@ -558,7 +558,9 @@ async function capacityRuns(server: Database, users: LoadUsers): Promise<number>
           shape.query,
           openModel(api, shape, users.tokens.slice(0, 200), Math.min(3, durationS), warmUpRate),
         );
-        for (const stepRate of capacityRates) {
+        const runs: CapacityStep[] = [];
+        for (let index = 0; index < capacityRates.length;) {
+          const stepRate = capacityRates[index]!;
           const r = await measure(
             series,
             api,
@@ -581,10 +583,16 @@ async function capacityRuns(server: Database, users: LoadUsers): Promise<number>
             generatorCpuPercent: r.generatorCpuPercentOfMachine,
           };
           steps.push(step);
+          runs.push(step);
+          const next = afterStep(runs);
           progress(
-            `${series}, ${stepRate}/s for ${durationS}s: p95 ${step.p95Ms.toFixed(1)} ms, ${step.errors} errors, steal ${formatSteal(step.stealPercent)}`,
+            `${series}, ${stepRate}/s for ${durationS}s: p95 ${step.p95Ms.toFixed(1)} ms, ${step.errors} errors, steal ${formatSteal(step.stealPercent)}${next === 'rerun' ? '; failed: running this rate once more' : ''}`,
           );
-          if (!stepPassed(step)) break;
+          if (next === 'stop') break;
+          if (next === 'next') {
+            index += 1;
+            runs.length = 0;
+          }
         }
       }
     } finally {

@@ -1,7 +1,7 @@
 // The load test's arithmetic: where a capacity series stops, what it reports, and how steal is read from /proc/stat.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { capacities, capacityReport, parseRates, type CapacityStep } from '../../bench/capacity.js';
+import { afterStep, capacities, capacityReport, parseRates, type CapacityStep } from '../../bench/capacity.js';
 import { busyPercent, formatSteal, stealPercent } from '../../bench/proc-stat.js';
 
 const step = (rate: number, p95Ms: number, errors = 0, endpoint = 'dashboard', workers = 1): CapacityStep => ({
@@ -46,6 +46,21 @@ describe('capacity', () => {
   test('a series whose first step failed has no capacity', () => {
     assert.equal(capacities([step(250, 900)])[0]?.rate, null);
     assert.match(capacityReport([step(250, 900)], 2).at(-1) ?? '', /none \(the lowest step, 250\/s, failed\).*missed$/);
+  });
+
+  test('a failed step is run once more: a stall that passes on its rerun does not end the series, and is named', () => {
+    assert.equal(afterStep([step(1000, 20)]), 'next');
+    assert.equal(afterStep([step(1000, 205)]), 'rerun');
+    assert.equal(afterStep([step(1000, 205), step(1000, 30)]), 'next');
+    assert.equal(afterStep([step(1000, 205), step(1000, 0, 2)]), 'stop');
+    const steps = [step(500, 10), step(1000, 205), step(1000, 30), step(2000, 50), step(2500, 900), step(2500, 950)];
+    const [capacity] = capacities(steps);
+    assert.equal(capacity?.rate, 2000);
+    assert.equal(capacity?.ceilingNotReached, false);
+    assert.deepEqual(capacity?.passedOnRerun, [{ rate: 1000, firstP95Ms: 205 }]);
+    assert.match(capacityReport(steps, 2).at(-1) ?? '', /: 2000\/s at .*met; passed only on a rerun: 1000\/s \(first run p95 205\.0 ms\)$/);
+    // A rate that failed twice is not capacity, even below a rate that passed before it.
+    assert.equal(capacities([step(500, 10), step(1000, 300), step(1000, 400)])[0]?.rate, 500);
   });
 
   test('rates are parsed, sorted and bounded', () => {
