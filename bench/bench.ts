@@ -1,5 +1,6 @@
 // npm run bench: one table of ratios, each pair measured interleaved in one run on the load test's seeded database.
 //   npm run bench -- [--users 100000] [--data-dir .data/loadtest] [--rounds 30] [--calls 10] [--in-flight 1000] [--json bench.json]
+//     [--compare earlier.json]: after the table, each ratio of an earlier --json report beside this run's (bench/compare.ts)
 // Rows: the generated functions against raw pg on the statement they send (dashboard, 51-row page), keyset against OFFSET for the heaviest user by depth (with buffers from EXPLAIN), the dashboard as one
 // statement against N+1 and parallel queries, cache hit against miss (and the statements a hit sends), the heaviest
 // user against a typical one, and the performance page's refresh. Absolute times are this machine's, now; the
@@ -19,6 +20,7 @@ import { CATALOG_STATEMENTS, CATALOG_TAG } from '../src/server/perf/catalog.js';
 import { ensureSeeded } from '../src/server/seeded.js';
 import { strategies } from './dashboard-strategies.js';
 import { createPayloadPairs, measurePair, type PairFigures } from './payload-scenarios.js';
+import { comparisonTable, readBenchReport } from './compare.js';
 import { interleaved, pairedP50Ratio, pickSubjects, progress, seeded, type Measured, type Subjects, type Task } from './harness.js';
 
 const { values: args } = parseArgs({
@@ -29,6 +31,7 @@ const { values: args } = parseArgs({
     calls: { type: 'string', default: '10' },
     'in-flight': { type: 'string', default: '1000' },
     json: { type: 'string' },
+    compare: { type: 'string' },
   },
 });
 const users = Number(args.users);
@@ -387,6 +390,9 @@ function ratioTable(ratios: readonly Ratio[]): string[] {
   ];
 }
 
+// Read before the run: a wrong path or file fails now, not after minutes of measuring.
+const earlier = args.compare === undefined ? null : await readBenchReport(args.compare);
+
 await runCommand(async () => {
   const started = performance.now();
   const server = await startDatabase({ kind: 'persistent', dataDir: resolve(projectRoot, args['data-dir']) });
@@ -421,23 +427,24 @@ await runCommand(async () => {
       '',
       'Ratios are subject / baseline; "paired" is the median over rounds of the ratio within a round, which drift does not move.',
     ];
+    const report = {
+      date: new Date().toISOString(),
+      users,
+      rounds,
+      callsPerRound,
+      machine,
+      seconds,
+      subjects,
+      ratios,
+      sdkAgainstRawPg: sdk.json,
+      keysetAgainstOffset: keyset.json,
+      dashboard: dashboard.json,
+      cache: cache.json,
+      pageRefresh: page.json,
+    };
+    if (earlier !== null) lines.push('', ...comparisonTable(earlier, report, { before: args.compare ?? 'earlier', after: 'this run' }));
     console.log(lines.join('\n'));
     if (args.json !== undefined) {
-      const report = {
-        date: new Date().toISOString(),
-        users,
-        rounds,
-        callsPerRound,
-        machine,
-        seconds,
-        subjects,
-        ratios,
-        sdkAgainstRawPg: sdk.json,
-        keysetAgainstOffset: keyset.json,
-        dashboard: dashboard.json,
-        cache: cache.json,
-        pageRefresh: page.json,
-      };
       await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);
       log(`figures written to ${args.json}`);
     }

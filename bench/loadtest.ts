@@ -9,7 +9,7 @@
 //   npm run loadtest -- [--users 100000] [--duration 20] [--rate 1000] [--burst 1000] [--workers 1] [--data-dir .data/loadtest]
 //   --capacity: steps the open-model rate (--rates 250,375,...,4000; --duration 5 by default) for the dashboard
 //   and alerts.list, cache bypassed, with 1 and 2 API workers (or --workers N), and reports the highest rate at
-//   which HTTP p95 < 200 ms with no errors.
+//   which HTTP p95 < 200 ms with no errors. A failed step runs once more before it ends a series (both printed).
 //   --topology: the cache-bypassed open-model dashboard run twice, directly (one process on the primary) and
 //   through the production topology (--workers API workers through PgBouncer, reading from a streaming replica).
 import { spawn, type ChildProcess } from 'node:child_process';

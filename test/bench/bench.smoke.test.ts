@@ -58,6 +58,16 @@ test('npm run bench prints every ratio row and writes the same figures as JSON',
     printed.filter((cell) => cell !== undefined && !/^[0-9]+$/.test(cell)),
     'the JSON holds the rows the table printed',
   );
+
+  // npm run bench:compare on two reports (here the same one twice): every row, each ratio beside itself.
+  const compared = await runScript('bench/compare.ts', [json, json]);
+  assert.equal(compared.code, 0, compared.stderr);
+  for (const name of report.ratios.map((row) => `${row.section}: ${row.comparison}`)) {
+    const line = compared.stdout.split('\n').find((text) => text.startsWith(`| ${name} | `));
+    assert.ok(line !== undefined, `bench:compare printed no row for ${name}`);
+    const [paired] = [...line.matchAll(/([0-9.]+) → ([0-9.]+)/g)];
+    assert.equal(paired?.[1], paired?.[2], line);
+  }
 });
 
 test(
