@@ -104,9 +104,27 @@ export function poolCloser(pool: pg.Pool, connectionString: string, logger: Logg
   pool.on('acquire', (client) => checkedOut.add(client));
   pool.on('release', (_error, client) => checkedOut.delete(client));
   pool.on('remove', (client) => checkedOut.delete(client));
+  // pg-pool's end() resolves once its clients are asked to end, before their sockets close: a server stopped right
+  // after db.close() then terminated live connections, and each logged a 57P01 warning. close waits for the sockets.
+  const open = new Map<pg.PoolClient, Promise<void>>();
+  pool.on('connect', (client) => {
+    open.set(
+      client,
+      new Promise<void>((closed) => {
+        client.once('end', () => {
+          open.delete(client);
+          closed();
+        });
+      }),
+    );
+  });
+  const socketsClosed = () => settlesWithin(Promise.all(open.values()), 1000);
   return async (timeoutMs) => {
     const ended = pool.end();
-    if (await settlesWithin(ended, timeoutMs)) return;
+    if (await settlesWithin(ended, timeoutMs)) {
+      await socketsClosed();
+      return;
+    }
     const pids = [...checkedOut].map((client): unknown => Reflect.get(client, 'processID')).filter((pid) => typeof pid === 'number');
     logger.warn({ running: checkedOut.size }, 'closing the pool: cancelling the statements still running');
     await cancelBackends(connectionString, pids, logger);
@@ -116,6 +134,7 @@ export function poolCloser(pool: pg.Pool, connectionString: string, logger: Logg
       void client.end().catch(() => undefined);
     }
     await settlesWithin(ended, 1000);
+    await socketsClosed();
   };
 }
 

@@ -197,4 +197,26 @@ describe('pool', () => {
     );
     void db.close();
   });
+
+  test('close resolves after every connection has closed: a server stopped right after finds none to terminate', async () => {
+    const applicationName = uniqueAppName('closing');
+    const captured = capturingLogger('info');
+    const db = createDb({ connectionString: url, max: 20, applicationName, logger: captured.logger, cursorSecret: 's' });
+    // 20 connections open at once, then idle in the pool.
+    await Promise.all(Array.from({ length: 40 }, () => db.execute({ name: 'opening', text: 'SELECT pg_sleep(0.02)' }, [])));
+    await withClient(url, async (admin) => {
+      assert.equal(await backendsOf(admin, applicationName), 20);
+      await db.close();
+      // A backend leaves pg_stat_activity before its socket closes, and close waited for the sockets.
+      assert.equal(await backendsOf(admin, applicationName), 0, 'backends still open when close resolved');
+      // What a stop right after close does to the connections still open: each would surface as a 57P01 warning.
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 300));
+    });
+    assert.deepEqual(
+      captured.lines.filter((line) => line.level >= LEVEL.warn).map((line) => line.msg),
+      [],
+      'no connection was still open after close',
+    );
+  });
 });
