@@ -130,11 +130,15 @@ function includeFields(includes: IncludeModel[]): string[] {
   });
 }
 
-/** A page item's fields, read from the row by name: the columns, then the includes (the cursor columns are left out). */
+/**
+ * A page item's fields, read from the row by name: the columns, then the includes (the cursor columns are left out).
+ * `__proto__` is written as a computed key: as a plain key in an object literal it would set the item's prototype.
+ */
 function itemFields(query: QueryModel): string[] {
-  return [...query.columns.map((column) => column.name), ...query.includes.map((include) => include.name)].map(
-    (name) => `${JSON.stringify(name)}: row[${JSON.stringify(name)}]`,
-  );
+  return [...query.columns.map((column) => column.name), ...query.includes.map((include) => include.name)].map((name) => {
+    const literal = JSON.stringify(name);
+    return `${name === '__proto__' ? `[${literal}]` : literal}: row[${literal}]`;
+  });
 }
 
 function emitQuery(query: QueryModel): string {

@@ -22,7 +22,11 @@ function withoutColumns(rows: readonly Record<string, unknown>[], drop: readonly
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k]!;
     const item: Record<string, unknown> = {};
-    for (const name of keep) item[name] = row[name];
+    // A column named __proto__ is defined, not assigned: assignment would set the item's prototype.
+    for (const name of keep) {
+      if (name === '__proto__') Object.defineProperty(item, name, { value: row[name], enumerable: true, writable: true, configurable: true });
+      else item[name] = row[name];
+    }
     items[k] = item;
   }
   return items;

@@ -137,6 +137,48 @@ test('a page built by the emitted item builder equals the by-name copy of hand-w
   }
 });
 
+test('columns named __proto__, constructor or with quotes are plain own fields of each item, in both builders', async () => {
+  // The golden case's module as codegen wrote it (test/golden/cases/list_awkward_names/expected.ts).
+  const { awkwardNames } = await import('../golden/cases/list_awkward_names/expected.js');
+  const first = await awkwardNames(db, { userId, limit: 3, cursor: null });
+  const second = await awkwardNames(db, { userId, limit: 3, cursor: first.nextCursor });
+  const items: Record<string, unknown>[] = [...first.items, ...second.items];
+  assert.deepEqual(
+    items.map((item) => item['id']),
+    expectedIds.slice(0, 6),
+  );
+  for (const item of items) {
+    assert.equal(Object.getPrototypeOf(item), Object.prototype);
+    assert.deepEqual(Object.keys(item), ['id', '__proto__', 'say "hi"', 'constructor', 'created_at']);
+    assert.equal(typeof Object.getOwnPropertyDescriptor(item, '__proto__')?.value, 'string');
+    assert.match(String(Object.getOwnPropertyDescriptor(item, '__proto__')?.value), /^alert \d+$/);
+  }
+  // Hand-written statements without a builder copy the same columns by name, to the same items.
+  const text = (keyset: string) =>
+    `SELECT id, title AS "__proto__", created_at, created_at::text AS __cursor_0, id::text AS __cursor_1 FROM alerts
+     WHERE user_id = $1 ${keyset} ORDER BY created_at DESC, id DESC LIMIT $${keyset === '' ? 2 : 4}::int4`;
+  const copied = await runList<'handWrittenProto', Record<string, unknown>>(
+    db,
+    {
+      name: 'handWrittenProto',
+      first: { name: 'handWrittenProto', lookAhead: true, text: text('') },
+      after: { name: 'handWrittenProto:after', lookAhead: true, text: text('AND (created_at, id) < ($2::timestamptz, $3::int8)') },
+      cursorColumns: ['__cursor_0', '__cursor_1'],
+    },
+    [userId],
+    3,
+    null,
+  );
+  for (const [index, item] of copied.items.entries()) {
+    assert.equal(Object.getPrototypeOf(item), Object.prototype);
+    assert.deepEqual(Object.keys(item), ['id', '__proto__', 'created_at']);
+    assert.equal(
+      Object.getOwnPropertyDescriptor(item, '__proto__')?.value,
+      Object.getOwnPropertyDescriptor(first.items[index], '__proto__')?.value,
+    );
+  }
+});
+
 /** The cursor's bytes: version, synthetic IV (its signature), ciphertext (src/runtime/cursor.ts). */
 function sealed(cursor: string): Buffer {
   return Buffer.from(cursor, 'base64url');
