@@ -24,7 +24,8 @@ function withoutColumns(rows: readonly Record<string, unknown>[], drop: readonly
     const item: Record<string, unknown> = {};
     // A column named __proto__ is defined, not assigned: assignment would set the item's prototype.
     for (const name of keep) {
-      if (name === '__proto__') Object.defineProperty(item, name, { value: row[name], enumerable: true, writable: true, configurable: true });
+      if (name === '__proto__')
+        Object.defineProperty(item, name, { value: row[name], enumerable: true, writable: true, configurable: true });
       else item[name] = row[name];
     }
     items[k] = item;
