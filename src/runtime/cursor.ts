@@ -18,7 +18,8 @@
 //   (a no-padding ECB context, which keeps no state between full blocks) XORed with the text. Both give the bytes
 //   of createHmac and aes-256-ctr exactly: test/runtime/cursor.test.ts checks them against Node's.
 // Version 1 (AES-256-GCM under a key per cursor) still opens, so cursors issued before an upgrade keep working.
-import { createCipheriv, createDecipheriv, createHash, hash, hkdfSync, timingSafeEqual, type Cipher } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, timingSafeEqual, type Cipher } from 'node:crypto';
 import { InvalidCursorError, type InvalidCursorReason } from './errors.js';
 import type { Cursor } from './pagination.js';
 
@@ -55,6 +56,15 @@ function context(query: string, params: readonly unknown[]): string {
   return JSON.stringify([LABEL, query, params.map(canonical)]);
 }
 
+/**
+ * SHA-256 of one buffer. crypto.hash (Node 20.12+) makes no hash object; before 20.12 it does not exist (a named
+ * import of it would fail the whole module at load), and a createHash gives the same bytes.
+ */
+const sha256: (data: Buffer) => Buffer =
+  'hash' in nodeCrypto && typeof nodeCrypto.hash === 'function'
+    ? (data) => nodeCrypto.hash('sha256', data, 'buffer')
+    : (data) => createHash('sha256').update(data).digest();
+
 /** SHA-256's block size: HMAC pads its key to it. */
 const HMAC_BLOCK_BYTES = 64;
 const AES_BLOCK_BYTES = 16;
@@ -90,8 +100,8 @@ function keysFor(secret: string): Keys {
 
 /** HMAC-SHA256(mac key, bound ‖ 0 ‖ plaintext), first 128 bits. */
 function syntheticIv(keys: Keys, bound: string, plaintext: Buffer): Buffer {
-  const inner = hash('sha256', Buffer.concat([keys.innerPad, Buffer.from(`${bound}\0`), plaintext]), 'buffer');
-  return hash('sha256', Buffer.concat([keys.outerPad, inner]), 'buffer').subarray(0, SIV_BYTES);
+  const inner = sha256(Buffer.concat([keys.innerPad, Buffer.from(`${bound}\0`), plaintext]));
+  return sha256(Buffer.concat([keys.outerPad, inner])).subarray(0, SIV_BYTES);
 }
 
 /** AES-256-CTR with the 128-bit big-endian counter starting at `iv`; its own inverse: it encrypts and decrypts. */
