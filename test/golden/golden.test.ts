@@ -61,6 +61,38 @@ async function runOnRows(caseSql: postgres.Sql, queries: QueryModel[]): Promise<
   return checked;
 }
 
+/**
+ * For each :list query, the output columns its two statements return, as the server describes them on the case's own
+ * schema, against the fields its emitted item builder reads: the columns and includes, in the server's order, plus
+ * the cursor columns and nothing else. A builder that read a name the server does not return would put undefined
+ * in every item; one that missed a column would drop it.
+ */
+async function checkListItems(caseSql: postgres.Sql, queries: QueryModel[]): Promise<number> {
+  let checked = 0;
+  for (const query of queries) {
+    if (query.statements.kind !== 'list') continue;
+    const { first, after, cursorColumns } = query.statements;
+    const itemFields = [...query.columns.map((column) => column.name), ...query.includes.map((include) => include.name)];
+    for (const text of [first, after]) {
+      const described = await caseSql.unsafe(text).describe();
+      const output = described.columns.map((column) => column.name);
+      assert.equal(new Set(output).size, output.length, `${query.name}: duplicate output columns ${output.join(', ')}`);
+      assert.deepEqual(
+        output.filter((name) => !cursorColumns.includes(name)),
+        itemFields,
+        `${query.name}: the item builder's fields against the statement's output`,
+      );
+      assert.deepEqual(
+        output.filter((name) => cursorColumns.includes(name)),
+        cursorColumns,
+        `${query.name}: the cursor columns`,
+      );
+      checked += 1;
+    }
+  }
+  return checked;
+}
+
 // Cases are independent (each has its own database or only reads the shared one): run a few at a time.
 suite('golden cases', { concurrency: 4 }, () => {
   const only = process.env.GOLDEN_ONLY === undefined ? null : new RegExp(process.env.GOLDEN_ONLY);
@@ -74,6 +106,7 @@ suite('golden cases', { concurrency: 4 }, () => {
       let generation: QueryGeneration;
       if (usesExample && body === '') {
         generation = await generateQueries(sql, [{ file: 'query.sql', text }]);
+        if (generation.errors.length === 0) await checkListItems(sql, generation.queries);
       } else {
         const own = await testDatabase({ migrated: usesExample });
         const ownSql = postgres(own.url, { max: 1, onnotice: () => {} });
@@ -81,6 +114,7 @@ suite('golden cases', { concurrency: 4 }, () => {
           await ownSql.unsafe(schema);
           generation = await generateQueries(ownSql, [{ file: 'query.sql', text }]);
           if (!usesExample && generation.errors.length === 0) await runOnRows(ownSql, generation.queries);
+          if (generation.errors.length === 0) await checkListItems(ownSql, generation.queries);
         } finally {
           await ownSql.end();
         }
