@@ -310,14 +310,14 @@ async function cacheHitAgainstMiss(url: string, client: pg.Client, subjects: Sub
   }
 }
 
-/**
- * The SDK's own overhead on real payloads: each generated call against raw pg running the statement it sends
- * (captured, not re-typed) with the same values, named and prepared, on a pool of the same size.
- */
 // Sequential calls per side and round for the SDK rows, per --calls: their differences are 10-50 us on calls of
 // 100-300 us of CPU, so a window needs a few hundred calls (at 100, the CPU ratio of unchanged code moved by 0.1).
 const SDK_CALLS_PER_TASK_CALL = 30;
 
+/**
+ * The SDK's own overhead on real payloads: each generated call against raw pg running the statement it sends
+ * (captured, not re-typed) with the same values, named and prepared, on a pool of the same size.
+ */
 async function sdkAgainstRawPg(url: string, random: () => number) {
   const setup = await createPayloadPairs({ url });
   try {

@@ -38,7 +38,7 @@ export function afterStep(runsOfThisRate: readonly CapacityStep[]): 'next' | 're
   return runsOfThisRate.length < RUNS_PER_FAILED_STEP ? 'rerun' : 'stop';
 }
 
-/** Rates are tried in increasing order; the first failed step ends the series (higher ones only queue more). */
+/** Rates are tried in increasing order; a rate that fails twice ends the series (higher ones only queue more). */
 export function parseRates(text: string | undefined): number[] {
   if (text === undefined) return DEFAULT_CAPACITY_RATES;
   const rates = text.split(',').map((part) => Number(part.trim()));

@@ -148,10 +148,7 @@ export type ListStatements<Query extends string> = {
 
 function itemsOf(rows: readonly Record<string, unknown>[], list: ListStatements<string>): Record<string, unknown>[] {
   const build = list.item;
-  if (build === undefined) return withoutColumns(rows, list.cursorColumns);
-  const items = new Array<Record<string, unknown>>(rows.length);
-  for (let k = 0; k < rows.length; k++) items[k] = build(rows[k]!);
-  return items;
+  return build === undefined ? withoutColumns(rows, list.cursorColumns) : rows.map((row) => build(row));
 }
 
 /**
