@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from './parse.js';
+import { parseDuration } from './stages/parse.js';
 
 /**
  * The config file's name: loadConfig looks for it in the folder it is given, and the CLI in its working

@@ -1,8 +1,8 @@
 // The programmatic entry for tools (editors, linters, tests): one query file's text in, the model of each of its
 // queries and the diagnostics out. It writes nothing and reads no config; the caller owns the connection.
 import postgres from 'postgres';
-import type { QueryModel } from './manifest.js';
-import type { CodegenError, CodegenNote } from './model.js';
+import type { QueryModel } from '../src/manifest/manifest.js';
+import type { CodegenError, CodegenNote } from './stages/pipeline-data.js';
 import { DEFAULT_GENERATE_OPTIONS, generateQueries, type GenerateOptions } from './pipeline.js';
 
 /**

@@ -14,7 +14,7 @@ export {
   type OrderTerm,
   type QueryKind,
   type StatementsModel,
-} from './manifest.js';
-export { formatError, type CodegenError, type CodegenNote } from './model.js';
+} from '../src/manifest/manifest.js';
+export { formatError, type CodegenError, type CodegenNote } from './stages/pipeline-data.js';
 export { describeQueryFile, type QueryFileDescription } from './describe-file.js';
-export { tsTypeOf } from './emit.js';
+export { tsTypeOf } from './stages/emit.js';

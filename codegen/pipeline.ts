@@ -1,21 +1,21 @@
 // The query half of codegen as one function over plain data, so golden tests run exactly what npm run codegen runs.
 import { basename } from 'node:path';
 import { loadModule, parseSync } from 'libpg-query';
-import { tablesOf } from './analyze.js';
+import { tablesOf } from './analysis/analyze.js';
 import type postgres from 'postgres';
-import { loadCatalog, type Catalog } from './catalog.js';
-import { cachePolicy, DEFAULT_SCOPING, writeEffect, type CacheScoping } from './cache.js';
-import { checkQuery } from './check.js';
-import { checkPlans } from './plan.js';
-import { describeQuery } from './describe.js';
-import { buildIncludeTrees, composeStatements, describeIncludes, type IncludeTree } from './includes.js';
-import { emitIndex, emitModule, type EmitOptions } from './emit.js';
-import { serializeManifest, type QueryModel } from './manifest.js';
-import { toQueryModel } from './to-model.js';
-import { NO_OVERRIDES, overrideType, type TypeOverrides } from './overrides.js';
-import type { CodegenError, CodegenNote, DescribedQuery, ParsedQuery } from './model.js';
+import { loadCatalog, type Catalog } from './analysis/catalog.js';
+import { cachePolicy, DEFAULT_SCOPING, writeEffect, type CacheScoping } from './stages/cache.js';
+import { checkQuery } from './stages/check.js';
+import { checkPlans } from './stages/verify.js';
+import { describeQuery } from './stages/describe.js';
+import { buildIncludeTrees, composeStatements, describeIncludes, type IncludeTree } from './stages/compose.js';
+import { emitIndex, emitModule, type EmitOptions } from './stages/emit.js';
+import { serializeManifest, type QueryModel } from '../src/manifest/manifest.js';
+import { toQueryModel } from './stages/to-model.js';
+import { NO_OVERRIDES, overrideType, type TypeOverrides } from './stages/overrides.js';
+import type { CodegenError, CodegenNote, DescribedQuery, ParsedQuery } from './stages/pipeline-data.js';
 import type { GeneratedFiles } from './output.js';
-import { duplicateNames, parseQueryFile } from './parse.js';
+import { duplicateNames, parseQueryFile } from './stages/parse.js';
 
 export type QuerySource = { file: string; text: string };
 

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { auditRules, loadConfig } from '../codegen/config.js';
-import { loadManifest } from '../codegen/manifest.js';
+import { loadManifest } from '../src/manifest/manifest.js';
 import { manifestPath } from '../src/server/paths.js';
 import { runPlanAudit, type PlanAuditProgress } from '../src/audit/plan-audit.js';
 import { formatPlanAuditReport, jsonReportPath, ms, planAuditJson } from '../src/audit/report.js';

@@ -7,7 +7,7 @@
 // values (a custom plan) and planning is part of the cost; the execution-only figures are kept as well.
 // EXPLAIN ANALYZE's per-node timing adds some overhead, the same for every query.
 import pg from 'pg';
-import type { Manifest } from '../../codegen/manifest.js';
+import type { Manifest } from '../manifest/manifest.js';
 import { checkPlan, findingKey, type CheckContext, type QueryFinding } from './checks.js';
 import { indexesUsed, parseExplain, summarize, type Explained } from './explain.js';
 import { AUDIT_PAGE_SIZE, drawOwners, Sampler, type ManifestQuery, type SampleCase, type SamplingRules } from './samples.js';

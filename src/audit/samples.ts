@@ -4,7 +4,7 @@
 // params run once as null and once with a value; lists run their first page and a page after a keyset cursor
 // taken from a real row, exactly as the generated function would.
 import type pg from 'pg';
-import type { Manifest, ParamModel, TsType } from '../../codegen/manifest.js';
+import type { Manifest, ParamModel, TsType } from '../manifest/manifest.js';
 
 export type ManifestQuery = Manifest['queries'][number];
 

@@ -3,7 +3,7 @@
 // the user's rows and returns them in order. Only top-level AND conjuncts count: `a = $1` under an OR does not
 // make `a` a usable index key.
 
-import type { OrderTerm } from '../../codegen/manifest.js';
+import type { OrderTerm } from '../manifest/manifest.js';
 
 export type { OrderTerm };
 

@@ -16,7 +16,7 @@ import {
   NON_NULL_WHEN_FIRST_NON_NULL,
   NON_NULL_WINDOW,
   NULL_REJECTING_OPERATORS,
-} from '../../codegen/nonnull.js';
+} from '../../codegen/analysis/nonnull.js';
 import { testDatabase } from '../support/database.js';
 
 const database = await testDatabase({ migrated: false });

@@ -9,9 +9,9 @@ import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { loadModule } from 'libpg-query';
 import postgres from 'postgres';
-import { loadCatalog } from '../../codegen/catalog.js';
-import { describeQuery } from '../../codegen/describe.js';
-import { parseQueryFile } from '../../codegen/parse.js';
+import { loadCatalog } from '../../codegen/analysis/catalog.js';
+import { describeQuery } from '../../codegen/stages/describe.js';
+import { parseQueryFile } from '../../codegen/stages/parse.js';
 import { testDatabase } from '../support/database.js';
 import { PROPERTY_SCHEMA, statement } from './random-queries.js';
 

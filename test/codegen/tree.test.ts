@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { loadModule, parseSync } from 'libpg-query';
-import { nodeOf } from '../../codegen/tree.js';
+import { nodeOf } from '../../codegen/analysis/tree.js';
 
 await loadModule();
 const require = createRequire(import.meta.url);

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { after, suite, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import type { QueryModel } from '../../codegen/manifest.js';
-import { formatError } from '../../codegen/model.js';
+import type { QueryModel } from '../../src/manifest/manifest.js';
+import { formatError } from '../../codegen/stages/pipeline-data.js';
 import { generateQueries, type QueryGeneration } from '../../codegen/pipeline.js';
 import { testDatabase } from '../support/database.js';
 

@@ -11,10 +11,10 @@ import { suite, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadModule } from 'libpg-query';
 import postgres from 'postgres';
-import { loadCatalog } from '../../codegen/catalog.js';
-import { describeQuery } from '../../codegen/describe.js';
-import { composeStatements } from '../../codegen/includes.js';
-import { parseQueryFile } from '../../codegen/parse.js';
+import { loadCatalog } from '../../codegen/analysis/catalog.js';
+import { describeQuery } from '../../codegen/stages/describe.js';
+import { composeStatements } from '../../codegen/stages/compose.js';
+import { parseQueryFile } from '../../codegen/stages/parse.js';
 import { testDatabase } from '../support/database.js';
 
 const casesDir = fileURLToPath(new URL('./cases/', import.meta.url));

@@ -166,7 +166,7 @@ test(
     for (const expected of [
       'package/dist/src/runtime/index.js',
       'package/dist/src/runtime/index.d.ts',
-      'package/dist/codegen/cli.js',
+      'package/dist/src/cli/main.js',
       'package/dist/codegen/index.d.ts',
       'package/dist/src/database/index.js',
     ]) {

@@ -1,7 +1,7 @@
 // Stage 4a: split a .sql file into named queries and read their annotations. No database needed.
-import type { Annotations, CodegenError, IncludeAnnotation, OrderTerm, ParsedQuery, QueryKind, SourceLocation } from './model.js';
+import type { Annotations, CodegenError, IncludeAnnotation, OrderTerm, ParsedQuery, QueryKind, SourceLocation } from './pipeline-data.js';
 import { rewriteParams } from './params.js';
-import { MAX_LIMIT } from '../src/runtime/pagination.js';
+import { MAX_LIMIT } from '../../src/runtime/pagination.js';
 
 const KINDS: readonly QueryKind[] = ['one', 'maybe', 'list', 'exec', 'stream'];
 export const KNOWN_ANNOTATIONS = ['name', 'include', 'order', 'cache', 'budget', 'allow', 'not-null', 'replica'] as const;

@@ -1,8 +1,8 @@
 // Stage 6: the rules that make the generated API safe. Every violation names file, line and query, with the fix.
 import { match } from 'ts-pattern';
-import { nodeOf } from './tree.js';
+import { nodeOf } from '../analysis/tree.js';
 import type { Described } from './describe.js';
-import type { CodegenError } from './model.js';
+import type { CodegenError } from './pipeline-data.js';
 
 function checkList(described: Described): CodegenError[] {
   const { query } = described;

@@ -3,9 +3,9 @@
 // not only the top one. A full index scan that filters rows is the other escape (it is never disabled),
 // so it fails too. This runs on the empty schema: it is a property of the SQL and the indexes, not the data.
 import type postgres from 'postgres';
-import { parsePlan, walk, type PlanNode } from '../src/audit/explain.js';
-import type { Catalog } from './catalog.js';
-import type { CodegenError, DescribedQuery } from './model.js';
+import { parsePlan, walk, type PlanNode } from '../../src/audit/explain.js';
+import type { Catalog } from '../analysis/catalog.js';
+import type { CodegenError, DescribedQuery } from './pipeline-data.js';
 
 /**
  * Why codegen rejects a statement's generic plan (on the empty schema, with seqscan and sort disabled): a static

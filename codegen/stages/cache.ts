@@ -5,10 +5,10 @@
 // `user_id = :userId` at the top of WHERE, INSERT of `user_id` from :userId). Anything unproven invalidates every
 // owner's entries for the table: stale data is the failure we refuse.
 import type { InsertStmt, Node } from '@pgsql/types';
-import { items, names, nodeOf } from './tree.js';
-import type { Catalog } from './catalog.js';
-import type { DescribedQuery } from './model.js';
-import type { CachePolicy, CacheScope, TableTouch, WriteEffect } from '../src/runtime/contract.js';
+import { items, names, nodeOf } from '../analysis/tree.js';
+import type { Catalog } from '../analysis/catalog.js';
+import type { DescribedQuery } from './pipeline-data.js';
+import type { CachePolicy, CacheScope, TableTouch, WriteEffect } from '../../src/runtime/contract.js';
 
 /** Who owns a row, for per-owner cache entries. */
 export type CacheScoping = {

@@ -14,7 +14,7 @@ import { isNullable, typeOf, type ExprEnv } from './expressions.js';
 import { fromItem, opaqueLeaf, rangeVarLeaf } from './from.js';
 import { NO_KEYS, selectKeys, type Keys } from './keys.js';
 import { groupingOf } from './grouping.js';
-import type { TableAccess } from './model.js';
+import type { TableAccess } from '../stages/pipeline-data.js';
 import { narrow } from './narrowing.js';
 import {
   allQuals,

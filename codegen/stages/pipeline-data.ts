@@ -1,6 +1,6 @@
 // Plain data that flows through the pipeline: parse -> describe -> check -> (plan) -> emit.
-import type { CachePolicy, WriteEffect } from '../src/runtime/contract.js';
-import type { OrderTerm, QueryKind, TsType, TypeModel } from './manifest.js';
+import type { CachePolicy, WriteEffect } from '../../src/runtime/contract.js';
+import type { OrderTerm, QueryKind, TsType, TypeModel } from '../../src/manifest/manifest.js';
 
 export type { OrderTerm, QueryKind, TsType };
 

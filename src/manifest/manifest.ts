@@ -5,7 +5,7 @@
 // the key at fault instead of a wrong answer later.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { CachePolicy, WriteEffect } from '../src/runtime/contract.js';
+import type { CachePolicy, WriteEffect } from '../runtime/contract.js';
 
 /**
  * A column of the keyset order, or of an include's order, from the query's `-- order:` line.

@@ -8,16 +8,16 @@ import { watch } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runPlanAudit } from '../src/audit/plan-audit.js';
-import { formatPlanAuditReport, jsonReportPath, planAuditJson } from '../src/audit/report.js';
-import { LiveAuditError, liveProblems, runLiveAudit } from '../src/audit/live.js';
-import { formatLiveAuditReport } from '../src/audit/live-report.js';
-import { runCommand } from '../src/database/server.js';
-import { auditRules, loadConfig, resolvePath, schemaSource, type Config } from './config.js';
-import { generateFiles, generationSession, openSchemaDatabase, type GeneratedProject, type SchemaDatabase } from './generate.js';
-import { loadManifest } from './manifest.js';
-import { formatError } from './model.js';
-import { staleFiles, writeFiles } from './output.js';
+import { runPlanAudit } from '../audit/plan-audit.js';
+import { formatPlanAuditReport, jsonReportPath, planAuditJson } from '../audit/report.js';
+import { LiveAuditError, liveProblems, runLiveAudit } from '../audit/live.js';
+import { formatLiveAuditReport } from '../audit/live-report.js';
+import { runCommand } from '../database/server.js';
+import { auditRules, loadConfig, resolvePath, schemaSource, type Config } from '../../codegen/config.js';
+import { generateFiles, generationSession, openSchemaDatabase, type GeneratedProject, type SchemaDatabase } from '../../codegen/project.js';
+import { loadManifest } from '../manifest/manifest.js';
+import { formatError } from '../../codegen/stages/pipeline-data.js';
+import { staleFiles, writeFiles } from '../../codegen/output.js';
 
 const USAGE = `usage:
   sqlbound codegen [--check] [--watch] [--debug] [--config <path>] [--queries <dir or glob>]

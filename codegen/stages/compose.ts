@@ -4,8 +4,8 @@
 // json_build_object, int8 and numeric cast to text so no precision is lost; timestamps are revived in JS.
 import { parseSync, scanSync } from 'libpg-query';
 import type postgres from 'postgres';
-import { names, nodeOf } from './tree.js';
-import { PG_PARSED_ARRAYS, type Catalog } from './catalog.js';
+import { names, nodeOf } from '../analysis/tree.js';
+import { PG_PARSED_ARRAYS, type Catalog } from '../analysis/catalog.js';
 import { describeQuery } from './describe.js';
 import type {
   CodegenError,
@@ -17,11 +17,11 @@ import type {
   ParsedParam,
   ParsedQuery,
   PgType,
-} from './model.js';
+} from './pipeline-data.js';
 import { rewriteParams } from './params.js';
-import { quoteIdentifier } from '../src/runtime/identifier.js';
-import { MAX_LIMIT } from '../src/runtime/pagination.js';
-import type { ReviveField, ReviveSpec } from '../src/runtime/revive.js';
+import { quoteIdentifier } from '../../src/runtime/identifier.js';
+import { MAX_LIMIT } from '../../src/runtime/pagination.js';
+import type { ReviveField, ReviveSpec } from '../../src/runtime/revive.js';
 
 export type IncludeTree = { query: ParsedQuery; children: IncludeTree[] };
 

@@ -1,9 +1,9 @@
 // Stage 8: the TypeScript modules and their index, from the model alone (manifest.ts): emit never sees the
 // pipeline's working data, so it can be read, and replaced, without knowing how the SQL was analysed.
 import { match } from 'ts-pattern';
-import { GENERATED_HEADER_PREFIX } from '../src/runtime/callsite.js';
-import { MAX_LIMIT } from '../src/runtime/pagination.js';
-import type { ColumnModel, IncludeModel, ParamModel, QueryModel, TsType, TypeModel } from './manifest.js';
+import { GENERATED_HEADER_PREFIX } from '../../src/runtime/callsite.js';
+import { MAX_LIMIT } from '../../src/runtime/pagination.js';
+import type { ColumnModel, IncludeModel, ParamModel, QueryModel, TsType, TypeModel } from '../../src/manifest/manifest.js';
 import { reviveSpec } from './revive.js';
 
 export type EmitOptions = {

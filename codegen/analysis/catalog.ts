@@ -4,8 +4,8 @@
 // shares a builtin's name voids what the analysis knows about the builtin). Loaded once per codegen run.
 import { scanSync } from 'libpg-query';
 import type postgres from 'postgres';
-import type { PgType, TsType } from './model.js';
-import { PG_PARSED_ARRAYS } from './revive.js';
+import type { PgType, TsType } from '../stages/pipeline-data.js';
+import { PG_PARSED_ARRAYS } from '../stages/revive.js';
 
 export type CatalogColumn = {
   name: string;

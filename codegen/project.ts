@@ -8,10 +8,10 @@ import { createDatabase, dropDatabase, uniqueDatabaseName } from '../src/databas
 import { migrate } from '../src/database/migrate.js';
 import { startDatabase, withDatabase, type DatabaseServer } from '../src/database/server.js';
 import { resolvePath, schemaSource, type Config } from './config.js';
-import { loadCatalog, type Catalog } from './catalog.js';
-import { introspectTables } from './introspect.js';
-import type { QueryModel } from './manifest.js';
-import type { CodegenError, CodegenNote } from './model.js';
+import { loadCatalog, type Catalog } from './analysis/catalog.js';
+import { introspectTables } from './stages/introspect.js';
+import type { QueryModel } from '../src/manifest/manifest.js';
+import type { CodegenError, CodegenNote } from './stages/pipeline-data.js';
 import type { GeneratedFiles } from './output.js';
 import { generateQueries, type QuerySource } from './pipeline.js';
 

@@ -1,8 +1,8 @@
 // The step from the pipeline's working data (described, checked, composed queries) to the model every later reader
 // uses (manifest.ts). Only here do pipeline details (OIDs of origins, parse trees, locations of includes) drop out.
-import type { ColumnModel, IncludeModel, QueryModel, TypeModel } from './manifest.js';
+import type { ColumnModel, IncludeModel, QueryModel, TypeModel } from '../../src/manifest/manifest.js';
 import { isReadOnly } from './check.js';
-import type { DescribedColumn, DescribedInclude, DescribedQuery, PgType } from './model.js';
+import type { DescribedColumn, DescribedInclude, DescribedQuery, PgType } from './pipeline-data.js';
 
 /** How a pipeline type is declared in the model: the config's overrides (overrides.ts), or as it is. */
 export type TypeMapper = (type: PgType) => TypeModel;

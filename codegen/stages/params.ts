@@ -1,7 +1,7 @@
 // Stage 4b: rewrite named params (:userId, optional :severity?) to $1..$n using PostgreSQL's own scanner,
 // so string literals, comments, dollar-quoted bodies and ::casts can never be mistaken for a param.
 import { scanSync } from 'libpg-query';
-import type { ParsedParam } from './model.js';
+import type { ParsedParam } from './pipeline-data.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -3,11 +3,11 @@
 import type { Node } from '@pgsql/types';
 import { parseSync } from 'libpg-query';
 import type postgres from 'postgres';
-import { analyzeStatement, type StatementAnalysis } from './analyze.js';
-import type { Catalog } from './catalog.js';
-import { NO_KEYS, type Keys } from './keys.js';
-import { matchColumns, type MatchedColumn } from './match-columns.js';
-import type { CodegenError, DescribedBase, DescribedColumn, ParsedQuery } from './model.js';
+import { analyzeStatement, type StatementAnalysis } from '../analysis/analyze.js';
+import type { Catalog } from '../analysis/catalog.js';
+import { NO_KEYS, type Keys } from '../analysis/keys.js';
+import { matchColumns, type MatchedColumn } from '../analysis/match-columns.js';
+import type { CodegenError, DescribedBase, DescribedColumn, ParsedQuery } from './pipeline-data.js';
 
 /**
  * `notes` say why a column the analysis could not prove was left nullable (codegen --debug prints them).
