@@ -2,7 +2,7 @@
 // queries and the diagnostics out. It writes nothing and reads no config; the caller owns the connection.
 import postgres from 'postgres';
 import type { QueryModel } from '../src/manifest/manifest.js';
-import type { CodegenError, CodegenNote } from './stages/pipeline-data.js';
+import type { CodegenError, CodegenNote } from './diagnostics.js';
 import { DEFAULT_GENERATE_OPTIONS, generateQueries, type GenerateOptions } from './pipeline.js';
 
 /**

@@ -15,6 +15,6 @@ export {
   type QueryKind,
   type StatementsModel,
 } from '../src/manifest/manifest.js';
-export { formatError, type CodegenError, type CodegenNote } from './stages/pipeline-data.js';
+export { formatError, type CodegenError, type CodegenNote } from './diagnostics.js';
 export { describeQueryFile, type QueryFileDescription } from './describe-file.js';
 export { tsTypeOf } from './stages/emit.js';

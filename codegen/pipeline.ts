@@ -1,19 +1,32 @@
 // The query half of codegen as one function over plain data, so golden tests run exactly what npm run codegen runs.
+// The stages in order, each over every query: parse; describe (every statement a query needs, its includes' probes
+// included, once, up front: the only stage besides verify that talks to the server); check; compose (includes,
+// keyset, cache policy: pure); verify (each composed statement described and EXPLAINed once); to-model; emit.
 import { basename } from 'node:path';
-import { loadModule, parseSync } from 'libpg-query';
-import { tablesOf } from './analysis/analyze.js';
+import { loadModule } from 'libpg-query';
+import { match } from 'ts-pattern';
 import type postgres from 'postgres';
 import { loadCatalog, type Catalog } from './analysis/catalog.js';
+import { schemaConnection, type SchemaConnection } from './connection.js';
 import { cachePolicy, DEFAULT_SCOPING, writeEffect, type CacheScoping } from './stages/cache.js';
-import { checkQuery } from './stages/check.js';
-import { checkPlans } from './stages/verify.js';
-import { describeQuery } from './stages/describe.js';
-import { buildIncludeTrees, composeStatements, describeIncludes, type IncludeTree } from './stages/compose.js';
+import { checkIncludesAllowed, checkQuery } from './stages/check.js';
+import { verifyQuery } from './stages/verify.js';
+import { describeQuery, type Described } from './stages/describe.js';
+import { composeQuery } from './stages/compose.js';
+import {
+  assembleIncludes,
+  buildIncludeTrees,
+  includeProbes,
+  type DescribedProbe,
+  type IncludeProbe,
+  type IncludeTree,
+} from './stages/includes.js';
 import { emitIndex, emitModule, type EmitOptions } from './stages/emit.js';
 import { serializeManifest, type QueryModel } from '../src/manifest/manifest.js';
 import { toQueryModel } from './stages/to-model.js';
 import { NO_OVERRIDES, overrideType, type TypeOverrides } from './stages/overrides.js';
-import type { CodegenError, CodegenNote, DescribedQuery, ParsedQuery } from './stages/pipeline-data.js';
+import type { DescribedQuery, ParsedQuery } from './stages/pipeline-data.js';
+import { failed, ok, type CodegenError, type CodegenNote, type StageResult } from './diagnostics.js';
 import type { GeneratedFiles } from './output.js';
 import { duplicateNames, parseQueryFile } from './stages/parse.js';
 
@@ -33,6 +46,9 @@ export type GenerateOptions = EmitOptions & {
   types: TypeOverrides;
   /** The catalog of this same database, already read (a watch keeps it while the schema is unchanged). */
   catalog?: Catalog;
+  /** The describe and verify stages' connection to this same database; a watch keeps one, so a statement it described
+   * before is not sent again. */
+  connection?: SchemaConnection;
 };
 
 export const DEFAULT_GENERATE_OPTIONS: GenerateOptions = { runtime: 'sqlbound', cacheScoping: DEFAULT_SCOPING, types: NO_OVERRIDES };
@@ -50,6 +66,79 @@ function internalError(query: ParsedQuery, error: unknown): CodegenError {
 
 export function moduleName(file: string): string {
   return basename(file, '.sql').replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+/** Where a query is in the pipeline: still going with its data, or stopped with its errors. */
+type Outcome<T> = { query: ParsedQuery; result: StageResult<T>; notes: string[] };
+
+/** Runs a stage over every query still going; a stopped query keeps its errors. */
+async function each<T, U>(outcomes: Outcome<T>[], stage: (value: T, query: ParsedQuery) => Promise<StageResult<U>> | StageResult<U>) {
+  const next: Outcome<U>[] = [];
+  for (const outcome of outcomes) {
+    const result: StageResult<U> = await match(outcome.result)
+      .with({ kind: 'ok' }, async ({ value }) => {
+        try {
+          return await stage(value, outcome.query);
+        } catch (error) {
+          return failed<U>(internalError(outcome.query, error));
+        }
+      })
+      .with({ kind: 'error' }, (stopped) => stopped)
+      .exhaustive();
+    next.push({ query: outcome.query, result, notes: outcome.notes });
+  }
+  return next;
+}
+
+/** What the describe stage learnt of one query: its own statement and its includes' probes. */
+type DescribedStatements = { base: Described; probes: DescribedProbe[] };
+
+async function describeProbes(connection: SchemaConnection, catalog: Catalog, probes: IncludeProbe[]): Promise<DescribedProbe[]> {
+  const described: DescribedProbe[] = [];
+  for (const probe of probes) {
+    const result =
+      probe.statement.kind === 'ok'
+        ? await describeQuery(connection, catalog, probe.statement.value)
+        : failed<Described>(...probe.statement.errors);
+    described.push({ tree: probe.tree, described: result, children: await describeProbes(connection, catalog, probe.children) });
+  }
+  return described;
+}
+
+/** Stage describe: the query's statement and every include probe it needs, each sent to the server once. */
+async function describeStage(
+  connection: SchemaConnection,
+  catalog: Catalog,
+  query: ParsedQuery,
+  trees: IncludeTree[],
+): Promise<StageResult<DescribedStatements>> {
+  const base = await describeQuery(connection, catalog, query);
+  if (base.kind === 'error') return base;
+  return ok({ base: base.value, probes: await describeProbes(connection, catalog, includeProbes(query.source, trees)) });
+}
+
+/** Stages check, compose and cache: pure functions of what was described. */
+function composeStage(
+  catalog: Catalog,
+  { base, probes }: DescribedStatements,
+  query: ParsedQuery,
+  trees: IncludeTree[],
+  scoping: CacheScoping,
+) {
+  const problems = checkQuery(base);
+  if (problems.length > 0) return failed<DescribedQuery>(...problems);
+  const misplaced = checkIncludesAllowed(query, trees.length);
+  if (misplaced.length > 0) return failed<DescribedQuery>(...misplaced);
+  const assembled = assembleIncludes(catalog, base.query.columns, probes);
+  if (assembled.errors.length > 0) return failed<DescribedQuery>(...assembled.errors);
+  const composed = composeQuery(base, assembled.includes, assembled.described);
+  if (composed.kind === 'error') return composed;
+  const described = composed.value;
+  return ok<DescribedQuery>({
+    ...described,
+    cachePolicy: cachePolicy(described, catalog, scoping),
+    effect: writeEffect(described, base.ast, catalog, scoping),
+  });
 }
 
 export async function generateQueries(
@@ -80,20 +169,32 @@ export async function generateQueries(
     });
     return { files: new Map(), errors, queries: [], notes: [] };
   }
+  const connection = options.connection ?? schemaConnection(sql);
   const trees = buildIncludeTrees(parsed);
   errors.push(...trees.errors);
+  const treesOf = (query: ParsedQuery) => trees.tops.get(query.name) ?? [];
+  const tops: Outcome<ParsedQuery>[] = parsed
+    .filter((query) => query.include === null)
+    .map((query) => ({ query, result: ok(query), notes: [] }));
+  const described = await each(tops, (query) => describeStage(connection, catalog, query, treesOf(query)));
+  const withNotes = described.map((outcome) => ({
+    ...outcome,
+    notes: outcome.result.kind === 'ok' ? outcome.result.value.base.notes : [],
+  }));
+  const composed = await each(withNotes, (statements, query) =>
+    composeStage(catalog, statements, query, treesOf(query), options.cacheScoping),
+  );
+  const verified = await each(composed, (query) => verifyQuery(connection, catalog, query));
   const queries: DescribedQuery[] = [];
   const notes: CodegenNote[] = [];
-  for (const query of parsed) {
-    if (query.include !== null) continue;
-    try {
-      const generated = await generateQuery(sql, catalog, query, trees.tops.get(query.name) ?? [], options.cacheScoping);
-      errors.push(...generated.errors);
-      notes.push(...generated.notes.map((message) => ({ location: query.location, query: query.name, message })));
-      if (generated.query !== null) queries.push(generated.query);
-    } catch (error) {
-      errors.push(internalError(query, error));
-    }
+  for (const outcome of verified) {
+    match(outcome.result)
+      .with({ kind: 'ok' }, ({ value }) => {
+        queries.push(value);
+        notes.push(...outcome.notes.map((message) => ({ location: outcome.query.location, query: outcome.query.name, message })));
+      })
+      .with({ kind: 'error' }, (stopped) => errors.push(...stopped.errors))
+      .exhaustive();
   }
   const models = queries.map((query) => toQueryModel(query, (type) => overrideType(type, options.types, catalog)));
   const files: GeneratedFiles = new Map();
@@ -108,70 +209,4 @@ export async function generateQueries(
   files.set('index.ts', emitIndex(modules, sources.length === 1 ? (sources[0]?.file ?? '') : 'the query files'));
   files.set('manifest.json', serializeManifest(models));
   return { files, errors, queries: models, notes };
-}
-
-/** Describe, check, compose, plan: one named query from parse to the model emit reads. */
-async function generateQuery(
-  sql: postgres.Sql,
-  catalog: Catalog,
-  query: ParsedQuery,
-  includeTrees: IncludeTree[],
-  cacheScoping: CacheScoping,
-): Promise<{ query: DescribedQuery | null; errors: CodegenError[]; notes: string[] }> {
-  const errors: CodegenError[] = [];
-  const fail = () => ({ query: null, errors, notes: [] });
-  const result = await describeQuery(sql, catalog, query);
-  if ('error' in result) {
-    errors.push(result.error);
-    return fail();
-  }
-  const problems = checkQuery(result.described);
-  errors.push(...problems);
-  if (problems.length > 0) return fail();
-  const base = result.described.query;
-  if (includeTrees.length > 0 && (query.kind === 'exec' || query.kind === 'stream')) {
-    errors.push({
-      location: query.location,
-      query: query.name,
-      message: `includes attach to :one, :maybe and :list queries, not :${query.kind}`,
-      fix: 'join the related rows in the statement itself',
-    });
-    return fail();
-  }
-  const described = await describeIncludes(sql, catalog, query.source, base.columns, includeTrees, 1);
-  errors.push(...described.errors);
-  if (described.errors.length > 0) return fail();
-  const { final, params } = composeStatements(base, described.includes);
-  let describedQuery: DescribedQuery = { ...base, includes: described.includes, final, cachePolicy: null, effect: null };
-  if (described.includes.length > 0) {
-    // The composed statement adds the includes' params and tables; the database confirms it is valid.
-    const text = final.kind === 'single' ? final.text : final.first;
-    try {
-      const statement = await sql.unsafe(text).describe();
-      const stmt = parseSync(text).stmts?.[0]?.stmt;
-      describedQuery = {
-        ...describedQuery,
-        params,
-        describedParams: params.map((param) => ({ ...param, type: catalog.type(statement.types[param.position - 1] ?? 25) })),
-        tables: tablesOf(stmt, catalog),
-      };
-    } catch (error) {
-      errors.push({
-        location: query.location,
-        query: query.name,
-        message: `the statement composed with its includes was rejected: ${error instanceof Error ? error.message : String(error)}`,
-        fix: 'check that each include refers to its parent row as parent.<column> and that the column is selected',
-      });
-      return fail();
-    }
-  }
-  describedQuery = {
-    ...describedQuery,
-    cachePolicy: cachePolicy(describedQuery, catalog, cacheScoping),
-    effect: writeEffect(describedQuery, result.described.ast, catalog, cacheScoping),
-  };
-  const planErrors = await checkPlans(sql, catalog, describedQuery);
-  errors.push(...planErrors);
-  if (planErrors.length > 0) return fail();
-  return { query: describedQuery, errors, notes: result.described.notes };
 }

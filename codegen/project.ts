@@ -1,17 +1,15 @@
 // The whole codegen run for a project: schema database -> introspect -> queries -> files. `sqlbound codegen` is
-// this plus writing or checking the files; `--watch` keeps a SchemaDatabase open and calls generateFiles again.
+// this plus writing or checking the files; `--watch` keeps a SchemaDatabase open and calls generate again. Where the
+// schema database comes from (a migrated scratch database, DATABASE_URL) is the CLI's business: src/cli.
 import { readFile } from 'node:fs/promises';
-import { relative } from 'node:path';
 import postgres from 'postgres';
 import { glob } from 'tinyglobby';
-import { createDatabase, dropDatabase, uniqueDatabaseName } from '../src/database/admin.js';
-import { migrate } from '../src/database/migrate.js';
-import { startDatabase, withDatabase, type DatabaseServer } from '../src/database/server.js';
-import { resolvePath, schemaSource, type Config } from './config.js';
+import { resolvePath, type Config } from './config.js';
+import { schemaConnection, type SchemaConnection } from './connection.js';
 import { loadCatalog, type Catalog } from './analysis/catalog.js';
 import { introspectTables } from './stages/introspect.js';
 import type { QueryModel } from '../src/manifest/manifest.js';
-import type { CodegenError, CodegenNote } from './stages/pipeline-data.js';
+import type { CodegenError, CodegenNote } from './diagnostics.js';
 import type { GeneratedFiles } from './output.js';
 import { generateQueries, type QuerySource } from './pipeline.js';
 
@@ -22,61 +20,6 @@ export type SchemaDatabase = {
   refresh(): Promise<void>;
   close(): Promise<void>;
 };
-
-export class SchemaSourceError extends Error {
-  override readonly name = 'SchemaSourceError';
-}
-
-/**
- * Opens the schema database the config asks for. With migrations, codegen always works on a fresh scratch
- * database (on the embedded server, or on DATABASE_URL's server), so the types never depend on leftover state.
- */
-export async function openSchemaDatabase(
-  config: Config,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): Promise<SchemaDatabase> {
-  const source = schemaSource(config);
-  if (source.from === 'database') {
-    const url = env[source.urlEnv]?.trim();
-    if (url === undefined || url === '') {
-      throw new SchemaSourceError(
-        `no schema: ${config.file ?? 'the defaults'} reads it from the database in ${source.urlEnv}, which is not set (set it, or add migrations in sql/schema/)`,
-      );
-    }
-    return { url, refresh: async () => {}, close: async () => {} };
-  }
-  const dir = resolvePath(config, source.dir);
-  let server: DatabaseServer;
-  try {
-    server = await startDatabase({ kind: 'ephemeral' });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new SchemaSourceError(`cannot start a database to apply ${relative(config.root, dir) || dir} to: ${message}`);
-  }
-  let scratch: string | null = null;
-  const fresh = async (): Promise<string> => {
-    if (scratch !== null) await dropDatabase(server.adminUrl, scratch);
-    scratch = uniqueDatabaseName('sqlbound_codegen');
-    await createDatabase(server.adminUrl, scratch);
-    const url = withDatabase(server.adminUrl, scratch);
-    await migrate(url, dir);
-    return url;
-  };
-  const handle: SchemaDatabase = {
-    url: await fresh().catch(async (error: unknown) => {
-      await server.stop();
-      throw error;
-    }),
-    async refresh() {
-      handle.url = await fresh();
-    },
-    async close() {
-      if (scratch !== null) await dropDatabase(server.adminUrl, scratch).catch(() => undefined);
-      await server.stop();
-    },
-  };
-  return handle;
-}
 
 /** The query files the config's globs match, relative to the config's folder, in a stable order. */
 export async function querySources(config: Config): Promise<QuerySource[]> {
@@ -92,8 +35,11 @@ export type GeneratedProject = {
   queries: QueryModel[];
 };
 
-/** What stays valid while the schema does not change: the connection, the table types and the catalog. */
-type WarmSchema = { url: string; sql: postgres.Sql; tables: string; catalog: Catalog };
+/**
+ * What stays valid while the schema does not change: the connection, the table types, the catalog, and what the
+ * server said of each statement already described (a save that changes one query describes only that one).
+ */
+type WarmSchema = { url: string; sql: postgres.Sql; tables: string; catalog: Catalog; connection: SchemaConnection };
 
 /**
  * Generations over one schema database. The connection, `db.ts` and the catalog are read once per schema (per
@@ -122,7 +68,7 @@ export function generationSession(database: SchemaDatabase): GenerationSession {
     });
     try {
       const [tables, catalog] = await Promise.all([introspectTables(database.url, config.schemas, config.searchPath), loadCatalog(sql)]);
-      warm = { url: database.url, sql, tables, catalog };
+      warm = { url: database.url, sql, tables, catalog, connection: schemaConnection(sql) };
       return warm;
     } catch (error) {
       await sql.end({ timeout: 5 });
@@ -138,6 +84,7 @@ export function generationSession(database: SchemaDatabase): GenerationSession {
         cacheScoping: { param: config.cache.scopeParam, column: config.cache.scopeColumn, ownerTable: config.cache.ownerTable },
         types: config.types,
         catalog: schema.catalog,
+        connection: schema.connection,
       });
       const files: GeneratedFiles = new Map([['db.ts', schema.tables], ...generation.files]);
       return { files, errors: generation.errors, notes: generation.notes, queries: generation.queries };

@@ -35,7 +35,7 @@ function agree(analysed: OutputColumn, described: DescribeColumn, position: numb
   return { column: analysed };
 }
 
-export function matchColumns(items: OutputItem[], described: DescribeColumn[], tableName: TableName): MatchedColumn[] {
+export function matchColumns(items: OutputItem[], described: readonly DescribeColumn[], tableName: TableName): MatchedColumn[] {
   const firstGap = items.findIndex((item) => item.kind === 'opaque');
   const columnsOf = (part: OutputItem[]) => part.flatMap((item) => (item.kind === 'column' ? [item.column] : []));
   if (firstGap < 0) {

@@ -1,8 +1,9 @@
-// Stage 6: the rules that make the generated API safe. Every violation names file, line and query, with the fix.
+// Stage check: the rules that make the generated API safe. Every violation names file, line and query, with the fix.
 import { match } from 'ts-pattern';
 import { nodeOf } from '../analysis/tree.js';
 import type { Described } from './describe.js';
-import type { CodegenError } from './pipeline-data.js';
+import { failed, ok, type CodegenError, type StageResult } from '../diagnostics.js';
+import type { DescribedColumn, IncludeAnnotation, ParsedQuery } from './pipeline-data.js';
 
 function checkList(described: Described): CodegenError[] {
   const { query } = described;
@@ -126,4 +127,58 @@ export function checkQuery(described: Described): CodegenError[] {
     .with('one', 'maybe', () => checkSingleRow(described))
     .with('exec', 'stream', () => [])
     .exhaustive();
+}
+
+/** A query with includes must be a kind whose rows the includes attach to. */
+export function checkIncludesAllowed(query: ParsedQuery, includeCount: number): CodegenError[] {
+  if (includeCount === 0 || (query.kind !== 'exec' && query.kind !== 'stream')) return [];
+  return [
+    {
+      location: query.location,
+      query: query.name,
+      message: `includes attach to :one, :maybe and :list queries, not :${query.kind}`,
+      fix: 'join the related rows in the statement itself',
+    },
+  ];
+}
+
+/**
+ * The rules for one include, in the order a reader fixes them: its field name, its SQL (the probe's describe
+ * result), then its cardinality and order. Returns the described probe when every rule holds.
+ */
+export function checkInclude(
+  query: ParsedQuery,
+  include: IncludeAnnotation,
+  parentColumns: DescribedColumn[],
+  probe: StageResult<Described>,
+): StageResult<Described> {
+  const error = (message: string, fix: string) => failed<Described>({ location: query.location, query: query.name, message, fix });
+  if (parentColumns.some((column) => column.name === include.name)) {
+    return error(`include field ${include.name} collides with a column of ${include.parent}`, 'rename the include');
+  }
+  if (probe.kind === 'error') return probe;
+  const described = probe.value;
+  if (include.cardinality === 'one' && !described.singleRow) {
+    return error(
+      `include ${query.name} :one is not provably at most one row per parent`,
+      'match a unique key of the related table to a parent column (WHERE b.id = parent.broker_id), add LIMIT 1, or declare it :many limit N',
+    );
+  }
+  const order = query.annotations.order;
+  if (include.cardinality === 'many') {
+    if (order === null) {
+      return error(
+        `include ${query.name} :many has no "-- order:"`,
+        'add "-- order: created_at DESC, id DESC" so every parent gets the same, newest rows',
+      );
+    }
+    const missing = order.find((term) => !described.query.columns.some((column) => column.name === term.column));
+    if (missing) {
+      return error(
+        `order column ${missing.column} is not an output column of include ${query.name}`,
+        `select ${missing.column} in the include`,
+      );
+    }
+  }
+  return ok(described);
 }

@@ -1,13 +1,15 @@
-// Stage 5: types from the live database (Parse/Describe through postgres.js, which exposes the protocol's
-// ParameterDescription and RowDescription), nullability from the parse tree (./analyze.ts).
+// Stage describe: types from the live database (the protocol's ParameterDescription and RowDescription, through
+// ../connection.ts), nullability from the parse tree (../analysis/analyze.ts). Every statement a query needs, its
+// includes' probes included, is described here once, before any check or composition.
 import type { Node } from '@pgsql/types';
 import { parseSync } from 'libpg-query';
-import type postgres from 'postgres';
+import type { SchemaConnection, StatementShape } from '../connection.js';
 import { analyzeStatement, type StatementAnalysis } from '../analysis/analyze.js';
 import type { Catalog } from '../analysis/catalog.js';
 import { NO_KEYS, type Keys } from '../analysis/keys.js';
 import { matchColumns, type MatchedColumn } from '../analysis/match-columns.js';
-import type { CodegenError, DescribedBase, DescribedColumn, ParsedQuery } from './pipeline-data.js';
+import type { DescribedBase, DescribedColumn, ParsedQuery } from './pipeline-data.js';
+import { failed, ok, type CodegenError, type StageResult } from '../diagnostics.js';
 
 /**
  * `notes` say why a column the analysis could not prove was left nullable (codegen --debug prints them).
@@ -83,12 +85,12 @@ function databaseRejection(query: ParsedQuery, error: unknown): CodegenError {
 }
 
 /** When a rejected statement uses a param more than once, describe each use apart and compare their types. */
-async function conflictingParam(sql: postgres.Sql, catalog: Catalog, query: ParsedQuery): Promise<CodegenError | null> {
+async function conflictingParam(connection: SchemaConnection, catalog: Catalog, query: ParsedQuery): Promise<CodegenError | null> {
   const { occurrences } = query.probe;
   if (new Set(occurrences).size === occurrences.length) return null;
-  let types: number[];
+  let types: readonly number[];
   try {
-    types = (await sql.unsafe(query.probe.text).describe()).types;
+    types = (await connection.describe(query.probe.text)).paramTypes;
   } catch {
     return null;
   }
@@ -106,48 +108,63 @@ async function conflictingParam(sql: postgres.Sql, catalog: Catalog, query: Pars
   return null;
 }
 
-export async function describeQuery(
-  sql: postgres.Sql,
-  catalog: Catalog,
-  query: ParsedQuery,
-): Promise<{ described: Described } | { error: CodegenError }> {
-  let ast: Node | undefined;
+/** The statement's one parse tree, or the parser's rejection at its position. */
+export function parseStatement(query: ParsedQuery): StageResult<Node | undefined> {
   try {
     const stmts = parseSync(query.text).stmts ?? [];
     if (stmts.length !== 1) {
-      return {
-        error: {
-          location: { file: query.location.file, line: query.sqlLine },
-          query: query.name,
-          message: `query ${query.name} holds ${stmts.length} statements`,
-          fix: 'write one statement per named query',
-        },
-      };
+      return failed({
+        location: { file: query.location.file, line: query.sqlLine },
+        query: query.name,
+        message: `query ${query.name} holds ${stmts.length} statements`,
+        fix: 'write one statement per named query',
+      });
     }
-    ast = stmts[0]?.stmt;
+    return ok(stmts[0]?.stmt);
   } catch (error) {
     const details: unknown = error instanceof Error ? Reflect.get(error, 'sqlDetails') : undefined;
     const cursor: unknown = typeof details === 'object' && details !== null ? Reflect.get(details, 'cursorPosition') : undefined;
-    return {
-      error: databaseRejection(
+    return failed(
+      databaseRejection(
         query,
         Object.assign(new Error(errorFields(error).message), { position: typeof cursor === 'number' ? cursor + 1 : null }),
       ),
-    };
+    );
   }
-  let statement: postgres.Statement;
+}
+
+/** One Parse/Describe of the query's statement: its shape, or the server's rejection as a diagnostic. */
+export async function describeShape(
+  connection: SchemaConnection,
+  catalog: Catalog,
+  query: ParsedQuery,
+): Promise<StageResult<StatementShape>> {
   try {
-    statement = await sql.unsafe(query.text).describe();
+    return ok(await connection.describe(query.text));
   } catch (error) {
-    return { error: (await conflictingParam(sql, catalog, query)) ?? databaseRejection(query, error) };
+    return failed((await conflictingParam(connection, catalog, query)) ?? databaseRejection(query, error));
   }
+}
+
+export async function describeQuery(connection: SchemaConnection, catalog: Catalog, query: ParsedQuery): Promise<StageResult<Described>> {
+  const parsed = parseStatement(query);
+  if (parsed.kind === 'error') return parsed;
+  const ast = parsed.value;
+  const shape = await describeShape(connection, catalog, query);
+  if (shape.kind === 'error') return shape;
+  return analyzeShape(catalog, query, ast, shape.value);
+}
+
+/** The pure half of describe: the server's shape joined with what the parse tree proves (nullability, keys, tables). */
+export function analyzeShape(
+  catalog: Catalog,
+  query: ParsedQuery,
+  ast: Node | undefined,
+  statement: StatementShape,
+): StageResult<Described> {
   const optional = new Set(query.params.filter((p) => p.optional).map((p) => p.position));
   const analysis = safeAnalysis(ast, catalog, optional);
-  const matched = matchColumns(
-    analysis.items,
-    statement.columns.map((column) => ({ name: column.name, table: column.table, number: column.number })),
-    (oid) => catalog.tables.get(oid)?.displayName ?? `relation ${oid}`,
-  );
+  const matched = matchColumns(analysis.items, statement.columns, (oid) => catalog.tables.get(oid)?.displayName ?? `relation ${oid}`);
   const notes = [...analysis.notes];
   const columns: DescribedColumn[] = statement.columns.map((column, index) => {
     const table = catalog.tables.get(column.table);
@@ -167,27 +184,23 @@ export async function describeQuery(
   });
   for (const name of query.annotations.notNull) {
     if (!columns.some((column) => column.name === name)) {
-      return {
-        error: {
-          location: query.location,
-          query: query.name,
-          message: `"-- not-null: ${name}" names no output column`,
-          fix: `use one of: ${columns.map((column) => column.name).join(', ')}`,
-        },
-      };
+      return failed({
+        location: query.location,
+        query: query.name,
+        message: `"-- not-null: ${name}" names no output column`,
+        fix: `use one of: ${columns.map((column) => column.name).join(', ')}`,
+      });
     }
   }
   const describedParams = query.params.map((param) => {
-    const oid = statement.types[param.position - 1];
+    const oid = statement.paramTypes[param.position - 1];
     return { ...param, type: catalog.type(oid ?? 25) };
   });
-  return {
-    described: {
-      query: { ...query, describedParams, columns, tables: analysis.tables },
-      singleRow: analysis.singleRow,
-      keys: describedKeys(analysis, matched),
-      ast,
-      notes,
-    },
-  };
+  return ok({
+    query: { ...query, describedParams, columns, tables: analysis.tables },
+    singleRow: analysis.singleRow,
+    keys: describedKeys(analysis, matched),
+    ast,
+    notes,
+  });
 }

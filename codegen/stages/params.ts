@@ -5,14 +5,15 @@ import type { ParsedParam } from './pipeline-data.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export type RewriteResult =
-  | {
-      text: string;
-      params: ParsedParam[];
-      /** Each occurrence as its own $n, to find which uses of one param disagree on its type. */
-      probe: { text: string; occurrences: string[] };
-    }
-  | { error: string; fix: string };
+export type Rewritten = {
+  text: string;
+  params: ParsedParam[];
+  /** Each occurrence as its own $n, to find which uses of one param disagree on its type. */
+  probe: { text: string; occurrences: string[] };
+};
+
+/** The rewrite, or why the SQL cannot be rewritten (a positional `$1` in a named query). */
+export type RewriteResult = { kind: 'ok'; value: Rewritten } | { kind: 'error'; error: string; fix: string };
 
 /**
  * `registry` lets several pieces of one statement (a parent and its includes) share param positions:
@@ -55,10 +56,11 @@ export function rewriteParams(source: string, registry: Map<string, ParsedParam>
   const positional = tokens.find((token) => token.tokenName === 'PARAM');
   if (positional !== undefined) {
     return {
+      kind: 'error',
       error: `positional parameter ${bytes.subarray(positional.start, positional.end).toString('utf8')} in a named query`,
       fix: 'name every parameter, e.g. :userId, so generated functions take named fields',
     };
   }
   const params = [...byName.values()];
-  return { text: pieces.join(''), params, probe: { text: probePieces.join(''), occurrences } };
+  return { kind: 'ok', value: { text: pieces.join(''), params, probe: { text: probePieces.join(''), occurrences } } };
 }

@@ -1,5 +1,7 @@
 // Stage 4a: split a .sql file into named queries and read their annotations. No database needed.
-import type { Annotations, CodegenError, IncludeAnnotation, OrderTerm, ParsedQuery, QueryKind, SourceLocation } from './pipeline-data.js';
+import type { Annotations, IncludeAnnotation, OrderTerm, ParsedQuery, QueryKind, SourceLocation } from './pipeline-data.js';
+import type { CodegenError } from '../diagnostics.js';
+import { match } from 'ts-pattern';
 import { rewriteParams } from './params.js';
 import { MAX_LIMIT } from '../../src/runtime/pagination.js';
 
@@ -174,23 +176,23 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
       continue;
     }
     const sqlLine = sqlLines[0]?.line ?? block.line;
-    const rewritten = rewriteParams(source);
-    if ('error' in rewritten) {
-      fail(rewritten.error, rewritten.fix, sqlLine, name);
-      continue;
-    }
-    queries.push({
-      name,
-      kind,
-      location,
-      sqlLine,
-      source,
-      text: rewritten.text,
-      params: rewritten.params,
-      probe: rewritten.probe,
-      annotations,
-      include,
-    });
+    match(rewriteParams(source))
+      .with({ kind: 'error' }, (rewrite) => fail(rewrite.error, rewrite.fix, sqlLine, name))
+      .with({ kind: 'ok' }, ({ value }) =>
+        queries.push({
+          name,
+          kind,
+          location,
+          sqlLine,
+          source,
+          text: value.text,
+          params: value.params,
+          probe: value.probe,
+          annotations,
+          include,
+        }),
+      )
+      .exhaustive();
   }
   return { queries, errors };
 }

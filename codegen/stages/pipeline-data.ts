@@ -1,10 +1,12 @@
-// Plain data that flows through the pipeline: parse -> describe -> check -> (plan) -> emit.
+// The pipeline's working data: what flows between the stages (parse -> describe -> check -> compose -> verify)
+// before to-model turns it into the manifest's model (src/manifest/manifest.ts), which is all emit and the audit see.
 import type { CachePolicy, WriteEffect } from '../../src/runtime/contract.js';
 import type { OrderTerm, QueryKind, TsType, TypeModel } from '../../src/manifest/manifest.js';
+import type { SourceLocation } from '../diagnostics.js';
 
 export type { OrderTerm, QueryKind, TsType };
 
-export type SourceLocation = { file: string; line: number };
+export type { SourceLocation };
 
 export type IncludeAnnotation = {
   parent: string;
@@ -94,60 +96,3 @@ export type DescribedQuery = DescribedBase & {
   cachePolicy: CachePolicy | null;
   effect: WriteEffect | null;
 };
-
-/**
- * A problem that stops a query from being generated: where, which query (null for a file-level problem), what,
- * and the fix, because an error without a fix sends the author to the docs.
- *
- * @example
- * ```ts
- * import { formatError, type CodegenError } from 'sqlbound/codegen';
- *
- * const error: CodegenError = {
- *   location: { file: 'sql/queries/alerts.sql', line: 1 },
- *   query: 'listAlerts',
- *   message: ':list query listAlerts has no "-- order:"',
- *   fix: 'add "-- order: created_at DESC, id DESC" (any order ending in a unique, non-null column)',
- * };
- * console.error(formatError(error));
- * ```
- */
-export type CodegenError = { location: SourceLocation; query: string | null; message: string; fix: string };
-
-/**
- * Why the analysis left something nullable; printed by `npm run codegen -- --debug`, recorded in golden cases.
- * Not an error: the generated type is still sound, only wider than the author may expect.
- *
- * @example
- * ```ts
- * import { describeQueryFile, type CodegenNote } from 'sqlbound/codegen';
- *
- * const { notes } = await describeQueryFile(process.env.DATABASE_URL!, { file: 'sql/queries/alerts.sql', text });
- * for (const note of notes satisfies CodegenNote[]) console.log(`${note.location.file}:${note.location.line} ${note.query}: ${note.message}`);
- * ```
- */
-export type CodegenNote = { location: SourceLocation; query: string; message: string };
-
-/**
- * One error as the CLI prints it: `file:line (query name): message`, then the fix on its own line.
- *
- * @example
- * ```ts
- * import { describeQueryFile, formatError } from 'sqlbound/codegen';
- *
- * const { errors } = await describeQueryFile(process.env.DATABASE_URL!, { file: 'sql/queries/alerts.sql', text });
- * if (errors.length > 0) throw new Error(errors.map(formatError).join('\n'));
- * ```
- */
-export function formatError(error: CodegenError): string {
-  const where = `${error.location.file}:${error.location.line}`;
-  const query = error.query === null ? '' : ` (query ${error.query})`;
-  return `${where}${query}: ${error.message}\n  fix: ${error.fix}`;
-}
-
-export class CodegenFailure extends Error {
-  override readonly name = 'CodegenFailure';
-  constructor(readonly errors: CodegenError[]) {
-    super(errors.map(formatError).join('\n'));
-  }
-}

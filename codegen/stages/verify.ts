@@ -1,104 +1,61 @@
-// Stage 7c (plan): prove that an index serves every statement. EXPLAIN (GENERIC_PLAN) with enable_seqscan
-// and enable_sort off: a node the planner still could not avoid is marked Disabled. Every node is walked,
-// not only the top one. A full index scan that filters rows is the other escape (it is never disabled),
-// so it fails too. This runs on the empty schema: it is a property of the SQL and the indexes, not the data.
-import type postgres from 'postgres';
-import { parsePlan, walk, type PlanNode } from '../../src/audit/explain.js';
+// Stage verify: the composed statements against the server, once each, at the end. Describe confirms that the
+// statement composed from the query and its includes is valid and that its params have the types compose gave them;
+// EXPLAIN (GENERIC_PLAN) with seqscan and sort disabled proves an index serves it (the rule is the audit's:
+// src/audit/generic-plan.ts). This runs on the empty schema: it is a property of the SQL and the indexes, not the data.
 import type { Catalog } from '../analysis/catalog.js';
-import type { CodegenError, DescribedQuery } from './pipeline-data.js';
+import type { SchemaConnection } from '../connection.js';
+import { failed, ok, type CodegenError, type StageResult } from '../diagnostics.js';
+import type { DescribedQuery } from './pipeline-data.js';
+import { planRejections } from '../../src/audit/generic-plan.js';
 
-/**
- * Why codegen rejects a statement's generic plan (on the empty schema, with seqscan and sort disabled): a static
- * property of the SQL and the indexes. The audit's `PlanFinding` (src/audit/checks.ts) is the other half: what a
- * measured plan shows on production-sized data.
- */
-export type PlanRejection = { nodeType: string; table: string | null; detail: string; fix: string };
-
-function firstRelation(node: PlanNode): string | null {
-  for (const inner of walk(node)) if (inner.relation !== null) return inner.relation;
-  return null;
+function statementsOf(query: DescribedQuery): string[] {
+  return query.final.kind === 'single' ? [query.final.text] : [query.final.first, query.final.after];
 }
 
-/** Columns of `table` named in a plan expression such as "((user_id = $1) AND (title = $2))". */
-function columnsIn(expression: string | null, table: string | null, catalog: Catalog): string[] {
-  if (expression === null || table === null) return [];
-  const columns = [...(catalog.tablesByName.get(table)?.columns.values() ?? [])].map((column) => column.name);
-  const words = expression.match(/[a-z_][a-z0-9_]*/g) ?? [];
-  return [...new Set(words.filter((word) => columns.includes(word)))];
-}
+const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-function sortColumns(keys: readonly string[]): string[] {
-  return keys.map((key) => key.replace(/^[a-z_][a-z0-9_]*\./, '').replace(/[()]/g, ''));
-}
-
-export function planRejections(plan: PlanNode, catalog: Catalog, allowSeqscan: boolean): PlanRejection[] {
-  const rejections: PlanRejection[] = [];
-  for (const node of walk(plan)) {
-    const type = node.nodeType;
-    const table = node.relation ?? firstRelation(node);
-    if (node.disabled && type === 'Seq Scan' && !allowSeqscan) {
-      const columns = columnsIn(node.filter, table, catalog);
-      rejections.push({
-        nodeType: type,
-        table,
-        detail: `Seq Scan on ${table}${node.filter !== null ? ` filtering ${node.filter}` : ''}: no index serves it`,
-        fix:
-          columns.length > 0
-            ? `CREATE INDEX ON ${table} (${columns.join(', ')});`
-            : `filter ${table} by an indexed column, or add "-- allow: seqscan <reason>" for a tiny lookup table`,
-      });
-    } else if (node.disabled && type === 'Sort') {
-      const keys = sortColumns(node.sortKey);
-      const scan = node.children[0];
-      let prefix: string[] = [];
-      if (scan !== undefined) {
-        for (const inner of walk(scan)) {
-          if (prefix.length === 0) prefix = columnsIn(inner.indexCond ?? inner.recheckCond ?? inner.filter, table, catalog);
-        }
-      }
-      rejections.push({
-        nodeType: type,
-        table,
-        detail: `Sort on ${node.sortKey.join(', ')}: no index provides the order`,
-        fix: `CREATE INDEX ON ${table ?? '<table>'} (${[...prefix, ...keys.filter((k) => !prefix.includes(k.split(' ')[0] ?? ''))].join(', ')});`,
-      });
-    } else if (node.disabled && type !== 'Seq Scan') {
-      rejections.push({
-        nodeType: type,
-        table,
-        detail: `${type} is disabled in the generic plan`,
-        fix: 'add an index that serves this node',
-      });
-    } else if ((type === 'Index Scan' || type === 'Index Only Scan') && node.indexCond === null && node.filter !== null && !allowSeqscan) {
-      const columns = columnsIn(node.filter, table, catalog);
-      rejections.push({
-        nodeType: `full ${type}`,
-        table,
-        detail: `${type} over all of ${node.index ?? 'an index'} filtering ${node.filter}: the index only orders rows, it does not find them`,
-        fix: `CREATE INDEX ON ${table} (${columns.join(', ')});`,
-      });
+/** Describe each composed statement; its params must have the types compose derived from the described pieces. */
+async function describeComposed(connection: SchemaConnection, catalog: Catalog, query: DescribedQuery): Promise<CodegenError[]> {
+  const error = (message: string, fix: string): CodegenError => ({ location: query.location, query: query.name, message, fix });
+  for (const text of statementsOf(query)) {
+    let paramTypes: readonly number[];
+    try {
+      paramTypes = (await connection.describe(text)).paramTypes;
+    } catch (cause) {
+      return [
+        query.includes.length > 0
+          ? error(
+              `the statement composed with its includes was rejected: ${reason(cause)}`,
+              'check that each include refers to its parent row as parent.<column> and that the column is selected',
+            )
+          : error(
+              `the ${query.kind === 'list' ? 'keyset' : 'composed'} statement was rejected: ${reason(cause)}`,
+              'this is a sqlbound bug: please report it with the query',
+            ),
+      ];
+    }
+    for (const param of query.describedParams) {
+      const oid = paramTypes[param.position - 1];
+      if (oid === undefined || oid === param.type.oid) continue;
+      return [
+        error(
+          `param :${param.name} is ${param.type.name} in one piece of the query and ${catalog.type(oid).name} in the statement composed with its includes`,
+          `cast every use of :${param.name} to one type, e.g. :${param.name}::${param.type.name}`,
+        ),
+      ];
     }
   }
-  return rejections;
+  return [];
 }
 
-export async function explainGeneric(sql: postgres.Sql, text: string): Promise<PlanNode> {
-  return sql.begin(async (tx) => {
-    await tx.unsafe('SET LOCAL enable_seqscan = off');
-    await tx.unsafe('SET LOCAL enable_sort = off');
-    const rows = await tx.unsafe<{ 'QUERY PLAN': unknown }[]>(`EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${text}`);
-    if (rows[0] === undefined) throw new Error('EXPLAIN returned no plan');
-    return parsePlan(rows[0]['QUERY PLAN']);
-  });
-}
-
-export async function checkPlans(sql: postgres.Sql, catalog: Catalog, query: DescribedQuery): Promise<CodegenError[]> {
-  const texts = query.final.kind === 'single' ? [query.final.text] : [query.final.first, query.final.after];
+/** EXPLAIN each composed statement; a finding is reported once per node type and table. */
+async function checkPlans(connection: SchemaConnection, catalog: Catalog, query: DescribedQuery): Promise<CodegenError[]> {
   const errors: CodegenError[] = [];
   const seen = new Set<string>();
-  for (const text of texts) {
-    const plan = await explainGeneric(sql, text);
-    for (const finding of planRejections(plan, catalog, query.annotations.allowSeqscan !== null)) {
+  const columnsOf = (table: string) => [...(catalog.tablesByName.get(table)?.columns.values() ?? [])].map((column) => column.name);
+  for (const text of statementsOf(query)) {
+    const plan = await connection.explain(text);
+    for (const finding of planRejections(plan, columnsOf, query.annotations.allowSeqscan !== null)) {
       const key = `${finding.nodeType}:${finding.table}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -111,4 +68,15 @@ export async function checkPlans(sql: postgres.Sql, catalog: Catalog, query: Des
     }
   }
   return errors;
+}
+
+export async function verifyQuery(
+  connection: SchemaConnection,
+  catalog: Catalog,
+  query: DescribedQuery,
+): Promise<StageResult<DescribedQuery>> {
+  const described = await describeComposed(connection, catalog, query);
+  if (described.length > 0) return failed(...described);
+  const plans = await checkPlans(connection, catalog, query);
+  return plans.length > 0 ? failed(...plans) : ok(query);
 }

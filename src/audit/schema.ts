@@ -25,7 +25,7 @@
 // Fixes are plain CREATE INDEX / DROP INDEX, runnable in a migration (the migrator runs in a transaction);
 // on a large live table run them by hand with CONCURRENTLY instead.
 import type pg from 'pg';
-import { readableIdentifier } from '../runtime/identifier.js';
+import { indexStatement, type IndexKey } from './suggest.js';
 
 type FindingBase = {
   /** Table name, schema-qualified unless it is in public. */
@@ -209,7 +209,7 @@ function freshIndexName(catalog: Catalog, table: TableRow, suffix: string): stri
   let name = base;
   for (let n = 1; catalog.relationNames.has(name); n++) name = `${base}${n}`;
   catalog.relationNames.add(name);
-  return readableIdentifier(name);
+  return name;
 }
 
 function indexColumnList(index: IndexRow): string {
@@ -331,10 +331,14 @@ export async function auditSchema(client: pg.ClientBase, options: AuditOptions =
       if (userIndexFix !== null) return userIndexFix;
       if (userId === undefined) throw new Error(`userIndex() needs a ${scopeName} column`);
       const id = byName.get('id');
-      const keys =
+      const keys: IndexKey[] =
         createdAt === undefined
-          ? [userId.quoted]
-          : [userId.quoted, `${createdAt.quoted} DESC`, ...(id === undefined ? [] : [`${id.quoted} DESC`])];
+          ? [{ expression: userId.quoted }]
+          : [
+              { expression: userId.quoted },
+              { expression: `${createdAt.quoted} DESC` },
+              ...(id === undefined ? [] : [{ expression: `${id.quoted} DESC` }]),
+            ];
       // user_id + created_at -> user_created_idx: the column names without their _id / _at suffixes.
       const stem = (column: string) => column.replace(/_(id|at)$/, '');
       const name = freshIndexName(
@@ -342,7 +346,7 @@ export async function auditSchema(client: pg.ClientBase, options: AuditOptions =
         table,
         createdAt === undefined ? `${scopeName}_idx` : `${stem(scopeName)}_${stem(timeName)}_idx`,
       );
-      userIndexFix = `CREATE INDEX ${name} ON ${table.qualified} (${keys.join(', ')})`;
+      userIndexFix = indexStatement(table.qualified, keys, name);
       return userIndexFix;
     };
 
@@ -353,7 +357,7 @@ export async function auditSchema(client: pg.ClientBase, options: AuditOptions =
       if (served) continue;
       const fkColumns = fk.columns.map((attnum) => byAttnum.get(attnum));
       const names = fkColumns.map((column, k) => column?.name ?? `attnum ${fk.columns[k]}`);
-      const quoted = fkColumns.map((column, k) => column?.quoted ?? `attnum ${fk.columns[k]}`);
+      const keys = fkColumns.map((column, k): IndexKey => ({ expression: column?.quoted ?? `attnum ${fk.columns[k]}` }));
       const isUserId = fk.columns.length === 1 && userId !== undefined && fk.columns[0] === userId.attnum;
       findings.push({
         kind: 'fk_without_index',
@@ -364,9 +368,7 @@ export async function auditSchema(client: pg.ClientBase, options: AuditOptions =
         message:
           `foreign key ${fk.name} (${names.join(', ')}) references ${fk.referenced} but no index leads with ` +
           `its columns: each delete or key update in ${fk.referenced} scans ${table.name}.`,
-        fix: isUserId
-          ? userIndex()
-          : `CREATE INDEX ${freshIndexName(catalog, table, `${names.join('_')}_idx`)} ON ${table.qualified} (${quoted.join(', ')})`,
+        fix: isUserId ? userIndex() : indexStatement(table.qualified, keys, freshIndexName(catalog, table, `${names.join('_')}_idx`)),
       });
     }
 

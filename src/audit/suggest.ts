@@ -1,9 +1,11 @@
+// The one place an index is suggested, for codegen's plan check, the plan audit and the schema audit alike.
 // Derives the index a flagged plan node is missing from the node's own conditions: the columns compared for
 // equality (Index Cond, Filter, Recheck Cond) lead, then the list's order columns, so one index both finds
 // the user's rows and returns them in order. Only top-level AND conjuncts count: `a = $1` under an OR does not
-// make `a` a usable index key.
+// make `a` a usable index key. Every suggested CREATE INDEX is spelled by indexStatement.
 
 import type { OrderTerm } from '../manifest/manifest.js';
+import { readableIdentifier } from '../runtime/identifier.js';
 
 export type { OrderTerm };
 
@@ -68,8 +70,20 @@ export function equalityColumns(conditions: readonly (string | null)[]): string[
   return columns;
 }
 
-function identifier(name: string): string {
-  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
+/** One key of a suggested index: a column (with its order), or a key already spelled (quote_ident'ed by the catalog). */
+export type IndexKey = { column: string; direction: 'ASC' | 'DESC' | null } | { expression: string };
+
+function keyText(key: IndexKey): string {
+  if ('expression' in key) return key.expression;
+  return `${readableIdentifier(key.column)}${key.direction === 'DESC' ? ' DESC' : ''}`;
+}
+
+/**
+ * A suggested `CREATE INDEX [name] ON table (keys)`: `table` as the caller spells it (qualified where it must be),
+ * the name and the columns quoted where they need it.
+ */
+export function indexStatement(table: string, keys: readonly IndexKey[], name: string | null): string {
+  return `CREATE INDEX ${name === null ? '' : `${readableIdentifier(name)} `}ON ${table} (${keys.map(keyText).join(', ')})`;
 }
 
 /** `CREATE INDEX <table>_<cols>_idx ON <table> (eq..., order...)`, or null when there is no key to index. */
@@ -77,8 +91,7 @@ export function createIndexFor(table: string, equalities: readonly string[], ord
   const keys = [...equalities.map((column) => ({ column, direction: null })), ...order.filter((term) => !equalities.includes(term.column))];
   if (keys.length === 0) return null;
   const name = `${table}_${keys.map((key) => key.column).join('_')}_idx`.slice(0, 63);
-  const list = keys.map((key) => `${identifier(key.column)}${key.direction === 'DESC' ? ' DESC' : ''}`);
-  return `CREATE INDEX ${identifier(name)} ON ${identifier(table)} (${list.join(', ')})`;
+  return indexStatement(readableIdentifier(table), keys, name);
 }
 
 /** The `ON <table> (<keys>)` part of a CREATE INDEX, to compare two suggestions whatever their names. */

@@ -11,6 +11,7 @@ import { loadModule } from 'libpg-query';
 import postgres from 'postgres';
 import { loadCatalog } from '../../codegen/analysis/catalog.js';
 import { describeQuery } from '../../codegen/stages/describe.js';
+import { schemaConnection } from '../../codegen/connection.js';
 import { parseQueryFile } from '../../codegen/stages/parse.js';
 import { testDatabase } from '../support/database.js';
 import { PROPERTY_SCHEMA, statement } from './random-queries.js';
@@ -52,10 +53,10 @@ async function check(text: string): Promise<Outcome> {
   const parsed = parseQueryFile('property.sql', `-- name: property :stream\n${text};\n`);
   const query = parsed.queries[0];
   if (query === undefined) return { kind: 'rejected' };
-  const described = await describeQuery(sql, catalog, query);
+  const described = await describeQuery(schemaConnection(sql), catalog, query);
   // A generated statement PostgreSQL rejects (a type mismatch the generator allowed) proves nothing.
-  if ('error' in described) return { kind: 'rejected' };
-  const { columns } = described.described.query;
+  if (described.kind === 'error') return { kind: 'rejected' };
+  const { columns } = described.value.query;
   // Writes run in a transaction that is rolled back; reads as they are (fewer round trips).
   const writes = /\b(INSERT|UPDATE|DELETE|MERGE)\b/i.test(query.text);
   let rows: (Buffer | null)[][];

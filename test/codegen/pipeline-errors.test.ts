@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import postgres from 'postgres';
-import { formatError } from '../../codegen/stages/pipeline-data.js';
+import { formatError } from '../../codegen/diagnostics.js';
 import { generateQueries } from '../../codegen/pipeline.js';
 import { testDatabase } from '../support/database.js';
 

@@ -1,0 +1,70 @@
+// `sqlbound codegen [--check] [--watch] [--debug] [--config <file or folder>] [--queries <dir or glob>]`: generate
+// or check the project's files once, or keep regenerating them on every save.
+import { isAbsolute, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, resolvePath, type Config } from '../../codegen/config.js';
+import { generateFiles, type SchemaDatabase } from '../../codegen/project.js';
+import { staleFiles, writeFiles } from '../../codegen/output.js';
+import { complain, outLabel, report, say, UsageError } from './command.js';
+import { openSchemaDatabase } from './schema-database.js';
+import { watchForever } from './watch.js';
+
+/** `--queries` tries out another folder of queries (or a glob) with the project's config. */
+function withQueries(config: Config, queries: string | undefined): Config {
+  if (queries === undefined) return config;
+  const absolute = isAbsolute(queries) ? queries : resolve(process.cwd(), queries);
+  const pattern = absolute.includes('*') ? absolute : `${absolute}/*.sql`;
+  return { ...config, queries: [relative(config.root, pattern) || '.'] };
+}
+
+async function once(config: Config, database: SchemaDatabase, check: boolean, debug: boolean): Promise<number> {
+  const started = performance.now();
+  const project = await generateFiles(config, database);
+  report(project, debug);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if (project.errors.length > 0) {
+    complain(`codegen failed with ${project.errors.length} error(s)`);
+    return 1;
+  }
+  const outDir = resolvePath(config, config.out);
+  if (check) {
+    const stale = await staleFiles(outDir, project.files);
+    if (stale.length > 0) {
+      complain(
+        `${outLabel(config)} is stale; run sqlbound codegen. Stale files:\n${stale.map((f) => `  ${outLabel(config)}${f}`).join('\n')}`,
+      );
+      return 1;
+    }
+    say(`${outLabel(config)} is fresh (${project.files.size} files checked in ${seconds}s)`);
+    return 0;
+  }
+  const written = await writeFiles(outDir, project.files);
+  say(`wrote ${written.length} of ${project.files.size} files to ${outLabel(config)} in ${seconds}s`);
+  return 0;
+}
+
+export async function codegen(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      check: { type: 'boolean', default: false },
+      watch: { type: 'boolean', default: false },
+      // Print why the analysis left columns nullable (unmatched columns, unknown relations and expressions).
+      debug: { type: 'boolean', default: false },
+      config: { type: 'string', default: process.cwd() },
+      queries: { type: 'string' },
+    },
+  });
+  if (values.check && values.watch) throw new UsageError('--check and --watch do not go together');
+  const config = withQueries(await loadConfig(values.config), values.queries);
+  const database = await openSchemaDatabase(config);
+  if (values.watch) {
+    await once(config, database, false, values.debug);
+    return watchForever(config, database, values.debug);
+  }
+  try {
+    return await once(config, database, values.check, values.debug);
+  } finally {
+    await database.close();
+  }
+}
