@@ -64,7 +64,7 @@ function internalError(query: ParsedQuery, error: unknown): CodegenError {
   };
 }
 
-export function moduleName(file: string): string {
+function moduleName(file: string): string {
   return basename(file, '.sql').replace(/[^A-Za-z0-9_]/g, '_');
 }
 

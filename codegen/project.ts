@@ -22,7 +22,7 @@ export type SchemaDatabase = {
 };
 
 /** The query files the config's globs match, relative to the config's folder, in a stable order. */
-export async function querySources(config: Config): Promise<QuerySource[]> {
+async function querySources(config: Config): Promise<QuerySource[]> {
   const files = (await glob(config.queries, { cwd: config.root, onlyFiles: true })).sort();
   return Promise.all(files.map(async (file) => ({ file, text: await readFile(resolvePath(config, file), 'utf8') })));
 }

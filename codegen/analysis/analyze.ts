@@ -12,9 +12,9 @@ import type { Catalog } from './catalog.js';
 import { outputName } from './colname.js';
 import { isNullable, typeOf, type ExprEnv } from './expressions.js';
 import { fromItem, opaqueLeaf, rangeVarLeaf } from './from.js';
-import { NO_KEYS, selectKeys, type Keys } from './keys.js';
+import { NO_KEYS, type Keys } from './key-sets.js';
+import { selectKeys } from './keys.js';
 import { groupingOf } from './grouping.js';
-import type { TableAccess } from '../stages/pipeline-data.js';
 import { narrow } from './narrowing.js';
 import {
   allQuals,
@@ -36,7 +36,10 @@ import {
 } from './scope.js';
 import { canonical, conjuncts, items, names, nodeOf, tag, walkNodes } from './tree.js';
 
-export type { Origin, OutputColumn, OutputItem } from './scope.js';
+/** The tables a statement reads and writes, by display name (schema-qualified outside the search path). */
+export type TableAccess = { read: string[]; written: string[] };
+
+export type { OutputColumn, OutputItem } from './scope.js';
 
 const STATEMENT_KINDS = ['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt'] as const;
 
@@ -432,7 +435,7 @@ function analyzeStatementNode(node: Node | undefined, outer: Scope | null, ctes:
 // ---------------------------------------------------------------------------------------------------------
 // Tables read and written
 
-export function tablesOf(statement: Node | undefined, catalog: Catalog): TableAccess {
+function tablesOf(statement: Node | undefined, catalog: Catalog): TableAccess {
   const read = new Set<string>();
   const written = new Set<string>();
   const cteNames = new Set<string>();

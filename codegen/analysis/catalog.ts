@@ -4,10 +4,38 @@
 // shares a builtin's name voids what the analysis knows about the builtin). Loaded once per codegen run.
 import { scanSync } from 'libpg-query';
 import type postgres from 'postgres';
-import type { PgType, TsType } from '../stages/pipeline-data.js';
-import { PG_PARSED_ARRAYS } from '../stages/revive.js';
+import type { TsType, TypeModel } from '../../src/manifest/manifest.js';
 
-export type CatalogColumn = {
+/** The PostgreSQL type of a param or column as the pipeline carries it: the model's TypeModel and its OID. */
+export type PgType = TypeModel & { oid: number };
+
+/** Array types node-postgres parses into JS arrays; other arrays come back as text and are parsed by generated code. */
+export const PG_PARSED_ARRAYS = new Set([
+  '_bool',
+  '_int2',
+  '_int4',
+  '_int8',
+  '_oid',
+  '_float4',
+  '_float8',
+  '_numeric',
+  '_text',
+  '_varchar',
+  '_bpchar',
+  '_uuid',
+  '_timestamptz',
+  '_timestamp',
+  '_date',
+  '_json',
+  '_jsonb',
+  '_bytea',
+  '_name',
+  '_inet',
+  '_interval',
+  '_time',
+]);
+
+type CatalogColumn = {
   name: string;
   attnum: number;
   /** NOT NULL holds for every stored row: a validated NOT NULL constraint, or a NOT NULL domain type. */
@@ -15,7 +43,7 @@ export type CatalogColumn = {
   typeOid: number;
 };
 
-export type RelationKind = 'table' | 'partitioned' | 'view' | 'materialized' | 'foreign';
+type RelationKind = 'table' | 'partitioned' | 'view' | 'materialized' | 'foreign';
 
 export type CatalogTable = {
   oid: number;
@@ -34,10 +62,10 @@ export type CatalogTable = {
 };
 
 /** A single-column foreign key: a NOT NULL referencing column guarantees the referenced row exists. */
-export type ForeignKey = { table: number; attnum: number; refTable: number; refAttnum: number };
+type ForeignKey = { table: number; attnum: number; refTable: number; refAttnum: number };
 
 /** A user trigger: the table it fires on, the statements that fire it, and the tables its body writes. */
-export type TriggerWrites = { table: string; events: ('insert' | 'update' | 'delete')[]; writes: string[] };
+type TriggerWrites = { table: string; events: ('insert' | 'update' | 'delete')[]; writes: string[] };
 
 /** Names of routines and operators, by what the analysis may assume about them. */
 export type Routines = {
@@ -128,9 +156,6 @@ const SCALARS: Record<string, TsType> = {
   unknown: { kind: 'primitive', ts: 'string' },
   void: { kind: 'primitive', ts: 'string' },
 };
-
-// Defined with the model's revive rules, which need it too; re-exported for the stages that read the catalog.
-export { PG_PARSED_ARRAYS };
 
 function typeResolver(rows: TypeRow[]): { type: (oid: number) => PgType; notNullDomain: (oid: number) => boolean } {
   const byOid = new Map(rows.map((row) => [row.oid, row]));
@@ -373,7 +398,7 @@ async function loadRoutines(sql: postgres.Sql): Promise<Routines> {
  * Tables a trigger function's body writes: INSERT INTO t, UPDATE t, DELETE FROM t, read with PostgreSQL's
  * scanner so strings and comments cannot fool it (`DO UPDATE SET` names no table and is skipped).
  */
-export function writtenByBody(body: string): string[] {
+function writtenByBody(body: string): string[] {
   const bytes = Buffer.from(body, 'utf8');
   const words = scanSync(body)
     .tokens.filter((token) => token.tokenName !== 'SQL_COMMENT' && token.tokenName !== 'C_COMMENT')

@@ -58,12 +58,12 @@ export const EXPR_KINDS = [
 ] as const;
 
 /** What a column reference resolved to. */
-export type ColumnAnswer =
+type ColumnAnswer =
   | { kind: 'column'; nullable: boolean; origin: { tableOid: number; attnum: number } | null; typeOid: number | null }
   | { kind: 'unknown'; reason: string };
 
 /** A subquery's output, as far as an expression needs it. */
-export type SubqueryAnswer = {
+type SubqueryAnswer = {
   /** null when the subquery's column count is unknown (a * over a relation whose columns are not known). */
   columns: { nullable: boolean }[] | null;
   /** Returns exactly one row on any data. */
@@ -223,7 +223,7 @@ export function isNullable(node: Node | undefined, env: ExprEnv): boolean {
  * May the value be NULL or, for a row constructor, hold a NULL field? A comparison of ROW(a, b) with a NULL
  * field is NULL, so operator operands must be non-null all the way down.
  */
-export function mayHoldNull(node: Node | undefined, env: ExprEnv): boolean {
+function mayHoldNull(node: Node | undefined, env: ExprEnv): boolean {
   if (isNullable(node, env)) return true;
   const row = node === undefined ? null : nodeOf(node, 'RowExpr');
   return row !== null && (row.args ?? []).some((arg) => mayHoldNull(arg, env));

@@ -4,7 +4,7 @@ import { parseSync } from 'libpg-query';
 import { match } from 'ts-pattern';
 import type { CatalogTable, Routines } from './catalog.js';
 import { functionName } from './expressions.js';
-import { NO_KEYS } from './keys.js';
+import { NO_KEYS } from './key-sets.js';
 import { FROM_FUNCTIONS } from './nonnull.js';
 import {
   findEntry,
@@ -86,7 +86,7 @@ function renamed<T extends { name: string }>(columns: T[], colnames: Node[] | un
   return columns.map((column, index) => ({ ...column, name: aliases[index] ?? column.name }));
 }
 
-export function derivedLeaf(ctx: Scope['ctx'], alias: string, derived: Derived, colnames: Node[] | undefined): Leaf {
+function derivedLeaf(ctx: Scope['ctx'], alias: string, derived: Derived, colnames: Node[] | undefined): Leaf {
   const columns: LeafColumn[] = [];
   let opaque: string | null = null;
   for (const item of derived.items) {

@@ -7,14 +7,7 @@ import type { Node, SelectStmt } from '@pgsql/types';
 import { match } from 'ts-pattern';
 import { leaves, lookupInLevel, findEntry, visible, type FromItem, type Join, type Leaf, type Scope } from './scope.js';
 import { conjuncts, names, nodeOf, stripCasts, walkExpression } from './tree.js';
-
-/** A relation's key that a join repeats in the result: item indexes of its columns and who repeats them. */
-export type Repeated = { columns: number[]; relation: string; join: string; other: string };
-
-/** Sets of output item indexes whose values are unique across the rows; keys repeated by a join. */
-export type Keys = { unique: number[][]; repeated: Repeated[] };
-
-export const NO_KEYS: Keys = { unique: [], repeated: [] };
+import { NO_KEYS, type Keys, type Repeated } from './key-sets.js';
 
 /** One side of an equality: a leaf's column, a value fixed for the whole evaluation, or anything else. */
 type Side = { kind: 'column'; leaf: number; index: number } | { kind: 'fixed' } | { kind: 'other' };

@@ -5,7 +5,7 @@
 import type { ColumnRef, JoinType, Node, SelectStmt } from '@pgsql/types';
 import { match } from 'ts-pattern';
 import type { Catalog, CatalogTable } from './catalog.js';
-import type { Keys } from './keys.js';
+import type { Keys } from './key-sets.js';
 import { conjuncts, names } from './tree.js';
 
 export type Origin = { tableOid: number; attnum: number };
@@ -103,7 +103,7 @@ export function nextId(ctx: Context): number {
 // ---------------------------------------------------------------------------------------------------------
 // Visible columns and name resolution
 
-export function sides(joinType: JoinType, nulled: boolean): { left: boolean; right: boolean } {
+function sides(joinType: JoinType, nulled: boolean): { left: boolean; right: boolean } {
   return {
     left: nulled || joinType === 'JOIN_RIGHT' || joinType === 'JOIN_FULL',
     right: nulled || joinType === 'JOIN_LEFT' || joinType === 'JOIN_FULL',

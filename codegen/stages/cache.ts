@@ -23,7 +23,7 @@ export type CacheScoping = {
 export const DEFAULT_SCOPING: CacheScoping = { param: 'userId', column: 'user_id', ownerTable: 'users' };
 
 /** The column that holds a row's owner: `id` in the owner table itself, the scope column elsewhere. */
-export function scopeColumn(catalog: Catalog, table: string, scoping: CacheScoping): string | null {
+function scopeColumn(catalog: Catalog, table: string, scoping: CacheScoping): string | null {
   if (table === scoping.ownerTable) return 'id';
   const found = catalog.tablesByName.get(table);
   return found !== undefined && [...found.columns.values()].some((column) => column.name === scoping.column) ? scoping.column : null;

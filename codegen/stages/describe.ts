@@ -6,7 +6,7 @@ import { parseSync } from 'libpg-query';
 import type { SchemaConnection, StatementShape } from '../connection.js';
 import { analyzeStatement, type StatementAnalysis } from '../analysis/analyze.js';
 import type { Catalog } from '../analysis/catalog.js';
-import { NO_KEYS, type Keys } from '../analysis/keys.js';
+import { NO_KEYS, type Keys } from '../analysis/key-sets.js';
 import { matchColumns, type MatchedColumn } from '../analysis/match-columns.js';
 import type { DescribedBase, DescribedColumn, ParsedQuery } from './pipeline-data.js';
 import { failed, ok, type CodegenError, type StageResult } from '../diagnostics.js';
@@ -109,7 +109,7 @@ async function conflictingParam(connection: SchemaConnection, catalog: Catalog, 
 }
 
 /** The statement's one parse tree, or the parser's rejection at its position. */
-export function parseStatement(query: ParsedQuery): StageResult<Node | undefined> {
+function parseStatement(query: ParsedQuery): StageResult<Node | undefined> {
   try {
     const stmts = parseSync(query.text).stmts ?? [];
     if (stmts.length !== 1) {
@@ -134,11 +134,7 @@ export function parseStatement(query: ParsedQuery): StageResult<Node | undefined
 }
 
 /** One Parse/Describe of the query's statement: its shape, or the server's rejection as a diagnostic. */
-export async function describeShape(
-  connection: SchemaConnection,
-  catalog: Catalog,
-  query: ParsedQuery,
-): Promise<StageResult<StatementShape>> {
+async function describeShape(connection: SchemaConnection, catalog: Catalog, query: ParsedQuery): Promise<StageResult<StatementShape>> {
   try {
     return ok(await connection.describe(query.text));
   } catch (error) {
@@ -156,12 +152,7 @@ export async function describeQuery(connection: SchemaConnection, catalog: Catal
 }
 
 /** The pure half of describe: the server's shape joined with what the parse tree proves (nullability, keys, tables). */
-export function analyzeShape(
-  catalog: Catalog,
-  query: ParsedQuery,
-  ast: Node | undefined,
-  statement: StatementShape,
-): StageResult<Described> {
+function analyzeShape(catalog: Catalog, query: ParsedQuery, ast: Node | undefined, statement: StatementShape): StageResult<Described> {
   const optional = new Set(query.params.filter((p) => p.optional).map((p) => p.position));
   const analysis = safeAnalysis(ast, catalog, optional);
   const matched = matchColumns(analysis.items, statement.columns, (oid) => catalog.tables.get(oid)?.displayName ?? `relation ${oid}`);

@@ -5,7 +5,7 @@ import type { ParsedParam } from './pipeline-data.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export type Rewritten = {
+type Rewritten = {
   text: string;
   params: ParsedParam[];
   /** Each occurrence as its own $n, to find which uses of one param disagree on its type. */

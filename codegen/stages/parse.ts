@@ -6,7 +6,7 @@ import { rewriteParams } from './params.js';
 import { MAX_LIMIT } from '../../src/runtime/pagination.js';
 
 const KINDS: readonly QueryKind[] = ['one', 'maybe', 'list', 'exec', 'stream'];
-export const KNOWN_ANNOTATIONS = ['name', 'include', 'order', 'cache', 'budget', 'allow', 'not-null', 'replica'] as const;
+const KNOWN_ANNOTATIONS = ['name', 'include', 'order', 'cache', 'budget', 'allow', 'not-null', 'replica'] as const;
 
 type Block = {
   header: { key: string; value: string; line: number }[];

@@ -1,12 +1,14 @@
 // The pipeline's working data: what flows between the stages (parse -> describe -> check -> compose -> verify)
 // before to-model turns it into the manifest's model (src/manifest/manifest.ts), which is all emit and the audit see.
 import type { CachePolicy, WriteEffect } from '../../src/runtime/contract.js';
-import type { OrderTerm, QueryKind, TsType, TypeModel } from '../../src/manifest/manifest.js';
+import type { OrderTerm, QueryKind } from '../../src/manifest/manifest.js';
 import type { SourceLocation } from '../diagnostics.js';
+import type { PgType } from '../analysis/catalog.js';
+import type { TableAccess } from '../analysis/analyze.js';
 
-export type { OrderTerm, QueryKind, TsType };
+export type { OrderTerm, QueryKind };
 
-export type { SourceLocation };
+export type { PgType, SourceLocation, TableAccess };
 
 export type IncludeAnnotation = {
   parent: string;
@@ -50,9 +52,6 @@ export type ParsedParam = {
   optional: boolean;
 };
 
-/** The PostgreSQL type of a param or column as the pipeline carries it: the model's TypeModel and its OID. */
-export type PgType = TypeModel & { oid: number };
-
 export type DescribedColumn = {
   name: string;
   type: PgType;
@@ -62,8 +61,6 @@ export type DescribedColumn = {
 };
 
 export type DescribedParam = ParsedParam & { type: PgType };
-
-export type TableAccess = { read: string[]; written: string[] };
 
 export type DescribedInclude = {
   /** Field name on the parent row. */

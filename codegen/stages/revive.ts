@@ -3,32 +3,7 @@
 // Read from the model only.
 import type { ReviveField, ReviveSpec } from '../../src/runtime/revive.js';
 import type { ColumnModel, IncludeModel, TsType, TypeModel } from '../../src/manifest/manifest.js';
-
-/** Array types node-postgres parses into JS arrays; other arrays come back as text and are parsed by generated code. */
-export const PG_PARSED_ARRAYS = new Set([
-  '_bool',
-  '_int2',
-  '_int4',
-  '_int8',
-  '_oid',
-  '_float4',
-  '_float8',
-  '_numeric',
-  '_text',
-  '_varchar',
-  '_bpchar',
-  '_uuid',
-  '_timestamptz',
-  '_timestamp',
-  '_date',
-  '_json',
-  '_jsonb',
-  '_bytea',
-  '_name',
-  '_inet',
-  '_interval',
-  '_time',
-]);
+import { PG_PARSED_ARRAYS } from '../analysis/catalog.js';
 
 /** The type a value has once revived: a named override revives as its base. */
 function runtimeOf(ts: TsType): TsType {

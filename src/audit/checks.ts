@@ -8,9 +8,9 @@ import { createIndexFor, equalityColumns, type OrderTerm } from './suggest.js';
 /** A table this size or larger must not be read in full by a named query (PgHero's missing-index floor). */
 export const SEQ_SCAN_MIN_ROWS = 10_000;
 /** A node that discards more than this many times the rows it returns reads the wrong rows. */
-export const FILTER_RATIO = 10;
+const FILTER_RATIO = 10;
 /** Below this many removed rows (over all loops) a filter is noise, whatever the ratio. */
-export const FILTER_FLOOR = 1_000;
+const FILTER_FLOOR = 1_000;
 
 type Located = {
   /** Sample cases (e.g. "heavy user, optional set, after page") whose plans showed it. */
@@ -19,18 +19,18 @@ type Located = {
   fix: string;
 };
 
-export type SeqScanFinding = Located & { kind: 'seq_scan'; table: string; tableRows: number; filter: string | null };
-export type ListSortFinding = Located & { kind: 'list_sort'; sortKey: string[]; sortMethod: string | null };
-export type FilterRatioFinding = Located & {
+type SeqScanFinding = Located & { kind: 'seq_scan'; table: string; tableRows: number; filter: string | null };
+type ListSortFinding = Located & { kind: 'list_sort'; sortKey: string[]; sortMethod: string | null };
+type FilterRatioFinding = Located & {
   kind: 'filter_ratio';
   nodeType: string;
   table: string | null;
   removed: number;
   returned: number;
 };
-export type SortSpillFinding = Located & { kind: 'sort_spill'; sortMethod: string; spaceKb: number | null };
-export type OverBudgetFinding = Located & { kind: 'over_budget'; p95Ms: number; budgetMs: number };
-export type NotSampledFinding = Located & { kind: 'not_sampled'; param: string };
+type SortSpillFinding = Located & { kind: 'sort_spill'; sortMethod: string; spaceKb: number | null };
+type OverBudgetFinding = Located & { kind: 'over_budget'; p95Ms: number; budgetMs: number };
+type NotSampledFinding = Located & { kind: 'not_sampled'; param: string };
 
 export type PlanFinding = SeqScanFinding | ListSortFinding | FilterRatioFinding | SortSpillFinding;
 export type QueryFinding = PlanFinding | OverBudgetFinding | NotSampledFinding;

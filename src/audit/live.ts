@@ -21,10 +21,9 @@ export type LiveAuditOptions = {
 };
 
 /** The table and columns a repeated statement looks rows up by: where the N+1's loop should join instead. */
-export type Lookup = { table: string; columns: string[] };
+type Lookup = { table: string; columns: string[] };
 
-export type LiveVerdict =
-  { kind: 'explained'; plan: string; findings: PlanFinding[]; lookups: Lookup[] } | { kind: 'skipped'; reason: string };
+type LiveVerdict = { kind: 'explained'; plan: string; findings: PlanFinding[]; lookups: Lookup[] } | { kind: 'skipped'; reason: string };
 
 export type LiveStatement = {
   queryid: string;

@@ -38,7 +38,7 @@ export type PlanAuditProgress =
   | { kind: 'query-start'; index: number; total: number; name: string; cases: number; runs: number }
   | { kind: 'query-done'; index: number; total: number; name: string; p50Ms: number; p95Ms: number; violations: number };
 
-export type CaseResult = {
+type CaseResult = {
   label: string;
   runs: number;
   p50Ms: number;

@@ -89,7 +89,7 @@ export function formatPlanAuditReport(result: PlanAuditResult, heading = '# Plan
 }
 
 /** Per-case figures, for readers who want to see the heavy user apart from the typical one. */
-export function formatCaseDetails(result: PlanAuditResult): string {
+function formatCaseDetails(result: PlanAuditResult): string {
   const lines = ['| query | case | runs | p50 | p95 | plan |', '|---|---|---|---|---|---|'];
   for (const query of result.queries) {
     for (const sample of query.cases) {

@@ -36,26 +36,26 @@ type FindingBase = {
   fix: string;
 };
 
-export type FkWithoutIndexFinding = FindingBase & {
+type FkWithoutIndexFinding = FindingBase & {
   kind: 'fk_without_index';
   constraint: string;
   columns: string[];
   referencedTable: string;
 };
 
-export type ScopeColumnWithoutIndexFinding = FindingBase & {
+type ScopeColumnWithoutIndexFinding = FindingBase & {
   kind: 'scope_column_without_index';
   /** The scope column. */
   columns: [string];
 };
 
-export type TimeOrderedWithoutScopeIndexFinding = FindingBase & {
+type TimeOrderedWithoutScopeIndexFinding = FindingBase & {
   kind: 'time_ordered_without_scope_index';
   /** The scope column, then the time column. */
   columns: [string, string];
 };
 
-export type DuplicateIndexFinding = FindingBase & {
+type DuplicateIndexFinding = FindingBase & {
   kind: 'duplicate_index';
   /** The redundant index, which the fix drops. */
   index: string;
@@ -67,8 +67,6 @@ export type DuplicateIndexFinding = FindingBase & {
 
 export type SchemaFinding =
   FkWithoutIndexFinding | ScopeColumnWithoutIndexFinding | TimeOrderedWithoutScopeIndexFinding | DuplicateIndexFinding;
-
-export type SchemaFindingKind = SchemaFinding['kind'];
 
 export type AuditOptions = {
   /** The schema to audit; `public` by default. */

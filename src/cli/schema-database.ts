@@ -8,7 +8,7 @@ import { startDatabase, withDatabase, type DatabaseServer } from '../database/se
 import { resolvePath, schemaSource, type Config } from '../../codegen/config.js';
 import type { SchemaDatabase } from '../../codegen/project.js';
 
-export class SchemaSourceError extends Error {
+class SchemaSourceError extends Error {
   override readonly name = 'SchemaSourceError';
 }
 

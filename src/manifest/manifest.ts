@@ -130,8 +130,6 @@ export type IncludeModel = {
 export type StatementsModel = { kind: 'single'; text: string } | { kind: 'list'; first: string; after: string; cursorColumns: string[] };
 
 /** Cache policy and write effect are the runtime's own types: generated statements carry them as they are. */
-export type { CachePolicy, WriteEffect };
-
 /**
  * The `:kind` of a `-- name:` line: `one` (exactly one row), `maybe` (zero or one), `list` (keyset pages),
  * `exec` (affected count), `stream` (batches from a server-side cursor).

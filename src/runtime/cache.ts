@@ -175,7 +175,7 @@ function boundedMap<Entry extends { value: string }>(maxItems: number, maxBytes:
 }
 
 /** Param values as a stable key: JSON, with Dates as ISO text and bigints as decimal text. */
-export function cacheKey(name: string, values: readonly unknown[]): string {
+function cacheKey(name: string, values: readonly unknown[]): string {
   const encoded = JSON.stringify(values, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
   return `${name}:${encoded}`;
 }
@@ -183,14 +183,14 @@ export function cacheKey(name: string, values: readonly unknown[]): string {
 const scopeValue = (values: readonly unknown[], index: number) => String(values[index]);
 
 /** Tags of a cached entry: per user for scoped reads (plus a tag for "any user"), one per table otherwise. */
-export function readTags(policy: CachePolicy, values: readonly unknown[]): string[] {
+function readTags(policy: CachePolicy, values: readonly unknown[]): string[] {
   return policy.reads.flatMap(({ table, scoped }) =>
     scoped && policy.scope !== null ? [`${table}#user:${scopeValue(values, policy.scope.index)}`, `${table}#users`] : [`${table}#all`],
   );
 }
 
 /** Tags a write drops: its user's entries and the unscoped ones when scoped, every entry of the table otherwise. */
-export function writeTags(effect: WriteEffect, values: readonly unknown[]): string[] {
+function writeTags(effect: WriteEffect, values: readonly unknown[]): string[] {
   return effect.writes.flatMap(({ table, scoped }) =>
     scoped && effect.scope !== null
       ? [`${table}#user:${scopeValue(values, effect.scope.index)}`, `${table}#all`]

@@ -1,7 +1,8 @@
 // `sqlbound`: the runtime. Application code uses createDb, the errors, Limit/Cursor/Page and the request scope;
 // generated query modules use the rest ("for generated code" below), always through this one entry point.
 export { createDb, type Db } from './db.js';
-export type { ReplicaConfig, ReplicaStatus, ReplicaHealth, FallbackReason } from './replicas.js';
+export type { ReplicaStatus, ReplicaHealth, FallbackReason } from './replicas.js';
+export type { ReplicaConfig } from './options.js';
 export { parseLsn, formatLsn } from './lsn.js';
 export {
   checkConnectionBudget,

@@ -4,12 +4,12 @@ import type { Attributes, BatchObservableCallback, Meter } from '@opentelemetry/
 import type { PoolStats } from './options.js';
 
 /** Seconds. The OTel default buckets lack 0.2 s, which a p95 < 200 ms objective needs. */
-export const DURATION_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10];
+const DURATION_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10];
 const ROW_BUCKETS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10_000];
 
-export type Outcome = 'ok' | 'error';
+type Outcome = 'ok' | 'error';
 
-export type CallMeasurement = {
+type CallMeasurement = {
   queryName: string;
   durationSeconds: number;
   waitSeconds: number | null;

@@ -26,7 +26,7 @@ const round = (ms: number) => Math.round(ms * 100) / 100;
  * Data exceptions (22xxx) quote the offending input in their message (`invalid input syntax for type bigint: "..."`):
  * without logParameters, quoted text is replaced so that a parameter value never reaches the log.
  */
-export function redactedMessage(error: SqlboundError, logParameters: boolean): string {
+function redactedMessage(error: SqlboundError, logParameters: boolean): string {
   if (logParameters) return error.message;
   const sqlState = error.sqlState ?? sqlStateOf(error.cause);
   if (sqlState !== undefined && !sqlState.startsWith('22')) return error.message;

@@ -4,7 +4,26 @@ import { randomBytes } from 'node:crypto';
 import type { Meter, MeterProvider } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import type { QueryCache, QueryCacheOptions } from './cache.js';
-import type { ReplicaConfig } from './replicas.js';
+
+/**
+ * A streaming replica of the primary: reads only. Only generated reads proven read-only are routed to it, so a
+ * replica URL can never receive a write.
+ *
+ * @example
+ * ```ts
+ * import { createDb, type ReplicaConfig } from 'sqlbound';
+ *
+ * const replicas: ReplicaConfig[] = [{ connectionString: process.env.REPLICA_URL!, name: 'replica1', max: 10 }];
+ * const db = createDb({ connectionString: process.env.DATABASE_URL!, replicas });
+ * ```
+ */
+export type ReplicaConfig = {
+  connectionString: string;
+  /** Its pool's name in metrics and logs (`db.client.connection.pool.name`). Default `replica<n>`. */
+  name?: string;
+  /** Its pool size. Default the primary's `max`. */
+  max?: number;
+};
 
 /**
  * What the slow-query hook receives; parameter values only when `logParameters` is on. Pool wait and execution

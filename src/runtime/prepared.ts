@@ -8,7 +8,7 @@ import { sqlStateOf } from './errors.js';
 const names = new WeakMap<Statement, string>();
 
 /** `<query name>_<8 hex of sha1(text)>`, within PostgreSQL's 63-byte identifier limit; the hash keeps two texts apart. */
-export function preparedName(statement: Statement): string {
+function preparedName(statement: Statement): string {
   let name = names.get(statement);
   if (name === undefined) {
     const hash = createHash('sha1').update(statement.text).digest('hex').slice(0, 8);

@@ -12,33 +12,13 @@ import { executeOnPool } from './execute.js';
 import { parseLsn } from './lsn.js';
 import { createMetrics } from './metrics.js';
 import { createObserver, type Observer } from './observe.js';
-import type { PoolStats, ResolvedOptions } from './options.js';
+import type { PoolStats, ReplicaConfig, ResolvedOptions } from './options.js';
 import { createPool, poolCloser, poolStats, UNWATCHED, type PoolCloser } from './pool.js';
 import type { PreparedMode } from './prepared.js';
 import { preparedMode } from './prepared.js';
 import { createReadYourWrites } from './read-your-writes.js';
 import { consistencyKey } from './scope.js';
 import { settlesWithin } from './settle.js';
-
-/**
- * A streaming replica of the primary: reads only. Only generated reads proven read-only are routed to it, so a
- * replica URL can never receive a write.
- *
- * @example
- * ```ts
- * import { createDb, type ReplicaConfig } from 'sqlbound';
- *
- * const replicas: ReplicaConfig[] = [{ connectionString: process.env.REPLICA_URL!, name: 'replica1', max: 10 }];
- * const db = createDb({ connectionString: process.env.DATABASE_URL!, replicas });
- * ```
- */
-export type ReplicaConfig = {
-  connectionString: string;
-  /** Its pool's name in metrics and logs (`db.client.connection.pool.name`). Default `replica<n>`. */
-  name?: string;
-  /** Its pool size. Default the primary's `max`. */
-  max?: number;
-};
 
 /**
  * A replica's last sampled state. `unknown` until the first check answers; `up` carries the replay position, so

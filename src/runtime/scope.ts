@@ -4,7 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import { callSite } from './callsite.js';
 
-export type ScopeMode = 'warn' | 'strict';
+type ScopeMode = 'warn' | 'strict';
 
 /**
  * Options of withQueryScope. The threshold allows a few repetitions (a query run once per tab of a page), and

@@ -117,7 +117,7 @@ export type TransactionRuntime = {
 };
 
 /** BEGIN, plus SET LOCAL timeouts when they cannot travel as startup parameters: one simple-protocol round trip. */
-export function beginStatement(runtime: TransactionRuntime, options: TransactionOptions): string {
+function beginStatement(runtime: TransactionRuntime, options: TransactionOptions): string {
   const modes = [
     options.isolationLevel === undefined ? '' : ` ISOLATION LEVEL ${options.isolationLevel.toUpperCase()}`,
     options.readOnly === true ? ' READ ONLY' : '',

@@ -12,7 +12,7 @@ const SIGNING_LABEL = 'sqlbound-auth-v1';
 const TOKEN_PATTERN = /^([1-9]\d{0,18})\.([1-9]\d{0,11})\.([A-Za-z0-9_-]{43})$/;
 const INT8_MAX = 2n ** 63n - 1n;
 
-export class AuthSecretError extends Error {
+class AuthSecretError extends Error {
   override readonly name = 'AuthSecretError';
 }
 

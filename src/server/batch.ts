@@ -7,7 +7,7 @@
  */
 export const MAX_BATCH_SIZE = 20;
 
-export function batchLimitMessage(calls: number): string {
+function batchLimitMessage(calls: number): string {
   return `batch of ${calls} calls exceeds the limit of ${MAX_BATCH_SIZE} calls per request: send at most ${MAX_BATCH_SIZE} (httpBatchLink's maxItems: ${MAX_BATCH_SIZE})`;
 }
 

@@ -5,7 +5,7 @@ import type { Attributes, MeterProvider } from '@opentelemetry/api';
 import type { Manifest } from 'sqlbound/codegen';
 
 /** Exported as `sqlbound_query_budget`: the exporter adds no unit suffix, as for db_client_operation_duration. */
-export const QUERY_BUDGET_METRIC = 'sqlbound.query.budget';
+const QUERY_BUDGET_METRIC = 'sqlbound.query.budget';
 
 /** Budgets in seconds by query name. A query without `-- budget:` has no entry, so no series and no alert. */
 export function queryBudgets(manifest: Manifest): Map<string, number> {

@@ -24,7 +24,7 @@ export class SecretsError extends Error {
   override readonly name = 'SecretsError';
 }
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '');
   return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
 }

@@ -21,7 +21,7 @@ export type SeedSummary = {
   elapsedMs: number;
 };
 
-export const BROKER_COUNT = 250;
+const BROKER_COUNT = 250;
 /** Dates are fixed, not now(), so that two runs produce the same rows. */
 const EPOCH = '2026-06-01T00:00:00Z';
 

@@ -12,7 +12,7 @@ export function formatSeedProgress(label: string, { stage, done, total, elapsedM
   return `[${label}] seed ${percent}% ${stage}: ${done}/${total} users, ${(elapsedMs / 1000).toFixed(1)}s`;
 }
 
-export async function userCount(url: string): Promise<number> {
+async function userCount(url: string): Promise<number> {
   return withAdminClient(url, async (client) =>
     Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM users')).rows[0]?.n ?? 0),
   );
@@ -61,7 +61,7 @@ export async function ensureSeeded(server: DatabaseServer, options: EnsureSeeded
  * buffers: the first measurement after it paid autovacuum, hint-bit writes and a checkpoint that later runs did
  * not. Doing that work here, once, makes the first run on a fresh clone measure what later runs measure.
  */
-export async function settleFreshData(url: string, label: string, log: (line: string) => void): Promise<void> {
+async function settleFreshData(url: string, label: string, log: (line: string) => void): Promise<void> {
   await withAdminClient(url, async (client) => {
     let started = performance.now();
     log(`[${label}] VACUUM (FREEZE, ANALYZE) of the fresh data...`);

@@ -26,7 +26,7 @@ export type Api = {
 export type Reply = { status: number; headers: Headers; body: TrpcBody };
 
 /** tRPC's response envelope: `result.data` on success, `error` on failure. */
-export type TrpcBody = {
+type TrpcBody = {
   result?: { data: unknown };
   error?: { message: string; code: number; data: { code: string; httpStatus: number; issues?: unknown[] } };
 };

@@ -85,7 +85,7 @@ export async function startApiOn(url: string, options: Partial<DbOptions> = {}):
   };
 }
 
-export type Answer = { sentAt: number; doneAt: number; status: number; retryAfter: string | null; path: string };
+type Answer = { sentAt: number; doneAt: number; status: number; retryAfter: string | null; path: string };
 
 export type Load = {
   answers: Answer[];

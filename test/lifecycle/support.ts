@@ -59,7 +59,7 @@ export async function npmStart(env: NodeJS.ProcessEnv): Promise<Started> {
 }
 
 /** Child pids of a process, from /proc (Linux). */
-export async function childrenOf(pid: number): Promise<number[]> {
+async function childrenOf(pid: number): Promise<number[]> {
   const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
   return text
     .trim()

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import type { Db } from 'sqlbound';
 
-export type LogLine = { level: number; msg: string; query?: string; [key: string]: unknown };
+type LogLine = { level: number; msg: string; query?: string; [key: string]: unknown };
 
 export type CapturedLogger = { logger: Logger; lines: LogLine[]; text: () => string };
 

@@ -18,7 +18,7 @@ const reportSchema = z.object({
   ),
 });
 
-export type AuditVerdict = { verdict: 'ok' | 'violation'; p95Ms: number | null; kinds: string[] };
+type AuditVerdict = { verdict: 'ok' | 'violation'; p95Ms: number | null; kinds: string[] };
 export type AuditVerdicts = { path: string; generatedAt: string; violations: number; byQuery: Map<string, AuditVerdict> };
 
 export function auditReader(path: string): () => Promise<AuditVerdicts | null> {

@@ -9,10 +9,10 @@ import type { Db, Statement } from 'sqlbound';
 
 export const CATALOG_TAG = '/* sqlbound:_db */';
 /** Rows each list shows at most. */
-export const CATALOG_ROWS = 10;
+const CATALOG_ROWS = 10;
 
-export type ConnectionState = { state: string; count: number; oldestSeconds: number | null };
-export type ReplicaLag = {
+type ConnectionState = { state: string; count: number; oldestSeconds: number | null };
+type ReplicaLag = {
   name: string;
   state: string;
   /** Seconds behind, by the server's own replay_lag (null while idle: nothing to replay). */
@@ -20,7 +20,7 @@ export type ReplicaLag = {
   /** WAL bytes not yet replayed. */
   lagBytes: number | null;
 };
-export type TopStatement = {
+type TopStatement = {
   queryid: string;
   text: string;
   calls: number;
@@ -29,8 +29,8 @@ export type TopStatement = {
   rowsPerCall: number;
   share: number;
 };
-export type UnusedIndex = { index: string; table: string; bytes: number };
-export type SeqScannedTable = { table: string; seqScans: number; seqRowsRead: number; indexScans: number; liveRows: number };
+type UnusedIndex = { index: string; table: string; bytes: number };
+type SeqScannedTable = { table: string; seqScans: number; seqRowsRead: number; indexScans: number; liveRows: number };
 
 export type CatalogSnapshot = {
   serverVersion: string;
@@ -44,7 +44,7 @@ export type CatalogSnapshot = {
   seqScannedTables: SeqScannedTable[];
 };
 
-export const overviewStatement: Statement = {
+const overviewStatement: Statement = {
   name: '_db.overview',
   text: `SELECT ${CATALOG_TAG} current_setting('server_version') AS server_version,
   pg_is_in_recovery() AS in_recovery,
@@ -62,7 +62,7 @@ export const overviewStatement: Statement = {
   CASE WHEN pg_is_in_recovery() THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS own_lag`,
 };
 
-export const indexUsageStatement: Statement = {
+const indexUsageStatement: Statement = {
   name: '_db.indexUsage',
   text: `SELECT ${CATALOG_TAG}
   (SELECT coalesce(json_agg(u), '[]') FROM (
@@ -85,7 +85,7 @@ export const indexUsageStatement: Statement = {
 };
 
 /** Normalized texts only: pg_stat_statements replaces every constant by `$n`, so no parameter value is shown. */
-export const topStatementsStatement: Statement = {
+const topStatementsStatement: Statement = {
   name: '_db.topStatements',
   text: `SELECT ${CATALOG_TAG} queryid::text AS queryid, left(query, 400) AS text, calls::float8 AS calls,
   total_exec_time::float8 AS total_ms, mean_exec_time::float8 AS mean_ms, (rows::float8 / greatest(calls, 1)) AS rows_per_call,

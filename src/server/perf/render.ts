@@ -5,7 +5,7 @@ import { match } from 'ts-pattern';
 import type { CatalogSnapshot } from './catalog.js';
 import type { BudgetVerdict, PageData, QueryRow } from './snapshot.js';
 
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
@@ -47,7 +47,7 @@ function verdictLabel(verdict: BudgetVerdict): string {
 }
 
 /** An inline SVG polyline of the p95 per interval; gaps where an interval had no call. */
-export function sparkline(points: readonly (number | null)[], verdict: BudgetVerdict): string {
+function sparkline(points: readonly (number | null)[], verdict: BudgetVerdict): string {
   const width = 120;
   const height = 24;
   const values = points.filter((p): p is number => p !== null);

@@ -32,7 +32,7 @@ export type QueryRow = {
   audit: { verdict: 'ok' | 'violation'; p95Ms: number | null; kinds: string[] } | null;
 };
 
-export type SlowEntry = Omit<SlowQueryEntry, 'at'> & { at: string };
+type SlowEntry = Omit<SlowQueryEntry, 'at'> & { at: string };
 
 export type PageData = {
   generatedAt: string;

@@ -73,7 +73,7 @@ function cursorProblem(world: World, procedure: ProcedureInput, user: string | n
   return null;
 }
 
-export function expectCall(world: World, call: CallPlan, token: TokenPlan): CallExpectation {
+function expectCall(world: World, call: CallPlan, token: TokenPlan): CallExpectation {
   const procedure = world.procedures.find((candidate) => candidate.path === call.path);
   if (procedure === undefined) throw new Error(`unknown procedure ${call.path}`);
   // The input is read before any middleware runs: broken JSON is a 400 whoever sends it.

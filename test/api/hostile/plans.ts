@@ -18,7 +18,7 @@ export type InputPlan = { kind: 'absent' } | { kind: 'json'; value: unknown; how
 
 export type CallPlan = { path: string; input: InputPlan };
 
-export type ContentType = 'application/json' | 'text/plain' | 'application/x-www-form-urlencoded' | 'none';
+type ContentType = 'application/json' | 'text/plain' | 'application/x-www-form-urlencoded' | 'none';
 
 export type RequestPlan =
   | { kind: 'single'; call: CallPlan; token: TokenPlan; wrongMethod: boolean; contentType: ContentType }
