@@ -11,10 +11,11 @@
 // PostgreSQL (Describe, EXPLAIN, Sync): read at the socket, so it needs no internal module either.
 //   npm run bench:codegen -- [--runs 5] [--saves 10] [--save-timeout 15] [--project <folder>] [--no-count] [--json <file>]
 // Every child is started in a process group of its own and stopped through that group (SIGINT, as Ctrl-C in a
-// terminal, then SIGKILL after 20 s); the temporary folders it made are removed, on Ctrl-C too.
+// terminal, then SIGKILL after 20 s), with TMPDIR inside the bench's temporary folder, which is removed at the end,
+// on Ctrl-C too.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -149,23 +150,32 @@ async function cleanup(): Promise<void> {
   temporary.clear();
 }
 
-let interrupted = false;
+/** Set on SIGINT or SIGTERM: the cleanup under way, then the exit. What main throws meanwhile is its consequence. */
+let stopping: Promise<never> | null = null;
 for (const name of ['SIGINT', 'SIGTERM'] as const) {
   process.on(name, () => {
-    if (interrupted) return;
-    interrupted = true;
+    if (stopping !== null) return;
     progress(`${name}: stopping the children and removing the temporary folders`);
-    void cleanup().finally(() => process.exit(name === 'SIGINT' ? 130 : 143));
+    stopping = cleanup().then(
+      () => process.exit(name === 'SIGINT' ? 130 : 143),
+      () => process.exit(1),
+    );
   });
 }
 
 type Started = { child: ChildProcess; output: () => string; stdout: () => string; exited: Promise<number | null> };
 
+/**
+ * The children's TMPDIR, inside the bench's temporary folder: the embedded server's data folder goes there, so even
+ * one a child could not remove (stopped while its server was starting) goes with the bench's folder.
+ */
+let childTemporary: string | null = null;
+
 /** `npm run --silent codegen -- <args>` from the repo root, in a new process group. */
 function startCodegen(codegenArgs: string[], env: NodeJS.ProcessEnv = process.env): Started {
   const child = spawn('npm', ['run', '--silent', 'codegen', '--', ...codegenArgs], {
     cwd: repo,
-    env,
+    env: childTemporary === null ? env : { ...env, TMPDIR: childTemporary },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -439,6 +449,11 @@ async function main(): Promise<void> {
   );
   const work = await mkdtemp(join(tmpdir(), 'sqlbound-bench-codegen-'));
   temporary.add(work);
+  // The embedded server runs as its own user where the bench runs as root: it must reach its folder, as in /tmp.
+  await chmod(work, 0o755);
+  childTemporary = join(work, 'tmp');
+  await mkdir(childTemporary);
+  await chmod(childTemporary, 0o1777);
   const project = args.project === undefined ? join(work, 'project') : resolve(args.project);
   const written = await writeCodegenProject(project);
   await markSaveFile(project, args['save-file']);
@@ -567,8 +582,14 @@ async function main(): Promise<void> {
   if (args.project !== undefined) progress(`project kept in ${project}`);
 }
 
+/** The cleanup a signal started, if any (a function: the signal handler assigns it behind the type checker's back). */
+const stopRequested = (): Promise<never> | null => stopping;
 try {
   await main();
+} catch (error) {
+  await stopRequested();
+  throw error;
 } finally {
-  if (!interrupted) await cleanup();
+  if (stopRequested() === null) await cleanup();
 }
+await stopRequested();
