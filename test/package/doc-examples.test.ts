@@ -55,8 +55,12 @@ function entriesOf(options: ts.CompilerOptions): Map<string, string> {
   return entries;
 }
 
-// The ```ts (or ```typescript) fenced blocks of one `@example` tag's text.
-function fencedBlocks(text: string): string[] {
+// The ```ts (or ```typescript) fenced blocks of one `@example` tag's text, or null when a fence is left open. JSDoc
+// starts a new tag at an `@` after whitespace, even inside a fence (`// @ts-expect-error`, a decorator): the tag's
+// text then stops mid-block, and the rest of the block would go unchecked without a word.
+function fencedBlocks(text: string): string[] | null {
+  const fences = text.split('\n').filter((line) => line.trimStart().startsWith('```')).length;
+  if (fences % 2 !== 0) return null;
   return [...text.matchAll(/^```(?:ts|typescript)\b[^\n]*\n([\s\S]*?)^```/gm)].map((match) => match[1] ?? '');
 }
 
@@ -75,9 +79,10 @@ function exampleTags(declaration: ts.Node): ts.JSDocTag[] {
   return tags;
 }
 
-function collectExamples(program: ts.Program, entries: ReadonlyMap<string, string>): Example[] {
+function collectExamples(program: ts.Program, entries: ReadonlyMap<string, string>): { examples: Example[]; unclosed: string[] } {
   const checker = program.getTypeChecker();
   const examples: Example[] = [];
+  const unclosed: string[] = [];
   // A declaration exported by two entries (or under two names) has its examples checked once.
   const seen = new Set<ts.Node>();
   for (const [entry, file] of entries) {
@@ -94,17 +99,20 @@ function collectExamples(program: ts.Program, entries: ReadonlyMap<string, strin
         seen.add(declaration);
         for (const tag of exampleTags(declaration)) {
           const line = declaredIn.getLineAndCharacterOfPosition(tag.getStart()).line + 1;
-          for (const code of fencedBlocks(ts.getTextOfJSDocComment(tag.comment) ?? '')) {
-            const exportName = `${entry}#${exported.name}`;
+          const exportName = `${entry}#${exported.name}`;
+          const at = `${relative(projectRoot, declaredIn.fileName)}:${line}`;
+          const blocks = fencedBlocks(ts.getTextOfJSDocComment(tag.comment) ?? '');
+          if (blocks === null) unclosed.push(`  ${at} ${exportName}`);
+          for (const code of blocks ?? []) {
             const slug = exportName.replace(/[^A-Za-z0-9]+/g, '_');
             const fileName = join(projectRoot, `__doc_example_${examples.length}_${slug}.ts`);
-            examples.push({ exportName, at: `${relative(projectRoot, declaredIn.fileName)}:${line}`, code, fileName });
+            examples.push({ exportName, at, code, fileName });
           }
         }
       }
     }
   }
-  return examples;
+  return { examples, unclosed };
 }
 
 // A host that serves the examples and the prelude from memory and everything else from disk, and keeps each file
@@ -140,8 +148,14 @@ test('every ```ts block in an @example of a public export typechecks against the
   const inMemory = new Map<string, string>();
   const host = cachingHost(options, inMemory);
   const packageProgram = ts.createProgram({ rootNames: [...entries.values()], options, host });
-  const examples = collectExamples(packageProgram, entries);
+  const { examples, unclosed } = collectExamples(packageProgram, entries);
   assert.ok(examples.length > 0, 'no ```ts blocks found in @example tags');
+  assert.deepEqual(
+    unclosed,
+    [],
+    `@example tags whose code fence does not close (a line of the block with \`@\` after a space starts a new JSDoc ` +
+      `tag; rephrase it):\n${unclosed.join('\n')}`,
+  );
 
   inMemory.set(PRELUDE_FILE, PRELUDE);
   // `export {}` makes a block without imports a module too, so its top-level names and awaits stay its own.
