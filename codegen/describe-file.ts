@@ -11,8 +11,10 @@ import { DEFAULT_GENERATE_OPTIONS, generateQueries, type GenerateOptions } from 
  *
  * @example
  * ```ts
+ * import { readFile } from 'node:fs/promises';
  * import { describeQueryFile, type QueryFileDescription } from 'sqlbound/codegen';
  *
+ * const text = await readFile('sql/queries/alerts.sql', 'utf8');
  * const description: QueryFileDescription = await describeQueryFile(process.env.DATABASE_URL!, { file: 'sql/queries/alerts.sql', text });
  * description.queries.map((query) => query.name);
  * ```

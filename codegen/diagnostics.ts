@@ -27,8 +27,10 @@ export type CodegenError = { location: SourceLocation; query: string | null; mes
  *
  * @example
  * ```ts
+ * import { readFile } from 'node:fs/promises';
  * import { describeQueryFile, type CodegenNote } from 'sqlbound/codegen';
  *
+ * const text = await readFile('sql/queries/alerts.sql', 'utf8');
  * const { notes } = await describeQueryFile(process.env.DATABASE_URL!, { file: 'sql/queries/alerts.sql', text });
  * for (const note of notes satisfies CodegenNote[]) console.log(`${note.location.file}:${note.location.line} ${note.query}: ${note.message}`);
  * ```
@@ -40,8 +42,10 @@ export type CodegenNote = { location: SourceLocation; query: string; message: st
  *
  * @example
  * ```ts
+ * import { readFile } from 'node:fs/promises';
  * import { describeQueryFile, formatError } from 'sqlbound/codegen';
  *
+ * const text = await readFile('sql/queries/alerts.sql', 'utf8');
  * const { errors } = await describeQueryFile(process.env.DATABASE_URL!, { file: 'sql/queries/alerts.sql', text });
  * if (errors.length > 0) throw new Error(errors.map(formatError).join('\n'));
  * ```

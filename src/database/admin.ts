@@ -14,8 +14,9 @@ function databaseName(name: string): string {
  *
  * @example
  * ```ts
- * import { withAdminClient } from 'sqlbound/testing';
+ * import { startDatabase, withAdminClient } from 'sqlbound/testing';
  *
+ * const server = await startDatabase();
  * const version = await withAdminClient(server.adminUrl, async (client) => (await client.query('SHOW server_version')).rows[0]);
  * ```
  */
@@ -35,8 +36,9 @@ export async function withAdminClient<T>(adminUrl: string, body: (client: pg.Cli
  *
  * @example
  * ```ts
- * import { createDatabase, uniqueDatabaseName, withDatabase } from 'sqlbound/testing';
+ * import { createDatabase, startDatabase, uniqueDatabaseName, withDatabase } from 'sqlbound/testing';
  *
+ * const server = await startDatabase();
  * const name = uniqueDatabaseName('test');
  * await createDatabase(server.adminUrl, name, 'app_template');
  * const url = withDatabase(server.adminUrl, name);
@@ -53,9 +55,12 @@ export async function createDatabase(adminUrl: string, name: string, template?: 
  *
  * @example
  * ```ts
- * import { dropDatabase } from 'sqlbound/testing';
  * import { after } from 'node:test';
+ * import { createDatabase, dropDatabase, startDatabase, uniqueDatabaseName } from 'sqlbound/testing';
  *
+ * const server = await startDatabase();
+ * const name = uniqueDatabaseName('test');
+ * await createDatabase(server.adminUrl, name);
  * after(() => dropDatabase(server.adminUrl, name));
  * ```
  */

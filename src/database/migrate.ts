@@ -15,6 +15,7 @@ import pg from 'pg';
  * import pg from 'pg';
  * import { sqlFileMigrations } from 'sqlbound/testing';
  *
+ * const url = process.env.DATABASE_URL;
  * const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) });
  * const migrator = new Migrator({ db, provider: sqlFileMigrations('sql/schema') });
  * const pending = (await migrator.getMigrations()).filter((migration) => migration.executedAt === undefined);
@@ -46,7 +47,7 @@ export function sqlFileMigrations(directory: string): MigrationProvider {
  * ```ts
  * import { migrate, MigrationError } from 'sqlbound/testing';
  *
- * await migrate(url, 'sql/schema').catch((error: unknown) => {
+ * await migrate(process.env.DATABASE_URL!, 'sql/schema').catch((error: unknown) => {
  *   if (error instanceof MigrationError) console.error(`${error.file}: ${error.databaseMessage}`);
  *   throw error;
  * });
@@ -69,7 +70,7 @@ export class MigrationError extends Error {
  * ```ts
  * import { migrate, type MigrationOutcome } from 'sqlbound/testing';
  *
- * const outcome: MigrationOutcome = await migrate(url, 'sql/schema'); // { applied: ['001_init.sql', '002_user_counters.sql'] }
+ * const outcome: MigrationOutcome = await migrate(process.env.DATABASE_URL!, 'sql/schema'); // { applied: ['001_init.sql', '002_user_counters.sql'] }
  * ```
  */
 export type MigrationOutcome = { applied: string[] };

@@ -137,10 +137,12 @@ const ephemeralSettings: Record<string, string> = {
  *
  * @example
  * ```ts
+ * import Fastify from 'fastify';
  * import { freePort } from 'sqlbound/testing';
  *
+ * const app = Fastify();
  * const port = await freePort();
- * app.listen({ host: '127.0.0.1', port });
+ * await app.listen({ host: '127.0.0.1', port });
  * ```
  */
 export async function freePort(): Promise<number> {

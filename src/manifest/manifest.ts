@@ -123,8 +123,9 @@ export type IncludeModel = {
  * ```ts
  * import type { StatementsModel } from 'sqlbound/codegen';
  *
- * const statements: StatementsModel = { kind: 'single', text: 'SELECT id, email FROM users WHERE id = $1' };
- * const sent = statements.kind === 'single' ? [statements.text] : [statements.first, statements.after];
+ * const sent = (statements: StatementsModel): string[] =>
+ *   statements.kind === 'single' ? [statements.text] : [statements.first, statements.after];
+ * sent({ kind: 'single', text: 'SELECT id, email FROM users WHERE id = $1' }); // ['SELECT id, email FROM users WHERE id = $1']
  * ```
  */
 export type StatementsModel = { kind: 'single'; text: string } | { kind: 'list'; first: string; after: string; cursorColumns: string[] };

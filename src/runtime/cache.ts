@@ -40,10 +40,16 @@ export type QueryCacheOptions = {
  * @example
  * ```ts
  * import { BentoCache, bentostore } from 'bentocache';
- * import { redisDriver, redisBusDriver } from 'bentocache/drivers/redis';
- * import { createQueryCache } from 'sqlbound';
+ * import { memoryDriver } from 'bentocache/drivers/memory';
+ * import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
+ * import { cacheSerializer, createQueryCache, type CacheStore } from 'sqlbound';
  *
- * const bento = new BentoCache({ default: 'queries', stores: { queries: bentostore().useL2Layer(redisDriver({ connection })) } });
+ * const connection = { host: 'redis', port: 6379 };
+ * const queries = bentostore()
+ *   .useL1Layer(memoryDriver({ maxItems: 10_000 }))
+ *   .useL2Layer(redisDriver({ connection }))
+ *   .useBus(redisBusDriver({ connection }));
+ * const bento: CacheStore = new BentoCache({ default: 'queries', serializer: cacheSerializer, stores: { queries } });
  * const cache = createQueryCache({ bento });
  * ```
  */
@@ -105,9 +111,14 @@ export type QueryCache = {
  *
  * @example
  * ```ts
- * import type { Derived } from 'sqlbound';
+ * import { createDb, createQueryCache, type Derived } from 'sqlbound';
+ * import { getDashboard } from './generated/index.js';
  *
- * const page: Derived<string> = await cache.derive('dashboard.get', `dashboard.get:${userId}`, async () => JSON.stringify(await load()));
+ * declare const userId: string;
+ * const cache = createQueryCache();
+ * const db = createDb({ connectionString: process.env.DATABASE_URL, cache });
+ * const load = async () => JSON.stringify(await getDashboard(db, { userId }));
+ * const page: Derived<string> = await cache.derive('dashboard.get', `dashboard.get:${userId}`, load);
  * if (page.outcome === 'uncached') console.log('this procedure reads something the cache does not hold');
  * ```
  */
@@ -204,7 +215,12 @@ function writeTags(effect: WriteEffect, values: readonly unknown[]): string[] {
  *
  * @example
  * ```ts
- * const bento = new BentoCache({ default: 'queries', serializer: cacheSerializer, stores: { queries: redisStore } });
+ * import { BentoCache, bentostore } from 'bentocache';
+ * import { redisDriver } from 'bentocache/drivers/redis';
+ * import { cacheSerializer, createQueryCache } from 'sqlbound';
+ *
+ * const queries = bentostore().useL2Layer(redisDriver({ connection: { host: 'redis', port: 6379 } }));
+ * const cache = createQueryCache({ bento: new BentoCache({ default: 'queries', serializer: cacheSerializer, stores: { queries } }) });
  * ```
  */
 export const cacheSerializer = {

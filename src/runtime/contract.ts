@@ -108,7 +108,9 @@ export type Rows<Row> = { rows: Row[]; rowCount: number };
  * @example
  * ```ts
  * import type { CallOptions } from 'sqlbound';
+ * import { getProfile } from './generated/index.js';
  *
+ * declare const userId: string;
  * // Right after the user edited it, read the profile from the database, not from the cache.
  * const fresh: CallOptions = { bypassCache: true };
  * const profile = await getProfile(db, { userId }, fresh);

@@ -42,8 +42,11 @@ export type SqlboundErrorCode =
  *
  * @example
  * ```ts
+ * import type { FastifyReply } from 'fastify';
  * import { NotFoundError } from 'sqlbound';
+ * import { getProfile } from './generated/index.js';
  *
+ * declare const userId: string, reply: FastifyReply;
  * try {
  *   await getProfile(db, { userId });
  * } catch (error) {
@@ -79,6 +82,7 @@ export class TooManyRowsError extends SqlboundErrorBase {
  * ```ts
  * import { InvalidCursorError, type InvalidCursorReason } from 'sqlbound';
  *
+ * declare const error: unknown;
  * const reason: InvalidCursorReason | undefined = error instanceof InvalidCursorError ? error.reason : undefined;
  * ```
  */
@@ -90,13 +94,16 @@ export type InvalidCursorReason = 'malformed' | 'version' | 'authentication' | '
  *
  * @example
  * ```ts
- * import { InvalidCursorError } from 'sqlbound';
+ * import { InvalidCursorError, type Cursor } from 'sqlbound';
+ * import { listAlerts } from './generated/index.js';
  *
- * try {
- *   return await listAlerts(db, { userId, limit: 50, cursor: input.cursor });
- * } catch (error) {
- *   if (error instanceof InvalidCursorError) throw new BadRequest(`invalid cursor (${error.reason})`);
- *   throw error;
+ * async function alertsPage(userId: string, cursor: Cursor<'listAlerts'> | null) {
+ *   try {
+ *     return await listAlerts(db, { userId, limit: 50, cursor });
+ *   } catch (error) {
+ *     if (error instanceof InvalidCursorError) throw new RangeError(`invalid cursor (${error.reason})`); // a 400
+ *     throw error;
+ *   }
  * }
  * ```
  */
@@ -116,7 +123,9 @@ export class InvalidCursorError extends SqlboundErrorBase {
  * @example
  * ```ts
  * import { InvalidInputError } from 'sqlbound';
+ * import { updateProfile } from './generated/index.js';
  *
+ * declare const userId: string;
  * await updateProfile(db, { userId, fullName: 'x'.repeat(10_000) }).catch((error: unknown) => {
  *   if (error instanceof InvalidInputError) return null; // the column's length limit refused it
  *   throw error;
@@ -211,8 +220,11 @@ export class ForeignKeyViolationError extends SqlboundErrorBase {
  *
  * @example
  * ```ts
- * import { SerializationFailureError } from 'sqlbound';
+ * import type { FastifyReply } from 'fastify';
+ * import { SerializationFailureError, type Transaction } from 'sqlbound';
+ * import type { DB } from './generated/db.js';
  *
+ * declare const reply: FastifyReply, transfer: (tx: Transaction<DB>) => Promise<void>;
  * await db.transaction(transfer, { isolationLevel: 'serializable' }).catch((error: unknown) => {
  *   if (error instanceof SerializationFailureError) return reply.status(409).send({ error: 'busy; retry' });
  *   throw error;
@@ -228,8 +240,10 @@ export class SerializationFailureError extends SqlboundErrorBase {
  *
  * @example
  * ```ts
+ * import type { Logger } from 'pino';
  * import { DatabaseError } from 'sqlbound';
  *
+ * declare const error: unknown, logger: Logger;
  * if (error instanceof DatabaseError) logger.error({ query: error.queryName, sqlState: error.sqlState, err: error }, 'query failed');
  * ```
  */
@@ -276,8 +290,10 @@ export type SqlboundError =
  *
  * @example
  * ```ts
+ * import Fastify from 'fastify';
  * import { isSqlboundError } from 'sqlbound';
  *
+ * const app = Fastify();
  * app.setErrorHandler((error, _request, reply) => {
  *   if (isSqlboundError(error) && error.code === 'NOT_FOUND') return reply.status(404).send({ error: 'not found' });
  *   return reply.status(500).send({ error: 'internal server error' });

@@ -10,7 +10,9 @@ type Range<N extends number, Acc extends number[] = []> = Acc['length'] extends 
  * @example
  * ```ts
  * import type { Limit } from 'sqlbound';
+ * import { listAlerts } from './generated/index.js';
  *
+ * declare const userId: string;
  * const pageSize: Limit = 25;
  * // const tooMany: Limit = 500; // does not compile
  * await listAlerts(db, { userId, limit: pageSize, cursor: null });
@@ -25,7 +27,8 @@ export type Limit = Exclude<Range<101>, 0>;
  * ```ts
  * import { MAX_LIMIT } from 'sqlbound';
  *
- * const limit = Math.min(Number(query.limit), MAX_LIMIT);
+ * const url = new URL('https://api.example.com/alerts?limit=500');
+ * const limit = Math.min(Number(url.searchParams.get('limit') ?? 50), MAX_LIMIT); // 100
  * ```
  */
 export const MAX_LIMIT = 100;
@@ -48,7 +51,9 @@ export const DEFAULT_LIMIT = 50;
  * @example
  * ```ts
  * import { isLimit } from 'sqlbound';
+ * import { listAlerts } from './generated/index.js';
  *
+ * declare const userId: string, url: URL;
  * const requested = Number(url.searchParams.get('limit') ?? 50);
  * if (!isLimit(requested)) throw new RangeError('limit must be an integer from 1 to 100');
  * const page = await listAlerts(db, { userId, limit: requested, cursor: null });
@@ -67,7 +72,9 @@ declare const cursorBrand: unique symbol;
  * @example
  * ```ts
  * import type { Cursor } from 'sqlbound';
+ * import { listAlerts } from './generated/index.js';
  *
+ * declare const userId: string;
  * let cursor: Cursor<'listAlerts'> | null = null;
  * do {
  *   const page = await listAlerts(db, { userId, limit: 100, cursor });
@@ -87,6 +94,7 @@ export type Cursor<Query extends string> = string & { readonly [cursorBrand]: Qu
  * import type { Page } from 'sqlbound';
  * import { listAlerts, type ListAlertsRow } from './generated/index.js';
  *
+ * declare const userId: string;
  * const first: Page<ListAlertsRow, 'listAlerts'> = await listAlerts(db, { userId, limit: 50, cursor: null });
  * const second = first.nextCursor === null ? null : await listAlerts(db, { userId, limit: 50, cursor: first.nextCursor });
  * ```

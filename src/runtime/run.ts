@@ -159,8 +159,9 @@ function itemsOf(rows: readonly Record<string, unknown>[], list: ListStatements<
  *
  * @example
  * ```ts
- * import { runList, type Cursor, type Limit, type Page, type Queryable } from 'sqlbound';
+ * import { runList, type Cursor, type Limit, type ListStatements, type Page, type Queryable } from 'sqlbound';
  *
+ * declare const listBrokersStatements: ListStatements<'listBrokers'>; // as in ListStatements' example
  * type BrokerRow = { id: string; name: string };
  * export function listBrokers(db: Queryable, params: { limit: Limit; cursor: Cursor<'listBrokers'> | null }): Promise<Page<BrokerRow, 'listBrokers'>> {
  *   return runList(db, listBrokersStatements, [], params.limit, params.cursor);
@@ -209,6 +210,7 @@ export async function runList<Query extends string, Row>(
  * ```ts
  * import { runStream, type Queryable, type Statement } from 'sqlbound';
  *
+ * declare const writeCsv: (rows: { id: string; title: string }[]) => Promise<void>;
  * const statement: Statement = { name: 'exportAlerts', text: 'SELECT id, title FROM alerts WHERE user_id = $1 ORDER BY id' };
  * const exportAlerts = (db: Queryable, params: { userId: string }) => runStream<{ id: string; title: string }>(db, statement, [params.userId], 100);
  * for await (const batch of exportAlerts(db, { userId: '1' })) await writeCsv(batch);

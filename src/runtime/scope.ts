@@ -51,7 +51,9 @@ export type NPlusOne = { query: string; site: string; count: number };
  * @example
  * ```ts
  * import { withQueryScope, type QueryScope } from 'sqlbound';
+ * import { listAlerts } from './generated/index.js';
  *
+ * declare const userId: string;
  * const { scope }: { scope: QueryScope } = await withQueryScope(() => listAlerts(db, { userId, limit: 50, cursor: null }));
  * console.log(scope.total, scope.byQuery()); // 1 { listAlerts: 1 } (a cache hit runs no statement, and counts none)
  * ```
@@ -75,7 +77,9 @@ export type QueryScope = {
  * ```ts
  * import assert from 'node:assert/strict';
  * import { NPlusOneError, withQueryScope } from 'sqlbound';
+ * import { listAlerts } from './generated/index.js';
  *
+ * const userIds = ['1', '2', '3', '4', '5'];
  * await assert.rejects(
  *   withQueryScope(async () => {
  *     for (const userId of userIds) await listAlerts(db, { userId, limit: 5, cursor: null });
@@ -160,8 +164,10 @@ export function consistencyKey(): string {
  *
  * @example
  * ```ts
+ * import Fastify from 'fastify';
  * import { currentScope } from 'sqlbound';
  *
+ * const app = Fastify();
  * app.addHook('onSend', async (_request, reply) => {
  *   const scope = currentScope();
  *   if (scope !== undefined) reply.header('x-query-count', String(scope.total));
@@ -180,8 +186,12 @@ export function currentScope(): QueryScope | undefined {
  *
  * @example
  * ```ts
+ * import { pino } from 'pino';
  * import { withQueryScope } from 'sqlbound';
+ * import { getDashboard } from './generated/index.js';
  *
+ * declare const userId: string;
+ * const logger = pino();
  * const { result, scope } = await withQueryScope(() => getDashboard(db, { userId }), { name: 'dashboard', logger });
  * if (scope.violations.length > 0) logger.warn({ violations: scope.violations }, 'N+1 in dashboard');
  * ```

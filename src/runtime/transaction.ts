@@ -21,7 +21,9 @@ import { stream } from './stream.js';
  * @example
  * ```ts
  * import type { IsolationLevel } from 'sqlbound';
+ * import { markAlertRead } from './generated/index.js';
  *
+ * declare const alertId: string, userId: string;
  * const isolationLevel: IsolationLevel = 'serializable';
  * await db.transaction(async (tx) => markAlertRead(tx, { alertId, userId }), { isolationLevel });
  * ```
@@ -34,7 +36,9 @@ export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializabl
  * @example
  * ```ts
  * import type { TransactionOptions } from 'sqlbound';
+ * import { listAlerts, listExposures } from './generated/index.js';
  *
+ * declare const userId: string;
  * const report: TransactionOptions = { isolationLevel: 'repeatable read', readOnly: true, maxRetries: 5 };
  * const [alerts, exposures] = await db.transaction(
  *   async (tx) => [await listAlerts(tx, { userId, limit: 100, cursor: null }), await listExposures(tx, { userId, limit: 100, cursor: null })],
@@ -55,11 +59,15 @@ export type TransactionOptions = {
  *
  * @example
  * ```ts
+ * import { EventEmitter } from 'node:events';
  * import type { AfterCommit } from 'sqlbound';
+ * import { markAlertRead } from './generated/index.js';
  *
+ * declare const alertId: string, userId: string;
+ * const events = new EventEmitter();
  * await db.transaction(async (tx) => {
  *   await markAlertRead(tx, { alertId, userId });
- *   const notify: AfterCommit = () => events.emit('alert-read', alertId);
+ *   const notify: AfterCommit = () => void events.emit('alert-read', alertId);
  *   tx.afterCommit(notify);
  * });
  * ```
