@@ -92,13 +92,3 @@ export function generationSession(database: SchemaDatabase): GenerationSession {
     close: drop,
   };
 }
-
-/** One generation over an open schema database; writes nothing. */
-export async function generateFiles(config: Config, database: SchemaDatabase): Promise<GeneratedProject> {
-  const session = generationSession(database);
-  try {
-    return await session.generate(config);
-  } finally {
-    await session.close();
-  }
-}

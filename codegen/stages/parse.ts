@@ -165,7 +165,10 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
       }
     }
     const firstSql = block.sqlLines.findIndex((line) => line.text.trim() !== '');
-    const sqlLines = firstSql < 0 ? [] : block.sqlLines.slice(firstSql);
+    // Comment lines after the statement (a note before the next query, the end of the file) are not part of it: left
+    // in, they would follow the `;` and break every statement the generator wraps around this one.
+    const lastSql = block.sqlLines.findLastIndex((line) => line.text.trim() !== '' && !line.text.trim().startsWith('--'));
+    const sqlLines = firstSql < 0 ? [] : block.sqlLines.slice(firstSql, lastSql + 1);
     const source = sqlLines
       .map((line) => line.text)
       .join('\n')

@@ -3,7 +3,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, resolvePath, type Config } from '../../codegen/config.js';
-import { generateFiles, type SchemaDatabase } from '../../codegen/project.js';
+import { generationSession, type GenerationSession } from '../../codegen/project.js';
 import { staleFiles, writeFiles } from '../../codegen/output.js';
 import { complain, outLabel, report, say, UsageError } from './command.js';
 import { openSchemaDatabase } from './schema-database.js';
@@ -17,9 +17,9 @@ function withQueries(config: Config, queries: string | undefined): Config {
   return { ...config, queries: [relative(config.root, pattern) || '.'] };
 }
 
-async function once(config: Config, database: SchemaDatabase, check: boolean, debug: boolean): Promise<number> {
+async function once(config: Config, session: GenerationSession, check: boolean, debug: boolean): Promise<number> {
   const started = performance.now();
-  const project = await generateFiles(config, database);
+  const project = await session.generate(config);
   report(project, debug);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (project.errors.length > 0) {
@@ -59,11 +59,18 @@ export async function codegen(args: string[]): Promise<number> {
   const config = withQueries(await loadConfig(values.config), values.queries);
   const database = await openSchemaDatabase(config);
   if (values.watch) {
-    await once(config, database, false, values.debug);
-    return watchForever(config, database, values.debug);
+    // One session for the first generation and every save: what the server said of a statement is not asked again.
+    const session = generationSession(database);
+    await once(config, session, false, values.debug);
+    return watchForever(config, database, session, values.debug);
   }
   try {
-    return await once(config, database, values.check, values.debug);
+    const session = generationSession(database);
+    try {
+      return await once(config, session, values.check, values.debug);
+    } finally {
+      await session.close();
+    }
   } finally {
     await database.close();
   }

@@ -1,8 +1,8 @@
 // `sqlbound codegen --watch`: regenerate on every save, over one schema database kept open.
-import { watch } from 'node:fs';
+import { watch } from 'chokidar';
 import { relative } from 'node:path';
 import { resolvePath, schemaSource, type Config } from '../../codegen/config.js';
-import { generationSession, type SchemaDatabase } from '../../codegen/project.js';
+import type { GenerationSession, SchemaDatabase } from '../../codegen/project.js';
 import { writeFiles } from '../../codegen/output.js';
 import { outLabel, report, say } from './command.js';
 
@@ -10,14 +10,13 @@ import { outLabel, report, say } from './command.js';
  * Regenerates on every save: the schema database stays open (no server start, no migration) unless a migration
  * changed, so a query edit costs one describe pass. Diagnostics are printed and the watch goes on.
  */
-export async function watchForever(config: Config, database: SchemaDatabase, debug: boolean): Promise<never> {
+export async function watchForever(config: Config, database: SchemaDatabase, session: GenerationSession, debug: boolean): Promise<never> {
   const queryRoots = new Set(config.queries.map((pattern) => resolvePath(config, pattern.split(/[*?{[]/)[0] ?? '.')));
   const source = schemaSource(config);
   const migrations = source.from === 'migrations' ? resolvePath(config, source.dir) : null;
   let pending: NodeJS.Timeout | null = null;
   let schemaChanged = false;
   let running: Promise<void> = Promise.resolve();
-  const session = generationSession(database);
   const regenerate = () => {
     running = running.then(async () => {
       const started = performance.now();
@@ -46,16 +45,14 @@ export async function watchForever(config: Config, database: SchemaDatabase, deb
     // Editors write a file in several steps; one regeneration per burst of events.
     pending = setTimeout(regenerate, 30);
   };
-  for (const root of queryRoots) {
-    watch(root, { recursive: true }, (_event, file) => {
-      if (file === null || file.endsWith('.sql')) schedule(false);
+  // chokidar, not fs.watch: Node 20's recursive fs.watch on Linux loses a file once an editor saves it by rename
+  // (vim, safe-write editors, sed -i): it regenerated once, then never saw that file again.
+  const watchSql = (root: string, isSchema: boolean) =>
+    watch(root, { ignoreInitial: true, atomic: true }).on('all', (_event, file) => {
+      if (file.endsWith('.sql')) schedule(isSchema);
     });
-  }
-  if (migrations !== null) {
-    watch(migrations, { recursive: true }, (_event, file) => {
-      if (file === null || file.endsWith('.sql')) schedule(true);
-    });
-  }
+  for (const root of queryRoots) watchSql(root, false);
+  if (migrations !== null) watchSql(migrations, true);
   say(
     `[watch] watching ${[...queryRoots, ...(migrations === null ? [] : [migrations])].map((dir) => relative(process.cwd(), dir) || '.').join(', ')}; Ctrl-C stops`,
   );

@@ -3,7 +3,7 @@
 // goes on. The regeneration time is printed, not asserted (bench/RESULTS.md records it).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -82,6 +82,22 @@ test('--watch regenerates a saved query in the running process, and survives a b
     mark = output.length;
     await writeFile(join(project, 'db', 'queries', 'notes.sql'), SECOND);
     await waitFor(/\[watch\] regenerated in \d+ ms/, mark, 'regeneration after the fix');
+
+    // Saves by rename, as vim, safe-write editors and sed -i do, then one in place: each is seen. A person saves
+    // seconds apart; 200 ms keeps each save out of the watcher's coalescing of one file's events (50 ms).
+    const file = join(project, 'db', 'queries', 'notes.sql');
+    for (let save = 1; save <= 6; save += 1) {
+      await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+      mark = output.length;
+      const text = `${SECOND}\n-- save ${save}\n`;
+      if (save <= 5) {
+        await writeFile(`${file}.tmp`, text);
+        await rename(`${file}.tmp`, file);
+      } else {
+        await writeFile(file, text);
+      }
+      await waitFor(/\[watch\] regenerated in \d+ ms/, mark, `regeneration after save ${save} (${save <= 5 ? 'by rename' : 'in place'})`);
+    }
   } finally {
     child.kill('SIGTERM');
     await exited;
