@@ -237,7 +237,8 @@ const COUNTER = `import net from 'node:net';
 import { appendFileSync } from 'node:fs';
 const file = process.env.SQLBOUND_BENCH_COUNT_FILE;
 const counts = { parse: 0, describeStatement: 0, describePortal: 0, execute: 0, sync: 0, simpleQuery: 0, explain: 0 };
-const isExplain = (text) => /^\\s*EXPLAIN\\b/i.test(text);
+// A statement of its own: a Parse's text starts with it; a simple Query may carry it after SET LOCALs (; EXPLAIN).
+const isExplain = (text) => /(^|;)\\s*EXPLAIN\\b/i.test(text);
 const write = net.Socket.prototype.write;
 // A socket is PostgreSQL's when its first write is a startup message: length, then protocol 3.0 or an SSL or
 // GSS encryption request. Other sockets (pipes to esbuild, stdout) are left alone.

@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import { ensureSeeded } from '../src/server/seeded.js';
 import { resolve } from 'node:path';
-import { runCommand, startDatabase } from '../src/database/server.js';
+import { runCommand, startDatabase } from '../codegen/database/server.js';
 import { projectRoot } from '../src/server/paths.js';
 import { createDb, type Db } from 'sqlbound';
 import { strategies, type Strategy } from './dashboard-strategies.js';

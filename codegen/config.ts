@@ -15,7 +15,7 @@ import { parseDuration } from './stages/parse.js';
  * @example
  * ```ts
  * import { join } from 'node:path';
- * import { CONFIG_FILE, loadConfig } from 'sqlbound/codegen';
+ * import { CONFIG_FILE, loadConfig } from '@sqlbound/cli/codegen';
  *
  * const config = await loadConfig(join(process.cwd(), CONFIG_FILE)); // a ConfigError if it does not exist
  * ```
@@ -99,7 +99,7 @@ const configSchema = z.strictObject({
  * @example
  * ```ts
  * import { writeFile } from 'node:fs/promises';
- * import type { ConfigInput } from 'sqlbound/codegen';
+ * import type { ConfigInput } from '@sqlbound/cli/codegen';
  *
  * const input: ConfigInput = {
  *   queries: ['db/queries/*.sql'],
@@ -117,7 +117,7 @@ export type ConfigInput = z.input<typeof configSchema>;
  *
  * @example
  * ```ts
- * import { loadConfig, type Config } from 'sqlbound/codegen';
+ * import { loadConfig, type Config } from '@sqlbound/cli/codegen';
  *
  * const config: Config = await loadConfig('.');
  * config.runtime; // 'sqlbound' unless the file says otherwise
@@ -137,7 +137,7 @@ export type Config = z.output<typeof configSchema> & {
  *
  * @example
  * ```ts
- * import { ConfigError, parseConfig } from 'sqlbound/codegen';
+ * import { ConfigError, parseConfig } from '@sqlbound/cli/codegen';
  *
  * try {
  *   parseConfig({ out: '' }, 'sqlbound.config.json', process.cwd());
@@ -164,7 +164,7 @@ function describeIssues(file: string, error: z.ZodError): string {
  *
  * @example
  * ```ts
- * import { parseConfig } from 'sqlbound/codegen';
+ * import { parseConfig } from '@sqlbound/cli/codegen';
  *
  * const config = parseConfig({ queries: ['queries/*.sql'] }, '(inline)', '/srv/app');
  * config.out; // 'generated'
@@ -182,7 +182,7 @@ export function parseConfig(value: unknown, file: string, root: string): Config 
  *
  * @example
  * ```ts
- * import { loadConfig, resolvePath } from 'sqlbound/codegen';
+ * import { loadConfig, resolvePath } from '@sqlbound/cli/codegen';
  *
  * const config = await loadConfig(process.cwd());
  * config.out; // 'generated'
@@ -211,7 +211,7 @@ export async function loadConfig(path: string): Promise<Config> {
  *
  * @example
  * ```ts
- * import { loadConfig, resolvePath } from 'sqlbound/codegen';
+ * import { loadConfig, resolvePath } from '@sqlbound/cli/codegen';
  *
  * const config = await loadConfig('/srv/app');
  * resolvePath(config, config.out); // '/srv/app/generated'

@@ -3,7 +3,7 @@
 // stage asks the first for every statement a query needs, up front; the verify stage asks both for the composed
 // statements at the end. Nothing between them holds a connection.
 import type postgres from 'postgres';
-import { parsePlan, type PlanNode } from '../src/audit/explain.js';
+import { parsePlan, type PlanNode } from './audit/explain.js';
 
 /** What Describe tells of one statement: each param's type OID, and each column's origin (table OID, attnum) and type. */
 export type StatementShape = {

@@ -1,7 +1,7 @@
 // The programmatic entry for tools (editors, linters, tests): one query file's text in, the model of each of its
 // queries and the diagnostics out. It writes nothing and reads no config; the caller owns the connection.
 import postgres from 'postgres';
-import type { QueryModel } from '../src/manifest/manifest.js';
+import type { QueryModel } from './manifest/manifest.js';
 import type { CodegenError, CodegenNote } from './diagnostics.js';
 import { DEFAULT_GENERATE_OPTIONS, generateQueries, type GenerateOptions } from './pipeline.js';
 
@@ -12,7 +12,7 @@ import { DEFAULT_GENERATE_OPTIONS, generateQueries, type GenerateOptions } from 
  * @example
  * ```ts
  * import { readFile } from 'node:fs/promises';
- * import { describeQueryFile, type QueryFileDescription } from 'sqlbound/codegen';
+ * import { describeQueryFile, type QueryFileDescription } from '@sqlbound/cli/codegen';
  *
  * const text = await readFile('sql/queries/alerts.sql', 'utf8');
  * const description: QueryFileDescription = await describeQueryFile(process.env.DATABASE_URL!, { file: 'sql/queries/alerts.sql', text });
@@ -36,7 +36,7 @@ export type QueryFileDescription = {
  *
  * @example
  * ```ts
- * import { describeQueryFile, tsTypeOf } from 'sqlbound/codegen';
+ * import { describeQueryFile, tsTypeOf } from '@sqlbound/cli/codegen';
  *
  * const { queries, errors } = await describeQueryFile(process.env.DATABASE_URL!, {
  *   file: 'sql/queries/alerts.sql',

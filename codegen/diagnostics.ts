@@ -8,7 +8,7 @@ export type SourceLocation = { file: string; line: number };
  *
  * @example
  * ```ts
- * import { formatError, type CodegenError } from 'sqlbound/codegen';
+ * import { formatError, type CodegenError } from '@sqlbound/cli/codegen';
  *
  * const error: CodegenError = {
  *   location: { file: 'sql/queries/alerts.sql', line: 1 },
@@ -28,7 +28,7 @@ export type CodegenError = { location: SourceLocation; query: string | null; mes
  * @example
  * ```ts
  * import { readFile } from 'node:fs/promises';
- * import { describeQueryFile, type CodegenNote } from 'sqlbound/codegen';
+ * import { describeQueryFile, type CodegenNote } from '@sqlbound/cli/codegen';
  *
  * const text = await readFile('sql/queries/alerts.sql', 'utf8');
  * const { notes } = await describeQueryFile(process.env.DATABASE_URL!, { file: 'sql/queries/alerts.sql', text });
@@ -43,7 +43,7 @@ export type CodegenNote = { location: SourceLocation; query: string; message: st
  * @example
  * ```ts
  * import { readFile } from 'node:fs/promises';
- * import { describeQueryFile, formatError } from 'sqlbound/codegen';
+ * import { describeQueryFile, formatError } from '@sqlbound/cli/codegen';
  *
  * const text = await readFile('sql/queries/alerts.sql', 'utf8');
  * const { errors } = await describeQueryFile(process.env.DATABASE_URL!, { file: 'sql/queries/alerts.sql', text });

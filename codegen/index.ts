@@ -14,7 +14,7 @@ export {
   type OrderTerm,
   type QueryKind,
   type StatementsModel,
-} from '../src/manifest/manifest.js';
+} from './manifest/manifest.js';
 export { formatError, type CodegenError, type CodegenNote } from './diagnostics.js';
 export { describeQueryFile, type QueryFileDescription } from './describe-file.js';
 export { tsTypeOf } from './stages/emit.js';

@@ -22,7 +22,7 @@ import {
   type IncludeTree,
 } from './stages/includes.js';
 import { emitIndex, emitModule, type EmitOptions } from './stages/emit.js';
-import { serializeManifest, type QueryModel } from '../src/manifest/manifest.js';
+import { serializeManifest, type QueryModel } from './manifest/manifest.js';
 import { toQueryModel } from './stages/to-model.js';
 import { NO_OVERRIDES, overrideType, type TypeOverrides } from './stages/overrides.js';
 import type { DescribedQuery, ParsedQuery } from './stages/pipeline-data.js';

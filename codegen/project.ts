@@ -8,7 +8,7 @@ import { resolvePath, type Config } from './config.js';
 import { schemaConnection, type SchemaConnection } from './connection.js';
 import { loadCatalog, type Catalog } from './analysis/catalog.js';
 import { introspectTables } from './stages/introspect.js';
-import type { QueryModel } from '../src/manifest/manifest.js';
+import type { QueryModel } from './manifest/manifest.js';
 import type { CodegenError, CodegenNote } from './diagnostics.js';
 import type { GeneratedFiles } from './output.js';
 import { generateQueries, type QuerySource } from './pipeline.js';

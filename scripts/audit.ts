@@ -6,13 +6,13 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { auditRules, loadConfig } from '../codegen/config.js';
-import { loadManifest } from '../src/manifest/manifest.js';
+import { loadManifest } from '../codegen/manifest/manifest.js';
 import { manifestPath } from '../src/server/paths.js';
-import { runPlanAudit, type PlanAuditProgress } from '../src/audit/plan-audit.js';
-import { formatPlanAuditReport, jsonReportPath, ms, planAuditJson } from '../src/audit/report.js';
+import { runPlanAudit, type PlanAuditProgress } from '../codegen/audit/plan-audit.js';
+import { formatPlanAuditReport, jsonReportPath, ms, planAuditJson } from '../codegen/audit/report.js';
 import { projectRoot } from '../src/server/paths.js';
 import { ensureSeeded } from '../src/server/seeded.js';
-import { runCommand, startDatabase } from '../src/database/server.js';
+import { runCommand, startDatabase } from '../codegen/database/server.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

@@ -1,7 +1,7 @@
 // npm run migrate: applies pending migrations to DATABASE_URL or the persistent embedded server in .data/.
-import { migrate } from '../src/database/migrate.js';
+import { migrate } from '../codegen/database/migrate.js';
 import { persistentDataDir } from '../src/server/paths.js';
-import { runCommand, startDatabase } from '../src/database/server.js';
+import { runCommand, startDatabase } from '../codegen/database/server.js';
 import { schemaDir } from '../src/server/paths.js';
 
 await runCommand(async () => {

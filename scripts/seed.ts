@@ -1,10 +1,10 @@
 // npm run seed -- --users N [--seed S] [--reset]: deterministic demo or production-sized data.
 import { parseArgs } from 'node:util';
-import { migrate } from '../src/database/migrate.js';
+import { migrate } from '../codegen/database/migrate.js';
 import { persistentDataDir } from '../src/server/paths.js';
 import { seed } from '../src/server/seed.js';
 import { formatSeedProgress, resetDatabase } from '../src/server/seeded.js';
-import { runCommand, startDatabase } from '../src/database/server.js';
+import { runCommand, startDatabase } from '../codegen/database/server.js';
 import { schemaDir } from '../src/server/paths.js';
 
 await runCommand(async () => {

@@ -5,12 +5,12 @@
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { createDatabase, dropDatabase, uniqueDatabaseName } from '../src/database/admin.js';
-import { migrate } from '../src/database/migrate.js';
+import { createDatabase, dropDatabase, uniqueDatabaseName } from '../codegen/database/admin.js';
+import { migrate } from '../codegen/database/migrate.js';
 import { projectRoot } from '../src/server/paths.js';
-import { runCommand, startDatabase, withDatabase } from '../src/database/server.js';
-import { startPgBouncer } from '../src/database/pgbouncer.js';
-import { PGBOUNCER, findEngine, skippedLine } from '../src/database/engine-process.js';
+import { runCommand, startDatabase, withDatabase } from '../codegen/database/server.js';
+import { startPgBouncer } from '../codegen/database/pgbouncer.js';
+import { PGBOUNCER, findEngine, skippedLine } from '../codegen/database/engine-process.js';
 import { schemaDir } from '../src/server/paths.js';
 
 async function testFiles(directory: string): Promise<string[]> {

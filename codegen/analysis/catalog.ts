@@ -4,7 +4,7 @@
 // shares a builtin's name voids what the analysis knows about the builtin). Loaded once per codegen run.
 import { scanSync } from 'libpg-query';
 import type postgres from 'postgres';
-import type { TsType, TypeModel } from '../../src/manifest/manifest.js';
+import type { TsType, TypeModel } from '../manifest/manifest.js';
 
 /** The PostgreSQL type of a param or column as the pipeline carries it: the model's TypeModel and its OID. */
 export type PgType = TypeModel & { oid: number };

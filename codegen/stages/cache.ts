@@ -8,7 +8,7 @@ import type { InsertStmt, Node } from '@pgsql/types';
 import { items, names, nodeOf } from '../analysis/tree.js';
 import type { Catalog } from '../analysis/catalog.js';
 import type { DescribedQuery } from './pipeline-data.js';
-import type { CachePolicy, CacheScope, TableTouch, WriteEffect } from '../../src/runtime/contract.js';
+import type { CachePolicy, CacheScope, TableTouch, WriteEffect } from 'sqlbound';
 
 /** Who owns a row, for per-owner cache entries. */
 export type CacheScoping = {

@@ -19,8 +19,8 @@ import type {
   TableAccess,
 } from './pipeline-data.js';
 import { rewriteParams } from './params.js';
-import { quoteIdentifier } from '../../src/runtime/identifier.js';
-import { MAX_LIMIT } from '../../src/runtime/pagination.js';
+import { quoteIdentifier } from 'sqlbound';
+import { MAX_LIMIT } from 'sqlbound';
 
 function jsonValue(rowAlias: string, column: DescribedColumn): string {
   const reference = `${rowAlias}.${quoteIdentifier(column.name)}`;

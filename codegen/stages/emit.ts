@@ -1,9 +1,9 @@
 // Stage 8: the TypeScript modules and their index, from the model alone (manifest.ts): emit never sees the
 // pipeline's working data, so it can be read, and replaced, without knowing how the SQL was analysed.
 import { match } from 'ts-pattern';
-import { GENERATED_HEADER_PREFIX } from '../../src/runtime/callsite.js';
-import { MAX_LIMIT } from '../../src/runtime/pagination.js';
-import type { ColumnModel, IncludeModel, ParamModel, QueryModel, TsType, TypeModel } from '../../src/manifest/manifest.js';
+import { GENERATED_HEADER_PREFIX } from 'sqlbound';
+import { MAX_LIMIT } from 'sqlbound';
+import type { ColumnModel, IncludeModel, ParamModel, QueryModel, TsType, TypeModel } from '../manifest/manifest.js';
 import { reviveSpec } from './revive.js';
 
 export type EmitOptions = {
@@ -20,7 +20,7 @@ const HEADER = (source: string) => `${GENERATED_HEADER_PREFIX} from ${source}. D
  *
  * @example
  * ```ts
- * import { tsTypeOf } from 'sqlbound/codegen';
+ * import { tsTypeOf } from '@sqlbound/cli/codegen';
  *
  * tsTypeOf({ kind: 'primitive', ts: 'Date' }); // 'Date'
  * tsTypeOf({ kind: 'enum', pgName: 'alert_severity', labels: ['low', 'high'] }); // '"low" | "high"'

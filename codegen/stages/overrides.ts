@@ -2,7 +2,7 @@
 // instead of its exact decimal string, and a TypeScript type of the project's own for a domain. Only the declared
 // type changes; generated code revives the value into it (revive.ts), so the declared type stays the runtime type.
 import type { Catalog } from '../analysis/catalog.js';
-import type { TsType, TypeModel } from '../../src/manifest/manifest.js';
+import type { TsType, TypeModel } from '../manifest/manifest.js';
 import type { PgType } from './pipeline-data.js';
 
 export type TypeOverrides = {

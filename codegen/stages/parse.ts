@@ -3,7 +3,7 @@ import type { Annotations, IncludeAnnotation, OrderTerm, ParsedQuery, QueryKind,
 import type { CodegenError } from '../diagnostics.js';
 import { match } from 'ts-pattern';
 import { rewriteParams } from './params.js';
-import { MAX_LIMIT } from '../../src/runtime/pagination.js';
+import { MAX_LIMIT } from 'sqlbound';
 
 const KINDS: readonly QueryKind[] = ['one', 'maybe', 'list', 'exec', 'stream'];
 const KNOWN_ANNOTATIONS = ['name', 'include', 'order', 'cache', 'budget', 'allow', 'not-null', 'replica'] as const;

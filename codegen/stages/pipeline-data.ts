@@ -1,7 +1,7 @@
 // The pipeline's working data: what flows between the stages (parse -> describe -> check -> compose -> verify)
-// before to-model turns it into the manifest's model (src/manifest/manifest.ts), which is all emit and the audit see.
-import type { CachePolicy, WriteEffect } from '../../src/runtime/contract.js';
-import type { OrderTerm, QueryKind } from '../../src/manifest/manifest.js';
+// before to-model turns it into the manifest's model (codegen/manifest/manifest.ts), which is all emit and the audit see.
+import type { CachePolicy, WriteEffect } from 'sqlbound';
+import type { OrderTerm, QueryKind } from '../manifest/manifest.js';
 import type { SourceLocation } from '../diagnostics.js';
 import type { PgType } from '../analysis/catalog.js';
 import type { TableAccess } from '../analysis/analyze.js';

@@ -1,8 +1,8 @@
 // Which fields of a row generated code must revive: values that travel as text (inside an include's JSON, or an
 // array node-postgres does not parse) or whose declared type is not what node-postgres returns (int8 as bigint).
 // Read from the model only.
-import type { ReviveField, ReviveSpec } from '../../src/runtime/revive.js';
-import type { ColumnModel, IncludeModel, TsType, TypeModel } from '../../src/manifest/manifest.js';
+import type { ReviveField, ReviveSpec } from 'sqlbound';
+import type { ColumnModel, IncludeModel, TsType, TypeModel } from '../manifest/manifest.js';
 import { PG_PARSED_ARRAYS } from '../analysis/catalog.js';
 
 /** The type a value has once revived: a named override revives as its base. */

@@ -1,6 +1,6 @@
 // The step from the pipeline's working data (described, checked, composed queries) to the model every later reader
 // uses (manifest.ts). Only here do pipeline details (OIDs of origins, parse trees, locations of includes) drop out.
-import type { ColumnModel, IncludeModel, QueryModel, TypeModel } from '../../src/manifest/manifest.js';
+import type { ColumnModel, IncludeModel, QueryModel, TypeModel } from '../manifest/manifest.js';
 import { isReadOnly } from './check.js';
 import type { DescribedColumn, DescribedInclude, DescribedQuery, PgType } from './pipeline-data.js';
 

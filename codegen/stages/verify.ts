@@ -1,12 +1,12 @@
 // Stage verify: the composed statements against the server, once each, at the end. Describe confirms that the
 // statement composed from the query and its includes is valid and that its params have the types compose gave them;
 // EXPLAIN (GENERIC_PLAN) with seqscan and sort disabled proves an index serves it (the rule is the audit's:
-// src/audit/generic-plan.ts). This runs on the empty schema: it is a property of the SQL and the indexes, not the data.
+// codegen/audit/generic-plan.ts). This runs on the empty schema: it is a property of the SQL and the indexes, not the data.
 import type { Catalog } from '../analysis/catalog.js';
 import type { SchemaConnection } from '../connection.js';
 import { failed, ok, type CodegenError, type StageResult } from '../diagnostics.js';
 import type { DescribedQuery } from './pipeline-data.js';
-import { planRejections } from '../../src/audit/generic-plan.js';
+import { planRejections } from '../audit/generic-plan.js';
 
 function statementsOf(query: DescribedQuery): string[] {
   return query.final.kind === 'single' ? [query.final.text] : [query.final.first, query.final.after];

@@ -6,6 +6,8 @@
  *
  * @example
  * ```ts
+ * import { quoteIdentifier } from 'sqlbound';
+ *
  * quoteIdentifier('user'); // '"user"'
  * ```
  */
@@ -19,6 +21,8 @@ export function quoteIdentifier(name: string): string {
  *
  * @example
  * ```ts
+ * import { readableIdentifier } from 'sqlbound';
+ *
  * readableIdentifier('alerts'); // 'alerts'
  * readableIdentifier('Alerts'); // '"Alerts"'
  * ```

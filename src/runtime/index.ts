@@ -58,3 +58,9 @@ export { runOne, runMaybe, runList, runExec, runStream, type ListStatements } fr
 export type { ReviveSpec, ReviveField } from './revive.js';
 export { int8Input, int4Input, numericInput, jsonInput, limitInput, cursorInput, clientType } from './input.js';
 export { z } from 'zod';
+// What the generator (@sqlbound/cli) shares with the runtime: how identifiers are spelled, the generated header.
+export { quoteIdentifier, readableIdentifier } from './identifier.js';
+export { GENERATED_HEADER_PREFIX } from './callsite.js';
+// Helpers the runtime uses itself and an application may want for its own logs and shutdown.
+export { createLogLimiter, type LogLimiter, type LogLimiterOptions } from './log-limit.js';
+export { settlesWithin } from './settle.js';

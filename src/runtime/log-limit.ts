@@ -3,6 +3,17 @@
 // occurrence of each distinct failure through per interval and counts the rest; the count is reported on the next
 // line for that failure, or by a flush at the end of the interval if there is no next one.
 
+/**
+ * Options of createLogLimiter.
+ *
+ * @example
+ * ```ts
+ * import { createLogLimiter, type LogLimiterOptions } from 'sqlbound';
+ *
+ * const options: LogLimiterOptions = { intervalMs: 5_000 };
+ * createLogLimiter(options).close();
+ * ```
+ */
 export type LogLimiterOptions = {
   /** Length of the window in which a distinct failure is logged once. Default 10 000 ms. */
   intervalMs?: number;
@@ -12,7 +23,18 @@ export type LogLimiterOptions = {
   onQuiet?: (key: string, suppressed: number) => void;
 };
 
-/** `emit` receives how many occurrences of this key were suppressed since its last line. */
+/**
+ * `emit` receives how many occurrences of this key were suppressed since its last line.
+ *
+ * @example
+ * ```ts
+ * import { createLogLimiter, type LogLimiter } from 'sqlbound';
+ *
+ * const limiter: LogLimiter = createLogLimiter();
+ * limiter.hit('upstream down', (suppressed) => console.error(`upstream down (${suppressed} more suppressed)`));
+ * limiter.close();
+ * ```
+ */
 export type LogLimiter = {
   /** Logs through `emit` if this key has not been logged in the current interval; otherwise counts it. */
   hit(key: string, emit: (suppressed: number) => void): void;
@@ -23,6 +45,19 @@ export type LogLimiter = {
 
 type Entry = { loggedAt: number; suppressed: number };
 
+/**
+ * The rate limit the runtime puts on its own failure lines, for the application's: the first line of each distinct
+ * failure per interval goes through, the rest are counted and reported with the next line.
+ *
+ * @example
+ * ```ts
+ * import { createLogLimiter } from 'sqlbound';
+ *
+ * const limiter = createLogLimiter({ intervalMs: 10_000, onQuiet: (key, n) => console.error(`${key}: ${n} more`) });
+ * for (let i = 0; i < 1000; i++) limiter.hit('request failed', (suppressed) => console.error('request failed', { suppressed }));
+ * limiter.close();
+ * ```
+ */
 export function createLogLimiter(options: LogLimiterOptions = {}): LogLimiter {
   const intervalMs = options.intervalMs ?? 10_000;
   const now = options.now ?? Date.now;

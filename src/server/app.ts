@@ -15,9 +15,9 @@ import { PROMETHEUS_CONTENT_TYPE, type PrometheusMetrics } from './prometheus.js
 import { assertAuthSecret, verifyAuthorization } from './auth.js';
 import { batchCalls, batchRefusal, MAX_BATCH_SIZE } from './batch.js';
 import { isRetryLater, RETRY_AFTER_SECONDS } from './errors.js';
-import { createLogLimiter } from '../runtime/log-limit.js';
+import { createLogLimiter } from 'sqlbound';
 import { clientErrorHandler, trpcShapedError } from './http-errors.js';
-import { loadManifest } from 'sqlbound/codegen';
+import { loadManifest } from '@sqlbound/cli/codegen';
 import { auditReportPath, manifestPath } from './paths.js';
 import { registerPerfPage, type PerfPageOptions } from './perf/page.js';
 import { observeQueryBudgets, queryBudgets } from './query-budgets.js';

@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { createDb, optionsFromEnv } from 'sqlbound';
-import { migrate } from '../database/migrate.js';
+import { migrate } from '@sqlbound/cli/testing';
 import { persistentDataDir } from './paths.js';
 import { isEmpty, seed } from './seed.js';
-import { startDatabase, stopAll, type DatabaseServer, type EmbeddedConnection } from '../database/server.js';
+import { startDatabase, stopAll, type DatabaseServer, type EmbeddedConnection } from '@sqlbound/cli/testing';
 import { createPrometheusMetrics } from './prometheus.js';
 import { createSharedCacheStore } from './shared-cache.js';
 import { buildApp } from './app.js';
@@ -19,7 +19,7 @@ import { issueToken } from './auth.js';
 import { resolveSecrets } from './secrets.js';
 import { ADMIN_TOKEN_VARIABLE, DEV_ADMIN_TOKEN, resolveAdminToken } from './perf/admin-token.js';
 import { PAGE_PATH } from './perf/page.js';
-import { settlesWithin } from '../runtime/settle.js';
+import { settlesWithin } from 'sqlbound';
 import { schemaDir } from './paths.js';
 
 export type StartOptions = {

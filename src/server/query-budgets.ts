@@ -2,7 +2,7 @@
 // alert compares a query's p95 with its budget (ops/prometheus/alerts.yml) without a copy of the budgets that
 // could drift from sql/queries. Read from the manifest codegen wrote, the same file the plan audit reads.
 import type { Attributes, MeterProvider } from '@opentelemetry/api';
-import type { Manifest } from 'sqlbound/codegen';
+import type { Manifest } from '@sqlbound/cli/codegen';
 
 /** Exported as `sqlbound_query_budget`: the exporter adds no unit suffix, as for db_client_operation_duration. */
 const QUERY_BUDGET_METRIC = 'sqlbound.query.budget';

@@ -1,9 +1,9 @@
 // "A database seeded with N users": reuse it when it already is one, otherwise (re)seed it, with progress.
 // Shared by npm run seed, the audit, the load test and the benchmarks, so the foreign-database guard lives once.
-import { migrate } from 'sqlbound/testing';
-import { withAdminClient } from 'sqlbound/testing';
+import { migrate } from '@sqlbound/cli/testing';
+import { withAdminClient } from '@sqlbound/cli/testing';
 import { resetData, seed, type SeedProgress, type SeedSummary } from './seed.js';
-import type { DatabaseServer } from 'sqlbound/testing';
+import type { DatabaseServer } from '@sqlbound/cli/testing';
 import { schemaDir } from './paths.js';
 import type pg from 'pg';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { before, describe, test } from 'node:test';
-import { loadManifest } from 'sqlbound/codegen';
+import { loadManifest } from '@sqlbound/cli/codegen';
 import { CATALOG_STATEMENTS, CATALOG_TAG } from '../../src/server/perf/catalog.js';
 import { budgetVerdict, type PageData } from '../../src/server/perf/snapshot.js';
 import { bucketQuantile } from '../../src/server/perf/quantile.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { createDb } from 'sqlbound';
-import { freePort, urlFor } from '../../src/database/server.js';
+import { freePort, urlFor } from '../../codegen/database/server.js';
 import { buildApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
 import { AUTH_SECRET } from './support.js';

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { leadingKeyword, runLiveAudit, type LiveAuditResult, type LiveStatement } from '../../src/audit/live.js';
-import { formatLiveAuditReport } from '../../src/audit/live-report.js';
+import { leadingKeyword, runLiveAudit, type LiveAuditResult, type LiveStatement } from '../../codegen/audit/live.js';
+import { formatLiveAuditReport } from '../../codegen/audit/live-report.js';
 import { testDatabase } from '../support/database.js';
 
 const run = promisify(execFile);
@@ -152,7 +152,7 @@ describe('audit --live', () => {
     const reportPath = join(dir, 'live.md');
     const cli = await run(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'audit', '--live', '--top', '30', '--report', reportPath],
+      ['--import', 'tsx', 'codegen/cli/main.ts', 'audit', '--live', '--top', '30', '--report', reportPath],
       {
         env: { ...process.env, DATABASE_URL: url },
       },
@@ -166,7 +166,7 @@ describe('audit --live', () => {
   });
 
   test('the CLI explains a database without pg_stat_statements in one line, exit 2', async () => {
-    const cli = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', '--live'], {
+    const cli = await run(process.execPath, ['--import', 'tsx', 'codegen/cli/main.ts', 'audit', '--live'], {
       env: { ...process.env, DATABASE_URL: bare.url },
     }).then(
       () => ({ code: 0, stderr: '' }),

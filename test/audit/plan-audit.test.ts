@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { auditRules, loadConfig } from '../../codegen/config.js';
-import { loadManifest } from '../../src/manifest/manifest.js';
+import { loadManifest } from '../../codegen/manifest/manifest.js';
 import { manifestPath, projectRoot } from '../../src/server/paths.js';
-import { runPlanAudit, type PlanAuditResult } from '../../src/audit/plan-audit.js';
-import { formatPlanAuditReport } from '../../src/audit/report.js';
+import { runPlanAudit, type PlanAuditResult } from '../../codegen/audit/plan-audit.js';
+import { formatPlanAuditReport } from '../../codegen/audit/report.js';
 import { seed } from '../../src/server/seed.js';
 import { testDatabase } from '../support/database.js';
 

@@ -1,10 +1,10 @@
 // The plan checks on hand-built plans: each rule, its noise floor, and that nodes deep in the tree count.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkPlan, type CheckContext } from '../../src/audit/checks.js';
-import { indexesUsed, parseExplain, summarize, type PlanNode } from '../../src/audit/explain.js';
-import { percentile } from '../../src/audit/plan-audit.js';
-import { conjuncts, createIndexFor, equalityColumns } from '../../src/audit/suggest.js';
+import { checkPlan, type CheckContext } from '../../codegen/audit/checks.js';
+import { indexesUsed, parseExplain, summarize, type PlanNode } from '../../codegen/audit/explain.js';
+import { percentile } from '../../codegen/audit/plan-audit.js';
+import { conjuncts, createIndexFor, equalityColumns } from '../../codegen/audit/suggest.js';
 
 function node(nodeType: string, fields: Partial<PlanNode> = {}, children: PlanNode[] = []): PlanNode {
   return {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
-import { auditSchema, fixScript, formatSchemaFindings, type SchemaFinding } from '../../src/audit/schema.js';
+import { auditSchema, fixScript, formatSchemaFindings, type SchemaFinding } from '../../codegen/audit/schema.js';
 import { testDatabase } from '../support/database.js';
 
 async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {

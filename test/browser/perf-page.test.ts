@@ -6,7 +6,7 @@ import { access, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, test } from 'node:test';
-import { loadManifest } from 'sqlbound/codegen';
+import { loadManifest } from '@sqlbound/cli/codegen';
 import { manifestPath, projectRoot } from '../../src/server/paths.js';
 import { exerciseEveryQuery, PAGE_TOKEN, startPageApi } from '../support/perf-page.js';
 import { findChromium, launch, type Page } from './chromium.js';

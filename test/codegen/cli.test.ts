@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 async function codegen(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'codegen', ...args], { env: process.env }).then(
+  return run(process.execPath, ['--import', 'tsx', 'codegen/cli/main.ts', 'codegen', ...args], { env: process.env }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => error,
   );

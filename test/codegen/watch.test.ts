@@ -37,7 +37,7 @@ test('--watch regenerates a saved query in the running process, and survives a b
   );
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(projectRoot, 'src', 'cli', 'main.ts'), 'codegen', '--watch', '--config', project],
+    ['--import', 'tsx', join(projectRoot, 'codegen', 'cli', 'main.ts'), 'codegen', '--watch', '--config', project],
     {
       // tsx resolves from the working directory: the repo's; the project is named by --config.
       cwd: projectRoot,

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { startDatabase } from '../../src/database/server.js';
+import { startDatabase } from '../../codegen/database/server.js';
 
 const run = promisify(execFile);
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
-import { migrate, MigrationError } from '../../src/database/migrate.js';
+import { migrate, MigrationError } from '../../codegen/database/migrate.js';
 import { schemaDir } from '../../src/server/paths.js';
 import { testDatabase } from '../support/database.js';
 

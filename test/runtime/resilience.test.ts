@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { UnavailableError, createDb, isSqlboundError, type Queryable } from 'sqlbound';
-import { freePort, startDatabase } from '../../src/database/server.js';
+import { freePort, startDatabase } from '../../codegen/database/server.js';
 import { testDatabase } from '../support/database.js';
 import { assertNoLeak, backendsOf, capturingLogger, sleepStatement, uniqueAppName, withClient } from './support.js';
 import type { DB } from '../../generated/db.js';

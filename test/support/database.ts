@@ -3,9 +3,9 @@
 // Under `scripts/test.ts --via-pgbouncer` (SQLBOUND_TEST_POOLER_URL set), a file's URL goes through PgBouncer in
 // transaction mode; `directUrl` still reaches the server.
 import { after } from 'node:test';
-import { createDatabase, dropDatabase, uniqueDatabaseName } from '../../src/database/admin.js';
-import { migrate } from '../../src/database/migrate.js';
-import { startDatabase, withDatabase, type DatabaseServer } from '../../src/database/server.js';
+import { createDatabase, dropDatabase, uniqueDatabaseName } from '../../codegen/database/admin.js';
+import { migrate } from '../../codegen/database/migrate.js';
+import { startDatabase, withDatabase, type DatabaseServer } from '../../codegen/database/server.js';
 import { schemaDir } from '../../src/server/paths.js';
 import { poolerUrl } from './pooler.js';
 

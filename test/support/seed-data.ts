@@ -2,7 +2,7 @@
 import type pg from 'pg';
 
 /** One connection for the duration of `body` (the same helper the database tooling uses). */
-export { withAdminClient as withClient } from '../../src/database/admin.js';
+export { withAdminClient as withClient } from '../../codegen/database/admin.js';
 
 export async function insertUser(client: pg.ClientBase, email: string): Promise<string> {
   const result = await client.query<{ id: string }>('INSERT INTO users (email, full_name) VALUES ($1, $2) RETURNING id', [

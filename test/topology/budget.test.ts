@@ -59,7 +59,7 @@ test('serverLimits reads max_connections and the reserved slots from a real serv
   await client.connect();
   try {
     const limits = await serverLimits(async (text) => (await client.query<Record<string, unknown>>(text)).rows);
-    assert.equal(limits.maxConnections, 300); // the embedded servers' setting (src/database/server.ts)
+    assert.equal(limits.maxConnections, 300); // the embedded servers' setting (codegen/database/server.ts)
     assert.equal(limits.superuserReserved, 3);
     assert.equal(limits.reserved, 0);
   } finally {

@@ -6,7 +6,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { StatementTimeoutError, UnavailableError, applyRoleTimeouts, createDb, type Db } from 'sqlbound';
-import { PGBOUNCER, findEngine, skippedLine, startPgBouncer, type PgBouncer } from 'sqlbound/testing';
+import { PGBOUNCER, findEngine, skippedLine, startPgBouncer, type PgBouncer } from '@sqlbound/cli/testing';
 import { projectRoot } from '../../src/server/paths.js';
 import { testDatabase } from '../support/database.js';
 import { LEVEL, assertNoLeak, capturingLogger, withClient } from '../runtime/support.js';

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { createDb, withQueryScope, type Db, type Statement } from 'sqlbound';
-import { startReplica, type Replica } from 'sqlbound/testing';
+import { startReplica, type Replica } from '@sqlbound/cli/testing';
 import { getProfile, updateProfile } from '../../generated/index.js';
 import { seed } from '../../src/server/seed.js';
 import { createPrometheusMetrics, type PrometheusMetrics } from '../../src/server/prometheus.js';

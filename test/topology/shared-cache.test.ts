@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { REDIS, findEngine, skippedLine, startRedis, type RedisServer } from 'sqlbound/testing';
+import { REDIS, findEngine, skippedLine, startRedis, type RedisServer } from '@sqlbound/cli/testing';
 import { issueToken } from '../../src/server/auth.js';
 import { projectRoot } from '../../src/server/paths.js';
 import { seed } from '../../src/server/seed.js';

@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { PGBOUNCER, REDIS, findEngine, freePort, skippedLine } from 'sqlbound/testing';
+import { PGBOUNCER, REDIS, findEngine, freePort, skippedLine } from '@sqlbound/cli/testing';
 import { projectRoot } from '../../src/server/paths.js';
 
 const missing = [PGBOUNCER, REDIS].filter((engine) => findEngine(engine) === null);

@@ -18,7 +18,7 @@ export type ServerLog = {
  * @example
  * ```ts
  * import { readFile } from 'node:fs/promises';
- * import { serverLogPath } from 'sqlbound/testing';
+ * import { serverLogPath } from '@sqlbound/cli/testing';
  *
  * const log = await readFile(serverLogPath('.data/pg'), 'utf8');
  * const slow = log.split('\n').filter((line) => line.includes('duration:'));

@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { auditRules, loadConfig, resolvePath } from '../../codegen/config.js';
+import { auditRules, loadConfig, resolvePath } from '../config.js';
 import { runPlanAudit } from '../audit/plan-audit.js';
 import { formatPlanAuditReport, jsonReportPath, planAuditJson } from '../audit/report.js';
 import { LiveAuditError, liveProblems, runLiveAudit } from '../audit/live.js';

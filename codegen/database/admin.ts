@@ -1,6 +1,6 @@
 // Database-level admin: create, clone and drop databases on a server (used by tests and codegen).
 import pg from 'pg';
-import { quoteIdentifier } from '../runtime/identifier.js';
+import { quoteIdentifier } from 'sqlbound';
 
 /** Test and scratch databases get plain names; anything else is refused rather than quoted. */
 function databaseName(name: string): string {
@@ -14,7 +14,7 @@ function databaseName(name: string): string {
  *
  * @example
  * ```ts
- * import { startDatabase, withAdminClient } from 'sqlbound/testing';
+ * import { startDatabase, withAdminClient } from '@sqlbound/cli/testing';
  *
  * const server = await startDatabase();
  * const version = await withAdminClient(server.adminUrl, async (client) => (await client.query('SHOW server_version')).rows[0]);
@@ -36,7 +36,7 @@ export async function withAdminClient<T>(adminUrl: string, body: (client: pg.Cli
  *
  * @example
  * ```ts
- * import { createDatabase, startDatabase, uniqueDatabaseName, withDatabase } from 'sqlbound/testing';
+ * import { createDatabase, startDatabase, uniqueDatabaseName, withDatabase } from '@sqlbound/cli/testing';
  *
  * const server = await startDatabase();
  * const name = uniqueDatabaseName('test');
@@ -56,7 +56,7 @@ export async function createDatabase(adminUrl: string, name: string, template?: 
  * @example
  * ```ts
  * import { after } from 'node:test';
- * import { createDatabase, dropDatabase, startDatabase, uniqueDatabaseName } from 'sqlbound/testing';
+ * import { createDatabase, dropDatabase, startDatabase, uniqueDatabaseName } from '@sqlbound/cli/testing';
  *
  * const server = await startDatabase();
  * const name = uniqueDatabaseName('test');
@@ -74,7 +74,7 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
  *
  * @example
  * ```ts
- * import { uniqueDatabaseName } from 'sqlbound/testing';
+ * import { uniqueDatabaseName } from '@sqlbound/cli/testing';
  *
  * uniqueDatabaseName('test'); // e.g. 'test_41233_k3x9q0ab'
  * ```

@@ -13,7 +13,7 @@ import { registerService } from './server.js';
  *
  * @example
  * ```ts
- * import { findEngine, type Engine } from 'sqlbound/testing';
+ * import { findEngine, type Engine } from '@sqlbound/cli/testing';
  *
  * const PSQL: Engine = { binary: 'psql', debianPackage: 'postgresql-client' };
  * const psql = findEngine(PSQL);
@@ -26,7 +26,7 @@ export type Engine = { binary: string; debianPackage: string };
  *
  * @example
  * ```ts
- * import { PGBOUNCER, findEngine, skippedLine } from 'sqlbound/testing';
+ * import { PGBOUNCER, findEngine, skippedLine } from '@sqlbound/cli/testing';
  *
  * if (findEngine(PGBOUNCER) === null) console.log(skippedLine(PGBOUNCER));
  * ```
@@ -38,7 +38,7 @@ export const PGBOUNCER: Engine = { binary: 'pgbouncer', debianPackage: 'pgbounce
  * @example
  * ```ts
  * import { test } from 'node:test';
- * import { REDIS, findEngine, skippedLine } from 'sqlbound/testing';
+ * import { REDIS, findEngine, skippedLine } from '@sqlbound/cli/testing';
  *
  * test('shared cache', { skip: findEngine(REDIS) === null ? skippedLine(REDIS) : false }, async () => {
  *   // ...
@@ -56,7 +56,7 @@ const SBIN = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
  *
  * @example
  * ```ts
- * import { PGBOUNCER, findEngine } from 'sqlbound/testing';
+ * import { PGBOUNCER, findEngine } from '@sqlbound/cli/testing';
  *
  * const pgbouncer = findEngine(PGBOUNCER); // '/usr/sbin/pgbouncer', or null
  * ```
@@ -81,7 +81,7 @@ export function findEngine(engine: Engine): string | null {
  *
  * @example
  * ```ts
- * import { PGBOUNCER, skippedLine } from 'sqlbound/testing';
+ * import { PGBOUNCER, skippedLine } from '@sqlbound/cli/testing';
  *
  * skippedLine(PGBOUNCER); // 'SKIPPED: pgbouncer not installed (apt-get install pgbouncer)'
  * ```
@@ -96,7 +96,7 @@ export function skippedLine(engine: Engine): string {
  *
  * @example
  * ```ts
- * import { EngineError, startRedis } from 'sqlbound/testing';
+ * import { EngineError, startRedis } from '@sqlbound/cli/testing';
  *
  * try {
  *   await startRedis();

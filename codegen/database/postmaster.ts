@@ -27,7 +27,7 @@ const execFileAsync = promisify(execFile);
  *
  * @example
  * ```ts
- * import { PostmasterError, startDatabase } from 'sqlbound/testing';
+ * import { PostmasterError, startDatabase } from '@sqlbound/cli/testing';
  *
  * const server = await startDatabase({ kind: 'persistent', dataDir: '.data/pg' }).catch((error: unknown) => {
  *   if (error instanceof PostmasterError) console.error(error.message, error.logTail);
@@ -174,7 +174,7 @@ export function isInitialised(dataDir: string): boolean {
  *
  * @example
  * ```ts
- * import { readLock, type DataDirLock } from 'sqlbound/testing';
+ * import { readLock, type DataDirLock } from '@sqlbound/cli/testing';
  *
  * const lock: DataDirLock = await readLock('.data/pg');
  * if (lock.kind === 'live') throw new Error(`.data/pg is in use by postgres pid ${lock.pid}`);
@@ -210,7 +210,7 @@ async function runsPostgres(pid: number): Promise<boolean> {
  *
  * @example
  * ```ts
- * import { readLock } from 'sqlbound/testing';
+ * import { readLock } from '@sqlbound/cli/testing';
  *
  * const lock = await readLock('.data/pg');
  * console.log(lock.kind === 'free' ? 'free' : `${lock.kind} lock, pid ${lock.pid}`);

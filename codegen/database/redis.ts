@@ -11,7 +11,7 @@ import { freePort, registerService } from './server.js';
  *
  * @example
  * ```ts
- * import { startRedis, type RedisOptions } from 'sqlbound/testing';
+ * import { startRedis, type RedisOptions } from '@sqlbound/cli/testing';
  *
  * const options: RedisOptions = { onLog: (line) => console.log(`[redis] ${line}`) };
  * const redis = await startRedis(options);
@@ -24,7 +24,7 @@ export type RedisOptions = { port?: number; onLog?: (line: string) => void };
  *
  * @example
  * ```ts
- * import { startRedis, type RedisServer } from 'sqlbound/testing';
+ * import { startRedis, type RedisServer } from '@sqlbound/cli/testing';
  *
  * const redis: RedisServer = await startRedis();
  * console.log(redis.url); // 'redis://127.0.0.1:<port>'
@@ -45,7 +45,7 @@ export type RedisServer = {
  *
  * @example
  * ```ts
- * import { startRedis } from 'sqlbound/testing';
+ * import { startRedis } from '@sqlbound/cli/testing';
  *
  * const redis = await startRedis();
  * process.env.REDIS_URL = redis.url;

@@ -5,8 +5,8 @@ import { relative } from 'node:path';
 import { createDatabase, dropDatabase, uniqueDatabaseName } from '../database/admin.js';
 import { migrate } from '../database/migrate.js';
 import { startDatabase, withDatabase, type DatabaseServer } from '../database/server.js';
-import { resolvePath, schemaSource, type Config } from '../../codegen/config.js';
-import type { SchemaDatabase } from '../../codegen/project.js';
+import { resolvePath, schemaSource, type Config } from '../config.js';
+import type { SchemaDatabase } from '../project.js';
 
 class SchemaSourceError extends Error {
   override readonly name = 'SchemaSourceError';

@@ -2,9 +2,9 @@
 // or check the project's files once, or keep regenerating them on every save.
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, resolvePath, type Config } from '../../codegen/config.js';
-import { generationSession, type GenerationSession } from '../../codegen/project.js';
-import { staleFiles, writeFiles } from '../../codegen/output.js';
+import { loadConfig, resolvePath, type Config } from '../config.js';
+import { generationSession, type GenerationSession } from '../project.js';
+import { staleFiles, writeFiles } from '../output.js';
 import { complain, outLabel, report, say, UsageError } from './command.js';
 import { openSchemaDatabase } from './schema-database.js';
 import { watchForever } from './watch.js';

@@ -5,14 +5,14 @@
 // the key at fault instead of a wrong answer later.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { CachePolicy, WriteEffect } from '../runtime/contract.js';
+import type { CachePolicy, WriteEffect } from 'sqlbound';
 
 /**
  * A column of the keyset order, or of an include's order, from the query's `-- order:` line.
  *
  * @example
  * ```ts
- * import type { OrderTerm } from 'sqlbound/codegen';
+ * import type { OrderTerm } from '@sqlbound/cli/codegen';
  *
  * // -- order: created_at DESC, id DESC
  * const order: OrderTerm[] = [{ column: 'created_at', direction: 'DESC' }, { column: 'id', direction: 'DESC' }];
@@ -27,7 +27,7 @@ export type OrderTerm = { column: string; direction: 'ASC' | 'DESC' };
  *
  * @example
  * ```ts
- * import { tsTypeOf, type TsType } from 'sqlbound/codegen';
+ * import { tsTypeOf, type TsType } from '@sqlbound/cli/codegen';
  *
  * const severities: TsType = { kind: 'array', element: { kind: 'enum', pgName: 'alert_severity', labels: ['low', 'high'] } };
  * tsTypeOf(severities); // '("low" | "high")[]'
@@ -46,7 +46,7 @@ export type TsType =
  *
  * @example
  * ```ts
- * import type { TypeModel } from 'sqlbound/codegen';
+ * import type { TypeModel } from '@sqlbound/cli/codegen';
  *
  * const createdAt: TypeModel = { name: 'timestamptz', ts: { kind: 'primitive', ts: 'Date' } };
  * ```
@@ -58,7 +58,7 @@ export type TypeModel = { name: string; ts: TsType };
  *
  * @example
  * ```ts
- * import type { ParamModel } from 'sqlbound/codegen';
+ * import type { ParamModel } from '@sqlbound/cli/codegen';
  *
  * const userId: ParamModel = { name: 'userId', position: 1, optional: false, type: { name: 'int8', ts: { kind: 'primitive', ts: 'string' } } };
  * ```
@@ -77,7 +77,7 @@ export type ParamModel = {
  *
  * @example
  * ```ts
- * import type { ColumnModel } from 'sqlbound/codegen';
+ * import type { ColumnModel } from '@sqlbound/cli/codegen';
  *
  * const phone: ColumnModel = { name: 'phone', type: { name: 'text', ts: { kind: 'primitive', ts: 'string' } }, nullable: true, origin: 'users.phone' };
  * ```
@@ -95,7 +95,7 @@ export type ColumnModel = {
  *
  * @example
  * ```ts
- * import { loadManifest, type IncludeModel } from 'sqlbound/codegen';
+ * import { loadManifest, type IncludeModel } from '@sqlbound/cli/codegen';
  *
  * const manifest = await loadManifest('generated/manifest.json');
  * const includes: IncludeModel[] = manifest.queries.find((query) => query.name === 'getDashboard')?.includes ?? [];
@@ -121,7 +121,7 @@ export type IncludeModel = {
  *
  * @example
  * ```ts
- * import type { StatementsModel } from 'sqlbound/codegen';
+ * import type { StatementsModel } from '@sqlbound/cli/codegen';
  *
  * const sent = (statements: StatementsModel): string[] =>
  *   statements.kind === 'single' ? [statements.text] : [statements.first, statements.after];
@@ -137,7 +137,7 @@ export type StatementsModel = { kind: 'single'; text: string } | { kind: 'list';
  *
  * @example
  * ```ts
- * import type { QueryKind } from 'sqlbound/codegen';
+ * import type { QueryKind } from '@sqlbound/cli/codegen';
  *
  * const paginated = (kind: QueryKind) => kind === 'list';
  * ```
@@ -150,7 +150,7 @@ export type QueryKind = 'one' | 'maybe' | 'list' | 'exec' | 'stream';
  *
  * @example
  * ```ts
- * import { loadManifest, type QueryModel } from 'sqlbound/codegen';
+ * import { loadManifest, type QueryModel } from '@sqlbound/cli/codegen';
  *
  * const { queries } = await loadManifest('generated/manifest.json');
  * const writers: QueryModel[] = queries.filter((query) => query.tables.written.includes('alerts'));
@@ -190,7 +190,7 @@ export type QueryModel = {
  * @example
  * ```ts
  * import { readFile } from 'node:fs/promises';
- * import { MANIFEST_VERSION } from 'sqlbound/codegen';
+ * import { MANIFEST_VERSION } from '@sqlbound/cli/codegen';
  *
  * const { version } = JSON.parse(await readFile('generated/manifest.json', 'utf8')) as { version: number };
  * if (version !== MANIFEST_VERSION) throw new Error('stale manifest: run sqlbound codegen');
@@ -203,7 +203,7 @@ export const MANIFEST_VERSION = 2;
  *
  * @example
  * ```ts
- * import { loadManifest, type Manifest } from 'sqlbound/codegen';
+ * import { loadManifest, type Manifest } from '@sqlbound/cli/codegen';
  *
  * const manifest: Manifest = await loadManifest('generated/manifest.json');
  * const cached = manifest.queries.filter((query) => query.cache !== null).map((query) => query.name);
@@ -269,7 +269,7 @@ const manifestSchema = z.strictObject({ version: z.literal(MANIFEST_VERSION), qu
  *
  * @example
  * ```ts
- * import { parseManifest } from 'sqlbound/codegen';
+ * import { parseManifest } from '@sqlbound/cli/codegen';
  *
  * const manifest = parseManifest(await (await fetch('https://example.com/manifest.json')).json(), 'remote manifest');
  * ```
@@ -290,7 +290,7 @@ export function parseManifest(value: unknown, source = 'manifest'): Manifest {
  *
  * @example
  * ```ts
- * import { loadManifest } from 'sqlbound/codegen';
+ * import { loadManifest } from '@sqlbound/cli/codegen';
  *
  * const manifest = await loadManifest('generated/manifest.json');
  * for (const query of manifest.queries) console.log(query.name, query.kind, query.budgetMs);

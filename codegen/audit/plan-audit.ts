@@ -176,7 +176,7 @@ async function auditQuery(
         param,
         cases: [],
         message: `no sample value for param ${param} (${query.file}:${query.line}): some statements were not measured.`,
-        fix: `teach src/audit/samples.ts how to draw ${param} from the data`,
+        fix: `teach codegen/audit/samples.ts how to draw ${param} from the data`,
       },
       'all',
     );

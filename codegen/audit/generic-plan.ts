@@ -4,7 +4,7 @@
 // is never disabled), so it is rejected too. Codegen's verify stage calls this; the measured half is ./checks.ts.
 import { walk, type PlanNode } from './explain.js';
 import { indexStatement, type IndexKey } from './suggest.js';
-import { readableIdentifier } from '../runtime/identifier.js';
+import { readableIdentifier } from 'sqlbound';
 
 /**
  * Why a statement's generic plan is rejected: a static property of the SQL and the indexes. The audit's

@@ -13,7 +13,7 @@ import pg from 'pg';
  * ```ts
  * import { Kysely, Migrator, PostgresDialect } from 'kysely';
  * import pg from 'pg';
- * import { sqlFileMigrations } from 'sqlbound/testing';
+ * import { sqlFileMigrations } from '@sqlbound/cli/testing';
  *
  * const url = process.env.DATABASE_URL;
  * const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) });
@@ -45,7 +45,7 @@ export function sqlFileMigrations(directory: string): MigrationProvider {
  *
  * @example
  * ```ts
- * import { migrate, MigrationError } from 'sqlbound/testing';
+ * import { migrate, MigrationError } from '@sqlbound/cli/testing';
  *
  * await migrate(process.env.DATABASE_URL!, 'sql/schema').catch((error: unknown) => {
  *   if (error instanceof MigrationError) console.error(`${error.file}: ${error.databaseMessage}`);
@@ -68,7 +68,7 @@ export class MigrationError extends Error {
  *
  * @example
  * ```ts
- * import { migrate, type MigrationOutcome } from 'sqlbound/testing';
+ * import { migrate, type MigrationOutcome } from '@sqlbound/cli/testing';
  *
  * const outcome: MigrationOutcome = await migrate(process.env.DATABASE_URL!, 'sql/schema'); // { applied: ['001_init.sql', '002_user_counters.sql'] }
  * ```
@@ -81,7 +81,7 @@ export type MigrationOutcome = { applied: string[] };
  *
  * @example
  * ```ts
- * import { migrate, startDatabase } from 'sqlbound/testing';
+ * import { migrate, startDatabase } from '@sqlbound/cli/testing';
  *
  * const server = await startDatabase();
  * const { applied } = await migrate(server.url, 'sql/schema');

@@ -14,7 +14,7 @@ import { openServerLog, serverLogPath, type ServerLog } from './server-log.js';
  *
  * @example
  * ```ts
- * import { startDatabase, type DatabaseMode } from 'sqlbound/testing';
+ * import { startDatabase, type DatabaseMode } from '@sqlbound/cli/testing';
  *
  * const mode: DatabaseMode = { kind: 'persistent', dataDir: '.data/pg', port: 54329 };
  * const server = await startDatabase(mode);
@@ -31,7 +31,7 @@ export type DatabaseMode =
  *
  * @example
  * ```ts
- * import { startDatabase, type DatabaseServer } from 'sqlbound/testing';
+ * import { startDatabase, type DatabaseServer } from '@sqlbound/cli/testing';
  *
  * const server: DatabaseServer = await startDatabase();
  * try {
@@ -67,7 +67,7 @@ export type DatabaseServer = {
  *
  * @example
  * ```ts
- * import { startDatabase, type EmbeddedConnection } from 'sqlbound/testing';
+ * import { startDatabase, type EmbeddedConnection } from '@sqlbound/cli/testing';
  *
  * const { connection } = await startDatabase({ kind: 'persistent', dataDir: '.data/pg' });
  * const c: EmbeddedConnection | null = connection;
@@ -90,7 +90,7 @@ const EMBEDDED_PASSWORD = 'postgres';
  *
  * @example
  * ```ts
- * import { APP_DATABASE, startDatabase, withDatabase } from 'sqlbound/testing';
+ * import { APP_DATABASE, startDatabase, withDatabase } from '@sqlbound/cli/testing';
  *
  * const server = await startDatabase();
  * withDatabase(server.adminUrl, APP_DATABASE) === server.url; // true on an embedded server
@@ -105,7 +105,7 @@ export const APP_DATABASE = 'sqlbound';
  *
  * @example
  * ```ts
- * import { serverSettings } from 'sqlbound/testing';
+ * import { serverSettings } from '@sqlbound/cli/testing';
  *
  * serverSettings.shared_preload_libraries; // 'pg_stat_statements,auto_explain'
  * ```
@@ -138,7 +138,7 @@ const ephemeralSettings: Record<string, string> = {
  * @example
  * ```ts
  * import Fastify from 'fastify';
- * import { freePort } from 'sqlbound/testing';
+ * import { freePort } from '@sqlbound/cli/testing';
  *
  * const app = Fastify();
  * const port = await freePort();
@@ -170,7 +170,7 @@ function flags(settings: Record<string, string>): string[] {
  *
  * @example
  * ```ts
- * import { urlFor } from 'sqlbound/testing';
+ * import { urlFor } from '@sqlbound/cli/testing';
  *
  * urlFor(54329, 'sqlbound'); // 'postgres://postgres:postgres@127.0.0.1:54329/sqlbound'
  * ```
@@ -184,7 +184,7 @@ export function urlFor(port: number, database: string): string {
  *
  * @example
  * ```ts
- * import { withDatabase } from 'sqlbound/testing';
+ * import { withDatabase } from '@sqlbound/cli/testing';
  *
  * withDatabase('postgres://app:secret@db:5432/postgres?sslmode=require', 'test_1'); // 'postgres://app:secret@db:5432/test_1?sslmode=require'
  * ```
@@ -207,7 +207,7 @@ const services = new Set<{ stop: () => Promise<void> }>();
  * ```ts
  * import { spawn } from 'node:child_process';
  * import { once } from 'node:events';
- * import { registerService } from 'sqlbound/testing';
+ * import { registerService } from '@sqlbound/cli/testing';
  *
  * const child = spawn('my-sidecar', ['--port', '7000']);
  * const unregister = registerService({
@@ -234,7 +234,7 @@ export function registerService(service: { stop: () => Promise<void> }): () => v
  * @example
  * ```ts
  * import { createDb } from 'sqlbound';
- * import { migrate, startDatabase } from 'sqlbound/testing';
+ * import { migrate, startDatabase } from '@sqlbound/cli/testing';
  *
  * const server = await startDatabase({ kind: 'ephemeral' });
  * await migrate(server.url, 'sql/schema');
@@ -332,7 +332,7 @@ async function ensureAppDatabase(adminUrl: string): Promise<void> {
  *
  * @example
  * ```ts
- * import { stopAll } from 'sqlbound/testing';
+ * import { stopAll } from '@sqlbound/cli/testing';
  * import { after } from 'node:test';
  *
  * after(() => stopAll());
@@ -372,7 +372,7 @@ function installDefaultSignalHandlers(): void {
  *
  * @example
  * ```ts
- * import { migrate, runCommand, startDatabase } from 'sqlbound/testing';
+ * import { migrate, runCommand, startDatabase } from '@sqlbound/cli/testing';
  *
  * await runCommand(async () => {
  *   const server = await startDatabase({ kind: 'persistent', dataDir: '.data/pg' });

@@ -17,7 +17,7 @@ const execFileAsync = promisify(execFile);
  *
  * @example
  * ```ts
- * import { startPgBouncer, type PoolMode } from 'sqlbound/testing';
+ * import { startPgBouncer, type PoolMode } from '@sqlbound/cli/testing';
  *
  * const poolMode: PoolMode = 'session';
  * const bouncer = await startPgBouncer({ serverUrl: process.env.DATABASE_URL!, poolMode });
@@ -31,7 +31,7 @@ export type PoolMode = 'transaction' | 'session' | 'statement';
  *
  * @example
  * ```ts
- * import { startPgBouncer, type PgBouncerOptions } from 'sqlbound/testing';
+ * import { startPgBouncer, type PgBouncerOptions } from '@sqlbound/cli/testing';
  *
  * const options: PgBouncerOptions = { serverUrl: process.env.DATABASE_URL!, defaultPoolSize: 5, maxPreparedStatements: 100 };
  * const bouncer = await startPgBouncer(options);
@@ -67,7 +67,7 @@ export type PgBouncerOptions = {
  * @example
  * ```ts
  * import { createDb } from 'sqlbound';
- * import { startDatabase, startPgBouncer, type PgBouncer } from 'sqlbound/testing';
+ * import { startDatabase, startPgBouncer, type PgBouncer } from '@sqlbound/cli/testing';
  *
  * const server = await startDatabase();
  * const bouncer: PgBouncer = await startPgBouncer({ serverUrl: server.url });
@@ -107,7 +107,7 @@ function versionParts(version: string): number[] {
  *
  * @example
  * ```ts
- * import { versionAtLeast } from 'sqlbound/testing';
+ * import { versionAtLeast } from '@sqlbound/cli/testing';
  *
  * versionAtLeast('1.21.0', '1.21'); // true
  * versionAtLeast('1.9', '1.21'); // false
@@ -139,7 +139,7 @@ const quoted = (value: string) => `"${value.replaceAll('"', '""')}"`;
  *
  * @example
  * ```ts
- * import { startDatabase, startPgBouncer } from 'sqlbound/testing';
+ * import { startDatabase, startPgBouncer } from '@sqlbound/cli/testing';
  *
  * const server = await startDatabase();
  * const bouncer = await startPgBouncer({ serverUrl: server.adminUrl, defaultPoolSize: 5 });

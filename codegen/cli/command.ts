@@ -1,8 +1,8 @@
 // What every sqlbound command shares: its usage text, its way of failing on bad arguments, and how it prints.
 import { relative } from 'node:path';
-import { resolvePath, type Config } from '../../codegen/config.js';
-import { formatError } from '../../codegen/diagnostics.js';
-import type { GeneratedProject } from '../../codegen/project.js';
+import { resolvePath, type Config } from '../config.js';
+import { formatError } from '../diagnostics.js';
+import type { GeneratedProject } from '../project.js';
 
 export const USAGE = `usage:
   sqlbound codegen [--check] [--watch] [--debug] [--config <path>] [--queries <dir or glob>]

@@ -21,7 +21,7 @@ const execFileAsync = promisify(execFile);
  *
  * @example
  * ```ts
- * import { startDatabase, startReplica, type ReplicaOptions } from 'sqlbound/testing';
+ * import { startDatabase, startReplica, type ReplicaOptions } from '@sqlbound/cli/testing';
  *
  * const primary = await startDatabase();
  * const options: ReplicaOptions = { primaryUrl: primary.adminUrl, name: 'replica2', settings: { max_connections: '200' } };
@@ -48,7 +48,7 @@ export type ReplicaOptions = {
  * @example
  * ```ts
  * import { createDb } from 'sqlbound';
- * import { startDatabase, startReplica, type Replica } from 'sqlbound/testing';
+ * import { startDatabase, startReplica, type Replica } from '@sqlbound/cli/testing';
  *
  * const primary = await startDatabase();
  * const replica: Replica = await startReplica({ primaryUrl: primary.adminUrl });
@@ -119,7 +119,7 @@ const conninfoValue = (value: string) => `'${value.replaceAll('\\', '\\\\').repl
  *
  * @example
  * ```ts
- * import { startDatabase, startReplica } from 'sqlbound/testing';
+ * import { startDatabase, startReplica } from '@sqlbound/cli/testing';
  *
  * const primary = await startDatabase();
  * const replica = await startReplica({ primaryUrl: primary.adminUrl });

@@ -5,7 +5,7 @@
 // make `a` a usable index key. Every suggested CREATE INDEX is spelled by indexStatement.
 
 import type { OrderTerm } from '../manifest/manifest.js';
-import { readableIdentifier } from '../runtime/identifier.js';
+import { readableIdentifier } from 'sqlbound';
 
 export type { OrderTerm };
 

@@ -1,9 +1,9 @@
 // `sqlbound codegen --watch`: regenerate on every save, over one schema database kept open.
 import { watch } from 'chokidar';
 import { relative } from 'node:path';
-import { resolvePath, schemaSource, type Config } from '../../codegen/config.js';
-import type { GenerationSession, SchemaDatabase } from '../../codegen/project.js';
-import { writeFiles } from '../../codegen/output.js';
+import { resolvePath, schemaSource, type Config } from '../config.js';
+import type { GenerationSession, SchemaDatabase } from '../project.js';
+import { writeFiles } from '../output.js';
 import { outLabel, report, say } from './command.js';
 
 /**
