@@ -11,7 +11,7 @@ import { createKysely, type EmptyDatabase } from './kysely.js';
 import { cacheLayer } from './layers/cache.js';
 import { invalidationLayer } from './layers/invalidation.js';
 import { compose, type Layer } from './layers/layer.js';
-import { failed, observationLayer } from './layers/observation.js';
+import { failure, observationLayer } from './layers/observation.js';
 import { readYourWritesLayer } from './layers/read-your-writes.js';
 import { replicaLayer } from './layers/replicas.js';
 import { createMetrics } from './metrics.js';
@@ -100,11 +100,10 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
   const observe = createObserver(resolved, logger, metrics, stats, slowLog);
   const executor = createExecutor(pool, peaks, preparedMode(resolved.preparedStatements, logger));
   // Kysely, streams and transactions check out a connection: what they send is not covered by the result cache.
-  const acquire: Acquire = async (queryName, values) => {
+  const acquire: Acquire = (queryName, values) => {
     noteUncachedStatement();
-    const sent = await executor.lease();
-    if (!sent.ok) failed(observe, queryName, values, sent);
-    return sent.value;
+    // A failed checkout is observed (metrics, the failure log) and rejects with its typed error.
+    return executor.lease((sent) => failure(observe, queryName, values, sent));
   };
   const cacheOption = options.cache ?? {};
   const cache: QueryCache | null =

@@ -3,7 +3,7 @@
 // (generated statements, replicas' reads, transactions, streams, Kysely) reports through these functions.
 import type { Rows, Statement } from '../contract.js';
 import { toSqlboundError, type SqlboundError } from '../errors.js';
-import type { Executor, Sent } from '../executor.js';
+import type { Executor, Failure, Sent } from '../executor.js';
 import type { Observer } from '../observe.js';
 import type { Step } from './layer.js';
 
@@ -20,12 +20,16 @@ export function report(
   observe({ queryName, waitMs, executionMs, rows, error, parameters: values });
 }
 
-/** A failed request: its cause becomes a typed error, the failure is observed, and the typed error is thrown. */
-export function failed(observe: Observer, queryName: string, values: readonly unknown[], sent: Sent<unknown>): never {
-  const cause = sent.ok ? new Error(`${queryName}: no failure`) : sent.cause;
-  const error = toSqlboundError(cause, queryName);
+/** A failed request: its cause becomes a typed error, and the failure is observed. */
+export function failure(observe: Observer, queryName: string, values: readonly unknown[], sent: Failure): SqlboundError {
+  const error = toSqlboundError(sent.cause, queryName);
   report(observe, queryName, values, sent.waitMs, sent.executionMs, 0, error);
-  throw error;
+  return error;
+}
+
+/** A failed request, observed, and its typed error thrown. */
+export function failed(observe: Observer, queryName: string, values: readonly unknown[], sent: Failure): never {
+  throw failure(observe, queryName, values, sent);
 }
 
 /** Rows the caller receives: a keyset page's look-ahead row is fetched to find the next page, not returned. */
