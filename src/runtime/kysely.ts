@@ -1,6 +1,6 @@
 // Kysely over the same pool: Kysely's own PostgresDialect, given a pool whose connections send every query through
-// the executor and the observation layer, so it is timed, logged and typed exactly like a generated statement. Query names are `kysely:<verb> <table>`, or the name in a leading
-// `/* sqlbound:name=<name> */` comment.
+// the executor and the observation layer, so it is timed, logged and typed exactly like a generated statement.
+// Query names are `kysely:<verb> <table>`, or the name in a leading `/* sqlbound:name=<name> */` comment.
 import { Kysely, PostgresDialect, type PostgresCursor, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
@@ -30,7 +30,7 @@ export function kyselyQueryName(sql: string): string {
   return name;
 }
 
-/** Per-checkout state of one pooled connection, reset on every checkout. The lease reports its wait with the first query. */
+/** Per-checkout state of one pooled connection, reset on every checkout (the lease reports its wait with the first query). */
 type Checkout = { lease: Lease; broken: boolean };
 
 /**
