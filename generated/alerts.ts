@@ -64,7 +64,7 @@ LIMIT $6::int4
   item: (row) => ({ "id": row["id"], "exposure_id": row["exposure_id"], "kind": row["kind"], "severity": row["severity"], "title": row["title"], "body": row["body"], "created_at": row["created_at"], "read_at": row["read_at"] }),
 };
 export function listAlerts(db: Queryable, params: ListAlertsParams, options?: CallOptions): Promise<Page<ListAlertsRow, "listAlerts">> {
-  return runList(db, listAlertsStatements, [params.userId, params.severity ?? null, params.unreadOnly ?? null], params.limit, params.cursor, undefined, options);
+  return runList(db, listAlertsStatements, [params.userId, params.severity ?? null, params.unreadOnly ?? null], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for listAlerts; unknown fields are rejected. */
 export const listAlertsInput = z.strictObject({

@@ -52,7 +52,7 @@ LIMIT $2::int4
   item: (row) => ({ "id": row["id"], "name": row["name"], "domain": row["domain"], "category": row["category"], "opt_out_url": row["opt_out_url"] }),
 };
 export function listBrokers(db: Queryable, params: ListBrokersParams, options?: CallOptions): Promise<Page<ListBrokersRow, "listBrokers">> {
-  return runList(db, listBrokersStatements, [], params.limit, params.cursor, undefined, options);
+  return runList(db, listBrokersStatements, [], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for listBrokers; unknown fields are rejected. */
 export const listBrokersInput = z.strictObject({

@@ -26,7 +26,7 @@ WHERE id = $1
 `,
 };
 export function getProfile(db: Queryable, params: GetProfileParams, options?: CallOptions): Promise<GetProfileRow> {
-  return runOne<GetProfileRow>(db, getProfileStatement, [params.userId], undefined, options);
+  return runOne<GetProfileRow>(db, getProfileStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for getProfile; unknown fields are rejected. */
 export const getProfileInput = z.strictObject({
@@ -60,7 +60,7 @@ RETURNING id, email, full_name, phone, created_at, updated_at
 `,
 };
 export function updateProfile(db: Queryable, params: UpdateProfileParams, options?: CallOptions): Promise<UpdateProfileRow> {
-  return runOne<UpdateProfileRow>(db, updateProfileStatement, [params.fullName ?? null, params.phone ?? null, params.userId], undefined, options);
+  return runOne<UpdateProfileRow>(db, updateProfileStatement, [params.fullName ?? null, params.phone ?? null, params.userId], options);
 }
 /** Validates untrusted input (HTTP) for updateProfile; unknown fields are rejected. */
 export const updateProfileInput = z.strictObject({

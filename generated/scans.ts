@@ -56,7 +56,7 @@ LIMIT $4::int4
   item: (row) => ({ "id": row["id"], "status": row["status"], "created_at": row["created_at"], "started_at": row["started_at"], "finished_at": row["finished_at"], "found_count": row["found_count"] }),
 };
 export function listScans(db: Queryable, params: ListScansParams, options?: CallOptions): Promise<Page<ListScansRow, "listScans">> {
-  return runList(db, listScansStatements, [params.userId], params.limit, params.cursor, undefined, options);
+  return runList(db, listScansStatements, [params.userId], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for listScans; unknown fields are rejected. */
 export const listScansInput = z.strictObject({

@@ -24,7 +24,7 @@ WHERE user_id = $1
 `,
 };
 export function getSubscriptionStatus(db: Queryable, params: GetSubscriptionStatusParams, options?: CallOptions): Promise<GetSubscriptionStatusRow | null> {
-  return runMaybe<GetSubscriptionStatusRow>(db, getSubscriptionStatusStatement, [params.userId], undefined, options);
+  return runMaybe<GetSubscriptionStatusRow>(db, getSubscriptionStatusStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for getSubscriptionStatus; unknown fields are rejected. */
 export const getSubscriptionStatusInput = z.strictObject({

@@ -154,11 +154,10 @@ function emitQuery(query: QueryModel): string {
   const callOptions = query.kind === 'stream' ? '' : ', options?: CallOptions';
   const signature = `db: Queryable, params: ${paramsType}${paramsOptional ? ' = {}' : ''}${callOptions}`;
   const location = `${query.file}:${query.line}`;
+  // The revive spec travels in the statement object, so the call passes the statement and the call's options
+  // only, never a positional placeholder between them.
   const revive = reviveSpec(query.columns, query.includes, false);
-  const reviveName = `${query.name}Revive`;
-  const hasRevive = Object.keys(revive).length > 0;
-  const reviveArg = hasRevive ? `, ${reviveName}` : '';
-  const reviveAndOptions = `, ${hasRevive ? reviveName : 'undefined'}, options`;
+  const reviveLine = Object.keys(revive).length > 0 ? `  revive: ${JSON.stringify(revive)},` : null;
   const out: string[] = [];
   out.push(`// ${query.name} :${query.kind} (${location})`);
   out.push(`export type ${paramsType} = {${paramLines.length ? `\n${paramLines.join('\n')}\n` : ''}};`);
@@ -166,7 +165,6 @@ function emitQuery(query: QueryModel): string {
     out.push(`export type ${rowType} = {\n${[...query.columns.map(rowField), ...includeFields(query.includes)].join('\n')}\n};`);
     out.push(...includeTypes(query.includes));
   }
-  if (hasRevive) out.push(`const ${reviveName}: ReviveSpec = ${JSON.stringify(revive)};`);
   const statement = (suffix: string, text: string, indent = '  ', lookAhead = false) =>
     [
       '{',
@@ -176,6 +174,8 @@ function emitQuery(query: QueryModel): string {
       query.replica ? `${indent}  replica: true,` : null,
       query.cache ? `${indent}  cache: ${JSON.stringify(query.cache)},` : null,
       query.effect ? `${indent}  effect: ${JSON.stringify(query.effect)},` : null,
+      // A list revives its page items, not each statement's rows: the spec sits on the ListStatements.
+      !lookAhead && reviveLine !== null ? `${indent}${reviveLine}` : null,
       `${indent}  text: ${sqlLiteral(text)},`,
       `${indent}}`,
     ]
@@ -189,29 +189,28 @@ function emitQuery(query: QueryModel): string {
           `  first: ${statement('', list.first, '  ', true)},\n` +
           `  after: ${statement(':after', list.after, '  ', true)},\n` +
           `  cursorColumns: ${JSON.stringify(list.cursorColumns)},\n` +
-          `  item: (row) => ({ ${itemFields(query).join(', ')} }),\n};`,
+          `  item: (row) => ({ ${itemFields(query).join(', ')} }),\n` +
+          (reviveLine === null ? '' : `${reviveLine}\n`) +
+          '};',
       );
       out.push(
         `export function ${query.name}(${signature}): Promise<Page<${rowType}, ${JSON.stringify(query.name)}>> {\n` +
-          `  return runList(db, ${query.name}Statements, ${values}, params.limit, params.cursor${reviveAndOptions});\n}`,
+          `  return runList(db, ${query.name}Statements, ${values}, params.limit, params.cursor, options);\n}`,
       );
     })
     .with({ kind: 'single' }, (single) => {
       out.push(`const ${query.name}Statement: Statement = ${statement('', single.text, '')};`);
       const body = match(query.kind)
-        .with(
-          'one',
-          () => `: Promise<${rowType}> {\n  return runOne<${rowType}>(db, ${query.name}Statement, ${values}${reviveAndOptions});`,
-        )
+        .with('one', () => `: Promise<${rowType}> {\n  return runOne<${rowType}>(db, ${query.name}Statement, ${values}, options);`)
         .with(
           'maybe',
-          () => `: Promise<${rowType} | null> {\n  return runMaybe<${rowType}>(db, ${query.name}Statement, ${values}${reviveAndOptions});`,
+          () => `: Promise<${rowType} | null> {\n  return runMaybe<${rowType}>(db, ${query.name}Statement, ${values}, options);`,
         )
         .with('exec', () => `: Promise<number> {\n  return runExec(db, ${query.name}Statement, ${values}, options);`)
         .with(
           'stream',
           () =>
-            `: AsyncGenerator<${rowType}[]> {\n  return runStream<${rowType}>(db, ${query.name}Statement, ${values}, params.batchSize ?? ${MAX_LIMIT}${reviveArg});`,
+            `: AsyncGenerator<${rowType}[]> {\n  return runStream<${rowType}>(db, ${query.name}Statement, ${values}, params.batchSize ?? ${MAX_LIMIT});`,
         )
         .with('list', () => {
           throw new Error(`${query.name}: a :list query must have list statements`);
@@ -258,13 +257,11 @@ export function emitModule(sourceFile: string, queries: QueryModel[], options: E
     'Queryable',
     ...(kinds.size > (kinds.has('list') ? 1 : 0) ? ['Statement'] : []),
   ];
-  const usesRevive = queries.some((query) => Object.keys(reviveSpec(query.columns, query.includes, false)).length > 0);
   const paginationTypes = kinds.has('list') ? ['Cursor', 'Limit', 'Page'] : [];
   const types = [
     ...typeImports,
     ...paginationTypes,
     ...(usesJson ? ['JsonValue'] : []),
-    ...(usesRevive ? ['ReviveSpec'] : []),
     ...runImports.filter((name) => name.startsWith('type ')).map((name) => name.slice('type '.length)),
   ].sort();
   const values = ['z', ...inputImports, ...runImports.filter((name) => !name.startsWith('type '))].sort();

@@ -1,4 +1,5 @@
 // The seam between generated query modules and the runtime: generated code sees only these types.
+import type { ReviveSpec } from './revive.js';
 
 /**
  * A table a statement touches, and whether the touch is confined to the rows of one user (the scope param).
@@ -87,6 +88,11 @@ export type Statement = {
   readonly readOnly?: true;
   /** `-- replica: ok`: served by a replica when one is configured and caught up with the caller's writes. */
   readonly replica?: true;
+  /**
+   * The fields of its rows that need reviving (JSON-borne dates, int8 text...). It travels with the statement, so
+   * a generated call passes what the statement is and the call's options, never a placeholder between them.
+   */
+  readonly revive?: ReviveSpec;
 };
 
 /**

@@ -1,18 +1,25 @@
 // createDb(): one pg.Pool, and everything that queries through it (generated functions, Kysely, transactions)
-// timed, logged, measured and typed the same way.
+// timed, logged, measured and typed the same way. Here the layers of db.execute are composed, once, over the one
+// executor: cache → invalidation → read-your-writes → replicas → observation → executor (./layers/).
 import { metrics as otelMetrics } from '@opentelemetry/api';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { createQueryCache, noteUncachedStatement, type QueryCache } from './cache.js';
-import type { CallOptions, Queryable, Rows, Statement } from './contract.js';
-import { executeOnPool } from './execute.js';
+import type { Queryable, Statement } from './contract.js';
+import { createExecutor, type Acquire } from './executor.js';
 import { createKysely, type EmptyDatabase } from './kysely.js';
-import { poolAcquirer } from './lease.js';
+import { cacheLayer } from './layers/cache.js';
+import { invalidationLayer } from './layers/invalidation.js';
+import { compose, type Layer } from './layers/layer.js';
+import { failure, observationLayer } from './layers/observation.js';
+import { readYourWritesLayer } from './layers/read-your-writes.js';
+import { replicaLayer } from './layers/replicas.js';
 import { createMetrics } from './metrics.js';
 import { createObserver } from './observe.js';
 import { resolveOptions, type DbOptions, type PoolPeaks, type PoolStats, type ResolvedOptions } from './options.js';
 import { createPool, poolCloser, poolStats, trackPoolPeaks } from './pool.js';
 import { preparedMode } from './prepared.js';
+import { createReadYourWrites, writePositionRecorder } from './read-your-writes.js';
 import { createReplicaSet, type ReplicaSet, type ReplicaStatus } from './replicas.js';
 import { createSlowQueryLog, type SlowQueryEntry } from './slow-log.js';
 import { stream } from './stream.js';
@@ -91,15 +98,13 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
   const metrics = createMetrics(resolved.meter, resolved.applicationName, stats);
   const slowLog = createSlowQueryLog(resolved.slowQueryLogSize);
   const observe = createObserver(resolved, logger, metrics, stats, slowLog);
-  const pooled = poolAcquirer(pool, observe, peaks);
+  const executor = createExecutor(pool, peaks, preparedMode(resolved.preparedStatements, logger));
   // Kysely, streams and transactions check out a connection: what they send is not covered by the result cache.
-  const acquire: typeof pooled = (...args) => {
+  const acquire: Acquire = (queryName, values) => {
     noteUncachedStatement();
-    return pooled(...args);
+    // A failed checkout is observed (metrics, the failure log) and rejects with its typed error.
+    return executor.lease((sent) => failure(observe, queryName, values, sent));
   };
-  // Set below, once the replica set exists: Kysely writes must hold the writer's replica reads back too.
-  let afterKyselyWrite: (() => Promise<void>) | undefined;
-  const kysely = createKysely<DB>(acquire, observe, () => afterKyselyWrite?.() ?? Promise.resolve());
   const cacheOption = options.cache ?? {};
   const cache: QueryCache | null =
     cacheOption === false
@@ -107,25 +112,27 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
       : isQueryCache(cacheOption)
         ? cacheOption
         : createQueryCache({ logger, meter: resolved.meter, ...cacheOption });
-  const prepared = preparedMode(resolved.preparedStatements, logger);
-  const runtime = { acquire, observe, options: resolved, cache, prepared };
-  const onPrimary = <Row>(statement: Statement, values: readonly unknown[]) =>
-    executeOnPool<Row>(pool, peaks, observe, prepared, statement, values);
+  // With replicas, the callers' last write positions: recorded after writes, consulted by replica reads.
+  const positions =
+    options.replicas === undefined || options.replicas.length === 0 ? null : createReadYourWrites(resolved.readYourWritesMs);
   const replicas: ReplicaSet | null =
-    options.replicas === undefined || options.replicas.length === 0
+    options.replicas === undefined || positions === null
       ? null
-      : createReplicaSet({ replicas: options.replicas, options: resolved, logger, meter: resolved.meter, primary: pool });
-  if (replicas !== null) afterKyselyWrite = () => replicas.afterWrite();
-  // A read goes to a replica only when codegen proved it read-only and the query or the call opts in.
-  const routed = (statement: Statement, callOptions: CallOptions | undefined) =>
-    replicas !== null && statement.readOnly === true && (callOptions?.replica ?? statement.replica === true);
-  const run = async <Row>(statement: Statement, values: readonly unknown[], callOptions: CallOptions | undefined) => {
-    if (replicas === null) return onPrimary<Row>(statement, values);
-    if (routed(statement, callOptions)) return replicas.read<Row>(statement, values, () => onPrimary<Row>(statement, values));
-    const result = await onPrimary<Row>(statement, values);
-    if (statement.readOnly !== true) await replicas.afterWrite();
-    return result;
-  };
+      : createReplicaSet({ replicas: options.replicas, options: resolved, logger, meter: resolved.meter, primary: pool, positions });
+  // After a write (a statement, a transaction, a Kysely write or COMMIT), the writer's replica reads wait for it.
+  const afterWrite = positions === null ? null : writePositionRecorder(pool, positions, logger);
+  const kysely = createKysely<DB>(acquire, observe, afterWrite ?? undefined);
+  // Outermost first. The cache answers a hit before anything else runs (no replica choice, no statement); a
+  // write's tags are dropped once it has run and its WAL position is recorded; only then does routing pick a
+  // replica or the primary; observation wraps the executor itself, so every statement on any pool is timed once.
+  // A layer the configuration does not need (no cache, no replicas) is left out, not skipped per call.
+  const layers: Layer[] = [
+    cacheLayer(cache),
+    ...(cache === null ? [] : [invalidationLayer(cache)]),
+    ...(replicas === null || afterWrite === null ? [] : [readYourWritesLayer(afterWrite), replicaLayer(replicas)]),
+  ];
+  const execute = compose(layers, observationLayer(executor, observe));
+  const runtime = { acquire, executor, observe, options: resolved, cache };
   const { logger: _logger, meter: _meter, onSlowQuery: _hook, cursorSecret, connectionString: _url, ...settings } = resolved;
   let closing: Promise<void> | null = null;
   return {
@@ -134,24 +141,13 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
     kysely,
     settings,
     cache,
-    async execute<Row>(statement: Statement, values: readonly unknown[], callOptions?: CallOptions): Promise<Rows<Row>> {
-      const { cache: policy, effect } = statement;
-      if (cache !== null && policy !== undefined && callOptions?.bypassCache !== true) {
-        // A result that fills the cache comes from the primary: a lagging replica must not store, for every
-        // instance, a result that a write has just invalidated.
-        return cache.read(statement.name, policy, values, () => run<Row>(statement, values, { ...callOptions, replica: false }));
-      }
-      noteUncachedStatement();
-      const result = await run<Row>(statement, values, callOptions);
-      if (cache !== null && effect !== undefined) await cache.invalidate(statement.name, effect, values);
-      return result;
-    },
+    execute,
     stream<Row>(statement: Statement, values: readonly unknown[], batchSize: number): AsyncIterable<Row[]> {
       return stream<Row>(acquire, observe, resolved.connectionTimeoutMillis, statement, values, batchSize);
     },
     async transaction(fn, transactionOptions) {
       const result = await transaction(runtime, fn, transactionOptions);
-      if (replicas !== null && transactionOptions?.readOnly !== true) await replicas.afterWrite();
+      if (afterWrite !== null && transactionOptions?.readOnly !== true) await afterWrite();
       return result;
     },
     poolStats: stats,

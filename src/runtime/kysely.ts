@@ -1,10 +1,12 @@
-// Kysely over the same pool: Kysely's own PostgresDialect, given a pool whose connections time, log and type
-// every query exactly like execute() does. Query names are `kysely:<verb> <table>`, or the name in a leading
-// `/* sqlbound:name=<name> */` comment.
+// Kysely over the same pool: Kysely's own PostgresDialect, given a pool whose connections send every query through
+// the executor and the observation layer, so it is timed, logged and typed exactly like a generated statement.
+// Query names are `kysely:<verb> <table>`, or the name in a leading `/* sqlbound:name=<name> */` comment.
 import { Kysely, PostgresDialect, type PostgresCursor, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
-import { failed, type Acquire, type Lease } from './lease.js';
+import { isConnectionBroken } from './errors.js';
+import { send, type Acquire, type Lease } from './executor.js';
+import { failed, report } from './layers/observation.js';
 import type { Observer } from './observe.js';
 
 const names = new Map<string, string>();
@@ -28,8 +30,8 @@ export function kyselyQueryName(sql: string): string {
   return name;
 }
 
-/** Per-checkout state of one pooled connection, reset on every checkout. */
-type Checkout = { lease: Lease; pendingWaitMs: number | null; broken: boolean };
+/** Per-checkout state of one pooled connection, reset on every checkout (the lease reports its wait with the first query). */
+type Checkout = { lease: Lease; broken: boolean };
 
 /**
  * The wrapper Kysely sees for one pg client. It is created once per client and reused on every checkout, so
@@ -40,28 +42,18 @@ const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COMMIT']);
 function instrumentedClient(checkout: Checkout, observe: Observer, afterWrite: (() => Promise<void>) | undefined): PostgresPoolClient {
   async function run<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
     const queryName = kyselyQueryName(sql);
-    const { lease } = checkout;
     // The checkout's pool wait belongs to its first statement (Kysely checks out once per query or transaction).
-    const waitMs = checkout.pendingWaitMs;
-    checkout.pendingWaitMs = null;
-    const start = performance.now();
-    let result: pg.QueryResult;
-    try {
-      result = await lease.client.query(sql, parameters as unknown[]);
-    } catch (cause) {
-      const measured: Lease = {
-        client: lease.client,
-        waitMs,
-        release: (broken) => {
-          if (broken) checkout.broken = true;
-        },
-      };
-      failed(measured, cause, { queryName, executionMs: performance.now() - start, values: parameters }, observe);
+    const sent = await send(checkout.lease, { text: sql, values: parameters as unknown[] });
+    if (!sent.ok) {
+      // Released by Kysely afterwards: a dead connection is then destroyed, not pooled.
+      if (isConnectionBroken(sent.cause)) checkout.broken = true;
+      failed(observe, queryName, parameters, sent);
     }
-    const executionMs = performance.now() - start;
+    // One statement, extended protocol: pg answers with one result.
+    const result = sent.value as pg.QueryResult;
     const rows = result.rows as R[];
     const rowCount = result.rowCount ?? rows.length;
-    observe({ queryName, waitMs, executionMs, rows: rowCount, parameters });
+    report(observe, queryName, parameters, sent.waitMs, sent.executionMs, rowCount);
     if (afterWrite !== undefined && WRITES.has(result.command)) await afterWrite();
     // Kysely reads only these commands' names; others are reported as SELECT.
     const command =
@@ -116,12 +108,11 @@ export function createKysely<DB>(acquire: Acquire, observe: Observer, afterWrite
       acquire('kysely:connect', []).then((lease) => {
         let known = clients.get(lease.client);
         if (known === undefined) {
-          const checkout: Checkout = { lease, pendingWaitMs: lease.waitMs, broken: false };
+          const checkout: Checkout = { lease, broken: false };
           known = { checkout, wrapper: instrumentedClient(checkout, observe, afterWrite) };
           clients.set(lease.client, known);
         } else {
           known.checkout.lease = lease;
-          known.checkout.pendingWaitMs = lease.waitMs;
           known.checkout.broken = false;
         }
         return known.wrapper;

@@ -2,21 +2,24 @@
 // position (and the primary's insert position, to turn it into seconds of lag) every `replicaCheckIntervalMs`,
 // and the routing of reads that may use a replica. A read goes to a replica only when that replica is up, within
 // `replicaMaxLagMs`, and has replayed the caller's own last write (read-your-writes); otherwise the primary
-// serves it, and the fallback is counted. Writes and transactions never come here.
+// serves it, and the fallback is counted. Writes and transactions never come here: the replica layer
+// (./layers/replicas.ts) sends only proven reads, and each replica's reads go through its own executor and
+// observation layer, so they are timed and observed like the primary's, under the replica's pool name.
 import type { Meter } from '@opentelemetry/api';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Rows, Statement } from './contract.js';
 import { PoolTimeoutError, UnavailableError, sqlStateOf } from './errors.js';
-import { executeOnPool } from './execute.js';
+import { createExecutor } from './executor.js';
+import type { Step } from './layers/layer.js';
+import { observationLayer } from './layers/observation.js';
 import { parseLsn } from './lsn.js';
 import { createMetrics } from './metrics.js';
-import { createObserver, type Observer } from './observe.js';
+import { createObserver } from './observe.js';
 import type { PoolStats, ReplicaConfig, ResolvedOptions } from './options.js';
 import { createPool, poolCloser, poolStats, UNWATCHED, type PoolCloser } from './pool.js';
-import type { PreparedMode } from './prepared.js';
 import { preparedMode } from './prepared.js';
-import { createReadYourWrites } from './read-your-writes.js';
+import type { ReadYourWrites } from './read-your-writes.js';
 import { consistencyKey } from './scope.js';
 import { settlesWithin } from './settle.js';
 
@@ -63,10 +66,8 @@ export type ReplicaStatus = { name: string; health: ReplicaHealth; pool: PoolSta
 export type FallbackReason = 'down' | 'lag' | 'read_your_writes' | 'error';
 
 export type ReplicaSet = {
-  /** Runs a read on a fit replica, or on the primary through `onPrimary`. */
-  read<Row>(statement: Statement, values: readonly unknown[], onPrimary: () => Promise<Rows<Row>>): Promise<Rows<Row>>;
-  /** After a write on the primary: the caller's later reads must see it. */
-  afterWrite(): Promise<void>;
+  /** Runs a read on a fit replica, or on the primary through `primary` (the next step of the db's chain). */
+  read<Row>(statement: Statement, values: readonly unknown[], primary: Step): Promise<Rows<Row>>;
   status(): ReplicaStatus[];
   /** Samples every replica now (tests, and the first check at start). */
   check(): Promise<void>;
@@ -77,8 +78,8 @@ type Member = {
   name: string;
   pool: pg.Pool;
   probe: pg.Pool;
-  observe: Observer;
-  prepared: PreparedMode;
+  /** Its executor under its own observation layer: its reads are timed and counted under its pool's name. */
+  step: Step;
   closePool: PoolCloser;
   closeMetrics: () => void;
   health: ReplicaHealth;
@@ -91,6 +92,8 @@ export type ReplicaSetOptions = {
   meter: Meter;
   /** The primary's pool, for its WAL insert position (one cheap statement; works through PgBouncer). */
   primary: pg.Pool;
+  /** The callers' last write positions (recorded by the read-your-writes layer). */
+  positions: ReadYourWrites;
 };
 
 const PROBE = 'SELECT pg_is_in_recovery() AS recovery, pg_last_wal_replay_lsn()::text AS replay';
@@ -117,7 +120,7 @@ function isReplicaFailure(error: unknown): 'down' | 'refused' | null {
 }
 
 export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
-  const { options, logger, meter, primary } = setOptions;
+  const { options, logger, meter, primary, positions } = setOptions;
   const maxLagSeconds = options.replicaMaxLagMs / 1000;
   const members: Member[] = setOptions.replicas.map((config, index) => {
     const name = config.name ?? `replica${index + 1}`;
@@ -142,8 +145,10 @@ export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
       name,
       pool,
       probe,
-      observe: createObserver(options, logger, metrics, stats),
-      prepared: preparedMode(options.preparedStatements, logger),
+      step: observationLayer(
+        createExecutor(pool, UNWATCHED, preparedMode(options.preparedStatements, logger)),
+        createObserver(options, logger, metrics, stats),
+      ),
       closePool: poolCloser(pool, config.connectionString, logger),
       closeMetrics: () => metrics.close(),
       health: { kind: 'unknown' },
@@ -169,7 +174,6 @@ export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
   };
   lag.addCallback(observeLag);
   const primaryAttributes = { ...poolAttribute(options.applicationName), target: 'primary' };
-  const ryw = createReadYourWrites(options.readYourWritesMs);
 
   // The primary's insert position over time: a replica whose replay position is below a sample taken at T is
   // at least (now - T) behind. Kept a little longer than the lag bound, so a lag over the bound is seen as such.
@@ -244,26 +248,26 @@ export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
   void check();
 
   let next = 0;
-  const fallBack = <Row>(reason: FallbackReason, onPrimary: () => Promise<Rows<Row>>) => {
+  const fallBack = <Row>(reason: FallbackReason, primaryStep: Step, statement: Statement, values: readonly unknown[]) => {
     fallbacks.add(1, { 'db.system.name': 'postgresql', reason });
     reads.add(1, primaryAttributes);
-    return onPrimary();
+    return primaryStep<Row>(statement, values);
   };
 
   return {
-    async read<Row>(statement: Statement, values: readonly unknown[], onPrimary: () => Promise<Rows<Row>>) {
-      const required = ryw.required(consistencyKey());
+    async read<Row>(statement: Statement, values: readonly unknown[], primaryStep: Step) {
+      const required = positions.required(consistencyKey());
       const up = members.filter((member) => member.health.kind === 'up');
       const current = up.filter((member) => member.health.kind === 'up' && member.health.lagSeconds <= maxLagSeconds);
       const caughtUp = current.filter(
         (member) => required === null || (member.health.kind === 'up' && member.health.replayLsn >= required),
       );
       if (caughtUp.length === 0) {
-        return fallBack(up.length === 0 ? 'down' : current.length === 0 ? 'lag' : 'read_your_writes', onPrimary);
+        return fallBack<Row>(up.length === 0 ? 'down' : current.length === 0 ? 'lag' : 'read_your_writes', primaryStep, statement, values);
       }
       const member = caughtUp[next++ % caughtUp.length] as Member;
       try {
-        const result = await executeOnPool<Row>(member.pool, UNWATCHED, member.observe, member.prepared, statement, values);
+        const result = await member.step<Row>(statement, values);
         reads.add(1, { ...poolAttribute(member.name), target: 'replica' });
         return result;
       } catch (error) {
@@ -275,20 +279,7 @@ export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
             { replica: member.name, query: statement.name, err: (error as Error).message },
             `replica ${member.name} refused a read: the primary serves it`,
           );
-        return fallBack('error', onPrimary);
-      }
-    },
-    async afterWrite() {
-      const key = consistencyKey();
-      try {
-        const { rows } = await primary.query<{ lsn: string }>(PRIMARY_LSN);
-        const lsn = rows[0]?.lsn;
-        if (lsn === undefined) throw new Error('no WAL position');
-        ryw.record(key, parseLsn(lsn));
-      } catch (error) {
-        // Without the position, this caller reads from the primary until the entry expires: never stale.
-        ryw.record(key, 2n ** 64n - 1n);
-        logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'could not read the WAL position after a write');
+        return fallBack<Row>('error', primaryStep, statement, values);
       }
     },
     status: () =>

@@ -52,19 +52,13 @@ function atMostOne<Row>(statement: Statement, rows: Row[]): Row | null {
  *
  * const getProfileStatement: Statement = { name: 'getProfile', text: 'SELECT id, email FROM users WHERE id = $1' };
  * export function getProfile(db: Queryable, params: { userId: string }, options?: CallOptions) {
- *   return runOne<{ id: string; email: string }>(db, getProfileStatement, [params.userId], undefined, options);
+ *   return runOne<{ id: string; email: string }>(db, getProfileStatement, [params.userId], options);
  * }
  * ```
  */
-export async function runOne<Row>(
-  db: Queryable,
-  statement: Statement,
-  values: readonly unknown[],
-  revive?: ReviveSpec,
-  options?: CallOptions,
-): Promise<Row> {
+export async function runOne<Row>(db: Queryable, statement: Statement, values: readonly unknown[], options?: CallOptions): Promise<Row> {
   const { rows } = await db.execute<unknown>(statement, values, options);
-  const row = atMostOne(statement, revived<Row>(rows, revive));
+  const row = atMostOne(statement, revived<Row>(rows, statement.revive));
   if (row === null) throw new NotFoundError(`${statement.name} found no row`, { queryName: statement.name });
   return row;
 }
@@ -85,11 +79,10 @@ export async function runMaybe<Row>(
   db: Queryable,
   statement: Statement,
   values: readonly unknown[],
-  revive?: ReviveSpec,
   options?: CallOptions,
 ): Promise<Row | null> {
   const { rows } = await db.execute<unknown>(statement, values, options);
-  return atMostOne(statement, revived<Row>(rows, revive));
+  return atMostOne(statement, revived<Row>(rows, statement.revive));
 }
 
 /**
@@ -144,6 +137,8 @@ export type ListStatements<Query extends string> = {
    * it; without it the runtime copies the columns by name, which cost a 51-row page about 10 us more (issue 16).
    */
   item?: (row: Readonly<Record<string, unknown>>) => Record<string, unknown>;
+  /** The fields of a page item that need reviving (include JSON, int8 text), applied after `item`. */
+  revive?: ReviveSpec;
 };
 
 function itemsOf(rows: readonly Record<string, unknown>[], list: ListStatements<string>): Record<string, unknown>[] {
@@ -174,7 +169,6 @@ export async function runList<Query extends string, Row>(
   values: readonly unknown[],
   limit: unknown,
   cursor: Cursor<Query> | null | undefined,
-  revive?: ReviveSpec,
   options?: CallOptions,
 ): Promise<Page<Row, Query>> {
   assertLimit(list.name, limit);
@@ -198,7 +192,7 @@ export async function runList<Query extends string, Row>(
           list.cursorColumns.map((column) => String(last[column])),
         )
       : null;
-  const items = revived<Row>(itemsOf(pageRows, list), revive);
+  const items = revived<Row>(itemsOf(pageRows, list), list.revive);
   return { items, nextCursor };
 }
 
@@ -221,8 +215,8 @@ export async function* runStream<Row>(
   statement: Statement,
   values: readonly unknown[],
   batchSize: number,
-  revive?: ReviveSpec,
 ): AsyncGenerator<Row[]> {
+  const { revive } = statement;
   for await (const batch of db.stream<unknown>(statement, values, Math.min(Math.max(1, Math.trunc(batchSize)), MAX_BATCH_SIZE))) {
     yield revived<Row>(batch, revive);
   }

@@ -1,10 +1,12 @@
 // stream(): a server-side cursor (pg-cursor) on its own leased connection, yielding batches of at most 100 rows.
-// The connection goes back on every path: the loop ends, the consumer breaks early, or anything throws.
+// The connection goes back on every path: the loop ends, the consumer breaks early, or anything throws. Each read
+// is timed by the executor; the stream is observed once, when it ends, with the reads' time and rows summed.
 import Cursor from 'pg-cursor';
 import type pg from 'pg';
 import type { Statement } from './contract.js';
 import { toSqlboundError, type SqlboundError } from './errors.js';
-import type { Acquire } from './lease.js';
+import { read, type Acquire } from './executor.js';
+import { report } from './layers/observation.js';
 import type { Observer } from './observe.js';
 
 import { MAX_LIMIT } from './pagination.js';
@@ -22,6 +24,9 @@ export async function* stream<Row>(
 ): AsyncGenerator<Row[], void, undefined> {
   const size = Math.min(MAX_BATCH_SIZE, Math.max(1, Math.floor(batchSize)));
   const lease = await acquire(statement.name, values);
+  // The checkout's wait, reported with the stream (the first read would otherwise take it).
+  const waitMs = lease.waitMs;
+  lease.waitMs = null;
   let executionMs = 0;
   let rows = 0;
   let error: SqlboundError | undefined;
@@ -29,19 +34,16 @@ export async function* stream<Row>(
   const cursor = lease.client.query(new Cursor<Row>(statement.text, [...values]));
   try {
     while (true) {
-      const start = performance.now();
-      let batch: Row[];
-      try {
-        batch = await cursor.read(size);
-      } catch (cause) {
-        error = toSqlboundError(cause, statement.name);
+      const sent = await read(lease, cursor, size);
+      executionMs += sent.executionMs;
+      if (!sent.ok) {
+        error = toSqlboundError(sent.cause, statement.name);
         // After a failed read the cursor cannot be closed reliably (close waits for a ReadyForQuery that a dead
         // connection never sends): the connection is destroyed instead.
         broken = true;
         throw error;
-      } finally {
-        executionMs += performance.now() - start;
       }
+      const batch = sent.value;
       if (batch.length === 0) break;
       rows += batch.length;
       yield batch;
@@ -51,7 +53,7 @@ export async function* stream<Row>(
   } finally {
     if (!broken) broken = !(await closeCursor(cursor, lease.client, closeTimeoutMs));
     lease.release(broken);
-    observe({ queryName: statement.name, waitMs: lease.waitMs, executionMs, rows, error, parameters: values });
+    report(observe, statement.name, values, waitMs, executionMs, rows, error);
   }
 }
 

@@ -1,17 +1,21 @@
 // db.transaction(fn): BEGIN/COMMIT/ROLLBACK on one checked-out connection, released on every path; serialization
 // failures (40001, 40P01) are retried a bounded number of times, nothing else is; nested calls use SAVEPOINTs.
+// Every statement of a transaction (control, generated, Kysely, a stream's reads) goes through the executor's
+// held-connection entries and the observation layer: timed and observed where every other call is.
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import type { Queryable, Rows, Statement } from './contract.js';
-import { DatabaseError, SerializationFailureError, isConnectionBroken, isSqlboundError, toSqlboundError } from './errors.js';
+import type { CallOptions, Queryable, Statement } from './contract.js';
+import { DatabaseError, SerializationFailureError, isConnectionBroken, isSqlboundError } from './errors.js';
 import type { QueryCache } from './cache.js';
-import { execute } from './execute.js';
+import { send, type Acquire, type Executor, type Lease } from './executor.js';
 import { createKysely } from './kysely.js';
-import type { Acquire, Lease } from './lease.js';
 import type { EmptyDatabase } from './kysely.js';
+import { deferredInvalidation } from './layers/invalidation.js';
+import { compose, type Step } from './layers/layer.js';
+import { failed, report, statementRows } from './layers/observation.js';
 import type { Observer } from './observe.js';
 import type { ResolvedOptions } from './options.js';
-import { isPreparedMismatch, type PreparedMode } from './prepared.js';
+import { isPreparedMismatch } from './prepared.js';
 import { stream } from './stream.js';
 
 /**
@@ -106,12 +110,13 @@ export interface Transaction<DB = EmptyDatabase> extends Queryable {
 }
 
 export type TransactionRuntime = {
+  /** Checks the transaction's connection out of the db's pool. */
   acquire: Acquire;
+  /** The db's executor: its held-connection entry runs generated statements, in its prepared-statement mode. */
+  executor: Executor;
   observe: Observer;
   /** Cached reads are not served or filled inside a transaction; its writes invalidate after COMMIT. */
   cache: QueryCache | null;
-  /** Named or unnamed statements; shared with the db handle, which may switch it (see prepared.ts). */
-  prepared: PreparedMode;
   options: Pick<
     ResolvedOptions,
     | 'cursorSecret'
@@ -153,7 +158,7 @@ export async function transaction<DB, T>(
     } catch (error) {
       // A named statement refused by a pooled server connection aborted the transaction before it changed
       // anything; the handle now runs unnamed statements, so one rerun succeeds.
-      if (isPreparedMismatch(error) && !runtime.prepared.named && attempt === 0) continue;
+      if (isPreparedMismatch(error) && !runtime.executor.prepared.named && attempt === 0) continue;
       if (!(error instanceof SerializationFailureError) || attempt >= retries) throw error;
       runtime.options.logger.info(
         { query: error.queryName, sqlState: error.sqlState, attempt: attempt + 1, retries },
@@ -175,14 +180,15 @@ async function attemptTransaction<DB, T>(
   const scope: Scope = { callbacks: [], finished: false, connection: { broken: false } };
   let result: T;
   try {
-    await control(runtime, lease, 'transaction:begin', beginStatement(runtime, options), lease.waitMs);
+    // BEGIN is the lease's first request: it reports the checkout's pool wait; nothing after it waits.
+    await control(runtime, lease, 'transaction:begin', beginStatement(runtime, options));
     try {
       result = await fn(transactionHandle(runtime, lease.client, scope, 0));
     } catch (error) {
       await rollback(runtime, lease.client, scope, 'ROLLBACK', 'transaction:rollback');
       throw error;
     }
-    const commit = await control(runtime, lease, 'transaction:commit', 'COMMIT', null);
+    const commit = await control(runtime, lease, 'transaction:commit', 'COMMIT');
     // COMMIT of a transaction that an error aborted (the error was caught inside fn) reports ROLLBACK, not an error.
     if (commit.command === 'ROLLBACK') {
       throw new DatabaseError('transaction:commit: the transaction was aborted by an earlier error and rolled back', {
@@ -208,54 +214,59 @@ async function attemptTransaction<DB, T>(
   return result;
 }
 
+const NO_VALUES: readonly unknown[] = [];
+
 /** A control statement (BEGIN, COMMIT, SAVEPOINT...) on the transaction's connection, timed and typed. */
-async function control(
-  runtime: TransactionRuntime,
-  lease: Pick<Lease, 'client'>,
-  queryName: string,
-  text: string,
-  waitMs: number | null,
-): Promise<pg.QueryResult> {
-  const start = performance.now();
-  try {
-    const result = await lease.client.query(text);
-    const last = Array.isArray(result) ? (result as pg.QueryResult[]).at(-1) : result;
-    runtime.observe({ queryName, waitMs, executionMs: performance.now() - start, rows: 0, parameters: [] });
-    if (last === undefined) throw new DatabaseError(`${queryName}: no result`, { queryName });
-    return last;
-  } catch (cause) {
-    const error = toSqlboundError(cause, queryName);
-    runtime.observe({ queryName, waitMs, executionMs: performance.now() - start, rows: 0, error, parameters: [] });
-    throw error;
-  }
+async function control(runtime: TransactionRuntime, lease: Lease, queryName: string, text: string): Promise<pg.QueryResult> {
+  const sent = await send(lease, text);
+  if (!sent.ok) failed(runtime.observe, queryName, NO_VALUES, sent);
+  // BEGIN with SET LOCAL is several statements in one simple-protocol message: pg answers with one result each.
+  const last = Array.isArray(sent.value) ? sent.value.at(-1) : sent.value;
+  report(runtime.observe, queryName, NO_VALUES, sent.waitMs, sent.executionMs, 0);
+  if (last === undefined) throw new DatabaseError(`${queryName}: no result`, { queryName });
+  return last;
 }
 
 /** Rolls back (or to a savepoint); a failure here means the connection is unusable, so it is marked for destroy. */
 async function rollback(runtime: TransactionRuntime, client: pg.PoolClient, scope: Scope, text: string, queryName: string): Promise<void> {
   if (scope.connection.broken) return;
   try {
-    await control(runtime, { client }, queryName, text, null);
+    await control(runtime, heldLease(client, scope), queryName, text);
   } catch {
     scope.connection.broken = true;
   }
 }
 
+/** The transaction's connection as a lease for one request: no pool wait; a broken connection is only marked. */
+function heldLease(client: pg.PoolClient, scope: Scope): Lease {
+  return {
+    client,
+    waitMs: null,
+    release: (broken) => {
+      if (broken) scope.connection.broken = true;
+    },
+  };
+}
+
 function transactionHandle<DB>(runtime: TransactionRuntime, client: pg.PoolClient, scope: Scope, depth: number): Transaction<DB> {
-  const { observe, options } = runtime;
+  const { observe, options, executor } = runtime;
   // Statements inside a transaction run on its connection: no pool wait, and the connection is only marked broken.
   const acquire: Acquire = async (queryName) => {
     if (scope.finished) {
       throw new DatabaseError(`${queryName}: the transaction has already finished; use the db handle`, { queryName });
     }
-    return {
-      client,
-      waitMs: null,
-      release: (broken) => {
-        if (broken) scope.connection.broken = true;
-      },
-    };
+    return heldLease(client, scope);
+  };
+  // The bottom step inside a transaction: the executor's held-connection entry, observed. No cache and no replica
+  // layer: reads inside a transaction neither use nor fill the cache, and see the transaction's own writes.
+  const onConnection: Step = async <Row>(statement: Statement, values: readonly unknown[]) => {
+    const lease = await acquire(statement.name, values);
+    const sent = await executor.statementOn(lease, statement, values);
+    if (!sent.ok && isConnectionBroken(sent.cause)) lease.release(true);
+    return statementRows<Row>(observe, statement, values, sent);
   };
   let kysely: Kysely<DB> | undefined;
+  let execute: Step = onConnection;
   const handle: Transaction<DB> = {
     inTransaction: true,
     get kysely() {
@@ -263,14 +274,8 @@ function transactionHandle<DB>(runtime: TransactionRuntime, client: pg.PoolClien
       return kysely;
     },
     cursorSecret: options.cursorSecret,
-    async execute<Row>(statement: Statement, values: readonly unknown[]): Promise<Rows<Row>> {
-      const result = await execute<Row>(acquire, observe, runtime.prepared, statement, values);
-      const { cache } = runtime;
-      const { effect } = statement;
-      if (cache !== null && effect !== undefined) {
-        handle.afterCommit(() => cache.invalidate(statement.name, effect, values));
-      }
-      return result;
+    execute<Row>(statement: Statement, values: readonly unknown[], callOptions?: CallOptions) {
+      return execute<Row>(statement, values, callOptions);
     },
     stream<Row>(statement: Statement, values: readonly unknown[], batchSize: number): AsyncIterable<Row[]> {
       return stream<Row>(acquire, observe, options.connectionTimeoutMillis, statement, values, batchSize);
@@ -278,12 +283,12 @@ function transactionHandle<DB>(runtime: TransactionRuntime, client: pg.PoolClien
     async transaction<T>(fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
       if (scope.finished) throw new DatabaseError('savepoint: the transaction has already finished');
       const name = `sqlbound_sp_${depth + 1}`;
-      const lease = { client };
-      await control(runtime, lease, 'transaction:savepoint', `SAVEPOINT ${name}`, null);
+      const lease = heldLease(client, scope);
+      await control(runtime, lease, 'transaction:savepoint', `SAVEPOINT ${name}`);
       const inner: Scope = { callbacks: [], finished: false, connection: scope.connection };
       try {
         const result = await fn(transactionHandle<DB>(runtime, client, inner, depth + 1));
-        await control(runtime, lease, 'transaction:release', `RELEASE SAVEPOINT ${name}`, null);
+        await control(runtime, lease, 'transaction:release', `RELEASE SAVEPOINT ${name}`);
         scope.callbacks.push(...inner.callbacks);
         return result;
       } catch (error) {
@@ -298,5 +303,8 @@ function transactionHandle<DB>(runtime: TransactionRuntime, client: pg.PoolClien
       scope.callbacks.push(callback);
     },
   };
+  // Writes drop cached results after the outermost COMMIT, through this handle's afterCommit.
+  if (runtime.cache !== null)
+    execute = compose([deferredInvalidation(runtime.cache, (callback) => handle.afterCommit(callback))], onConnection);
   return handle;
 }

@@ -30,7 +30,7 @@ WHERE user_id = $1
 `,
 };
 export function alertStats(db: Queryable, params: AlertStatsParams, options?: CallOptions): Promise<AlertStatsRow> {
-  return runOne<AlertStatsRow>(db, alertStatsStatement, [params.userId], undefined, options);
+  return runOne<AlertStatsRow>(db, alertStatsStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for alertStats; unknown fields are rejected. */
 export const alertStatsInput = z.strictObject({

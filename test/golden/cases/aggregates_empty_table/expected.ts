@@ -21,7 +21,7 @@ SELECT count(*) AS n, count(x) AS nx, sum(x) AS total, max(x) AS biggest, array_
 `,
 };
 export function emptyAggregates(db: Queryable, params: EmptyAggregatesParams = {}, options?: CallOptions): Promise<EmptyAggregatesRow> {
-  return runOne<EmptyAggregatesRow>(db, emptyAggregatesStatement, [], undefined, options);
+  return runOne<EmptyAggregatesRow>(db, emptyAggregatesStatement, [], options);
 }
 /** Validates untrusted input (HTTP) for emptyAggregates; unknown fields are rejected. */
 export const emptyAggregatesInput = z.strictObject({});

@@ -46,7 +46,7 @@ LIMIT $3::int4
   item: (row) => ({ "id": row["id"], "name": row["name"] }),
 };
 export function brokersInCategory(db: Queryable, params: BrokersInCategoryParams, options?: CallOptions): Promise<Page<BrokersInCategoryRow, "brokersInCategory">> {
-  return runList(db, brokersInCategoryStatements, [params.category], params.limit, params.cursor, undefined, options);
+  return runList(db, brokersInCategoryStatements, [params.category], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for brokersInCategory; unknown fields are rejected. */
 export const brokersInCategoryInput = z.strictObject({

@@ -48,7 +48,7 @@ LIMIT $4::int4
   item: (row) => ({ "id": row["id"], "created_at": row["created_at"] }),
 };
 export function cachedAlerts(db: Queryable, params: CachedAlertsParams, options?: CallOptions): Promise<Page<CachedAlertsRow, "cachedAlerts">> {
-  return runList(db, cachedAlertsStatements, [params.userId], params.limit, params.cursor, undefined, options);
+  return runList(db, cachedAlertsStatements, [params.userId], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for cachedAlerts; unknown fields are rejected. */
 export const cachedAlertsInput = z.strictObject({
@@ -101,7 +101,7 @@ LIMIT $2::int4
   item: (row) => ({ "id": row["id"], "name": row["name"] }),
 };
 export function cachedBrokers(db: Queryable, params: CachedBrokersParams, options?: CallOptions): Promise<Page<CachedBrokersRow, "cachedBrokers">> {
-  return runList(db, cachedBrokersStatements, [], params.limit, params.cursor, undefined, options);
+  return runList(db, cachedBrokersStatements, [], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for cachedBrokers; unknown fields are rejected. */
 export const cachedBrokersInput = z.strictObject({

@@ -24,7 +24,7 @@ WHERE id = $1
 `,
 };
 export function caseExpr(db: Queryable, params: CaseExprParams, options?: CallOptions): Promise<CaseExprRow> {
-  return runOne<CaseExprRow>(db, caseExprStatement, [params.userId], undefined, options);
+  return runOne<CaseExprRow>(db, caseExprStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for caseExpr; unknown fields are rejected. */
 export const caseExprInput = z.strictObject({

@@ -24,7 +24,7 @@ WHERE u.id = $1
 `,
 };
 export function contact(db: Queryable, params: ContactParams, options?: CallOptions): Promise<ContactRow> {
-  return runOne<ContactRow>(db, contactStatement, [params.userId], undefined, options);
+  return runOne<ContactRow>(db, contactStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for contact; unknown fields are rejected. */
 export const contactInput = z.strictObject({

@@ -17,7 +17,7 @@ SELECT count(*) AS users, count(*)::int4 AS users_int FROM users
 `,
 };
 export function countUsers(db: Queryable, params: CountUsersParams = {}, options?: CallOptions): Promise<CountUsersRow> {
-  return runOne<CountUsersRow>(db, countUsersStatement, [], undefined, options);
+  return runOne<CountUsersRow>(db, countUsersStatement, [], options);
 }
 /** Validates untrusted input (HTTP) for countUsers; unknown fields are rejected. */
 export const countUsersInput = z.strictObject({});

@@ -27,7 +27,7 @@ WHERE u.id = $1
 `,
 };
 export function cteNullability(db: Queryable, params: CteNullabilityParams, options?: CallOptions): Promise<CteNullabilityRow> {
-  return runOne<CteNullabilityRow>(db, cteNullabilityStatement, [params.userId], undefined, options);
+  return runOne<CteNullabilityRow>(db, cteNullabilityStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for cteNullability; unknown fields are rejected. */
 export const cteNullabilityInput = z.strictObject({

@@ -48,7 +48,7 @@ LIMIT $2::int4
   item: (row) => ({ "id": row["id"], "email": row["email"], "phone": row["phone"] }),
 };
 export function derivedTable(db: Queryable, params: DerivedTableParams, options?: CallOptions): Promise<Page<DerivedTableRow, "derivedTable">> {
-  return runList(db, derivedTableStatements, [], params.limit, params.cursor, undefined, options);
+  return runList(db, derivedTableStatements, [], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for derivedTable; unknown fields are rejected. */
 export const derivedTableInput = z.strictObject({

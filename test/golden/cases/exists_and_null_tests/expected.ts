@@ -26,7 +26,7 @@ WHERE u.id = $1
 `,
 };
 export function flags(db: Queryable, params: FlagsParams, options?: CallOptions): Promise<FlagsRow> {
-  return runOne<FlagsRow>(db, flagsStatement, [params.userId], undefined, options);
+  return runOne<FlagsRow>(db, flagsStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for flags; unknown fields are rejected. */
 export const flagsInput = z.strictObject({

@@ -21,7 +21,7 @@ SELECT current_date AS today, current_timestamp AS now_ts, current_user AS who, 
 `,
 };
 export function sessionValues(db: Queryable, params: SessionValuesParams = {}, options?: CallOptions): Promise<SessionValuesRow> {
-  return runOne<SessionValuesRow>(db, sessionValuesStatement, [], undefined, options);
+  return runOne<SessionValuesRow>(db, sessionValuesStatement, [], options);
 }
 /** Validates untrusted input (HTTP) for sessionValues; unknown fields are rejected. */
 export const sessionValuesInput = z.strictObject({});

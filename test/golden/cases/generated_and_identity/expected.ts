@@ -19,7 +19,7 @@ INSERT INTO gen (w) VALUES (5) RETURNING id, w, doubled, maybe
 `,
 };
 export function insertGen(db: Queryable, params: InsertGenParams = {}, options?: CallOptions): Promise<InsertGenRow> {
-  return runOne<InsertGenRow>(db, insertGenStatement, [], undefined, options);
+  return runOne<InsertGenRow>(db, insertGenStatement, [], options);
 }
 /** Validates untrusted input (HTTP) for insertGen; unknown fields are rejected. */
 export const insertGenInput = z.strictObject({});

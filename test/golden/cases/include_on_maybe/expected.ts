@@ -35,7 +35,7 @@ SELECT u.id, u.email, u.phone FROM users u WHERE u.id = p0.user_id
 `,
 };
 export function subscriptionWithUser(db: Queryable, params: SubscriptionWithUserParams, options?: CallOptions): Promise<SubscriptionWithUserRow | null> {
-  return runMaybe<SubscriptionWithUserRow>(db, subscriptionWithUserStatement, [params.userId], undefined, options);
+  return runMaybe<SubscriptionWithUserRow>(db, subscriptionWithUserStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for subscriptionWithUser; unknown fields are rejected. */
 export const subscriptionWithUserInput = z.strictObject({

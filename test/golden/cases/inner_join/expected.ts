@@ -54,7 +54,7 @@ LIMIT $4::int4
   item: (row) => ({ "id": row["id"], "created_at": row["created_at"], "broker_name": row["broker_name"], "opt_out_url": row["opt_out_url"] }),
 };
 export function exposuresWithBroker(db: Queryable, params: ExposuresWithBrokerParams, options?: CallOptions): Promise<Page<ExposuresWithBrokerRow, "exposuresWithBroker">> {
-  return runList(db, exposuresWithBrokerStatements, [params.userId], params.limit, params.cursor, undefined, options);
+  return runList(db, exposuresWithBrokerStatements, [params.userId], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for exposuresWithBroker; unknown fields are rejected. */
 export const exposuresWithBrokerInput = z.strictObject({

@@ -58,7 +58,7 @@ LIMIT $7::int4
   item: (row) => ({ "id": row["id"], "level": row["level"], "happened_at": row["happened_at"] }),
 };
 export function ownerEvents(db: Queryable, params: OwnerEventsParams, options?: CallOptions): Promise<Page<OwnerEventsRow, "ownerEvents">> {
-  return runList(db, ownerEventsStatements, [params.ownerId, params.level ?? null, params.since ?? null, params.tag ?? null], params.limit, params.cursor, undefined, options);
+  return runList(db, ownerEventsStatements, [params.ownerId, params.level ?? null, params.since ?? null, params.tag ?? null], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for ownerEvents; unknown fields are rejected. */
 export const ownerEventsInput = z.strictObject({

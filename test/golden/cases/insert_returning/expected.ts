@@ -22,7 +22,7 @@ RETURNING id, status, created_at, started_at
 `,
 };
 export function createScan(db: Queryable, params: CreateScanParams, options?: CallOptions): Promise<CreateScanRow> {
-  return runOne<CreateScanRow>(db, createScanStatement, [params.userId], undefined, options);
+  return runOne<CreateScanRow>(db, createScanStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for createScan; unknown fields are rejected. */
 export const createScanInput = z.strictObject({

@@ -50,7 +50,7 @@ LIMIT $3::int4
   item: (row) => ({ "id": row["id"], "child_id": row["child_id"], "child_name": row["child_name"] }),
 };
 export function parentChildPairs(db: Queryable, params: ParentChildPairsParams, options?: CallOptions): Promise<Page<ParentChildPairsRow, "parentChildPairs">> {
-  return runList(db, parentChildPairsStatements, [], params.limit, params.cursor, undefined, options);
+  return runList(db, parentChildPairsStatements, [], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for parentChildPairs; unknown fields are rejected. */
 export const parentChildPairsInput = z.strictObject({

@@ -49,7 +49,7 @@ LIMIT $2::int4
   item: (row) => ({ "id": row["id"], "parent_name": row["parent_name"] }),
 };
 export function childrenCommaParents(db: Queryable, params: ChildrenCommaParentsParams, options?: CallOptions): Promise<Page<ChildrenCommaParentsRow, "childrenCommaParents">> {
-  return runList(db, childrenCommaParentsStatements, [], params.limit, params.cursor, undefined, options);
+  return runList(db, childrenCommaParentsStatements, [], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for childrenCommaParents; unknown fields are rejected. */
 export const childrenCommaParentsInput = z.strictObject({

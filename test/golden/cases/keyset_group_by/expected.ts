@@ -52,7 +52,7 @@ LIMIT $2::int4
   item: (row) => ({ "id": row["id"], "name": row["name"], "children": row["children"] }),
 };
 export function parentsChildCount(db: Queryable, params: ParentsChildCountParams, options?: CallOptions): Promise<Page<ParentsChildCountRow, "parentsChildCount">> {
-  return runList(db, parentsChildCountStatements, [], params.limit, params.cursor, undefined, options);
+  return runList(db, parentsChildCountStatements, [], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for parentsChildCount; unknown fields are rejected. */
 export const parentsChildCountInput = z.strictObject({

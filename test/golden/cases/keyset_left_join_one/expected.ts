@@ -50,7 +50,7 @@ LIMIT $2::int4
   item: (row) => ({ "id": row["id"], "name": row["name"], "favorite_name": row["favorite_name"] }),
 };
 export function parentsWithFavorite(db: Queryable, params: ParentsWithFavoriteParams, options?: CallOptions): Promise<Page<ParentsWithFavoriteRow, "parentsWithFavorite">> {
-  return runList(db, parentsWithFavoriteStatements, [], params.limit, params.cursor, undefined, options);
+  return runList(db, parentsWithFavoriteStatements, [], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for parentsWithFavorite; unknown fields are rejected. */
 export const parentsWithFavoriteInput = z.strictObject({

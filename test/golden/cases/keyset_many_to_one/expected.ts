@@ -50,7 +50,7 @@ LIMIT $2::int4
   item: (row) => ({ "id": row["id"], "name": row["name"], "parent_name": row["parent_name"] }),
 };
 export function childrenWithParent(db: Queryable, params: ChildrenWithParentParams, options?: CallOptions): Promise<Page<ChildrenWithParentRow, "childrenWithParent">> {
-  return runList(db, childrenWithParentStatements, [], params.limit, params.cursor, undefined, options);
+  return runList(db, childrenWithParentStatements, [], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for childrenWithParent; unknown fields are rejected. */
 export const childrenWithParentInput = z.strictObject({

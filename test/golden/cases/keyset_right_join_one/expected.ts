@@ -50,7 +50,7 @@ LIMIT $2::int4
   item: (row) => ({ "id": row["id"], "name": row["name"], "favorite_name": row["favorite_name"] }),
 };
 export function favoriteRightJoinParents(db: Queryable, params: FavoriteRightJoinParentsParams, options?: CallOptions): Promise<Page<FavoriteRightJoinParentsRow, "favoriteRightJoinParents">> {
-  return runList(db, favoriteRightJoinParentsStatements, [], params.limit, params.cursor, undefined, options);
+  return runList(db, favoriteRightJoinParentsStatements, [], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for favoriteRightJoinParents; unknown fields are rejected. */
 export const favoriteRightJoinParentsInput = z.strictObject({

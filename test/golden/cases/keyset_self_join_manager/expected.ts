@@ -50,7 +50,7 @@ LIMIT $2::int4
   item: (row) => ({ "id": row["id"], "name": row["name"], "manager_name": row["manager_name"] }),
 };
 export function employeesWithManager(db: Queryable, params: EmployeesWithManagerParams, options?: CallOptions): Promise<Page<EmployeesWithManagerRow, "employeesWithManager">> {
-  return runList(db, employeesWithManagerStatements, [], params.limit, params.cursor, undefined, options);
+  return runList(db, employeesWithManagerStatements, [], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for employeesWithManager; unknown fields are rejected. */
 export const employeesWithManagerInput = z.strictObject({

@@ -24,7 +24,7 @@ WHERE u.id = $1
 `,
 };
 export function userWithLatestScan(db: Queryable, params: UserWithLatestScanParams, options?: CallOptions): Promise<UserWithLatestScanRow> {
-  return runOne<UserWithLatestScanRow>(db, userWithLatestScanStatement, [params.userId], undefined, options);
+  return runOne<UserWithLatestScanRow>(db, userWithLatestScanStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for userWithLatestScan; unknown fields are rejected. */
 export const userWithLatestScanInput = z.strictObject({

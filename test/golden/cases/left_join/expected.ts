@@ -54,7 +54,7 @@ LIMIT $4::int4
   item: (row) => ({ "id": row["id"], "created_at": row["created_at"], "exposure_id": row["exposure_id"], "exposure_status": row["exposure_status"] }),
 };
 export function alertsWithExposure(db: Queryable, params: AlertsWithExposureParams, options?: CallOptions): Promise<Page<AlertsWithExposureRow, "alertsWithExposure">> {
-  return runList(db, alertsWithExposureStatements, [params.userId], params.limit, params.cursor, undefined, options);
+  return runList(db, alertsWithExposureStatements, [params.userId], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for alertsWithExposure; unknown fields are rejected. */
 export const alertsWithExposureInput = z.strictObject({

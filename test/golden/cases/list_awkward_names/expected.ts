@@ -49,7 +49,7 @@ LIMIT $4::int4
   item: (row) => ({ "id": row["id"], ["__proto__"]: row["__proto__"], "say \"hi\"": row["say \"hi\""], "constructor": row["constructor"], "created_at": row["created_at"] }),
 };
 export function awkwardNames(db: Queryable, params: AwkwardNamesParams, options?: CallOptions): Promise<Page<AwkwardNamesRow, "awkwardNames">> {
-  return runList(db, awkwardNamesStatements, [params.userId], params.limit, params.cursor, undefined, options);
+  return runList(db, awkwardNamesStatements, [params.userId], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for awkwardNames; unknown fields are rejected. */
 export const awkwardNamesInput = z.strictObject({

@@ -47,7 +47,7 @@ LIMIT $4::int4
   item: (row) => ({ "id": row["id"], "title": row["title"], "created_at": row["created_at"] }),
 };
 export function recentAlerts(db: Queryable, params: RecentAlertsParams, options?: CallOptions): Promise<Page<RecentAlertsRow, "recentAlerts">> {
-  return runList(db, recentAlertsStatements, [params.userId], params.limit, params.cursor, undefined, options);
+  return runList(db, recentAlertsStatements, [params.userId], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for recentAlerts; unknown fields are rejected. */
 export const recentAlertsInput = z.strictObject({

@@ -47,7 +47,7 @@ LIMIT $5::int4
   item: (row) => ({ "id": row["id"], "severity": row["severity"], "created_at": row["created_at"] }),
 };
 export function alertsBySeverity(db: Queryable, params: AlertsBySeverityParams, options?: CallOptions): Promise<Page<AlertsBySeverityRow, "alertsBySeverity">> {
-  return runList(db, alertsBySeverityStatements, [params.userId], params.limit, params.cursor, undefined, options);
+  return runList(db, alertsBySeverityStatements, [params.userId], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for alertsBySeverity; unknown fields are rejected. */
 export const alertsBySeverityInput = z.strictObject({

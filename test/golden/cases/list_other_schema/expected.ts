@@ -50,7 +50,7 @@ LIMIT $2::int4
   item: (row) => ({ "id": row["id"], "kind": row["kind"], ["__proto__"]: row["__proto__"], "at": row["at"], "label of \"event\"": row["label of \"event\""] }),
 };
 export function eventsPage(db: Queryable, params: EventsPageParams, options?: CallOptions): Promise<Page<EventsPageRow, "eventsPage">> {
-  return runList(db, eventsPageStatements, [], params.limit, params.cursor, undefined, options);
+  return runList(db, eventsPageStatements, [], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for eventsPage; unknown fields are rejected. */
 export const eventsPageInput = z.strictObject({

@@ -46,7 +46,7 @@ LIMIT $2::int4
   item: (row) => ({ "id": row["id"], "name": row["name"], "opt_out_url": row["opt_out_url"] }),
 };
 export function brokersByName(db: Queryable, params: BrokersByNameParams, options?: CallOptions): Promise<Page<BrokersByNameRow, "brokersByName">> {
-  return runList(db, brokersByNameStatements, [], params.limit, params.cursor, undefined, options);
+  return runList(db, brokersByNameStatements, [], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for brokersByName; unknown fields are rejected. */
 export const brokersByNameInput = z.strictObject({

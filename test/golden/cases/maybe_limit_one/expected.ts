@@ -19,7 +19,7 @@ SELECT id, title FROM alerts WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1
 `,
 };
 export function latestAlert(db: Queryable, params: LatestAlertParams, options?: CallOptions): Promise<LatestAlertRow | null> {
-  return runMaybe<LatestAlertRow>(db, latestAlertStatement, [params.userId], undefined, options);
+  return runMaybe<LatestAlertRow>(db, latestAlertStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for latestAlert; unknown fields are rejected. */
 export const latestAlertInput = z.strictObject({

@@ -20,7 +20,7 @@ SELECT plan, status, current_period_end FROM subscriptions WHERE user_id = $1
 `,
 };
 export function findSubscription(db: Queryable, params: FindSubscriptionParams, options?: CallOptions): Promise<FindSubscriptionRow | null> {
-  return runMaybe<FindSubscriptionRow>(db, findSubscriptionStatement, [params.userId], undefined, options);
+  return runMaybe<FindSubscriptionRow>(db, findSubscriptionStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for findSubscription; unknown fields are rejected. */
 export const findSubscriptionInput = z.strictObject({

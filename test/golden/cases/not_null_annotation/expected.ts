@@ -20,7 +20,7 @@ FROM users WHERE id = $1
 `,
 };
 export function annotated(db: Queryable, params: AnnotatedParams, options?: CallOptions): Promise<AnnotatedRow> {
-  return runOne<AnnotatedRow>(db, annotatedStatement, [params.userId], undefined, options);
+  return runOne<AnnotatedRow>(db, annotatedStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for annotated; unknown fields are rejected. */
 export const annotatedInput = z.strictObject({

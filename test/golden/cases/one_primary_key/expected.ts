@@ -21,7 +21,7 @@ SELECT id, email, phone, created_at FROM users WHERE id = $1
 `,
 };
 export function getUser(db: Queryable, params: GetUserParams, options?: CallOptions): Promise<GetUserRow> {
-  return runOne<GetUserRow>(db, getUserStatement, [params.userId], undefined, options);
+  return runOne<GetUserRow>(db, getUserStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for getUser; unknown fields are rejected. */
 export const getUserInput = z.strictObject({

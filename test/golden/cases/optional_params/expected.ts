@@ -50,7 +50,7 @@ LIMIT $5::int4
   item: (row) => ({ "id": row["id"], "status": row["status"], "created_at": row["created_at"] }),
 };
 export function filteredExposures(db: Queryable, params: FilteredExposuresParams, options?: CallOptions): Promise<Page<FilteredExposuresRow, "filteredExposures">> {
-  return runList(db, filteredExposuresStatements, [params.userId, params.status ?? null], params.limit, params.cursor, undefined, options);
+  return runList(db, filteredExposuresStatements, [params.userId, params.status ?? null], params.limit, params.cursor, options);
 }
 /** Validates untrusted input (HTTP) for filteredExposures; unknown fields are rejected. */
 export const filteredExposuresInput = z.strictObject({
@@ -82,7 +82,7 @@ RETURNING id, full_name, phone
 `,
 };
 export function renameUser(db: Queryable, params: RenameUserParams, options?: CallOptions): Promise<RenameUserRow> {
-  return runOne<RenameUserRow>(db, renameUserStatement, [params.fullName ?? null, params.phone ?? null, params.userId], undefined, options);
+  return runOne<RenameUserRow>(db, renameUserStatement, [params.fullName ?? null, params.phone ?? null, params.userId], options);
 }
 /** Validates untrusted input (HTTP) for renameUser; unknown fields are rejected. */
 export const renameUserInput = z.strictObject({

@@ -28,7 +28,7 @@ WHERE id = $1 AND email <> E'\\':escaped'
 `,
 };
 export function trickyText(db: Queryable, params: TrickyTextParams, options?: CallOptions): Promise<TrickyTextRow> {
-  return runOne<TrickyTextRow>(db, trickyTextStatement, [params.userId], undefined, options);
+  return runOne<TrickyTextRow>(db, trickyTextStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for trickyText; unknown fields are rejected. */
 export const trickyTextInput = z.strictObject({

@@ -20,7 +20,7 @@ SELECT id, name FROM data_brokers WHERE id = $1
 `,
 };
 export function brokerById(db: Queryable, params: BrokerByIdParams, options?: CallOptions): Promise<BrokerByIdRow | null> {
-  return runMaybe<BrokerByIdRow>(db, brokerByIdStatement, [params.id], undefined, options);
+  return runMaybe<BrokerByIdRow>(db, brokerByIdStatement, [params.id], options);
 }
 /** Validates untrusted input (HTTP) for brokerById; unknown fields are rejected. */
 export const brokerByIdInput = z.strictObject({

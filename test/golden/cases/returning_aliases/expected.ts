@@ -18,7 +18,7 @@ UPDATE u SET w = 'w' WHERE id = 1 RETURNING WITH (OLD AS o, NEW AS n) o.w AS bef
 `,
 };
 export function renamedOldNew(db: Queryable, params: RenamedOldNewParams = {}, options?: CallOptions): Promise<RenamedOldNewRow> {
-  return runOne<RenamedOldNewRow>(db, renamedOldNewStatement, [], undefined, options);
+  return runOne<RenamedOldNewRow>(db, renamedOldNewStatement, [], options);
 }
 /** Validates untrusted input (HTTP) for renamedOldNew; unknown fields are rejected. */
 export const renamedOldNewInput = z.strictObject({});

@@ -21,7 +21,7 @@ RETURNING a + 1 AS next_a, b * 2 AS double_b, j ->> 'k' AS k, coalesce(n, s) AS 
 `,
 };
 export function returnExpressions(db: Queryable, params: ReturnExpressionsParams = {}, options?: CallOptions): Promise<ReturnExpressionsRow> {
-  return runOne<ReturnExpressionsRow>(db, returnExpressionsStatement, [], undefined, options);
+  return runOne<ReturnExpressionsRow>(db, returnExpressionsStatement, [], options);
 }
 /** Validates untrusted input (HTTP) for returnExpressions; unknown fields are rejected. */
 export const returnExpressionsInput = z.strictObject({});

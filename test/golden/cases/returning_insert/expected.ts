@@ -22,7 +22,7 @@ RETURNING id, a, b, s, old.a AS old_a, new.a AS new_a
 `,
 };
 export function insertT(db: Queryable, params: InsertTParams = {}, options?: CallOptions): Promise<InsertTRow> {
-  return runOne<InsertTRow>(db, insertTStatement, [], undefined, options);
+  return runOne<InsertTRow>(db, insertTStatement, [], options);
 }
 /** Validates untrusted input (HTTP) for insertT; unknown fields are rejected. */
 export const insertTInput = z.strictObject({});

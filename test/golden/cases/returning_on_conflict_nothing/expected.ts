@@ -18,7 +18,7 @@ INSERT INTO u (id, t_id, v) VALUES (1, 1, 'again') ON CONFLICT DO NOTHING RETURN
 `,
 };
 export function insertIfAbsent(db: Queryable, params: InsertIfAbsentParams = {}, options?: CallOptions): Promise<InsertIfAbsentRow | null> {
-  return runMaybe<InsertIfAbsentRow>(db, insertIfAbsentStatement, [], undefined, options);
+  return runMaybe<InsertIfAbsentRow>(db, insertIfAbsentStatement, [], options);
 }
 /** Validates untrusted input (HTTP) for insertIfAbsent; unknown fields are rejected. */
 export const insertIfAbsentInput = z.strictObject({});

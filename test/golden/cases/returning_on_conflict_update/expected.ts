@@ -22,7 +22,7 @@ RETURNING id, a, b, s, old.a AS old_a
 `,
 };
 export function upsertT(db: Queryable, params: UpsertTParams = {}, options?: CallOptions): Promise<UpsertTRow> {
-  return runOne<UpsertTRow>(db, upsertTStatement, [], undefined, options);
+  return runOne<UpsertTRow>(db, upsertTStatement, [], options);
 }
 /** Validates untrusted input (HTTP) for upsertT; unknown fields are rejected. */
 export const upsertTInput = z.strictObject({});

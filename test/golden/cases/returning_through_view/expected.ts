@@ -18,7 +18,7 @@ INSERT INTO tv (id, a, s, j, arr, ts) VALUES (20, 1, 's', '{}', '{}', now()) RET
 `,
 };
 export function insertThroughView(db: Queryable, params: InsertThroughViewParams = {}, options?: CallOptions): Promise<InsertThroughViewRow> {
-  return runOne<InsertThroughViewRow>(db, insertThroughViewStatement, [], undefined, options);
+  return runOne<InsertThroughViewRow>(db, insertThroughViewStatement, [], options);
 }
 /** Validates untrusted input (HTTP) for insertThroughView; unknown fields are rejected. */
 export const insertThroughViewInput = z.strictObject({});

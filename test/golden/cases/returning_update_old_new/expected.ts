@@ -23,7 +23,7 @@ RETURNING id, a, b, s, old.s AS old_s, new.s AS new_s, old.b AS old_b
 `,
 };
 export function updateT(db: Queryable, params: UpdateTParams = {}, options?: CallOptions): Promise<UpdateTRow> {
-  return runOne<UpdateTRow>(db, updateTStatement, [], undefined, options);
+  return runOne<UpdateTRow>(db, updateTStatement, [], options);
 }
 /** Validates untrusted input (HTTP) for updateT; unknown fields are rejected. */
 export const updateTInput = z.strictObject({});

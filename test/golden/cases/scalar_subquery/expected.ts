@@ -24,7 +24,7 @@ WHERE u.id = $1
 `,
 };
 export function scalarSubqueries(db: Queryable, params: ScalarSubqueriesParams, options?: CallOptions): Promise<ScalarSubqueriesRow> {
-  return runOne<ScalarSubqueriesRow>(db, scalarSubqueriesStatement, [params.userId], undefined, options);
+  return runOne<ScalarSubqueriesRow>(db, scalarSubqueriesStatement, [params.userId], options);
 }
 /** Validates untrusted input (HTTP) for scalarSubqueries; unknown fields are rejected. */
 export const scalarSubqueriesInput = z.strictObject({

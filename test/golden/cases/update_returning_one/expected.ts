@@ -21,7 +21,7 @@ UPDATE users SET full_name = $1 WHERE id = $2 RETURNING id, full_name, phone
 `,
 };
 export function renameUser(db: Queryable, params: RenameUserParams, options?: CallOptions): Promise<RenameUserRow> {
-  return runOne<RenameUserRow>(db, renameUserStatement, [params.fullName, params.userId], undefined, options);
+  return runOne<RenameUserRow>(db, renameUserStatement, [params.fullName, params.userId], options);
 }
 /** Validates untrusted input (HTTP) for renameUser; unknown fields are rejected. */
 export const renameUserInput = z.strictObject({
