@@ -196,7 +196,7 @@ export type QueryModel = {
  * if (version !== MANIFEST_VERSION) throw new Error('stale manifest: run sqlbound codegen');
  * ```
  */
-export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSION = 3;
 
 /**
  * The content of `manifest.json`: every generated query's model.

@@ -5,6 +5,8 @@ import { GENERATED_HEADER_PREFIX } from 'sqlbound';
 import { MAX_LIMIT } from 'sqlbound';
 import type { ColumnModel, IncludeModel, ParamModel, QueryModel, TsType, TypeModel } from '../manifest/manifest.js';
 import { reviveSpec } from './revive.js';
+import { GENERATOR } from '../version.js';
+import { MANIFEST_VERSION } from '../manifest/manifest.js';
 
 export type EmitOptions = {
   /** Import specifier of the runtime in generated modules (the package name, `sqlbound`, by default). */
@@ -264,7 +266,7 @@ export function emitModule(sourceFile: string, queries: QueryModel[], options: E
     ...(usesJson ? ['JsonValue'] : []),
     ...runImports.filter((name) => name.startsWith('type ')).map((name) => name.slice('type '.length)),
   ].sort();
-  const values = ['z', ...inputImports, ...runImports.filter((name) => !name.startsWith('type '))].sort();
+  const values = ['generatedBy', 'z', ...inputImports, ...runImports.filter((name) => !name.startsWith('type '))].sort();
   const named = namedImports(queries.flatMap((query) => [...query.params, ...query.columns].map((item) => item.type.ts)));
   const lines = [
     HEADER(sourceFile),
@@ -273,6 +275,9 @@ export function emitModule(sourceFile: string, queries: QueryModel[], options: E
     ...[...named]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([from, names]) => `import type { ${[...names].sort().join(', ')} } from ${JSON.stringify(from)};`),
+    '',
+    // The runtime's createDb refuses generated code of a manifest version it does not run (a mismatched install).
+    `generatedBy({ manifestVersion: ${MANIFEST_VERSION}, generator: ${JSON.stringify(GENERATOR)}, source: ${JSON.stringify(sourceFile)} });`,
     '',
     queries.map(emitQuery).join('\n\n'),
     '',

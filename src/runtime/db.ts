@@ -24,6 +24,7 @@ import { createReplicaSet, type ReplicaSet, type ReplicaStatus } from './replica
 import { createSlowQueryLog, type SlowQueryEntry } from './slow-log.js';
 import { stream } from './stream.js';
 import { transaction, type Transaction, type TransactionOptions } from './transaction.js';
+import { assertGeneratedCodeSupported } from './generated-code.js';
 
 /**
  * The handle createDb returns. Generated functions take it (or a `Transaction`) first; `kysely` is for the
@@ -89,6 +90,7 @@ function isQueryCache(value: unknown): value is QueryCache {
  * ```
  */
 export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
+  assertGeneratedCodeSupported();
   const resolved = resolveOptions(options, { meterProvider: otelMetrics.getMeterProvider() });
   const logger = resolved.logger;
   const pool: pg.Pool = createPool(resolved, logger);

@@ -64,3 +64,5 @@ export { GENERATED_HEADER_PREFIX } from './callsite.js';
 // Helpers the runtime uses itself and an application may want for its own logs and shutdown.
 export { createLogLimiter, type LogLimiter, type LogLimiterOptions } from './log-limit.js';
 export { settlesWithin } from './settle.js';
+// The version handshake of generated modules: they call generatedBy when imported; createDb checks it.
+export { generatedBy, GeneratedCodeVersionError, SUPPORTED_MANIFEST_VERSIONS, type GeneratedModule } from './generated-code.js';
