@@ -46,7 +46,8 @@ describe('npm run loadtest at tiny counts', { concurrency: false }, () => {
       assert.equal(cells[2], label.includes('open model') ? '50' : '20', label);
       assert.equal(cells[3], '0', `${label}: errors`);
       assert.match(cells[11] ?? '', /^\d+ \/ \d+$/, `${label}: CPU µs per request, API / DB`);
-      assert.match(cells[12] ?? '', /^\d+\.\d %( noisy)?$/, `${label}: steal`);
+      // A burst of 20 can end within one clock tick (10 ms) of /proc/stat: no steal reading then, said as n/a.
+      assert.match(cells[12] ?? '', /^(\d+\.\d %( noisy)?|n\/a)$/, `${label}: steal`);
       assert.match(cells[13] ?? '', /^\d+$/, `${label}: other processes' CPU`);
     }
     assert.match(row(stdout, 'API, 1 worker(s), cache on')[3] ?? '', /^\d+\.\d\d×$/);
