@@ -71,23 +71,27 @@ function moduleName(file: string): string {
 /** Where a query is in the pipeline: still going with its data, or stopped with its errors. */
 type Outcome<T> = { query: ParsedQuery; result: StageResult<T>; notes: string[] };
 
-/** Runs a stage over every query still going; a stopped query keeps its errors. */
+/**
+ * Runs a stage over every query still going; a stopped query keeps its errors. The queries go through a stage
+ * together: their round trips are pipelined on the one connection (postgres.js sends a query without waiting for the
+ * answer to the one before), and the outcomes keep the queries' order.
+ */
 async function each<T, U>(outcomes: Outcome<T>[], stage: (value: T, query: ParsedQuery) => Promise<StageResult<U>> | StageResult<U>) {
-  const next: Outcome<U>[] = [];
-  for (const outcome of outcomes) {
-    const result: StageResult<U> = await match(outcome.result)
-      .with({ kind: 'ok' }, async ({ value }) => {
-        try {
-          return await stage(value, outcome.query);
-        } catch (error) {
-          return failed<U>(internalError(outcome.query, error));
-        }
-      })
-      .with({ kind: 'error' }, (stopped) => stopped)
-      .exhaustive();
-    next.push({ query: outcome.query, result, notes: outcome.notes });
-  }
-  return next;
+  return Promise.all(
+    outcomes.map(async (outcome): Promise<Outcome<U>> => {
+      const result: StageResult<U> = await match(outcome.result)
+        .with({ kind: 'ok' }, async ({ value }) => {
+          try {
+            return await stage(value, outcome.query);
+          } catch (error) {
+            return failed<U>(internalError(outcome.query, error));
+          }
+        })
+        .with({ kind: 'error' }, (stopped) => stopped)
+        .exhaustive();
+      return { query: outcome.query, result, notes: outcome.notes };
+    }),
+  );
 }
 
 /** What the describe stage learnt of one query: its own statement and its includes' probes. */
