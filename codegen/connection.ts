@@ -1,7 +1,8 @@
 // The two questions codegen asks the server, and nothing else: what a statement's params and columns are
 // (Parse/Describe), and how it would be planned (EXPLAIN GENERIC_PLAN with seqscan and sort disabled). The describe
 // stage asks the first for every statement a query needs, up front; the verify stage asks both for the composed
-// statements at the end. Nothing between them holds a connection.
+// statements at the end. Nothing between them holds a connection. Both answers depend only on the statement's text and
+// the schema, which is fixed for the connection's life (a migration opens a new one), so each is asked once.
 import type postgres from 'postgres';
 import { parsePlan, type PlanNode } from './audit/explain.js';
 
@@ -14,7 +15,7 @@ export type StatementShape = {
 export type SchemaConnection = {
   /** Parse/Describe, one round trip; a statement described once is not sent again. */
   describe(text: string): Promise<StatementShape>;
-  /** The generic plan with seqscan and sort disabled, in one round trip. */
+  /** The generic plan with seqscan and sort disabled, in one round trip; a statement planned once is not sent again. */
   explain(text: string): Promise<PlanNode>;
 };
 
@@ -25,6 +26,7 @@ export type SchemaConnection = {
  */
 export function schemaConnection(sql: postgres.Sql): SchemaConnection {
   const described = new Map<string, Promise<StatementShape>>();
+  const planned = new Map<string, Promise<PlanNode>>();
   return {
     describe(text) {
       let shape = described.get(text);
@@ -47,15 +49,23 @@ export function schemaConnection(sql: postgres.Sql): SchemaConnection {
       }
       return shape;
     },
-    async explain(text) {
-      const results = await sql
-        .unsafe<postgres.Row[][]>(
-          `SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${text}`,
-        )
-        .simple();
-      const plan: unknown = results.at(-1)?.[0]?.['QUERY PLAN'];
-      if (plan === undefined) throw new Error('EXPLAIN returned no plan');
-      return parsePlan(plan);
+    explain(text) {
+      let plan = planned.get(text);
+      if (plan === undefined) {
+        plan = sql
+          .unsafe<postgres.Row[][]>(
+            `SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${text}`,
+          )
+          .simple()
+          .then((results) => {
+            const json: unknown = results.at(-1)?.[0]?.['QUERY PLAN'];
+            if (json === undefined) throw new Error('EXPLAIN returned no plan');
+            return parsePlan(json);
+          });
+        plan.catch(() => planned.delete(text));
+        planned.set(text, plan);
+      }
+      return plan;
     },
   };
 }

@@ -110,3 +110,31 @@ test('a query without includes is described once: the verify stage finds its com
   assert.equal(serverDescribes(counts.described), 1, 'sent once');
   assert.equal(counts.explain, 1);
 });
+
+test('a second generation on the same connection (a watch after a save) sends only the statements that changed', async () => {
+  let sent = 0;
+  // Counts what reaches the server: every Describe and EXPLAIN goes through sql.unsafe.
+  const counted = new Proxy(sql, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (property !== 'unsafe' || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        sent += 1;
+        return Reflect.apply(value, target, args) as unknown;
+      };
+    },
+  });
+  const connection = schemaConnection(counted);
+  const options = { ...DEFAULT_GENERATE_OPTIONS, connection };
+  const first = await generateQueries(sql, [{ file: 'books.sql', text: withIncludes(':list') }], options);
+  assert.deepEqual(first.errors.map(formatError), []);
+  const firstSent = sent;
+  const again = await generateQueries(sql, [{ file: 'books.sql', text: withIncludes(':list') }], options);
+  assert.deepEqual(again.errors.map(formatError), []);
+  assert.equal(sent, firstSent, 'an unchanged file sends nothing');
+  const edited = withIncludes(':list').replace('WHERE t.book_id = parent.id', 'WHERE t.book_id = parent.id AND t.label <> :hidden');
+  const third = await generateQueries(sql, [{ file: 'books.sql', text: edited }], options);
+  assert.deepEqual(third.errors.map(formatError), []);
+  // The edited include's probe, then the two composed statements, each described and planned: 1 + 2 + 2.
+  assert.equal(sent - firstSent, 5, 'only the changed statements are sent');
+});
