@@ -2,6 +2,7 @@
 // this plus writing or checking the files; `--watch` keeps a SchemaDatabase open and calls generate again. Where the
 // schema database comes from (a migrated scratch database, DATABASE_URL) is the CLI's business: src/cli.
 import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import postgres from 'postgres';
 import { glob } from 'tinyglobby';
 import { resolvePath, type Config } from './config.js';
@@ -78,6 +79,23 @@ export function generationSession(database: SchemaDatabase): GenerationSession {
   return {
     async generate(config) {
       const sources = await querySources(config);
+      // A glob that matches nothing would generate an empty project and delete every module: say so instead.
+      if (sources.length === 0) {
+        const where = config.file === null ? 'the default config' : relative(process.cwd(), config.file) || config.file;
+        return {
+          files: new Map(),
+          notes: [],
+          queries: [],
+          errors: [
+            {
+              location: { file: config.file === null ? '.' : relative(process.cwd(), config.file) || config.file, line: 1 },
+              query: null,
+              message: `no query file matches ${config.queries.map((pattern) => `"${pattern}"`).join(', ')} (from ${where}, relative to ${relative(process.cwd(), config.root) || '.'})`,
+              fix: 'point "queries" at your .sql files (e.g. "sql/queries/*.sql"), or --queries at a file, a folder or a glob',
+            },
+          ],
+        };
+      }
       const schema = await warmUp(config);
       const generation = await generateQueries(schema.sql, sources, {
         runtime: config.runtime,

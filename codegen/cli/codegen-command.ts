@@ -1,5 +1,6 @@
 // `sqlbound codegen [--check] [--watch] [--debug] [--config <file or folder>] [--queries <dir or glob>]`: generate
 // or check the project's files once, or keep regenerating them on every save.
+import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, resolvePath, type Config } from '../config.js';
@@ -9,12 +10,14 @@ import { complain, outLabel, report, say, UsageError } from './command.js';
 import { openSchemaDatabase } from './schema-database.js';
 import { watchForever } from './watch.js';
 
-/** `--queries` tries out another folder of queries (or a glob) with the project's config. */
-function withQueries(config: Config, queries: string | undefined): Config {
+/** `--queries` tries out a query file, a folder of them, or a glob, with the project's config. */
+async function withQueries(config: Config, queries: string | undefined): Promise<Config> {
   if (queries === undefined) return config;
   const absolute = isAbsolute(queries) ? queries : resolve(process.cwd(), queries);
-  const pattern = absolute.includes('*') ? absolute : `${absolute}/*.sql`;
-  return { ...config, queries: [relative(config.root, pattern) || '.'] };
+  if (/[*?{[]/.test(absolute)) return { ...config, queries: [relative(config.root, absolute) || '.'] };
+  const found = await stat(absolute).catch(() => null);
+  if (found === null) throw new UsageError(`--queries ${queries}: no such file or folder (give a .sql file, a folder of them, or a glob)`);
+  return { ...config, queries: [relative(config.root, found.isDirectory() ? `${absolute}/*.sql` : absolute) || '.'] };
 }
 
 async function once(config: Config, session: GenerationSession, check: boolean, debug: boolean): Promise<number> {
@@ -56,7 +59,7 @@ export async function codegen(args: string[]): Promise<number> {
     },
   });
   if (values.check && values.watch) throw new UsageError('--check and --watch do not go together');
-  const config = withQueries(await loadConfig(values.config), values.queries);
+  const config = await withQueries(await loadConfig(values.config), values.queries);
   const database = await openSchemaDatabase(config);
   if (values.watch) {
     // One session for the first generation and every save: what the server said of a statement is not asked again.

@@ -5,6 +5,7 @@ import { formatError } from '../diagnostics.js';
 import type { GeneratedProject } from '../project.js';
 
 export const USAGE = `usage:
+  sqlbound --version | --help
   sqlbound codegen [--check] [--watch] [--debug] [--config <path>] [--queries <dir or glob>]
   sqlbound audit [--config <path>] [--samples N] [--report <file>]
   sqlbound audit --live [--top N] [--n-plus-one-calls N] [--n-plus-one-mean-ms MS] [--report <file>]`;

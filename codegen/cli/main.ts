@@ -8,15 +8,25 @@ import { runCommand } from '../database/server.js';
 import { audit } from './audit-command.js';
 import { codegen } from './codegen-command.js';
 import { complain, say, USAGE, UsageError } from './command.js';
+import { GENERATOR } from '../version.js';
 
 await runCommand(async () => {
   const [command, ...rest] = process.argv.slice(2);
   try {
+    if (command === '--version' || command === '-v' || command === 'version') {
+      say(GENERATOR);
+      return 0;
+    }
+    // Help is asked for, not an error: usage on stdout, exit 0, for the bare command and for each subcommand.
+    if (command === '--help' || command === '-h' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
+      say(USAGE);
+      return 0;
+    }
     if (command === 'codegen') return await codegen(rest);
     if (command === 'audit') return await audit(rest);
-    if (command === undefined || command === '--help' || command === 'help') {
-      say(USAGE);
-      return command === undefined ? 1 : 0;
+    if (command === undefined) {
+      complain(USAGE);
+      return 2;
     }
     throw new UsageError(`unknown command ${command}`);
   } catch (error) {

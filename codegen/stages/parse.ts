@@ -16,8 +16,10 @@ type Block = {
 
 const ANNOTATION = /^--\s*([a-zA-Z][\w-]*):\s*(.*?)\s*$/;
 
-function splitBlocks(text: string): Block[] {
+/** The file cut into named blocks; `preamble` holds the lines before the first `-- name:` or `-- include:` line. */
+function splitBlocks(text: string): { blocks: Block[]; preamble: { text: string; line: number }[] } {
   const blocks: Block[] = [];
+  const preamble: { text: string; line: number }[] = [];
   let current: Block | null = null;
   let inHeader = false;
   text.split('\n').forEach((raw, index) => {
@@ -29,7 +31,10 @@ function splitBlocks(text: string): Block[] {
       inHeader = true;
       return;
     }
-    if (current === null) return; // file preamble: comments before the first query
+    if (current === null) {
+      preamble.push({ text: raw, line });
+      return;
+    }
     if (inHeader && match) {
       current.header.push({ key: match[1] ?? '', value: match[2] ?? '', line });
       return;
@@ -38,7 +43,32 @@ function splitBlocks(text: string): Block[] {
     inHeader = false;
     current.sqlLines.push({ text: raw, line });
   });
-  return blocks;
+  return { blocks, preamble };
+}
+
+const NAME_LIKE = /^--\s*(?:name\s+)?([A-Za-z_][A-Za-z0-9_]*)\s+:(one|maybe|list|exec|stream)\s*$/;
+
+/**
+ * SQL before the first `-- name:` line belongs to no query: without this error a file whose name line is misspelt
+ * (`-- getTask :one`, `-- name getTask :one`) would generate nothing and succeed.
+ */
+function strayStatement(file: string, preamble: { text: string; line: number }[]): CodegenError | null {
+  const first = preamble.find((line) => line.text.trim() !== '' && !line.text.trim().startsWith('--'));
+  if (first === undefined) return null;
+  const misspelt = preamble.filter((line) => line.line < first.line).findLast((line) => NAME_LIKE.test(line.text.trim()));
+  const guess = misspelt === undefined ? null : NAME_LIKE.exec(misspelt.text.trim());
+  return {
+    location: { file, line: misspelt?.line ?? first.line },
+    query: null,
+    message:
+      guess === null
+        ? `SQL outside any named query (line ${first.line}): a query starts with a "-- name:" line`
+        : `"${misspelt?.text.trim() ?? ''}" is not a name line, so the SQL below it (line ${first.line}) belongs to no query`,
+    fix:
+      guess === null
+        ? 'write "-- name: queryName :kind" above the statement, with kind one of :one, :maybe, :list, :exec, :stream'
+        : `write "-- name: ${guess[1] ?? 'queryName'} :${guess[2] ?? 'one'}"`,
+  };
 }
 
 const DURATION = /^(\d+)(ms|s|m|h)$/;
@@ -67,7 +97,10 @@ function parseOrder(value: string): OrderTerm[] | null {
 export function parseQueryFile(file: string, text: string): { queries: ParsedQuery[]; errors: CodegenError[] } {
   const queries: ParsedQuery[] = [];
   const errors: CodegenError[] = [];
-  for (const block of splitBlocks(text)) {
+  const { blocks, preamble } = splitBlocks(text);
+  const stray = strayStatement(file, preamble);
+  if (stray !== null) errors.push(stray);
+  for (const block of blocks) {
     const location: SourceLocation = { file, line: block.line };
     const fail = (message: string, fix: string, line = block.line, query: string | null = null) =>
       errors.push({ location: { file, line }, query, message, fix });
