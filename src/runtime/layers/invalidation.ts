@@ -3,43 +3,15 @@
 // waits for COMMIT (`deferredInvalidation`): a rolled-back write must not empty the cache, and a read between the
 // write and the commit must not refill it with the old rows for good.
 import type { QueryCache } from '../cache.js';
-import type { CallOptions, Rows, Statement, WriteEffect } from '../contract.js';
-import type { Layer, Step } from './layer.js';
-
-async function invalidateAfter<Row>(
-  cache: QueryCache,
-  next: Step,
-  statement: Statement,
-  effect: WriteEffect,
-  values: readonly unknown[],
-  options: CallOptions | undefined,
-): Promise<Rows<Row>> {
-  const result = await next<Row>(statement, values, options);
-  await cache.invalidate(statement.name, effect, values);
-  return result;
-}
+import { thenAfter, type Layer } from './layer.js';
 
 export function invalidationLayer(cache: QueryCache): Layer {
   return (next) => (statement, values, options) => {
     const { effect } = statement;
     // A read passes through as it is: no await, no promise of this layer's own.
     if (effect === undefined) return next(statement, values, options);
-    return invalidateAfter(cache, next, statement, effect, values, options);
+    return thenAfter(next, statement, values, options, () => cache.invalidate(statement.name, effect, values));
   };
-}
-
-async function invalidateOnCommit<Row>(
-  cache: QueryCache,
-  afterCommit: (callback: () => Promise<void>) => void,
-  next: Step,
-  statement: Statement,
-  effect: WriteEffect,
-  values: readonly unknown[],
-  options: CallOptions | undefined,
-): Promise<Rows<Row>> {
-  const result = await next<Row>(statement, values, options);
-  afterCommit(() => cache.invalidate(statement.name, effect, values));
-  return result;
 }
 
 /** The transaction's form: the drop is registered to run after the outermost COMMIT. */
@@ -47,6 +19,6 @@ export function deferredInvalidation(cache: QueryCache, afterCommit: (callback: 
   return (next) => (statement, values, options) => {
     const { effect } = statement;
     if (effect === undefined) return next(statement, values, options);
-    return invalidateOnCommit(cache, afterCommit, next, statement, effect, values, options);
+    return thenAfter(next, statement, values, options, () => afterCommit(() => cache.invalidate(statement.name, effect, values)));
   };
 }

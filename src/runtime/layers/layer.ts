@@ -17,3 +17,19 @@ export type Layer = (next: Step) => Step;
 export function compose(layers: readonly Layer[], bottom: Step): Step {
   return layers.reduceRight<Step>((next, layer) => layer(next), bottom);
 }
+
+/**
+ * The next step, then `after` once it succeeded, then its rows: how a layer acts on a call's success (drop cached
+ * entries, record a WAL position). A failed step rejects as it is and `after` does not run.
+ */
+export async function thenAfter<Row>(
+  next: Step,
+  statement: Statement,
+  values: readonly unknown[],
+  options: CallOptions | undefined,
+  after: () => Promise<void> | void,
+): Promise<Rows<Row>> {
+  const result = await next<Row>(statement, values, options);
+  await after();
+  return result;
+}
