@@ -37,7 +37,11 @@ function sortKey(key: string): IndexKey {
 
 const keyColumn = (key: IndexKey) => ('column' in key ? key.column : key.expression.split(' ')[0]);
 
-function createIndex(table: string | null, columns: readonly IndexKey[]): string {
+/** A CREATE INDEX over `columns`; with no column to name (the condition is an expression), what to index instead. */
+function createIndex(table: string | null, columns: readonly IndexKey[], condition: string | null): string {
+  if (columns.length === 0) {
+    return `add an index on ${table ?? 'the table'} that finds the rows${condition === null ? '' : ` of ${condition}`} (an expression index on the filtered expression, or filter by an indexed column)`;
+  }
   return `${indexStatement(table === null ? '<table>' : readableIdentifier(table), columns, null)};`;
 }
 
@@ -56,7 +60,7 @@ export function planRejections(plan: PlanNode, columnsOf: ColumnsOf, allowSeqsca
         detail: `Seq Scan on ${table}${node.filter !== null ? ` filtering ${node.filter}` : ''}: no index serves it`,
         fix:
           columns.length > 0
-            ? createIndex(table, columnKeys(columns))
+            ? createIndex(table, columnKeys(columns), node.filter)
             : `filter ${table} by an indexed column, or add "-- allow: seqscan <reason>" for a tiny lookup table`,
       });
     } else if (node.disabled && type === 'Sort') {
@@ -72,7 +76,7 @@ export function planRejections(plan: PlanNode, columnsOf: ColumnsOf, allowSeqsca
         nodeType: type,
         table,
         detail: `Sort on ${node.sortKey.join(', ')}: no index provides the order`,
-        fix: createIndex(table, [...columnKeys(prefix), ...keys.filter((key) => !prefix.includes(keyColumn(key) ?? ''))]),
+        fix: createIndex(table, [...columnKeys(prefix), ...keys.filter((key) => !prefix.includes(keyColumn(key) ?? ''))], null),
       });
     } else if (node.disabled && type !== 'Seq Scan') {
       rejections.push({
@@ -87,7 +91,7 @@ export function planRejections(plan: PlanNode, columnsOf: ColumnsOf, allowSeqsca
         nodeType: `full ${type}`,
         table,
         detail: `${type} over all of ${node.index ?? 'an index'} filtering ${node.filter}: the index only orders rows, it does not find them`,
-        fix: createIndex(table, columnKeys(columns)),
+        fix: createIndex(table, columnKeys(columns), node.filter),
       });
     }
   }

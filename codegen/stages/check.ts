@@ -67,10 +67,25 @@ function checkList(described: Described): CodegenError[] {
   errors.push(
     error(
       `the last order column ${lastTerm?.column ?? '?'} does not make the order unique`,
-      `end the order with a primary key or a column of a unique index, e.g. "-- order: ${orderText}, id ${lastTerm?.direction ?? 'DESC'}"`,
+      `end the order with a primary key or a column of a unique index${orderExample(described, lastTerm?.direction ?? 'DESC')}`,
     ),
   );
   return errors;
+}
+
+/**
+ * An order the author can paste: theirs, then the columns of a unique key of the result that it lacks. Never a column
+ * it already has; no example at all when no key of the result is known and `id` is already in it.
+ */
+function orderExample(described: Described, direction: string): string {
+  const { query } = described;
+  const order = query.annotations.order ?? [];
+  const present = new Set(order.map((term) => term.column));
+  const orderText = order.map((term) => `${term.column} ${term.direction}`).join(', ');
+  const keys = described.keys.unique.map((key) => key.map((position) => query.columns[position]?.name));
+  const key = keys.find((names): names is string[] => names.length > 0 && names.every((name) => name !== undefined));
+  const missing = key === undefined ? (present.has('id') ? [] : ['id']) : key.filter((name) => !present.has(name));
+  return missing.length === 0 ? '' : `, e.g. "-- order: ${orderText}, ${missing.map((name) => `${name} ${direction}`).join(', ')}"`;
 }
 
 function checkSingleRow(described: Described): CodegenError[] {
