@@ -43,7 +43,12 @@ function instrumentedClient(checkout: Checkout, observe: Observer, afterWrite: (
   async function run<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
     const queryName = kyselyQueryName(sql);
     // The checkout's pool wait belongs to its first statement (Kysely checks out once per query or transaction).
-    const sent = await send(checkout.lease, { text: sql, values: parameters as unknown[] });
+    // Always the extended protocol, even without parameters: there the server refuses SQL of several statements before
+    // running any of them (a typed error for the caller, nothing changed), where the simple protocol would run them
+    // all and answer with several results Kysely cannot read.
+    // pg reads queryMode (since 8.8); its type declarations do not list it yet.
+    const request: pg.QueryConfig & { queryMode: 'extended' } = { text: sql, values: parameters as unknown[], queryMode: 'extended' };
+    const sent = await send(checkout.lease, request);
     if (!sent.ok) {
       // Released by Kysely afterwards: a dead connection is then destroyed, not pooled.
       if (isConnectionBroken(sent.cause)) checkout.broken = true;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { UniqueViolationError, createDb } from 'sqlbound';
+import { UniqueViolationError, createDb, isSqlboundError } from 'sqlbound';
 import { kyselyQueryName } from '../../src/runtime/kysely.js';
 import { testDatabase } from '../support/database.js';
 import { LEVEL, assertNoLeak, capturingLogger } from './support.js';
@@ -11,6 +11,21 @@ import type { DB } from '../../generated/db.js';
 const { url } = await testDatabase();
 
 describe('kysely', () => {
+  test('SQL of several statements through db.kysely is a typed error and runs none of them', async () => {
+    const db = createDb<DB>({ connectionString: url, max: 2, cursorSecret: 's' });
+    try {
+      await assert.rejects(
+        sql`INSERT INTO users (id, email, full_name) VALUES ('77', 'multi@example.com', 'M'); SELECT 1`.execute(db.kysely),
+        (error: unknown) => isSqlboundError(error) && error.sqlState === '42601' && /multiple commands/.test(error.message),
+      );
+      const found = await db.kysely.selectFrom('users').select('id').where('id', '=', '77').execute();
+      assert.deepEqual(found, [], 'the first statement did not run');
+      assertNoLeak(db);
+    } finally {
+      await db.close();
+    }
+  });
+
   test('queries are logged with a derived name, rows and timings, on the same pool', async () => {
     const captured = capturingLogger('debug');
     const db = createDb<DB>({ connectionString: url, max: 3, logger: captured.logger, cursorSecret: 's' });
