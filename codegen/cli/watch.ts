@@ -47,12 +47,20 @@ export async function watchForever(config: Config, database: SchemaDatabase, ses
   };
   // chokidar, not fs.watch: Node 20's recursive fs.watch on Linux loses a file once an editor saves it by rename
   // (vim, safe-write editors, sed -i): it regenerated once, then never saw that file again.
+  // "watching" is said once every watcher is ready: chokidar scans the folder first, and a save during that scan
+  // would otherwise go unseen by a user (or a test) who waited for the line.
   const watchSql = (root: string, isSchema: boolean) =>
-    watch(root, { ignoreInitial: true, atomic: true }).on('all', (_event, file) => {
-      if (file.endsWith('.sql')) schedule(isSchema);
+    new Promise<void>((ready) => {
+      watch(root, { ignoreInitial: true, atomic: true })
+        .on('all', (_event, file) => {
+          if (file.endsWith('.sql')) schedule(isSchema);
+        })
+        .once('ready', ready);
     });
-  for (const root of queryRoots) watchSql(root, false);
-  if (migrations !== null) watchSql(migrations, true);
+  await Promise.all([
+    ...[...queryRoots].map((root) => watchSql(root, false)),
+    ...(migrations === null ? [] : [watchSql(migrations, true)]),
+  ]);
   say(
     `[watch] watching ${[...queryRoots, ...(migrations === null ? [] : [migrations])].map((dir) => relative(process.cwd(), dir) || '.').join(', ')}; Ctrl-C stops`,
   );
