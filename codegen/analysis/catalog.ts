@@ -4,10 +4,19 @@
 // shares a builtin's name voids what the analysis knows about the builtin). Loaded once per codegen run.
 import { scanSync } from 'libpg-query';
 import type postgres from 'postgres';
+import { quoteIdentifier } from 'sqlbound';
 import type { TsType, TypeModel } from '../manifest/manifest.js';
 
 /** The PostgreSQL type of a param or column as the pipeline carries it: the model's TypeModel and its OID. */
-export type PgType = TypeModel & { oid: number };
+export type PgType = TypeModel & {
+  oid: number;
+  /**
+   * The type as SQL names it whatever the connection's search_path: `"schema"."name"` for a type outside pg_catalog
+   * (a domain by its own name, an array as `"schema"."_name"`), the quoted bare name for pg_catalog's, which every
+   * search path searches first.
+   */
+  qualified: string;
+};
 
 /** Array types node-postgres parses into JS arrays; other arrays come back as text and are parsed by generated code. */
 export const PG_PARSED_ARRAYS = new Set([
@@ -180,7 +189,9 @@ function typeResolver(rows: TypeRow[]): { type: (oid: number) => PgType; notNull
     else ts = (row.schema === 'pg_catalog' ? SCALARS[row.name] : undefined) ?? { kind: 'primitive', ts: 'string' };
     // A domain keeps its own name, so a column of domain type reads as its base (int8, numeric...) for input parsing.
     const name = row.typtype === 'd' ? type(row.basetype).name : row.name;
-    const pgType = { oid, name, ts };
+    const qualified =
+      row.schema === 'pg_catalog' ? quoteIdentifier(row.name) : `${quoteIdentifier(row.schema)}.${quoteIdentifier(row.name)}`;
+    const pgType = { oid, name, ts, qualified };
     resolved.set(oid, pgType);
     return pgType;
   };

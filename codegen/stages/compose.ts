@@ -124,8 +124,9 @@ export function composeStatements(
   ].join(', ');
   const from = `FROM (\n${text}\n) AS q`;
   const pageOrder = `ORDER BY ${orderBy('q', order)}`;
-  const typeOf = (term: OrderTerm) => query.columns.find((column) => column.name === term.column)?.type.name ?? 'text';
-  const placeholders = order.map((term, index) => `$${base + index + 1}::${quoteIdentifier(typeOf(term))}`);
+  // By the type's qualified name: a bare name would miss a type outside the search path, or find another schema's.
+  const typeOf = (term: OrderTerm) => query.columns.find((column) => column.name === term.column)?.type.qualified ?? 'text';
+  const placeholders = order.map((term, index) => `$${base + index + 1}::${typeOf(term)}`);
   const first = `${selectList}\n${from}\n${pageOrder}\nLIMIT $${base + 1}::int4`;
   const after = `${selectList}\n${from}\nWHERE ${keysetPredicate(order, placeholders)}\n${pageOrder}\nLIMIT $${base + order.length + 1}::int4`;
   const outerOrder = `ORDER BY ${orderBy('p0', order)}`;

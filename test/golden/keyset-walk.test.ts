@@ -2,7 +2,8 @@
 // statements are composed exactly as codegen composes them, the check stage left out, and walked with limits
 // 1, 2 and 3. A case codegen accepts (expected.ts) must see every row exactly once at every limit. A case
 // codegen rejects (expected-error.txt) must lose or repeat a row at some limit: the rejection is not spurious,
-// and the case's data holds the counterexample.
+// and the case's data holds the counterexample. A case whose schema.sql says `-- walk search_path: <schema>` is
+// walked with that search_path (one that finds none of its types).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -67,7 +68,8 @@ suite('keyset cases walked on their rows', { concurrency: 1 }, () => {
       const database = await testDatabase({ migrated: false });
       const sql = postgres(database.url, { max: 1, onnotice: () => {} });
       try {
-        await sql.unsafe(await readFile(join(dir, 'schema.sql'), 'utf8'));
+        const schema = await readFile(join(dir, 'schema.sql'), 'utf8');
+        await sql.unsafe(schema);
         const [query] = parseQueryFile('query.sql', await readFile(join(dir, 'query.sql'), 'utf8')).queries;
         assert.ok(query !== undefined && query.kind === 'list' && query.params.length === 0, 'one param-less :list query');
         const described = await describeQuery(schemaConnection(sql), await loadCatalog(sql), query);
@@ -78,6 +80,10 @@ suite('keyset cases walked on their rows', { concurrency: 1 }, () => {
         assert.equal(final.kind, 'list');
         if (final.kind !== 'list') return;
         const all = counted(await sql.unsafe<Row[]>(query.text), []);
+        // A case may walk on a connection whose search_path reaches none of its types: the composed statements must
+        // name every type they cast to by its schema.
+        const walkPath = /^-- walk search_path: (\w+)$/m.exec(schema)?.[1];
+        if (walkPath !== undefined) await sql.unsafe(`SET search_path TO ${walkPath}`);
         const total = [...all.values()].reduce((sum, count) => sum + count, 0);
         assert.ok(total >= 5, `${name}: the data holds enough rows to page (${total})`);
         const faults: string[] = [];

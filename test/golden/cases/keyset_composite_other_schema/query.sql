@@ -1,0 +1,3 @@
+-- name: listByVersion :list
+-- order: v DESC, id DESC
+SELECT id, v FROM s.releases;

@@ -1,0 +1,3 @@
+-- name: listByScore :list
+-- order: points ASC, id ASC
+SELECT id, points FROM s.results;
