@@ -8,7 +8,8 @@ import { match } from 'ts-pattern';
 import type postgres from 'postgres';
 import { loadCatalog, type Catalog } from './analysis/catalog.js';
 import { schemaConnection, type SchemaConnection } from './connection.js';
-import { cachePolicy, DEFAULT_SCOPING, writeEffect, type CacheScoping } from './stages/cache.js';
+import { cachePolicy, DEFAULT_SCOPING, finalTrees, writeEffect, type CacheScoping } from './stages/cache.js';
+import { statementWrites } from './analysis/relation-effects.js';
 import { checkIncludesAllowed, checkQuery } from './stages/check.js';
 import { verifyQuery } from './stages/verify.js';
 import { describeQuery, type Described } from './stages/describe.js';
@@ -25,7 +26,7 @@ import { emitIndex, emitModule, type EmitOptions } from './stages/emit.js';
 import { serializeManifest, type QueryModel } from './manifest/manifest.js';
 import { toQueryModel } from './stages/to-model.js';
 import { NO_OVERRIDES, overrideType, type TypeOverrides } from './stages/overrides.js';
-import type { DescribedQuery, ParsedQuery } from './stages/pipeline-data.js';
+import type { DescribedQuery, ParsedQuery, VerifiedQuery } from './stages/pipeline-data.js';
 import { failed, ok, type CodegenError, type CodegenNote, type StageResult } from './diagnostics.js';
 import type { GeneratedFiles } from './output.js';
 import { duplicateNames, parseQueryFile } from './stages/parse.js';
@@ -137,12 +138,14 @@ function composeStage(
   if (assembled.errors.length > 0) return failed<DescribedQuery>(...assembled.errors);
   const composed = composeQuery(base, assembled.includes, assembled.described);
   if (composed.kind === 'error') return composed;
-  const described = composed.value;
-  return ok<DescribedQuery>({
-    ...described,
-    cachePolicy: cachePolicy(described, catalog, scoping),
-    effect: writeEffect(described, base.ast, catalog, scoping),
-  });
+  const statements = finalTrees(composed.value.final);
+  // A utility statement's target and a routine's writes are writes too: the manifest's tables say so, and a
+  // statement that writes through a routine is never read-only.
+  const written = [...new Set([...composed.value.tables.written, ...statementWrites(catalog, statements)])].sort();
+  const described = { ...composed.value, tables: { ...composed.value.tables, written } };
+  const policy = cachePolicy(described, catalog, scoping, statements);
+  if (policy.kind === 'error') return policy;
+  return ok<DescribedQuery>({ ...described, cachePolicy: policy.value, effect: writeEffect(described, base.ast, catalog, scoping) });
 }
 
 export async function generateQueries(
@@ -189,7 +192,7 @@ export async function generateQueries(
     composeStage(catalog, statements, query, treesOf(query), options.cacheScoping),
   );
   const verified = await each(composed, (query) => verifyQuery(connection, catalog, query));
-  const queries: DescribedQuery[] = [];
+  const queries: VerifiedQuery[] = [];
   const notes: CodegenNote[] = [];
   for (const outcome of verified) {
     match(outcome.result)

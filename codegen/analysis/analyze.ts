@@ -446,6 +446,8 @@ function tablesOf(statement: Node | undefined, catalog: Catalog): TableAccess {
     if (cte !== null) cteNames.add(cte.ctename ?? '');
   });
   walkNodes(statement, (node) => {
+    // TRUNCATE's relations are its targets, not tables it reads (./relation-effects.ts counts the write).
+    if (nodeOf(node, 'TruncateStmt') !== null) return false;
     const modify = nodeOf(node, 'InsertStmt') ?? nodeOf(node, 'UpdateStmt') ?? nodeOf(node, 'DeleteStmt') ?? nodeOf(node, 'MergeStmt');
     const target = modify === null ? null : display(modify.relation);
     if (target !== null) written.add(target);

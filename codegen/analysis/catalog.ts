@@ -2,7 +2,7 @@
 // by OID (tables, views, materialized views in any schema), names resolved through the session's search
 // path, unique indexes, and the names of user-defined functions, operators and casts (a user object that
 // shares a builtin's name voids what the analysis knows about the builtin). Loaded once per codegen run.
-import { scanSync } from 'libpg-query';
+import { loadDependencies, writtenByBody, type Dependencies } from './dependencies.js';
 import type postgres from 'postgres';
 import { quoteIdentifier } from 'sqlbound';
 import type { TsType, TypeModel } from '../manifest/manifest.js';
@@ -116,6 +116,8 @@ export type Catalog = {
   foreignKeys: ForeignKey[];
   triggers: TriggerWrites[];
   routines: Routines;
+  /** Views' sources, inheritance parents, rules and user routines' effects (./dependencies.ts). */
+  dependencies: Dependencies;
   type: (oid: number) => PgType;
   types: TypeFacts;
   /** Where a type is declared: its schema, its own name and whether it is a domain (`d`), enum (`e`)... */
@@ -305,23 +307,29 @@ export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
     SELECT conrelid::int AS table, conkey[1]::int AS attnum, confrelid::int AS "refTable", confkey[1]::int AS "refAttnum"
     FROM pg_constraint
     WHERE contype = 'f' AND cardinality(conkey) = 1`;
-  const triggerRows = await sql<{ table: string; type: number; body: string }[]>`
-    SELECT c.relname AS table, t.tgtype::int AS type, p.prosrc AS body
+  const triggerRows = await sql<{ table: number; type: number; body: string }[]>`
+    SELECT t.tgrelid::int AS table, t.tgtype::int AS type, p.prosrc AS body
     FROM pg_trigger t
-    JOIN pg_class c ON c.oid = t.tgrelid
-    JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_proc p ON p.oid = t.tgfoid
-    WHERE NOT t.tgisinternal AND n.nspname = 'public'`;
-  const triggers = triggerRows.map((row) => ({
-    table: row.table,
-    // tgtype bits: 4 INSERT, 8 DELETE, 16 UPDATE.
-    events: [
-      ...(row.type & 4 ? (['insert'] as const) : []),
-      ...(row.type & 16 ? (['update'] as const) : []),
-      ...(row.type & 8 ? (['delete'] as const) : []),
-    ],
-    writes: writtenByBody(row.body).filter((table) => tablesByName.has(table)),
-  }));
+    WHERE NOT t.tgisinternal`;
+  const resolveParts = (parts: string[]) =>
+    resolveTable(parts.length > 1 ? (parts.at(-2) ?? null) : null, parts.at(-1) ?? '')?.displayName ?? null;
+  const triggers = triggerRows
+    .flatMap((row) => {
+      const table = tables.get(row.table);
+      return table === undefined ? [] : [{ ...row, table: table.displayName }];
+    })
+    .map((row) => ({
+      table: row.table,
+      // tgtype bits: 4 INSERT, 8 DELETE, 16 UPDATE.
+      events: [
+        ...(row.type & 4 ? (['insert'] as const) : []),
+        ...(row.type & 16 ? (['update'] as const) : []),
+        ...(row.type & 8 ? (['delete'] as const) : []),
+      ],
+      // Names in the body resolve through the codegen session's search path (a function's own SET search_path aside).
+      writes: writtenByBody(row.body).flatMap((parts) => resolveParts(parts) ?? []),
+    }));
   const typeByOid = new Map(typeRows.map((row) => [row.oid, row]));
   const declaration = (oid: number) => {
     const row = typeByOid.get(oid);
@@ -335,6 +343,7 @@ export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
     foreignKeys: [...foreignKeys],
     triggers,
     routines: await loadRoutines(sql),
+    dependencies: await loadDependencies(sql),
     type,
     types,
     declaration,
@@ -403,26 +412,4 @@ async function loadRoutines(sql: postgres.Sql): Promise<Routines> {
       ).map((row) => [row.key, row.type]),
     ),
   };
-}
-
-/**
- * Tables a trigger function's body writes: INSERT INTO t, UPDATE t, DELETE FROM t, read with PostgreSQL's
- * scanner so strings and comments cannot fool it (`DO UPDATE SET` names no table and is skipped).
- */
-function writtenByBody(body: string): string[] {
-  const bytes = Buffer.from(body, 'utf8');
-  const words = scanSync(body)
-    .tokens.filter((token) => token.tokenName !== 'SQL_COMMENT' && token.tokenName !== 'C_COMMENT')
-    .map((token) => ({ text: bytes.subarray(token.start, token.end).toString('utf8').toLowerCase(), ident: token.tokenName === 'IDENT' }));
-  const written = new Set<string>();
-  words.forEach((word, index) => {
-    const next = words[index + 1];
-    const after = words[index + 2];
-    if ((word.text === 'insert' && next?.text === 'into') || (word.text === 'delete' && next?.text === 'from')) {
-      if (after?.ident) written.add(after.text);
-    } else if (word.text === 'update' && next?.ident && words[index - 1]?.text !== 'do') {
-      written.add(next.text);
-    }
-  });
-  return [...written];
 }

@@ -181,6 +181,8 @@ export type QueryModel = {
   readOnly: boolean;
   /** `-- replica: ok`: routed to a replica unless the call says otherwise (docs/operations.md, Topology). */
   replica: boolean;
+  /** Whether codegen proved the statement's plan uses indexes, or why it has no plan (a utility statement). */
+  plan: { kind: 'checked' } | { kind: 'skipped'; reason: string };
 };
 
 /**
@@ -259,6 +261,13 @@ const querySchema = z.strictObject({
   // Absent in manifests written before replicas: read as "not proven", so nothing is routed by mistake.
   readOnly: z.boolean().default(false),
   replica: z.boolean().default(false),
+  // Absent in manifests written before utility statements: every statement then had its plan checked.
+  plan: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('checked') }),
+      z.strictObject({ kind: z.literal('skipped'), reason: z.string() }),
+    ])
+    .default({ kind: 'checked' }),
 });
 
 const manifestSchema = z.strictObject({ version: z.literal(MANIFEST_VERSION), queries: z.array(querySchema) });

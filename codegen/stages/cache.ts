@@ -7,7 +7,10 @@
 import type { InsertStmt, Node } from '@pgsql/types';
 import { items, names, nodeOf } from '../analysis/tree.js';
 import type { Catalog } from '../analysis/catalog.js';
-import type { DescribedQuery } from './pipeline-data.js';
+import { parseSync } from 'libpg-query';
+import type { DescribedQuery, FinalStatements } from './pipeline-data.js';
+import { cacheTag, EVERY_RELATION, readSources, writtenRelations } from '../analysis/relation-effects.js';
+import { failed, ok, type StageResult } from '../diagnostics.js';
 import type { CachePolicy, CacheScope, TableTouch, WriteEffect } from 'sqlbound';
 
 /** Who owns a row, for per-owner cache entries. */
@@ -38,15 +41,39 @@ function scopeOf(query: DescribedQuery, scoping: CacheScoping): CacheScope | nul
   return param === undefined ? null : { param: param.name, index: param.position - 1 };
 }
 
-export function cachePolicy(query: DescribedQuery, catalog: Catalog, scoping: CacheScoping): CachePolicy | null {
+/** The parse trees of the statements a query runs (its includes composed in), for the routines they call. */
+export function finalTrees(final: FinalStatements): (Node | undefined)[] {
+  const texts = final.kind === 'list' ? [final.first] : [final.text];
+  return texts.flatMap((text) => (parseSync(text).stmts ?? []).map((stmt) => stmt.stmt));
+}
+
+/**
+ * A cached read's tags: the stored relations its rows come from, through views, partitions and routines. A
+ * relation reached only through a view or a routine is never scoped per owner (the view may cross owners).
+ */
+export function cachePolicy(
+  query: DescribedQuery,
+  catalog: Catalog,
+  scoping: CacheScoping,
+  trees: readonly (Node | undefined)[],
+): StageResult<CachePolicy | null> {
   const cache = query.annotations.cache;
-  if (cache === null) return null;
+  if (cache === null) return ok(null);
+  const sources = readSources(catalog, query.tables.read, trees);
+  if (sources.kind === 'unknown') {
+    return failed({
+      location: query.location,
+      query: query.name,
+      message: `${query.name} cannot be cached: ${sources.reason}`,
+      fix: sources.fix,
+    });
+  }
   const scope = scopeOf(query, scoping);
-  const reads: TableTouch[] = query.tables.read.map((table) => ({
-    table,
-    scoped: scope !== null && hasScopeColumn(catalog, table, scoping),
+  const reads: TableTouch[] = sources.relations.map(({ relation, direct }) => ({
+    table: relation,
+    scoped: scope !== null && direct && hasScopeColumn(catalog, relation, scoping),
   }));
-  return { ttlMs: cache.ttlMs, reads, scope };
+  return ok({ ttlMs: cache.ttlMs, reads, scope });
 }
 
 function isScopeParam(node: Node | undefined, position: number): boolean {
@@ -120,15 +147,28 @@ function triggerWrites(catalog: Catalog, tables: string[], event: 'insert' | 'up
   return [...found].sort();
 }
 
+/**
+ * What a write drops: its targets by their cache tag (partition root; a view's base relations), what their rules
+ * and triggers write, and EVERY_RELATION when the catalog cannot tell. Per owner only for a single plain-table
+ * target whose tree proves it, and for what that target's row-level triggers maintain.
+ */
 export function writeEffect(query: DescribedQuery, ast: Node | undefined, catalog: Catalog, scoping: CacheScoping): WriteEffect | null {
-  if (query.tables.written.length === 0) return null;
+  const written = query.tables.written;
+  if (written.length === 0) return null;
   const scope = scopeOf(query, scoping);
-  const [target] = query.tables.written;
-  const column = query.tables.written.length === 1 && target !== undefined ? scopeColumn(catalog, target, scoping) : null;
+  const [target] = written;
+  const plainTarget = written.length === 1 && target !== undefined && catalog.tablesByName.get(target)?.kind !== 'view';
+  const column = plainTarget && target !== undefined ? scopeColumn(catalog, target, scoping) : null;
   const scoped = scope !== null && column !== null && writeIsScoped(ast, scope.index + 1, column);
-  const tables = [...query.tables.written, ...triggerWrites(catalog, query.tables.written, statementEvent(ast))];
+  const triggered = triggerWrites(catalog, written, statementEvent(ast));
+  const maintained = new Set([...written, ...triggered].map((table) => cacheTag(catalog, table)));
+  const tables = [...new Set([...writtenRelations(catalog, written), ...writtenRelations(catalog, triggered)])];
+  if (tables.includes(EVERY_RELATION)) return { writes: [{ table: EVERY_RELATION, scoped: false }], scope: null };
   return {
-    writes: tables.map((table) => ({ table, scoped: scoped && hasScopeColumn(catalog, table, scoping) })),
+    writes: tables.map((table) => ({
+      table,
+      scoped: scoped && maintained.has(table) && hasScopeColumn(catalog, table, scoping),
+    })),
     scope: scoped ? scope : null,
   };
 }

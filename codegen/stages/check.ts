@@ -1,4 +1,5 @@
 // Stage check: the rules that make the generated API safe. Every violation names file, line and query, with the fix.
+import { utilityStatement } from '../analysis/statement-kind.js';
 import { match } from 'ts-pattern';
 import { nodeOf } from '../analysis/tree.js';
 import type { Described } from './describe.js';
@@ -135,6 +136,17 @@ export function isReadOnly(kind: string, written: readonly string[]): boolean {
 }
 
 export function checkQuery(described: Described): CodegenError[] {
+  const utility = utilityStatement(described.ast);
+  if (utility !== null && described.query.kind !== 'exec') {
+    return [
+      {
+        location: described.query.location,
+        query: described.query.name,
+        message: `${described.query.name} is :${described.query.kind}, but ${utility} is a utility statement: it returns no rows to type`,
+        fix: `declare it "-- name: ${described.query.name} :exec"`,
+      },
+    ];
+  }
   const cacheErrors = [...checkCache(described), ...checkReplica(described)];
   if (cacheErrors.length > 0) return cacheErrors;
   return match(described.query.kind)

@@ -156,7 +156,8 @@ function analyzeShape(catalog: Catalog, query: ParsedQuery, ast: Node | undefine
   const optional = new Set(query.params.filter((p) => p.optional).map((p) => p.position));
   const analysis = safeAnalysis(ast, catalog, optional);
   const matched = matchColumns(analysis.items, statement.columns, (oid) => catalog.tables.get(oid)?.displayName ?? `relation ${oid}`);
-  const notes = [...analysis.notes];
+  // A note explains a nullable column; a statement without columns (TRUNCATE, NOTIFY, CALL without OUT) has none.
+  const notes = statement.columns.length === 0 ? [] : [...analysis.notes];
   const columns: DescribedColumn[] = statement.columns.map((column, index) => {
     const table = catalog.tables.get(column.table);
     const attribute = table?.columns.get(column.number);

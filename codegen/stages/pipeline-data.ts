@@ -93,3 +93,8 @@ export type DescribedQuery = DescribedBase & {
   cachePolicy: CachePolicy | null;
   effect: WriteEffect | null;
 };
+
+/** Whether the verify stage checked the statement's plan, or why it could not (a utility statement has none). */
+export type PlanCheck = { kind: 'checked' } | { kind: 'skipped'; reason: string };
+
+export type VerifiedQuery = DescribedQuery & { plan: PlanCheck };

@@ -2,7 +2,7 @@
 // uses (manifest.ts). Only here do pipeline details (OIDs of origins, parse trees, locations of includes) drop out.
 import type { ColumnModel, IncludeModel, QueryModel, TypeModel } from '../manifest/manifest.js';
 import { isReadOnly } from './check.js';
-import type { DescribedColumn, DescribedInclude, DescribedQuery, PgType } from './pipeline-data.js';
+import type { DescribedColumn, DescribedInclude, PgType, VerifiedQuery } from './pipeline-data.js';
 
 /** How a pipeline type is declared in the model: the config's overrides (overrides.ts), or as it is. */
 export type TypeMapper = (type: PgType) => TypeModel;
@@ -28,7 +28,7 @@ function includeModel(include: DescribedInclude, mapType: TypeMapper): IncludeMo
   };
 }
 
-export function toQueryModel(query: DescribedQuery, mapType: TypeMapper = ({ name, ts }) => ({ name, ts })): QueryModel {
+export function toQueryModel(query: VerifiedQuery, mapType: TypeMapper = ({ name, ts }) => ({ name, ts })): QueryModel {
   return {
     name: query.name,
     kind: query.kind,
@@ -52,6 +52,7 @@ export function toQueryModel(query: DescribedQuery, mapType: TypeMapper = ({ nam
     budgetMs: query.annotations.budgetMs,
     allowSeqscan: query.annotations.allowSeqscan,
     readOnly: isReadOnly(query.kind, query.tables.written),
+    plan: query.plan,
     replica: query.annotations.replica,
   };
 }

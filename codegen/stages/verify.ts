@@ -5,7 +5,9 @@
 import type { Catalog } from '../analysis/catalog.js';
 import type { SchemaConnection } from '../connection.js';
 import { failed, ok, type CodegenError, type StageResult } from '../diagnostics.js';
-import type { DescribedQuery } from './pipeline-data.js';
+import { parseSync } from 'libpg-query';
+import { utilityStatement } from '../analysis/statement-kind.js';
+import type { DescribedQuery, PlanCheck, VerifiedQuery } from './pipeline-data.js';
 import { planRejections } from '../audit/generic-plan.js';
 
 function statementsOf(query: DescribedQuery): string[] {
@@ -48,12 +50,19 @@ async function describeComposed(connection: SchemaConnection, catalog: Catalog, 
   return [];
 }
 
+/** Why a statement cannot be planned, or null when EXPLAIN can plan it. */
+function unplannable(text: string): string | null {
+  const label = utilityStatement(parseSync(text).stmts?.[0]?.stmt);
+  return label === null ? null : `${label} is a utility statement: PostgreSQL has no plan for it to check`;
+}
+
 /** EXPLAIN each composed statement; a finding is reported once per node type and table. */
 async function checkPlans(connection: SchemaConnection, catalog: Catalog, query: DescribedQuery): Promise<CodegenError[]> {
   const errors: CodegenError[] = [];
   const seen = new Set<string>();
   const columnsOf = (table: string) => [...(catalog.tablesByName.get(table)?.columns.values() ?? [])].map((column) => column.name);
   for (const text of statementsOf(query)) {
+    if (unplannable(text) !== null) continue;
     const plan = await connection.explain(text);
     for (const finding of planRejections(plan, columnsOf, query.annotations.allowSeqscan !== null)) {
       const key = `${finding.nodeType}:${finding.table}`;
@@ -74,9 +83,13 @@ export async function verifyQuery(
   connection: SchemaConnection,
   catalog: Catalog,
   query: DescribedQuery,
-): Promise<StageResult<DescribedQuery>> {
+): Promise<StageResult<VerifiedQuery>> {
   const described = await describeComposed(connection, catalog, query);
   if (described.length > 0) return failed(...described);
+  const skipped = statementsOf(query)
+    .map(unplannable)
+    .find((why) => why !== null);
+  const plan: PlanCheck = skipped === undefined ? { kind: 'checked' } : { kind: 'skipped', reason: skipped };
   const plans = await checkPlans(connection, catalog, query);
-  return plans.length > 0 ? failed(...plans) : ok(query);
+  return plans.length > 0 ? failed(...plans) : ok({ ...query, plan });
 }

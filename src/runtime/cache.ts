@@ -8,7 +8,7 @@ import type { Meter } from '@opentelemetry/api';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import type { Logger } from 'pino';
-import type { CachePolicy, WriteEffect } from './contract.js';
+import { EVERY_TABLE, type CachePolicy, type WriteEffect } from './contract.js';
 
 /**
  * Options of createQueryCache, and of createDb's `cache` option. The bounds apply to the default in-memory
@@ -195,9 +195,11 @@ const scopeValue = (values: readonly unknown[], index: number) => String(values[
 
 /** Tags of a cached entry: per user for scoped reads (plus a tag for "any user"), one per table otherwise. */
 function readTags(policy: CachePolicy, values: readonly unknown[]): string[] {
-  return policy.reads.flatMap(({ table, scoped }) =>
+  const tags = policy.reads.flatMap(({ table, scoped }) =>
     scoped && policy.scope !== null ? [`${table}#user:${scopeValue(values, policy.scope.index)}`, `${table}#users`] : [`${table}#all`],
   );
+  // Every entry carries the tag a write of unknown targets drops.
+  return [...tags, `${EVERY_TABLE}#all`];
 }
 
 /** Tags a write drops: its user's entries and the unscoped ones when scoped, every entry of the table otherwise. */

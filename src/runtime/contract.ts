@@ -15,6 +15,19 @@ import type { ReviveSpec } from './revive.js';
 export type TableTouch = { readonly table: string; readonly scoped: boolean };
 
 /**
+ * The table name of a write whose targets cannot be known (a DO block, a routine in an opaque language, TRUNCATE
+ * ... CASCADE): it drops every cached entry.
+ *
+ * @example
+ * ```ts
+ * import { EVERY_TABLE, type WriteEffect } from 'sqlbound';
+ *
+ * const effect: WriteEffect = { writes: [{ table: EVERY_TABLE, scoped: false }], scope: null };
+ * ```
+ */
+export const EVERY_TABLE = '*';
+
+/**
  * The param whose value confines a statement to one user's rows (by convention `userId`), and its index in the
  * statement's values (0-based: `$1` is 0).
  *

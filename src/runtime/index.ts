@@ -20,6 +20,7 @@ export type { EmptyDatabase } from './kysely.js';
 export type { Transaction, TransactionOptions, IsolationLevel, AfterCommit } from './transaction.js';
 export { applyRoleTimeouts, roleTimeoutStatements, type RoleTimeouts } from './role-timeouts.js';
 export type { Queryable, Statement, Rows, CallOptions, CachePolicy, WriteEffect, TableTouch, CacheScope } from './contract.js';
+export { EVERY_TABLE } from './contract.js';
 export {
   createQueryCache,
   cacheSerializer,

@@ -40,7 +40,7 @@ SELECT q.*, q."severity"::text AS "__cursor_0", q."created_at"::text AS "__curso
 FROM (
 SELECT id, severity, created_at FROM alerts WHERE user_id = $1
 ) AS q
-WHERE ((q."severity" > $2::"alert_severity") OR (q."severity" = $2::"alert_severity" AND q."created_at" < $3::"timestamptz") OR (q."severity" = $2::"alert_severity" AND q."created_at" = $3::"timestamptz" AND q."id" > $4::"int8"))
+WHERE ((q."severity" > $2::"public"."alert_severity") OR (q."severity" = $2::"public"."alert_severity" AND q."created_at" < $3::"timestamptz") OR (q."severity" = $2::"public"."alert_severity" AND q."created_at" = $3::"timestamptz" AND q."id" > $4::"int8"))
 ORDER BY q."severity" ASC, q."created_at" DESC, q."id" ASC
 LIMIT $5::int4
 `,

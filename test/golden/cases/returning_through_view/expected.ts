@@ -14,7 +14,7 @@ export type InsertThroughViewRow = {
 };
 const insertThroughViewStatement: Statement = {
   name: "insertThroughView",
-  effect: {"writes":[{"table":"tv","scoped":false}],"scope":null},
+  effect: {"writes":[{"table":"t","scoped":false}],"scope":null},
   text: `
 INSERT INTO tv (id, a, s, j, arr, ts) VALUES (20, 1, 's', '{}', '{}', now()) RETURNING id, a, s
 `,

@@ -1,0 +1,16 @@
+import postgres from 'postgres';
+import { DEFAULT_GENERATE_OPTIONS, generateQueries } from '../codegen/pipeline.js';
+import { testDatabase } from './support/database.js';
+import { loadCatalog } from '../codegen/analysis/catalog.js';
+import { readFileSync } from 'node:fs';
+const src = readFileSync('/work/main/test/cache/freshness.property.test.ts','utf8');
+const schema = /const SCHEMA = `([\s\S]*?)`;/.exec(src)![1]!;
+const writes = /const WRITES = `([\s\S]*?)`;/.exec(src)![1]!;
+const database = await testDatabase({ migrated: false });
+const sql = postgres(database.directUrl, { max: 1, onnotice: () => {} });
+await sql.unsafe(schema);
+const c = await loadCatalog(sql);
+console.log([...c.dependencies.ruleTouches], [...c.dependencies.routinesByName.get('add_item') ?? []]);
+const g = await generateQueries(sql, [{ file: 'w.sql', text: writes }], DEFAULT_GENERATE_OPTIONS);
+for (const q of g.queries) console.log(q.name, JSON.stringify(q.tables), JSON.stringify(q.effect));
+await sql.end();

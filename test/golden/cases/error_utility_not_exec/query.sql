@@ -1,0 +1,2 @@
+-- name: refreshOne :one
+REFRESH MATERIALIZED VIEW mv;
