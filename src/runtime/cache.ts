@@ -1,14 +1,15 @@
-// Query result cache on bentocache: memory by default (bounded by entries and bytes), or any BentoCache the
-// application configures (Redis L2 plus a bus, so instances share entries and invalidations).
+// Query result cache: over this process's memory by default (./memory-store.ts, bounded by entries and bytes), or
+// over a store the application configures by CacheStore's shape, such as a BentoCache with a Redis L2 and a bus, so
+// instances share entries and invalidations.
 // Keys hold the query name and every param value. Tags come from the manifest's tables: a write drops the
 // entries of the queries that read what it wrote, only the scope user's entries when the write is per user.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { deserialize, serialize } from 'node:v8';
 import type { Meter } from '@opentelemetry/api';
-import { BentoCache, bentostore } from 'bentocache';
-import { memoryDriver } from 'bentocache/drivers/memory';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { EVERY_TABLE, type CachePolicy, type WriteEffect } from './contract.js';
+import { createMemoryStore } from './memory-store.js';
 
 /**
  * Options of createQueryCache, and of createDb's `cache` option. The bounds apply to the default in-memory
@@ -155,34 +156,13 @@ export function noteUncachedStatement(): void {
 
 type DerivedEntry = { value: string; expiresAt: number; tags: [string, number][] };
 
-/** Insertion-ordered, bounded by entries and by string bytes (UTF-16, two per character): the oldest go first. */
-function boundedMap<Entry extends { value: string }>(maxItems: number, maxBytes: number) {
-  const entries = new Map<string, Entry>();
-  let bytes = 0;
-  const remove = (key: string) => {
-    const entry = entries.get(key);
-    if (entry === undefined) return;
-    bytes -= entry.value.length * 2;
-    entries.delete(key);
-  };
-  return {
-    get: (key: string) => entries.get(key),
-    delete: remove,
-    set(key: string, entry: Entry) {
-      remove(key);
-      if (entry.value.length * 2 > maxBytes) return;
-      entries.set(key, entry);
-      bytes += entry.value.length * 2;
-      for (const oldest of entries.keys()) {
-        if (entries.size <= maxItems && bytes <= maxBytes) break;
-        remove(oldest);
-      }
-    },
-    clear() {
-      entries.clear();
-      bytes = 0;
-    },
-  };
+/** Derived strings, bounded by entries and by string bytes (UTF-16, two per character). */
+function derivedStrings(maxItems: number, maxBytes: number) {
+  return new LRUCache<string, DerivedEntry>({
+    max: maxItems,
+    maxSize: maxBytes,
+    sizeCalculation: (entry) => Math.max(1, entry.value.length * 2),
+  });
 }
 
 /** Param values as a stable key: JSON, with Dates as ISO text and bigints as decimal text. */
@@ -212,8 +192,8 @@ function writeTags(effect: WriteEffect, values: readonly unknown[]): string[] {
 }
 
 /**
- * The encoding the default store uses, for a BentoCache of your own (a Redis L2): structured clone keeps Dates,
- * Buffers and bigints that JSON would turn into strings, and yields strings a Redis L2 can hold.
+ * The encoding for a BentoCache of your own (a Redis L2): structured clone, as the default store encodes its
+ * entries, keeps Dates, Buffers and bigints that JSON would turn into strings; base64 yields strings Redis can hold.
  *
  * @example
  * ```ts
@@ -231,8 +211,8 @@ export const cacheSerializer = {
 };
 
 /**
- * A QueryCache over bentocache: in memory by default, or over your BentoCache (a Redis L2 plus a bus, so every
- * instance drops what a write on any one of them invalidated). Concurrent misses for one key share one query; a
+ * A QueryCache in this process's memory by default (lru-cache, bounded by entries and bytes), or over your BentoCache
+ * (a Redis L2 plus a bus, so every instance drops what a write on any one of them invalidated). Concurrent misses for one key share one query; a
  * result whose run overlapped an invalidation of its tables is not stored, since it may predate the write. A
  * failing store degrades to running the query. createDb builds one itself; pass one to share it or configure it.
  *
@@ -245,22 +225,9 @@ export const cacheSerializer = {
  * ```
  */
 export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
-  const bento: CacheStore =
-    options.bento ??
-    new BentoCache({
-      default: 'queries',
-      // Structured-clone encoding keeps Dates, Buffers and bigints (JSON would turn them into strings), yields
-      // strings a Redis L2 can hold, gives the byte size maxSize bounds, and a fresh copy on every read.
-      serializer: cacheSerializer,
-      stores: {
-        queries: bentostore().useL1Layer(
-          memoryDriver({
-            maxItems: options.maxItems ?? 10_000,
-            maxSize: options.maxBytes ?? 64 * 1024 * 1024,
-          }),
-        ),
-      },
-    });
+  const maxItems = options.maxItems ?? 10_000;
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  const store: CacheStore = options.bento ?? createMemoryStore({ maxItems, maxBytes });
   const counters = { hits: 0, misses: 0, invalidations: 0 };
   const hits = options.meter?.createCounter('sqlbound.cache.hits', { description: 'Cached query results served' });
   const misses = options.meter?.createCounter('sqlbound.cache.misses', { description: 'Cached queries that ran' });
@@ -278,10 +245,9 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
   const owner = {};
   // With the default store every invalidation is this process's own, so the epochs say exactly which derived
   // values are stale: strings (serialized responses) are held here, checked against them, and skip the store's
-  // per-tag bookkeeping and decoding on every hit. A shared store (yours) also hears other instances' writes
-  // through its bus, which the epochs do not: there every derived value goes through the store.
-  const local =
-    options.bento === undefined ? boundedMap<DerivedEntry>(options.maxItems ?? 10_000, options.maxBytes ?? 64 * 1024 * 1024) : null;
+  // decoding on every hit. A shared store (yours) also hears other instances' writes through its bus, which the
+  // epochs do not: there every derived value goes through the store.
+  const local = options.bento === undefined ? derivedStrings(maxItems, maxBytes) : null;
   const derivedKey = (key: string) => `derived:${key}`;
 
   return {
@@ -301,7 +267,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
         }
       }
       // A store failure (a Redis L2 gone away) degrades to running the query, never to a failed read.
-      const cached = await bento.get({ key }).catch((error: unknown) => {
+      const cached = await store.get({ key }).catch((error: unknown) => {
         logger?.error({ err: error, query: name }, 'cache read failed; running the query');
         return undefined;
       });
@@ -328,7 +294,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
         try {
           const result = await run();
           if (epochOf(tags) === before) {
-            await bento.set({ key, value: result, ttl: policy.ttlMs, tags }).catch((error: unknown) => {
+            await store.set({ key, value: result, ttl: policy.ttlMs, tags }).catch((error: unknown) => {
               logger?.error({ err: error, query: name }, 'cache write failed; result not cached');
             });
           }
@@ -348,7 +314,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
         }
         if (held !== undefined) local.delete(key);
       }
-      const cached = await bento.get({ key: derivedKey(key) }).catch((error: unknown) => {
+      const cached = await store.get({ key: derivedKey(key) }).catch((error: unknown) => {
         logger?.error({ err: error, derived: label }, 'cache read failed; computing the value');
         return undefined;
       });
@@ -363,7 +329,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
         local.set(key, { value, expiresAt: Date.now() + capture.ttlMs, tags: [...capture.tags] });
         return { value, outcome: 'stored' };
       }
-      await bento.set({ key: derivedKey(key), value, ttl: capture.ttlMs, tags: [...capture.tags.keys()] }).catch((error: unknown) => {
+      await store.set({ key: derivedKey(key), value, ttl: capture.ttlMs, tags: [...capture.tags.keys()] }).catch((error: unknown) => {
         logger?.error({ err: error, derived: label }, 'cache write failed; value not cached');
       });
       return { value, outcome: 'stored' };
@@ -379,7 +345,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       logger?.debug({ query: name, tags }, 'cache invalidated');
       // The write has already happened: a failed invalidation is logged loudly rather than failing the caller.
       try {
-        await bento.deleteByTag({ tags }).catch((error: unknown) => {
+        await store.deleteByTag({ tags }).catch((error: unknown) => {
           logger?.error({ err: error, query: name, tags }, 'cache invalidation failed: entries may be stale until their TTL');
         });
       } finally {
@@ -392,11 +358,11 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
     },
     async clear() {
       local?.clear();
-      await bento.clear();
+      await store.clear();
     },
     stats: () => ({ ...counters }),
     async close() {
-      await bento.disconnectAll();
+      await store.disconnectAll();
     },
   };
 }

@@ -29,7 +29,7 @@ type Tree = { dependencies?: Record<string, Tree>; version?: string; missing?: b
 
 function names(tree: Tree, into = new Set<string>()): Set<string> {
   for (const [name, child] of Object.entries(tree.dependencies ?? {})) {
-    // npm ls also names optional peers that are not installed (bentocache's storage drivers): only installed ones count.
+    // npm ls also names optional peers that are not installed (e.g. pg's pg-native): only installed ones count.
     if (child.missing === true || child.version === undefined) continue;
     into.add(name);
     names(child, into);
