@@ -7,7 +7,8 @@ import type pg from 'pg';
 import { createQueryCache, noteUncachedStatement, type QueryCache } from './cache.js';
 import type { Queryable, Statement } from './contract.js';
 import { createExecutor, type Acquire } from './executor.js';
-import { createKysely, type EmptyDatabase } from './kysely.js';
+import { createKysely, type EmptyDatabase, type OnKyselyWrites } from './kysely.js';
+import { createReadTables, invalidateKyselyWrites } from './kysely-invalidation.js';
 import { cacheLayer } from './layers/cache.js';
 import { invalidationLayer } from './layers/invalidation.js';
 import { compose, type Layer } from './layers/layer.js';
@@ -123,18 +124,23 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
       : createReplicaSet({ replicas: options.replicas, options: resolved, logger, meter: resolved.meter, primary: pool, positions });
   // After a write (a statement, a transaction, a Kysely write or COMMIT), the writer's replica reads wait for it.
   const afterWrite = positions === null ? null : writePositionRecorder(pool, positions, logger);
-  const kysely = createKysely<DB>(acquire, observe, afterWrite ?? undefined);
+  // Kysely's writes drop the cached reads of the tables they write, as generated writes do (after COMMIT in a
+  // transaction); raw SQL that may write tables it does not name drops every cached read.
+  const readTables = createReadTables();
+  const onKyselyWrites: OnKyselyWrites | undefined =
+    cache === null ? undefined : (writes, queryName) => invalidateKyselyWrites(cache, readTables, writes, queryName);
+  const kysely = createKysely<DB>(acquire, observe, afterWrite ?? undefined, onKyselyWrites);
   // Outermost first. The cache answers a hit before anything else runs (no replica choice, no statement); a
   // write's tags are dropped once it has run and its WAL position is recorded; only then does routing pick a
   // replica or the primary; observation wraps the executor itself, so every statement on any pool is timed once.
   // A layer the configuration does not need (no cache, no replicas) is left out, not skipped per call.
   const layers: Layer[] = [
-    cacheLayer(cache),
+    cacheLayer(cache, readTables),
     ...(cache === null ? [] : [invalidationLayer(cache)]),
     ...(replicas === null || afterWrite === null ? [] : [readYourWritesLayer(afterWrite), replicaLayer(replicas)]),
   ];
   const execute = compose(layers, observationLayer(executor, observe));
-  const runtime = { acquire, executor, observe, options: resolved, cache };
+  const runtime = { acquire, executor, observe, options: resolved, cache, onKyselyWrites };
   const { logger: _logger, meter: _meter, onSlowQuery: _hook, cursorSecret, connectionString: _url, ...settings } = resolved;
   let closing: Promise<void> | null = null;
   return {

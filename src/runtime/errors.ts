@@ -34,6 +34,9 @@ export type SqlboundErrorCode =
   | 'UNAVAILABLE'
   | 'UNIQUE_VIOLATION'
   | 'FOREIGN_KEY_VIOLATION'
+  | 'CHECK_VIOLATION'
+  | 'NOT_NULL_VIOLATION'
+  | 'EXCLUSION_VIOLATION'
   | 'SERIALIZATION_FAILURE'
   | 'DATABASE_ERROR';
 
@@ -185,34 +188,140 @@ export class UnavailableError extends SqlboundErrorBase {
   override readonly name = 'UnavailableError';
 }
 /**
+ * Where an integrity violation happened, as PostgreSQL reports it (its error fields `constraint`, `schema`,
+ * `table`, `column`): names only, never the values of the refused row, which stay in the driver's `detail` on
+ * `cause`. A field the server did not send is undefined (a not-null violation names its column and table, not
+ * always a constraint).
+ *
+ * @example
+ * ```ts
+ * import type { IntegrityFields } from 'sqlbound';
+ *
+ * const where: IntegrityFields = { constraint: 'users_email_key', schema: 'public', table: 'users', column: undefined };
+ * ```
+ */
+export type IntegrityFields = {
+  readonly constraint: string | undefined;
+  readonly schema: string | undefined;
+  readonly table: string | undefined;
+  readonly column: string | undefined;
+};
+
+/** The integrity classes share their fields; each is still its own class with its own `code`. */
+abstract class IntegrityViolationBase extends SqlboundErrorBase implements IntegrityFields {
+  readonly constraint: string | undefined;
+  readonly schema: string | undefined;
+  readonly table: string | undefined;
+  readonly column: string | undefined;
+  constructor(message: string, details: ErrorDetails & Partial<IntegrityFields> = {}) {
+    super(message, details);
+    this.constraint = details.constraint;
+    this.schema = details.schema;
+    this.table = details.table;
+    this.column = details.column;
+  }
+}
+
+/**
  * A unique constraint refused the write (SQLSTATE 23505): usually a conflict to report, e.g. an e-mail already
- * taken. `cause` is the pg error, whose `constraint` names the index.
+ * taken. `constraint` names the unique index or constraint; the duplicate value is not copied into the error.
  *
  * @example
  * ```ts
  * import { UniqueViolationError } from 'sqlbound';
  *
- * const status = (error: unknown) => (error instanceof UniqueViolationError ? 409 : 500);
+ * declare const error: unknown;
+ * if (error instanceof UniqueViolationError && error.constraint === 'users_email_key') console.log('e-mail taken'); // a 409
  * ```
  */
-export class UniqueViolationError extends SqlboundErrorBase {
+export class UniqueViolationError extends IntegrityViolationBase {
   readonly code = 'UNIQUE_VIOLATION';
   override readonly name = 'UniqueViolationError';
 }
+
 /**
- * A foreign key refused the write (SQLSTATE 23503): the row it refers to does not exist (or is still referred
- * to, on delete).
+ * Which end of a foreign key a refused write was on. `referencing`: the written row refers to a row that does not
+ * exist (an insert or update of the referencing table: the caller's input is wrong). `referenced`: a row that
+ * others still refer to was deleted, or its key changed (a conflict with the state of the data).
+ *
+ * @example
+ * ```ts
+ * import { ForeignKeyViolationError, type ForeignKeySide } from 'sqlbound';
+ *
+ * declare const error: unknown;
+ * const side: ForeignKeySide | undefined = error instanceof ForeignKeyViolationError ? error.side : undefined;
+ * ```
+ */
+export type ForeignKeySide = 'referencing' | 'referenced';
+
+/**
+ * A foreign key refused the write (SQLSTATE 23503). `side` says whether the row refers to a missing row
+ * (`referencing`) or is still referred to (`referenced`, on delete); `table` is the referencing table in both
+ * cases, as PostgreSQL reports it.
  *
  * @example
  * ```ts
  * import { ForeignKeyViolationError } from 'sqlbound';
  *
- * const status = (error: unknown) => (error instanceof ForeignKeyViolationError ? 409 : 500);
+ * const status = (error: unknown) => (error instanceof ForeignKeyViolationError ? (error.side === 'referenced' ? 409 : 400) : 500);
  * ```
  */
-export class ForeignKeyViolationError extends SqlboundErrorBase {
+export class ForeignKeyViolationError extends IntegrityViolationBase {
   readonly code = 'FOREIGN_KEY_VIOLATION';
   override readonly name = 'ForeignKeyViolationError';
+  readonly side: ForeignKeySide;
+  constructor(message: string, details: ErrorDetails & Partial<IntegrityFields> & { side?: ForeignKeySide } = {}) {
+    super(message, details);
+    this.side = details.side ?? 'referencing';
+  }
+}
+
+/**
+ * A CHECK constraint refused the row (SQLSTATE 23514): a value outside what the table allows, the caller's fault.
+ * `constraint` names the check; a domain's check reports the domain's constraint and no table.
+ *
+ * @example
+ * ```ts
+ * import { CheckViolationError } from 'sqlbound';
+ *
+ * const status = (error: unknown) => (error instanceof CheckViolationError ? 400 : 500);
+ * ```
+ */
+export class CheckViolationError extends IntegrityViolationBase {
+  readonly code = 'CHECK_VIOLATION';
+  override readonly name = 'CheckViolationError';
+}
+
+/**
+ * A NOT NULL column got a null (SQLSTATE 23502): `column` and `table` name it.
+ *
+ * @example
+ * ```ts
+ * import { NotNullViolationError } from 'sqlbound';
+ *
+ * declare const error: unknown;
+ * if (error instanceof NotNullViolationError) console.log(`${error.table ?? '?'}.${error.column ?? '?'} is required`); // a 400
+ * ```
+ */
+export class NotNullViolationError extends IntegrityViolationBase {
+  readonly code = 'NOT_NULL_VIOLATION';
+  override readonly name = 'NotNullViolationError';
+}
+
+/**
+ * An exclusion constraint refused the row (SQLSTATE 23P01): it overlaps a row already there, e.g. two bookings
+ * of one room whose `tstzrange`s intersect. A conflict, like a unique violation.
+ *
+ * @example
+ * ```ts
+ * import { ExclusionViolationError } from 'sqlbound';
+ *
+ * const status = (error: unknown) => (error instanceof ExclusionViolationError ? 409 : 500);
+ * ```
+ */
+export class ExclusionViolationError extends IntegrityViolationBase {
+  readonly code = 'EXCLUSION_VIOLATION';
+  override readonly name = 'ExclusionViolationError';
 }
 /**
  * A serialization failure or deadlock (SQLSTATE 40001, 40P01). db.transaction already retries these
@@ -264,8 +373,10 @@ export class DatabaseError extends SqlboundErrorBase {
  * const httpStatus = (error: SqlboundError): number =>
  *   match(error)
  *     .with({ code: 'NOT_FOUND' }, () => 404)
- *     .with({ code: 'INVALID_CURSOR' }, { code: 'INVALID_INPUT' }, () => 400)
- *     .with({ code: 'UNIQUE_VIOLATION' }, { code: 'FOREIGN_KEY_VIOLATION' }, { code: 'SERIALIZATION_FAILURE' }, () => 409)
+ *     .with({ code: 'INVALID_CURSOR' }, { code: 'INVALID_INPUT' }, { code: 'CHECK_VIOLATION' }, { code: 'NOT_NULL_VIOLATION' }, () => 400)
+ *     .with({ code: 'FOREIGN_KEY_VIOLATION', side: 'referencing' }, () => 400)
+ *     .with({ code: 'FOREIGN_KEY_VIOLATION', side: 'referenced' }, () => 409)
+ *     .with({ code: 'UNIQUE_VIOLATION' }, { code: 'EXCLUSION_VIOLATION' }, { code: 'SERIALIZATION_FAILURE' }, () => 409)
  *     .with({ code: 'POOL_TIMEOUT' }, { code: 'UNAVAILABLE' }, () => 503)
  *     .with({ code: 'STATEMENT_TIMEOUT' }, () => 504)
  *     .with({ code: 'TOO_MANY_ROWS' }, { code: 'DATABASE_ERROR' }, () => 500)
@@ -282,6 +393,9 @@ export type SqlboundError =
   | UnavailableError
   | UniqueViolationError
   | ForeignKeyViolationError
+  | CheckViolationError
+  | NotNullViolationError
+  | ExclusionViolationError
   | SerializationFailureError
   | DatabaseError;
 
@@ -354,6 +468,45 @@ function isSocketFailure(error: unknown): boolean {
   return Array.isArray(nested) && nested.some((inner) => isSocketFailure(inner));
 }
 
+/** The names PostgreSQL attaches to an integrity error (pg copies its fields onto the error object). */
+function integrityFields(error: unknown): IntegrityFields {
+  return {
+    constraint: stringProperty(error, 'constraint'),
+    schema: stringProperty(error, 'schema'),
+    table: stringProperty(error, 'table'),
+    column: stringProperty(error, 'column'),
+  };
+}
+
+/**
+ * Which end of the key a 23503 came from. PostgreSQL sends no field for it, only the message: in English it starts
+ * "insert or update on table" (referencing) or "update or delete on table" (referenced). In a translated message,
+ * the referenced case names the referenced table first, while the `table` field is always the referencing one.
+ */
+function foreignKeySide(message: string, table: string | undefined): ForeignKeySide {
+  if (message.startsWith('update or delete on table')) return 'referenced';
+  if (message.startsWith('insert or update on table')) return 'referencing';
+  const first = /"([^"]+)"/.exec(message)?.[1];
+  return first !== undefined && table !== undefined && first !== table ? 'referenced' : 'referencing';
+}
+
+/** Class 23 (integrity constraint violation) by SQLSTATE; null for the codes without a class of their own. */
+function integrityViolation(
+  error: unknown,
+  sqlState: string,
+  serverMessage: string,
+  message: string,
+  details: ErrorDetails,
+): SqlboundError | null {
+  const fields = { ...details, ...integrityFields(error) };
+  if (sqlState === '23505') return new UniqueViolationError(message, fields);
+  if (sqlState === '23503') return new ForeignKeyViolationError(message, { ...fields, side: foreignKeySide(serverMessage, fields.table) });
+  if (sqlState === '23514') return new CheckViolationError(message, fields);
+  if (sqlState === '23502') return new NotNullViolationError(message, fields);
+  if (sqlState === '23P01') return new ExclusionViolationError(message, fields);
+  return null;
+}
+
 function isConnectionSqlState(sqlState: string): boolean {
   return (
     sqlState.startsWith('08') || // connection exception
@@ -405,8 +558,10 @@ export function toSqlboundError(error: unknown, queryName: string): SqlboundErro
   const sqlState = sqlStateOf(error);
   const details: ErrorDetails = { queryName, sqlState, cause: error };
   if (sqlState !== undefined) {
-    if (sqlState === '23505') return new UniqueViolationError(`${queryName}: ${message}`, details);
-    if (sqlState === '23503') return new ForeignKeyViolationError(`${queryName}: ${message}`, details);
+    if (sqlState.startsWith('23')) {
+      const integrity = integrityViolation(error, sqlState, message, `${queryName}: ${message}`, details);
+      if (integrity !== null) return integrity;
+    }
     if (sqlState === '40001' || sqlState === '40P01') {
       return new SerializationFailureError(`${queryName}: ${message}`, details);
     }

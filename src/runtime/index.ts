@@ -41,6 +41,9 @@ export {
   UnavailableError,
   UniqueViolationError,
   ForeignKeyViolationError,
+  CheckViolationError,
+  NotNullViolationError,
+  ExclusionViolationError,
   SerializationFailureError,
   DatabaseError,
   isSqlboundError,
@@ -48,6 +51,8 @@ export {
   type SqlboundError,
   type SqlboundErrorCode,
   type InvalidCursorReason,
+  type IntegrityFields,
+  type ForeignKeySide,
 } from './errors.js';
 export { MAX_LIMIT, DEFAULT_LIMIT, isLimit, type Limit, type Cursor, type Page } from './pagination.js';
 export { withQueryScope, currentScope, NPlusOneError, type QueryScope, type ScopeOptions, type NPlusOne } from './scope.js';

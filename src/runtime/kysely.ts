@@ -6,6 +6,7 @@ import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import { isConnectionBroken } from './errors.js';
 import { send, type Acquire, type Lease } from './executor.js';
+import { writeReportingDialect, type DoneWrites } from './kysely-driver.js';
 import { failed, report } from './layers/observation.js';
 import type { Observer } from './observe.js';
 
@@ -102,11 +103,20 @@ function instrumentedClient(checkout: Checkout, observe: Observer, afterWrite: (
  */
 export type EmptyDatabase = Record<string, never>;
 
+/** Told of each durable Kysely write (tables or `unknown`), with the query name of the statement that made it. */
+export type OnKyselyWrites = (writes: DoneWrites, queryName: string) => Promise<void>;
+
 /**
  * A Kysely whose every query goes through `acquire` (the db pool, or one transaction's connection). `afterWrite` runs
- * after each write or COMMIT through the db handle's Kysely (read-your-writes with replicas).
+ * after each write or COMMIT through the db handle's Kysely (read-your-writes with replicas). `onWrites` hears what
+ * each statement wrote, once it is durable (after Kysely's COMMIT inside its transactions): the cache's invalidation.
  */
-export function createKysely<DB>(acquire: Acquire, observe: Observer, afterWrite?: () => Promise<void>): Kysely<DB> {
+export function createKysely<DB>(
+  acquire: Acquire,
+  observe: Observer,
+  afterWrite?: () => Promise<void>,
+  onWrites?: OnKyselyWrites,
+): Kysely<DB> {
   const clients = new WeakMap<pg.PoolClient, { checkout: Checkout; wrapper: PostgresPoolClient }>();
   const pool: PostgresPool = {
     connect: () =>
@@ -125,5 +135,8 @@ export function createKysely<DB>(acquire: Acquire, observe: Observer, afterWrite
     // The db handle owns the pool: Kysely's destroy() must not end it.
     end: async () => {},
   };
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+  const dialect = new PostgresDialect({ pool, cursor: Cursor });
+  return new Kysely<DB>({
+    dialect: onWrites === undefined ? dialect : writeReportingDialect(dialect, (writes, sql) => onWrites(writes, kyselyQueryName(sql))),
+  });
 }

@@ -9,7 +9,7 @@ import { DatabaseError, SerializationFailureError, isConnectionBroken, isSqlboun
 import type { QueryCache } from './cache.js';
 import { send, type Acquire, type Executor, type Lease } from './executor.js';
 import { createKysely } from './kysely.js';
-import type { EmptyDatabase } from './kysely.js';
+import type { EmptyDatabase, OnKyselyWrites } from './kysely.js';
 import { deferredInvalidation } from './layers/invalidation.js';
 import { compose, type Step } from './layers/layer.js';
 import { failed, report, statementRows } from './layers/observation.js';
@@ -117,6 +117,8 @@ export type TransactionRuntime = {
   observe: Observer;
   /** Cached reads are not served or filled inside a transaction; its writes invalidate after COMMIT. */
   cache: QueryCache | null;
+  /** What tx.kysely's writes are reported to after the outermost COMMIT (the cache's invalidation); none without a cache. */
+  onKyselyWrites: OnKyselyWrites | undefined;
   options: Pick<
     ResolvedOptions,
     | 'cursorSecret'
@@ -270,7 +272,14 @@ function transactionHandle<DB>(runtime: TransactionRuntime, client: pg.PoolClien
   const handle: Transaction<DB> = {
     inTransaction: true,
     get kysely() {
-      kysely ??= createKysely<DB>(acquire, observe);
+      // Its writes wait for the outermost COMMIT, as a generated write's invalidation does (deferredInvalidation).
+      const { onKyselyWrites } = runtime;
+      kysely ??= createKysely<DB>(
+        acquire,
+        observe,
+        undefined,
+        onKyselyWrites === undefined ? undefined : async (writes, queryName) => handle.afterCommit(() => onKyselyWrites(writes, queryName)),
+      );
       return kysely;
     },
     cursorSecret: options.cursorSecret,

@@ -2,7 +2,7 @@
 // compile until it is given a status here.
 import { TRPCError } from '@trpc/server';
 import { match } from 'ts-pattern';
-import type { SqlboundError } from 'sqlbound';
+import type { IntegrityFields, SqlboundError } from 'sqlbound';
 
 /** Seconds a client should wait before retrying a 503; the pool's connection timeout is of the same order. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -34,13 +34,32 @@ export function toTRPCError(error: SqlboundError): TRPCError {
         { code: 'STATEMENT_TIMEOUT' },
         (e) => new TRPCError({ code: 'GATEWAY_TIMEOUT', message: 'the database did not answer in time', cause: e }),
       )
+      // Integrity violations name the constraint (never the refused values): a client can tell which rule it broke.
+      // A conflict with the data as it stands is a 409; a row the caller should not have sent, a 400.
       .with(
         { code: 'UNIQUE_VIOLATION' },
-        (e) => new TRPCError({ code: 'CONFLICT', message: 'conflicts with an existing record', cause: e }),
+        (e) => new TRPCError({ code: 'CONFLICT', message: `conflicts with an existing record${named('unique constraint', e)}`, cause: e }),
       )
       .with(
-        { code: 'FOREIGN_KEY_VIOLATION' },
-        (e) => new TRPCError({ code: 'CONFLICT', message: 'refers to a record that does not exist', cause: e }),
+        { code: 'EXCLUSION_VIOLATION' },
+        (e) => new TRPCError({ code: 'CONFLICT', message: `overlaps an existing record${named('exclusion constraint', e)}`, cause: e }),
+      )
+      .with(
+        { code: 'FOREIGN_KEY_VIOLATION', side: 'referenced' },
+        (e) => new TRPCError({ code: 'CONFLICT', message: `other records still refer to this one${named('foreign key', e)}`, cause: e }),
+      )
+      .with(
+        { code: 'FOREIGN_KEY_VIOLATION', side: 'referencing' },
+        (e) =>
+          new TRPCError({ code: 'BAD_REQUEST', message: `refers to a record that does not exist${named('foreign key', e)}`, cause: e }),
+      )
+      .with(
+        { code: 'CHECK_VIOLATION' },
+        (e) => new TRPCError({ code: 'BAD_REQUEST', message: `invalid value${named('check constraint', e)}`, cause: e }),
+      )
+      .with(
+        { code: 'NOT_NULL_VIOLATION' },
+        (e) => new TRPCError({ code: 'BAD_REQUEST', message: `missing value${column(e)}${named('constraint', e)}`, cause: e }),
       )
       .with(
         { code: 'SERIALIZATION_FAILURE' },
@@ -54,6 +73,17 @@ export function toTRPCError(error: SqlboundError): TRPCError {
       )
       .exhaustive()
   );
+}
+
+/** ` (unique constraint users_email_key)`: the constraint PostgreSQL named, or nothing when it named none. */
+function named(what: string, error: IntegrityFields): string {
+  return error.constraint === undefined ? '' : ` (${what} ${error.constraint})`;
+}
+
+/** ` for users.full_name`: the column a not-null violation names. */
+function column(error: IntegrityFields): string {
+  if (error.column === undefined) return '';
+  return error.table === undefined ? ` for ${error.column}` : ` for ${error.table}.${error.column}`;
 }
 
 /** Runtime messages start with `<queryName>: `; clients need the reason, not our query names. */

@@ -37,8 +37,12 @@ describe('kysely', () => {
       assert.equal(updated.numUpdatedRows, 1n);
       const named = await sql<{ n: number }>`/* sqlbound:name=countUsers */ SELECT count(*)::int AS n FROM users`.execute(db.kysely);
       assert.equal(named.rows[0]?.n, 1);
-      const names = captured.lines.filter((line) => line.level === LEVEL.debug).map((line) => line.query);
+      const debug = captured.lines.filter((line) => line.level === LEVEL.debug);
+      const names = debug.filter((line) => line.msg !== 'cache invalidated').map((line) => line.query);
       assert.deepEqual(names, ['kysely:insert users', 'kysely:select users', 'kysely:update users', 'countUsers']);
+      // The writes dropped the cached reads of users, under the writing statement's name (test/cache/kysely-invalidation.test.ts).
+      const invalidations = debug.filter((line) => line.msg === 'cache invalidated').map((line) => line.query);
+      assert.deepEqual(invalidations, ['kysely:insert users', 'kysely:update users']);
       const select = captured.lines.find((line) => line.query === 'kysely:select users');
       assert.equal(select?.rows, 1);
       assert.equal(typeof select?.waitMs, 'number');

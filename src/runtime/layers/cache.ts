@@ -2,6 +2,7 @@
 // below), and every other statement tells a `derive` computation in progress that it ran outside the cache.
 import { noteUncachedStatement, type QueryCache } from '../cache.js';
 import type { CallOptions } from '../contract.js';
+import type { ReadTables } from '../kysely-invalidation.js';
 import type { Layer } from './layer.js';
 
 /**
@@ -10,14 +11,18 @@ import type { Layer } from './layer.js';
  */
 const PRIMARY: CallOptions = { replica: false };
 
-/** `cache` null (disabled): statements still count as uncached for a derive of another cache. */
-export function cacheLayer(cache: QueryCache | null): Layer {
+/**
+ * `cache` null (disabled): statements still count as uncached for a derive of another cache. `readTables` learns
+ * the tables of the cached reads, which raw SQL through Kysely invalidates when it cannot say what it wrote.
+ */
+export function cacheLayer(cache: QueryCache | null, readTables?: ReadTables): Layer {
   return (next) => (statement, values, options) => {
     const policy = statement.cache;
     if (cache === null || policy === undefined || options?.bypassCache === true) {
       noteUncachedStatement();
       return next(statement, values, options);
     }
+    readTables?.note(policy);
     return cache.read(statement.name, policy, values, () => next(statement, values, PRIMARY));
   };
 }
