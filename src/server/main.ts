@@ -142,6 +142,10 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
 
   const server: DatabaseServer | null =
     external === undefined ? await startDatabase({ kind: 'persistent', dataDir: options.dataDir ?? persistentDataDir }) : null;
+  const orphan = server?.orphanStopped ?? null;
+  if (orphan !== null) {
+    logger.warn(orphan, `stopped PostgreSQL pid ${orphan.pid}, left running by the killed pid ${orphan.ownerPid}, and started it again`);
+  }
   const databaseUrl = external ?? server?.url;
   if (databaseUrl === undefined) throw new StartError('no database URL');
   // Everything started so far is stopped again when a later step fails.
