@@ -26,7 +26,7 @@ const ownerRecord = z.object({
   watchdog: z.number().int().positive().nullable(),
 });
 
-export type OwnerRecord = z.infer<typeof ownerRecord>;
+type OwnerRecord = z.infer<typeof ownerRecord>;
 
 export function isAlive(pid: number): boolean {
   try {
@@ -49,7 +49,7 @@ function startedAt(pid: number): string | null {
 }
 
 /** Whether the recorded owner still runs: the same pid, started at the same moment (a reused pid is not the owner). */
-export function ownerAlive(record: OwnerRecord): boolean {
+function ownerAlive(record: OwnerRecord): boolean {
   if (!isAlive(record.owner)) return false;
   if (record.ownerStartedAt === null) return true;
   const now = startedAt(record.owner);
