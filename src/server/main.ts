@@ -13,6 +13,7 @@ import { persistentDataDir } from './paths.js';
 import { isEmpty, seed } from './seed.js';
 import { startDatabase, stopAll, type DatabaseServer, type EmbeddedConnection } from '@sqlbound/cli/testing';
 import { createPrometheusMetrics } from './prometheus.js';
+import { clusterWideMetrics } from './cluster-metrics.js';
 import { createSharedCacheStore } from './shared-cache.js';
 import { buildApp } from './app.js';
 import { issueToken } from './auth.js';
@@ -160,7 +161,8 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
   try {
     const seedUsers = options.seedUsers ?? integerFromEnv('SQLBOUND_SEED_USERS', 200, 1_000_000);
     if (options.prepare ?? true) await prepareDatabase(databaseUrl, seedUsers, logger);
-    const metrics = createPrometheusMetrics();
+    // In a cluster's worker, /metrics answers with every worker's series, labelled by worker (cluster-metrics.ts).
+    const metrics = clusterWideMetrics(createPrometheusMetrics());
     undo.push(() => metrics.shutdown());
     // Pool, timeout, replica and cache settings from SQLBOUND_* (docs/runtime.md); what the API decides itself wins.
     const fromEnv = optionsFromEnv();
