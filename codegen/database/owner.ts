@@ -91,7 +91,9 @@ export async function claimPostmaster(dataDir: string, postmaster: number): Prom
     watchdog: watchdog.pid ?? null,
   };
   const path = join(dataDir, OWNER_FILE);
-  await writeFile(path, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  // Best effort: without the file the watchdog still stops an orphan; only a later start's takeover is lost. A
+  // failure here must not leave the just-spawned postmaster running with nobody holding it.
+  await writeFile(path, `${JSON.stringify(record)}\n`, { mode: 0o600 }).catch(() => undefined);
   return async () => {
     if (watchdog.exitCode === null && watchdog.signalCode === null) watchdog.kill('SIGTERM');
     // Only our own record: a later start may already have written its own.
