@@ -7,9 +7,11 @@
 // process instead:
 //   - the server runs in its own process group, so a Ctrl-C at the terminal reaches the API (which drains) and
 //     not PostgreSQL (whose fast shutdown would cut the requests being drained);
-//   - a postmaster.pid left by a process that is gone is removed; one held by a live server is reported by pid;
+//   - a postmaster.pid left by a process that is gone is removed; one held by a live server is reported by pid,
+//     unless that server's owner was killed (owner.ts): then it is stopped with a fast shutdown and started again;
 //   - stop() is bounded: fast shutdown, then immediate shutdown, then SIGKILL;
-//   - a process exit that skips stop() (process.exit, an uncaught exception) still asks the server to shut down.
+//   - a process exit that skips stop() (process.exit, an uncaught exception) still asks the server to shut down,
+//     and a SIGKILL of the process, which skips everything, is seen by the postmaster's watchdog (owner.ts).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { claimPostmaster, isAlive, orphanedBy, stopOrphan } from './owner.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -182,16 +185,6 @@ export function isInitialised(dataDir: string): boolean {
  */
 export type DataDirLock = { kind: 'free' } | { kind: 'stale'; pid: number } | { kind: 'live'; pid: number };
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user (a postgres run by someone else).
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Whether pid runs the postgres binary: a pid from an old lock file may since have been reused by anything. */
 async function runsPostgres(pid: number): Promise<boolean> {
   try {
@@ -238,6 +231,8 @@ export type Postmaster = {
   exited: Promise<void>;
   /** Fast shutdown; immediate shutdown after `graceMs`; SIGKILL a second later. Resolves once the process is gone. */
   stop(graceMs?: number): Promise<void>;
+  /** The postmaster this start found orphaned (its owner killed) and stopped first, or null. */
+  orphanStopped: { pid: number; ownerPid: number } | null;
 };
 
 export type StartOptions = {
@@ -286,7 +281,18 @@ function startFailure(dataDir: string, port: number, tail: string[]): string {
 export async function startPostmaster(options: StartOptions): Promise<Postmaster> {
   const { dataDir, port } = options;
   const { postgres } = await postgresBinaries();
-  const lock = await readLock(dataDir);
+  let lock = await readLock(dataDir);
+  let orphanStopped: Postmaster['orphanStopped'] = null;
+  const ownerPid = lock.kind === 'live' ? await orphanedBy(dataDir, lock.pid) : null;
+  if (lock.kind === 'live' && ownerPid !== null) {
+    if (!(await stopOrphan(lock.pid))) {
+      throw new PostmasterError(
+        `PostgreSQL data dir ${dataDir} is held by pid ${lock.pid}, left by a killed pid ${ownerPid}, and it did not stop`,
+      );
+    }
+    orphanStopped = { pid: lock.pid, ownerPid };
+    lock = await readLock(dataDir);
+  }
   if (lock.kind === 'live') {
     throw new PostmasterError(
       `PostgreSQL data dir ${dataDir} is in use by pid ${lock.pid} (another npm start? stop it, or kill -INT ${lock.pid})`,
@@ -337,6 +343,9 @@ export async function startPostmaster(options: StartOptions): Promise<Postmaster
   });
   const pid = child.pid;
   if (pid === undefined) throw new PostmasterError(`PostgreSQL could not be spawned from ${postgres}`);
+  // Claimed before it is ready: a SIGKILL during a slow start (crash recovery) must not orphan it either.
+  const release = await claimPostmaster(dataDir, pid);
+  void exited.then(release);
   let stopping: Promise<void> | null = null;
   const server: Postmaster = {
     pid,
@@ -344,6 +353,7 @@ export async function startPostmaster(options: StartOptions): Promise<Postmaster
     port,
     running: () => child.exitCode === null && child.signalCode === null,
     exited,
+    orphanStopped,
     stop(graceMs = 3000) {
       stopping ??= (async () => {
         const signalAndWait = async (signal: NodeJS.Signals, waitMs: number): Promise<boolean> => {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { OWNER_FILE } from './owner.js';
 import { PostmasterError, serverIdentity, startPostmaster } from './postmaster.js';
 import { freePort, registerService, serverSettings, withDatabase } from './server.js';
 
@@ -68,7 +69,15 @@ export type Replica = {
 
 /** Paths (relative to the data directory) whose contents a base backup leaves out, as pg_basebackup does. */
 const EMPTIED = ['pg_wal', 'pg_replslot', 'pg_stat_tmp', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_subtrans'];
-const SKIPPED_FILES = new Set(['postmaster.pid', 'postmaster.opts', 'backup_label', 'tablespace_map', 'standby.signal', 'recovery.signal']);
+const SKIPPED_FILES = new Set([
+  'postmaster.pid',
+  'postmaster.opts',
+  OWNER_FILE,
+  'backup_label',
+  'tablespace_map',
+  'standby.signal',
+  'recovery.signal',
+]);
 
 function copied(dataDir: string, path: string): boolean {
   const rel = relative(dataDir, path);

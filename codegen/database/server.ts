@@ -58,6 +58,11 @@ export type DatabaseServer = {
   socketUrl?: string;
   /** How to reach an embedded server by hand (psql), printed at start; null for DATABASE_URL. */
   connection: EmbeddedConnection | null;
+  /**
+   * A postmaster this start found on the data directory with its owner killed (a SIGKILL of an earlier npm start)
+   * and stopped with a fast shutdown before starting; null otherwise. For the one line that says so.
+   */
+  orphanStopped: { pid: number; ownerPid: number } | null;
   /** Bounded: fast shutdown, then immediate shutdown, then SIGKILL. */
   stop: () => Promise<void>;
 };
@@ -253,6 +258,7 @@ export async function startDatabase(mode: DatabaseMode = { kind: 'ephemeral' }):
       embedded: false,
       pid: null,
       connection: null,
+      orphanStopped: null,
       stop: async () => {},
     };
   }
@@ -299,6 +305,7 @@ async function startEmbedded(mode: DatabaseMode): Promise<DatabaseServer> {
     socketUrl: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@/${APP_DATABASE}?host=${encodeURIComponent(databaseDir)}&port=${port}`,
     embedded: true,
     pid: postmaster.pid,
+    orphanStopped: postmaster.orphanStopped,
     connection: { host: '127.0.0.1', port, user: EMBEDDED_USER, password: EMBEDDED_PASSWORD, database: APP_DATABASE, dataDir: databaseDir },
     ...(fileLog === null ? {} : { logFile: fileLog.path }),
     stop: () => {

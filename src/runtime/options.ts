@@ -156,8 +156,8 @@ export type DbOptions = {
   /** How many recent slow calls `db.recentSlowQueries()` keeps (never with parameter values). Default 100; 0 keeps none. */
   slowQueryLogSize?: number;
   /**
-   * A failing statement is logged once per distinct (query, error) per this interval; the others are counted and
-   * reported with the next line. Default 10000.
+   * A failing statement is logged once per distinct (query, error) per this interval, and so is an idle connection
+   * that fails (one per distinct error); the others are counted and reported with the next line. Default 10000.
    */
   failureLogIntervalMs?: number;
   /**

@@ -3,6 +3,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { PoolPeaks, PoolStats, ResolvedOptions } from './options.js';
+import { createLogLimiter } from './log-limit.js';
 import { settlesWithin } from './settle.js';
 
 /** `-c name=value` startup options: the server applies them at connect, so no round trip is added per query. */
@@ -29,8 +30,18 @@ export function createPool(options: ResolvedOptions, logger: Logger): pg.Pool {
     ...(startup === undefined ? {} : { options: startup }),
   });
   // An idle client whose backend dies: pg-pool removes it and re-emits here; without a listener Node would throw.
+  // A restart or a pg_terminate_backend sweep kills every idle connection at once: one line per distinct failure
+  // per failureLogIntervalMs, like the statement failures, with the count of those held back.
+  const idleFailures = createLogLimiter({
+    intervalMs: options.failureLogIntervalMs,
+    onQuiet: (key, suppressed) =>
+      logger.warn({ failure: key, suppressed }, `${suppressed} more idle database connection failures like this were not logged`),
+  });
   pool.on('error', (error) => {
-    logger.warn({ err: errorSummary(error) }, 'idle database connection failed and was removed from the pool');
+    const err = errorSummary(error);
+    idleFailures.hit(`idle connection: ${err.code ?? ''} ${err.message}`, (suppressed) => {
+      logger.warn({ err, ...(suppressed > 0 ? { suppressed } : {}) }, 'idle database connection failed and was removed from the pool');
+    });
   });
   // A checked-out client between statements has no idle listener; this permanent one keeps the error from crashing
   // the process. pg marks the client unqueryable, so its next use fails (typed, and logged then) and release

@@ -9,6 +9,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { main, prepareDatabase } from './main.js';
+import { serveClusterMetrics } from './cluster-metrics.js';
 import { resolveSecrets } from './secrets.js';
 
 function fail(message: string): never {
@@ -27,6 +28,8 @@ async function primary(): Promise<void> {
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error));
   }
+  // One scrape of /metrics, whichever worker takes it, returns every worker's series (labelled worker).
+  serveClusterMetrics();
   for (let i = 0; i < workers; i += 1) cluster.fork({ SQLBOUND_DATABASE_PREPARED: '1' });
   let stopping = false;
   const stop = () => {

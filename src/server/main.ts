@@ -13,6 +13,7 @@ import { persistentDataDir } from './paths.js';
 import { isEmpty, seed } from './seed.js';
 import { startDatabase, stopAll, type DatabaseServer, type EmbeddedConnection } from '@sqlbound/cli/testing';
 import { createPrometheusMetrics } from './prometheus.js';
+import { clusterWideMetrics } from './cluster-metrics.js';
 import { createSharedCacheStore } from './shared-cache.js';
 import { buildApp } from './app.js';
 import { issueToken } from './auth.js';
@@ -31,7 +32,7 @@ export type StartOptions = {
   databaseUrl?: string;
   /** Embedded server data directory. Default env SQLBOUND_DATA_DIR, else .data/pg (see paths.ts). */
   dataDir?: string;
-  /** Users seeded when the database is empty. Default 200. */
+  /** Users seeded when the database is empty. Default env SQLBOUND_SEED_USERS, else 200. */
   seedUsers?: number;
   /** Default: from the environment, under the rules of secrets.ts. */
   authSecret?: string;
@@ -84,6 +85,9 @@ export async function prepareDatabase(url: string, seedUsers: number, logger: Lo
 
 async function seedWhenEmpty(url: string, users: number, logger: Logger): Promise<void> {
   const client = new pg.Client({ connectionString: url });
+  // A failure shows in the query's rejection; unheard, the 'error' event would crash the process (a signal stops
+  // the server under start).
+  client.on('error', () => undefined);
   await client.connect();
   try {
     if (!(await isEmpty(client))) return;
@@ -142,6 +146,10 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
 
   const server: DatabaseServer | null =
     external === undefined ? await startDatabase({ kind: 'persistent', dataDir: options.dataDir ?? persistentDataDir }) : null;
+  const orphan = server?.orphanStopped ?? null;
+  if (orphan !== null) {
+    logger.warn(orphan, `stopped PostgreSQL pid ${orphan.pid}, left running by the killed pid ${orphan.ownerPid}, and started it again`);
+  }
   const databaseUrl = external ?? server?.url;
   if (databaseUrl === undefined) throw new StartError('no database URL');
   // Everything started so far is stopped again when a later step fails.
@@ -151,8 +159,10 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     await server?.stop();
   };
   try {
-    if (options.prepare ?? true) await prepareDatabase(databaseUrl, options.seedUsers ?? 200, logger);
-    const metrics = createPrometheusMetrics();
+    const seedUsers = options.seedUsers ?? integerFromEnv('SQLBOUND_SEED_USERS', 200, 1_000_000);
+    if (options.prepare ?? true) await prepareDatabase(databaseUrl, seedUsers, logger);
+    // In a cluster's worker, /metrics answers with every worker's series, labelled by worker (cluster-metrics.ts).
+    const metrics = clusterWideMetrics(createPrometheusMetrics());
     undo.push(() => metrics.shutdown());
     // Pool, timeout, replica and cache settings from SQLBOUND_* (docs/runtime.md); what the API decides itself wins.
     const fromEnv = optionsFromEnv();
@@ -255,22 +265,18 @@ function banner(running: RunningServer): string {
  * tsx or a process manager, once or several times) one bounded shutdown, then exit 0.
  */
 export async function main(): Promise<void> {
-  let running: RunningServer;
-  try {
-    // A cluster's primary has migrated and seeded already (see cluster.ts).
-    running = await start({ prepare: process.env.SQLBOUND_DATABASE_PREPARED !== '1' });
-  } catch (error) {
-    process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
-    await stopAll().catch(() => undefined);
-    process.exit(1);
-  }
-  // A topology worker reports to its primary, which prints one banner for all (src/server/topology.ts).
-  if (process.env.SQLBOUND_TOPOLOGY_QUIET === '1' && process.send !== undefined) {
-    process.send({ kind: 'listening', url: running.url, token: running.demoToken });
-  } else {
-    process.stdout.write(`${banner(running)}\n`);
-  }
-  const shutdown = () => {
+  let running: RunningServer | null = null;
+  let stoppedEarly = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (running === null) {
+      // A signal during start (migrations, the demo seed): the embedded server is stopped under it, its open
+      // transaction rolls back (the seed is one, so the next start seeds again), start() fails, and main exits 0.
+      if (stoppedEarly) return;
+      stoppedEarly = true;
+      process.stderr.write(`npm start: ${signal} before the API was ready: stopping\n`);
+      void stopAll().catch(() => undefined);
+      return;
+    }
     running.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -279,9 +285,29 @@ export async function main(): Promise<void> {
       },
     );
   };
-  // Added, never replacing the listeners already there: tsx relays signals to this process through one of them.
+  // In place before the first database work, and added, never replacing the listeners already there: tsx relays
+  // signals to this process through one of them.
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  try {
+    // A cluster's primary has migrated and seeded already (see cluster.ts).
+    const started = await start({ prepare: process.env.SQLBOUND_DATABASE_PREPARED !== '1' });
+    running = started;
+    if (stoppedEarly) {
+      await started.close();
+      process.exit(0);
+    }
+  } catch (error) {
+    if (!stoppedEarly) process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
+    await stopAll().catch(() => undefined);
+    process.exit(stoppedEarly ? 0 : 1);
+  }
+  // A topology worker reports to its primary, which prints one banner for all (src/server/topology.ts).
+  if (process.env.SQLBOUND_TOPOLOGY_QUIET === '1' && process.send !== undefined) {
+    process.send({ kind: 'listening', url: running.url, token: running.demoToken });
+  } else {
+    process.stdout.write(`${banner(running)}\n`);
+  }
 }
 
 const entry = process.argv[1];

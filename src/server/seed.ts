@@ -5,7 +5,7 @@ import pg from 'pg';
 export type SeedOptions = {
   users: number;
   seed: number;
-  /** Users per transaction; progress is reported after each chunk. */
+  /** Users per batch of statements; progress is reported after each. The whole seed is one transaction. */
   chunkSize?: number;
   onProgress?: (progress: SeedProgress) => void;
 };
@@ -159,29 +159,32 @@ export async function seed(url: string, options: SeedOptions): Promise<SeedSumma
   const started = performance.now();
   const report = (stage: string, done: number, total: number) => onProgress({ stage, done, total, elapsedMs: performance.now() - started });
   const client = new pg.Client({ connectionString: url });
+  // A server stopped under the seed (a signal during npm start) fails the statement in flight, which says so; the
+  // connection's own 'error' event, with no listener, would crash the process on top of it.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     if (!(await isEmpty(client))) throw new Error('the database already holds data: seed an empty database or pass --reset');
+    // One transaction: a seed cut short (a signal, a crash) leaves an empty database, which the next start seeds
+    // again, never users without their alerts. ANALYZE inside it counts the rows this transaction wrote.
     await client.query('BEGIN');
     await client.query(seedBrokers, [seedValue, EPOCH]);
     await client.query(seedUsers, [seedValue, EPOCH, users]);
     await client.query(seedSubscriptions, [seedValue, EPOCH]);
     await client.query(planUsers, [seedValue, users]);
-    await client.query('COMMIT');
     report('users', users, users);
     for (let first = 1; first <= users; first += chunkSize) {
       const last = Math.min(users, first + chunkSize - 1);
       const range = [seedValue, EPOCH, first, last];
-      await client.query('BEGIN');
       await client.query(seedExposures, range);
       await client.query(seedAlerts, range);
       await client.query(seedScans, range);
-      await client.query('COMMIT');
       report('exposures, alerts, scans', last, users);
     }
     for (const statement of resetIdentities) await client.query(statement);
     await client.query('DROP TABLE seed_plan');
     await client.query('ANALYZE');
+    await client.query('COMMIT');
     report('analyze', users, users);
     const counts = await client.query<Record<'users' | 'brokers' | 'exposures' | 'alerts' | 'scans', string>>(`
       SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM data_brokers) AS brokers,

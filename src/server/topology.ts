@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { applyRoleTimeouts, checkConnectionBudget, serverLimits } from 'sqlbound';
 import { startDatabase, startPgBouncer, startRedis, startReplica, stopAll } from '@sqlbound/cli/testing';
 import { main, prepareDatabase } from './main.js';
+import { serveClusterMetrics } from './cluster-metrics.js';
 import { projectRoot } from './paths.js';
 import { resolveSecrets } from './secrets.js';
 
@@ -148,6 +149,8 @@ async function primaryProcess(): Promise<void> {
       );
     }
   });
+  // One scrape of /metrics, whichever worker takes it, returns every worker's series (labelled worker).
+  serveClusterMetrics();
   for (let i = 0; i < workers; i += 1) cluster.fork(env);
   const stop = () => {
     if (stopping) return;

@@ -1,6 +1,6 @@
 // npm run start:topology as a process: a configuration over the connection budget refuses to start and names the
-// number to change; a fitting one starts the primary, a replica, PgBouncer, Redis and a worker, serves through
-// them, and SIGTERM stops everything with exit 0.
+// number to change; a fitting one starts the primary, a replica, PgBouncer, Redis and two workers, serves through
+// them (one /metrics scrape holds both workers' series), and SIGTERM stops everything with exit 0.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { PGBOUNCER, REDIS, findEngine, freePort, skippedLine } from '@sqlbound/cli/testing';
 import { projectRoot } from '../../src/server/paths.js';
+import { labelValues } from '../ops/exposition.js';
 
 const missing = [PGBOUNCER, REDIS].filter((engine) => findEngine(engine) === null);
 for (const engine of missing) console.log(skippedLine(engine));
@@ -49,9 +50,9 @@ describe('npm run start:topology', { skip: missing.length > 0 }, async () => {
     assert.doesNotMatch(topology.output(), /listening|workers /);
   });
 
-  test('starts every engine and a worker, serves through them, and stops on SIGTERM with exit 0', async () => {
+  test('starts every engine and two workers, serves through them, and stops on SIGTERM with exit 0', async () => {
     const port = await freePort();
-    const topology = run({ SQLBOUND_TOPOLOGY_DIR: dir, WEB_CONCURRENCY: '1', SQLBOUND_POOL_MAX: '4', PORT: String(port) });
+    const topology = run({ SQLBOUND_TOPOLOGY_DIR: dir, WEB_CONCURRENCY: '2', SQLBOUND_POOL_MAX: '4', PORT: String(port) });
     try {
       const deadline = Date.now() + 180_000;
       while (!/demo token\s+\S+/.test(topology.output())) {
@@ -65,6 +66,11 @@ describe('npm run start:topology', { skip: missing.length > 0 }, async () => {
       const response = await fetch(`http://127.0.0.1:${port}/trpc/dashboard.get`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(response.status, 200);
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      // Whichever worker takes the scrape, it holds both workers' series (src/server/cluster-metrics.ts).
+      for (let scrape = 0; scrape < 2; scrape += 1) {
+        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        assert.equal(labelValues(metrics, 'target_info', 'worker').size, 2, metrics);
+      }
     } finally {
       topology.child.kill('SIGTERM');
     }
