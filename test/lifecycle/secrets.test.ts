@@ -86,7 +86,11 @@ describe('resolveSecrets', () => {
     }
     // The public secrets set by hand are refused under such a spelling too.
     assert.throws(
-      () => resolveSecrets({ ...loopback, env: { NODE_ENV: 'Production', SQLBOUND_AUTH_SECRET: DEV_AUTH_SECRET, SQLBOUND_CURSOR_SECRET: CURSOR } }),
+      () =>
+        resolveSecrets({
+          ...loopback,
+          env: { NODE_ENV: 'Production', SQLBOUND_AUTH_SECRET: DEV_AUTH_SECRET, SQLBOUND_CURSOR_SECRET: CURSOR },
+        }),
       /SQLBOUND_AUTH_SECRET is the public development secret, which is refused because NODE_ENV=Production/,
     );
   });
@@ -123,7 +127,11 @@ describe('resolveSecrets', () => {
   test('one value for both secrets is refused everywhere', () => {
     for (const deployment of [loopback, { embeddedDatabase: false, host: '0.0.0.0' }]) {
       assert.throws(
-        () => resolveSecrets({ ...deployment, env: { NODE_ENV: 'production', SQLBOUND_AUTH_SECRET: AUTH, SQLBOUND_CURSOR_SECRET: ` ${AUTH}` } }),
+        () =>
+          resolveSecrets({
+            ...deployment,
+            env: { NODE_ENV: 'production', SQLBOUND_AUTH_SECRET: AUTH, SQLBOUND_CURSOR_SECRET: ` ${AUTH}` },
+          }),
         /^SecretsError: SQLBOUND_AUTH_SECRET and SQLBOUND_CURSOR_SECRET hold the same value: give each its own; make one with: openssl rand -base64 48/,
       );
     }

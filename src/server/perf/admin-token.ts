@@ -18,7 +18,9 @@ export function resolveAdminToken(deployment: Deployment): string | null {
   const problem = secretProblem(ADMIN_TOKEN_VARIABLE, value);
   if (problem !== null) throw new SecretsError(problem);
   if (refusal !== null && value === DEV_ADMIN_TOKEN) {
-    throw new SecretsError(`${ADMIN_TOKEN_VARIABLE} is the public development token, which is refused because ${refusal}: ${MAKE_A_SECRET}`);
+    throw new SecretsError(
+      `${ADMIN_TOKEN_VARIABLE} is the public development token, which is refused because ${refusal}: ${MAKE_A_SECRET}`,
+    );
   }
   return value;
 }
