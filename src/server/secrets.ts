@@ -15,7 +15,7 @@ export const MIN_SECRET_LENGTH = 32;
  * a word repeated), not a proof of randomness: 32 random hex digits (128 bits) estimate below it and are refused
  * too, while 48 random bytes in base64 estimate above 300.
  */
-export const MIN_SECRET_BITS = 128;
+const MIN_SECRET_BITS = 128;
 /** How to make a good secret, appended to every refusal. */
 export const MAKE_A_SECRET = `make one with: openssl rand -base64 48 (or node -e "console.log(require('node:crypto').randomBytes(48).toString('base64'))")`;
 

@@ -232,7 +232,7 @@ describe('mutation input changes nothing', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: stream,
       duplex: 'half',
-    } as RequestInit);
+    });
     assert.equal(response.status, 200, await response.clone().text());
     const [row] = await api.sql<{ full_name: string }>('SELECT full_name FROM users WHERE id = $1', [typical]);
     assert.equal(row?.full_name, name);

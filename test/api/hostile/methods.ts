@@ -5,7 +5,7 @@ import { METHODS } from 'node:http';
 import { connect } from 'node:net';
 
 /** The API's own methods; the fuzz run covers them. */
-export const SERVED = new Set(['GET', 'HEAD', 'POST']);
+const SERVED = new Set(['GET', 'HEAD', 'POST']);
 
 const NAMED = [
   // RFC 9110
