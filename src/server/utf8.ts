@@ -19,36 +19,43 @@ function hasBody(request: FastifyRequest): boolean {
 }
 
 /**
- * Fastify's preParsing hook: the body passes through unchanged, and the request fails at the first byte
- * sequence that is not UTF-8 (or a sequence cut off at the end). A content type the API does not parse is still
- * a 415 first: Fastify picks the parser before it reads the stream.
+ * Fastify's preParsing hook: the body passes through unchanged, and the request fails once it has been read if
+ * any byte sequence in it is not UTF-8 (or one is cut off at the end). The failure waits for the end on purpose: a
+ * stream that fails halfway leaves the rest of the body unread on a keep-alive connection, and Node then resets it
+ * under the client's next request. Fastify's body limit still counts every byte. A content type the API does not
+ * parse is still a 415 first: Fastify picks the parser before it reads the stream.
  */
 export async function utf8Body(request: FastifyRequest, _reply: FastifyReply, payload: Readable): Promise<Readable> {
   if (!hasBody(request)) return payload;
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  let valid = true;
+  const check = (chunk?: Buffer) => {
+    if (!valid) return;
+    try {
+      if (chunk === undefined) decoder.decode();
+      else decoder.decode(chunk, { stream: true });
+    } catch {
+      valid = false;
+    }
+  };
   const checked = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      try {
-        decoder.decode(chunk, { stream: true });
-      } catch {
-        done(invalidBody());
-        return;
-      }
+      check(chunk);
       done(null, chunk);
     },
     flush(done) {
-      try {
-        decoder.decode();
-      } catch {
-        done(invalidBody());
-        return;
-      }
-      done();
+      check();
+      done(valid ? null : invalidBody());
     },
   });
+  // Piped only once Fastify reads: when it answers without reading (415, a Content-Length over the limit), Node
+  // must still find the request unread, and discard it, or the keep-alive connection stalls and is reset.
   // pipe(), not pipeline(): a refused body must not destroy the request's socket before the 400 is written.
-  payload.on('error', (error) => checked.destroy(error));
-  return payload.pipe(checked);
+  checked.once('resume', () => {
+    payload.on('error', (error) => checked.destroy(error));
+    payload.pipe(checked);
+  });
+  return checked;
 }
 
 /** Fastify's onRequest hook: a query string whose percent-escapes do not decode as UTF-8 is a 400. */

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { Pool } from 'undici';
 import { appRouter } from '../../src/server/routers/index.js';
 import { procedureInputs } from '../support/procedures.js';
 import { zodArbitrary } from '../support/zod-arbitrary.js';
@@ -208,6 +209,35 @@ describe('mutation input changes nothing', () => {
       }
     }
     assert.equal(await fingerprint(), before);
+  });
+
+  test('a refused body leaves its keep-alive connection usable for the next request', async () => {
+    // One connection: a body left half read would stall it, and Node would reset it under the next request.
+    const pool = new Pool(api.base, { connections: 1, pipelining: 1 });
+    try {
+      const refusals: [number, Record<string, string>, Buffer][] = [
+        [400, { 'content-type': 'application/json' }, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.alloc(6000, 0x41)])],
+        [415, {}, Buffer.from([0x16, 0x4d, 0xc1, 0xa4, 0x9d])],
+        [400, { 'content-type': 'application/json' }, Buffer.alloc(40_000, 0x41)],
+      ];
+      for (let round = 0; round < 5; round += 1) {
+        for (const [status, headers, body] of refusals) {
+          const refused = await pool.request({
+            method: 'POST',
+            path: '/trpc/profile.update',
+            headers: { ...headers, authorization: `Bearer ${token}` },
+            body,
+          });
+          await refused.body.text();
+          assert.equal(refused.statusCode, status);
+          const next = await pool.request({ method: 'GET', path: '/healthz' });
+          await next.body.text();
+          assert.equal(next.statusCode, 200);
+        }
+      }
+    } finally {
+      await pool.close();
+    }
   });
 
   test('valid UTF-8 split anywhere across chunks is stored exactly as sent', async () => {
