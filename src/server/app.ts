@@ -16,12 +16,13 @@ import { assertAuthSecret, verifyAuthorization } from './auth.js';
 import { batchCalls, batchRefusal, MAX_BATCH_SIZE } from './batch.js';
 import { isRetryLater, RETRY_AFTER_SECONDS } from './errors.js';
 import { createLogLimiter } from 'sqlbound';
-import { clientErrorHandler, trpcShapedError } from './http-errors.js';
+import { clientErrorHandler, connectHandler, methodGuard, trpcShapedError } from './http-errors.js';
 import { loadManifest } from '@sqlbound/cli/codegen';
 import { auditReportPath, manifestPath } from './paths.js';
 import { registerPerfPage, type PerfPageOptions } from './perf/page.js';
 import { observeQueryBudgets, queryBudgets } from './query-budgets.js';
 import { fastPathHook } from './fast-path.js';
+import { utf8Body, utf8Query } from './utf8.js';
 import { appRouter, type AppRouter } from './routers/index.js';
 import { createCallerFactory } from './trpc.js';
 import type { ApiContext, ScopeReport } from './trpc.js';
@@ -120,6 +121,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         ),
       );
   });
+
+  app.addHook('onRequest', methodGuard);
+  app.server.on('connect', connectHandler);
+  app.addHook('onRequest', utf8Query);
+  app.addHook('preParsing', utf8Body);
 
   // Before routing and before any input is parsed: a batch over the limit costs nothing but this answer.
   app.addHook('onRequest', async (request, reply) => {

@@ -17,7 +17,7 @@ import { clusterWideMetrics } from './cluster-metrics.js';
 import { createSharedCacheStore } from './shared-cache.js';
 import { buildApp } from './app.js';
 import { issueToken } from './auth.js';
-import { resolveSecrets } from './secrets.js';
+import { assertDistinctSecrets, DEV_AUTH_SECRET, resolveSecrets } from './secrets.js';
 import { ADMIN_TOKEN_VARIABLE, DEV_ADMIN_TOKEN, resolveAdminToken } from './perf/admin-token.js';
 import { PAGE_PATH } from './perf/page.js';
 import { settlesWithin } from 'sqlbound';
@@ -51,7 +51,14 @@ export type StartOptions = {
 export type RunningServer = {
   url: string;
   demoUserId: string;
+  /** For the caller in this process, which holds the secret anyway; printed only when tokenPrintable. */
   demoToken: string;
+  /**
+   * Whether the banner may print the demo token: only when it is signed with the public development secret, which
+   * happens only on the embedded default (no DATABASE_URL, loopback, development NODE_ENV). Such a token grants
+   * nothing anyone could not mint from the source; any other token in a log would let its readers act as the user.
+   */
+  tokenPrintable: boolean;
   /** The embedded database's connection details; null on DATABASE_URL. */
   database: EmbeddedConnection | null;
   /** Whether the performance page is on, and with the public development token (printed in the banner). */
@@ -140,6 +147,11 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
   };
   const secrets = resolveSecrets({ env, embeddedDatabase: external === undefined, host });
   const adminToken = resolveAdminToken({ env, embeddedDatabase: external === undefined, host });
+  assertDistinctSecrets({
+    SQLBOUND_AUTH_SECRET: secrets.authSecret,
+    SQLBOUND_CURSOR_SECRET: secrets.cursorSecret,
+    [ADMIN_TOKEN_VARIABLE]: adminToken,
+  });
   if (adminToken === null) logger.info(`performance page ${PAGE_PATH} is off: set ${ADMIN_TOKEN_VARIABLE} to turn it on`);
   const { authSecret, cursorSecret } = secrets;
   if (secrets.development) logger.warn('using the public development secrets: fine on this machine, never in production');
@@ -214,6 +226,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       url: `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
       demoUserId: DEMO_USER_ID,
       demoToken: issueToken(authSecret, DEMO_USER_ID, { ttlSeconds: 7 * 24 * 60 * 60 }),
+      tokenPrintable: authSecret === DEV_AUTH_SECRET && server !== null,
       database: server?.connection ?? null,
       performancePage: adminToken === null ? 'off' : adminToken === DEV_ADMIN_TOKEN ? 'development' : 'configured',
       close,
@@ -224,14 +237,21 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
   }
 }
 
+/** Where no token may be printed, how to mint one from the secret; `$TOKEN` stands for it in the examples. */
+export const MINT_A_TOKEN = `TOKEN=$(npm run -s token -- ${DEMO_USER_ID})`;
+
 function banner(running: RunningServer): string {
-  const auth = `-H "Authorization: Bearer ${running.demoToken}"`;
+  const auth = `-H "Authorization: Bearer ${running.tokenPrintable ? running.demoToken : '$TOKEN'}"`;
   const input = encodeURIComponent(JSON.stringify({ limit: 5, unreadOnly: true }));
   return [
     '',
     `sqlbound API listening on ${running.url}`,
-    `demo token for user ${running.demoUserId} (valid 7 days):`,
-    `  ${running.demoToken}`,
+    ...(running.tokenPrintable
+      ? [`demo token for user ${running.demoUserId} (valid 7 days):`, `  ${running.demoToken}`]
+      : [
+          'no demo token printed: the secrets are configured, and a token in a log would let its readers act as the user.',
+          `mint one where SQLBOUND_AUTH_SECRET is set:  ${MINT_A_TOKEN}`,
+        ]),
     ...(running.database === null
       ? []
       : [
@@ -304,7 +324,7 @@ export async function main(): Promise<void> {
   }
   // A topology worker reports to its primary, which prints one banner for all (src/server/topology.ts).
   if (process.env.SQLBOUND_TOPOLOGY_QUIET === '1' && process.send !== undefined) {
-    process.send({ kind: 'listening', url: running.url, token: running.demoToken });
+    process.send({ kind: 'listening', url: running.url });
   } else {
     process.stdout.write(`${banner(running)}\n`);
   }

@@ -7,13 +7,14 @@
 // Redis, PgBouncer, the replica and the primary, and exits 0.
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { applyRoleTimeouts, checkConnectionBudget, serverLimits } from 'sqlbound';
 import { startDatabase, startPgBouncer, startRedis, startReplica, stopAll } from '@sqlbound/cli/testing';
-import { main, prepareDatabase } from './main.js';
+import { main, MINT_A_TOKEN, prepareDatabase } from './main.js';
 import { serveClusterMetrics } from './cluster-metrics.js';
 import { projectRoot } from './paths.js';
 import { resolveSecrets } from './secrets.js';
@@ -46,15 +47,28 @@ async function primaryProcess(): Promise<void> {
   const host = process.env.HOST?.trim() || '127.0.0.1';
   // Workers reach the database through PgBouncer (a DATABASE_URL), where the public development secrets are refused:
   // without secrets in the environment, this run makes its own, shared by its workers (tokens last one run).
+  const given = (key: string) => process.env[key]?.trim() || undefined;
+  const made = given('SQLBOUND_AUTH_SECRET') === undefined || given('SQLBOUND_CURSOR_SECRET') === undefined;
   const secrets = resolveSecrets({
     env: {
       ...process.env,
-      SQLBOUND_AUTH_SECRET: process.env.SQLBOUND_AUTH_SECRET?.trim() || randomBytes(32).toString('base64url'),
-      SQLBOUND_CURSOR_SECRET: process.env.SQLBOUND_CURSOR_SECRET?.trim() || randomBytes(32).toString('base64url'),
+      SQLBOUND_AUTH_SECRET: given('SQLBOUND_AUTH_SECRET') ?? randomBytes(48).toString('base64url'),
+      SQLBOUND_CURSOR_SECRET: given('SQLBOUND_CURSOR_SECRET') ?? randomBytes(48).toString('base64url'),
     },
     embeddedDatabase: false,
     host,
   });
+  // No token is printed (logs are collected): secrets this run made are kept, readable by this user only, for
+  // `npm run token`.
+  const secretsFile = resolve(dir, 'secrets.env');
+  if (made) {
+    await mkdir(dir, { recursive: true });
+    await writeFile(secretsFile, `SQLBOUND_AUTH_SECRET=${secrets.authSecret}\nSQLBOUND_CURSOR_SECRET=${secrets.cursorSecret}\n`, {
+      mode: 0o600,
+    });
+    // mode applies only to a new file; one left by an older run is narrowed too.
+    await chmod(secretsFile, 0o600);
+  }
 
   const primary = await startDatabase({ kind: 'persistent', dataDir: resolve(dir, 'primary') });
   if (!primary.embedded || primary.connection === null) fail('start:topology runs its own PostgreSQL: unset DATABASE_URL');
@@ -134,7 +148,6 @@ async function primaryProcess(): Promise<void> {
     if (typeof message !== 'object' || message === null || Reflect.get(message, 'kind') !== 'listening') return;
     online.add(worker.id);
     const url: unknown = Reflect.get(message, 'url');
-    const token: unknown = Reflect.get(message, 'token');
     if (online.size === workers) {
       process.stdout.write(
         `${[
@@ -142,8 +155,9 @@ async function primaryProcess(): Promise<void> {
           `  workers     ${Object.values(cluster.workers ?? {})
             .map((w) => w?.process.pid)
             .join(', ')}`,
-          `  demo token  ${String(token)}`,
-          `  try: curl -H "Authorization: Bearer ${String(token)}" ${String(url)}/trpc/dashboard.get`,
+          `  token       not printed (a token in a log acts as its user); mint one with this run's secrets:`,
+          `              ${made ? `TOKEN=$(env $(cat ${secretsFile}) npm run -s token -- 1)` : MINT_A_TOKEN}`,
+          `  try: curl -H "Authorization: Bearer $TOKEN" ${String(url)}/trpc/dashboard.get`,
           '',
         ].join('\n')}\n`,
       );

@@ -17,9 +17,11 @@ import { requestArbitrary, type RequestPlan } from './hostile/plans.js';
 import { settle, type Done } from './hostile/settle.js';
 import { snapshot } from './hostile/snapshot.js';
 import { labelOf, toRequest } from './hostile/wire.js';
+import { PARSED, rawRequest, requestText, UNSERVED_METHODS } from './hostile/methods.js';
 import {
   alertTargets,
   AUTH_SECRET,
+  bearer,
   CURSOR_SECRET,
   foreignCursors,
   harvestCursors,
@@ -85,6 +87,44 @@ test('the suite covers every procedure of the router, and knows which are public
     'subscription.status',
   ]);
   for (const path of [...Object.keys(LIST_FILTERS), ...PUBLIC_PATHS]) assert.ok(paths.includes(path), path);
+});
+
+test('every method but GET, HEAD and POST, on every tRPC path, is a 4xx in the error envelope, never a 5xx or a logged error', async () => {
+  const valid = tokens.get(users[0] ?? '') ?? '';
+  const targets = [
+    ...procedures.map((procedure) => `/trpc/${procedure.path}`),
+    `/trpc/${procedures.map((procedure) => procedure.path).join(',')}?batch=1`,
+    '/trpc/no.such',
+    '/trpc/dashboard.get?input=%7B%7D',
+    '/healthz',
+  ];
+  const logsBefore = server.logs().length;
+  const problems: string[] = [];
+  const requests = UNSERVED_METHODS.flatMap((method) =>
+    [...targets, ...(method === 'CONNECT' ? ['127.0.0.1:5432'] : [])].map((target) => ({ method, target })),
+  );
+  for (const { method, target } of requests) {
+    const answer = await rawRequest(server.base, requestText(method, target, bearer(valid)));
+    const label = `${method} ${target}`;
+    // Node's parser refuses a method it does not know before any route: 400 malformed request.
+    const expected = PARSED.has(method) ? 405 : 400;
+    if (answer.status !== expected) problems.push(`${label}: expected ${expected}, got ${answer.status} ${answer.body.slice(0, 200)}`);
+    let message: unknown;
+    try {
+      message = Reflect.get(Object(Reflect.get(Object(JSON.parse(answer.body)), 'error')), 'message');
+    } catch {
+      message = undefined;
+    }
+    if (typeof message !== 'string' || message === '') problems.push(`${label}: no error envelope: ${answer.body.slice(0, 200)}`);
+    if (expected === 405 && answer.headers.allow !== 'GET, HEAD, POST') problems.push(`${label}: Allow ${String(answer.headers.allow)}`);
+  }
+  assert.deepEqual(problems, []);
+  for (const method of ['CONNECT', 'TRACE', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'PROPFIND', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK'])
+    assert.ok(UNSERVED_METHODS.includes(method), method);
+  for (const method of ['PURGE', 'SEARCH', 'QUERY', 'LINK', 'UNLINK', 'TRACK']) assert.ok(UNSERVED_METHODS.includes(method), method);
+  assert.equal(server.exited(), null, 'the server process is still running');
+  // pino's error level is 50: TRACE was one, with a stack.
+  assert.doesNotMatch(server.logs().slice(logsBefore), /"level":(50|60)/, 'no error was logged');
 });
 
 test(`hostile input: ${RUNS * PER_RUN} requests, no 5xx, no exit, no row changed but by valid calls`, async (t) => {

@@ -76,6 +76,12 @@ describe('the admin token', () => {
       /SQLBOUND_ADMIN_TOKEN is too short/,
     );
     assert.throws(
+      () => resolveAdminToken({ ...development, env: { [ADMIN_TOKEN_VARIABLE]: 'admin'.repeat(8) } }),
+      /SQLBOUND_ADMIN_TOKEN is guessable .*openssl rand -base64 48/,
+    );
+    // Any spelling of NODE_ENV but a development one turns the page off rather than serving it with the public token.
+    assert.equal(resolveAdminToken({ ...development, env: { NODE_ENV: 'Production' } }), null);
+    assert.throws(
       () => resolveAdminToken({ ...development, env: { NODE_ENV: 'production', [ADMIN_TOKEN_VARIABLE]: DEV_ADMIN_TOKEN } }),
       /public development token, which is refused because NODE_ENV=production/,
     );

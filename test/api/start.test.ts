@@ -1,5 +1,5 @@
 // npm start's code path: start() boots on a database, serves, and shuts down cleanly; and the real entry point
-// (src/server/main.ts) does the same as a process, exiting 0 on SIGTERM.
+// (src/server/main.ts) does the same as a process, exiting 0 on SIGTERM. A production start prints no token.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { projectRoot } from '../../src/server/paths.js';
 import { start } from '../../src/server/main.js';
+import { issueToken } from '../../src/server/auth.js';
 import { testDatabase } from '../support/database.js';
 
 test('start() migrates, seeds an empty database, serves a request and closes', async () => {
@@ -39,34 +40,44 @@ test('start() migrates, seeds an empty database, serves a request and closes', a
   await running.close(); // idempotent
 });
 
-test('the npm start entry point serves and exits 0 on SIGTERM', async () => {
+/** A bearer token as auth.ts writes it: `<userId>.<expiry>.<43 base64url characters>`. */
+const TOKEN_LIKE = /[1-9]\d{0,18}\.[1-9]\d{0,11}\.[A-Za-z0-9_-]{43}/;
+
+test('the npm start entry point in production serves, prints no token anywhere, and exits 0 on SIGTERM', async () => {
   const database = await testDatabase();
+  const authSecret = 'start-test-auth-secret-0123456789abcdef';
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
     cwd: projectRoot,
     env: {
       ...process.env,
+      NODE_ENV: 'production',
       DATABASE_URL: database.url,
       PORT: '0',
-      SQLBOUND_LOG_LEVEL: 'warn',
-      SQLBOUND_AUTH_SECRET: 'start-test-auth-secret-0123456789abcdef',
+      // Every line the server logs at its default level is read for a token, not only the banner.
+      SQLBOUND_LOG_LEVEL: 'info',
+      SQLBOUND_AUTH_SECRET: authSecret,
       SQLBOUND_CURSOR_SECRET: 'start-test-cursor-secret-0123456789abcdef',
+      SQLBOUND_ADMIN_TOKEN: 'start-test-admin-token-0123456789abcdef',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit');
   let output = '';
-  const banner = new Promise<{ url: string; token: string }>((resolve, reject) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const banner = new Promise<string>((resolve, reject) => {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       output += chunk;
+      // The banner ends with the performance page's lines.
       const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
-      const token = /valid 7 days\):\n\s+(\S+)/.exec(output)?.[1];
-      if (url !== undefined && token !== undefined) resolve({ url, token });
+      if (url !== undefined && output.includes('performance page')) resolve(url);
     });
     child.on('exit', (code) => reject(new Error(`exited early with ${String(code)}: ${output}`)));
   });
   try {
-    const { url, token } = await banner;
+    const url = await banner;
+    assert.match(output, /no demo token printed/);
+    const token = issueToken(authSecret, '1');
     const response = await fetch(`${url}/trpc/profile.get`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(response.status, 200);
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
@@ -76,4 +87,6 @@ test('the npm start entry point serves and exits 0 on SIGTERM', async () => {
   const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
   assert.equal(signal, null);
   assert.equal(code, 0);
+  assert.match(output, /"msg":"stopped"/);
+  assert.doesNotMatch(output, TOKEN_LIKE, 'no token-like text in anything the process wrote');
 });

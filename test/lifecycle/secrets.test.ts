@@ -1,8 +1,10 @@
-// The public development secrets are accepted only for the embedded default on a loopback address. Everywhere else
-// a missing or short secret refuses to start with one line, before anything is started; and every worker of a
-// cluster shares the cursor secret.
+// The public development secrets are accepted only for the embedded default on a loopback address with a development
+// NODE_ENV. Everywhere else a missing secret refuses to start with one line, before anything is started; so does a
+// short or guessable secret, or one value used for two secrets, anywhere. Every worker of a cluster shares the
+// cursor secret.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,14 @@ import { promisify } from 'node:util';
 import { freePort } from '../../codegen/database/server.js';
 import { projectRoot } from '../../src/server/paths.js';
 import { issueToken } from '../../src/server/auth.js';
-import { DEV_AUTH_SECRET, DEV_CURSOR_SECRET, resolveSecrets, SecretsError } from '../../src/server/secrets.js';
+import {
+  DEV_AUTH_SECRET,
+  DEV_CURSOR_SECRET,
+  estimatedBits,
+  isDevelopmentEnv,
+  resolveSecrets,
+  SecretsError,
+} from '../../src/server/secrets.js';
 import { testDatabase } from '../support/database.js';
 import { postmasterPid } from './support.js';
 
@@ -61,6 +70,73 @@ describe('resolveSecrets', () => {
     );
   });
 
+  test('only an unset, empty, "development" or "test" NODE_ENV is development: every other spelling refuses the public secrets', () => {
+    for (const value of [undefined, '', 'development', 'test']) assert.equal(isDevelopmentEnv(value), true, String(value));
+    for (const value of ['production', 'Production', 'PRODUCTION', 'prod', 'staging', 'Development', ' development', 'dev', 'qa']) {
+      assert.equal(isDevelopmentEnv(value), false, value);
+      assert.throws(
+        () => resolveSecrets({ ...loopback, env: { NODE_ENV: value } }),
+        (error: unknown) =>
+          error instanceof SecretsError &&
+          error.message.startsWith('SQLBOUND_AUTH_SECRET is not set') &&
+          error.message.includes(`NODE_ENV=${/^\w+$/.test(value) ? value : JSON.stringify(value)}`) &&
+          error.message.includes('openssl rand -base64 48'),
+        value,
+      );
+    }
+    // The public secrets set by hand are refused under such a spelling too.
+    assert.throws(
+      () =>
+        resolveSecrets({
+          ...loopback,
+          env: { NODE_ENV: 'Production', SQLBOUND_AUTH_SECRET: DEV_AUTH_SECRET, SQLBOUND_CURSOR_SECRET: CURSOR },
+        }),
+      /SQLBOUND_AUTH_SECRET is the public development secret, which is refused because NODE_ENV=Production/,
+    );
+  });
+
+  test('a guessable secret is refused everywhere, with how to make a good one; random ones pass', () => {
+    const guessable = ['a'.repeat(32), 'ab'.repeat(20), 'password'.repeat(4), '0123456789abcdef0123456789abcdef', 'a'.repeat(200)];
+    for (const value of guessable) {
+      for (const deployment of [loopback, { embeddedDatabase: false, host: '0.0.0.0' }]) {
+        assert.throws(
+          () => resolveSecrets({ ...deployment, env: { SQLBOUND_AUTH_SECRET: value, SQLBOUND_CURSOR_SECRET: CURSOR } }),
+          (error: unknown) =>
+            error instanceof SecretsError &&
+            /^SQLBOUND_AUTH_SECRET is guessable \(about \d+ bits by its character frequencies, at least 128 needed\): make one with: openssl rand -base64 48/.test(
+              error.message,
+            ) &&
+            !error.message.includes('\n'),
+          value,
+        );
+      }
+    }
+    assert.equal(estimatedBits('a'.repeat(32)), 0);
+    for (let i = 0; i < 200; i += 1) {
+      const value = randomBytes(48).toString('base64');
+      assert.ok(estimatedBits(value) >= 128, value);
+      const other = randomBytes(32).toString('base64url');
+      assert.deepEqual(resolveSecrets({ ...loopback, env: { SQLBOUND_AUTH_SECRET: value, SQLBOUND_CURSOR_SECRET: other } }), {
+        authSecret: value,
+        cursorSecret: other,
+        development: false,
+      });
+    }
+  });
+
+  test('one value for both secrets is refused everywhere', () => {
+    for (const deployment of [loopback, { embeddedDatabase: false, host: '0.0.0.0' }]) {
+      assert.throws(
+        () =>
+          resolveSecrets({
+            ...deployment,
+            env: { NODE_ENV: 'production', SQLBOUND_AUTH_SECRET: AUTH, SQLBOUND_CURSOR_SECRET: ` ${AUTH}` },
+          }),
+        /^SecretsError: SQLBOUND_AUTH_SECRET and SQLBOUND_CURSOR_SECRET hold the same value: give each its own; make one with: openssl rand -base64 48/,
+      );
+    }
+  });
+
   test('configured secrets are used as given', () => {
     const secrets = resolveSecrets({
       embeddedDatabase: false,
@@ -84,12 +160,26 @@ describe('npm start refuses before starting anything', () => {
     ['NODE_ENV=production', { NODE_ENV: 'production' }, /NODE_ENV=production/],
     ['a non-loopback host', { HOST: '0.0.0.0' }, /listens on 0\.0\.0\.0/],
     ['a short secret', { SQLBOUND_AUTH_SECRET: 'too-short' }, /SQLBOUND_AUTH_SECRET is too short/],
+    ['NODE_ENV=Production', { NODE_ENV: 'Production' }, /SQLBOUND_AUTH_SECRET is not set.*NODE_ENV=Production/],
+    ['NODE_ENV=staging', { NODE_ENV: 'staging' }, /NODE_ENV=staging/],
+    ['a guessable secret', { SQLBOUND_AUTH_SECRET: 'a'.repeat(32) }, /SQLBOUND_AUTH_SECRET is guessable.*openssl rand -base64 48/],
+    [
+      'one value for both secrets',
+      { SQLBOUND_AUTH_SECRET: AUTH, SQLBOUND_CURSOR_SECRET: AUTH },
+      /SQLBOUND_AUTH_SECRET and SQLBOUND_CURSOR_SECRET hold the same value/,
+    ],
+    [
+      'the admin token equal to a secret',
+      { SQLBOUND_AUTH_SECRET: AUTH, SQLBOUND_CURSOR_SECRET: CURSOR, SQLBOUND_ADMIN_TOKEN: CURSOR },
+      /SQLBOUND_CURSOR_SECRET and SQLBOUND_ADMIN_TOKEN hold the same value/,
+    ],
+    ['a guessable admin token', { SQLBOUND_ADMIN_TOKEN: 'x'.repeat(40) }, /SQLBOUND_ADMIN_TOKEN is guessable/],
   ];
   for (const [name, extra, message] of refusals) {
     test(name, async () => {
       const dataDir = join(await scratch, name.replace(/\W+/g, '_'));
       const env: NodeJS.ProcessEnv = { ...process.env, SQLBOUND_DATA_DIR: dataDir, PORT: '0', ...extra };
-      for (const key of ['DATABASE_URL', 'NODE_ENV', 'HOST', 'SQLBOUND_AUTH_SECRET', 'SQLBOUND_CURSOR_SECRET']) {
+      for (const key of ['DATABASE_URL', 'NODE_ENV', 'HOST', 'SQLBOUND_AUTH_SECRET', 'SQLBOUND_CURSOR_SECRET', 'SQLBOUND_ADMIN_TOKEN']) {
         if (!(key in extra)) delete env[key];
       }
       const outcome = await run(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], { cwd: projectRoot, env }).then(

@@ -1,9 +1,10 @@
 // The performance page's admin token: SQLBOUND_ADMIN_TOKEN, under the rules of ../secrets.ts. The public
 // development token is accepted only where the development secrets are (embedded database, loopback, not
 // production). Elsewhere an unset token turns the page off (it answers 401 to everyone) rather than refusing to
-// start: the page is an option, the API is not. A token that is set must be at least 32 characters.
+// start: the page is an option, the API is not. A token that is set must pass the same checks as the secrets
+// (long enough, not guessable), and main.ts refuses it when it equals one of them.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { developmentRefusal, MIN_SECRET_LENGTH, SecretsError, type Deployment } from '../secrets.js';
+import { developmentRefusal, MAKE_A_SECRET, secretProblem, SecretsError, type Deployment } from '../secrets.js';
 
 export const ADMIN_TOKEN_VARIABLE = 'SQLBOUND_ADMIN_TOKEN';
 /** Public knowledge, like DEV_AUTH_SECRET: it protects a page on a developer's own machine, nothing more. */
@@ -14,13 +15,12 @@ export function resolveAdminToken(deployment: Deployment): string | null {
   const refusal = developmentRefusal(deployment);
   const value = deployment.env[ADMIN_TOKEN_VARIABLE]?.trim();
   if (value === undefined || value === '') return refusal === null ? DEV_ADMIN_TOKEN : null;
-  if (value.length < MIN_SECRET_LENGTH) {
-    throw new SecretsError(
-      `${ADMIN_TOKEN_VARIABLE} is too short (${value.length} characters): use at least ${MIN_SECRET_LENGTH} random characters`,
-    );
-  }
+  const problem = secretProblem(ADMIN_TOKEN_VARIABLE, value);
+  if (problem !== null) throw new SecretsError(problem);
   if (refusal !== null && value === DEV_ADMIN_TOKEN) {
-    throw new SecretsError(`${ADMIN_TOKEN_VARIABLE} is the public development token, which is refused because ${refusal}`);
+    throw new SecretsError(
+      `${ADMIN_TOKEN_VARIABLE} is the public development token, which is refused because ${refusal}: ${MAKE_A_SECRET}`,
+    );
   }
   return value;
 }

@@ -1,7 +1,10 @@
-import { getDashboard } from '../../../generated/index.js';
+import { getDashboard, getDashboardInput } from '../../../generated/index.js';
 import { authedProcedure, router } from '../trpc.js';
 
 export const dashboardRouter = router({
   // One statement: counters, recent alerts with their exposure and broker, and the latest scan come as includes.
-  get: authedProcedure.query(({ ctx }) => getDashboard(ctx.db, { userId: ctx.userId })),
+  // The input is the generated strict object without the owner: nothing or `{}`; any key (a `userId` too) is a 400.
+  get: authedProcedure
+    .input(getDashboardInput.omit({ userId: true }).optional())
+    .query(({ ctx }) => getDashboard(ctx.db, { userId: ctx.userId })),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { getProfile, updateProfile, updateProfileInput } from '../../../generated/index.js';
+import { getProfile, getProfileInput, updateProfile, updateProfileInput } from '../../../generated/index.js';
 import { authedProcedure, router } from '../trpc.js';
 
 // The generated schema admits any string; the API adds the product's rules so that no empty name or
@@ -7,6 +7,11 @@ import { authedProcedure, router } from '../trpc.js';
 // A name is printable text: PostgreSQL refuses NUL (that was a database error), and a lone UTF-16 surrogate
 // would be stored as U+FFFD, so the name saved would not be the name sent.
 const PRINTABLE = /^[^\p{Cc}\p{Cs}]*$/u;
+// Bidirectional controls (embeddings and overrides U+202A-U+202E, isolates U+2066-U+2069, the marks U+200E, U+200F
+// and U+061C) reorder how the text around them is shown: a name with U+202E displays reversed, in this app and
+// in every admin screen, email or log that shows it (Trojan Source, CVE-2021-42574). A name shows right without
+// them: the Unicode bidirectional algorithm orders its own letters.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/u;
 const profileUpdate = updateProfileInput
   .omit({ userId: true })
   .extend({
@@ -16,6 +21,10 @@ const profileUpdate = updateProfileInput
       .min(1, 'fullName must not be empty')
       .max(200, 'fullName must be at most 200 characters')
       .regex(PRINTABLE, 'fullName must be printable text: no control characters or unpaired surrogates')
+      .refine(
+        (name) => !BIDI_CONTROLS.test(name),
+        'fullName must be printable text: no bidirectional control characters (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C)',
+      )
       .nullable()
       .optional(),
     phone: z
@@ -28,6 +37,9 @@ const profileUpdate = updateProfileInput
   .refine((value) => value.fullName != null || value.phone != null, 'give fullName or phone to change');
 
 export const profileRouter = router({
-  get: authedProcedure.query(({ ctx }) => getProfile(ctx.db, { userId: ctx.userId })),
+  // Input: nothing or `{}`; an unknown key is a 400, as on every procedure.
+  get: authedProcedure
+    .input(getProfileInput.omit({ userId: true }).optional())
+    .query(({ ctx }) => getProfile(ctx.db, { userId: ctx.userId })),
   update: authedProcedure.input(profileUpdate).mutation(({ ctx, input }) => updateProfile(ctx.db, { ...input, userId: ctx.userId })),
 });

@@ -1,7 +1,10 @@
-import { getSubscriptionStatus } from '../../../generated/index.js';
+import { getSubscriptionStatus, getSubscriptionStatusInput } from '../../../generated/index.js';
 import { authedProcedure, router } from '../trpc.js';
 
 export const subscriptionRouter = router({
   // null: the user has no subscription row (free tier without billing), which is not an error.
-  status: authedProcedure.query(({ ctx }) => getSubscriptionStatus(ctx.db, { userId: ctx.userId })),
+  // Input: nothing or `{}`; an unknown key is a 400, as on every procedure.
+  status: authedProcedure
+    .input(getSubscriptionStatusInput.omit({ userId: true }).optional())
+    .query(({ ctx }) => getSubscriptionStatus(ctx.db, { userId: ctx.userId })),
 });

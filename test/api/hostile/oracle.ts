@@ -1,6 +1,7 @@
 // What each request must get, worked out from the plan alone: the statuses allowed, and the change a valid
 // mutation may make. The token's validity is known by construction; input validity is the procedure's own
 // zod schema (the API's contract); a cursor is valid only where it was issued: same procedure, user, filters.
+import { isUtf8 } from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
 import { safeParse } from 'zod';
 import { MAX_BATCH_SIZE } from '../../../src/server/batch.js';
@@ -21,11 +22,22 @@ export type Expectation = { kind: 'whole'; statuses: number[]; why: string } | {
 
 const expect = (statuses: number[], why: string, effect: Effect | null = null): CallExpectation => ({ statuses, effect, why });
 
-/** What the JSON a client sends turns into on the server: undefined fields gone, -0 as 0. */
-function sentValue(input: InputPlan): unknown {
-  if (input.kind !== 'json') return undefined;
-  const text = jsonText(input.value);
-  return text === undefined ? undefined : JSON.parse(text);
+/**
+ * What the input a client sends turns into on the server: undefined fields gone, -0 as 0; random bytes that
+ * happen to be UTF-8 JSON (`3`) are that JSON. A blank body is no input; a blank `?input=` is not JSON.
+ * null: the bytes are not JSON.
+ */
+function sentValue(input: InputPlan, inBody: boolean): { value: unknown } | null {
+  if (input.kind === 'absent') return { value: undefined };
+  const text = input.kind === 'json' ? jsonText(input.value) : isUtf8(input.bytes) ? input.bytes.toString('utf8') : null;
+  if (text === null) return null;
+  if (text === undefined) return { value: undefined };
+  if (text.trim() === '' && inBody) return { value: undefined };
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return null;
+  }
 }
 
 function field(data: unknown, key: string): unknown {
@@ -77,11 +89,12 @@ function expectCall(world: World, call: CallPlan, token: TokenPlan): CallExpecta
   const procedure = world.procedures.find((candidate) => candidate.path === call.path);
   if (procedure === undefined) throw new Error(`unknown procedure ${call.path}`);
   // The input is read before any middleware runs: broken JSON is a 400 whoever sends it.
-  if (call.input.kind === 'raw') return expect([400], 'input is not JSON');
+  const received = sentValue(call.input, procedure.type === 'mutation');
+  if (received === null) return expect([400], 'input is not JSON');
   const user = token.kind === 'valid' ? token.user : null;
   if (!PUBLIC_PATHS.has(call.path) && user === null) return expect([401], `token: ${token.how}`);
   if (procedure.input === null) return domain(world, call.path, user, undefined);
-  const sent = sentValue(call.input);
+  const sent = received.value;
   // The canonical-forms rule, stated here on its own rather than through the schema under test: an id field
   // is a decimal string without leading zeros, sign or spaces, within int8.
   const id = field(sent, 'alertId');
