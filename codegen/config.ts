@@ -66,6 +66,12 @@ const configSchema = z.strictObject({
       domains: z.record(z.string(), z.strictObject({ type: z.string().min(1), import: z.string().min(1).optional() })).default({}),
     })
     .prefault({}),
+  /**
+   * What the nullability analysis may trust. `trustNotNullDomains`: a column is non-null when its type is a NOT
+   * NULL domain. Off by default: PostgreSQL stores NULL in such a column when it is written from an empty scalar
+   * subquery or an outer-joined value (CREATE DOMAIN's notes); turn it on only if no write does that.
+   */
+  nullability: z.strictObject({ trustNotNullDomains: z.boolean().default(false) }).prefault({}),
   /** How cache invalidation is scoped: the param that names the owner, and the column that holds it. */
   cache: z
     .strictObject({

@@ -40,7 +40,14 @@ export type GeneratedProject = {
  * What stays valid while the schema does not change: the connection, the table types, the catalog, and what the
  * server said of each statement already described (a save that changes one query describes only that one).
  */
-type WarmSchema = { url: string; sql: postgres.Sql; tables: string; catalog: Catalog; connection: SchemaConnection };
+type WarmSchema = {
+  url: string;
+  trustNotNullDomains: boolean;
+  sql: postgres.Sql;
+  tables: string;
+  catalog: Catalog;
+  connection: SchemaConnection;
+};
 
 /**
  * Generations over one schema database. The connection, `db.ts` and the catalog are read once per schema (per
@@ -59,7 +66,7 @@ export function generationSession(database: SchemaDatabase): GenerationSession {
     if (stale !== null) await stale.sql.end({ timeout: 5 });
   };
   const warmUp = async (config: Config): Promise<WarmSchema> => {
-    if (warm !== null && warm.url === database.url) return warm;
+    if (warm !== null && warm.url === database.url && warm.trustNotNullDomains === config.nullability.trustNotNullDomains) return warm;
     await drop();
     const sql = postgres(database.url, {
       max: 1,
@@ -68,8 +75,18 @@ export function generationSession(database: SchemaDatabase): GenerationSession {
       ...(config.searchPath === undefined ? {} : { connection: { search_path: config.searchPath.join(',') } }),
     });
     try {
-      const [tables, catalog] = await Promise.all([introspectTables(database.url, config.schemas, config.searchPath), loadCatalog(sql)]);
-      warm = { url: database.url, sql, tables, catalog, connection: schemaConnection(sql) };
+      const [tables, catalog] = await Promise.all([
+        introspectTables(database.url, config.schemas, config.searchPath),
+        loadCatalog(sql, config.nullability),
+      ]);
+      warm = {
+        url: database.url,
+        trustNotNullDomains: config.nullability.trustNotNullDomains,
+        sql,
+        tables,
+        catalog,
+        connection: schemaConnection(sql),
+      };
       return warm;
     } catch (error) {
       await sql.end({ timeout: 5 });

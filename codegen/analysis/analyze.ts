@@ -327,6 +327,11 @@ function targetLeaf(relation: RangeVar | undefined, scope: Scope, mode: ModifyMo
     scope.ctx.notes.push(`${mode} through view ${leaf.table.displayName}: RETURNING columns are nullable`);
     return { ...leaf, columns: leaf.columns.map((column) => ({ ...column, nullable: true })) };
   }
+  if (leaf.table?.insteadOfTriggers === true) {
+    // A table's INSTEAD rule replaces the statement: RETURNING comes from the rule's own statement.
+    scope.ctx.notes.push(`${mode} on ${leaf.table.displayName}, which has an INSTEAD rule: RETURNING columns are nullable`);
+    return { ...leaf, columns: leaf.columns.map((column) => ({ ...column, nullable: true })) };
+  }
   return leaf;
 }
 

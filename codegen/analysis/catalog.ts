@@ -47,7 +47,7 @@ export const PG_PARSED_ARRAYS = new Set([
 type CatalogColumn = {
   name: string;
   attnum: number;
-  /** NOT NULL holds for every stored row: a validated NOT NULL constraint, or a NOT NULL domain type. */
+  /** NOT NULL holds for every stored row: a validated NOT NULL constraint (a NOT NULL domain only when trusted). */
   notNull: boolean;
   typeOid: number;
 };
@@ -64,9 +64,9 @@ export type CatalogTable = {
   columns: Map<number, CatalogColumn>;
   /** Column attnums of each unique, non-partial index (primary key included). */
   uniqueKeys: number[][];
-  /** The SELECT of a view or materialized view (pg_get_viewdef), analysed for its columns' nullability. */
+  /** The SELECT of a view (pg_get_viewdef), analysed for its columns' nullability; null for a materialized view. */
   definition: string | null;
-  /** A view with INSTEAD OF triggers: what its RETURNING yields is whatever the trigger returns. */
+  /** INSTEAD OF triggers or INSTEAD rules: what its RETURNING yields is whatever the trigger or rule returns. */
   insteadOfTriggers: boolean;
 };
 
@@ -213,7 +213,10 @@ function typeResolver(rows: TypeRow[]): { type: (oid: number) => PgType; notNull
 
 const RELKINDS: Record<string, RelationKind> = { r: 'table', p: 'partitioned', v: 'view', m: 'materialized', f: 'foreign' };
 
-export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
+/** `trustNotNullDomains`: a NOT NULL domain makes a column non-null (the config's nullability key; see there). */
+export type CatalogOptions = { trustNotNullDomains: boolean };
+
+export async function loadCatalog(sql: postgres.Sql, options: CatalogOptions = { trustNotNullDomains: false }): Promise<Catalog> {
   const typeRows = await sql<TypeRow[]>`
     SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype::text AS typtype,
            t.typcategory::text AS category, t.typarray::int AS array, t.typelem::int AS elem, t.typbasetype::int AS basetype, t.typnotnull AS notnull,
@@ -240,9 +243,12 @@ export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
     }[]
   >`
     SELECT c.oid::int AS table_oid, n.nspname AS schema, c.relname AS table_name, c.relkind::text AS relkind,
-           CASE WHEN c.relkind IN ('v', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+           -- A materialized view holds the rows of its last REFRESH, not what its definition yields under today's
+           -- NOT NULLs: only a plain view is analysed through its definition.
+           CASE WHEN c.relkind = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
                 THEN pg_get_viewdef(c.oid) END AS definition,
-           EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.oid AND (t.tgtype & 64) <> 0) AS instead_of,
+           EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.oid AND (t.tgtype & 64) <> 0)
+             OR EXISTS (SELECT FROM pg_rewrite r WHERE r.ev_class = c.oid AND r.is_instead AND r.ev_type <> '1') AS instead_of,
            a.attnum::int AS attnum, a.attname AS name,
            -- PostgreSQL 18 can add NOT NULL as NOT VALID: rows from before it may still hold NULL.
            a.attnotnull AND NOT EXISTS (
@@ -274,13 +280,29 @@ export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
     }
     // A foreign table's NOT NULL is not enforced by PostgreSQL; a view's columns come from its definition.
     const storedNotNull = kind !== 'foreign' && kind !== 'view' && kind !== 'materialized' && row.not_null;
-    const domainNotNull = kind !== 'foreign' && kind !== 'view' && kind !== 'materialized' && notNullDomain(row.type_oid);
+    // A NOT NULL domain proves nothing about stored values (an empty scalar subquery writes NULL through it).
+    const domainNotNull =
+      options.trustNotNullDomains && kind !== 'foreign' && kind !== 'view' && kind !== 'materialized' && notNullDomain(row.type_oid);
     table.columns.set(row.attnum, {
       name: row.name,
       attnum: row.attnum,
       notNull: storedNotNull || domainNotNull,
       typeOid: row.type_oid,
     });
+  }
+  const dependencies = await loadDependencies(sql);
+  // Read through a parent (no ONLY), a table yields its children's rows too: a parent's NOT NULL NO INHERIT (or
+  // ALTER TABLE ONLY ... SET NOT NULL) does not hold for them, so a column is non-null only if it is in every child.
+  for (const [childOid, parentOid] of dependencies.parent) {
+    const child = tables.get(childOid);
+    for (let ancestor = tables.get(parentOid), depth = 0; ancestor !== undefined && depth < 64; depth++) {
+      for (const column of ancestor.columns.values()) {
+        const inChild = child === undefined ? undefined : [...child.columns.values()].find((c) => c.name === column.name);
+        if (inChild === undefined || !inChild.notNull) column.notNull = false;
+      }
+      const next = dependencies.parent.get(ancestor.oid);
+      ancestor = next === undefined ? undefined : tables.get(next);
+    }
   }
   const bySchemaName = new Map([...tables.values()].map((table) => [`${table.schema}.${table.name}`, table]));
   const resolveTable = (schema: string | null, name: string): CatalogTable | null => {
@@ -343,7 +365,7 @@ export async function loadCatalog(sql: postgres.Sql): Promise<Catalog> {
     foreignKeys: [...foreignKeys],
     triggers,
     routines: await loadRoutines(sql),
-    dependencies: await loadDependencies(sql),
+    dependencies,
     type,
     types,
     declaration,

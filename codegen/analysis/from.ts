@@ -27,7 +27,14 @@ const FROM_KINDS = ['RangeVar', 'RangeSubselect', 'RangeFunction', 'JoinExpr', '
 function tableColumns(table: CatalogTable, ctx: Scope['ctx']): { columns: LeafColumn[]; opaque: string | null } {
   const attributes = [...table.columns.values()].sort((a, b) => a.attnum - b.attnum);
   const origin = (attnum: number): Origin => ({ tableOid: table.oid, attnum });
-  if (table.kind === 'view' || table.kind === 'materialized') {
+  if (table.kind === 'materialized') {
+    ctx.notes.push(`materialized view ${table.displayName} holds the rows of its last REFRESH, so its columns are nullable`);
+    return {
+      columns: attributes.map((a) => ({ name: a.name, nullable: true, origin: origin(a.attnum), typeOid: a.typeOid })),
+      opaque: null,
+    };
+  }
+  if (table.kind === 'view') {
     const derived = viewItems(table, ctx);
     const columns = derived?.flatMap((item) => (item.kind === 'column' ? [item.column] : []));
     if (derived === null || columns === undefined || columns.length !== derived.length || columns.length !== attributes.length) {

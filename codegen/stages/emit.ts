@@ -132,6 +132,22 @@ function includeFields(includes: IncludeModel[]): string[] {
   });
 }
 
+/** A param's value as the statement gets it: a `date` as its UTC calendar day, whatever the process's TZ. */
+function paramValue(param: ParamModel): string {
+  const value = param.optional ? `(params.${param.name} ?? null)` : `params.${param.name}`;
+  const converter = dateConverter(param);
+  if (converter !== null) return `${converter}(${value})`;
+  return param.optional ? `params.${param.name} ?? null` : value;
+}
+
+/** The runtime function that writes a `date` (or `date[]`) param typed as Date, or null (an override may type it otherwise). */
+function dateConverter(param: ParamModel): 'calendarDate' | 'calendarDates' | null {
+  const { name, ts } = param.type;
+  if (name === 'date' && ts.kind === 'primitive' && ts.ts === 'Date') return 'calendarDate';
+  if (name === '_date' && ts.kind === 'array' && ts.element.kind === 'primitive' && ts.element.ts === 'Date') return 'calendarDates';
+  return null;
+}
+
 /**
  * A page item's fields, read from the row by name: the columns, then the includes (the cursor columns are left out).
  * `__proto__` is written as a computed key: as a plain key in an object literal it would set the item's prototype.
@@ -152,7 +168,7 @@ function emitQuery(query: QueryModel): string {
   if (isList) paramLines.push('  limit: Limit;', `  cursor: Cursor<${JSON.stringify(query.name)}> | null;`);
   if (query.kind === 'stream') paramLines.push(`  /** Rows per batch, at most ${MAX_LIMIT} (the default). */`, '  batchSize?: number;');
   const paramsOptional = paramLines.every((line) => line.includes('?:') || line.trim().startsWith('/**'));
-  const values = `[${query.params.map((p) => (p.optional ? `params.${p.name} ?? null` : `params.${p.name}`)).join(', ')}]`;
+  const values = `[${query.params.map(paramValue).join(', ')}]`;
   const callOptions = query.kind === 'stream' ? '' : ', options?: CallOptions';
   const signature = `db: Queryable, params: ${paramsType}${paramsOptional ? ' = {}' : ''}${callOptions}`;
   const location = `${query.file}:${query.line}`;
@@ -266,7 +282,8 @@ export function emitModule(sourceFile: string, queries: QueryModel[], options: E
     ...(usesJson ? ['JsonValue'] : []),
     ...runImports.filter((name) => name.startsWith('type ')).map((name) => name.slice('type '.length)),
   ].sort();
-  const values = ['generatedBy', 'z', ...inputImports, ...runImports.filter((name) => !name.startsWith('type '))].sort();
+  const converters = new Set(queries.flatMap((query) => query.params.map(dateConverter).filter((name) => name !== null)));
+  const values = ['generatedBy', 'z', ...inputImports, ...converters, ...runImports.filter((name) => !name.startsWith('type '))].sort();
   const named = namedImports(queries.flatMap((query) => [...query.params, ...query.columns].map((item) => item.type.ts)));
   const lines = [
     HEADER(sourceFile),

@@ -21,6 +21,7 @@ export type { Transaction, TransactionOptions, IsolationLevel, AfterCommit } fro
 export { applyRoleTimeouts, roleTimeoutStatements, type RoleTimeouts } from './role-timeouts.js';
 export type { Queryable, Statement, Rows, CallOptions, CachePolicy, WriteEffect, TableTouch, CacheScope } from './contract.js';
 export { EVERY_TABLE } from './contract.js';
+export { calendarDate, calendarDates, parseCalendarDate } from './calendar-date.js';
 export {
   createQueryCache,
   cacheSerializer,

@@ -1,6 +1,7 @@
 // The one pg.Pool behind a db handle: sized, with timeouts, and with 'error' listeners so that a backend that dies
 // (pg_terminate_backend, failover, restart) never crashes the process.
 import pg from 'pg';
+import { calendarTypes } from './calendar-date.js';
 import type { Logger } from 'pino';
 import type { PoolPeaks, PoolStats, ResolvedOptions } from './options.js';
 import { createLogLimiter } from './log-limit.js';
@@ -27,6 +28,7 @@ export function createPool(options: ResolvedOptions, logger: Logger): pg.Pool {
     maxLifetimeSeconds: options.maxLifetimeSeconds,
     keepAlive: options.keepAlive,
     application_name: options.applicationName,
+    types: calendarTypes,
     ...(startup === undefined ? {} : { options: startup }),
   });
   // An idle client whose backend dies: pg-pool removes it and re-emits here; without a listener Node would throw.

@@ -2,6 +2,7 @@
 // The connection goes back on every path: the loop ends, the consumer breaks early, or anything throws. Each read
 // is timed by the executor; the stream is observed once, when it ends, with the reads' time and rows summed.
 import Cursor from 'pg-cursor';
+import { calendarTypes } from './calendar-date.js';
 import type pg from 'pg';
 import type { Statement } from './contract.js';
 import { toSqlboundError, type SqlboundError } from './errors.js';
@@ -31,7 +32,7 @@ export async function* stream<Row>(
   let rows = 0;
   let error: SqlboundError | undefined;
   let broken = false;
-  const cursor = lease.client.query(new Cursor<Row>(statement.text, [...values]));
+  const cursor = lease.client.query(new Cursor<Row>(statement.text, [...values], { types: calendarTypes }));
   try {
     while (true) {
       const sent = await read(lease, cursor, size);

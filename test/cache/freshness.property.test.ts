@@ -5,17 +5,12 @@
 // interleavings of generated writes (fast-check, fixed seed) are each followed by every cached read, which must
 // equal the same call with bypassCache. The code is generated from the SQL below by the real pipeline and imported.
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import postgres from 'postgres';
-import { createDb, type Queryable } from 'sqlbound';
-import { formatError } from '../../codegen/diagnostics.js';
-import { DEFAULT_GENERATE_OPTIONS, generateQueries } from '../../codegen/pipeline.js';
-import { projectRoot } from '../../src/server/paths.js';
+import { createDb } from 'sqlbound';
 import { testDatabase } from '../support/database.js';
+import { generatedModule } from '../support/generated-module.js';
 
 const SCHEMA = `
 CREATE SCHEMA core;
@@ -126,22 +121,8 @@ DO $$ BEGIN UPDATE core.accounts SET balance = balance + 7; END $$;
 const database = await testDatabase({ migrated: false });
 const admin = postgres(database.directUrl, { max: 1, onnotice: () => {} });
 await admin.unsafe(SCHEMA);
-const generation = await generateQueries(admin, [{ file: 'freshness.sql', text: `${CACHED_READS}\n${WRITES}` }], DEFAULT_GENERATE_OPTIONS);
+const call = await generatedModule(admin, 'freshness', `${CACHED_READS}\n${WRITES}`);
 await admin.end();
-assert.deepEqual(generation.errors.map(formatError), [], 'the freshness schema generates');
-const folder = join(projectRoot, '.data', `freshness-${process.pid}`);
-await mkdir(folder, { recursive: true });
-after(() => rm(folder, { recursive: true, force: true }));
-const moduleFile = join(folder, 'freshness.ts');
-await writeFile(moduleFile, generation.files.get('freshness.ts') ?? '');
-
-type Call = (db: Queryable, params: Record<string, unknown>, options?: { bypassCache?: boolean }) => Promise<unknown>;
-const generated = (await import(pathToFileURL(moduleFile).href)) as Record<string, Call>;
-const call = (name: string): Call => {
-  const fn = generated[name];
-  assert.ok(typeof fn === 'function', `generated ${name}`);
-  return fn;
-};
 
 const db = createDb({ connectionString: database.url, cursorSecret: 'freshness', max: 4 });
 after(() => db.close());

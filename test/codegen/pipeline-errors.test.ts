@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import postgres from 'postgres';
 import { formatError } from '../../codegen/diagnostics.js';
-import { generateQueries } from '../../codegen/pipeline.js';
+import { DEFAULT_GENERATE_OPTIONS, generateQueries } from '../../codegen/pipeline.js';
+import { loadCatalog } from '../../codegen/analysis/catalog.js';
 import { testDatabase } from '../support/database.js';
 
 const database = await testDatabase({ migrated: false });
@@ -49,10 +50,17 @@ test('enums, domains and composites in another schema generate types, and unknow
       ['id', 'int4', false],
       ['state', ['new', 'used'], false],
       ['size', 'size', true],
-      ['sku', 'text', false],
+      // A NOT NULL domain alone proves nothing about stored values (an empty scalar subquery writes NULL through it).
+      ['sku', 'text', true],
       ['extra', 'text', true],
     ],
   );
+  // The config's nullability.trustNotNullDomains opts back in.
+  const trusting = await generateQueries(sql, [{ file: 'items.sql', text }], {
+    ...DEFAULT_GENERATE_OPTIONS,
+    catalog: await loadCatalog(sql, { trustNotNullDomains: true }),
+  });
+  assert.equal(trusting.queries[0]?.columns.find((column) => column.name === 'sku')?.nullable, false);
   assert.deepEqual(
     query?.params.map((param) => param.type.ts.kind),
     ['primitive', 'enum'],

@@ -11,7 +11,7 @@ export type DomainsParams = {
   batchSize?: number;
 };
 export type DomainsRow = {
-  "qty": number;
+  "qty": number | null;
   "contact": string | null;
   "required": string;
   "price": string | null;

@@ -11,10 +11,10 @@ export type OrdersParams = {
   batchSize?: number;
 };
 export type OrdersRow = {
-  "code": string;
+  "code": string | null;
   "amount": string | null;
   "amounts": string[] | null;
-  "code_text": string;
+  "code_text": string | null;
 };
 const ordersStatement: Statement = {
   name: "orders",

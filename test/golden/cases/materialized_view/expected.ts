@@ -11,10 +11,10 @@ export type FromMaterializedParams = {
   batchSize?: number;
 };
 export type FromMaterializedRow = {
-  "id": number;
-  "a": number;
+  "id": number | null;
+  "a": number | null;
   "last_v": string | null;
-  "u_count": string;
+  "u_count": string | null;
 };
 const fromMaterializedStatement: Statement = {
   name: "fromMaterialized",
@@ -30,3 +30,4 @@ export function fromMaterialized(db: Queryable, params: FromMaterializedParams =
 export const fromMaterializedInput = z.strictObject({});
 
 // fromMaterialized reads ["tm"] writes []
+// note (fromMaterialized): materialized view tm holds the rows of its last REFRESH, so its columns are nullable

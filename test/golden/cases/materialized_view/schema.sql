@@ -1,4 +1,5 @@
--- A materialized view holds what its definition returned: its columns follow the definition.
+-- A materialized view holds the rows of its last REFRESH, not what its definition yields under today's NOT NULLs: its
+-- columns are nullable (a `-- not-null:` annotation says otherwise where the author knows better).
 CREATE TABLE t (
   id int PRIMARY KEY,
   a int NOT NULL,

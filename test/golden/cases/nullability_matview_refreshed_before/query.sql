@@ -1,0 +1,3 @@
+-- name: snapshot :stream
+-- allow: seqscan golden case over a tiny table
+SELECT id, amount FROM price_snapshot;

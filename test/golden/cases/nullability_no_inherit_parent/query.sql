@@ -1,0 +1,3 @@
+-- name: allReadings :stream
+-- allow: seqscan golden case over a tiny table
+SELECT id, value, unit FROM readings;
