@@ -35,12 +35,19 @@ function aggregatesHere(select: SelectStmt, scope: Scope): boolean {
   return found;
 }
 
-function setReturningInTargets(select: SelectStmt, scope: Scope): boolean {
+/**
+ * A set-returning call outside FROM: in the target list, ORDER BY or DISTINCT ON it multiplies each row by the rows
+ * it returns, or removes the row when it returns none (`ORDER BY generate_series(1, 0)`).
+ */
+export function setReturningOutsideFrom(select: SelectStmt, scope: Scope): boolean {
   let found = false;
-  targetNodes(select, (node) => {
+  const visit = (node: Node) => {
     const call = nodeOf(node, 'FuncCall');
     if (call !== null && scope.ctx.catalog.routines.setReturning.has(names(call.funcname).at(-1) ?? '')) found = true;
-  });
+  };
+  targetNodes(select, visit);
+  for (const sort of select.sortClause ?? []) walkExpression(nodeOf(sort, 'SortBy')?.node, visit);
+  for (const distinct of select.distinctClause ?? []) walkExpression(distinct, visit);
   return found;
 }
 
@@ -50,7 +57,7 @@ export function exactlyOneRow(select: SelectStmt, scope: Scope): boolean {
   if (select.limitCount !== undefined && !isNullConst(select.limitCount) && !isIntegerConst(select.limitCount, (n) => n >= 1)) return false;
   if (select.limitOffset !== undefined && !isNullConst(select.limitOffset) && !isIntegerConst(select.limitOffset, (n) => n === 0))
     return false;
-  if (setReturningInTargets(select, scope)) return false;
+  if (setReturningOutsideFrom(select, scope)) return false;
   if ((select.valuesLists ?? []).length > 0) return select.valuesLists?.length === 1;
   if ((select.fromClause ?? []).length === 0 && select.whereClause === undefined) return true;
   return aggregatesHere(select, scope);

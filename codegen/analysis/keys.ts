@@ -6,8 +6,9 @@
 import type { Node, SelectStmt } from '@pgsql/types';
 import { match } from 'ts-pattern';
 import { leaves, lookupInLevel, findEntry, visible, type FromItem, type Join, type Leaf, type Scope } from './scope.js';
-import { conjuncts, names, nodeOf, stripCasts, walkExpression } from './tree.js';
+import { conjuncts, names, nodeOf, stripCasts } from './tree.js';
 import { NO_KEYS, type Keys, type Repeated } from './key-sets.js';
+import { setReturningOutsideFrom } from './cardinality.js';
 
 /** One side of an equality: a leaf's column, a value fixed for the whole evaluation, or anything else. */
 type Side = { kind: 'column'; leaf: number; index: number } | { kind: 'fixed' } | { kind: 'other' };
@@ -186,17 +187,6 @@ function fromRepeats(items: FromItem[], eqs: Equality[], scope: Scope): Map<numb
   return result;
 }
 
-function setReturningInTargets(select: SelectStmt, scope: Scope): boolean {
-  let found = false;
-  for (const target of select.targetList ?? []) {
-    walkExpression(nodeOf(target, 'ResTarget')?.val, (node) => {
-      const call = nodeOf(node, 'FuncCall');
-      if (call !== null && scope.ctx.catalog.routines.setReturning.has(names(call.funcname).at(-1) ?? '')) found = true;
-    });
-  }
-  return found;
-}
-
 /**
  * The keys of one SELECT (not a set operation or VALUES). `refs` holds, for each output item, the entry key
  * of the column it shows (null for an expression); `singleRow` is the cardinality proof.
@@ -204,7 +194,7 @@ function setReturningInTargets(select: SelectStmt, scope: Scope): boolean {
 export function selectKeys(select: SelectStmt, scope: Scope, refs: (string | null)[], singleRow: boolean): Keys {
   if (singleRow) return { unique: [[]], repeated: [] };
   // A set-returning function in the target list repeats its row once per element; grouping sets repeat keys.
-  if (setReturningInTargets(select, scope)) return NO_KEYS;
+  if (setReturningOutsideFrom(select, scope)) return NO_KEYS;
   const groupClause = select.groupClause ?? [];
   if (groupClause.some((node) => nodeOf(node, 'GroupingSet') !== null)) return NO_KEYS;
   const { items } = scope.level;
@@ -236,12 +226,28 @@ export function selectKeys(select: SelectStmt, scope: Scope, refs: (string | nul
     const key = plain ? (refs.length > 0 ? refs.map((_, index) => index) : null) : positions(exprColumns(distinct));
     if (key !== null) unique.push(key);
   }
-  const eqs = [...equalities(conjuncts(select.whereClause), items, scope), ...items.flatMap((item) => preservedEqualities(item, scope))];
+  const whereEqs = equalities(conjuncts(select.whereClause), items, scope);
+  const eqs = [...whereEqs, ...items.flatMap((item) => preservedEqualities(item, scope))];
   const leafRepeats = fromRepeats(items, eqs, scope);
+  // A key column the WHERE pins to one value (`tenant_id = :tenantId`) is the same in every row: the rest of the
+  // key is unique on its own.
+  const pinned = new Set(
+    whereEqs.flatMap(([left, right]) =>
+      [
+        [left, right],
+        [right, left],
+      ].flatMap(([column, value]) =>
+        column?.length === 1 && column[0]?.kind === 'column' && value?.some((side) => side.kind === 'fixed') === true
+          ? [`${column[0].leaf}:${column[0].index}`]
+          : [],
+      ),
+    ),
+  );
   for (const leaf of items.flatMap(leaves)) {
     const repeat = leafRepeats.get(leaf.id) ?? null;
     for (const key of leaf.keys) {
-      const columns = positions(key.map((index) => ({ kind: 'column', leaf: leaf.id, index })));
+      const unpinned = key.filter((index) => !pinned.has(`${leaf.id}:${index}`));
+      const columns = positions(unpinned.map((index) => ({ kind: 'column', leaf: leaf.id, index })));
       if (columns === null) continue;
       if (repeat === null) unique.push(columns);
       else repeated.push({ columns, relation: label(leaf), ...repeat });

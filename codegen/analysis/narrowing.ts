@@ -8,7 +8,17 @@ import { lookupInLevel, type Scope } from './scope.js';
 import { names, nodeOf, stripCasts } from './tree.js';
 
 function nullRejectedRefs(predicate: Node, scope: Scope): ColumnRef[] {
+  const castTargets = scope.ctx.catalog.routines.userCastTargets;
   const ref = (node: Node | undefined): ColumnRef[] => {
+    // A user-defined cast function need not be strict: `x::e = 'a'` can hold for a NULL x, so it proves nothing.
+    for (
+      let cast = node === undefined ? null : nodeOf(node, 'TypeCast');
+      cast !== null;
+      cast = cast.arg === undefined ? null : nodeOf(cast.arg, 'TypeCast')
+    ) {
+      const target = names(cast.typeName?.names).at(-1) ?? '';
+      if (castTargets.has(target) || castTargets.has(`_${target}`)) return [];
+    }
     const stripped = stripCasts(node);
     const found = stripped === undefined ? null : nodeOf(stripped, 'ColumnRef');
     return found === null ? [] : [found];

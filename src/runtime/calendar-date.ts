@@ -44,7 +44,16 @@ export function calendarDate(value: Date | null): string | null {
   return value.toISOString().slice(0, 10);
 }
 
-/** Each of an array's Dates as its UTC calendar day. */
+/**
+ * Each of a `date[]` param's Dates as its UTC calendar day. Generated code calls it.
+ *
+ * @example
+ * ```ts
+ * import { calendarDates } from 'sqlbound';
+ *
+ * calendarDates([new Date('2024-05-01'), null]); // ['2024-05-01', null]
+ * ```
+ */
 export function calendarDates(values: readonly (Date | null)[] | null): (string | null)[] | null {
   return values === null ? null : values.map(calendarDate);
 }

@@ -18,10 +18,25 @@ export function startupOptions(
   ].join(' ');
 }
 
+/**
+ * A connection URL without its `options` (`?options=-c search_path=app`), and those options. node-postgres lets a
+ * URL's options replace the config's, which would drop sqlbound's timeouts; the pool sends both, joined.
+ */
+function splitUrlOptions(connectionString: string | undefined): { url: string | undefined; options: string | undefined } {
+  if (connectionString === undefined || !URL.canParse(connectionString)) return { url: connectionString, options: undefined };
+  const url = new URL(connectionString);
+  const options = url.searchParams.get('options') ?? undefined;
+  if (options === undefined) return { url: connectionString, options };
+  url.searchParams.delete('options');
+  return { url: url.toString(), options };
+}
+
 export function createPool(options: ResolvedOptions, logger: Logger): pg.Pool {
-  const startup = startupOptions(options);
+  const fromUrl = splitUrlOptions(options.connectionString);
+  const joined = [fromUrl.options, startupOptions(options)].filter((part) => part !== undefined).join(' ');
+  const startup = joined === '' ? undefined : joined;
   const pool = new pg.Pool({
-    connectionString: options.connectionString,
+    connectionString: fromUrl.url,
     max: options.max,
     connectionTimeoutMillis: options.connectionTimeoutMillis,
     idleTimeoutMillis: options.idleTimeoutMillis,

