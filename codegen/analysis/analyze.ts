@@ -366,7 +366,12 @@ function analyzeInsert(stmt: InsertStmt, outer: Scope | null, outerCtes: Readonl
   scope.level.items.push(target);
   const items = returningItems(stmt.returningClause, scope, target, 'insert');
   const source = stmt.selectStmt === undefined ? null : nodeOf(stmt.selectStmt, 'SelectStmt');
-  return { items, singleRow: (source?.valuesLists ?? []).length === 1, exactlyOne: false, keys: NO_KEYS };
+  // One VALUES row, or a SELECT proven to return at most one row (an aggregate, a key lookup, LIMIT 1), inserts
+  // at most one row; ON CONFLICT can only make it fewer.
+  const values = source?.valuesLists ?? [];
+  const singleRow =
+    values.length > 0 ? values.length === 1 : source !== null && analyzeSelect(source, outer, ctes, ctx).singleRow;
+  return { items, singleRow, exactlyOne: false, keys: NO_KEYS };
 }
 
 function analyzeUpdateOrDelete(
