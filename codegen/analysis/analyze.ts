@@ -369,8 +369,7 @@ function analyzeInsert(stmt: InsertStmt, outer: Scope | null, outerCtes: Readonl
   // One VALUES row, or a SELECT proven to return at most one row (an aggregate, a key lookup, LIMIT 1), inserts
   // at most one row; ON CONFLICT can only make it fewer.
   const values = source?.valuesLists ?? [];
-  const singleRow =
-    values.length > 0 ? values.length === 1 : source !== null && analyzeSelect(source, outer, ctes, ctx).singleRow;
+  const singleRow = values.length > 0 ? values.length === 1 : source !== null && analyzeSelect(source, outer, ctes, ctx).singleRow;
   return { items, singleRow, exactlyOne: false, keys: NO_KEYS };
 }
 
