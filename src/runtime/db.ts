@@ -20,7 +20,7 @@ import { createObserver } from './observe.js';
 import { resolveOptions, type DbOptions, type PoolPeaks, type PoolStats, type ResolvedOptions } from './options.js';
 import { createPool, poolCloser, poolStats, trackPoolPeaks } from './pool.js';
 import { preparedMode } from './prepared.js';
-import { createReadYourWrites, writePositionRecorder } from './read-your-writes.js';
+import { createReadYourWrites, createWritePositions, writePositionRecorder } from './read-your-writes.js';
 import { createReplicaSet, type ReplicaSet, type ReplicaStatus } from './replicas.js';
 import { createSlowQueryLog, type SlowQueryEntry } from './slow-log.js';
 import { stream } from './stream.js';
@@ -116,8 +116,17 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
         ? cacheOption
         : createQueryCache({ logger, meter: resolved.meter, ...cacheOption });
   // With replicas, the callers' last write positions: recorded after writes, consulted by replica reads.
+  // With a shared store (options.writePositions) every instance sees them; the request scope carries them to the client.
   const positions =
-    options.replicas === undefined || options.replicas.length === 0 ? null : createReadYourWrites(resolved.readYourWritesMs);
+    options.replicas === undefined || options.replicas.length === 0
+      ? null
+      : createWritePositions(
+          createReadYourWrites(resolved.readYourWritesMs),
+          options.writePositions ?? null,
+          resolved.readYourWritesMs,
+          logger,
+          resolved.failureLogIntervalMs,
+        );
   const replicas: ReplicaSet | null =
     options.replicas === undefined || positions === null
       ? null
@@ -168,7 +177,11 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
         await cache?.close();
         // Kysely's destroy() ends the driver, not the pool: the pool is ours and is closed, bounded, below.
         await kysely.destroy();
-        await Promise.all([closePool(closeOptions?.timeoutMs ?? 5000), replicas?.close(closeOptions?.timeoutMs ?? 5000)]);
+        await Promise.all([
+          closePool(closeOptions?.timeoutMs ?? 5000),
+          replicas?.close(closeOptions?.timeoutMs ?? 5000),
+          options.writePositions?.close?.(),
+        ]);
       })();
       return closing;
     },
