@@ -20,6 +20,8 @@ import { createObserver } from './observe.js';
 import { resolveOptions, type DbOptions, type PoolPeaks, type PoolStats, type ResolvedOptions } from './options.js';
 import { createPool, poolCloser, poolStats, trackPoolPeaks } from './pool.js';
 import { preparedMode } from './prepared.js';
+import { parseHosts, writableHostResolver } from './writable-host.js';
+import { failoverLayer } from './layers/failover.js';
 import { createReadYourWrites, createWritePositions, writePositionRecorder } from './read-your-writes.js';
 import { createReplicaSet, type ReplicaSet, type ReplicaStatus } from './replicas.js';
 import { createSlowQueryLog, type SlowQueryEntry } from './slow-log.js';
@@ -94,8 +96,22 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
   assertGeneratedCodeSupported();
   const resolved = resolveOptions(options, { meterProvider: otelMetrics.getMeterProvider() });
   const logger = resolved.logger;
-  const pool: pg.Pool = createPool(resolved, logger);
-  const closePool = poolCloser(pool, resolved.connectionString, logger);
+  // Several hosts in the URL: connections go to the writable one, found as libpq's target_session_attrs=read-write.
+  const multiHost = parseHosts(resolved.connectionString);
+  const failover =
+    multiHost === null || multiHost.hosts[0] === undefined
+      ? undefined
+      : {
+          url: multiHost.urlFor(multiHost.hosts[0]),
+          resolver: writableHostResolver(multiHost.hosts, multiHost.urlFor, {
+            connectTimeoutMs: resolved.connectionTimeoutMillis,
+            applicationName: resolved.applicationName,
+            logger,
+            failureLogIntervalMs: resolved.failureLogIntervalMs,
+          }),
+        };
+  const pool: pg.Pool = createPool(resolved, logger, failover);
+  const closePool = poolCloser(pool, failover?.url ?? resolved.connectionString, logger);
   const stats = () => poolStats(pool, resolved.max);
   const peaks = trackPoolPeaks(pool, resolved.max);
   const metrics = createMetrics(resolved.meter, resolved.applicationName, stats);
@@ -147,6 +163,7 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
     cacheLayer(cache, readTables),
     ...(cache === null ? [] : [invalidationLayer(cache)]),
     ...(replicas === null || afterWrite === null ? [] : [readYourWritesLayer(afterWrite), replicaLayer(replicas)]),
+    ...(failover === undefined ? [] : [failoverLayer(failover.resolver)]),
   ];
   const execute = compose(layers, observationLayer(executor, observe));
   const runtime = { acquire, executor, observe, options: resolved, cache, onKyselyWrites };

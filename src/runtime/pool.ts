@@ -6,6 +6,10 @@ import type { Logger } from 'pino';
 import type { PoolPeaks, PoolStats, ResolvedOptions } from './options.js';
 import { createLogLimiter } from './log-limit.js';
 import { settlesWithin } from './settle.js';
+import { writableStream, type WritableHost } from './writable-host.js';
+
+/** Several hosts (failover): connect to the writable one; `url` is the connection string for one host. */
+export type Failover = { resolver: WritableHost; url: string };
 
 /** `-c name=value` startup options: the server applies them at connect, so no round trip is added per query. */
 export function startupOptions(
@@ -18,10 +22,11 @@ export function startupOptions(
   ].join(' ');
 }
 
-export function createPool(options: ResolvedOptions, logger: Logger): pg.Pool {
+export function createPool(options: ResolvedOptions, logger: Logger, failover?: Failover): pg.Pool {
   const startup = startupOptions(options);
   const pool = new pg.Pool({
-    connectionString: options.connectionString,
+    connectionString: failover?.url ?? options.connectionString,
+    ...(failover === undefined ? {} : { stream: writableStream(failover.resolver) }),
     max: options.max,
     connectionTimeoutMillis: options.connectionTimeoutMillis,
     idleTimeoutMillis: options.idleTimeoutMillis,
@@ -40,6 +45,8 @@ export function createPool(options: ResolvedOptions, logger: Logger): pg.Pool {
       logger.warn({ failure: key, suppressed }, `${suppressed} more idle database connection failures like this were not logged`),
   });
   pool.on('error', (error) => {
+    // A lost connection may be a lost primary: the next connection asks the hosts again.
+    failover?.resolver.invalidate();
     const err = errorSummary(error);
     idleFailures.hit(`idle connection: ${err.code ?? ''} ${err.message}`, (suppressed) => {
       logger.warn({ err, ...(suppressed > 0 ? { suppressed } : {}) }, 'idle database connection failed and was removed from the pool');
@@ -50,6 +57,7 @@ export function createPool(options: ResolvedOptions, logger: Logger): pg.Pool {
   // destroys it. Idle clients are reported by the pool listener above, so this one logs at debug only.
   pool.on('connect', (client) => {
     client.on('error', (error) => {
+      failover?.resolver.invalidate();
       logger.debug({ err: errorSummary(error) }, 'database connection failed');
     });
   });
