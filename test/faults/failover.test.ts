@@ -2,13 +2,19 @@
 // replica) writes to the primary; the primary stops (fast shutdown, as an operator or an orchestrator stops it) and
 // the replica is promoted with pg_promote() while a writer keeps writing. Writes resume on the new primary within
 // 10 s without a new db handle, every failure meanwhile is a typed UnavailableError (503 in the API), and no
-// acknowledged write is lost: each one is on the new primary. Prints `# FAULT failover: {...}`.
+// acknowledged write is lost: each one is on the new primary. The same through the example API over HTTP (profile
+// writes answer 503 during the outage, then 200 again on the same process). Prints `# FAULT failover...` lines.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createDb, isSqlboundError, type Statement } from 'sqlbound';
-import { startDatabase, startReplica } from '@sqlbound/cli/testing';
+import { migrate, startDatabase, startReplica } from '@sqlbound/cli/testing';
+import { issueToken } from '../../src/server/auth.js';
+import { start } from '../../src/server/main.js';
+import { schemaDir } from '../../src/server/paths.js';
+import { seed } from '../../src/server/seed.js';
+import { call } from '../support/read-your-writes.js';
 import { capturingLogger } from '../runtime/support.js';
 import { parseHosts } from '../../src/runtime/writable-host.js';
 
@@ -109,4 +115,57 @@ test('a multi-host URL is read as libpq reads it; a single host is not a failove
   assert.equal(parsed.urlFor({ host: '::1', port: 5432 }), 'postgresql://app:p%40ss@[::1]:5432/app?sslmode=disable');
   assert.equal(parseHosts('postgres://app@db1:5432/app'), null);
   assert.throws(() => parseHosts('postgres://app@db1:x,db2/app'), /cannot read host/);
+});
+
+test('the example API on both hosts: profile writes over HTTP resume after pg_promote() without a restart', async () => {
+  const primary = await startDatabase({ kind: 'ephemeral' });
+  after(() => primary.stop());
+  await migrate(primary.url, schemaDir);
+  await seed(primary.url, { users: 5, seed: 1 });
+  const replica = await startReplica({ primaryUrl: primary.adminUrl, name: 'failover2' });
+  after(() => replica.stop());
+  const first = new URL(primary.url);
+  const both = `${first.protocol}//${first.username}:${first.password}@${first.host},127.0.0.1:${replica.port}${first.pathname}`;
+  const authSecret = 'failover-auth-secret-0123456789abcdefghij';
+  const api = await start({
+    port: 0,
+    databaseUrl: both,
+    prepare: false,
+    authSecret,
+    cursorSecret: 'failover-cursor-secret-0123456789abcdefghij',
+    logger: capturingLogger('info').logger,
+  });
+  after(() => api.close());
+  const token = issueToken(authSecret, '1');
+  let acknowledged: string | null = null;
+  let writing = true;
+  let lastSuccess = 0;
+  const statuses: Record<string, number> = {};
+  const writer = (async () => {
+    for (let i = 1000; writing; i += 1) {
+      const phone = `+1 555 ${i}`;
+      const answer = await call(`${api.url}/trpc/profile.update`, { token, body: JSON.stringify({ phone }) });
+      statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+      if (answer.status === 200) {
+        acknowledged = phone;
+        lastSuccess = Date.now();
+      }
+      await sleep(20);
+    }
+  })();
+  await sleep(1000);
+  await primary.stop();
+  await sleep(500);
+  await sql(replica.url(first.pathname.slice(1)), 'SELECT pg_promote(true, 30)');
+  const promotedAt = Date.now();
+  while (lastSuccess < promotedAt && Date.now() - promotedAt < 10_000) await sleep(20);
+  const resumedMs = lastSuccess - promotedAt;
+  await sleep(500);
+  writing = false;
+  await writer;
+  console.log(`# FAULT failover over HTTP: ${JSON.stringify({ statuses, resumedAfterPromoteMs: resumedMs })}`);
+  assert.ok(lastSuccess >= promotedAt && resumedMs <= 10_000, `writes resumed ${resumedMs} ms after the promotion`);
+  for (const status of Object.keys(statuses)) assert.ok(status === '200' || status === '503', `status ${status}`);
+  const { rows } = await sql(replica.url(first.pathname.slice(1)), 'SELECT phone FROM users WHERE id = 1');
+  assert.equal((rows[0] as { phone: string }).phone, acknowledged, 'the last acknowledged write is on the new primary');
 });
