@@ -124,7 +124,7 @@ export function writableStream(resolver: WritableHost): () => Socket {
       );
       return socket;
     };
-    socket.connect = redirected as typeof socket.connect;
+    socket.connect = redirected;
     socket.once('error', () => resolver.invalidate());
     return socket;
   };
