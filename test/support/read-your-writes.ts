@@ -66,6 +66,14 @@ export async function setReplay(replicaUrl: string, paused: boolean): Promise<vo
   await client.connect();
   try {
     await client.query(paused ? 'SELECT pg_wal_replay_pause()' : 'SELECT pg_wal_replay_resume()');
+    // A pause is only requested: replay stops at its next record. Until then a read there may still see new rows
+    // (or be cancelled by a conflict with recovery).
+    for (let waited = 0; paused; waited += 20) {
+      const { rows } = await client.query<{ state: string }>('SELECT pg_get_wal_replay_pause_state() AS state');
+      if (rows[0]?.state === 'paused') break;
+      if (waited > 10_000) throw new Error(`replay did not pause: ${rows[0]?.state ?? '?'}`);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+    }
   } finally {
     await client.end();
   }
