@@ -93,6 +93,8 @@ export type PgBouncer = {
   preparedStatements: boolean;
   /** `serverUrl` with PgBouncer's host and port, and `database` when given. */
   url(database?: string): string;
+  /** The pgbouncer process, for a supervisor that restarts it when it exits (start:topology). */
+  pid: number;
   stop(): Promise<void>;
 };
 
@@ -235,6 +237,7 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
       if (database !== undefined) url.pathname = `/${database}`;
       return url.toString();
     },
+    pid: engine.pid,
     stop,
   };
 }

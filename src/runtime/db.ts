@@ -20,7 +20,9 @@ import { createObserver } from './observe.js';
 import { resolveOptions, type DbOptions, type PoolPeaks, type PoolStats, type ResolvedOptions } from './options.js';
 import { createPool, poolCloser, poolStats, trackPoolPeaks } from './pool.js';
 import { preparedMode } from './prepared.js';
-import { createReadYourWrites, writePositionRecorder } from './read-your-writes.js';
+import { parseHosts, writableHostResolver } from './writable-host.js';
+import { failoverLayer } from './layers/failover.js';
+import { createReadYourWrites, createWritePositions, writePositionRecorder } from './read-your-writes.js';
 import { createReplicaSet, type ReplicaSet, type ReplicaStatus } from './replicas.js';
 import { createSlowQueryLog, type SlowQueryEntry } from './slow-log.js';
 import { stream } from './stream.js';
@@ -94,8 +96,22 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
   assertGeneratedCodeSupported();
   const resolved = resolveOptions(options, { meterProvider: otelMetrics.getMeterProvider() });
   const logger = resolved.logger;
-  const pool: pg.Pool = createPool(resolved, logger);
-  const closePool = poolCloser(pool, resolved.connectionString, logger);
+  // Several hosts in the URL: connections go to the writable one, found as libpq's target_session_attrs=read-write.
+  const multiHost = parseHosts(resolved.connectionString);
+  const failover =
+    multiHost === null || multiHost.hosts[0] === undefined
+      ? undefined
+      : {
+          url: multiHost.urlFor(multiHost.hosts[0]),
+          resolver: writableHostResolver(multiHost.hosts, multiHost.urlFor, {
+            connectTimeoutMs: resolved.connectionTimeoutMillis,
+            applicationName: resolved.applicationName,
+            logger,
+            failureLogIntervalMs: resolved.failureLogIntervalMs,
+          }),
+        };
+  const pool: pg.Pool = createPool(resolved, logger, failover);
+  const closePool = poolCloser(pool, failover?.url ?? resolved.connectionString, logger);
   const stats = () => poolStats(pool, resolved.max);
   const peaks = trackPoolPeaks(pool, resolved.max);
   const metrics = createMetrics(resolved.meter, resolved.applicationName, stats);
@@ -116,8 +132,17 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
         ? cacheOption
         : createQueryCache({ logger, meter: resolved.meter, ...cacheOption });
   // With replicas, the callers' last write positions: recorded after writes, consulted by replica reads.
+  // With a shared store (options.writePositions) every instance sees them; the request scope carries them to the client.
   const positions =
-    options.replicas === undefined || options.replicas.length === 0 ? null : createReadYourWrites(resolved.readYourWritesMs);
+    options.replicas === undefined || options.replicas.length === 0
+      ? null
+      : createWritePositions(
+          createReadYourWrites(resolved.readYourWritesMs),
+          options.writePositions ?? null,
+          resolved.readYourWritesMs,
+          logger,
+          resolved.failureLogIntervalMs,
+        );
   const replicas: ReplicaSet | null =
     options.replicas === undefined || positions === null
       ? null
@@ -138,6 +163,7 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
     cacheLayer(cache, readTables),
     ...(cache === null ? [] : [invalidationLayer(cache)]),
     ...(replicas === null || afterWrite === null ? [] : [readYourWritesLayer(afterWrite), replicaLayer(replicas)]),
+    ...(failover === undefined ? [] : [failoverLayer(failover.resolver)]),
   ];
   const execute = compose(layers, observationLayer(executor, observe));
   const runtime = { acquire, executor, observe, options: resolved, cache, onKyselyWrites };
@@ -168,7 +194,11 @@ export function createDb<DB = EmptyDatabase>(options: DbOptions = {}): Db<DB> {
         await cache?.close();
         // Kysely's destroy() ends the driver, not the pool: the pool is ours and is closed, bounded, below.
         await kysely.destroy();
-        await Promise.all([closePool(closeOptions?.timeoutMs ?? 5000), replicas?.close(closeOptions?.timeoutMs ?? 5000)]);
+        await Promise.all([
+          closePool(closeOptions?.timeoutMs ?? 5000),
+          replicas?.close(closeOptions?.timeoutMs ?? 5000),
+          options.writePositions?.close?.(),
+        ]);
       })();
       return closing;
     },

@@ -4,6 +4,7 @@ export { createDb, type Db } from './db.js';
 export type { ReplicaStatus, ReplicaHealth, FallbackReason } from './replicas.js';
 export type { ReplicaConfig } from './options.js';
 export { parseLsn, formatLsn } from './lsn.js';
+export type { WritePositionStore } from './read-your-writes.js';
 export {
   checkConnectionBudget,
   serverLimits,

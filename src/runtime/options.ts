@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Meter, MeterProvider } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import type { QueryCache, QueryCacheOptions } from './cache.js';
+import type { WritePositionStore } from './read-your-writes.js';
 
 /**
  * A streaming replica of the primary: reads only. Only generated reads proven read-only are routed to it, so a
@@ -189,6 +190,12 @@ export type DbOptions = {
   replicaCheckIntervalMs?: number;
   /** How long a caller's last write position is kept for read-your-writes. Default 60000. */
   readYourWritesMs?: number;
+  /**
+   * Where every instance keeps each caller's last write position (e.g. Redis), so read-your-writes holds when the
+   * caller's next request reaches another process. Default: this process only (plus what the request scope's
+   * `readAfter` carries). Closed by db.close().
+   */
+  writePositions?: WritePositionStore;
 };
 
 export type ResolvedOptions = {

@@ -6,6 +6,10 @@ import type { Logger } from 'pino';
 import type { PoolPeaks, PoolStats, ResolvedOptions } from './options.js';
 import { createLogLimiter } from './log-limit.js';
 import { settlesWithin } from './settle.js';
+import { writableStream, type WritableHost } from './writable-host.js';
+
+/** Several hosts (failover): connect to the writable one; `url` is the connection string for one host. */
+export type Failover = { resolver: WritableHost; url: string };
 
 /** `-c name=value` startup options: the server applies them at connect, so no round trip is added per query. */
 export function startupOptions(
@@ -31,12 +35,13 @@ function splitUrlOptions(connectionString: string | undefined): { url: string | 
   return { url: url.toString(), options };
 }
 
-export function createPool(options: ResolvedOptions, logger: Logger): pg.Pool {
-  const fromUrl = splitUrlOptions(options.connectionString);
+export function createPool(options: ResolvedOptions, logger: Logger, failover?: Failover): pg.Pool {
+  const fromUrl = splitUrlOptions(failover?.url ?? options.connectionString);
   const joined = [fromUrl.options, startupOptions(options)].filter((part) => part !== undefined).join(' ');
   const startup = joined === '' ? undefined : joined;
   const pool = new pg.Pool({
     connectionString: fromUrl.url,
+    ...(failover === undefined ? {} : { stream: writableStream(failover.resolver) }),
     max: options.max,
     connectionTimeoutMillis: options.connectionTimeoutMillis,
     idleTimeoutMillis: options.idleTimeoutMillis,
@@ -55,6 +60,8 @@ export function createPool(options: ResolvedOptions, logger: Logger): pg.Pool {
       logger.warn({ failure: key, suppressed }, `${suppressed} more idle database connection failures like this were not logged`),
   });
   pool.on('error', (error) => {
+    // A lost connection may be a lost primary: the next connection asks the hosts again.
+    failover?.resolver.invalidate();
     const err = errorSummary(error);
     idleFailures.hit(`idle connection: ${err.code ?? ''} ${err.message}`, (suppressed) => {
       logger.warn({ err, ...(suppressed > 0 ? { suppressed } : {}) }, 'idle database connection failed and was removed from the pool');
@@ -65,6 +72,7 @@ export function createPool(options: ResolvedOptions, logger: Logger): pg.Pool {
   // destroys it. Idle clients are reported by the pool listener above, so this one logs at debug only.
   pool.on('connect', (client) => {
     client.on('error', (error) => {
+      failover?.resolver.invalidate();
       logger.debug({ err: errorSummary(error) }, 'database connection failed');
     });
   });

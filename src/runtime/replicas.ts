@@ -19,7 +19,7 @@ import { createObserver } from './observe.js';
 import type { PoolStats, ReplicaConfig, ResolvedOptions } from './options.js';
 import { createPool, poolCloser, poolStats, UNWATCHED, type PoolCloser } from './pool.js';
 import { preparedMode } from './prepared.js';
-import type { ReadYourWrites } from './read-your-writes.js';
+import type { WritePositions } from './read-your-writes.js';
 import { consistencyKey } from './scope.js';
 import { settlesWithin } from './settle.js';
 
@@ -92,8 +92,8 @@ export type ReplicaSetOptions = {
   meter: Meter;
   /** The primary's pool, for its WAL insert position (one cheap statement; works through PgBouncer). */
   primary: pg.Pool;
-  /** The callers' last write positions (recorded by the read-your-writes layer). */
-  positions: ReadYourWrites;
+  /** The callers' last write positions (recorded by the read-your-writes layer; local, shared and per request). */
+  positions: WritePositions;
 };
 
 const PROBE = 'SELECT pg_is_in_recovery() AS recovery, pg_last_wal_replay_lsn()::text AS replay';
@@ -256,9 +256,10 @@ export function createReplicaSet(setOptions: ReplicaSetOptions): ReplicaSet {
 
   return {
     async read<Row>(statement: Statement, values: readonly unknown[], primaryStep: Step) {
-      const required = positions.required(consistencyKey());
       const up = members.filter((member) => member.health.kind === 'up');
       const current = up.filter((member) => member.health.kind === 'up' && member.health.lagSeconds <= maxLagSeconds);
+      // Asked only when a replica could serve: the shared store costs a round trip.
+      const required = current.length === 0 ? null : await positions.required(consistencyKey());
       const caughtUp = current.filter(
         (member) => required === null || (member.health.kind === 'up' && member.health.replayLsn >= required),
       );

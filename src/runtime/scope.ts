@@ -30,6 +30,12 @@ export type ScopeOptions = {
    * replayed them, or go to the primary; other users' reads are not held back.
    */
   user?: string;
+  /**
+   * A WAL position the caller's client says it wrote at (the `formatLsn` text another instance returned to it):
+   * with replicas, this scope's reads wait for a replica past it, or go to the primary. It carries read-your-writes
+   * across instances that share no store.
+   */
+  readAfter?: bigint;
 };
 
 /**
@@ -67,6 +73,11 @@ export type QueryScope = {
   /** Statements by query name and call site. */
   bySite(): { query: string; site: string; count: number }[];
   readonly violations: readonly NPlusOne[];
+  /**
+   * With replicas, the highest WAL position this scope's writes reached, or its `readAfter` if higher; null when
+   * neither: what an API returns to its client (a header) so the client's next request, to any instance, reads it.
+   */
+  readonly writePosition: bigint | null;
 };
 
 /**
@@ -105,6 +116,7 @@ type ScopeState = {
   mode: ScopeMode;
   logger: Logger | undefined;
   user: string | undefined;
+  position: bigint | null;
   total: number;
   counts: Map<string, { query: string; site: string; count: number }>;
   violations: NPlusOne[];
@@ -126,6 +138,9 @@ function view(state: ScopeState): QueryScope {
     bySite: () => [...state.counts.values()].map((entry) => ({ ...entry })),
     get violations() {
       return state.violations;
+    },
+    get writePosition() {
+      return state.position;
     },
   };
 }
@@ -156,6 +171,17 @@ export function recordStatement(queryName: string): void {
 /** The read-your-writes key of the running code: the scope's user, or '' outside a scope or without one. */
 export function consistencyKey(): string {
   return storage.getStore()?.user ?? '';
+}
+
+/** The position the running scope's reads must see (its client's `readAfter`, raised by its own writes), or null. */
+export function scopePosition(): bigint | null {
+  return storage.getStore()?.position ?? null;
+}
+
+/** Raises the running scope's position to `lsn` after a write; a no-op outside a scope. */
+export function raiseScopePosition(lsn: bigint): void {
+  const state = storage.getStore();
+  if (state !== undefined && (state.position === null || lsn > state.position)) state.position = lsn;
 }
 
 /**
@@ -203,6 +229,7 @@ export async function withQueryScope<T>(fn: () => Promise<T>, options: ScopeOpti
     mode: options.mode ?? 'warn',
     logger: options.logger,
     user: options.user,
+    position: options.readAfter ?? null,
     total: 0,
     counts: new Map(),
     violations: [],

@@ -23,6 +23,7 @@ import { registerPerfPage, type PerfPageOptions } from './perf/page.js';
 import { observeQueryBudgets, queryBudgets } from './query-budgets.js';
 import { fastPathHook } from './fast-path.js';
 import { utf8Body, utf8Query } from './utf8.js';
+import { readWritePosition, requestPosition, sendWritePosition } from './write-position.js';
 import { appRouter, type AppRouter } from './routers/index.js';
 import { createCallerFactory } from './trpc.js';
 import type { ApiContext, ScopeReport } from './trpc.js';
@@ -126,6 +127,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.server.on('connect', connectHandler);
   app.addHook('onRequest', utf8Query);
   app.addHook('preParsing', utf8Body);
+  // Read-your-writes across instances without a shared store (write-position.ts): read before the fast path's hook.
+  app.addHook('onRequest', readWritePosition);
+  app.addHook('onSend', sendWritePosition);
 
   // Before routing and before any input is parsed: a batch over the limit costs nothing but this answer.
   app.addHook('onRequest', async (request, reply) => {
@@ -145,9 +149,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     page.onScope(report);
     options.onScope?.(report);
   };
-  const createContext = (authorization: string | undefined): ApiContext => ({
+  const createContext = (request: FastifyRequest): ApiContext => ({
     db: options.db,
-    auth: verifyAuthorization(options.authSecret, authorization),
+    auth: verifyAuthorization(options.authSecret, request.headers.authorization),
+    position: requestPosition(request),
     logger,
     scopeMode: options.strictScope === true ? 'strict' : 'warn',
     onScope,
@@ -169,7 +174,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const trpcOptions: FastifyTRPCPluginOptions<AppRouter>['trpcOptions'] = {
     router: appRouter,
     maxBatchSize: MAX_BATCH_SIZE,
-    createContext: ({ req }) => createContext(req.headers.authorization),
+    createContext: ({ req }) => createContext(req),
     responseMeta: ({ errors }) => ({ headers: errorHeaders(errors) }),
     onError: ({ error, path }) => onProcedureError(error, path),
   };
@@ -181,7 +186,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prefix: '/trpc',
     router: appRouter,
     createCaller: createCallerFactory(appRouter),
-    createContext: (request: FastifyRequest) => createContext(request.headers.authorization),
+    createContext,
     errorHeaders: (error: TRPCError) => errorHeaders([error]),
     onError: onProcedureError,
     ...(options.responseCache !== true || options.db.cache === null

@@ -15,6 +15,7 @@ import { startDatabase, stopAll, type DatabaseServer, type EmbeddedConnection } 
 import { createPrometheusMetrics } from './prometheus.js';
 import { clusterWideMetrics } from './cluster-metrics.js';
 import { createSharedCacheStore } from './shared-cache.js';
+import { createSharedWritePositions } from './shared-write-positions.js';
 import { buildApp } from './app.js';
 import { issueToken } from './auth.js';
 import { assertDistinctSecrets, DEV_AUTH_SECRET, resolveSecrets } from './secrets.js';
@@ -181,9 +182,16 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     const redisUrl = options.redisUrl ?? (process.env.SQLBOUND_REDIS_URL?.trim() || undefined);
     const shared =
       redisUrl !== undefined && fromEnv.cache !== false ? { cache: { bento: createSharedCacheStore({ url: redisUrl, logger }) } } : {};
+    // With replicas and Redis, each user's last write position is shared, so read-your-writes holds across workers
+    // and instances (clients that send x-sqlbound-lsn back get it without Redis too: write-position.ts).
+    const writePositions =
+      redisUrl !== undefined && (fromEnv.replicas?.length ?? 0) > 0
+        ? { writePositions: createSharedWritePositions({ url: redisUrl, logger }) }
+        : {};
     const db = createDb({
       ...fromEnv,
       ...shared,
+      ...writePositions,
       connectionString: databaseUrl,
       meterProvider: metrics.meterProvider,
       logger,

@@ -13,7 +13,7 @@ import { cacheSerializer, createLogLimiter, type CacheStore } from 'sqlbound';
 export type SharedCacheOptions = { url: string; logger: Logger; maxItems?: number; maxBytes?: number };
 
 /** Connection options for every Redis connection of the cache: fail fast while Redis is down, reconnect quietly. */
-function redisOptions(url: string) {
+export function redisOptions(url: string) {
   const parsed = new URL(url);
   return {
     host: parsed.hostname,

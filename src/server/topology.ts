@@ -16,6 +16,7 @@ import { applyRoleTimeouts, checkConnectionBudget, serverLimits } from 'sqlbound
 import { startDatabase, startPgBouncer, startRedis, startReplica, stopAll } from '@sqlbound/cli/testing';
 import { main, MINT_A_TOKEN, prepareDatabase } from './main.js';
 import { serveClusterMetrics } from './cluster-metrics.js';
+import { supervise } from './supervise.js';
 import { projectRoot } from './paths.js';
 import { resolveSecrets } from './secrets.js';
 
@@ -116,6 +117,20 @@ async function primaryProcess(): Promise<void> {
     startPgBouncer({ serverUrl: primary.adminUrl, defaultPoolSize: pgbouncerPoolSize, maxClientConn }),
     startRedis(),
   ]);
+  // Each engine that exits is restarted on its port (supervise.ts); the workers recover without a restart.
+  const engines = [
+    supervise(replica, {
+      name: 'replica1',
+      logger,
+      start: () => startReplica({ primaryUrl: primary.adminUrl, name: 'replica1', port: replica.port }),
+    }),
+    supervise(bouncer, {
+      name: 'PgBouncer',
+      logger,
+      start: () => startPgBouncer({ serverUrl: primary.adminUrl, defaultPoolSize: pgbouncerPoolSize, maxClientConn, port: bouncer.port }),
+    }),
+    supervise(redis, { name: 'Redis', logger, start: () => startRedis({ port: redis.port }) }),
+  ];
   const database = primary.connection.database;
   const env = {
     SQLBOUND_DATABASE_PREPARED: '1',
@@ -137,9 +152,9 @@ async function primaryProcess(): Promise<void> {
     '',
     `sqlbound topology: ${workers} API workers on http://${host}:${port} (metrics at /metrics, health at /healthz)`,
     `  primary     postgres://${connection.user}:${connection.password}@127.0.0.1:${connection.port}/${database}  (data in ${connection.dataDir})`,
-    `  replica1    ${replica.url(database)}  (hot standby, streaming; data in ${replica.dataDir})`,
-    `  pgbouncer   ${bouncer.url(database)}  (PgBouncer ${bouncer.version}, transaction pooling, pool ${pgbouncerPoolSize}, max_client_conn ${maxClientConn})`,
-    `  redis       ${redis.url}  (shared cache L2 and bus)`,
+    `  replica1    ${replica.url(database)}  (hot standby, streaming; data in ${replica.dataDir}; pid ${replica.pid}, supervised)`,
+    `  pgbouncer   ${bouncer.url(database)}  (PgBouncer ${bouncer.version}, transaction pooling, pool ${pgbouncerPoolSize}, max_client_conn ${maxClientConn}; pid ${bouncer.pid}, supervised)`,
+    `  redis       ${redis.url}  (shared cache L2 and bus; pid ${redis.pid}, supervised)`,
     `  budget      ${budget.lines.map((line) => `${line.tier}: ${line.demand} of ${line.limit}`).join('; ')}`,
   ];
   let stopping = false;
@@ -169,6 +184,7 @@ async function primaryProcess(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    for (const engine of engines) engine.halt();
     logger.info('stopping: draining the workers, then Redis, PgBouncer, the replica and the primary');
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
   };
@@ -177,13 +193,16 @@ async function primaryProcess(): Promise<void> {
   cluster.on('exit', (worker, code) => {
     if (!stopping) process.stderr.write(`worker ${worker.process.pid} exited with ${String(code)}\n`);
     if (Object.keys(cluster.workers ?? {}).length > 0) return;
-    void stopAll().then(
-      () => {
-        logger.info('stopped');
-        process.exit(stopping ? 0 : 1);
-      },
-      () => process.exit(1),
-    );
+    // The supervised engines first: one that was restarted is stopped (and its folder removed) whatever happened.
+    void Promise.all(engines.map((engine) => engine.stop().catch(() => undefined)))
+      .then(() => stopAll())
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(stopping ? 0 : 1);
+        },
+        () => process.exit(1),
+      );
   });
 }
 

@@ -7,6 +7,7 @@ import { ZodError } from 'zod';
 import { isSqlboundError, withQueryScope, type Db } from 'sqlbound';
 import type { AuthResult } from './auth.js';
 import { toTRPCError } from './errors.js';
+import { noteWritten, type RequestPosition } from './write-position.js';
 
 /** What one procedure call cost in statements: tests assert on it, operators can log it. */
 export type ScopeReport = {
@@ -23,6 +24,8 @@ export type ApiContext = {
   /** strict makes a repeated (query, call site) fail the request (tests); warn only logs it (production). */
   scopeMode: 'warn' | 'strict';
   onScope: ((report: ScopeReport) => void) | undefined;
+  /** The write position the client sent, and the one this request's writes reached (returned in a header). */
+  position: RequestPosition;
 };
 
 /** `limit: Too big: expected number to be <=100; cursor: ...`: one line a client can act on. */
@@ -62,7 +65,10 @@ const scoped = t.middleware(async ({ ctx, path, type, next }) => {
     logger: ctx.logger,
     // Read-your-writes with replicas is per user: one user's write holds back only that user's replica reads.
     ...(ctx.auth.kind === 'user' ? { user: ctx.auth.userId } : {}),
+    // What the client wrote through another worker or instance: its reads wait for a replica past it.
+    ...(ctx.position.readAfter === null ? {} : { readAfter: ctx.position.readAfter }),
   });
+  noteWritten(ctx.position, scope.writePosition);
   ctx.onScope?.({ path, type, total: scope.total, byQuery: scope.byQuery() });
   if (!result.ok && isSqlboundError(result.error.cause)) throw toTRPCError(result.error.cause);
   return result;
