@@ -72,7 +72,9 @@ export async function audit(args: string[]): Promise<number> {
     ...auditRules(config),
     samples,
     onProgress: (event) => {
-      if (event.kind === 'query-done') complain(`[audit] ${event.index}/${event.total} ${event.name}: p95 ${event.p95Ms.toFixed(2)} ms`);
+      if (event.kind !== 'query-done') return;
+      const measured = event.unmeasured === null ? `p95 ${event.p95Ms.toFixed(2)} ms` : `not measured (${event.unmeasured})`;
+      complain(`[audit] ${event.index}/${event.total} ${event.name}: ${measured}`);
     },
   });
   const text = formatPlanAuditReport(result);
