@@ -78,7 +78,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|dist)/|^test/golden/cases/' },
+    exclude: { path: '(^|/)(node_modules|dist)/|^test/golden/cases/|^test/codegen/messages/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
   },

@@ -5,7 +5,17 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', 'generated/**', 'test/golden/cases/**', 'node_modules/**', '.data/**', 'docs/**', 'ops/**', 'types-test/**'],
+    ignores: [
+      '**/dist/**',
+      'generated/**',
+      'test/golden/cases/**',
+      'test/codegen/messages/**',
+      'node_modules/**',
+      '.data/**',
+      'docs/**',
+      'ops/**',
+      'types-test/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

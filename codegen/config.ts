@@ -244,6 +244,7 @@ export function auditRules(config: Config): {
   };
   budgets: Record<string, number>;
   schema: { schema: string; scopeColumn: string; timeColumn: string };
+  schemas: string[];
 } {
   return {
     rules: {
@@ -254,5 +255,6 @@ export function auditRules(config: Config): {
     },
     budgets: Object.fromEntries(Object.entries(config.audit.budgets).map(([name, text]) => [name, parseDuration(text) ?? 0])),
     schema: { schema: config.schemas[0] ?? 'public', scopeColumn: config.cache.scopeColumn, timeColumn: config.audit.timeColumn },
+    schemas: config.schemas,
   };
 }

@@ -27,6 +27,8 @@ export type PlanAuditOptions = {
   judgeBudgets?: boolean;
   /** Options of the schema audit (scope and time columns). */
   schema?: AuditOptions;
+  /** The project's schemas (the config's `schemas`): their tables are sized and audited. Default `public`. */
+  schemas?: readonly string[];
   /** Measured runs per query, spread round-robin over its sample cases (each case at least once). */
   samples?: number;
   typicalOwners?: number;
@@ -36,7 +38,17 @@ export type PlanAuditOptions = {
 
 export type PlanAuditProgress =
   | { kind: 'query-start'; index: number; total: number; name: string; cases: number; runs: number }
-  | { kind: 'query-done'; index: number; total: number; name: string; p50Ms: number; p95Ms: number; violations: number };
+  | {
+      kind: 'query-done';
+      index: number;
+      total: number;
+      name: string;
+      p50Ms: number;
+      p95Ms: number;
+      violations: number;
+      /** Why the query ran no measured run (then the percentiles are NaN), or null when it was measured. */
+      unmeasured: string | null;
+    };
 
 type CaseResult = {
   label: string;
@@ -55,6 +67,8 @@ export type QueryAudit = {
   budgetMs: number | null;
   allowSeqscan: string | null;
   runs: number;
+  /** Why no run was measured (a param with no sample value, no owner to sample with), or null when runs > 0. */
+  unmeasured: string | null;
   /** Planning + execution time. */
   p50Ms: number;
   p95Ms: number;
@@ -91,22 +105,27 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
 }
 
-async function tableRows(client: pg.ClientBase): Promise<Map<string, number>> {
+/**
+ * Row counts of the tables of every project schema, by table name as EXPLAIN names a scanned relation (without
+ * its schema): where two schemas hold a table of the same name, the larger count, so a big table is never
+ * judged small.
+ */
+async function tableRows(client: pg.ClientBase, schemas: readonly string[]): Promise<Map<string, number>> {
   const rows = (
-    await client.query<{ name: string; estimate: number }>(
-      `SELECT c.relname AS name, c.reltuples::float8 AS estimate
+    await client.query<{ schema: string; name: string; estimate: number }>(
+      `SELECT n.nspname AS schema, c.relname AS name, c.reltuples::float8 AS estimate
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')`,
+       WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p')`,
+      [schemas],
     )
   ).rows;
   const sizes = new Map<string, number>();
   for (const row of rows) {
     // reltuples is -1 until the table is first analyzed or vacuumed; count it then rather than guess.
+    const table = `${pg.escapeIdentifier(row.schema)}.${pg.escapeIdentifier(row.name)}`;
     const estimate =
-      row.estimate >= 0
-        ? row.estimate
-        : Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(row.name)}`)).rows[0]?.n ?? 0);
-    sizes.set(row.name, estimate);
+      row.estimate >= 0 ? row.estimate : Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n ?? 0);
+    sizes.set(row.name, Math.max(estimate, sizes.get(row.name) ?? 0));
   }
   return sizes;
 }
@@ -176,7 +195,9 @@ async function auditQuery(
         param,
         cases: [],
         message: `no sample value for param ${param} (${query.file}:${query.line}): some statements were not measured.`,
-        fix: `teach codegen/audit/samples.ts how to draw ${param} from the data`,
+        fix:
+          `in sqlbound.config.json, give "audit": { "samples": { "${param}": "<SQL returning one id of the owner's rows, $1 = the owner>" } }, ` +
+          `or a fixed value: "audit": { "values": { "${param}": ... } }`,
       },
       'all',
     );
@@ -188,8 +209,10 @@ async function auditQuery(
         kind: 'not_sampled',
         param: '(all)',
         cases: [],
-        message: `no sample user owns the rows ${query.name}'s params need: the query was not measured.`,
-        fix: 'seed more data (--users), or point the audit at a database whose users own alerts, exposures and scans',
+        message: `no sample owner has the rows ${query.name}'s params need: the query was not measured.`,
+        fix:
+          'in sqlbound.config.json, set "audit": { "owners": { "typical": ..., "heavy": ... } } (SQL returning owner ids as column id, ' +
+          '$1 = how many) to owners that hold rows, or audit a database with data',
       },
       'all',
     );
@@ -239,6 +262,8 @@ async function auditQuery(
       'all runs',
     );
   }
+  const unsampledNote = unsampled.length > 0 ? `no sample value for ${unsampled.join(', ')}` : 'no sample owner holds the rows it needs';
+  const unmeasured = allTotal.length > 0 ? null : cases.length === 0 ? unsampledNote : 'no run completed';
   const slowest = [...caseResults].sort((a, b) => b.p95Ms - a.p95Ms)[0];
   const shapes = new Set(times.flatMap((acc) => [...acc.plans.keys()]));
   const indexes = [...new Set(times.flatMap((acc) => [...acc.plans.values()].flat()))].sort();
@@ -251,6 +276,7 @@ async function auditQuery(
     budgetMs: query.budgetMs,
     allowSeqscan: query.allowSeqscan,
     runs: allTotal.length,
+    unmeasured,
     p50Ms: percentile(allTotal, 0.5),
     p95Ms,
     p50ExecMs: percentile(allExec, 0.5),
@@ -295,7 +321,8 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
     // A runaway plan must not stall the audit for ever; a minute is far beyond any budget.
     await client.query("SET statement_timeout = '60s'");
     const serverVersion = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?';
-    const sizes = await tableRows(client);
+    const schemas = options.schemas ?? ['public'];
+    const sizes = await tableRows(client, schemas);
     const pools = await drawOwners(client, { typical: options.typicalOwners ?? 3, heavy: options.heavyOwners ?? 2 }, options.rules.owners);
     const sampler = new Sampler(client, pools, options.rules);
     const queries: QueryAudit[] = [];
@@ -314,13 +341,16 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
         p50Ms: audit.p50Ms,
         p95Ms: audit.p95Ms,
         violations: audit.findings.length,
+        unmeasured: audit.unmeasured,
       });
       queries.push(audit);
     }
-    const schemaFindings = await auditSchema(client, options.schema);
+    const schemaFindings: SchemaFinding[] = [];
+    for (const schema of schemas) schemaFindings.push(...(await auditSchema(client, { ...options.schema, schema })));
     adoptSchemaFixes(queries, schemaFindings);
     const used = new Set(queries.flatMap((query) => query.indexes));
-    const unused = await unusedIndexes(client, used);
+    const unused: UnusedIndex[] = [];
+    for (const schema of schemas) unused.push(...(await unusedIndexes(client, used, schema)));
     const queryViolations = queries.reduce((sum, query) => sum + query.findings.length, 0);
     return {
       queries,

@@ -31,6 +31,12 @@ function findingTitle(finding: QueryFinding): string {
     .exhaustive();
 }
 
+/** p50, p95 and p95 exec cells: a query that ran no measured run says so and why, never "NaN". */
+function timings(query: QueryAudit): string {
+  if (query.unmeasured !== null) return `not measured (${cell(query.unmeasured)}) | – | –`;
+  return `${ms(query.p50Ms)} | ${ms(query.p95Ms)} | ${ms(query.p95ExecMs)}`;
+}
+
 export function formatPlanAuditReport(result: PlanAuditResult, heading = '# Plan audit'): string {
   const lines: string[] = [
     heading,
@@ -49,7 +55,7 @@ export function formatPlanAuditReport(result: PlanAuditResult, heading = '# Plan
     ...result.queries.map(
       (query) =>
         `| ${query.name} :${query.kind} | ${cell(query.plan)}${query.planShapes > 1 ? ` (+${query.planShapes - 1} other shape${query.planShapes > 2 ? 's' : ''})` : ''} ` +
-        `| ${cell(query.indexes.join(', ') || '–')} | ${ms(query.p50Ms)} | ${ms(query.p95Ms)} | ${ms(query.p95ExecMs)} ` +
+        `| ${cell(query.indexes.join(', ') || '–')} | ${timings(query)} ` +
         `| ${query.budgetMs === null ? '–' : `${query.budgetMs} ms`} | ${verdict(query)} |`,
     ),
     '',

@@ -9,6 +9,7 @@ import { formatPlanAuditReport, jsonReportPath, planAuditJson } from '../audit/r
 import { LiveAuditError, liveProblems, runLiveAudit } from '../audit/live.js';
 import { formatLiveAuditReport } from '../audit/live-report.js';
 import { loadManifest } from '../manifest/manifest.js';
+import { checkConnection } from '../database/connection-check.js';
 import { complain, UsageError } from './command.js';
 
 function positive(name: string, text: string, integer: boolean): number {
@@ -28,6 +29,7 @@ async function liveAudit(values: {
 }): Promise<number> {
   const url = process.env.DATABASE_URL?.trim();
   if (url === undefined || url === '') throw new UsageError('sqlbound audit --live reads the database in DATABASE_URL, which is not set');
+  await checkConnection(url, 'DATABASE_URL');
   try {
     const result = await runLiveAudit(url, {
       top: positive('top', values.top, true),
@@ -64,12 +66,15 @@ export async function audit(args: string[]): Promise<number> {
   const config = await loadConfig(values.config);
   const url = process.env.DATABASE_URL?.trim();
   if (url === undefined || url === '') throw new UsageError('sqlbound audit reads the database in DATABASE_URL, which is not set');
+  await checkConnection(url, 'DATABASE_URL');
   const manifest = await loadManifest(resolvePath(config, `${config.out}/manifest.json`));
   const result = await runPlanAudit(url, manifest, {
     ...auditRules(config),
     samples,
     onProgress: (event) => {
-      if (event.kind === 'query-done') complain(`[audit] ${event.index}/${event.total} ${event.name}: p95 ${event.p95Ms.toFixed(2)} ms`);
+      if (event.kind !== 'query-done') return;
+      const measured = event.unmeasured === null ? `p95 ${event.p95Ms.toFixed(2)} ms` : `not measured (${event.unmeasured})`;
+      complain(`[audit] ${event.index}/${event.total} ${event.name}: ${measured}`);
     },
   });
   const text = formatPlanAuditReport(result);

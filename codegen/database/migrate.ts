@@ -58,9 +58,19 @@ export class MigrationError extends Error {
   constructor(
     readonly file: string,
     readonly databaseMessage: string,
+    /** The line of the file the server pointed at (its error position), or null when it gave none. */
+    readonly line: number | null = null,
   ) {
-    super(`migration ${file} failed: ${databaseMessage}`);
+    super(`migration ${file}${line === null ? '' : `:${line}`} failed: ${databaseMessage}`);
   }
+}
+
+/** The file's line at the server's error position (a 1-based character offset into the text sent: the whole file). */
+async function errorLine(path: string, error: unknown): Promise<number | null> {
+  const position = typeof error === 'object' && error !== null && 'position' in error ? Number(error.position) : NaN;
+  if (!Number.isInteger(position) || position < 1) return null;
+  const text = await readFile(path, 'utf8').catch(() => null);
+  return text === null ? null : text.slice(0, position - 1).split('\n').length;
 }
 
 /**
@@ -88,16 +98,19 @@ export type MigrationOutcome = { applied: string[] };
  * ```
  */
 export async function migrate(url: string, directory: string): Promise<MigrationOutcome> {
-  const db = new Kysely<unknown>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }),
-  });
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  // pg's pool.end() resolves before its idle clients have closed: a scratch database dropped WITH (FORCE) right
+  // after terminates them, and the FATAL would be an unhandled 'error' on the ended pool (a crash dump, not a message).
+  pool.on('error', () => {});
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   try {
     const migrator = new Migrator({ db, provider: sqlFileMigrations(directory) });
     const { error, results = [] } = await migrator.migrateToLatest();
     if (error !== undefined) {
       const failed = results.find((result) => result.status === 'Error');
       const message = error instanceof Error ? error.message : JSON.stringify(error);
-      throw new MigrationError(failed?.migrationName ?? '(unknown file)', message);
+      const file = failed?.migrationName ?? '(unknown file)';
+      throw new MigrationError(file, message, failed === undefined ? null : await errorLine(join(directory, file), error));
     }
     return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
   } finally {

@@ -153,12 +153,14 @@ export async function initCluster(dataDir: string, superuser: string, password: 
       child.on('close', (code, signal) => {
         if (code === 0) resolveInit();
         else {
-          const reason = output
+          // The line that says why, else initdb's last line: "exit 1" alone sent people guessing.
+          const lines = output
             .split('\n')
-            .find((line) => /error|denied|cannot|could not/i.test(line))
-            ?.trim();
-          const why = reason === undefined ? `exit ${String(code ?? signal)}` : reason.replace(/^initdb:\s*/, '');
-          reject(new PostmasterError(`initdb failed in ${dataDir}: ${why}`, output));
+            .map((line) => line.trim())
+            .filter((line) => line !== '');
+          const reason = lines.find((line) => /error|denied|cannot|could not/i.test(line)) ?? lines.at(-1);
+          const why = `exit ${String(code ?? signal)}${reason === undefined ? '' : `: ${reason.replace(/^initdb:\s*/, '')}`}`;
+          reject(new PostmasterError(`initdb failed in ${dataDir} (${why})`, lastLines(lines)));
         }
       });
     });

@@ -19,9 +19,11 @@ export async function introspectTables(
   schemas: readonly string[] = ['public'],
   searchPath?: readonly string[],
 ): Promise<string> {
-  const db = new Kysely<unknown>({
-    dialect: new KyselyPostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }),
-  });
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // pg's pool.end() resolves before its idle clients have closed: a scratch database dropped WITH (FORCE) right
+  // after terminates them, and the FATAL would be an unhandled 'error' on the ended pool (a crash dump, not a message).
+  pool.on('error', () => {});
+  const db = new Kysely<unknown>({ dialect: new KyselyPostgresDialect({ pool }) });
   try {
     const onPath =
       searchPath ??

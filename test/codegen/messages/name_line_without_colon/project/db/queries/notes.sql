@@ -1,0 +1,2 @@
+-- name noteBody :one
+SELECT body FROM notes WHERE id = :id;

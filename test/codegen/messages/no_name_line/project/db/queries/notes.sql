@@ -1,0 +1,3 @@
+-- the notes
+-- noteBody :one
+SELECT body FROM notes WHERE id = :id;
