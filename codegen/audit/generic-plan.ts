@@ -8,7 +8,7 @@
 // `-- allow: sort` (a :stream may read a whole table). Codegen's verify stage calls this; the measured half is
 // ./checks.ts.
 import { walk, type PlanNode } from './explain.js';
-import { suggestIndex, type ExistingIndex, type TableShape } from './suggest.js';
+import { conjuncts, suggestIndex, type ExistingIndex, type TableShape } from './suggest.js';
 import type { OrderTerm, PlanProof } from '../manifest/manifest.js';
 
 /**
@@ -44,10 +44,10 @@ function* below(node: PlanNode): Generator<PlanNode> {
   }
 }
 
-/** Each node with its parent, parents first. */
-function* withParents(node: PlanNode, parent: PlanNode | null = null): Generator<[PlanNode, PlanNode | null]> {
-  yield [node, parent];
-  for (const child of node.children) yield* withParents(child, node);
+/** Each node with its ancestors (nearest first), parents before children. */
+function* withAncestors(node: PlanNode, ancestors: readonly PlanNode[] = []): Generator<[PlanNode, readonly PlanNode[]]> {
+  yield [node, ancestors];
+  for (const child of node.children) yield* withAncestors(child, [node, ...ancestors]);
 }
 
 /** Whether the node is inside a recursive CTE's plan. */
@@ -57,10 +57,44 @@ function recursiveNodes(plan: PlanNode): Set<PlanNode> {
   return inside;
 }
 
-function fixFor(node: PlanNode, context: PlanContext, conditions: readonly (string | null)[], allowHint: string): string {
+/**
+ * The conditions that could find a scan's rows: its filter, and the conditions of the joins above it that match its
+ * rows to another input, turned round so the scan's column is on the left (`s.parent_id = t.id` for alias `s`).
+ */
+function conditionsOf(node: PlanNode, joins: readonly PlanNode[]): string[] {
+  const own = node.filter === null ? [] : [node.filter];
+  const alias = node.alias ?? node.relation;
+  if (alias === null) return own;
+  const side = /^"?([A-Za-z_][\w$]*)"?\.("?[A-Za-z_][\w$]*"?) = "?([A-Za-z_][\w$]*)"?\.("?[A-Za-z_][\w$]*"?)$/;
+  const matched = joins.flatMap((join) =>
+    conjuncts(join.joinCond ?? '').flatMap((part) => {
+      const m = side.exec(part);
+      if (m === null) return [];
+      if (m[1] === alias && m[3] !== alias) return [`${m[2]} = ${m[3]}.${m[4]}`];
+      if (m[3] === alias && m[1] !== alias) return [`${m[4]} = ${m[1]}.${m[2]}`];
+      return [];
+    }),
+  );
+  return [...own, ...matched];
+}
+
+/** A sort's keys as an order, when each is a plain column (`books.price DESC`); else null. */
+function sortOrder(node: PlanNode): OrderTerm[] | null {
+  const terms = node.sortKey.map((key) => /^(?:[a-z_][a-z0-9_]*\.)?([a-z_][a-z0-9_]*)(?: (DESC|ASC))?$/.exec(key.replace(/ NULLS (FIRST|LAST)$/, '')));
+  if (terms.some((term) => term === null)) return null;
+  return terms.flatMap((term) => (term === null ? [] : [{ column: term[1] ?? '', direction: term[2] === 'DESC' ? ('DESC' as const) : ('ASC' as const) }]));
+}
+
+function fixFor(
+  node: PlanNode,
+  context: PlanContext,
+  conditions: readonly string[],
+  order: readonly OrderTerm[] | null,
+  allowHint: string,
+): string {
   const table = node.relation === null ? null : context.tableOf(node.relation);
   if (table === null) return `find the rows of ${node.relation ?? 'the table'} through an index, or add ${allowHint}`;
-  const suggestion = suggestIndex(table, conditions, context.order, context.indexes);
+  const suggestion = suggestIndex(table, conditions, order, context.indexes);
   return suggestion.kind === 'create' ? suggestion.statement : `${suggestion.reason}; or add ${allowHint}`;
 }
 
@@ -71,6 +105,8 @@ function fixFor(node: PlanNode, context: PlanContext, conditions: readonly (stri
 export function indexOrders(plan: PlanNode, context: PlanContext): boolean {
   return [...walk(plan)].every((node) => {
     if (isIndexWalk(node) && node.indexCond === null && node.filter !== null) return context.wholeTable;
+    // An Incremental Sort is never disabled by enable_sort, but over a whole table it still sorts every row.
+    if (isSort(node) && [...below(node)].some(readsWhole)) return context.sort;
     if (!node.disabled) return true;
     return (node.nodeType === 'Seq Scan' && context.wholeTable) || (isSort(node) && context.sort);
   });
@@ -99,8 +135,9 @@ function sortRewrite(parent: PlanNode | null, recursive: boolean): string {
 export function foundRejections(plan: PlanNode, context: PlanContext): PlanRejection[] {
   const rejections: PlanRejection[] = [];
   const recursive = recursiveNodes(plan);
-  for (const [node, parent] of withParents(plan)) {
+  for (const [node, ancestors] of withAncestors(plan)) {
     const table = node.relation;
+    const parent = ancestors[0] ?? null;
     if (readsWhole(node)) {
       if (context.wholeTable) continue;
       const inTree = recursive.has(node) ? ' in the recursive CTE' : '';
@@ -108,7 +145,13 @@ export function foundRejections(plan: PlanNode, context: PlanContext): PlanRejec
         nodeType: 'Seq Scan',
         table,
         detail: `${node.nodeType} on ${table}${inTree}${node.filter === null ? ' reads every row' : ` filtering ${node.filter}`}: no index finds its rows`,
-        fix: fixFor(node, context, [node.filter], '"-- allow: seqscan <reason>" if reading all of it is intended'),
+        fix: fixFor(
+          node,
+          context,
+          conditionsOf(node, ancestors),
+          context.order,
+          '"-- allow: seqscan <reason>" if reading all of it is intended',
+        ),
       });
     } else if (isSort(node)) {
       const whole = [...below(node)].find(readsWhole);
@@ -122,7 +165,14 @@ export function foundRejections(plan: PlanNode, context: PlanContext): PlanRejec
         nodeType: node.nodeType,
         table: whole.relation,
         detail: `${role} (${node.nodeType} on ${node.sortKey.join(', ')}) runs over every row of ${whole.relation ?? 'a table'}${rewrite === '' ? '' : `: ${rewrite}`}`,
-        fix: fixFor(whole, context, [whole.filter], '"-- allow: sort <reason>"'),
+        // A window's sort is not the list's order: an index on the list's order cannot serve it.
+        fix: fixFor(
+          whole,
+          context,
+          whole.filter === null ? [] : [whole.filter],
+          parent?.nodeType === 'WindowAgg' ? null : (context.order ?? sortOrder(node)),
+          '"-- allow: sort <reason>"',
+        ),
       });
     } else if (node.disabled) {
       rejections.push({

@@ -130,17 +130,16 @@ const CONDITION = /^(?:"?[A-Za-z_][\w$]*"?\.)?"?([A-Za-z_][\w$]*)"? (=|<=|>=|<|>
 /** A condition of a scan node, read as the column it tests and the method an index on that column needs. */
 type Served = { column: string; method: Method; equality: boolean };
 
-function served(conditions: readonly (string | null)[], table: TableShape): Served[] {
+function served(conditions: readonly string[], table: TableShape): Served[] {
   const found: Served[] = [];
   for (const condition of conditions) {
-    if (condition === null) continue;
     for (const part of conjuncts(condition)) {
       const match = CONDITION.exec(part);
       const column = table.columns.find((candidate) => candidate.name === match?.[1]);
       if (match === null || column === undefined) continue;
       const operator = match[2] ?? '';
-      // `a = b.c` or `a < b` compare two columns of one row: no index key finds them.
-      if (operator !== '=' && /^"?[a-z_][\w$]*"?$/.test(match[3] ?? '')) continue;
+      // `a = b` or `a < b` compare two columns of one row: no index key finds them (`a = t.b` matches a joined row).
+      if (/^"?[a-z_][\w$]*"?$/.test(match[3] ?? '')) continue;
       const method = methodFor(operator, column.type);
       if (method !== null && !found.some((seen) => seen.column === column.name && seen.method === method))
         found.push({ column: column.name, method, equality: operator === '=' });
@@ -181,7 +180,7 @@ export type IndexSuggestion = { kind: 'create'; statement: string } | { kind: 'n
  */
 export function suggestIndex(
   table: TableShape,
-  conditions: readonly (string | null)[],
+  conditions: readonly string[],
   order: readonly OrderTerm[] | null,
   indexes: readonly ExistingIndex[],
 ): IndexSuggestion {
@@ -206,10 +205,13 @@ export function suggestIndex(
     keys = [];
   }
   if (keys.length === 0) {
-    const condition = conditions.find((candidate) => candidate !== null);
+    const condition = conditions[0];
     return {
       kind: 'none',
-      reason: `no index can find the rows of ${qualifiedTable(table)}${condition === undefined || condition === null ? ' (the statement reads all of them)' : ` by ${condition}`}: filter by an indexed column, or index the filtered expression`,
+      reason:
+        condition === undefined
+          ? `the statement reads every row of ${qualifiedTable(table)} (nothing filters them, so no index can find them): filter by an indexed column`
+          : `no index can find the rows of ${qualifiedTable(table)} by ${condition}: filter by an indexed column, or index the filtered expression`,
     };
   }
   const present = existing(indexes, table, method, keys);
