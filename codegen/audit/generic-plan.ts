@@ -105,8 +105,6 @@ function fixFor(
 export function indexOrders(plan: PlanNode, context: PlanContext): boolean {
   return [...walk(plan)].every((node) => {
     if (isIndexWalk(node) && node.indexCond === null && node.filter !== null) return context.wholeTable;
-    // An Incremental Sort is never disabled by enable_sort, but over a whole table it still sorts every row.
-    if (isSort(node) && [...below(node)].some(readsWhole)) return context.sort;
     if (!node.disabled) return true;
     return (node.nodeType === 'Seq Scan' && context.wholeTable) || (isSort(node) && context.sort);
   });
@@ -186,7 +184,7 @@ export function foundRejections(plan: PlanNode, context: PlanContext): PlanRejec
   return rejections;
 }
 
-/** Which indexes find the rows (an Index Cond), which one returns them in order, and the sorts left over found rows. */
+/** Which indexes find the rows (an Index Cond), which one returns them in order, and the sorts left. */
 export function planProof(plan: PlanNode, { sorted, ordered }: { sorted: boolean; ordered: boolean }): PlanProof {
   const foundBy = new Set<string>();
   let orderedBy: string | null = null;
@@ -195,6 +193,7 @@ export function planProof(plan: PlanNode, { sorted, ordered }: { sorted: boolean
     if (node.indexCond !== null) foundBy.add(node.index);
     if (ordered && !sorted && orderedBy === null && isIndexWalk(node)) orderedBy = node.index;
   }
-  const sorts = sorted ? [...walk(plan)].filter(isSort).map((node) => ({ keys: node.sortKey, rows: node.actualRows })) : [];
+  // In an ordered plan only an Incremental Sort (within groups an index already orders) or an allowed sort is left.
+  const sorts = [...walk(plan)].filter(isSort).map((node) => ({ keys: node.sortKey, rows: node.actualRows }));
   return { foundBy: [...foundBy].sort(), orderedBy, sorts };
 }

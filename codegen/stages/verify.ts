@@ -94,12 +94,12 @@ async function checkPlans(
     context ??= planContext(catalog, query, await connection.indexes());
     const ordered = await connection.explain(text, 'ordered');
     if (indexOrders(ordered, context)) {
-      proofs.push(planProof(ordered, { sorted: false, ordered: query.kind === 'list' }));
+      proofs.push(planProof(ordered, { sorted: false, ordered: query.kind === 'list' || query.kind === 'stream' }));
       continue;
     }
     const found = await connection.explain(text, 'found');
     const rejections = foundRejections(found, context);
-    if (rejections.length === 0) proofs.push(planProof(found, { sorted: true, ordered: query.kind === 'list' }));
+    if (rejections.length === 0) proofs.push(planProof(found, { sorted: true, ordered: query.kind === 'list' || query.kind === 'stream' }));
     for (const finding of rejections) {
       const key = `${finding.nodeType}:${finding.table}`;
       if (seen.has(key)) continue;

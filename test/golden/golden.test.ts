@@ -140,7 +140,13 @@ suite('golden cases', { concurrency: 4 }, () => {
         const sorts = generation.queries.flatMap((q) =>
           q.plan.kind === 'checked'
             ? q.plan.statements.flatMap((proof) =>
-                proof.sorts.map((sort) => `// ${q.name} sorts rows found by ${proof.foundBy.join(', ')}: ${sort.keys.join(', ')}`),
+                proof.sorts.map((sort) => {
+                  const how = [
+                    ...(proof.foundBy.length > 0 ? [`rows found by ${proof.foundBy.join(', ')}`] : []),
+                    ...(proof.orderedBy === null ? [] : [`in groups ordered by ${proof.orderedBy}`]),
+                  ];
+                  return `// ${q.name} sorts ${how.length > 0 ? how.join(', ') : 'rows read whole (allowed)'}: ${sort.keys.join(', ')}`;
+                }),
               )
             : [],
         );

@@ -408,7 +408,7 @@ const latestPerCategoryStatements: ListStatements<"latestPerCategory"> = {
     text: `
 SELECT q.*, q."category_id"::text AS "__cursor_0"
 FROM (
-SELECT DISTINCT ON (category_id) category_id, id, title, created_at FROM books ORDER BY category_id, created_at, id
+SELECT DISTINCT ON (category_id) category_id, id, title, created_at FROM books ORDER BY category_id, created_at DESC, id DESC
 ) AS q
 ORDER BY q."category_id" ASC
 LIMIT $1::int4
@@ -421,7 +421,7 @@ LIMIT $1::int4
     text: `
 SELECT q.*, q."category_id"::text AS "__cursor_0"
 FROM (
-SELECT DISTINCT ON (category_id) category_id, id, title, created_at FROM books ORDER BY category_id, created_at, id
+SELECT DISTINCT ON (category_id) category_id, id, title, created_at FROM books ORDER BY category_id, created_at DESC, id DESC
 ) AS q
 WHERE (q."category_id") > ($1::"int8")
 ORDER BY q."category_id" ASC
@@ -534,3 +534,5 @@ export const exportBooksInput = z.strictObject({});
 // rankedInCategory sorts rows found by books_category_created: q.created_at, q.id
 // rankedInCategory sorts rows found by books_category_created: books.price DESC
 // categorySubtree sorts rows found by categories_parent, categories_pkey: q.id
+// latestPerCategory sorts in groups ordered by books_category_created: books.category_id, books.created_at DESC, books.id DESC
+// latestPerCategory sorts rows found by books_category_created, in groups ordered by books_category_created: books.category_id, books.created_at DESC, books.id DESC

@@ -33,7 +33,7 @@ SELECT c.id, c.name FROM categories c WHERE c.id IN (SELECT id FROM tree);
 
 -- name: latestPerCategory :list
 -- order: category_id
-SELECT DISTINCT ON (category_id) category_id, id, title, created_at FROM books ORDER BY category_id, created_at, id;
+SELECT DISTINCT ON (category_id) category_id, id, title, created_at FROM books ORDER BY category_id, created_at DESC, id DESC;
 
 -- name: booksInCategory :list
 -- order: created_at, id

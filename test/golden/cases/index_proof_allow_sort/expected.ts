@@ -29,3 +29,4 @@ export function exportByPrice(db: Queryable, params: ExportByPriceParams = {}): 
 export const exportByPriceInput = z.strictObject({});
 
 // exportByPrice reads ["books"] writes []
+// exportByPrice sorts rows read whole (allowed): price
