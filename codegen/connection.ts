@@ -28,7 +28,7 @@ export type SchemaConnection = {
   indexes(): Promise<readonly ExistingIndex[]>;
 };
 
-export type PlanMode = 'ordered' | 'found';
+type PlanMode = 'ordered' | 'found';
 
 const PLANNER_SETTINGS: Record<PlanMode, string> = {
   ordered: 'SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off;',

@@ -80,9 +80,13 @@ function conditionsOf(node: PlanNode, joins: readonly PlanNode[]): string[] {
 
 /** A sort's keys as an order, when each is a plain column (`books.price DESC`); else null. */
 function sortOrder(node: PlanNode): OrderTerm[] | null {
-  const terms = node.sortKey.map((key) => /^(?:[a-z_][a-z0-9_]*\.)?([a-z_][a-z0-9_]*)(?: (DESC|ASC))?$/.exec(key.replace(/ NULLS (FIRST|LAST)$/, '')));
+  const terms = node.sortKey.map((key) =>
+    /^(?:[a-z_][a-z0-9_]*\.)?([a-z_][a-z0-9_]*)(?: (DESC|ASC))?$/.exec(key.replace(/ NULLS (FIRST|LAST)$/, '')),
+  );
   if (terms.some((term) => term === null)) return null;
-  return terms.flatMap((term) => (term === null ? [] : [{ column: term[1] ?? '', direction: term[2] === 'DESC' ? ('DESC' as const) : ('ASC' as const) }]));
+  return terms.flatMap((term) =>
+    term === null ? [] : [{ column: term[1] ?? '', direction: term[2] === 'DESC' ? ('DESC' as const) : ('ASC' as const) }],
+  );
 }
 
 function fixFor(

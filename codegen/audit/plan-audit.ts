@@ -54,6 +54,8 @@ export type QueryAudit = {
   line: number;
   budgetMs: number | null;
   allowSeqscan: string | null;
+  /** `-- allow: sort <reason>`: listed by the report next to allowSeqscan, each hatch for what it allows. */
+  allowSort: string | null;
   runs: number;
   /** Planning + execution time. */
   p50Ms: number;
@@ -250,6 +252,7 @@ async function auditQuery(
     line: query.line,
     budgetMs: query.budgetMs,
     allowSeqscan: query.allowSeqscan,
+    allowSort: query.allowSort,
     runs: allTotal.length,
     p50Ms: percentile(allTotal, 0.5),
     p95Ms,

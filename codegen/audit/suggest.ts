@@ -148,7 +148,7 @@ function served(conditions: readonly string[], table: TableShape): Served[] {
   return found;
 }
 
-export const qualifiedTable = (table: Pick<TableShape, 'schema' | 'name'>) =>
+const qualifiedTable = (table: Pick<TableShape, 'schema' | 'name'>) =>
   `${readableIdentifier(table.schema)}.${readableIdentifier(table.name)}`;
 
 /** The key list of a suggestion as pg_get_indexdef prints keys: bare column names, with DESC where asked. */

@@ -143,7 +143,15 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
       name = `${include.parent}.${include.name}`;
       kind = cardinality === 'one' ? 'maybe' : 'list';
     }
-    const annotations: Annotations = { order: null, cache: null, budgetMs: null, allowSeqscan: null, allowSort: null, notNull: [], replica: false };
+    const annotations: Annotations = {
+      order: null,
+      cache: null,
+      budgetMs: null,
+      allowSeqscan: null,
+      allowSort: null,
+      notNull: [],
+      replica: false,
+    };
     for (const annotation of rest) {
       const bad = (message: string, fix: string) => fail(message, fix, annotation.line, name);
       switch (annotation.key) {

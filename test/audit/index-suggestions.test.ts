@@ -62,7 +62,8 @@ for (const golden of cases) {
       for (const fix of golden.fixes) {
         const statements = parseSync(fix).stmts ?? [];
         assert.equal(statements.length, 1, fix);
-        const index = statements[0]?.stmt?.IndexStmt;
+        const node = statements[0]?.stmt;
+        const index = node !== undefined && 'IndexStmt' in node ? node.IndexStmt : undefined;
         assert.ok(index !== undefined, `${fix} is a CREATE INDEX`);
         assert.ok(index.relation?.schemaname !== undefined && index.relation.schemaname !== '', `${fix} is schema-qualified`);
         assert.ok((index.indexParams ?? []).length > 0, `${fix} has keys`);
@@ -80,9 +81,10 @@ for (const golden of cases) {
         query.plan.kind === 'checked' ? query.plan.statements.flatMap((proof) => [...proof.foundBy, proof.orderedBy ?? '']) : [],
       );
       // The newest indexes are the ones just created (OIDs only grow in a fresh database).
-      const created = await sql.unsafe<{ name: string }[]>(`SELECT relname AS name FROM pg_class WHERE relkind = 'i' ORDER BY oid DESC LIMIT $1`, [
-        golden.fixes.length,
-      ]);
+      const created = await sql.unsafe<{ name: string }[]>(
+        `SELECT relname AS name FROM pg_class WHERE relkind = 'i' ORDER BY oid DESC LIMIT $1`,
+        [golden.fixes.length],
+      );
       assert.ok(
         created.some((index) => used.includes(index.name)),
         `the plan uses one of the new indexes ${created.map((index) => index.name).join(', ')}; it used ${used.join(', ')}`,
