@@ -50,7 +50,7 @@ function* withAncestors(node: PlanNode, ancestors: readonly PlanNode[] = []): Ge
   for (const child of node.children) yield* withAncestors(child, [node, ...ancestors]);
 }
 
-/** Whether the node is inside a recursive CTE's plan. */
+/** The nodes inside a recursive CTE's plan (its Recursive Union and everything under it). */
 function recursiveNodes(plan: PlanNode): Set<PlanNode> {
   const inside = new Set<PlanNode>();
   for (const node of walk(plan)) if (node.nodeType === 'Recursive Union') for (const inner of walk(node)) inside.add(inner);
@@ -114,7 +114,7 @@ export function indexOrders(plan: PlanNode, context: PlanContext): boolean {
   });
 }
 
-/** What the sort does, by the node above it: a window function's, DISTINCT's, a join's or the query's own. */
+/** What the sort is for, by where it is: a recursive CTE's, a window function's, DISTINCT's, or the query's own. */
 function sortRole(parent: PlanNode | null, recursive: boolean): string {
   if (recursive) return "the recursive CTE's own sort";
   if (parent?.nodeType === 'WindowAgg') return "the window function's own sort";
