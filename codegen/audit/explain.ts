@@ -15,6 +15,10 @@ export type PlanNode = {
   rowsRemovedByFilter: number;
   rowsRemovedByJoinFilter: number;
   filter: string | null;
+  /** The name a scan's table goes by in the plan's conditions (its alias, else its name). */
+  alias: string | null;
+  /** A join's own condition (Hash Cond, Merge Cond, or Join Filter): how the rows of its inputs are matched. */
+  joinCond: string | null;
   indexCond: string | null;
   recheckCond: string | null;
   sortKey: string[];
@@ -68,6 +72,8 @@ function parseNode(value: unknown, path: string, analyzed = true): PlanNode {
     rowsRemovedByFilter: num(value, 'Rows Removed by Filter') ?? 0,
     rowsRemovedByJoinFilter: num(value, 'Rows Removed by Join Filter') ?? 0,
     filter: text(value, 'Filter'),
+    alias: text(value, 'Alias'),
+    joinCond: text(value, 'Hash Cond') ?? text(value, 'Merge Cond') ?? text(value, 'Join Filter'),
     indexCond: text(value, 'Index Cond'),
     recheckCond: text(value, 'Recheck Cond'),
     sortKey: Array.isArray(sortKey) ? sortKey.filter((key): key is string => typeof key === 'string') : [],

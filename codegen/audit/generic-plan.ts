@@ -1,10 +1,15 @@
-// The static half of the index proof: what a statement's generic plan (EXPLAIN GENERIC_PLAN on the schema, with
-// enable_seqscan and enable_sort off) says no index serves. A node the planner still could not avoid is marked
-// Disabled; every node is walked, not only the top one. A full index scan that filters rows is the other escape (it
-// is never disabled), so it is rejected too. Codegen's verify stage calls this; the measured half is ./checks.ts.
+// The static half of the index proof, on a statement's generic plans (EXPLAIN GENERIC_PLAN on the schema). The rule:
+// every table's rows are found through an index (any access method, through a bitmap or not), and any sort runs only
+// over rows an index found. Two plans answer it. The `ordered` plan (seqscan and sort off) passes when indexes find
+// and order the rows: nothing is sorted. Otherwise the `found` plan (seqscan and plain index scans off, sorts on)
+// leaves the planner only bitmap scans, which need a condition an index serves: it passes when no table is read whole
+// and every sort is over the rows found, and that sort is recorded with the planner's row estimate. A Seq Scan, a
+// walk of a whole index, or a sort over either stays an error unless the query says `-- allow: seqscan` /
+// `-- allow: sort` (a :stream may read a whole table). Codegen's verify stage calls this; the measured half is
+// ./checks.ts.
 import { walk, type PlanNode } from './explain.js';
-import { indexStatement, type IndexKey } from './suggest.js';
-import { readableIdentifier } from 'sqlbound';
+import { conjuncts, suggestIndex, type ExistingIndex, type TableShape } from './suggest.js';
+import type { OrderTerm, PlanProof } from '../manifest/manifest.js';
 
 /**
  * Why a statement's generic plan is rejected: a static property of the SQL and the indexes. The audit's
@@ -12,88 +17,187 @@ import { readableIdentifier } from 'sqlbound';
  */
 export type PlanRejection = { nodeType: string; table: string | null; detail: string; fix: string };
 
-/** The column names of a table as the plan names it (unqualified), for reading its conditions. */
-export type ColumnsOf = (table: string) => readonly string[];
+/** What the rule needs besides the plan: the tables as the plan names them, the indexes, the query's allowances. */
+export type PlanContext = {
+  /** A table by the name the plan gives it (unqualified), or null when it is not a user table. */
+  tableOf: (relation: string) => TableShape | null;
+  indexes: readonly ExistingIndex[];
+  /** The list's order, appended to a suggested btree so one index finds and orders the rows. */
+  order: readonly OrderTerm[] | null;
+  /** `-- allow: seqscan`, or a :stream: a table may be read whole. */
+  wholeTable: boolean;
+  /** `-- allow: sort`: a sort may run over a whole table. */
+  sort: boolean;
+};
 
-function firstRelation(node: PlanNode): string | null {
-  for (const inner of walk(node)) if (inner.relation !== null) return inner.relation;
-  return null;
-}
+const isSort = (node: PlanNode) => node.nodeType === 'Sort' || node.nodeType === 'Incremental Sort';
+const isIndexWalk = (node: PlanNode) => node.nodeType === 'Index Scan' || node.nodeType === 'Index Only Scan';
 
-/** Columns of `table` named in a plan expression such as "((user_id = $1) AND (title = $2))". */
-function columnsIn(expression: string | null, table: string | null, columnsOf: ColumnsOf): string[] {
-  if (expression === null || table === null) return [];
-  const columns = columnsOf(table);
-  const words = expression.match(/[a-z_][a-z0-9_]*/g) ?? [];
-  return [...new Set(words.filter((word) => columns.includes(word)))];
-}
+/** A scan that reads every row of its table: a Seq Scan, or a walk of a whole index (no Index Cond). */
+const readsWhole = (node: PlanNode) => node.nodeType === 'Seq Scan' || (isIndexWalk(node) && node.indexCond === null);
 
-/** A sort key as EXPLAIN prints it (`a.created_at DESC`) as an index key. */
-function sortKey(key: string): IndexKey {
-  const text = key.replace(/^[a-z_][a-z0-9_]*\./, '').replace(/[()]/g, '');
-  const plain = /^([a-z_][a-z0-9_]*)(?: (ASC|DESC))?$/.exec(text);
-  return plain === null ? { expression: text } : { column: plain[1] ?? text, direction: plain[2] === 'DESC' ? 'DESC' : null };
-}
-
-const keyColumn = (key: IndexKey) => ('column' in key ? key.column : key.expression.split(' ')[0]);
-
-/** A CREATE INDEX over `columns`; with no column to name (the condition is an expression), what to index instead. */
-function createIndex(table: string | null, columns: readonly IndexKey[], condition: string | null): string {
-  if (columns.length === 0) {
-    return `add an index on ${table ?? 'the table'} that finds the rows${condition === null ? '' : ` of ${condition}`} (an expression index on the filtered expression, or filter by an indexed column)`;
+/** The nodes under `node`, without descending into another sort (its input is judged at that sort). */
+function* below(node: PlanNode): Generator<PlanNode> {
+  for (const child of node.children) {
+    yield child;
+    if (!isSort(child)) yield* below(child);
   }
-  return `${indexStatement(table === null ? '<table>' : readableIdentifier(table), columns, null)};`;
 }
 
-const columnKeys = (columns: readonly string[]): IndexKey[] => columns.map((column) => ({ column, direction: null }));
+/** Each node with its ancestors (nearest first), parents before children. */
+function* withAncestors(node: PlanNode, ancestors: readonly PlanNode[] = []): Generator<[PlanNode, readonly PlanNode[]]> {
+  yield [node, ancestors];
+  for (const child of node.children) yield* withAncestors(child, [node, ...ancestors]);
+}
 
-export function planRejections(plan: PlanNode, columnsOf: ColumnsOf, allowSeqscan: boolean): PlanRejection[] {
+/** The nodes inside a recursive CTE's plan (its Recursive Union and everything under it). */
+function recursiveNodes(plan: PlanNode): Set<PlanNode> {
+  const inside = new Set<PlanNode>();
+  for (const node of walk(plan)) if (node.nodeType === 'Recursive Union') for (const inner of walk(node)) inside.add(inner);
+  return inside;
+}
+
+/**
+ * The conditions that could find a scan's rows: its filter, and the conditions of the joins above it that match its
+ * rows to another input, turned round so the scan's column is on the left (`s.parent_id = t.id` for alias `s`).
+ */
+function conditionsOf(node: PlanNode, joins: readonly PlanNode[]): string[] {
+  const own = node.filter === null ? [] : [node.filter];
+  const alias = node.alias ?? node.relation;
+  if (alias === null) return own;
+  const side = /^"?([A-Za-z_][\w$]*)"?\.("?[A-Za-z_][\w$]*"?) = "?([A-Za-z_][\w$]*)"?\.("?[A-Za-z_][\w$]*"?)$/;
+  const matched = joins.flatMap((join) =>
+    conjuncts(join.joinCond ?? '').flatMap((part) => {
+      const m = side.exec(part);
+      if (m === null) return [];
+      if (m[1] === alias && m[3] !== alias) return [`${m[2]} = ${m[3]}.${m[4]}`];
+      if (m[3] === alias && m[1] !== alias) return [`${m[4]} = ${m[1]}.${m[2]}`];
+      return [];
+    }),
+  );
+  return [...own, ...matched];
+}
+
+/** A sort's keys as an order, when each is a plain column (`books.price DESC`); else null. */
+function sortOrder(node: PlanNode): OrderTerm[] | null {
+  const terms = node.sortKey.map((key) =>
+    /^(?:[a-z_][a-z0-9_]*\.)?([a-z_][a-z0-9_]*)(?: (DESC|ASC))?$/.exec(key.replace(/ NULLS (FIRST|LAST)$/, '')),
+  );
+  if (terms.some((term) => term === null)) return null;
+  return terms.flatMap((term) =>
+    term === null ? [] : [{ column: term[1] ?? '', direction: term[2] === 'DESC' ? ('DESC' as const) : ('ASC' as const) }],
+  );
+}
+
+function fixFor(
+  node: PlanNode,
+  context: PlanContext,
+  conditions: readonly string[],
+  order: readonly OrderTerm[] | null,
+  allowHint: string,
+): string {
+  const table = node.relation === null ? null : context.tableOf(node.relation);
+  if (table === null) return `find the rows of ${node.relation ?? 'the table'} through an index, or add ${allowHint}`;
+  const suggestion = suggestIndex(table, conditions, order, context.indexes);
+  return suggestion.kind === 'create' ? suggestion.statement : `${suggestion.reason}; or add ${allowHint}`;
+}
+
+/**
+ * The `ordered` plan's verdict: true when indexes find the rows and return them in order, with nothing sorted. A node
+ * still marked Disabled could not be avoided; a walk of a whole index with a filter is the planner's other escape.
+ */
+export function indexOrders(plan: PlanNode, context: PlanContext): boolean {
+  return [...walk(plan)].every((node) => {
+    if (isIndexWalk(node) && node.indexCond === null && node.filter !== null) return context.wholeTable;
+    if (!node.disabled) return true;
+    return (node.nodeType === 'Seq Scan' && context.wholeTable) || (isSort(node) && context.sort);
+  });
+}
+
+/** What the sort is for, by where it is: a recursive CTE's, a window function's, DISTINCT's, or the query's own. */
+function sortRole(parent: PlanNode | null, recursive: boolean): string {
+  if (recursive) return "the recursive CTE's own sort";
+  if (parent?.nodeType === 'WindowAgg') return "the window function's own sort";
+  if (parent?.nodeType === 'Unique') return "DISTINCT's sort";
+  return 'the sort';
+}
+
+function sortRewrite(parent: PlanNode | null, recursive: boolean): string {
+  if (recursive)
+    return 'walk the tree by key and read the rows by key outside it (SELECT ... FROM t WHERE t.id IN (SELECT id FROM tree)), so the list orders found rows';
+  if (parent?.nodeType === 'WindowAgg')
+    return "the list's keyset applies outside the query (to its rows), so an index on the list's order cannot remove the window's sort: find the rows the window ranks through an index (filter by an indexed column) so it sorts only those";
+  return '';
+}
+
+/**
+ * The `found` plan's verdict: empty when no table is read whole (allowances aside) and every sort runs over rows an
+ * index found. Run when the `ordered` plan failed; its errors carry the fixes.
+ */
+export function foundRejections(plan: PlanNode, context: PlanContext): PlanRejection[] {
   const rejections: PlanRejection[] = [];
-  for (const node of walk(plan)) {
-    const type = node.nodeType;
-    const table = node.relation ?? firstRelation(node);
-    if (node.disabled && type === 'Seq Scan' && !allowSeqscan) {
-      const columns = columnsIn(node.filter, table, columnsOf);
+  const recursive = recursiveNodes(plan);
+  for (const [node, ancestors] of withAncestors(plan)) {
+    const table = node.relation;
+    const parent = ancestors[0] ?? null;
+    if (readsWhole(node)) {
+      if (context.wholeTable) continue;
+      const inTree = recursive.has(node) ? ' in the recursive CTE' : '';
       rejections.push({
-        nodeType: type,
+        nodeType: 'Seq Scan',
         table,
-        detail: `Seq Scan on ${table}${node.filter !== null ? ` filtering ${node.filter}` : ''}: no index serves it`,
-        fix:
-          columns.length > 0
-            ? createIndex(table, columnKeys(columns), node.filter)
-            : `filter ${table} by an indexed column, or add "-- allow: seqscan <reason>" for a tiny lookup table`,
+        detail: `${node.nodeType} on ${table}${inTree}${node.filter === null ? ' reads every row' : ` filtering ${node.filter}`}: no index finds its rows`,
+        fix: fixFor(
+          node,
+          context,
+          conditionsOf(node, ancestors),
+          context.order,
+          '"-- allow: seqscan <reason>" if reading all of it is intended',
+        ),
       });
-    } else if (node.disabled && type === 'Sort') {
-      const keys = node.sortKey.map(sortKey);
-      const scan = node.children[0];
-      let prefix: string[] = [];
-      if (scan !== undefined) {
-        for (const inner of walk(scan)) {
-          if (prefix.length === 0) prefix = columnsIn(inner.indexCond ?? inner.recheckCond ?? inner.filter, table, columnsOf);
-        }
-      }
+    } else if (isSort(node)) {
+      const whole = [...below(node)].find(readsWhole);
+      if (whole === undefined || context.sort) continue;
+      const inTree = recursive.has(node);
+      const role = sortRole(parent, inTree);
+      const rewrite = sortRewrite(parent, inTree);
+      // A scan already rejected carries the fix; the sort is named apart only when it is not the query's own.
+      if (!context.wholeTable && role === 'the sort') continue;
       rejections.push({
-        nodeType: type,
-        table,
-        detail: `Sort on ${node.sortKey.join(', ')}: no index provides the order`,
-        fix: createIndex(table, [...columnKeys(prefix), ...keys.filter((key) => !prefix.includes(keyColumn(key) ?? ''))], null),
+        nodeType: node.nodeType,
+        table: whole.relation,
+        detail: `${role} (${node.nodeType} on ${node.sortKey.join(', ')}) runs over every row of ${whole.relation ?? 'a table'}${rewrite === '' ? '' : `: ${rewrite}`}`,
+        // A window's sort is not the list's order: an index on the list's order cannot serve it.
+        fix: fixFor(
+          whole,
+          context,
+          whole.filter === null ? [] : [whole.filter],
+          parent?.nodeType === 'WindowAgg' ? null : (context.order ?? sortOrder(node)),
+          '"-- allow: sort <reason>"',
+        ),
       });
-    } else if (node.disabled && type !== 'Seq Scan') {
+    } else if (node.disabled) {
       rejections.push({
-        nodeType: type,
+        nodeType: node.nodeType,
         table,
-        detail: `${type} is disabled in the generic plan`,
+        detail: `${node.nodeType} is disabled in the generic plan`,
         fix: 'add an index that serves this node',
-      });
-    } else if ((type === 'Index Scan' || type === 'Index Only Scan') && node.indexCond === null && node.filter !== null && !allowSeqscan) {
-      const columns = columnsIn(node.filter, table, columnsOf);
-      rejections.push({
-        nodeType: `full ${type}`,
-        table,
-        detail: `${type} over all of ${node.index ?? 'an index'} filtering ${node.filter}: the index only orders rows, it does not find them`,
-        fix: createIndex(table, columnKeys(columns), node.filter),
       });
     }
   }
   return rejections;
+}
+
+/** Which indexes find the rows (an Index Cond), which one returns them in order, and the sorts left. */
+export function planProof(plan: PlanNode, { sorted, ordered }: { sorted: boolean; ordered: boolean }): PlanProof {
+  const foundBy = new Set<string>();
+  let orderedBy: string | null = null;
+  for (const node of walk(plan)) {
+    if (node.index === null) continue;
+    if (node.indexCond !== null) foundBy.add(node.index);
+    if (ordered && !sorted && orderedBy === null && isIndexWalk(node)) orderedBy = node.index;
+  }
+  // In an ordered plan only an Incremental Sort (within groups an index already orders) or an allowed sort is left.
+  const sorts = [...walk(plan)].filter(isSort).map((node) => ({ keys: node.sortKey, rows: node.actualRows }));
+  return { foundBy: [...foundBy].sort(), orderedBy, sorts };
 }

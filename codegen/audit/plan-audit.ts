@@ -66,6 +66,8 @@ export type QueryAudit = {
   line: number;
   budgetMs: number | null;
   allowSeqscan: string | null;
+  /** `-- allow: sort <reason>`: listed by the report next to allowSeqscan, each hatch for what it allows. */
+  allowSort: string | null;
   runs: number;
   /** Why no run was measured (a param with no sample value, no owner to sample with), or null when runs > 0. */
   unmeasured: string | null;
@@ -275,6 +277,7 @@ async function auditQuery(
     line: query.line,
     budgetMs: query.budgetMs,
     allowSeqscan: query.allowSeqscan,
+    allowSort: query.allowSort,
     runs: allTotal.length,
     unmeasured,
     p50Ms: percentile(allTotal, 0.5),

@@ -75,6 +75,13 @@ export function formatPlanAuditReport(result: PlanAuditResult, heading = '# Plan
     }
     lines.push('');
   }
+  // Each escape hatch of the plan rule, named for what it allows, so a reader sees every query that uses one.
+  lines.push('## Plan rule escape hatches', '');
+  const hatches = result.queries.flatMap((query) => [
+    ...(query.allowSeqscan === null ? [] : [`- ${query.name} (${query.file}:${query.line}): \`allow: seqscan\` ${query.allowSeqscan}`]),
+    ...(query.allowSort === null ? [] : [`- ${query.name} (${query.file}:${query.line}): \`allow: sort\` ${query.allowSort}`]),
+  ]);
+  lines.push(...(hatches.length === 0 ? ['No query reads a whole table or sorts one by annotation.'] : hatches), '');
   lines.push('## Schema', '', formatSchemaFindings(result.schemaFindings).trimEnd(), '');
   lines.push('## Indexes no named query used (information, not violations)', '');
   if (result.unusedIndexes.length === 0) lines.push('Every non-unique index served at least one measured plan.');

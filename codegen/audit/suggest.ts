@@ -98,3 +98,135 @@ export function createIndexFor(table: string, equalities: readonly string[], ord
 export function indexTarget(statement: string): string | null {
   return /^CREATE INDEX \S+ (ON .+)$/.exec(statement)?.[1] ?? null;
 }
+
+/** An index that exists, as codegen's connection reads it from pg_index: keys as pg_get_indexdef prints them. */
+export type ExistingIndex = { schema: string; table: string; name: string; method: string; keys: string[]; partial: boolean };
+
+/** A table as a suggestion needs it: where it lives, and each column's type name (pg_type.typname). */
+export type TableShape = { schema: string; name: string; columns: readonly { name: string; type: string }[] };
+
+/** The access method whose default operator class serves a condition, by the operator and the column's type. */
+type Method = 'btree' | 'gin' | 'gist';
+
+const GEOMETRY = new Set(['point', 'box', 'polygon', 'circle', 'lseg', 'path', 'geometry', 'geography']);
+const isRange = (type: string) => /(range|multirange)$/.test(type);
+
+/**
+ * The method a condition `column <operator> value` needs, or null when no default operator class serves it:
+ * GIN for tsvector @@, jsonb @> <@ ? ?| ?&, array @> <@ &&; GiST for ranges and geometry; btree for comparisons.
+ */
+function methodFor(operator: string, type: string): Method | null {
+  if (['=', '<', '<=', '>', '>='].includes(operator)) return type === 'tsvector' || type.startsWith('_') ? null : 'btree';
+  if (type === 'tsvector') return operator === '@@' ? 'gin' : null;
+  if (type === 'jsonb') return ['@>', '<@', '?', '?|', '?&'].includes(operator) ? 'gin' : null;
+  if (type.startsWith('_')) return ['@>', '<@', '&&'].includes(operator) ? 'gin' : null;
+  if (isRange(type) || GEOMETRY.has(type)) return ['@>', '<@', '&&', '<<', '>>', '-|-', '~=', '@', '~'].includes(operator) ? 'gist' : null;
+  return null;
+}
+
+// `col op value` or `alias.col op value`, as EXPLAIN prints a condition.
+const CONDITION = /^(?:"?[A-Za-z_][\w$]*"?\.)?"?([A-Za-z_][\w$]*)"? (=|<=|>=|<|>|@@|@>|<@|&&|\?\||\?&|\?|<<|>>|-\|-|~=) (.+)$/;
+
+/** A condition of a scan node, read as the column it tests and the method an index on that column needs. */
+type Served = { column: string; method: Method; equality: boolean };
+
+function served(conditions: readonly string[], table: TableShape): Served[] {
+  const found: Served[] = [];
+  for (const condition of conditions) {
+    for (const part of conjuncts(condition)) {
+      const match = CONDITION.exec(part);
+      const column = table.columns.find((candidate) => candidate.name === match?.[1]);
+      if (match === null || column === undefined) continue;
+      const operator = match[2] ?? '';
+      // `a = b` or `a < b` compare two columns of one row: no index key finds them (`a = t.b` matches a joined row).
+      if (/^"?[a-z_][\w$]*"?$/.test(match[3] ?? '')) continue;
+      const method = methodFor(operator, column.type);
+      if (method !== null && !found.some((seen) => seen.column === column.name && seen.method === method))
+        found.push({ column: column.name, method, equality: operator === '=' });
+    }
+  }
+  return found;
+}
+
+const qualifiedTable = (table: Pick<TableShape, 'schema' | 'name'>) =>
+  `${readableIdentifier(table.schema)}.${readableIdentifier(table.name)}`;
+
+/** The key list of a suggestion as pg_get_indexdef prints keys: bare column names, with DESC where asked. */
+const printedKeys = (keys: readonly IndexKey[]) => keys.map(keyText);
+
+/** An index of `method` on `table` whose leading keys are `keys` (so it already serves what they would), if any. */
+function existing(indexes: readonly ExistingIndex[], table: TableShape, method: Method, keys: readonly IndexKey[]): ExistingIndex | null {
+  const wanted = printedKeys(keys);
+  return (
+    indexes.find(
+      (index) =>
+        index.schema === table.schema &&
+        index.table === table.name &&
+        index.method === method &&
+        !index.partial &&
+        (method === 'btree' ? wanted.every((key, k) => index.keys[k] === key) : wanted.every((key) => index.keys.includes(key))),
+    ) ?? null
+  );
+}
+
+/** A suggested fix: a CREATE INDEX that does not exist yet, or why none is suggested. */
+export type IndexSuggestion = { kind: 'create'; statement: string } | { kind: 'none'; reason: string };
+
+/**
+ * The index that finds the rows of a scan filtered by `conditions` (and returns them in `order`, when the order's
+ * columns are the table's): a btree with the equality columns first, then the order columns; else a GIN or GiST
+ * index on the column whose operator needs it; never a column list the operator cannot use, never an index that
+ * exists.
+ */
+export function suggestIndex(
+  table: TableShape,
+  conditions: readonly string[],
+  order: readonly OrderTerm[] | null,
+  indexes: readonly ExistingIndex[],
+): IndexSuggestion {
+  const found = served(conditions, table);
+  const ordered = (order ?? []).every((term) => table.columns.some((column) => column.name === term.column)) ? (order ?? []) : [];
+  const equalities = found.filter((condition) => condition.method === 'btree' && condition.equality).map((condition) => condition.column);
+  const ranges = found.filter((condition) => condition.method === 'btree' && !condition.equality).map((condition) => condition.column);
+  const other = found.find((condition) => condition.method !== 'btree');
+  let method: Method = 'btree';
+  let keys: IndexKey[];
+  if (equalities.length > 0 || (other === undefined && (ordered.length > 0 || ranges.length > 0))) {
+    const orderKeys: IndexKey[] = ordered
+      .filter((term) => !equalities.includes(term.column))
+      .map((term) => ({ column: term.column, direction: term.direction === 'DESC' ? 'DESC' : null }));
+    // A range comparison serves as a key only where no order follows it (the order would then be lost).
+    const rangeKeys: IndexKey[] = orderKeys.length === 0 ? ranges.slice(0, 1).map((column) => ({ column, direction: null })) : [];
+    keys = [...equalities.map((column): IndexKey => ({ column, direction: null })), ...orderKeys, ...rangeKeys];
+  } else if (other !== undefined) {
+    method = other.method;
+    keys = [{ column: other.column, direction: null }];
+  } else {
+    keys = [];
+  }
+  if (keys.length === 0) {
+    const condition = conditions[0];
+    return {
+      kind: 'none',
+      reason:
+        condition === undefined
+          ? `the statement reads every row of ${qualifiedTable(table)} (nothing filters them, so no index can find them): filter by an indexed column`
+          : `no index can find the rows of ${qualifiedTable(table)} by ${condition}: filter by an indexed column, or index the filtered expression`,
+    };
+  }
+  const present = existing(indexes, table, method, keys);
+  if (present !== null && found.length === 0) {
+    return {
+      kind: 'none',
+      reason: `the statement reads every row of ${qualifiedTable(table)} (nothing filters them, so no index can find them): filter by an indexed column`,
+    };
+  }
+  if (present !== null) {
+    return {
+      kind: 'none',
+      reason: `the ${method} index ${qualifiedTable({ schema: present.schema, name: present.name })} on (${present.keys.join(', ')}) exists but the planner cannot use it for this condition: check the operator class and the column's type`,
+    };
+  }
+  const using = method === 'btree' ? '' : ` USING ${method}`;
+  return { kind: 'create', statement: `CREATE INDEX ON ${qualifiedTable(table)}${using} (${printedKeys(keys).join(', ')});` };
+}

@@ -177,13 +177,25 @@ export type QueryModel = {
   effect: WriteEffect | null;
   budgetMs: number | null;
   allowSeqscan: string | null;
+  /** `-- allow: sort <reason>`: a sort may run over a whole table (null in manifests written before it). */
+  allowSort: string | null;
   /** Writes nothing (not :exec, no table written, triggers included): the runtime may route it to a replica. */
   readOnly: boolean;
   /** `-- replica: ok`: routed to a replica unless the call says otherwise (docs/operations.md, Topology). */
   replica: boolean;
-  /** Whether codegen proved the statement's plan uses indexes, or why it has no plan (a utility statement). */
-  plan: { kind: 'checked' } | { kind: 'skipped'; reason: string };
+  /**
+   * Whether codegen proved the statement's plan uses indexes, or why it has no plan (a utility statement). When
+   * checked, one proof per statement the function runs (a :list's first page, then the page after a cursor).
+   */
+  plan: { kind: 'checked'; statements: PlanProof[] } | { kind: 'skipped'; reason: string };
 };
+
+/**
+ * How a statement's generic plan finds and orders its rows: the indexes whose conditions find them, the index walked
+ * for the order (null when none is), and each sort left over found rows with the planner's row estimate on the empty
+ * schema (the plan audit measures it on production-sized data against the query's budget).
+ */
+export type PlanProof = { foundBy: string[]; orderedBy: string | null; sorts: { keys: string[]; rows: number }[] };
 
 /**
  * The manifest format's version. It changes when the model does, so a tool reading an older file gets an error
@@ -258,16 +270,29 @@ const querySchema = z.strictObject({
   effect: z.strictObject({ writes: z.array(touchSchema), scope: scopeSchema }).nullable(),
   budgetMs: z.number().nullable(),
   allowSeqscan: z.string().nullable(),
+  allowSort: z.string().nullable().default(null),
   // Absent in manifests written before replicas: read as "not proven", so nothing is routed by mistake.
   readOnly: z.boolean().default(false),
   replica: z.boolean().default(false),
   // Absent in manifests written before utility statements: every statement then had its plan checked.
   plan: z
     .discriminatedUnion('kind', [
-      z.strictObject({ kind: z.literal('checked') }),
+      z.strictObject({
+        kind: z.literal('checked'),
+        // Absent in manifests written before the proof was recorded: nothing is known of how the rows were found.
+        statements: z
+          .array(
+            z.strictObject({
+              foundBy: z.array(z.string()),
+              orderedBy: z.string().nullable(),
+              sorts: z.array(z.strictObject({ keys: z.array(z.string()), rows: z.number() })),
+            }),
+          )
+          .default([]),
+      }),
       z.strictObject({ kind: z.literal('skipped'), reason: z.string() }),
     ])
-    .default({ kind: 'checked' }),
+    .default({ kind: 'checked', statements: [] }),
 });
 
 const manifestSchema = z.strictObject({ version: z.literal(MANIFEST_VERSION), queries: z.array(querySchema) });

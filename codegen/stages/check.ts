@@ -19,7 +19,11 @@ function checkList(described: Described): CodegenError[] {
     ];
   }
   const select = nodeOf(described.ast, 'SelectStmt');
-  if (select !== null && (select.sortClause !== undefined || select.limitCount !== undefined)) {
+  // DISTINCT ON keeps the first row of each group in its own ORDER BY: that ORDER BY is part of what it selects. The
+  // list wraps the query (SELECT ... FROM (query) AS q), so the page's ORDER BY and keyset apply to its result.
+  const distinctOn = (select?.distinctClause ?? []).some((item) => Object.keys(item).length > 0);
+  const ownOrder = select !== null && select.sortClause !== undefined && !distinctOn;
+  if (select !== null && (ownOrder || select.limitCount !== undefined)) {
     return [
       error(
         `:list query ${query.name} has its own ORDER BY or LIMIT`,

@@ -143,7 +143,15 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
       name = `${include.parent}.${include.name}`;
       kind = cardinality === 'one' ? 'maybe' : 'list';
     }
-    const annotations: Annotations = { order: null, cache: null, budgetMs: null, allowSeqscan: null, notNull: [], replica: false };
+    const annotations: Annotations = {
+      order: null,
+      cache: null,
+      budgetMs: null,
+      allowSeqscan: null,
+      allowSort: null,
+      notNull: [],
+      replica: false,
+    };
     for (const annotation of rest) {
       const bad = (message: string, fix: string) => fail(message, fix, annotation.line, name);
       switch (annotation.key) {
@@ -168,13 +176,15 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
           break;
         }
         case 'allow': {
-          const match = /^seqscan\s+(\S.*)$/.exec(annotation.value);
+          // Each hatch is named for what it allows: reading a table whole, or sorting a whole table's rows.
+          const match = /^(seqscan|sort)\s+(\S.*)$/.exec(annotation.value);
           if (!match)
             bad(
               `malformed allow "${annotation.value}"`,
-              'write "-- allow: seqscan <reason>", e.g. "-- allow: seqscan lookup table of 200 rows"',
+              'write "-- allow: seqscan <reason>" (a table may be read whole) or "-- allow: sort <reason>" (a whole table\'s rows may be sorted), e.g. "-- allow: seqscan settings table of 12 rows"',
             );
-          else annotations.allowSeqscan = match[1] ?? '';
+          else if (match[1] === 'sort') annotations.allowSort = match[2] ?? '';
+          else annotations.allowSeqscan = match[2] ?? '';
           break;
         }
         case 'replica':

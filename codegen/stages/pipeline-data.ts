@@ -1,7 +1,7 @@
 // The pipeline's working data: what flows between the stages (parse -> describe -> check -> compose -> verify)
 // before to-model turns it into the manifest's model (codegen/manifest/manifest.ts), which is all emit and the audit see.
 import type { CachePolicy, WriteEffect } from 'sqlbound';
-import type { OrderTerm, QueryKind } from '../manifest/manifest.js';
+import type { OrderTerm, QueryKind, QueryModel } from '../manifest/manifest.js';
 import type { SourceLocation } from '../diagnostics.js';
 import type { PgType } from '../analysis/catalog.js';
 import type { TableAccess } from '../analysis/analyze.js';
@@ -22,6 +22,7 @@ export type Annotations = {
   cache: { ttlMs: number; text: string } | null;
   budgetMs: number | null;
   allowSeqscan: string | null;
+  allowSort: string | null;
   /** Output columns declared non-null by the author, for expressions inference cannot prove. */
   notNull: string[];
   /** `-- replica: ok`: the read may be served by a streaming replica (read-your-writes still applies). */
@@ -95,6 +96,6 @@ export type DescribedQuery = DescribedBase & {
 };
 
 /** Whether the verify stage checked the statement's plan, or why it could not (a utility statement has none). */
-export type PlanCheck = { kind: 'checked' } | { kind: 'skipped'; reason: string };
+export type PlanCheck = QueryModel['plan'];
 
 export type VerifiedQuery = DescribedQuery & { plan: PlanCheck };

@@ -51,6 +51,7 @@ export function toQueryModel(query: VerifiedQuery, mapType: TypeMapper = ({ name
     effect: query.effect,
     budgetMs: query.annotations.budgetMs,
     allowSeqscan: query.annotations.allowSeqscan,
+    allowSort: query.annotations.allowSort,
     readOnly: isReadOnly(query.kind, query.tables.written),
     plan: query.plan,
     replica: query.annotations.replica,

@@ -1,14 +1,15 @@
 // Stage verify: the composed statements against the server, once each, at the end. Describe confirms that the
 // statement composed from the query and its includes is valid and that its params have the types compose gave them;
-// EXPLAIN (GENERIC_PLAN) with seqscan and sort disabled proves an index serves it (the rule is the audit's:
-// codegen/audit/generic-plan.ts). This runs on the empty schema: it is a property of the SQL and the indexes, not the data.
+// EXPLAIN (GENERIC_PLAN) proves indexes find its rows and any sort runs over found rows only (the rule is the audit's:
+// codegen/audit/generic-plan.ts), and records how. This runs on the empty schema: it is a property of the SQL and the indexes, not the data.
 import type { Catalog } from '../analysis/catalog.js';
 import type { SchemaConnection } from '../connection.js';
 import { failed, ok, type CodegenError, type StageResult } from '../diagnostics.js';
 import { parseSync } from 'libpg-query';
 import { utilityStatement } from '../analysis/statement-kind.js';
 import type { DescribedQuery, PlanCheck, VerifiedQuery } from './pipeline-data.js';
-import { planRejections } from '../audit/generic-plan.js';
+import { foundRejections, indexOrders, planProof, type PlanContext } from '../audit/generic-plan.js';
+import type { PlanProof } from '../manifest/manifest.js';
 
 function statementsOf(query: DescribedQuery): string[] {
   return query.final.kind === 'single' ? [query.final.text] : [query.final.first, query.final.after];
@@ -56,15 +57,50 @@ function unplannable(text: string): string | null {
   return label === null ? null : `${label} is a utility statement: PostgreSQL has no plan for it to check`;
 }
 
-/** EXPLAIN each composed statement; a finding is reported once per node type and table. */
-async function checkPlans(connection: SchemaConnection, catalog: Catalog, query: DescribedQuery): Promise<CodegenError[]> {
+/** The rule's view of the schema: a table by the name a plan gives it (unqualified), with its columns' types. */
+function planContext(catalog: Catalog, query: DescribedQuery, indexes: PlanContext['indexes']): PlanContext {
+  const tableOf: PlanContext['tableOf'] = (relation) => {
+    // A plan names a relation without its schema: one match is the table, two are ambiguous (no suggestion).
+    const matches = [...catalog.tablesByName.values()].filter((table) => table.name === relation);
+    const table = matches.length === 1 ? matches[0] : undefined;
+    if (table === undefined) return null;
+    const columns = [...table.columns.values()].map((column) => ({ name: column.name, type: catalog.type(column.typeOid).name }));
+    return { schema: table.schema, name: table.name, columns };
+  };
+  return {
+    tableOf,
+    indexes,
+    order: query.kind === 'list' ? query.annotations.order : null,
+    wholeTable: query.annotations.allowSeqscan !== null || query.kind === 'stream',
+    sort: query.annotations.allowSort !== null,
+  };
+}
+
+/**
+ * EXPLAIN each composed statement: proven when indexes find and order its rows, else when indexes find them and a
+ * sort orders only those; a finding is reported once per node type and table.
+ */
+async function checkPlans(
+  connection: SchemaConnection,
+  catalog: Catalog,
+  query: DescribedQuery,
+): Promise<{ errors: CodegenError[]; proofs: PlanProof[] }> {
   const errors: CodegenError[] = [];
+  const proofs: PlanProof[] = [];
   const seen = new Set<string>();
-  const columnsOf = (table: string) => [...(catalog.tablesByName.get(table)?.columns.values() ?? [])].map((column) => column.name);
+  let context: PlanContext | null = null;
   for (const text of statementsOf(query)) {
     if (unplannable(text) !== null) continue;
-    const plan = await connection.explain(text);
-    for (const finding of planRejections(plan, columnsOf, query.annotations.allowSeqscan !== null)) {
+    context ??= planContext(catalog, query, await connection.indexes());
+    const ordered = await connection.explain(text, 'ordered');
+    if (indexOrders(ordered, context)) {
+      proofs.push(planProof(ordered, { sorted: false, ordered: query.kind === 'list' || query.kind === 'stream' }));
+      continue;
+    }
+    const found = await connection.explain(text, 'found');
+    const rejections = foundRejections(found, context);
+    if (rejections.length === 0) proofs.push(planProof(found, { sorted: true, ordered: query.kind === 'list' || query.kind === 'stream' }));
+    for (const finding of rejections) {
       const key = `${finding.nodeType}:${finding.table}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -76,7 +112,7 @@ async function checkPlans(connection: SchemaConnection, catalog: Catalog, query:
       });
     }
   }
-  return errors;
+  return { errors, proofs };
 }
 
 export async function verifyQuery(
@@ -89,7 +125,8 @@ export async function verifyQuery(
   const skipped = statementsOf(query)
     .map(unplannable)
     .find((why) => why !== null);
-  const plan: PlanCheck = skipped === undefined ? { kind: 'checked' } : { kind: 'skipped', reason: skipped };
-  const plans = await checkPlans(connection, catalog, query);
-  return plans.length > 0 ? failed(...plans) : ok({ ...query, plan });
+  const { errors, proofs } = await checkPlans(connection, catalog, query);
+  if (errors.length > 0) return failed(...errors);
+  const plan: PlanCheck = skipped === undefined ? { kind: 'checked', statements: proofs } : { kind: 'skipped', reason: skipped };
+  return ok({ ...query, plan });
 }

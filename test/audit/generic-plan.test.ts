@@ -1,46 +1,121 @@
-// Codegen's plan rule (codegen/audit/generic-plan.ts) on generic plans: every fix it suggests is an index statement
-// with columns, never `CREATE INDEX ON t ()`; where the condition names no column, the fix says what to index instead.
+// Codegen's plan rule (codegen/audit/generic-plan.ts) on hand-built generic plans: which plans pass, which fail, and
+// that every fix is a schema-qualified index of the access method the operator needs, never an empty column list and
+// never an index that exists. The golden cases (test/golden/cases/index_proof_*) run the same rule on real plans.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parsePlan } from '../../codegen/audit/explain.js';
-import { planRejections } from '../../codegen/audit/generic-plan.js';
+import { parsePlan, type PlanNode } from '../../codegen/audit/explain.js';
+import { foundRejections, indexOrders, planProof, type PlanContext } from '../../codegen/audit/generic-plan.js';
+import type { ExistingIndex, TableShape } from '../../codegen/audit/suggest.js';
 
-const columnsOf = (table: string) => (table === 'items' ? ['id', 'owner_id', 'title'] : []);
+const items: TableShape = {
+  schema: 'app',
+  name: 'items',
+  columns: [
+    { name: 'id', type: 'int8' },
+    { name: 'owner_id', type: 'int8' },
+    { name: 'title', type: 'text' },
+    { name: 'created_at', type: 'timestamptz' },
+    { name: 'search', type: 'tsvector' },
+    { name: 'attrs', type: 'jsonb' },
+    { name: 'tags', type: '_text' },
+    { name: 'during', type: 'tstzrange' },
+  ],
+};
 
-const plan = (node: Record<string, unknown>) => parsePlan([{ Plan: node }]);
+function context(fields: Partial<PlanContext> = {}): PlanContext {
+  return {
+    tableOf: (relation) => (relation === 'items' ? items : null),
+    indexes: [],
+    order: [
+      { column: 'created_at', direction: 'DESC' },
+      { column: 'id', direction: 'DESC' },
+    ],
+    wholeTable: false,
+    sort: false,
+    ...fields,
+  };
+}
 
-test('a full index scan filtering by columns suggests an index on those columns', () => {
-  const rejections = planRejections(
-    plan({ 'Node Type': 'Index Scan', 'Relation Name': 'items', 'Index Name': 'items_pkey', Filter: '(owner_id = $1)' }),
-    columnsOf,
-    false,
-  );
-  assert.deepEqual(
-    rejections.map((rejection) => rejection.fix),
-    ['CREATE INDEX ON items (owner_id);'],
-  );
+const plan = (node: Record<string, unknown>): PlanNode => parsePlan([{ Plan: node }]);
+const seqScan = (filter: string | null) => ({
+  'Node Type': 'Seq Scan',
+  'Relation Name': 'items',
+  Alias: 'items',
+  Disabled: true,
+  Filter: filter,
+});
+const fixes = (root: PlanNode, ctx = context()) => foundRejections(root, ctx).map((rejection) => rejection.fix);
+
+test('a walk of a whole index with a filter does not order found rows; a sort over found rows passes the found plan', () => {
+  const walk = plan({ 'Node Type': 'Index Scan', 'Relation Name': 'items', 'Index Name': 'items_created', Filter: '(search @@ $1)' });
+  assert.equal(indexOrders(walk, context()), false);
+  const found = plan({
+    'Node Type': 'Sort',
+    'Sort Key': ['items.created_at DESC', 'items.id DESC'],
+    'Plan Rows': 12,
+    Plans: [
+      {
+        'Node Type': 'Bitmap Heap Scan',
+        'Relation Name': 'items',
+        'Recheck Cond': '(search @@ $1)',
+        Plans: [{ 'Node Type': 'Bitmap Index Scan', 'Index Name': 'items_search', 'Index Cond': '(search @@ $1)' }],
+      },
+    ],
+  });
+  assert.deepEqual(foundRejections(found, context()), []);
+  assert.deepEqual(planProof(found, { sorted: true, ordered: true }).foundBy, ['items_search']);
 });
 
-test('a full index scan whose filter names no column gets no empty column list', () => {
-  const rejections = planRejections(
-    plan({ 'Node Type': 'Index Scan', 'Relation Name': 'items', 'Index Name': 'items_pkey', Filter: "(($1)::text = 'x'::text)" }),
-    columnsOf,
-    false,
-  );
-  assert.equal(rejections.length, 1);
-  const fix = rejections[0]?.fix ?? '';
-  assert.doesNotMatch(fix, /\(\s*\)/);
-  assert.match(fix, /^add an index on items that finds the rows of \(\(\$1\)::text = 'x'::text\)/);
+test('each operator gets the access method whose operator class serves it, schema-qualified', () => {
+  assert.deepEqual(fixes(plan(seqScan('(search @@ $1)'))), ['CREATE INDEX ON app.items USING gin (search);']);
+  assert.deepEqual(fixes(plan(seqScan('(attrs @> $1)'))), ['CREATE INDEX ON app.items USING gin (attrs);']);
+  assert.deepEqual(fixes(plan(seqScan("(attrs ? 'k'::text)"))), ['CREATE INDEX ON app.items USING gin (attrs);']);
+  assert.deepEqual(fixes(plan(seqScan('(tags && $1)'))), ['CREATE INDEX ON app.items USING gin (tags);']);
+  assert.deepEqual(fixes(plan(seqScan('(during && tstzrange($1, $2))'))), ['CREATE INDEX ON app.items USING gist (during);']);
+  // Equality first, then the list's order: one btree finds and orders the rows.
+  assert.deepEqual(fixes(plan(seqScan('((owner_id = $1) AND (search @@ $2))'))), [
+    'CREATE INDEX ON app.items (owner_id, created_at DESC, id DESC);',
+  ]);
 });
 
-test('a quoted table name is quoted in the fix', () => {
-  const rejections = planRejections(
-    plan({ 'Node Type': 'Seq Scan', 'Relation Name': 'Items', Disabled: true, Filter: '(title = $1)' }),
-    (table) => (table === 'Items' ? ['title'] : []),
-    false,
-  );
-  assert.deepEqual(
-    rejections.map((rejection) => rejection.fix),
-    ['CREATE INDEX ON "Items" (title);'],
-  );
+test('no fix is a column list the operator cannot use, an empty list, or an index that exists', () => {
+  // A LIKE on text: no default operator class serves it, so no index is named.
+  const [unusable] = fixes(plan(seqScan("((title)::text ~~ 'a%'::text)")), context({ order: null }));
+  assert.doesNotMatch(unusable ?? '', /CREATE INDEX|\(\s*\)/);
+  const existing: ExistingIndex = { schema: 'app', table: 'items', name: 'items_search', method: 'gin', keys: ['search'], partial: false };
+  const [present] = fixes(plan(seqScan('(search @@ $1)')), context({ indexes: [existing] }));
+  assert.match(present ?? '', /^the gin index app\.items_search on \(search\) exists/);
+});
+
+test('a whole table is read by a :stream (or allow: seqscan), but its sort needs an index or allow: sort', () => {
+  const sorted = plan({ 'Node Type': 'Sort', 'Sort Key': ['title'], Plans: [seqScan(null)] });
+  const stream = context({ wholeTable: true, order: null });
+  assert.deepEqual(fixes(sorted, stream), ['CREATE INDEX ON app.items (title);']);
+  assert.deepEqual(foundRejections(sorted, { ...stream, sort: true }), []);
+  assert.deepEqual(foundRejections(plan(seqScan(null)), stream), []);
+});
+
+test("a window function's own sort over a whole table is named, with how to rewrite", () => {
+  const window = plan({
+    'Node Type': 'WindowAgg',
+    Plans: [{ 'Node Type': 'Sort', 'Sort Key': ['items.created_at'], Plans: [seqScan(null)] }],
+  });
+  const [first] = foundRejections(window, context());
+  assert.match(first?.detail ?? '', /^the window function's own sort .* the list's keyset applies outside the query/);
+});
+
+test('a scan joined by a recursive CTE is indexed on its join column', () => {
+  const tree = plan({
+    'Node Type': 'Recursive Union',
+    Plans: [
+      {
+        'Node Type': 'Hash Join',
+        'Hash Cond': '(items.owner_id = t.id)',
+        Plans: [seqScan(null), { 'Node Type': 'WorkTable Scan', Alias: 't' }],
+      },
+    ],
+  });
+  const [rejection] = foundRejections(tree, context({ order: null }));
+  assert.match(rejection?.detail ?? '', /in the recursive CTE/);
+  assert.equal(rejection?.fix, 'CREATE INDEX ON app.items (owner_id);');
 });

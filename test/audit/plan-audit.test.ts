@@ -92,6 +92,22 @@ test('a budget set to fail on purpose is a violation naming the budget and where
   assert.equal(plansOnly.queries[0]?.verdict, 'ok', formatPlanAuditReport(plansOnly));
 });
 
+test('the report lists each escape hatch of the plan rule, named for what it allows', async () => {
+  const [listBrokers] = manifest.queries.filter((query) => query.name === 'listBrokers');
+  assert.ok(listBrokers !== undefined);
+  const hatched = {
+    ...manifest,
+    queries: [{ ...listBrokers, allowSeqscan: 'brokers are a few hundred rows', allowSort: 'sorted by name in memory' }],
+  };
+  const report = formatPlanAuditReport(await runPlanAudit(db.url, hatched, { ...rules, samples: 1, judgeBudgets: false }));
+  assert.match(report, /^- listBrokers \(.*:\d+\): `allow: seqscan` brokers are a few hundred rows$/m, report);
+  assert.match(report, /^- listBrokers \(.*:\d+\): `allow: sort` sorted by name in memory$/m, report);
+  const plain = formatPlanAuditReport(
+    await runPlanAudit(db.url, { ...manifest, queries: [listBrokers] }, { ...rules, samples: 1, judgeBudgets: false }),
+  );
+  assert.match(plain, /No query reads a whole table or sorts one by annotation\./, plain);
+});
+
 test('a dropped index is flagged in the plan and the schema audit prints the CREATE INDEX', async () => {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();

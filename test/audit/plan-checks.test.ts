@@ -16,6 +16,8 @@ function node(nodeType: string, fields: Partial<PlanNode> = {}, children: PlanNo
     rowsRemovedByFilter: 0,
     rowsRemovedByJoinFilter: 0,
     filter: null,
+    alias: null,
+    joinCond: null,
     indexCond: null,
     recheckCond: null,
     sortKey: [],

@@ -31,7 +31,7 @@ test('a failing codegen exits non-zero and names file, line, query and fix', asy
   const result = await codegen(['--check', '--queries', directory]);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /bad\.sql:1 \(query alertsByTitle\): Seq Scan on alerts/);
-  assert.match(result.stderr, /fix: CREATE INDEX ON alerts \(title\);/);
+  assert.match(result.stderr, /fix: CREATE INDEX ON public\.alerts \(title, created_at DESC, id DESC\);/);
 });
 
 test('codegen --check names the stale files when generated/ does not match sql/', async () => {

@@ -32,10 +32,11 @@ function counting(inner: SchemaConnection) {
       counts.described.push(text);
       return inner.describe(text);
     },
-    explain(text) {
+    explain(text, mode) {
       counts.explain += 1;
-      return inner.explain(text);
+      return inner.explain(text, mode);
     },
+    indexes: () => inner.indexes(),
   };
   return { connection, counts };
 }

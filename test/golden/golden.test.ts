@@ -136,7 +136,21 @@ suite('golden cases', { concurrency: 4 }, () => {
         const unplanned = generation.queries.flatMap((q) =>
           q.plan.kind === 'skipped' ? [`// ${q.name} plan not checked: ${q.plan.reason}`] : [],
         );
-        actual = `${generation.files.get('query.ts') ?? ''}\n${[...tables, ...unplanned, ...notes].join('\n')}\n`;
+        // A sort left over found rows is part of the contract: the rule accepted it, the audit measures it.
+        const sorts = generation.queries.flatMap((q) =>
+          q.plan.kind === 'checked'
+            ? q.plan.statements.flatMap((proof) =>
+                proof.sorts.map((sort) => {
+                  const how = [
+                    ...(proof.foundBy.length > 0 ? [`rows found by ${proof.foundBy.join(', ')}`] : []),
+                    ...(proof.orderedBy === null ? [] : [`in groups ordered by ${proof.orderedBy}`]),
+                  ];
+                  return `// ${q.name} sorts ${how.length > 0 ? how.join(', ') : 'rows read whole (allowed)'}: ${sort.keys.join(', ')}`;
+                }),
+              )
+            : [],
+        );
+        actual = `${generation.files.get('query.ts') ?? ''}\n${[...tables, ...unplanned, ...new Set(sorts), ...notes].join('\n')}\n`;
       }
       if (update) {
         await rm(errorFile, { force: true });

@@ -61,3 +61,4 @@ export const parentChildPairsInput = z.strictObject({
 });
 
 // parentChildPairs reads ["children","parents"] writes []
+// parentChildPairs sorts in groups ordered by parents_pkey: p.id, c.id

@@ -1,0 +1,3 @@
+-- name: booksByPrice :list
+-- order: price, id
+SELECT id, title, price FROM books;

@@ -1,0 +1,2 @@
+-- name: exportByPrice :stream
+SELECT id, title, price FROM books ORDER BY price;
