@@ -19,7 +19,15 @@ export type OwnedColumn = { param: string; column: string; table: string };
 export type OwnerSpec = OwnedColumn & { position: number | null };
 
 /** A reference to owned rows the proof could not confine. */
-export type Unconfined = { table: string; reference: string; column: string; param: string; why: string };
+export type Unconfined = {
+  table: string;
+  reference: string;
+  column: string;
+  param: string;
+  why: string;
+  /** How to prove it, when adding a filter is not the way (a write's owner column, a conflict target). */
+  fix?: string;
+};
 
 export type Confinement = { touched: boolean; unconfined: Unconfined[] };
 
@@ -242,6 +250,7 @@ function routineProblems(ctx: Context, tree: Node | undefined): Unconfined[] {
         reference: `${routine.schema}.${routine.name}()`,
         column: ctx.specs[0]?.column ?? '',
         param: ctx.specs[0]?.param ?? '',
+        fix: `call it with :${ctx.specs[0]?.param ?? ''} and give it a SQL-standard body that filters by it, or move its SQL into the query`,
         why:
           owned === null
             ? `the routine's body is not recorded by the catalog, so the rows it reads are unknown`
@@ -519,6 +528,11 @@ function filteredByOn(jointype: string | undefined, left: Set<number>, right: Se
   return new Set([...left, ...right]);
 }
 
+/** Problems inside a view or CTE say which one they were read through. */
+function through(analysis: Analysis, what: string): Analysis {
+  return { ...analysis, problems: analysis.problems.map((problem) => ({ ...problem, why: `${problem.why} (read through ${what})` })) };
+}
+
 function renamed(analysis: Analysis, columns: string[]): Analysis {
   if (columns.length === 0) return analysis;
   return { ...analysis, outputs: analysis.outputs.map((output, index) => ({ ...output, name: columns[index] ?? output.name })) };
@@ -569,7 +583,7 @@ function addRangeVar(ctx: Context, ctes: Ctes, rangeVar: RangeVar, add: (entry: 
   if (table === null) return add({ alias, columns: null, base: null, derive: null, lateral: false });
   if (table.kind === 'view' && table.definition !== null && isOwnedRelation(ctx, table)) {
     const definition = parseSync(table.definition).stmts?.[0]?.stmt;
-    const derive: Derive = (assumed) => analyseQuery(ctx, new Map(), definition, assumed, null);
+    const derive: Derive = (assumed) => through(analyseQuery(ctx, new Map(), definition, assumed, null), `view ${table.displayName}`);
     return add({ alias, columns: columnNames(table), base: table, derive, lateral: false });
   }
   return add({ alias, columns: columnNames(table), base: table, derive: null, lateral: false });
@@ -599,8 +613,16 @@ function targetOutputs(ctx: Context, level: Level, targets: Node[]): Output[] {
   });
 }
 
-function ownerParamProblem(ctx: Context, spec: number, table: string, reference: string, column: string, why: string): Unconfined {
-  return { table, reference, column, param: ctx.specs[spec]?.param ?? '', why };
+function ownerParamProblem(
+  ctx: Context,
+  spec: number,
+  table: string,
+  reference: string,
+  column: string,
+  why: string,
+  fix: string,
+): Unconfined {
+  return { table, reference, column, param: ctx.specs[spec]?.param ?? '', why, fix };
 }
 
 /** INSERT, UPDATE, DELETE: the rows they change and the owner they give them. */
@@ -648,6 +670,7 @@ function analyseWrite(ctx: Context, outerCtes: Ctes, node: Node | undefined, par
           index < 0
             ? `the INSERT leaves ${column} to its default`
             : `the inserted ${column} is not proven to be :${ctx.specs[spec]?.param ?? ''}`,
+          `insert :${ctx.specs[spec]?.param ?? ''} as ${column} (in VALUES, or a SELECT whose ${column} is confined to it)`,
         ),
       );
     }
@@ -703,6 +726,7 @@ function checkTarget(ctx: Context, level: Level, entry: Entry, owned: { spec: nu
             entry.alias,
             column,
             `${what} a row whose ${column} is not proven to be :${ctx.specs[spec]?.param ?? ''}`,
+            `name ${column} in the conflict target (ON CONFLICT (${column}, ...)), or add "WHERE ${entry.alias}.${column} = :${ctx.specs[spec]?.param ?? ''}" to DO UPDATE`,
           ),
         ],
   );
@@ -723,6 +747,7 @@ function setProblems(ctx: Context, level: Level, entry: Entry, owned: { spec: nu
         entry.alias,
         set.column,
         `SET ${set.column} gives the row to an owner other than :${ctx.specs[set.spec]?.param ?? ''}`,
+        `leave ${set.column} out of SET, or set it to :${ctx.specs[set.spec]?.param ?? ''}`,
       ),
     ];
   });

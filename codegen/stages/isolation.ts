@@ -21,7 +21,7 @@ function error(query: DescribedQuery, problem: Unconfined): CodegenError {
     location: query.location,
     query: query.name,
     message: `${query.name} touches ${where} without proving its rows are :${problem.param}'s: ${problem.why}`,
-    fix: `add "${owner} = :${problem.param}" where it filters those rows (the WHERE, or the ON of the join that brings the table in), or annotate the query "-- owner: any -- <reason>" if it must cross owners`,
+    fix: `${problem.fix ?? `add "${owner} = :${problem.param}" where it filters those rows (the WHERE, or the ON of the join that brings the table in)`}, or annotate the query "-- owner: any -- <reason>" if it must cross owners`,
   };
 }
 
