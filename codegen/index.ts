@@ -14,6 +14,7 @@ export {
   type OrderTerm,
   type QueryKind,
   type StatementsModel,
+  type Isolation,
 } from './manifest/manifest.js';
 export { formatError, type CodegenError, type CodegenNote } from './diagnostics.js';
 export { describeQueryFile, type QueryFileDescription } from './describe-file.js';
