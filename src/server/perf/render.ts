@@ -282,7 +282,10 @@ function isolationCell(isolation: QueryRow['isolation']): string {
   if (isolation === null) return '<span class="muted">–</span>';
   return match(isolation)
     .with({ kind: 'owner' }, ({ params }) => `<span class="tag v-ok">${e(params.map((param) => `:${param}`).join(' '))}</span>`)
-    .with({ kind: 'any' }, ({ reason }) => `<span class="tag v-near" title="${e(reason)}">any</span> <span class="muted">${e(reason)}</span>`)
+    .with(
+      { kind: 'any' },
+      ({ reason }) => `<span class="tag v-near" title="${e(reason)}">any</span> <span class="muted">${e(reason)}</span>`,
+    )
     .with({ kind: 'none' }, () => '<span class="muted">no owned table</span>')
     .exhaustive();
 }
