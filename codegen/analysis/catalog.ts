@@ -74,7 +74,7 @@ export type CatalogTable = {
 type ForeignKey = { table: number; attnum: number; refTable: number; refAttnum: number };
 
 /** A validated, not deferrable foreign key of any width: columns and referenced columns by attnum, pairwise. */
-export type ForeignKeyColumns = { table: number; columns: number[]; refTable: number; refColumns: number[] };
+type ForeignKeyColumns = { table: number; columns: number[]; refTable: number; refColumns: number[] };
 
 /** A user trigger: the table it fires on, the statements that fire it, and the tables its body writes. */
 type TriggerWrites = { table: string; events: ('insert' | 'update' | 'delete')[]; writes: string[] };

@@ -407,7 +407,7 @@ export type InsertSelectConfinedParams = {
 };
 const insertSelectConfinedStatement: Statement = {
   name: "insertSelectConfined",
-  effect: {"writes":[{"table":"notes","scoped":false}],"scope":null},
+  effect: {"writes":[{"table":"notes","scoped":true}],"scope":{"param":"userId","index":0}},
   text: `
 INSERT INTO notes (id, user_id, project_id, body) SELECT t.id, t.user_id, t.project_id, t.title FROM tasks t WHERE t.user_id = $1 AND t.id = $2
 `,
@@ -550,7 +550,7 @@ export type WritingCteConfinedRow = {
 };
 const writingCteConfinedStatement: Statement = {
   name: "writingCteConfined",
-  effect: {"writes":[{"table":"notes","scoped":false}],"scope":null},
+  effect: {"writes":[{"table":"notes","scoped":true}],"scope":{"param":"userId","index":1}},
   text: `
 WITH gone AS (DELETE FROM notes WHERE id = $1 AND user_id = $2 RETURNING id, user_id)
 SELECT g.id FROM gone g
