@@ -312,7 +312,7 @@ function parentInclude(path: string, parent: Parent | 'owner'): { field: string;
   return {
     field,
     target,
-    text: `-- include: ${path}.${field} :one\nSELECT ${columns} FROM ${target.name} ${target.alias} WHERE ${target.alias}.id = parent.${parent.column};`,
+    text: `-- include: ${path}.${field} :one\nSELECT ${columns} FROM ${target.name} ${target.alias} WHERE ${target.alias}.id = parent.${parent.column} AND ${target.alias}.user_id = :userId;`,
   };
 }
 
@@ -323,7 +323,7 @@ function childInclude(path: string, child: { table: Table; column: string }, lim
   const columns = briefColumns(t, t.alias).join(', ');
   return {
     field,
-    text: `-- include: ${path}.${field} :many limit ${limit}\n${ORDER}\nSELECT ${columns} FROM ${t.name} ${t.alias} WHERE ${t.alias}.${child.column} = parent.id;`,
+    text: `-- include: ${path}.${field} :many limit ${limit}\n${ORDER}\nSELECT ${columns} FROM ${t.name} ${t.alias} WHERE ${t.alias}.${child.column} = parent.id AND ${t.alias}.user_id = :userId;`,
   };
 }
 
@@ -425,7 +425,7 @@ function queriesFor(t: Table): Query[] {
     add(
       `list${P}With${parent.entity}Name`,
       ':list',
-      `SELECT ${briefColumns(t, a).join(', ')}, ${parent.alias}2.${parent.label} AS ${parent.name.replace(/s$/, '')}_${parent.label}\nFROM ${t.name} ${a}\nJOIN ${parent.name} ${parent.alias}2 ON ${parent.alias}2.id = ${a}.${firstParent.column}\nWHERE ${a}.user_id = :userId;`,
+      `SELECT ${briefColumns(t, a).join(', ')}, ${parent.alias}2.${parent.label} AS ${parent.name.replace(/s$/, '')}_${parent.label}\nFROM ${t.name} ${a}\nJOIN ${parent.name} ${parent.alias}2 ON ${parent.alias}2.id = ${a}.${firstParent.column} AND ${parent.alias}2.user_id = ${a}.user_id\nWHERE ${a}.user_id = :userId;`,
       [ORDER],
     );
   } else {

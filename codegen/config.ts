@@ -72,7 +72,22 @@ const configSchema = z.strictObject({
    * subquery or an outer-joined value (CREATE DOMAIN's notes); turn it on only if no write does that.
    */
   nullability: z.strictObject({ trustNotNullDomains: z.boolean().default(false) }).prefault({}),
-  /** How cache invalidation is scoped: the param that names the owner, and the column that holds it. */
+  /**
+   * Owner isolation: who owns a row. Every statement that touches a table holding an owned column must be proven
+   * confined to the owner param's rows, or say `-- owner: any -- <reason>`. `table` is the owner itself (its rows are
+   * owned by their `id`). `also` names further owned columns, each confined by its own param (a tenant beside the
+   * user): a table holding several must be confined on each. Without this key: the `cache` key's scoping, else
+   * param userId, column user_id, table users.
+   */
+  owner: z
+    .strictObject({
+      param: z.string().min(1).default('userId'),
+      column: z.string().min(1).default('user_id'),
+      table: z.string().min(1).default('users'),
+      also: z.array(z.strictObject({ param: z.string().min(1), column: z.string().min(1), table: z.string().min(1) })).default([]),
+    })
+    .optional(),
+  /** How cache invalidation is scoped: the param that names the owner, and the column that holds it. Without this key: the owner key's. */
   cache: z
     .strictObject({
       scopeParam: z.string().min(1).default('userId'),
@@ -80,7 +95,7 @@ const configSchema = z.strictObject({
       /** The table whose primary key is the owner itself (its rows are scoped by `id`). */
       ownerTable: z.string().min(1).default('users'),
     })
-    .prefault({}),
+    .optional(),
   /** `sqlbound audit`: how to sample params from the data, budgets, and the schema rules' columns. */
   audit: z
     .strictObject({
@@ -234,6 +249,27 @@ export function schemaSource(config: Config): { from: 'migrations'; dir: string 
   return { from: 'database', urlEnv: 'DATABASE_URL' };
 }
 
+/** The owned columns isolation enforces, the first the owner's own (see the `owner` key). */
+export function ownedColumns(config: Pick<Config, 'owner' | 'cache'>): { param: string; column: string; table: string }[] {
+  if (config.owner !== undefined) {
+    return [{ param: config.owner.param, column: config.owner.column, table: config.owner.table }, ...config.owner.also];
+  }
+  const cache = config.cache;
+  return [
+    cache === undefined
+      ? { param: 'userId', column: 'user_id', table: 'users' }
+      : { param: cache.scopeParam, column: cache.scopeColumn, table: cache.ownerTable },
+  ];
+}
+
+/** How the cache scopes entries per owner: the `cache` key, else the owner's own column. */
+export function cacheScoping(config: Pick<Config, 'owner' | 'cache'>): { param: string; column: string; ownerTable: string } {
+  if (config.cache !== undefined)
+    return { param: config.cache.scopeParam, column: config.cache.scopeColumn, ownerTable: config.cache.ownerTable };
+  const [owner] = ownedColumns(config);
+  return { param: owner?.param ?? 'userId', column: owner?.column ?? 'user_id', ownerTable: owner?.table ?? 'users' };
+}
+
 /** The config's audit rules in the form the plan audit takes them. */
 export function auditRules(config: Config): {
   rules: {
@@ -248,13 +284,13 @@ export function auditRules(config: Config): {
 } {
   return {
     rules: {
-      scopeParam: config.cache.scopeParam,
+      scopeParam: cacheScoping(config).param,
       owners: config.audit.owners ?? null,
       owned: config.audit.samples,
       values: config.audit.values,
     },
     budgets: Object.fromEntries(Object.entries(config.audit.budgets).map(([name, text]) => [name, parseDuration(text) ?? 0])),
-    schema: { schema: config.schemas[0] ?? 'public', scopeColumn: config.cache.scopeColumn, timeColumn: config.audit.timeColumn },
+    schema: { schema: config.schemas[0] ?? 'public', scopeColumn: cacheScoping(config).column, timeColumn: config.audit.timeColumn },
     schemas: config.schemas,
   };
 }

@@ -15,6 +15,7 @@ export {
   type QueryKind,
   type StatementsModel,
   type PlanProof,
+  type Isolation,
 } from './manifest/manifest.js';
 export { formatError, type CodegenError, type CodegenNote } from './diagnostics.js';
 export { describeQueryFile, type QueryFileDescription } from './describe-file.js';

@@ -10,6 +10,7 @@ import { loadCatalog, type Catalog } from './analysis/catalog.js';
 import { schemaConnection, type SchemaConnection } from './connection.js';
 import { cachePolicy, DEFAULT_SCOPING, finalTrees, writeEffect, type CacheScoping } from './stages/cache.js';
 import { statementWrites } from './analysis/relation-effects.js';
+import { isolationOf, type OwnedColumn } from './stages/isolation.js';
 import { checkIncludesAllowed, checkQuery } from './stages/check.js';
 import { verifyQuery } from './stages/verify.js';
 import { describeQuery, type Described } from './stages/describe.js';
@@ -44,6 +45,8 @@ export type QueryGeneration = {
 
 export type GenerateOptions = EmitOptions & {
   cacheScoping: CacheScoping;
+  /** Owner isolation's owned columns (config `owner`); null leaves isolation unchecked (every query `none` unless annotated). */
+  owner?: readonly OwnedColumn[] | null;
   types: TypeOverrides;
   /** The catalog of this same database, already read (a watch keeps it while the schema is unchanged). */
   catalog?: Catalog;
@@ -129,6 +132,7 @@ function composeStage(
   query: ParsedQuery,
   trees: IncludeTree[],
   scoping: CacheScoping,
+  owner: readonly OwnedColumn[] | null,
 ) {
   const problems = checkQuery(base);
   if (problems.length > 0) return failed<DescribedQuery>(...problems);
@@ -145,7 +149,14 @@ function composeStage(
   const described = { ...composed.value, tables: { ...composed.value.tables, written } };
   const policy = cachePolicy(described, catalog, scoping, statements);
   if (policy.kind === 'error') return policy;
-  return ok<DescribedQuery>({ ...described, cachePolicy: policy.value, effect: writeEffect(described, base.ast, catalog, scoping) });
+  const isolation = isolationOf(described, statements, catalog, owner);
+  if (isolation.kind === 'error') return isolation;
+  return ok<DescribedQuery>({
+    ...described,
+    cachePolicy: policy.value,
+    effect: writeEffect(described, base.ast, catalog, scoping),
+    isolation: isolation.value,
+  });
 }
 
 export async function generateQueries(
@@ -189,7 +200,7 @@ export async function generateQueries(
     notes: outcome.result.kind === 'ok' ? outcome.result.value.base.notes : [],
   }));
   const composed = await each(withNotes, (statements, query) =>
-    composeStage(catalog, statements, query, treesOf(query), options.cacheScoping),
+    composeStage(catalog, statements, query, treesOf(query), options.cacheScoping, options.owner ?? null),
   );
   const verified = await each(composed, (query) => verifyQuery(connection, catalog, query));
   const queries: VerifiedQuery[] = [];

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import postgres from 'postgres';
 import { glob } from 'tinyglobby';
-import { resolvePath, type Config } from './config.js';
+import { cacheScoping, ownedColumns, resolvePath, type Config } from './config.js';
 import { schemaConnection, type SchemaConnection } from './connection.js';
 import { loadCatalog, type Catalog } from './analysis/catalog.js';
 import { introspectTables } from './stages/introspect.js';
@@ -116,7 +116,8 @@ export function generationSession(database: SchemaDatabase): GenerationSession {
       const schema = await warmUp(config);
       const generation = await generateQueries(schema.sql, sources, {
         runtime: config.runtime,
-        cacheScoping: { param: config.cache.scopeParam, column: config.cache.scopeColumn, ownerTable: config.cache.ownerTable },
+        cacheScoping: cacheScoping(config),
+        owner: ownedColumns(config),
         types: config.types,
         catalog: schema.catalog,
         connection: schema.connection,

@@ -102,7 +102,7 @@ SELECT json_build_object('id', p2."id"::text, 'status', p2."status", 'data_types
 FROM (
 SELECT e.id, e.status, e.data_types, e.created_at, e.removed_at, e.broker_id
 FROM exposures e
-WHERE e.id = p1.exposure_id
+WHERE e.id = p1.exposure_id AND e.user_id = $1
 ) AS p2
 LEFT JOIN LATERAL (
 SELECT json_build_object('id', p3."id"::text, 'name', p3."name", 'domain', p3."domain", 'opt_out_url', p3."opt_out_url") AS value

@@ -70,7 +70,7 @@ FROM (
 SELECT * FROM (
 SELECT a.id, a.severity, a.title, a.created_at, a.read_at
 FROM alerts a
-WHERE a.exposure_id = p0.id
+WHERE a.exposure_id = p0.id AND a.user_id = $1
 ) AS c ORDER BY c."created_at" DESC, c."id" DESC LIMIT 3
 ) AS p1
 ) AS "i1_latestAlerts" ON true
@@ -110,7 +110,7 @@ FROM (
 SELECT * FROM (
 SELECT a.id, a.severity, a.title, a.created_at, a.read_at
 FROM alerts a
-WHERE a.exposure_id = p0.id
+WHERE a.exposure_id = p0.id AND a.user_id = $1
 ) AS c ORDER BY c."created_at" DESC, c."id" DESC LIMIT 3
 ) AS p1
 ) AS "i1_latestAlerts" ON true

@@ -73,6 +73,9 @@ export type CatalogTable = {
 /** A single-column foreign key: a NOT NULL referencing column guarantees the referenced row exists. */
 type ForeignKey = { table: number; attnum: number; refTable: number; refAttnum: number };
 
+/** A validated, not deferrable foreign key of any width: columns and referenced columns by attnum, pairwise. */
+type ForeignKeyColumns = { table: number; columns: number[]; refTable: number; refColumns: number[] };
+
 /** A user trigger: the table it fires on, the statements that fire it, and the tables its body writes. */
 type TriggerWrites = { table: string; events: ('insert' | 'update' | 'delete')[]; writes: string[] };
 
@@ -114,6 +117,8 @@ export type Catalog = {
   resolveTable: (schema: string | null, name: string) => CatalogTable | null;
   searchPath: string[];
   foreignKeys: ForeignKey[];
+  /** Every enforced foreign key, composite ones included (the owner isolation proof reads them). */
+  foreignKeyColumns: ForeignKeyColumns[];
   triggers: TriggerWrites[];
   routines: Routines;
   /** Views' sources, inheritance parents, rules and user routines' effects (./dependencies.ts). */
@@ -329,6 +334,11 @@ export async function loadCatalog(sql: postgres.Sql, options: CatalogOptions = {
     SELECT conrelid::int AS table, conkey[1]::int AS attnum, confrelid::int AS "refTable", confkey[1]::int AS "refAttnum"
     FROM pg_constraint
     WHERE contype = 'f' AND cardinality(conkey) = 1`;
+  // A deferrable or NOT VALID key can be broken while a statement runs: it proves nothing about the rows it sees.
+  const foreignKeyColumns = await sql<ForeignKeyColumns[]>`
+    SELECT conrelid::int AS table, conkey::int[] AS columns, confrelid::int AS "refTable", confkey::int[] AS "refColumns"
+    FROM pg_constraint
+    WHERE contype = 'f' AND NOT condeferrable AND convalidated`;
   const triggerRows = await sql<{ table: number; type: number; body: string }[]>`
     SELECT t.tgrelid::int AS table, t.tgtype::int AS type, p.prosrc AS body
     FROM pg_trigger t
@@ -363,6 +373,7 @@ export async function loadCatalog(sql: postgres.Sql, options: CatalogOptions = {
     resolveTable,
     searchPath,
     foreignKeys: [...foreignKeys],
+    foreignKeyColumns: [...foreignKeyColumns],
     triggers,
     routines: await loadRoutines(sql),
     dependencies,

@@ -8,6 +8,7 @@ import { runPlanAudit } from '../audit/plan-audit.js';
 import { formatPlanAuditReport, jsonReportPath, planAuditJson } from '../audit/report.js';
 import { LiveAuditError, liveProblems, runLiveAudit } from '../audit/live.js';
 import { formatLiveAuditReport } from '../audit/live-report.js';
+import { formatIsolationReport } from '../audit/isolation-report.js';
 import { loadManifest } from '../manifest/manifest.js';
 import { checkConnection } from '../database/connection-check.js';
 import { complain, UsageError } from './command.js';
@@ -77,7 +78,7 @@ export async function audit(args: string[]): Promise<number> {
       complain(`[audit] ${event.index}/${event.total} ${event.name}: ${measured}`);
     },
   });
-  const text = formatPlanAuditReport(result);
+  const text = `${formatPlanAuditReport(result)}\n${formatIsolationReport(manifest)}`;
   const reportPath = resolve(values.report ?? 'audit-report.md');
   await writeFile(reportPath, text);
   await writeFile(jsonReportPath(reportPath), planAuditJson(result));

@@ -130,6 +130,21 @@ export type IncludeModel = {
  */
 export type StatementsModel = { kind: 'single'; text: string } | { kind: 'list'; first: string; after: string; cursorColumns: string[] };
 
+/**
+ * Whether a query is confined to one owner's rows: `owner` (proven: every owned row it touches has its owner column
+ * equal to `param`; `params` when the config names several owned columns), `any` (`-- owner: any -- <reason>`: it
+ * crosses owners on purpose), or `none` (it touches no owned table).
+ *
+ * @example
+ * ```ts
+ * import { loadManifest } from '@sqlbound/cli/codegen';
+ *
+ * const { queries } = await loadManifest('generated/manifest.json');
+ * const crossing = queries.flatMap((query) => (query.isolation.kind === 'any' ? [`${query.name}: ${query.isolation.reason}`] : []));
+ * ```
+ */
+export type Isolation = { kind: 'owner'; param: string; params: string[] } | { kind: 'any'; reason: string } | { kind: 'none' };
+
 /** Cache policy and write effect are the runtime's own types: generated statements carry them as they are. */
 /**
  * The `:kind` of a `-- name:` line: `one` (exactly one row), `maybe` (zero or one), `list` (keyset pages),
@@ -188,6 +203,8 @@ export type QueryModel = {
    * checked, one proof per statement the function runs (a :list's first page, then the page after a cursor).
    */
   plan: { kind: 'checked'; statements: PlanProof[] } | { kind: 'skipped'; reason: string };
+  /** Owner isolation: proven for a param, crossed on purpose with a reason, or no owned table touched. */
+  isolation: Isolation;
 };
 
 /**
@@ -293,6 +310,15 @@ const querySchema = z.strictObject({
       z.strictObject({ kind: z.literal('skipped'), reason: z.string() }),
     ])
     .default({ kind: 'checked', statements: [] }),
+  // Absent in manifests written before owner isolation: nothing was proven, which is what `none` would wrongly claim
+  // of an owned table, so such a manifest reads as crossing owners until codegen runs again.
+  isolation: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('owner'), param: z.string(), params: z.array(z.string()) }),
+      z.strictObject({ kind: z.literal('any'), reason: z.string() }),
+      z.strictObject({ kind: z.literal('none') }),
+    ])
+    .default({ kind: 'any', reason: 'written before owner isolation was checked: run sqlbound codegen' }),
 });
 
 const manifestSchema = z.strictObject({ version: z.literal(MANIFEST_VERSION), queries: z.array(querySchema) });

@@ -2,10 +2,11 @@
 // Scoping (the config's `cache` key; by default param `userId`, column `user_id`, owner table `users`): the scope
 // param confines a statement to one owner's rows of every table with the scope column. A cached read with that
 // param is tagged per owner; a write is per-owner only when its tree proves it (UPDATE/DELETE with
-// `user_id = :userId` at the top of WHERE, INSERT of `user_id` from :userId). Anything unproven invalidates every
+// `user_id = :userId` filtering its rows, INSERT of `user_id` from :userId: owner isolation's proof). Anything unproven invalidates every
 // owner's entries for the table: stale data is the failure we refuse.
-import type { InsertStmt, Node } from '@pgsql/types';
-import { items, names, nodeOf } from '../analysis/tree.js';
+import type { Node } from '@pgsql/types';
+import { confinement } from './confinement.js';
+import { nodeOf } from '../analysis/tree.js';
 import type { Catalog } from '../analysis/catalog.js';
 import { parseSync } from 'libpg-query';
 import type { DescribedQuery, FinalStatements } from './pipeline-data.js';
@@ -76,44 +77,13 @@ export function cachePolicy(
   return ok({ ttlMs: cache.ttlMs, reads, scope });
 }
 
-function isScopeParam(node: Node | undefined, position: number): boolean {
-  const cast = nodeOf(node, 'TypeCast');
-  const param = nodeOf(cast === null ? node : cast.arg, 'ParamRef');
-  return param !== null && param.number === position;
-}
-
-function whereScoped(where: Node | undefined, position: number, column: string): boolean {
-  const bool = nodeOf(where, 'BoolExpr');
-  if (bool !== null && bool.boolop === 'AND_EXPR') return (bool.args ?? []).some((arg) => whereScoped(arg, position, column));
-  const expr = nodeOf(where, 'A_Expr');
-  if (expr === null || names(expr.name)[0] !== '=') return false;
-  const sides: [Node | undefined, Node | undefined][] = [
-    [expr.lexpr, expr.rexpr],
-    [expr.rexpr, expr.lexpr],
-  ];
-  return sides.some(([side, value]) => {
-    const ref = nodeOf(side, 'ColumnRef');
-    return ref !== null && names(ref.fields).at(-1) === column && isScopeParam(value, position);
-  });
-}
-
-function insertScoped(insert: InsertStmt | null, position: number, column: string): boolean {
-  if (insert === null) return false;
-  const columns = (insert.cols ?? []).map((col) => nodeOf(col, 'ResTarget')?.name ?? '');
-  const index = columns.indexOf(column);
-  const select = nodeOf(insert.selectStmt, 'SelectStmt');
-  if (index < 0 || select === null) return false;
-  const rows = (select.valuesLists ?? []).map((row) => items(row));
-  if (rows.length > 0) return rows.every((row) => isScopeParam(row[index], position));
-  const targets = (select.targetList ?? []).map((target) => nodeOf(target, 'ResTarget')?.val);
-  return isScopeParam(targets[index], position);
-}
-
-/** True when the write provably touches only the scope user's rows of its target table. */
-function writeIsScoped(ast: Node | undefined, position: number, column: string): boolean {
-  const update = nodeOf(ast, 'UpdateStmt') ?? nodeOf(ast, 'DeleteStmt');
-  if (update !== null) return update.withClause === undefined && whereScoped(update.whereClause, position, column);
-  return insertScoped(nodeOf(ast, 'InsertStmt'), position, column);
+/**
+ * True when the write provably touches only the scope user's rows: owner isolation's proof (./confinement.ts) with the
+ * scope column as the one owned column, so the cache and isolation agree on what "one owner's rows" means.
+ */
+function writeIsScoped(ast: Node | undefined, catalog: Catalog, scoping: CacheScoping, position: number): boolean {
+  const result = confinement(ast, catalog, [{ param: scoping.param, column: scoping.column, table: scoping.ownerTable, position }]);
+  return result.touched && result.unconfined.length === 0;
 }
 
 function statementEvent(ast: Node | undefined): 'insert' | 'update' | 'delete' | null {
@@ -159,7 +129,7 @@ export function writeEffect(query: DescribedQuery, ast: Node | undefined, catalo
   const [target] = written;
   const plainTarget = written.length === 1 && target !== undefined && catalog.tablesByName.get(target)?.kind !== 'view';
   const column = plainTarget && target !== undefined ? scopeColumn(catalog, target, scoping) : null;
-  const scoped = scope !== null && column !== null && writeIsScoped(ast, scope.index + 1, column);
+  const scoped = scope !== null && column !== null && writeIsScoped(ast, catalog, scoping, scope.index + 1);
   const triggered = triggerWrites(catalog, written, statementEvent(ast));
   const maintained = new Set([...written, ...triggered].map((table) => cacheTag(catalog, table)));
   const tables = [...new Set([...writtenRelations(catalog, written), ...writtenRelations(catalog, triggered)])];

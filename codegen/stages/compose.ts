@@ -162,7 +162,7 @@ export function composeQuery(base: Described, includes: DescribedInclude[], incl
   const composed = composeStatements(base.query, includes);
   if (composed.kind === 'error') return composed;
   const { final, params } = composed.value;
-  const query: DescribedQuery = { ...base.query, includes, final, cachePolicy: null, effect: null };
+  const query: DescribedQuery = { ...base.query, includes, final, cachePolicy: null, effect: null, isolation: { kind: 'none' } };
   if (includes.length === 0) return ok(query);
   const describedParams = composedParams(params, [base, ...includesDescribed]);
   const missing = params.find((param) => !describedParams.some((described) => described.name === param.name));

@@ -6,7 +6,7 @@ import { rewriteParams } from './params.js';
 import { MAX_LIMIT } from 'sqlbound';
 
 const KINDS: readonly QueryKind[] = ['one', 'maybe', 'list', 'exec', 'stream'];
-const KNOWN_ANNOTATIONS = ['name', 'include', 'order', 'cache', 'budget', 'allow', 'not-null', 'replica'] as const;
+const KNOWN_ANNOTATIONS = ['name', 'include', 'order', 'cache', 'budget', 'allow', 'not-null', 'replica', 'owner'] as const;
 
 type Block = {
   header: { key: string; value: string; line: number }[];
@@ -151,6 +151,7 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
       allowSort: null,
       notNull: [],
       replica: false,
+      ownerAny: null,
     };
     for (const annotation of rest) {
       const bad = (message: string, fix: string) => fail(message, fix, annotation.line, name);
@@ -192,6 +193,17 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
             bad(`malformed replica "${annotation.value}"`, 'write "-- replica: ok" to let this read go to a replica');
           else annotations.replica = true;
           break;
+        case 'owner': {
+          // The reason is required: it is what an auditor reads in the manifest and in `sqlbound audit`.
+          const match = /^any\s+--\s*(\S.*)$/.exec(annotation.value);
+          if (!match)
+            bad(
+              `malformed owner "${annotation.value}"`,
+              'write "-- owner: any -- <reason>", e.g. "-- owner: any -- the broker catalogue is public"',
+            );
+          else annotations.ownerAny = match[1] ?? '';
+          break;
+        }
         case 'not-null':
           annotations.notNull.push(
             ...annotation.value

@@ -1,7 +1,7 @@
 // The pipeline's working data: what flows between the stages (parse -> describe -> check -> compose -> verify)
 // before to-model turns it into the manifest's model (codegen/manifest/manifest.ts), which is all emit and the audit see.
 import type { CachePolicy, WriteEffect } from 'sqlbound';
-import type { OrderTerm, QueryKind, QueryModel } from '../manifest/manifest.js';
+import type { Isolation, OrderTerm, QueryKind, QueryModel } from '../manifest/manifest.js';
 import type { SourceLocation } from '../diagnostics.js';
 import type { PgType } from '../analysis/catalog.js';
 import type { TableAccess } from '../analysis/analyze.js';
@@ -27,6 +27,8 @@ export type Annotations = {
   notNull: string[];
   /** `-- replica: ok`: the read may be served by a streaming replica (read-your-writes still applies). */
   replica: boolean;
+  /** `-- owner: any -- <reason>`: the statement crosses owners on purpose; isolation is not proven. */
+  ownerAny: string | null;
 };
 
 /** A named query as written in a .sql file, before any database work. */
@@ -93,6 +95,7 @@ export type DescribedQuery = DescribedBase & {
   final: FinalStatements;
   cachePolicy: CachePolicy | null;
   effect: WriteEffect | null;
+  isolation: Isolation;
 };
 
 /** Whether the verify stage checked the statement's plan, or why it could not (a utility statement has none). */

@@ -55,5 +55,6 @@ export function toQueryModel(query: VerifiedQuery, mapType: TypeMapper = ({ name
     readOnly: isReadOnly(query.kind, query.tables.written),
     plan: query.plan,
     replica: query.annotations.replica,
+    isolation: query.isolation,
   };
 }

@@ -32,7 +32,7 @@ WHERE a.user_id = parent.user_id;
 -- include: getDashboard.recentAlerts.exposure :one
 SELECT e.id, e.status, e.data_types, e.created_at, e.removed_at, e.broker_id
 FROM exposures e
-WHERE e.id = parent.exposure_id;
+WHERE e.id = parent.exposure_id AND e.user_id = :userId;
 
 -- include: getDashboard.recentAlerts.exposure.broker :one
 SELECT b.id, b.name, b.domain, b.opt_out_url

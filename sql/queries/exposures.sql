@@ -16,4 +16,4 @@ WHERE b.id = parent.broker_id;
 -- order: created_at DESC, id DESC
 SELECT a.id, a.severity, a.title, a.created_at, a.read_at
 FROM alerts a
-WHERE a.exposure_id = parent.id;
+WHERE a.exposure_id = parent.id AND a.user_id = :userId;

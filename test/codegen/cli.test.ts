@@ -26,7 +26,7 @@ test('a failing codegen exits non-zero and names file, line, query and fix', asy
   const directory = await mkdtemp(join(tmpdir(), 'sqlbound-queries-'));
   await writeFile(
     join(directory, 'bad.sql'),
-    '-- name: alertsByTitle :list\n-- order: created_at DESC, id DESC\nSELECT id, title, created_at FROM alerts WHERE title = :title;\n',
+    '-- name: alertsByTitle :list\n-- order: created_at DESC, id DESC\n-- owner: any -- an operator search, to break on its plan\nSELECT id, title, created_at FROM alerts WHERE title = :title;\n',
   );
   const result = await codegen(['--check', '--queries', directory]);
   assert.equal(result.code, 1);

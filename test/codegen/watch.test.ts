@@ -11,9 +11,9 @@ import { projectRoot } from '../../src/server/paths.js';
 
 const SCHEMA = `CREATE TABLE notes (id bigserial PRIMARY KEY, owner_id bigint NOT NULL, body text, created_at timestamptz NOT NULL DEFAULT now());
 CREATE INDEX notes_owner_created ON notes (owner_id, created_at DESC, id DESC);`;
-const FIRST = `-- name: noteById :maybe\nSELECT id, body FROM notes WHERE id = :id;\n`;
+const FIRST = `-- name: noteById :maybe\nSELECT id, body FROM notes WHERE id = :id AND owner_id = :ownerId;\n`;
 const SECOND = `${FIRST}\n-- name: listNotes :list\n-- order: created_at DESC, id DESC\nSELECT id, body, created_at FROM notes WHERE owner_id = :ownerId;\n`;
-const BROKEN = `${SECOND}\n-- name: notesByBody :list\n-- order: created_at DESC, id DESC\nSELECT id, created_at FROM notes WHERE body = :body;\n`;
+const BROKEN = `${SECOND}\n-- name: notesByBody :list\n-- order: created_at DESC, id DESC\n-- owner: any -- a search across owners, to break on its plan\nSELECT id, created_at FROM notes WHERE body = :body;\n`;
 
 let project: string | null = null;
 after(async () => {

@@ -6,7 +6,8 @@
 // Rows a schema.sql inserts are data: every query without params also runs on them (rolled back), and no
 // column typed non-null may come back NULL, so a case whose data holds the counterexample proves the type.
 // UPDATE_GOLDEN=1 rewrites the expectations; review the diff before committing it. GOLDEN_ONLY=<regex> runs
-// the cases whose names match (e.g. GOLDEN_ONLY=^keyset_).
+// the cases whose names match (e.g. GOLDEN_ONLY=^keyset_). A schema.sql with a line `-- owner isolation` runs
+// with owner isolation enforced (the default owner: users own rows by user_id) and expects each query's verdict.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,13 +17,15 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { QueryModel } from '../../codegen/manifest/manifest.js';
 import { formatError } from '../../codegen/diagnostics.js';
-import { generateQueries, type QueryGeneration } from '../../codegen/pipeline.js';
+import { DEFAULT_GENERATE_OPTIONS, generateQueries, type GenerateOptions, type QueryGeneration } from '../../codegen/pipeline.js';
+import { DEFAULT_OWNER } from '../../codegen/stages/isolation.js';
 import { testDatabase } from '../support/database.js';
 
 const casesDir = fileURLToPath(new URL('./cases/', import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';
 const cases = (await readdir(casesDir)).sort();
 const EXAMPLE_MARKER = /^-- uses: example schema\b/;
+const ISOLATION_MARKER = /^-- owner isolation\b/m;
 
 const db = await testDatabase();
 const sql = postgres(db.url, { max: 1, onnotice: () => {} });
@@ -102,17 +105,19 @@ suite('golden cases', { concurrency: 4 }, () => {
       const text = await readFile(join(dir, 'query.sql'), 'utf8');
       const schema = await readFile(join(dir, 'schema.sql'), 'utf8');
       const usesExample = EXAMPLE_MARKER.test(schema);
+      const isolation = ISOLATION_MARKER.test(schema);
+      const options: GenerateOptions = isolation ? { ...DEFAULT_GENERATE_OPTIONS, owner: DEFAULT_OWNER } : DEFAULT_GENERATE_OPTIONS;
       const body = schema.replace(EXAMPLE_MARKER, '').replace(/--.*$/gm, '').trim();
       let generation: QueryGeneration;
       if (usesExample && body === '') {
-        generation = await generateQueries(sql, [{ file: 'query.sql', text }]);
+        generation = await generateQueries(sql, [{ file: 'query.sql', text }], options);
         if (generation.errors.length === 0) await checkListItems(sql, generation.queries);
       } else {
         const own = await testDatabase({ migrated: usesExample });
         const ownSql = postgres(own.url, { max: 1, onnotice: () => {} });
         try {
           await ownSql.unsafe(schema);
-          generation = await generateQueries(ownSql, [{ file: 'query.sql', text }]);
+          generation = await generateQueries(ownSql, [{ file: 'query.sql', text }], options);
           if (!usesExample && generation.errors.length === 0) await runOnRows(ownSql, generation.queries);
           if (generation.errors.length === 0) await checkListItems(ownSql, generation.queries);
         } finally {
@@ -150,7 +155,8 @@ suite('golden cases', { concurrency: 4 }, () => {
               )
             : [],
         );
-        actual = `${generation.files.get('query.ts') ?? ''}\n${[...tables, ...unplanned, ...new Set(sorts), ...notes].join('\n')}\n`;
+        const verdicts = isolation ? generation.queries.map((q) => `// ${q.name} isolation ${JSON.stringify(q.isolation)}`) : [];
+        actual = `${generation.files.get('query.ts') ?? ''}\n${[...tables, ...unplanned, ...new Set(sorts), ...notes, ...verdicts].join('\n')}\n`;
       }
       if (update) {
         await rm(errorFile, { force: true });

@@ -56,6 +56,7 @@ const QUERIES = `
 SELECT id, status, amount_cents, note, issued_at FROM billing.invoices WHERE customer_id = :customerId;
 
 -- name: invoiceLine :maybe
+-- owner: any -- the back office looks any customer's invoice up by id
 -- A view hides its keys from codegen, so at most one row is said with LIMIT 1.
 SELECT id, customer_name, amount_cents, status FROM billing.invoice_lines WHERE id = :invoiceId LIMIT 1;
 

@@ -97,6 +97,7 @@ function queryRow(row: QueryRow): string {
 <td class="num">${percent(row.cacheHitRate)}${row.cacheHitRate === null ? '' : ` <span class="muted">${count(row.cacheHits)}/${count(row.cacheHits + row.cacheMisses)}</span>`}</td>
 <td class="num">${perRequest}</td>
 <td>${audit}</td>
+<td>${isolationCell(row.isolation)}</td>
 </tr>`;
 }
 
@@ -197,6 +198,7 @@ ${table(
     'cache hits',
     'statements / request',
     'plan audit',
+    'owner',
   ],
   data.queries.map(queryRow),
   'No query yet.',
@@ -273,4 +275,17 @@ export function renderPage(data: PageData, refreshPath: string, nonce: string): 
 })();
 </script>
 </body></html>`;
+}
+
+/** Owner isolation: the param a query is confined to, or `any` with the reason it crosses owners. */
+function isolationCell(isolation: QueryRow['isolation']): string {
+  if (isolation === null) return '<span class="muted">–</span>';
+  return match(isolation)
+    .with({ kind: 'owner' }, ({ params }) => `<span class="tag v-ok">${e(params.map((param) => `:${param}`).join(' '))}</span>`)
+    .with(
+      { kind: 'any' },
+      ({ reason }) => `<span class="tag v-near" title="${e(reason)}">any</span> <span class="muted">${e(reason)}</span>`,
+    )
+    .with({ kind: 'none' }, () => '<span class="muted">no owned table</span>')
+    .exhaustive();
 }

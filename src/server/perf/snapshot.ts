@@ -1,6 +1,7 @@
 // Everything the page shows, as one plain object: built from the runtime (histograms, slow-call ring, pool), the
 // request scopes, the manifest's budgets, the statistics views and the plan audit's report. Served as JSON at
 // /_db/data.json and rendered as HTML by render.ts.
+import type { Isolation } from '@sqlbound/cli/codegen';
 import type { Db, SlowQueryEntry } from 'sqlbound';
 import type { AuditVerdicts } from './audit-verdicts.js';
 import type { CatalogSnapshot } from './catalog.js';
@@ -30,6 +31,8 @@ export type QueryRow = {
   cacheHitRate: number | null;
   perRequest: PerRequest | null;
   audit: { verdict: 'ok' | 'violation'; p95Ms: number | null; kinds: string[] } | null;
+  /** Owner isolation as codegen proved it; null for an ad-hoc statement. */
+  isolation: Isolation | null;
 };
 
 type SlowEntry = Omit<SlowQueryEntry, 'at'> & { at: string };
@@ -46,7 +49,8 @@ export type PageData = {
   audit: { path: string; generatedAt: string; violations: number } | null;
 };
 
-export type ManifestEntry = { name: string; kind: string; budgetMs: number | null };
+/** `isolation`: the manifest's owner isolation verdict (absent where a caller builds entries by hand). */
+export type ManifestEntry = { name: string; kind: string; budgetMs: number | null; isolation?: Isolation };
 
 export type PageSources = {
   db: Db;
@@ -105,6 +109,7 @@ export async function buildPageData(sources: PageSources): Promise<PageData> {
       cacheHitRate: hits + misses === 0 ? null : hits / (hits + misses),
       perRequest: perQuery.get(name) ?? null,
       audit: audited ?? null,
+      isolation: listed?.isolation ?? null,
     };
   };
   const stats = db.poolStats();

@@ -1,0 +1,2 @@
+-- name: deleteTask :exec
+DELETE FROM tasks WHERE id = :id;

@@ -1,0 +1,2 @@
+-- name: taskById :stream
+SELECT id, title FROM tasks WHERE id = :id;

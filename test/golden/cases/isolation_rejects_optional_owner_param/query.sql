@@ -1,0 +1,2 @@
+-- name: maybeMine :stream
+SELECT id, title FROM tasks WHERE user_id = :userId?;

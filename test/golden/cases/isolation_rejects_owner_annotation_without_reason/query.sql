@@ -1,0 +1,3 @@
+-- name: allTasks :stream
+-- owner: any
+SELECT id, title FROM tasks;

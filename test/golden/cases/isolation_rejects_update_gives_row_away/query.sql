@@ -1,0 +1,2 @@
+-- name: giveTaskAway :exec
+UPDATE tasks SET user_id = :other WHERE id = :id AND user_id = :userId;
