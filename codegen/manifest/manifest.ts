@@ -211,6 +211,13 @@ export type QueryModel = {
  * How a statement's generic plan finds and orders its rows: the indexes whose conditions find them, the index walked
  * for the order (null when none is), and each sort left over found rows with the planner's row estimate on the empty
  * schema (the plan audit measures it on production-sized data against the query's budget).
+ *
+ * @example
+ * ```ts
+ * import type { PlanProof } from '@sqlbound/cli/codegen';
+ *
+ * const proof: PlanProof = { foundBy: ['books_search_gin'], orderedBy: null, sorts: [{ keys: ['created_at DESC', 'id DESC'], rows: 10 }] };
+ * ```
  */
 export type PlanProof = { foundBy: string[]; orderedBy: string | null; sorts: { keys: string[]; rows: number }[] };
 
