@@ -74,7 +74,7 @@ describe('read-your-writes across two API processes', () => {
   let replicaUrl: string;
   const alerts = unreadAlerts(database.url, 300);
   before(async () => {
-    replica = await startReplica({ primaryUrl: database.adminUrl, name: 'replica1' });
+    replica = await startReplica({ primaryUrl: database.adminUrl, name: 'ryw_instances' });
     replicaUrl = replica.url(database.name);
     assert.ok((await alerts).length >= 260, 'enough unread alerts');
   });
