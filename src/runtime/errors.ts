@@ -507,6 +507,10 @@ function integrityViolation(
   return null;
 }
 
+const STARTUP_PARAMETER_HINT =
+  "a pooler such as PgBouncer refuses startup parameters: set timeoutsVia: 'none' (SQLBOUND_TIMEOUTS_VIA=none) and " +
+  'put statement_timeout and idle_in_transaction_session_timeout on the role (ALTER ROLE ... SET)';
+
 function isConnectionSqlState(sqlState: string): boolean {
   return (
     sqlState.startsWith('08') || // connection exception
@@ -568,6 +572,10 @@ export function toSqlboundError(error: unknown, queryName: string): SqlboundErro
     // 57014 is query_canceled: statement_timeout, but also pg_cancel_backend and user cancels.
     if (sqlState === '57014' && message.includes('statement timeout')) {
       return new StatementTimeoutError(`${queryName}: ${message}`, details);
+    }
+    if (message.includes('unsupported startup parameter')) {
+      // PgBouncer in transaction mode refuses `options`; without this hint the 503 looks like an outage.
+      return new UnavailableError(`${queryName}: ${message} (${STARTUP_PARAMETER_HINT})`, details);
     }
     if (isConnectionSqlState(sqlState)) return new UnavailableError(`${queryName}: ${message}`, details);
     if (sqlState.startsWith('22')) return new InvalidInputError(`${queryName}: ${message}`, details);

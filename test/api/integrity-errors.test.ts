@@ -8,6 +8,7 @@ import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { createDb, isSqlboundError, runExec, type SqlboundError, type Statement } from 'sqlbound';
 import { toTRPCError } from '../../src/server/errors.js';
 import { capturingLogger } from '../runtime/support.js';
+import { poolerOptions } from '../support/pooler.js';
 import { testDatabase } from '../support/database.js';
 import { withClient } from '../support/seed-data.js';
 
@@ -29,7 +30,13 @@ await withClient(url, (client) =>
     INSERT INTO bookings VALUES (1, 1, tstzrange('2026-03-01 09:00+00', '2026-03-01 10:00+00'));
   `),
 );
-const db = createDb({ connectionString: url, max: 2, cursorSecret: 'integrity-api', logger: capturingLogger('info').logger });
+const db = createDb({
+  connectionString: url,
+  max: 2,
+  cursorSecret: 'integrity-api',
+  logger: capturingLogger('info').logger,
+  ...poolerOptions(),
+});
 after(() => db.close());
 
 const room: Statement = { name: 'insertRoom', text: 'INSERT INTO rooms (id, name, capacity) VALUES ($1, $2, $3)' };

@@ -57,6 +57,7 @@ describe('the runtime through PgBouncer (transaction pooling)', { skip: !install
     );
     assert.ok(error instanceof UnavailableError, `expected UnavailableError, got ${String(error)}`);
     assert.match(String((error.cause as Error | undefined)?.message ?? error.message), /unsupported startup parameter/);
+    assert.match(error.message, /timeoutsVia: 'none' \(SQLBOUND_TIMEOUTS_VIA=none\)/);
     const none = open({ connectionString: pooledUrl, logger: capturingLogger('info').logger });
     assert.equal((await none.execute<{ n: number }>(statement, [1])).rows[0]?.n, 2);
   });
