@@ -7,6 +7,7 @@
 import type postgres from 'postgres';
 import { parseEstimatedPlan, type PlanNode } from './audit/explain.js';
 import type { ExistingIndex } from './audit/suggest.js';
+import { EXISTING_INDEXES_SQL } from './audit/suggestion-catalog.js';
 
 /** What Describe tells of one statement: each param's type OID, and each column's origin (table OID, attnum) and type. */
 export type StatementShape = {
@@ -34,18 +35,6 @@ const PLANNER_SETTINGS: Record<PlanMode, string> = {
   ordered: 'SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off;',
   found: 'SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off;',
 };
-
-// Key expressions come back as pg_get_indexdef prints them, so a suggestion's keys compare by text.
-const INDEXES_SQL = `
-  SELECT n.nspname AS schema, t.relname AS table, c.relname AS name, am.amname AS method,
-         array(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts) AS k) AS keys,
-         i.indpred IS NOT NULL AS partial
-  FROM pg_index i
-  JOIN pg_class c ON c.oid = i.indexrelid
-  JOIN pg_class t ON t.oid = i.indrelid
-  JOIN pg_namespace n ON n.oid = t.relnamespace
-  JOIN pg_am am ON am.oid = c.relam
-  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`;
 
 /**
  * The connection over a postgres.js client. The planner settings go in the same simple-protocol message as the
@@ -97,7 +86,9 @@ export function schemaConnection(sql: postgres.Sql): SchemaConnection {
       return plan;
     },
     indexes() {
-      indexes ??= sql.unsafe<ExistingIndex[]>(INDEXES_SQL).then((rows) => rows.map((row) => ({ ...row, keys: [...row.keys] })));
+      indexes ??= sql
+        .unsafe<ExistingIndex[]>(EXISTING_INDEXES_SQL)
+        .then((rows) => rows.map((row) => ({ ...row, keys: [...row.keys], descending: [...row.descending] })));
       return indexes;
     },
   };

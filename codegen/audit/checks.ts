@@ -3,7 +3,8 @@
 // annotation that fixes it.
 import { match } from 'ts-pattern';
 import { walk, type PlanNode } from './explain.js';
-import { createIndexFor, equalityColumns, type OrderTerm } from './suggest.js';
+import { suggestIndex, type OrderTerm } from './suggest.js';
+import type { SuggestionCatalog } from './suggestion-catalog.js';
 
 /** A table this size or larger must not be read in full by a named query (PgHero's missing-index floor). */
 export const SEQ_SCAN_MIN_ROWS = 10_000;
@@ -46,6 +47,8 @@ export type CheckContext = {
   order: readonly OrderTerm[];
   /** Rows a page fetches (limit + 1): a sort of no more than this on a small table is not flagged. */
   pageRows: number;
+  /** The tables and indexes a suggested index is spelled and checked against (schema-qualified, never one that exists). */
+  catalog: SuggestionCatalog;
 };
 
 const isScan = (node: PlanNode) => node.relation !== null;
@@ -55,14 +58,25 @@ function scansOf(node: PlanNode, table: string | null): PlanNode[] {
   return [...walk(node)].filter((candidate) => isScan(candidate) && (table === null || candidate.relation === table));
 }
 
-function conditions(nodes: PlanNode[]): (string | null)[] {
-  return nodes.flatMap((node) => [node.indexCond, node.recheckCond, node.filter]);
+function conditions(nodes: PlanNode[]): string[] {
+  return nodes.flatMap((node) => [node.indexCond, node.recheckCond, node.filter]).filter((condition) => condition !== null);
+}
+
+/**
+ * The CREATE INDEX that serves the nodes' conditions (and the order, on the order's table), spelled by suggestIndex as
+ * codegen's plan check spells it; when none can be suggested, why, then `fallback`.
+ */
+function suggestedFix(table: string, nodes: PlanNode[], order: readonly OrderTerm[], context: CheckContext, fallback: string): string {
+  const shape = context.catalog.tableOf(table);
+  if (shape === null) return fallback;
+  const suggestion = suggestIndex(shape, conditions(nodes), order, context.catalog.indexes);
+  return suggestion.kind === 'create' ? suggestion.statement : `${suggestion.reason}; or ${fallback}`;
 }
 
 function indexFix(table: string, nodes: PlanNode[], context: CheckContext, fallback: string): string {
   const ordered = context.queryKind === 'list' || context.queryKind === 'live';
   const order = ordered && context.orderTable === table ? context.order : [];
-  return createIndexFor(table, equalityColumns(conditions(nodes)), order) ?? fallback;
+  return suggestedFix(table, nodes, order, context, fallback);
 }
 
 function seqScan(node: PlanNode, context: CheckContext): SeqScanFinding | null {
@@ -164,14 +178,14 @@ function sortSpill(node: PlanNode, context: CheckContext): SortSpillFinding | nu
   const method = node.sortMethod;
   if (method === null || !(method.includes('external') || node.sortSpaceType === 'Disk')) return null;
   const table = context.orderTable;
-  const indexed = table === null ? null : createIndexFor(table, equalityColumns(conditions(scansOf(node, table))), context.order);
+  const fallback = `serve the order from an index, or raise work_mem above ${node.sortSpaceUsedKb ?? '?'} kB for this query`;
   return {
     kind: 'sort_spill',
     sortMethod: method,
     spaceKb: node.sortSpaceUsedKb,
     cases: [],
     message: `Sort on ${node.sortKey.join(', ')} spilled to disk (${method}, ${node.sortSpaceUsedKb ?? '?'} kB).`,
-    fix: indexed ?? `serve the order from an index, or raise work_mem above ${node.sortSpaceUsedKb ?? '?'} kB for this query`,
+    fix: table === null ? fallback : suggestedFix(table, scansOf(node, table), context.order, context, fallback),
   };
 }
 

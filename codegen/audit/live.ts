@@ -8,6 +8,7 @@ import pg from 'pg';
 import { checkPlan, SEQ_SCAN_MIN_ROWS, type CheckContext, type PlanFinding } from './checks.js';
 import { parseEstimatedPlan, summarize, walk, type PlanNode } from './explain.js';
 import { equalityColumns, type OrderTerm } from './suggest.js';
+import { readSuggestionCatalog, type SuggestionCatalog } from './suggestion-catalog.js';
 
 export type LiveAuditOptions = {
   /** Statements read from pg_stat_statements, by total time. Default 20. */
@@ -134,6 +135,7 @@ async function explainLive(
   client: pg.ClientBase,
   text: string,
   sizes: ReadonlyMap<string, number>,
+  catalog: SuggestionCatalog,
   timeoutMs: number,
 ): Promise<LiveVerdict> {
   const keyword = leadingKeyword(text);
@@ -158,6 +160,7 @@ async function explainLive(
       order: target.order,
       // A sort of fewer estimated rows than a big table holds, on small tables, is the planner's cheap choice.
       pageRows: SEQ_SCAN_MIN_ROWS,
+      catalog,
     };
     return { kind: 'explained', plan: summarize(root), findings: checkPlan(root, context), lookups: lookups(root) };
   } catch (error) {
@@ -211,6 +214,7 @@ export async function runLiveAudit(url: string, options: LiveAuditOptions = {}):
     const totalMs = rows[0]?.all_ms ?? 0;
     const tracked = rows[0]?.tracked ?? 0;
     const sizes = await tableSizes(client);
+    const catalog = await readSuggestionCatalog(client, null, OWN);
     const statements: LiveStatement[] = [];
     for (const row of rows) {
       const calls = Number(row.calls);
@@ -224,7 +228,7 @@ export async function runLiveAudit(url: string, options: LiveAuditOptions = {}):
         rowsPerCall: calls === 0 ? 0 : Number(row.rows) / calls,
         share: totalMs > 0 ? row.total_ms / totalMs : 0,
         nPlusOne: calls >= resolved.nPlusOneMinCalls && meanMs <= resolved.nPlusOneMaxMeanMs,
-        verdict: await explainLive(client, row.query, sizes, resolved.explainTimeoutMs),
+        verdict: await explainLive(client, row.query, sizes, catalog, resolved.explainTimeoutMs),
       });
     }
     return { database: about.database, serverVersion: about.version, totalMs, tracked, statements, options: resolved };

@@ -13,6 +13,7 @@ import { indexesUsed, parseExplain, summarize, type Explained } from './explain.
 import { AUDIT_PAGE_SIZE, drawOwners, Sampler, type ManifestQuery, type SampleCase, type SamplingRules } from './samples.js';
 import { auditSchema, type AuditOptions, type SchemaFinding } from './schema.js';
 import { indexTarget, type OrderTerm } from './suggest.js';
+import { readSuggestionCatalog, type SuggestionCatalog } from './suggestion-catalog.js';
 import { unusedIndexes, type UnusedIndex } from './unused.js';
 
 export type PlanAuditOptions = {
@@ -146,13 +147,16 @@ async function explain(client: pg.ClientBase, sample: SampleCase, values: unknow
   }
 }
 
-/** The table a list's order columns come from (from the manifest's column origins), to aim index fixes. */
+/**
+ * The table a list's order columns come from (from the manifest's column origins, `table.column` or
+ * `schema.table.column`), by the name a plan gives it (without its schema), to aim index fixes.
+ */
 function orderTarget(query: ManifestQuery): { table: string | null; order: OrderTerm[] } {
   const order = query.order ?? [];
-  const origins = order.map((term) => query.columns.find((column) => column.name === term.column)?.origin ?? null);
-  const tables = new Set(origins.map((origin) => origin?.split('.')[0] ?? null));
+  const origins = order.map((term) => query.columns.find((column) => column.name === term.column)?.origin?.split('.') ?? null);
+  const tables = new Set(origins.map((origin) => origin?.at(-2) ?? null));
   const [table] = [...tables];
-  const columns = order.map((term, k) => ({ column: origins[k]?.split('.')[1] ?? term.column, direction: term.direction }));
+  const columns = order.map((term, k) => ({ column: origins[k]?.at(-1) ?? term.column, direction: term.direction }));
   return { table: tables.size === 1 && table !== undefined ? table : null, order: columns };
 }
 
@@ -175,6 +179,7 @@ async function auditQuery(
   query: ManifestQuery,
   sampler: Sampler,
   sizes: ReadonlyMap<string, number>,
+  catalog: SuggestionCatalog,
   samples: number,
   progress: (cases: number, runs: number) => void,
 ): Promise<QueryAudit> {
@@ -187,6 +192,7 @@ async function auditQuery(
     orderTable: target.table,
     order: target.order,
     pageRows: AUDIT_PAGE_SIZE + 1,
+    catalog,
   };
   const findings = new Map<string, QueryFinding>();
   for (const param of unsampled) {
@@ -326,6 +332,7 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
     const serverVersion = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?';
     const schemas = options.schemas ?? ['public'];
     const sizes = await tableRows(client, schemas);
+    const catalog = await readSuggestionCatalog(client, schemas);
     const pools = await drawOwners(client, { typical: options.typicalOwners ?? 3, heavy: options.heavyOwners ?? 2 }, options.rules.owners);
     const sampler = new Sampler(client, pools, options.rules);
     const queries: QueryAudit[] = [];
@@ -333,7 +340,7 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
     for (const [k, listed] of manifest.queries.entries()) {
       const budgetMs = options.judgeBudgets === false ? null : (options.budgets?.[listed.name] ?? listed.budgetMs);
       const query = { ...listed, budgetMs };
-      const audit = await auditQuery(client, query, sampler, sizes, samples, (cases, runs) =>
+      const audit = await auditQuery(client, query, sampler, sizes, catalog, samples, (cases, runs) =>
         options.onProgress?.({ kind: 'query-start', index: k + 1, total, name: query.name, cases, runs }),
       );
       options.onProgress?.({

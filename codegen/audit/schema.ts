@@ -77,13 +77,21 @@ export type AuditOptions = {
   timeColumn?: string;
 };
 
-type TableRow = { oid: string; name: string; qualified: string };
+type TableRow = {
+  oid: string;
+  name: string;
+  /** For messages: without the schema in public. */
+  qualified: string;
+  /** For fixes: always with its schema, so a statement means the same table whatever the search_path. */
+  target: string;
+};
 type ColumnRow = { table_oid: string; attnum: number; name: string; quoted: string };
 type IndexRow = {
   oid: string;
   table_oid: string;
   name: string;
-  qualified: string;
+  /** Always with its schema, as DROP INDEX needs it whatever the search_path. */
+  target: string;
   method: string;
   is_unique: boolean;
   is_primary: boolean;
@@ -112,13 +120,15 @@ type Catalog = {
   relationNames: Set<string>;
 };
 
-// Qualified names are quoted with quote_ident and the schema left off for public, so fixes read as a human
-// would write them: CREATE INDEX ... ON exposures (broker_id).
+// Names in messages are quoted with quote_ident and the schema left off for public, as a human would write them;
+// names in fixes always carry their schema: CREATE INDEX ... ON public.exposures (broker_id) means that table
+// whatever the search_path of whoever runs it.
 const qualify = (nameExpr: string) =>
   `CASE WHEN n.nspname = 'public' THEN quote_ident(${nameExpr}) ELSE quote_ident(n.nspname) || '.' || quote_ident(${nameExpr}) END`;
+const target = (nameExpr: string) => `quote_ident(n.nspname) || '.' || quote_ident(${nameExpr})`;
 
 const tablesQuery = `
-SELECT c.oid::int8::text AS oid, c.relname AS name, ${qualify('c.relname')} AS qualified
+SELECT c.oid::int8::text AS oid, c.relname AS name, ${qualify('c.relname')} AS qualified, ${target('c.relname')} AS target
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY c.relname`;
@@ -135,7 +145,7 @@ ORDER BY a.attrelid, a.attnum`;
 // ordering or operator class, which are compared separately.
 const indexesQuery = `
 SELECT i.indexrelid::int8::text AS oid, i.indrelid::int8::text AS table_oid, ic.relname AS name,
-       ${qualify('ic.relname')} AS qualified, am.amname AS method,
+       ${target('ic.relname')} AS target, am.amname AS method,
        i.indisunique AS is_unique, i.indisprimary AS is_primary, i.indisvalid AS is_valid,
        i.indnkeyatts::int AS key_count,
        (i.indkey::int2[])[0:i.indnkeyatts - 1]::int4[] AS keys,
@@ -300,7 +310,7 @@ function duplicateFindings(table: TableRow, indexes: IndexRow[]): DuplicateIndex
       message:
         `${describeIndex(a)} ${equal ? 'duplicates' : 'is a prefix of'} ${describeIndex(keeper)}: ` +
         `every query it serves can use ${keeper.name}, and each write pays for both.`,
-      fix: `DROP INDEX ${a.qualified}`,
+      fix: `DROP INDEX ${a.target};`,
     });
   }
   return findings;
@@ -344,7 +354,7 @@ export async function auditSchema(client: pg.ClientBase, options: AuditOptions =
         table,
         createdAt === undefined ? `${scopeName}_idx` : `${stem(scopeName)}_${stem(timeName)}_idx`,
       );
-      userIndexFix = indexStatement(table.qualified, keys, name);
+      userIndexFix = indexStatement(table.target, keys, name);
       return userIndexFix;
     };
 
@@ -366,7 +376,7 @@ export async function auditSchema(client: pg.ClientBase, options: AuditOptions =
         message:
           `foreign key ${fk.name} (${names.join(', ')}) references ${fk.referenced} but no index leads with ` +
           `its columns: each delete or key update in ${fk.referenced} scans ${table.name}.`,
-        fix: isUserId ? userIndex() : indexStatement(table.qualified, keys, freshIndexName(catalog, table, `${names.join('_')}_idx`)),
+        fix: isUserId ? userIndex() : indexStatement(table.target, keys, freshIndexName(catalog, table, `${names.join('_')}_idx`)),
       });
     }
 

@@ -2,7 +2,7 @@
 // Derives the index a flagged plan node is missing from the node's own conditions: the columns compared for
 // equality (Index Cond, Filter, Recheck Cond) lead, then the list's order columns, so one index both finds
 // the user's rows and returns them in order. Only top-level AND conjuncts count: `a = $1` under an OR does not
-// make `a` a usable index key. Every suggested CREATE INDEX is spelled by indexStatement.
+// make `a` a usable index key. Every suggested CREATE INDEX is spelled by indexStatement, schema-qualified.
 
 import type { OrderTerm } from '../manifest/manifest.js';
 import { readableIdentifier } from 'sqlbound';
@@ -82,25 +82,31 @@ function keyText(key: IndexKey): string {
  * A suggested `CREATE INDEX [name] ON table (keys)`: `table` as the caller spells it (qualified where it must be),
  * the name and the columns quoted where they need it.
  */
-export function indexStatement(table: string, keys: readonly IndexKey[], name: string | null): string {
-  return `CREATE INDEX ${name === null ? '' : `${readableIdentifier(name)} `}ON ${table} (${keys.map(keyText).join(', ')})`;
+export function indexStatement(table: string, keys: readonly IndexKey[], name: string | null, method: string | null = null): string {
+  const using = method === null ? '' : ` USING ${method}`;
+  return `CREATE INDEX ${name === null ? '' : `${readableIdentifier(name)} `}ON ${table}${using} (${keys.map(keyText).join(', ')});`;
 }
 
-/** `CREATE INDEX <table>_<cols>_idx ON <table> (eq..., order...)`, or null when there is no key to index. */
-export function createIndexFor(table: string, equalities: readonly string[], order: readonly OrderTerm[]): string | null {
-  const keys = [...equalities.map((column) => ({ column, direction: null })), ...order.filter((term) => !equalities.includes(term.column))];
-  if (keys.length === 0) return null;
-  const name = `${table}_${keys.map((key) => key.column).join('_')}_idx`.slice(0, 63);
-  return indexStatement(readableIdentifier(table), keys, name);
-}
-
-/** The `ON <table> (<keys>)` part of a CREATE INDEX, to compare two suggestions whatever their names. */
+/**
+ * The `ON <table> [USING method] (<keys>)` part of a CREATE INDEX, to compare two suggestions whatever their names
+ * (a suggestion has none, the schema audit's fix has one) and whatever their trailing semicolon.
+ */
 export function indexTarget(statement: string): string | null {
-  return /^CREATE INDEX \S+ (ON .+)$/.exec(statement)?.[1] ?? null;
+  const target = /^CREATE INDEX (?:(?!ON )\S+ )?(ON .+?);?$/.exec(statement.trim())?.[1];
+  return target ?? null;
 }
 
 /** An index that exists, as codegen's connection reads it from pg_index: keys as pg_get_indexdef prints them. */
-export type ExistingIndex = { schema: string; table: string; name: string; method: string; keys: string[]; partial: boolean };
+export type ExistingIndex = {
+  schema: string;
+  table: string;
+  name: string;
+  method: string;
+  keys: string[];
+  /** Which keys are DESC, key by key (pg_index.indoption). */
+  descending: boolean[];
+  partial: boolean;
+};
 
 /** A table as a suggestion needs it: where it lives, and each column's type name (pg_type.typname). */
 export type TableShape = { schema: string; name: string; columns: readonly { name: string; type: string }[] };
@@ -151,20 +157,34 @@ function served(conditions: readonly string[], table: TableShape): Served[] {
 const qualifiedTable = (table: Pick<TableShape, 'schema' | 'name'>) =>
   `${readableIdentifier(table.schema)}.${readableIdentifier(table.name)}`;
 
-/** The key list of a suggestion as pg_get_indexdef prints keys: bare column names, with DESC where asked. */
-const printedKeys = (keys: readonly IndexKey[]) => keys.map(keyText);
+/** A key of a suggestion: its column, its direction, and whether an equality pins it (then its direction is moot). */
+type SuggestedKey = { column: string; direction: 'ASC' | 'DESC' | null; pinned: boolean };
 
-/** An index of `method` on `table` whose leading keys are `keys` (so it already serves what they would), if any. */
-function existing(indexes: readonly ExistingIndex[], table: TableShape, method: Method, keys: readonly IndexKey[]): ExistingIndex | null {
-  const wanted = printedKeys(keys);
+/**
+ * An index of `method` on `table` that already serves what `keys` would (so suggesting them would build it twice), if
+ * any. A btree serves them when its leading columns are theirs in order, and the keys after the pinned ones run all
+ * in its directions or all against them (a backward scan gives the reverse order). Another method serves them when
+ * it has their columns.
+ */
+function existing(
+  indexes: readonly ExistingIndex[],
+  table: TableShape,
+  method: Method,
+  keys: readonly SuggestedKey[],
+): ExistingIndex | null {
+  const serves = (index: ExistingIndex): boolean => {
+    const columns = keys.map((key) => readableIdentifier(key.column));
+    if (method !== 'btree') return columns.every((column) => index.keys.includes(column));
+    // Pinned keys lead in any order among themselves; the keys after them in order.
+    const pinned = keys.filter((key) => key.pinned).length;
+    const leading = index.keys.slice(0, pinned);
+    if (!columns.every((column, k) => (k < pinned ? leading.includes(column) : index.keys[k] === column))) return false;
+    const ordered = keys.flatMap((key, k) => (key.pinned ? [] : [(key.direction === 'DESC') === (index.descending[k] ?? false)]));
+    return ordered.every((same) => same) || ordered.every((same) => !same);
+  };
   return (
     indexes.find(
-      (index) =>
-        index.schema === table.schema &&
-        index.table === table.name &&
-        index.method === method &&
-        !index.partial &&
-        (method === 'btree' ? wanted.every((key, k) => index.keys[k] === key) : wanted.every((key) => index.keys.includes(key))),
+      (index) => index.schema === table.schema && index.table === table.name && index.method === method && !index.partial && serves(index),
     ) ?? null
   );
 }
@@ -190,17 +210,18 @@ export function suggestIndex(
   const ranges = found.filter((condition) => condition.method === 'btree' && !condition.equality).map((condition) => condition.column);
   const other = found.find((condition) => condition.method !== 'btree');
   let method: Method = 'btree';
-  let keys: IndexKey[];
+  let keys: SuggestedKey[];
   if (equalities.length > 0 || (other === undefined && (ordered.length > 0 || ranges.length > 0))) {
-    const orderKeys: IndexKey[] = ordered
-      .filter((term) => !equalities.includes(term.column))
-      .map((term) => ({ column: term.column, direction: term.direction === 'DESC' ? 'DESC' : null }));
+    const orderKeys: SuggestedKey[] = ordered
+      .filter((term, k) => !equalities.includes(term.column) && ordered.findIndex((earlier) => earlier.column === term.column) === k)
+      .map((term) => ({ column: term.column, direction: term.direction === 'DESC' ? 'DESC' : null, pinned: false }));
     // A range comparison serves as a key only where no order follows it (the order would then be lost).
-    const rangeKeys: IndexKey[] = orderKeys.length === 0 ? ranges.slice(0, 1).map((column) => ({ column, direction: null })) : [];
-    keys = [...equalities.map((column): IndexKey => ({ column, direction: null })), ...orderKeys, ...rangeKeys];
+    const rangeKeys: SuggestedKey[] =
+      orderKeys.length === 0 ? ranges.slice(0, 1).map((column) => ({ column, direction: null, pinned: false })) : [];
+    keys = [...equalities.map((column): SuggestedKey => ({ column, direction: null, pinned: true })), ...orderKeys, ...rangeKeys];
   } else if (other !== undefined) {
     method = other.method;
-    keys = [{ column: other.column, direction: null }];
+    keys = [{ column: other.column, direction: null, pinned: false }];
   } else {
     keys = [];
   }
@@ -224,9 +245,8 @@ export function suggestIndex(
   if (present !== null) {
     return {
       kind: 'none',
-      reason: `the ${method} index ${qualifiedTable({ schema: present.schema, name: present.name })} on (${present.keys.join(', ')}) exists but the planner cannot use it for this condition: check the operator class and the column's type`,
+      reason: `the ${method} index ${qualifiedTable({ schema: present.schema, name: present.name })} on (${present.keys.join(', ')}) exists but the plan does not use it for this condition: check the operator class and the column's type, and whether the condition matches most of the table's rows`,
     };
   }
-  const using = method === 'btree' ? '' : ` USING ${method}`;
-  return { kind: 'create', statement: `CREATE INDEX ON ${qualifiedTable(table)}${using} (${printedKeys(keys).join(', ')});` };
+  return { kind: 'create', statement: indexStatement(qualifiedTable(table), keys, null, method === 'btree' ? null : method) };
 }

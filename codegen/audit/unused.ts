@@ -13,7 +13,7 @@ export type UnusedIndex = {
   /** The foreign key whose referential checks this index serves, if any. */
   servesForeignKey: string | null;
   message: string;
-  /** The statement that drops it (advised against when servesForeignKey is set). */
+  /** The statement that drops it, schema-qualified (advised against when servesForeignKey is set). */
   fix: string;
 };
 
@@ -22,7 +22,7 @@ type IndexRow = { index: string; qualified: string; table: string; definition: s
 // Leading key columns equal (as a set) to a foreign key's columns: the index the FK's checks use.
 const candidatesQuery = `
 SELECT ic.relname AS index,
-       CASE WHEN n.nspname = 'public' THEN quote_ident(ic.relname) ELSE quote_ident(n.nspname) || '.' || quote_ident(ic.relname) END AS qualified,
+       quote_ident(n.nspname) || '.' || quote_ident(ic.relname) AS qualified,
        c.relname AS table,
        pg_get_indexdef(i.indexrelid) AS definition,
        (SELECT f.conname::text FROM pg_constraint f
@@ -53,6 +53,6 @@ export async function unusedIndexes(client: pg.ClientBase, used: ReadonlySet<str
         row.fk === null
           ? `${row.index} on ${row.table} is used by no named query's plan: every write to ${row.table} maintains it for nothing the manifest needs.`
           : `${row.index} on ${row.table} is used by no named query's plan, but it serves foreign key ${row.fk}: keep it, or deletes of the referenced rows scan ${row.table}.`,
-      fix: `DROP INDEX ${row.qualified}`,
+      fix: `DROP INDEX ${row.qualified};`,
     }));
 }

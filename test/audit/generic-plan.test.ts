@@ -82,9 +82,54 @@ test('no fix is a column list the operator cannot use, an empty list, or an inde
   // A LIKE on text: no default operator class serves it, so no index is named.
   const [unusable] = fixes(plan(seqScan("((title)::text ~~ 'a%'::text)")), context({ order: null }));
   assert.doesNotMatch(unusable ?? '', /CREATE INDEX|\(\s*\)/);
-  const existing: ExistingIndex = { schema: 'app', table: 'items', name: 'items_search', method: 'gin', keys: ['search'], partial: false };
+  const existing: ExistingIndex = {
+    schema: 'app',
+    table: 'items',
+    name: 'items_search',
+    method: 'gin',
+    keys: ['search'],
+    descending: [false],
+    partial: false,
+  };
   const [present] = fixes(plan(seqScan('(search @@ $1)')), context({ indexes: [existing] }));
   assert.match(present ?? '', /^the gin index app\.items_search on \(search\) exists/);
+});
+
+test('an existing btree counts by its columns and directions: pinned keys in any order, the order either way', () => {
+  const btree = (name: string, keys: string[], descending: boolean[]): ExistingIndex => ({
+    schema: 'app',
+    table: 'items',
+    name,
+    method: 'btree',
+    keys,
+    descending,
+    partial: false,
+  });
+  const filtered = plan(seqScan('((owner_id = $1) AND (title = $2))'));
+  const suggested = 'CREATE INDEX ON app.items (owner_id, title, created_at DESC, id DESC);';
+  assert.deepEqual(fixes(filtered), [suggested]);
+  // The same index with the pinned columns swapped, or with the order reversed (a backward scan), exists already.
+  const swapped = btree('items_title_owner', ['title', 'owner_id', 'created_at', 'id'], [false, false, true, true]);
+  const reversed = btree('items_owner_title_asc', ['owner_id', 'title', 'created_at', 'id'], [false, false, false, false]);
+  for (const index of [swapped, reversed]) {
+    const [fix] = fixes(filtered, context({ indexes: [index] }));
+    assert.match(fix ?? '', new RegExp(`^the btree index app\\.${index.name} on .* exists`), index.name);
+  }
+  // Mixed directions give another order, and another table's index is not this one: both still suggest it.
+  const mixed = btree('items_owner_title_mixed', ['owner_id', 'title', 'created_at', 'id'], [false, false, true, false]);
+  const elsewhere = { ...swapped, schema: 'other' };
+  assert.deepEqual(fixes(filtered, context({ indexes: [mixed, elsewhere] })), [suggested]);
+});
+
+test('an order that names a column twice is suggested with it once', () => {
+  const repeated = context({
+    order: [
+      { column: 'created_at', direction: 'DESC' },
+      { column: 'id', direction: 'DESC' },
+      { column: 'id', direction: 'DESC' },
+    ],
+  });
+  assert.deepEqual(fixes(plan(seqScan('(owner_id = $1)')), repeated), ['CREATE INDEX ON app.items (owner_id, created_at DESC, id DESC);']);
 });
 
 test('a whole table is read by a :stream (or allow: seqscan), but its sort needs an index or allow: sort', () => {

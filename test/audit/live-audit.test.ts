@@ -83,7 +83,7 @@ describe('audit --live', () => {
     const seq = byEmail.verdict.findings.find((f) => f.kind === 'seq_scan');
     assert.ok(seq?.kind === 'seq_scan', JSON.stringify(byEmail.verdict));
     assert.equal(seq.table, 'customer_orders');
-    assert.equal(seq.fix, 'CREATE INDEX customer_orders_customer_email_idx ON customer_orders (customer_email)');
+    assert.equal(seq.fix, 'CREATE INDEX ON public.customer_orders (customer_email);');
     assert.equal(byEmail.nPlusOne, false);
   });
 
@@ -94,7 +94,7 @@ describe('audit --live', () => {
     const sort = latest.verdict.findings.find((f) => f.kind === 'list_sort');
     assert.ok(sort?.kind === 'list_sort', JSON.stringify(latest.verdict));
     assert.deepEqual(sort.sortKey, ['placed_at DESC']);
-    assert.equal(sort.fix, 'CREATE INDEX customer_orders_placed_at_idx ON customer_orders (placed_at DESC)');
+    assert.equal(sort.fix, 'CREATE INDEX ON public.customer_orders (placed_at DESC);');
   });
 
   test('the N+1 loop is flagged with the table and column it looks up, and its plan is fine', () => {
@@ -144,7 +144,7 @@ describe('audit --live', () => {
   test('the report names each problem, and the CLI exits 1 on them', async () => {
     const report = formatLiveAuditReport(result);
     assert.match(report, /seq scan of customer_orders .* filtering \(customer_email = \$1\)/);
-    assert.match(report, /fix: `CREATE INDEX customer_orders_customer_email_idx ON customer_orders \(customer_email\)`/);
+    assert.match(report, /fix: `CREATE INDEX ON public\.customer_orders \(customer_email\);`/);
     assert.match(report, /ran 600 times at [\d.]+ ms \(looks up order_lines by order_id\)/);
     assert.match(report, /`VACUUM \(ANALYZE\) audit_scratch`: utility statement \(VACUUM\)/);
 

@@ -39,8 +39,8 @@ test('a dropped foreign-key index is reported with the CREATE INDEX that restore
     assert.equal(finding.constraint, 'exposures_broker_id_fkey');
     assert.deepEqual(finding.columns, ['broker_id']);
     assert.equal(finding.referencedTable, 'data_brokers');
-    assert.equal(finding.fix, 'CREATE INDEX exposures_broker_id_idx ON exposures (broker_id)');
-    assert.match(report, /CREATE INDEX \S+ ON exposures \(broker_id\)/);
+    assert.equal(finding.fix, 'CREATE INDEX exposures_broker_id_idx ON public.exposures (broker_id);');
+    assert.match(report, /CREATE INDEX \S+ ON public\.exposures \(broker_id\)/);
     // The fix works: applying it leaves nothing to report.
     await client.query(finding.fix);
     assert.deepEqual(await auditSchema(client), []);
@@ -66,12 +66,12 @@ test('a duplicate index is reported with its DROP INDEX, never the one a constra
     assert.equal(findings.length, duplicates.length, report);
     const byIndex = new Map(duplicates.map((finding) => [finding.index, finding]));
     assert.deepEqual([...byIndex.keys()].sort(), ['alerts_user_only', 'exposures_broker_copy', 'subscriptions_user_plain'], report);
-    assert.equal(byIndex.get('exposures_broker_copy')?.fix, 'DROP INDEX exposures_broker_copy');
+    assert.equal(byIndex.get('exposures_broker_copy')?.fix, 'DROP INDEX public.exposures_broker_copy;');
     assert.equal(byIndex.get('exposures_broker_copy')?.coveredBy, 'exposures_broker_id_idx');
-    assert.equal(byIndex.get('alerts_user_only')?.fix, 'DROP INDEX alerts_user_only');
+    assert.equal(byIndex.get('alerts_user_only')?.fix, 'DROP INDEX public.alerts_user_only;');
     assert.equal(byIndex.get('alerts_user_only')?.coveredBy, 'alerts_user_created_idx');
     assert.equal(byIndex.get('subscriptions_user_plain')?.coveredBy, 'subscriptions_user_id_key');
-    assert.match(report, /DROP INDEX exposures_broker_copy/);
+    assert.match(report, /DROP INDEX public\.exposures_broker_copy/);
     for (const statement of fixScript(findings)) await client.query(statement);
     assert.deepEqual(await auditSchema(client), []);
   });
@@ -85,7 +85,7 @@ test('a unique constraint is kept when a plain index duplicates it, whichever is
     const findings = await auditSchema(client);
     assert.deepEqual(
       findings.map((finding) => finding.fix),
-      ['DROP INDEX data_brokers_domain_idx'],
+      ['DROP INDEX public.data_brokers_domain_idx;'],
       formatSchemaFindings(findings),
     );
   });
@@ -110,7 +110,7 @@ test('a user-scoped table without indexes gets one consistent fix for all three 
       report,
     );
     assert.ok(findings.every((finding) => finding.table === 'notes'));
-    assert.deepEqual(fixScript(findings), ['CREATE INDEX notes_user_created_idx ON notes (user_id, created_at DESC, id DESC)']);
+    assert.deepEqual(fixScript(findings), ['CREATE INDEX notes_user_created_idx ON public.notes (user_id, created_at DESC, id DESC);']);
     assert.match(report, /^\| kind \| table \| columns \/ index \| problem \| fix \|$/m);
     for (const statement of fixScript(findings)) await client.query(statement);
     assert.deepEqual(await auditSchema(client), []);
@@ -125,7 +125,7 @@ test('a user_id index without created_at still fails the time-order rule only', 
     const findings = await auditSchema(client);
     assert.deepEqual(
       findings.map((finding) => [finding.kind, finding.fix]),
-      [['time_ordered_without_scope_index', 'CREATE INDEX scans_user_created_idx ON scans (user_id, created_at DESC, id DESC)']],
+      [['time_ordered_without_scope_index', 'CREATE INDEX scans_user_created_idx ON public.scans (user_id, created_at DESC, id DESC);']],
       formatSchemaFindings(findings),
     );
   });
