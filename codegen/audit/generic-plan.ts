@@ -15,7 +15,14 @@ import type { OrderTerm, PlanProof } from '../manifest/manifest.js';
  * Why a statement's generic plan is rejected: a static property of the SQL and the indexes. The audit's
  * `PlanFinding` (./checks.ts) is the other half: what a measured plan shows on production-sized data.
  */
-export type PlanRejection = { nodeType: string; table: string | null; detail: string; fix: string };
+export type PlanRejection = {
+  nodeType: string;
+  table: string | null;
+  /** The name the scanned table goes by in the plan (its alias), to trace the rejection to the SQL that reads it. */
+  alias: string | null;
+  detail: string;
+  fix: string;
+};
 
 /** What the rule needs besides the plan: the tables as the plan names them, the indexes, the query's allowances. */
 export type PlanContext = {
@@ -24,6 +31,11 @@ export type PlanContext = {
   indexes: readonly ExistingIndex[];
   /** The list's order, appended to a suggested btree so one index finds and orders the rows. */
   order: readonly OrderTerm[] | null;
+  /**
+   * The order of the piece of SQL that scans `node`, where it is not the statement's own (an include's rows come in
+   * the include's order, not the list's); undefined for the statement's own scans.
+   */
+  orderOf?: (node: PlanNode) => readonly OrderTerm[] | null | undefined;
   /** `-- allow: seqscan`, or a :stream: a table may be read whole. */
   wholeTable: boolean;
   /** `-- allow: sort`: a sort may run over a whole table. */
@@ -89,6 +101,12 @@ function sortOrder(node: PlanNode): OrderTerm[] | null {
   );
 }
 
+/** The order a suggested index for `node`'s rows should give: its piece's (an include's), else the statement's. */
+function orderAt(node: PlanNode, context: PlanContext, own: readonly OrderTerm[] | null): readonly OrderTerm[] | null {
+  const piece = context.orderOf?.(node);
+  return piece === undefined ? own : piece;
+}
+
 function fixFor(
   node: PlanNode,
   context: PlanContext,
@@ -146,12 +164,13 @@ export function foundRejections(plan: PlanNode, context: PlanContext): PlanRejec
       rejections.push({
         nodeType: 'Seq Scan',
         table,
+        alias: node.alias,
         detail: `${node.nodeType} on ${table}${inTree}${node.filter === null ? ' reads every row' : ` filtering ${node.filter}`}: no index finds its rows`,
         fix: fixFor(
           node,
           context,
           conditionsOf(node, ancestors),
-          context.order,
+          orderAt(node, context, context.order),
           '"-- allow: seqscan <reason>" if reading all of it is intended',
         ),
       });
@@ -166,13 +185,14 @@ export function foundRejections(plan: PlanNode, context: PlanContext): PlanRejec
       rejections.push({
         nodeType: node.nodeType,
         table: whole.relation,
+        alias: whole.alias,
         detail: `${role} (${node.nodeType} on ${node.sortKey.join(', ')}) runs over every row of ${whole.relation ?? 'a table'}${rewrite === '' ? '' : `: ${rewrite}`}`,
         // A window's sort is not the list's order: an index on the list's order cannot serve it.
         fix: fixFor(
           whole,
           context,
           whole.filter === null ? [] : [whole.filter],
-          parent?.nodeType === 'WindowAgg' ? null : (context.order ?? sortOrder(node)),
+          parent?.nodeType === 'WindowAgg' ? null : (orderAt(whole, context, context.order) ?? sortOrder(node)),
           '"-- allow: sort <reason>"',
         ),
       });
@@ -180,6 +200,7 @@ export function foundRejections(plan: PlanNode, context: PlanContext): PlanRejec
       rejections.push({
         nodeType: node.nodeType,
         table,
+        alias: node.alias,
         detail: `${node.nodeType} is disabled in the generic plan`,
         fix: 'add an index that serves this node',
       });

@@ -10,6 +10,7 @@ import { utilityStatement } from '../analysis/statement-kind.js';
 import type { DescribedQuery, PlanCheck, VerifiedQuery } from './pipeline-data.js';
 import { foundRejections, indexOrders, planProof, type PlanContext } from '../audit/generic-plan.js';
 import type { PlanProof } from '../manifest/manifest.js';
+import { pieceReading, piecesOf, type Piece } from './pieces.js';
 
 function statementsOf(query: DescribedQuery): string[] {
   return query.final.kind === 'single' ? [query.final.text] : [query.final.first, query.final.after];
@@ -58,7 +59,12 @@ function unplannable(text: string): string | null {
 }
 
 /** The rule's view of the schema: a table by the name a plan gives it (unqualified), with its columns' types. */
-function planContext(catalog: Catalog, query: DescribedQuery, indexes: PlanContext['indexes']): PlanContext {
+function planContext(
+  catalog: Catalog,
+  query: DescribedQuery,
+  pieces: readonly [Piece, ...Piece[]],
+  indexes: PlanContext['indexes'],
+): PlanContext {
   const tableOf: PlanContext['tableOf'] = (relation) => {
     // A plan names a relation without its schema: one match is the table, two are ambiguous (no suggestion).
     const matches = [...catalog.tablesByName.values()].filter((table) => table.name === relation);
@@ -71,6 +77,10 @@ function planContext(catalog: Catalog, query: DescribedQuery, indexes: PlanConte
     tableOf,
     indexes,
     order: query.kind === 'list' ? query.annotations.order : null,
+    orderOf: (node) => {
+      const piece = pieceReading(pieces, node.relation, node.alias);
+      return piece === pieces[0] ? undefined : piece.order;
+    },
     wholeTable: query.annotations.allowSeqscan !== null || query.kind === 'stream',
     sort: query.annotations.allowSort !== null,
   };
@@ -88,10 +98,11 @@ async function checkPlans(
   const errors: CodegenError[] = [];
   const proofs: PlanProof[] = [];
   const seen = new Set<string>();
+  const pieces = piecesOf(query);
   let context: PlanContext | null = null;
   for (const text of statementsOf(query)) {
     if (unplannable(text) !== null) continue;
-    context ??= planContext(catalog, query, await connection.indexes());
+    context ??= planContext(catalog, query, pieces, await connection.indexes());
     const ordered = await connection.explain(text, 'ordered');
     if (indexOrders(ordered, context)) {
       proofs.push(planProof(ordered, { sorted: false, ordered: query.kind === 'list' || query.kind === 'stream' }));
@@ -101,12 +112,14 @@ async function checkPlans(
     const rejections = foundRejections(found, context);
     if (rejections.length === 0) proofs.push(planProof(found, { sorted: true, ordered: query.kind === 'list' || query.kind === 'stream' }));
     for (const finding of rejections) {
-      const key = `${finding.nodeType}:${finding.table}`;
+      // Reported where the SQL that scans the table is written: an include's own line, not its parent's.
+      const piece = pieceReading(pieces, finding.table, finding.alias);
+      const key = `${piece.name}:${finding.nodeType}:${finding.table}`;
       if (seen.has(key)) continue;
       seen.add(key);
       errors.push({
-        location: query.location,
-        query: query.name,
+        location: piece.location,
+        query: piece.name,
         message: `${finding.detail} (table ${finding.table ?? 'unknown'})`,
         fix: finding.fix,
       });
