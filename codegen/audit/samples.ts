@@ -45,11 +45,31 @@ export async function drawOwners(
   owners: SamplingRules['owners'],
 ): Promise<OwnerPools> {
   if (owners === null) return { typical: [], heavy: [] };
-  const heavy = await client.query<{ id: unknown }>(owners.heavy, [counts.heavy]);
-  const typical = await client.query<{ id: unknown }>(owners.typical, [counts.typical]);
-  if (heavy.rows.length === 0) throw new Error('the audit.owners.heavy query found no owner: seed the database first');
-  const ids = (rows: { id: unknown }[]) => rows.map((row) => String(row.id));
-  return { typical: typical.rows.length > 0 ? ids(typical.rows) : ids(heavy.rows), heavy: ids(heavy.rows) };
+  const heavy = await ownerIds(client, 'heavy', owners.heavy, counts.heavy);
+  const typical = await ownerIds(client, 'typical', owners.typical, counts.typical);
+  if (heavy.length === 0) {
+    throw new Error(
+      'the audit.owners.heavy query of sqlbound.config.json found no owner in the database in DATABASE_URL: it holds no rows to measure\n' +
+        '  fix: audit a database that holds data (production-like, or your seed), or point "audit": { "owners": { "heavy": ... } } at the table that holds the owners\' rows',
+    );
+  }
+  return { typical: typical.length > 0 ? typical : heavy, heavy };
+}
+
+/** The owner ids one of the config's audit.owners queries returns; a failure names the config key and the fix. */
+async function ownerIds(client: pg.ClientBase, key: 'typical' | 'heavy', sql: string, count: number): Promise<string[]> {
+  const fix = `  fix: correct "audit": { "owners": { "${key}": ... } } in sqlbound.config.json (SQL returning owner ids as column id, $1 = how many), or audit the database that holds the schema`;
+  let rows: Record<string, unknown>[];
+  try {
+    rows = (await client.query<Record<string, unknown>>(sql, [count])).rows;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`the audit.owners.${key} query of sqlbound.config.json failed on the database in DATABASE_URL: ${reason}\n${fix}`);
+  }
+  if (rows.length > 0 && !rows.every((row) => 'id' in row)) {
+    throw new Error(`the audit.owners.${key} query of sqlbound.config.json returns no column named id\n${fix}`);
+  }
+  return rows.map((row) => String(row.id));
 }
 
 function enumLabels(ts: TsType): string[] | null {

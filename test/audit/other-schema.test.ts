@@ -111,3 +111,24 @@ test('a seq scan of a big table outside public is flagged, and applying its sche
     await client.end();
   }
 });
+
+test('a database with the schema but no owner is refused with a message naming the config key, not a file of sqlbound', async () => {
+  const empty = await testDatabase({ migrated: false });
+  const client = new pg.Client({ connectionString: empty.directUrl });
+  await client.connect();
+  try {
+    await client.query(SCHEMA);
+  } finally {
+    await client.end();
+  }
+  const manifest = parseManifest({ version: 3, queries: [] });
+  await assert.rejects(
+    runPlanAudit(empty.directUrl, manifest, { rules, schema, schemas, samples: 1, judgeBudgets: false }),
+    (error: Error) => {
+      assert.match(error.message, /^the audit\.owners\.heavy query of sqlbound\.config\.json found no owner/);
+      assert.match(error.message, /\n {2}fix: .*"audit": \{ "owners": \{ "heavy"/);
+      assert.doesNotMatch(error.message, /\.ts\b|seed the database first/);
+      return true;
+    },
+  );
+});
