@@ -188,6 +188,23 @@ function fromRepeats(items: FromItem[], eqs: Equality[], scope: Scope): Map<numb
 }
 
 /**
+ * A GROUP BY list without the columns a grouped key already determines: grouping by a table's key and others of its
+ * columns (`GROUP BY m.id, m.display_name`, as PostgreSQL requires of a selected column) makes groups unique by that
+ * key alone, so a list ordered by `id` is unique. Columns of other tables stay.
+ */
+function functionallyReduced(sides: Side[], relations: readonly { id: number; keys: number[][] }[]): Side[] {
+  const grouped = (leaf: number, index: number) =>
+    sides.some((side) => side.kind === 'column' && side.leaf === leaf && side.index === index);
+  let reduced = sides;
+  for (const relation of relations) {
+    const key = relation.keys.find((candidate) => candidate.length > 0 && candidate.every((index) => grouped(relation.id, index)));
+    if (key === undefined) continue;
+    reduced = reduced.filter((side) => side.kind !== 'column' || side.leaf !== relation.id || key.includes(side.index));
+  }
+  return reduced;
+}
+
+/**
  * The keys of one SELECT (not a set operation or VALUES). `refs` holds, for each output item, the entry key
  * of the column it shows (null for an expression); `singleRow` is the cardinality proof.
  */
@@ -216,7 +233,7 @@ export function selectKeys(select: SelectStmt, scope: Scope, refs: (string | nul
   const repeated: Repeated[] = [];
   const exprColumns = (nodes: Node[]): Side[] => nodes.flatMap((node) => sideOf(node, items, scope).slice(0, 1));
   if (groupClause.length > 0) {
-    const key = positions(exprColumns(groupClause));
+    const key = positions(functionallyReduced(exprColumns(groupClause), items.flatMap(leaves)));
     if (key !== null) unique.push(key);
   }
   const distinct = select.distinctClause ?? [];

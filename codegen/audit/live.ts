@@ -128,7 +128,10 @@ async function tableSizes(client: pg.ClientBase): Promise<Map<string, number>> {
        WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`,
     )
   ).rows;
-  return new Map(rows.map((row) => [row.name, row.estimate]));
+  // A plan names a table without its schema: where two schemas hold one name, the larger, so a big table is never judged small.
+  const sizes = new Map<string, number>();
+  for (const row of rows) sizes.set(row.name, Math.max(row.estimate, sizes.get(row.name) ?? 0));
+  return sizes;
 }
 
 async function explainLive(
