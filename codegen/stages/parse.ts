@@ -71,6 +71,17 @@ function strayStatement(file: string, preamble: { text: string; line: number }[]
   };
 }
 
+/** A comment inside a query's SQL that looks like a misspelt name line with SQL after it: the next query, swallowed. */
+function hiddenNameLine(block: Block): { text: string; line: number } | null {
+  const lines = block.sqlLines;
+  const index = lines.findIndex(
+    (line, k) =>
+      NAME_LIKE.test(line.text.trim()) &&
+      lines.slice(k + 1).some((after) => after.text.trim() !== '' && !after.text.trim().startsWith('--')),
+  );
+  return lines[index] ?? null;
+}
+
 const DURATION = /^(\d+)(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -106,6 +117,16 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
       errors.push({ location: { file, line }, query, message, fix });
     const [head, ...rest] = block.header;
     if (head === undefined) continue;
+    const hidden = hiddenNameLine(block);
+    if (hidden !== null) {
+      const guess = NAME_LIKE.exec(hidden.text.trim());
+      fail(
+        `"${hidden.text.trim()}" is not a name line, so the SQL below it is read as part of the query above (line ${block.line})`,
+        `write "-- name: ${guess?.[1] ?? 'queryName'} :${guess?.[2] ?? 'one'}"`,
+        hidden.line,
+      );
+      continue;
+    }
     let name: string;
     let kind: QueryKind;
     let include: IncludeAnnotation | null = null;
