@@ -64,7 +64,9 @@ async function ownerIds(client: pg.ClientBase, key: 'typical' | 'heavy', sql: st
     rows = (await client.query<Record<string, unknown>>(sql, [count])).rows;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`the audit.owners.${key} query of sqlbound.config.json failed on the database in DATABASE_URL: ${reason}\n${fix}`);
+    throw new Error(`the audit.owners.${key} query of sqlbound.config.json failed on the database in DATABASE_URL: ${reason}\n${fix}`, {
+      cause: error,
+    });
   }
   if (rows.length > 0 && !rows.every((row) => 'id' in row)) {
     throw new Error(`the audit.owners.${key} query of sqlbound.config.json returns no column named id\n${fix}`);

@@ -38,9 +38,6 @@ export type SuggestionCatalog = {
   indexes: readonly ExistingIndex[];
 };
 
-/** An empty catalog: no table is known, so every fix is the checks' prose fallback. */
-export const NO_CATALOG: SuggestionCatalog = { tableOf: () => null, indexes: [] };
-
 /**
  * Reads the tables of `schemas` (every user schema when null) and every index of the user tables. `marker`, a SQL
  * comment, tags the two statements (the live audit keeps its own statements out of what it reads).
