@@ -13,6 +13,8 @@ import { parseManifest } from '../../codegen/manifest/manifest.js';
 import { generateQueries } from '../../codegen/pipeline.js';
 import { runPlanAudit } from '../../codegen/audit/plan-audit.js';
 import { formatPlanAuditReport } from '../../codegen/audit/report.js';
+import { suggestIndex } from '../../codegen/audit/suggest.js';
+import { readSuggestionCatalog } from '../../codegen/audit/suggestion-catalog.js';
 import { testDatabase } from '../support/database.js';
 
 await loadModule();
@@ -107,6 +109,20 @@ test('a seq scan of a big table outside public is flagged, and applying its sche
     const fixed = await audit();
     assert.equal(fixed.violations, 0, formatPlanAuditReport(fixed));
     assert.equal(fixed.queries[0]?.verdict, 'ok');
+
+    // The index now exists, as the catalog reads it (columns, method, directions): it is never suggested again, in
+    // the list's order or the reverse one (a backward scan serves it).
+    const catalog = await readSuggestionCatalog(client, schemas);
+    const entries = catalog.tableOf('entries');
+    assert.equal(entries?.schema, 'ledger');
+    for (const direction of ['DESC', 'ASC'] as const) {
+      const order = [
+        { column: 'created_at', direction },
+        { column: 'id', direction },
+      ];
+      const again = suggestIndex(entries, ["(account_id = '7'::bigint)"], order, catalog.indexes);
+      assert.equal(again.kind, 'none', JSON.stringify(again));
+    }
   } finally {
     await client.end();
   }
