@@ -27,7 +27,10 @@ const budgetSchema = z.string().refine((text) => (parseDuration(text) ?? 0) > 0,
 const configSchema = z.strictObject({
   $schema: z.string().optional(),
   /** Globs of query files, relative to the config file. */
-  queries: z.array(z.string().min(1)).min(1).default(['sql/queries/*.sql']),
+  queries: z
+    .array(z.string().min(1))
+    .min(1, 'an empty list selects no query file: list your .sql files, folders or globs, e.g. ["sql/queries/*.sql"]')
+    .default(['sql/queries/*.sql']),
   /**
    * Where the schema comes from: migrations applied to a scratch database (embedded PostgreSQL, or a fresh
    * database on the server of DATABASE_URL), or an existing database introspected as it is.
