@@ -12,7 +12,7 @@ import Fastify, {
 import { pino, type Logger } from 'pino';
 import { isSqlboundError, type Db } from 'sqlbound';
 import { PROMETHEUS_CONTENT_TYPE, type PrometheusMetrics } from './prometheus.js';
-import { assertAuthSecret, verifyAuthorization } from './auth.js';
+import { assertAuthSecret, createAuthVerifier } from './auth.js';
 import { batchCalls, batchRefusal, MAX_BATCH_SIZE } from './batch.js';
 import { isRetryLater, RETRY_AFTER_SECONDS } from './errors.js';
 import { createLogLimiter } from 'sqlbound';
@@ -149,9 +149,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     page.onScope(report);
     options.onScope?.(report);
   };
+  const verifyAuthorization = createAuthVerifier(options.authSecret);
   const createContext = (request: FastifyRequest): ApiContext => ({
     db: options.db,
-    auth: verifyAuthorization(options.authSecret, request.headers.authorization),
+    auth: verifyAuthorization(request.headers.authorization),
     position: requestPosition(request),
     logger,
     scopeMode: options.strictScope === true ? 'strict' : 'warn',
