@@ -75,7 +75,7 @@ type Verified = { result: AuthResult; expiresAtMs: number };
  * come to some 200 bytes). Sized for the load test's 100,000 users: a bound below the number of users active
  * within a token's reuse would be emptied in turn and hit by no one.
  */
-export const DEFAULT_VERIFIED_TOKENS = 100_000;
+const DEFAULT_VERIFIED_TOKENS = 100_000;
 
 /**
  * verifyAuthorization with a memory of headers that verified: the same exact header text again skips the
