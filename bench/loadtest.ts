@@ -291,6 +291,7 @@ function openModel(server: Target, shape: Shape, tokens: string[], seconds = dur
     begin();
     const start = performance.now() + 50;
     const inFlight: Promise<void>[] = [];
+    const slowest: number[] = [];
     for (let i = 0; i < total; i += 1) {
       const scheduledAt = start + i * interval;
       const wait = scheduledAt - performance.now();
@@ -307,12 +308,16 @@ function openModel(server: Target, shape: Shape, tokens: string[], seconds = dur
           })
           .then(async (response) => {
             await response.body.text();
+            const second = Math.floor((scheduledAt - start) / 1000);
+            slowest[second] = Math.max(slowest[second] ?? 0, performance.now() - scheduledAt);
             record(scheduledAt, response.statusCode === 200);
           })
           .catch(() => record(scheduledAt, false)),
       );
     }
     await Promise.all(inFlight);
+    // Where in the schedule the tail is: a cold cache's is in its first seconds, a stall's anywhere.
+    progress(`  slowest response per second of the schedule (ms): ${Array.from(slowest, (ms) => (ms ?? 0).toFixed(0)).join(' ')}`);
     await pool.close();
   };
 }
