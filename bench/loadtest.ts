@@ -12,7 +12,12 @@
 //   which HTTP p95 < 200 ms with no errors. A failed step runs once more before it ends a series (both printed).
 //   --topology: the cache-bypassed open-model dashboard run twice, directly (one process on the primary) and
 //   through the production topology (--workers API workers through PgBouncer, reading from a streaming replica).
-import { spawn, type ChildProcess } from 'node:child_process';
+//   Closed model (bench/wrk.ts; after the default mode's runs, or alone with --closed): wrk, an outside generator,
+//   holds --connections (1000) connections for --closed-duration (30) s per run against the dashboard, with
+//   --closed-users (1000,20000) users' tokens in rotation, cache bypassed and on, and against the ceiling server
+//   in the same invocation; then the cached run with --closed-workers (2) API workers against the one-worker run.
+//   Without wrk installed the section prints one SKIPPED line.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,8 +32,10 @@ import { startPgBouncer } from '../codegen/database/pgbouncer.js';
 import { startReplica } from '../codegen/database/replica.js';
 import { afterStep, capacityReport, parseRates, type CapacityStep } from './capacity.js';
 import { collectResponses, startCeiling } from './ceiling.js';
-import { busyPercent, CLOCK_TICKS, formatSteal, machineCpu, stealPercent, treeCpuTicks } from './proc-stat.js';
+import { busyPercent, CLOCK_TICKS, formatSteal, machineCpu, reapedChildrenTicks, stealPercent, treeCpuTicks } from './proc-stat.js';
 import { bucketPercentile, queryBuckets, replicaReads } from './prometheus-text.js';
+import { closedReport, type ClosedResult } from './closed-report.js';
+import { findWrk, runWrk, WRK_SKIPPED_LINE, type WrkSummary } from './wrk.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +48,11 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     topology: { type: 'boolean', default: false },
     capacity: { type: 'boolean', default: false },
+    closed: { type: 'boolean', default: false },
+    'closed-duration': { type: 'string', default: '30' },
+    'closed-users': { type: 'string', default: '1000,20000' },
+    'closed-workers': { type: 'string', default: '2' },
+    connections: { type: 'string', default: '1000' },
   },
 });
 const userCount = Number(args.users);
@@ -59,6 +71,21 @@ if (
   serverWorkers > 16
 ) {
   throw new Error('--users, --duration (<= 300 s), --rate (<= 5000/s), --burst (<= 5000) and --workers (<= 16) must be positive numbers');
+}
+const closedSeconds = Number(args['closed-duration']);
+const closedConnections = Number(args.connections);
+const closedWorkers = Number(args['closed-workers']);
+const closedUsers = args['closed-users'].split(',').map(Number);
+if (
+  ![closedSeconds, closedConnections, closedWorkers, ...closedUsers].every((n) => Number.isInteger(n) && n > 0) ||
+  closedSeconds > 300 ||
+  closedConnections > 10_000 ||
+  closedWorkers > 16 ||
+  closedUsers.some((n) => n > 100_000)
+) {
+  throw new Error(
+    '--closed-duration (<= 300 s), --connections (<= 10000), --closed-workers (<= 16) and --closed-users (each <= 100000) must be positive integers',
+  );
 }
 const AUTH_SECRET = 'loadtest-secret-0123456789abcdef0123456789';
 const HOST = '127.0.0.1';
@@ -264,6 +291,7 @@ function openModel(server: Target, shape: Shape, tokens: string[], seconds = dur
     begin();
     const start = performance.now() + 50;
     const inFlight: Promise<void>[] = [];
+    const slowest: number[] = [];
     for (let i = 0; i < total; i += 1) {
       const scheduledAt = start + i * interval;
       const wait = scheduledAt - performance.now();
@@ -280,12 +308,16 @@ function openModel(server: Target, shape: Shape, tokens: string[], seconds = dur
           })
           .then(async (response) => {
             await response.body.text();
+            const second = Math.floor((scheduledAt - start) / 1000);
+            slowest[second] = Math.max(slowest[second] ?? 0, performance.now() - scheduledAt);
             record(scheduledAt, response.statusCode === 200);
           })
           .catch(() => record(scheduledAt, false)),
       );
     }
     await Promise.all(inFlight);
+    // Where in the schedule the tail is: a cold cache's is in its first seconds, a stall's anywhere.
+    progress(`  slowest response per second of the schedule (ms): ${Array.from(slowest, (ms) => (ms ?? 0).toFixed(0)).join(' ')}`);
     await pool.close();
   };
 }
@@ -610,6 +642,195 @@ async function capacityRuns(server: Database, users: LoadUsers): Promise<number>
   return steps.some((step) => step.errors === step.requests) ? 1 : 0;
 }
 
+/** One wrk run against a server, with the CPU its process tree, the database and wrk itself spent meanwhile. */
+async function closedRun(
+  wrk: string,
+  spec: Pick<ClosedResult, 'label' | 'target' | 'cache' | 'workers'>,
+  server: Target,
+  postmaster: number | null,
+  tokens: string[],
+  seconds = closedSeconds,
+): Promise<ClosedResult> {
+  progress(`closed model: ${spec.label} (${seconds} s)`);
+  const machineBefore = machineCpu();
+  const serverBefore = treeCpuTicks(server.child.pid ?? null);
+  const dbBefore = treeCpuTicks(postmaster);
+  const wrkBefore = reapedChildrenTicks();
+  const summary: WrkSummary = await runWrk({
+    wrk,
+    base: server.base,
+    path: path(dashboard, 0),
+    tokens,
+    connections: closedConnections,
+    threads: CORES,
+    seconds,
+    onProgress: (elapsed) => progress(`  ${spec.label}: ${elapsed.toFixed(0)} of ${seconds} s`),
+  });
+  const serverTicks = treeCpuTicks(server.child.pid ?? null) - serverBefore;
+  const dbTicks = postmaster === null ? 0 : treeCpuTicks(postmaster) - dbBefore;
+  const wrkTicks = reapedChildrenTicks() - wrkBefore;
+  const machineAfter = machineCpu();
+  const percentOfMachine = (ticks: number) => (ticks / CLOCK_TICKS / summary.seconds / CORES) * 100;
+  const perRequest = (ticks: number) => (summary.requests === 0 ? Number.NaN : ((ticks / CLOCK_TICKS) * 1e6) / summary.requests);
+  const busy = busyPercent(machineBefore, machineAfter);
+  return {
+    ...spec,
+    users: tokens.length,
+    summary,
+    apiCpuUsPerRequest: perRequest(serverTicks),
+    dbCpuUsPerRequest: perRequest(dbTicks),
+    serverCpuPercent: percentOfMachine(serverTicks),
+    dbCpuPercent: percentOfMachine(dbTicks),
+    wrkCpuPercent: percentOfMachine(wrkTicks),
+    stealPercent: stealPercent(machineBefore, machineAfter),
+    othersPercent:
+      busy === null ? null : Math.max(0, busy - percentOfMachine(serverTicks) - percentOfMachine(dbTicks) - percentOfMachine(wrkTicks)),
+  };
+}
+
+/**
+ * The closed model with wrk: for each user count, the ceiling, the API with the cache bypassed and with it on
+ * (the fewest users warm: each loaded once just before; more users cold), then the cached run of the fewest users
+ * with --closed-workers workers. The ceiling serves every user's real dashboard bytes, fetched from the API first.
+ */
+async function closedRuns(server: Database, users: LoadUsers): Promise<number> {
+  const wrk = findWrk();
+  if (wrk === null) {
+    console.log(WRK_SKIPPED_LINE);
+    return 0;
+  }
+  const wrkVersion = /^wrk \S+/.exec(spawnSync(wrk, ['--version'], { encoding: 'utf8' }).stdout)?.[0] ?? 'wrk';
+  const counts = [...new Set(closedUsers.map((n) => Math.min(n, users.tokens.length)))].sort((a, b) => a - b);
+  const fewest = counts[0] ?? 1;
+  const tokens = users.tokens.slice(0, Math.max(...counts));
+  const databaseUrl = server.socketUrl ?? server.url;
+  const warmUpSeconds = Math.min(3, closedSeconds);
+  const results: ClosedResult[] = [];
+  const loadOnce = (api: Target, count: number) => {
+    progress(`closed model: loading ${count} users' dashboards once, so their cache entries are warm`);
+    return collectResponses(
+      api.base,
+      path(dashboard, 0),
+      tokens.slice(0, count).map((token, index) => ({ userId: users.ids[index] ?? '', token })),
+    );
+  };
+  const bypassed = await startServer(databaseUrl, false, {}, 1);
+  const started: { stop: () => Promise<void> }[] = [bypassed];
+  try {
+    progress(`closed model: collecting ${tokens.length} users' dashboard responses for the ceiling (cache bypassed)`);
+    const bodies = await collectResponses(
+      bypassed.base,
+      path(dashboard, 0),
+      tokens.map((token, index) => ({ userId: users.ids[index] ?? '', token })),
+    );
+    const cached = await startServer(databaseUrl, true, {}, 1);
+    started.push(cached);
+    const ceiling = await startCeiling(AUTH_SECRET, bodies, HOST);
+    started.push(ceiling);
+    for (const [label, target] of [
+      ['API, cache bypassed', bypassed],
+      ['ceiling', ceiling],
+    ] as const) {
+      await closedRun(
+        wrk,
+        { label: `warm-up: ${label}`, target: 'api', cache: null, workers: 1 },
+        target,
+        null,
+        tokens.slice(0, fewest),
+        warmUpSeconds,
+      );
+    }
+    for (const count of counts) {
+      const subset = tokens.slice(0, count);
+      const warm = count === fewest;
+      results.push(
+        await closedRun(
+          wrk,
+          { label: `ceiling: bare node:http, ${count} users`, target: 'ceiling', cache: null, workers: 1 },
+          ceiling,
+          null,
+          subset,
+        ),
+        await closedRun(
+          wrk,
+          { label: `API, 1 worker, cache bypassed, ${count} users`, target: 'api', cache: 'bypassed', workers: 1 },
+          bypassed,
+          server.pid,
+          subset,
+        ),
+      );
+      if (warm) {
+        await closedRun(
+          wrk,
+          { label: 'warm-up: API, cache on', target: 'api', cache: null, workers: 1 },
+          cached,
+          server.pid,
+          subset,
+          warmUpSeconds,
+        );
+        await loadOnce(cached, count);
+      }
+      results.push(
+        await closedRun(
+          wrk,
+          {
+            label: `API, 1 worker, cache on (${warm ? 'warm' : 'cold: first load of each user misses'}), ${count} users`,
+            target: 'api',
+            cache: 'on',
+            workers: 1,
+          },
+          cached,
+          server.pid,
+          subset,
+        ),
+      );
+    }
+  } finally {
+    for (const one of started.reverse()) await one.stop();
+  }
+  if (closedWorkers > 1) {
+    const cluster = await startServer(databaseUrl, true, {}, closedWorkers);
+    try {
+      const subset = tokens.slice(0, fewest);
+      await closedRun(
+        wrk,
+        { label: `warm-up: ${closedWorkers} workers, cache on`, target: 'api', cache: null, workers: closedWorkers },
+        cluster,
+        server.pid,
+        subset,
+        warmUpSeconds,
+      );
+      // Each worker has its own memory cache: load every user once per worker (keep-alive connections land on
+      // both workers; twice the users' loads reach each about as often).
+      for (let round = 0; round < closedWorkers; round += 1) await loadOnce(cluster, fewest);
+      results.push(
+        await closedRun(
+          wrk,
+          { label: `API, ${closedWorkers} workers, cache on (warm), ${fewest} users`, target: 'api', cache: 'on', workers: closedWorkers },
+          cluster,
+          server.pid,
+          subset,
+        ),
+      );
+    } finally {
+      await cluster.stop();
+    }
+  }
+  console.log(
+    closedReport({
+      results,
+      userCounts: counts,
+      workerCount: closedWorkers,
+      connections: closedConnections,
+      threads: Math.min(CORES, closedConnections),
+      seconds: closedSeconds,
+      cores: CORES,
+      wrkVersion,
+    }).join('\n'),
+  );
+  return results.some((r) => r.summary.non2xx > 0 || r.summary.requests === 0) ? 1 : 0;
+}
+
 await runCommand(async () => {
   const server = await startDatabase({ kind: 'persistent', dataDir: resolve(projectRoot, args['data-dir']) });
   await ensureSeeded(server, { users: userCount, seed: 1, label: 'loadtest', log: (line) => process.stderr.write(`${line}\n`) });
@@ -620,7 +841,7 @@ await runCommand(async () => {
   if ((await checkpoint(client)) === 'refused') progress('CHECKPOINT refused (the role needs pg_checkpoint): skipped');
   // Distinct users, heavy ones included (their share is what the seeder gives: about 1 in 1000).
   const rows = await client.query<{ user_id: string }>('SELECT user_id FROM user_counters ORDER BY hashint8(user_id) LIMIT $1', [
-    Math.max(burstSize, 1000),
+    Math.max(burstSize, 1000, ...closedUsers),
   ]);
   await client.query('SELECT pg_stat_statements_reset()').catch(() => undefined);
   await client.end();
@@ -628,5 +849,8 @@ await runCommand(async () => {
   const users: LoadUsers = { ids, tokens: ids.map((id) => issueToken(AUTH_SECRET, id, { ttlSeconds: 3600 })) };
   if (args.topology) return topologyComparison(server, users.tokens);
   if (args.capacity) return capacityRuns(server, users);
-  return standardRuns(server, users);
+  if (args.closed) return closedRuns(server, users);
+  const open = await standardRuns(server, users);
+  const closed = await closedRuns(server, users);
+  return Math.max(open, closed);
 });

@@ -82,3 +82,12 @@ export function formatSteal(percent: number | null): string {
   if (percent === null) return 'n/a';
   return `${percent.toFixed(1)} %${percent > NOISY_STEAL_PERCENT ? ' noisy' : ''}`;
 }
+
+/**
+ * CPU ticks of this process's children that have ended and been reaped (its cutime + cstime): the difference
+ * around a child's run is that child's CPU, when no other child ends meanwhile (the load test's wrk runs).
+ */
+export function reapedChildrenTicks(): number {
+  const fields = statFields(process.pid);
+  return fields === null ? 0 : Number(fields[13]) + Number(fields[14]);
+}

@@ -23,15 +23,17 @@ function methodMessage(method: string): string {
 }
 
 /**
- * Fastify's first onRequest hook: any other method is a 405 before routing. tRPC's adapter builds a Fetch
- * Request, which throws on TRACE (and CONNECT, TRACK): that was a 500 with an error-level log line and a stack.
+ * The first of the request guards (app.ts): any other method is a 405 before routing, and true says it answered.
+ * tRPC's adapter builds a Fetch Request, which throws on TRACE (and CONNECT, TRACK): that was a 500 with an
+ * error-level log line and a stack.
  */
-export async function methodGuard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (METHODS.has(request.method)) return;
-  await reply
+export function methodGuard(request: FastifyRequest, reply: FastifyReply): boolean {
+  if (METHODS.has(request.method)) return false;
+  void reply
     .code(405)
     .header('allow', ALLOW)
     .send(trpcShapedError('METHOD_NOT_SUPPORTED', 405, methodMessage(request.method)));
+  return true;
 }
 
 /** Writes a whole HTTP answer on a raw socket, in the API's error shape, and closes it. */

@@ -58,14 +58,15 @@ export async function utf8Body(request: FastifyRequest, _reply: FastifyReply, pa
   return checked;
 }
 
-/** Fastify's onRequest hook: a query string whose percent-escapes do not decode as UTF-8 is a 400. */
-export async function utf8Query(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+/** A request guard (app.ts): a query string whose percent-escapes do not decode as UTF-8 is a 400 (true: answered). */
+export function utf8Query(request: FastifyRequest, reply: FastifyReply): boolean {
   const at = request.url.indexOf('?');
-  if (at === -1 || !request.url.includes('%', at)) return;
+  if (at === -1 || !request.url.includes('%', at)) return false;
   try {
     decodeURIComponent(request.url.slice(at + 1));
+    return false;
   } catch {
-    await reply
+    void reply
       .code(400)
       .send(
         trpcShapedError(
@@ -74,5 +75,6 @@ export async function utf8Query(request: FastifyRequest, reply: FastifyReply): P
           'malformed query string: a percent-escape is not UTF-8 (or not % and two hex digits): encode the input with encodeURIComponent',
         ),
       );
+    return true;
   }
 }

@@ -28,16 +28,19 @@ export function noteWritten(position: RequestPosition, lsn: bigint | null): void
   if (lsn !== null && (position.written === null || lsn > position.written)) position.written = lsn;
 }
 
-/** onRequest: a malformed header is a 400 before any procedure runs (a guess would be a stale read or a full table of primary reads). */
-export async function readWritePosition(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+/**
+ * A request guard (app.ts): a malformed header is a 400 before any procedure runs (a guess would be a stale read
+ * or a full table of primary reads); true says it answered.
+ */
+export function readWritePosition(request: FastifyRequest, reply: FastifyReply): boolean {
   const raw = request.headers[WRITE_POSITION_HEADER];
-  if (raw === undefined) return;
+  if (raw === undefined) return false;
   const text = Array.isArray(raw) ? raw.join(', ') : raw;
   let lsn: bigint;
   try {
     lsn = parseLsn(text.trim());
   } catch {
-    await reply
+    void reply
       .code(400)
       .send(
         trpcShapedError(
@@ -46,17 +49,27 @@ export async function readWritePosition(request: FastifyRequest, reply: FastifyR
           `${WRITE_POSITION_HEADER}: expected one WAL position as the API returned it (hex/hex, e.g. 0/16B3748)`,
         ),
       );
-    return;
+    return true;
   }
   requestPosition(request).readAfter = lsn;
+  return false;
 }
 
-/** onSend: the highest position the client must read after, whether it sent it or this request wrote it. */
-export async function sendWritePosition(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+/**
+ * onSend, callback style (no promise per response): the highest position the client must read after, whether it
+ * sent it or this request wrote it.
+ */
+export function sendWritePosition(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done: (error: null, payload: unknown) => void,
+): void {
   const position = positions.get(request.raw);
-  if (position === undefined) return payload;
-  const { readAfter, written } = position;
-  const highest = readAfter === null ? written : written === null || readAfter >= written ? readAfter : written;
-  if (highest !== null) void reply.header(WRITE_POSITION_HEADER, formatLsn(highest));
-  return payload;
+  if (position !== undefined) {
+    const { readAfter, written } = position;
+    const highest = readAfter === null ? written : written === null || readAfter >= written ? readAfter : written;
+    if (highest !== null) void reply.header(WRITE_POSITION_HEADER, formatLsn(highest));
+  }
+  done(null, payload);
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { issueToken, verifyAuthorization } from '../../src/server/auth.js';
+import { createAuthVerifier, issueToken, verifyAuthorization } from '../../src/server/auth.js';
 import { AUTH_SECRET, data, pickUsers, startApi, type Api, type Page } from './support.js';
 
 type Alert = { id: string };
@@ -100,6 +100,27 @@ describe('tokens', () => {
     assert.deepEqual(verifyAuthorization(AUTH_SECRET, undefined, now), { kind: 'anonymous' });
     assert.equal(verifyAuthorization(AUTH_SECRET, `Bearer ${token.slice(0, -1)}A`, now).kind, 'invalid');
     assert.throws(() => issueToken('short', '1'), /at least 32/);
+  });
+
+  test('the verifier that remembers verified headers answers as verifyAuthorization does, expiry included', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const later = (ms: number) => new Date(now.getTime() + ms);
+    const verify = createAuthVerifier(AUTH_SECRET, 2);
+    const tokens = ['42', '43', '44'].map((userId) => issueToken(AUTH_SECRET, userId, { ttlSeconds: 10, now }));
+    const forged = `Bearer ${tokens[0]?.slice(0, -1) ?? ''}A`;
+    const headers = [...tokens.map((token) => `Bearer ${token}`), `bearer  ${tokens[1] ?? ''}`, forged, 'Basic abc', ' ', undefined];
+    // Twice over, past the bound of 2 (the oldest go), then after the tokens expired: remembered or not, the same answer.
+    for (const at of [now, later(1000), later(9999), later(10_000), later(60_000)]) {
+      for (const header of headers) {
+        assert.deepEqual(verify(header, at), verifyAuthorization(AUTH_SECRET, header, at), `${String(header)} at ${at.toISOString()}`);
+      }
+    }
+    assert.deepEqual(verify(`Bearer ${tokens[2] ?? ''}`, later(9999)), { kind: 'user', userId: '44' });
+    // A remembered header never outlives its token.
+    assert.deepEqual(verify(`Bearer ${tokens[2] ?? ''}`, later(10_000)), { kind: 'invalid', reason: 'token expired' });
+    assert.equal(verify(forged, now).kind, 'invalid');
+    // Another secret's verifier does not accept this one's tokens, remembered elsewhere or not.
+    assert.equal(createAuthVerifier('another-secret-that-is-long-enough-000000')(`Bearer ${tokens[0] ?? ''}`, now).kind, 'invalid');
   });
 });
 

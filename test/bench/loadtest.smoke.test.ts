@@ -6,9 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { runScript } from '../support/run-script.js';
 
 const TINY = ['--users', '50', '--duration', '1', '--rate', '50', '--burst', '20'];
+/** The closed model (wrk) at a few seconds and 50 connections, over 20 and then all 50 users. */
+const CLOSED = ['--closed-duration', '2', '--connections', '50', '--closed-users', '20,50'];
+const WRK_INSTALLED = spawnSync('sh', ['-c', 'command -v wrk']).status === 0;
 
 type Outcome = { code: number | null; stdout: string; stderr: string };
 /** Its own embedded server (no DATABASE_URL): the script seeds a temporary data directory. */
@@ -21,6 +25,44 @@ function row(output: string, label: string): string[] {
   return line.split('|').map((cell) => cell.trim());
 }
 
+/** The wrk section: every run's figures parsed from wrk's summary, each goal with a verdict; or one SKIPPED line. */
+function assertClosedModel(stdout: string): void {
+  const skipped = stdout.split('\n').filter((line) => line === 'SKIPPED: wrk not installed (apt-get install wrk)');
+  if (!WRK_INSTALLED) {
+    assert.equal(skipped.length, 1, stdout);
+    console.log('SKIPPED: wrk not installed (apt-get install wrk): the closed-model runs were not exercised');
+    return;
+  }
+  assert.equal(skipped.length, 0, stdout);
+  assert.match(stdout, /^Closed model: wrk \S+, 50 connections on \d+ threads, 2 s per run/m);
+  for (const label of [
+    'ceiling: bare node:http, 20 users',
+    'API, 1 worker, cache bypassed, 20 users',
+    'API, 1 worker, cache on (warm), 20 users',
+    'ceiling: bare node:http, 50 users',
+    'API, 1 worker, cache bypassed, 50 users',
+    'API, 1 worker, cache on (cold: first load of each user misses), 50 users',
+    'API, 2 workers, cache on (warm), 20 users',
+  ]) {
+    const cells = row(stdout, label);
+    assert.ok(Number(cells[2]) > 0, `${label}: requests`);
+    assert.ok(Number(cells[3]) > 0, `${label}: throughput`);
+    for (const index of [4, 5]) assert.match(cells[index] ?? '', /^\d+\.\d$/, `${label}: p50 / p95`);
+    assert.ok(Number(cells[4]) <= Number(cells[5]), `${label}: p50 <= p95`);
+    assert.match(cells[6] ?? '', label.startsWith('ceiling') ? /^$/ : /^\d+\.\d\d×$/, `${label}: ratio to the ceiling`);
+    assert.match(cells[8] ?? '', /^\d+ \/ \d+ \/ \d+ \/ \d+$/, `${label}: socket errors`);
+    assert.equal(cells[9], '0', `${label}: non-2xx answers`);
+  }
+  for (const goal of [
+    '20 users, cache on: throughput / ceiling',
+    '20 users, cache on: p95',
+    '50 users, cache on: throughput in req/s',
+    '2 workers / 1 worker',
+  ]) {
+    assert.match(row(stdout, goal)[4] ?? '', /^(met|missed)$/, goal);
+  }
+}
+
 describe('npm run loadtest at tiny counts', { concurrency: false }, () => {
   let dataDir = '';
   after(async () => {
@@ -29,7 +71,7 @@ describe('npm run loadtest at tiny counts', { concurrency: false }, () => {
 
   test('the default mode prints every run, the ceiling and the ratios, and exits 0', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'sqlbound-loadtest-smoke-'));
-    const { code, stdout, stderr } = await loadtest([...TINY, '--data-dir', dataDir]);
+    const { code, stdout, stderr } = await loadtest([...TINY, ...CLOSED, '--data-dir', dataDir]);
     assert.equal(code, 0, `exit ${code}\n${stdout}\n${stderr}`);
     // A fresh seed is prepared before anything is measured; every invocation checkpoints.
     assert.match(stderr, /VACUUM \(FREEZE, ANALYZE\)/);
@@ -54,6 +96,7 @@ describe('npm run loadtest at tiny counts', { concurrency: false }, () => {
     assert.match(row(stdout, 'API, 1 worker(s), cache on')[5] ?? '', /^(met|missed)$/);
     assert.match(row(stdout, 'API, 1 worker(s), cache bypassed')[4] ?? '', /^≥ DB floor \d+ ms$/);
     assert.match(stdout, /DB CPU per dashboard \(postmaster tree, \/proc\): \d+ µs .* = \d+ ms, beside its p95/);
+    assertClosedModel(stdout);
   });
 
   test('--capacity steps both endpoints and prints one capacity line each, and exits 0', async () => {
