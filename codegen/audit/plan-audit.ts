@@ -155,6 +155,18 @@ async function tableRows(client: pg.ClientBase, schemas: readonly string[]): Pro
   return sizes;
 }
 
+/** The indexes of the project schemas, by name as EXPLAIN and the manifest's plan proofs name them. */
+async function indexNames(client: pg.ClientBase, schemas: readonly string[]): Promise<Set<string>> {
+  const rows = (
+    await client.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('i', 'I')`,
+      [schemas],
+    )
+  ).rows;
+  return new Set(rows.map((row) => row.name));
+}
+
 async function explain(client: pg.ClientBase, sample: SampleCase, values: unknown[]): Promise<Explained> {
   // Writes are measured for real (triggers included) and undone.
   if (sample.write) await client.query('BEGIN');
@@ -198,6 +210,7 @@ async function auditQuery(
   query: ManifestQuery,
   sampler: Sampler,
   sizes: ReadonlyMap<string, number>,
+  existingIndexes: ReadonlySet<string>,
   samples: number,
   progress: (cases: number, runs: number) => void,
 ): Promise<QueryAudit> {
@@ -303,7 +316,7 @@ async function auditQuery(
   const slowest = [...caseResults].sort((a, b) => b.p95Ms - a.p95Ms)[0];
   const shapes = new Set(times.flatMap((acc) => [...acc.plans.keys()]));
   const indexes = [...new Set(times.flatMap((acc) => [...acc.plans.values()].flat()))].sort();
-  const list = [...findings.values()];
+  const list = [...findings.values()].map((finding) => withCodegenProof(finding, query, existingIndexes));
   return {
     name: query.name,
     kind: query.kind,
@@ -327,6 +340,25 @@ async function auditQuery(
     sorts: sortAudits,
     verdict: list.length === 0 && allTotal.length > 0 ? 'ok' : 'violation',
   };
+}
+
+/**
+ * A whole table read or sorted on this data where codegen's generic plan found the rows through indexes (the
+ * manifest's plan.statements[].foundBy). Either an index the proof used is missing from this database (a migration
+ * not applied, an index dropped by hand), or they all exist and the planner chose not to use them here: said, so the
+ * fix looked for is the migration, or the index's selectivity and the table's statistics, not a new index.
+ */
+function withCodegenProof(finding: QueryFinding, query: ManifestQuery, indexes: ReadonlySet<string>): QueryFinding {
+  if (finding.kind !== 'seq_scan' && finding.kind !== 'table_sort') return finding;
+  const foundBy = query.plan.kind === 'checked' ? [...new Set(query.plan.statements.flatMap((statement) => statement.foundBy))].sort() : [];
+  if (foundBy.length === 0) return finding;
+  const missing = foundBy.filter((index) => !indexes.has(index));
+  const note =
+    missing.length > 0
+      ? ` Codegen proved the plan with ${missing.join(', ')}, which this database does not have: apply the migration that creates ${missing.length === 1 ? 'it' : 'them'}.`
+      : ` Codegen's generic plan found these rows through ${foundBy.join(', ')}: on this data the planner read the whole table instead ` +
+        '(an index that does not narrow the rows here, or stale statistics: ANALYZE the table).';
+  return { ...finding, message: `${finding.message}${note}` };
 }
 
 /** One sort of one query over every run that ran it. */
@@ -401,6 +433,7 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
     const serverVersion = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?';
     const schemas = options.schemas ?? ['public'];
     const sizes = await tableRows(client, schemas);
+    const existingIndexes = await indexNames(client, schemas);
     const pools = await drawOwners(client, { typical: options.typicalOwners ?? 3, heavy: options.heavyOwners ?? 2 }, options.rules.owners);
     const sampler = new Sampler(client, pools, options.rules);
     const queries: QueryAudit[] = [];
@@ -408,7 +441,7 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
     for (const [k, listed] of manifest.queries.entries()) {
       const budgetMs = options.judgeBudgets === false ? null : (options.budgets?.[listed.name] ?? listed.budgetMs);
       const query = { ...listed, budgetMs };
-      const audit = await auditQuery(client, query, sampler, sizes, samples, (cases, runs) =>
+      const audit = await auditQuery(client, query, sampler, sizes, existingIndexes, samples, (cases, runs) =>
         options.onProgress?.({ kind: 'query-start', index: k + 1, total, name: query.name, cases, runs }),
       );
       options.onProgress?.({

@@ -212,6 +212,13 @@ test('a dropped index is flagged in the plan and the schema audit prints the CRE
   assert.equal(listAlerts?.verdict, 'violation', report);
   const kinds = new Set(listAlerts?.findings.map((finding) => finding.kind));
   assert.ok(kinds.has('seq_scan') || kinds.has('table_sort'), violationsOf(result));
+  // The manifest's proof named the dropped index: the finding says the database lacks it, not that the planner chose.
+  assert.ok(
+    listAlerts?.findings.some((finding) =>
+      /Codegen proved the plan with .*alerts_user_created_idx.*which this database does not have/.test(finding.message),
+    ),
+    report,
+  );
   const expected = 'CREATE INDEX alerts_user_created_idx ON alerts (user_id, created_at DESC, id DESC)';
   // The plan finding derives the index from the filter and the list's order...
   assert.ok(
