@@ -55,12 +55,13 @@ export type CheckContext = {
 };
 
 /**
- * A sort seen in a measured plan: its keys, what it sorted (`found`: rows an index found; `table`: every row of a
- * big table), the rows it took in (over all loops) and its own time (its total less its inputs').
+ * A sort seen in a measured plan: its keys, what it sorted (`found`: rows an index found; `small`: rows that include a
+ * table under 10k rows read whole, the planner's cheap choice; `table`: every row of a big table, named in `table`),
+ * the rows it took in (over all loops) and its own time (its total less its inputs').
  */
 export type SortSeen = {
   keys: string[];
-  over: 'found' | 'table';
+  over: 'found' | 'small' | 'table';
   method: string | null;
   inputRows: number;
   ms: number;
@@ -152,10 +153,11 @@ export function sortsOf(root: PlanNode, context: CheckContext): SortSeen[] {
     .filter((node) => isSort(node) && node.loops > 0)
     .map((node) => {
       const whole = wholeTableUnder(node, context);
+      const small = unboundedScans(node).find(readsWhole);
       const inputs = node.children.reduce((sum, child) => sum + child.totalMs * child.loops, 0);
       return {
         keys: node.sortKey,
-        over: whole === null ? ('found' as const) : ('table' as const),
+        over: whole !== null ? ('table' as const) : small === undefined ? ('found' as const) : ('small' as const),
         method: node.sortMethod,
         inputRows: inputRows(node),
         ms: Math.max(0, node.totalMs * node.loops - inputs),

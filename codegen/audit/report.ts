@@ -111,7 +111,11 @@ function formatSorts(queries: readonly QueryAudit[]): string[] {
   const rows = queries.flatMap((query) =>
     query.sorts.map((sort) => {
       const planned = query.plannedSorts.length === 0 ? 'none recorded' : `${Math.max(...query.plannedSorts.map((p) => p.rows))} rows`;
-      const over = sort.over === 'found' ? 'rows an index found' : `all of ${sort.table ?? '?'}`;
+      const over = match(sort.over)
+        .with('found', () => 'rows an index found')
+        .with('small', () => 'found rows and small tables read whole')
+        .with('table', () => `all of ${sort.table ?? '?'}`)
+        .exhaustive();
       const budget = query.budgetMs === null ? '–' : `${ms(query.p95Ms)} / ${query.budgetMs} ms`;
       return (
         `| ${query.name} | ${cell(sort.keys.join(', '))} | ${over} | ${planned} | ${sort.rows} | ${ms(sort.p95Ms)} ` +

@@ -190,7 +190,7 @@ test('sorts are judged as the plan rule says: over found rows by the budget, ove
   const overBudget = strictAudit.findings.find((finding) => finding.kind === 'over_budget');
   assert.match(
     overBudget?.message ?? '',
-    /It sorts rows an index found: (alerts\.)?severity, (alerts\.)?id \(up to \d+ rows, p95 [\d.]+ ms of it\)/,
+    /It sorts rows it found \(no table of 10k rows read whole\): (alerts\.)?severity, (alerts\.)?id \(up to \d+ rows, p95 [\d.]+ ms of it\)/,
   );
 });
 

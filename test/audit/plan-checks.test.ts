@@ -94,6 +94,11 @@ test('a Sort over bounded pages is not flagged; one over an unbounded big scan i
     ]),
   ]);
   assert.deepEqual(checkPlan(bounded, context({ orderTable: 'exposures' })), []);
+  // Measured as a sort of found rows beside a small table read whole (the 250 brokers), judged by the budget.
+  assert.deepEqual(
+    sortsOf(bounded, context({ orderTable: 'exposures' })).map((sort) => sort.over),
+    ['small'],
+  );
 
   const unbounded = node('Limit', {}, [
     node('Sort', { sortKey: ['alerts.created_at DESC'], actualRows: 51 }, [
