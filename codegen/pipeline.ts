@@ -8,7 +8,15 @@ import { match } from 'ts-pattern';
 import type postgres from 'postgres';
 import { loadCatalog, type Catalog } from './analysis/catalog.js';
 import { schemaConnection, type SchemaConnection } from './connection.js';
-import { cachePolicy, DEFAULT_SCOPING, finalTrees, writeEffect, type CacheScoping } from './stages/cache.js';
+import {
+  cachePolicy,
+  DEFAULT_SCOPING,
+  effectsForReads,
+  finalTrees,
+  relationWriteEffects,
+  writeEffect,
+  type CacheScoping,
+} from './stages/cache.js';
 import { statementWrites } from './analysis/relation-effects.js';
 import { isolationOf, type OwnedColumn } from './stages/isolation.js';
 import { checkIncludesAllowed, checkQuery } from './stages/check.js';
@@ -217,12 +225,18 @@ export async function generateQueries(
   const models = queries.map((query) => toQueryModel(query, (type) => overrideType(type, options.types, catalog)));
   const files: GeneratedFiles = new Map();
   const modules: string[] = [];
+  // Writes through Kysely name only their target: each module tells the runtime what else such a write drops.
+  const effects = relationWriteEffects(catalog);
   for (const source of sources) {
     const inFile = models.filter((query) => query.file === source.file);
     if (inFile.length === 0) continue;
     const module = moduleName(source.file);
     modules.push(module);
-    files.set(`${module}.ts`, emitModule(source.file, inFile, options));
+    const writeEffects = effectsForReads(
+      effects,
+      inFile.map((query) => query.cache),
+    );
+    files.set(`${module}.ts`, emitModule(source.file, inFile, options, writeEffects));
   }
   files.set('index.ts', emitIndex(modules, sources.length === 1 ? (sources[0]?.file ?? '') : 'the query files'));
   files.set('manifest.json', serializeManifest(models));

@@ -12,7 +12,7 @@ import type { Catalog } from './catalog.js';
 import { outputName } from './colname.js';
 import { isNullable, typeOf, type ExprEnv } from './expressions.js';
 import { fromItem, opaqueLeaf, rangeVarLeaf } from './from.js';
-import { NO_KEYS, type Keys } from './key-sets.js';
+import { NO_KEYS, type Keys, type RowOfTable } from './key-sets.js';
 import { selectKeys } from './keys.js';
 import { groupingOf } from './grouping.js';
 import { narrow } from './narrowing.js';
@@ -227,6 +227,13 @@ function withCtes(
   return inner;
 }
 
+/** Both branches' rows are columns of one table's rows, the same column at each position: that table (else null). */
+function sameRowOf(left: RowOfTable | null, right: RowOfTable | null): RowOfTable | null {
+  if (left === null || right === null || left.table !== right.table) return null;
+  const same = left.columns.length === right.columns.length && left.columns.every((column, k) => column === right.columns[k]);
+  return same ? left : null;
+}
+
 function setOperation(select: SelectStmt, outer: Scope | null, ctes: ReadonlyMap<string, Derived>, ctx: Context): Derived {
   const left = select.larg === undefined ? null : analyzeSelect(select.larg, outer, ctes, ctx);
   const right = select.rarg === undefined ? null : analyzeSelect(select.rarg, outer, ctes, ctx);
@@ -266,8 +273,13 @@ function setOperation(select: SelectStmt, outer: Scope | null, ctes: ReadonlyMap
     const typeOid = column.typeOid === other?.typeOid ? column.typeOid : null;
     return { kind: 'column', column: { name: column.name, nameKnown: column.nameKnown, nullable, origin: null, typeOid } };
   });
-  // Without ALL, a set operation removes duplicate rows: the whole row is a key.
-  const keys: Keys = select.all === true ? NO_KEYS : { unique: [items.map((_, index) => index)], repeated: [] };
+  const rowOf = sameRowOf(left.keys.rowOf ?? null, right.keys.rowOf ?? null);
+  // Without ALL, a set operation removes duplicate rows: the whole row is a key, and so is a key of the one table both
+  // branches' rows come from (equal keys, the same table row, equal rows: merged into one).
+  const keys: Keys =
+    select.all === true
+      ? { ...NO_KEYS, rowOf }
+      : { unique: [items.map((_, index) => index), ...(op === 'SETOP_UNION' ? (rowOf?.keys ?? []) : [])], repeated: [], rowOf };
   return { items, singleRow, exactlyOne: false, keys };
 }
 

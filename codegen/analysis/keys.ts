@@ -7,7 +7,7 @@ import type { Node, SelectStmt } from '@pgsql/types';
 import { match } from 'ts-pattern';
 import { leaves, lookupInLevel, findEntry, visible, type FromItem, type Join, type Leaf, type Scope } from './scope.js';
 import { conjuncts, names, nodeOf, stripCasts } from './tree.js';
-import { NO_KEYS, type Keys, type Repeated } from './key-sets.js';
+import { NO_KEYS, type Keys, type Repeated, type RowOfTable } from './key-sets.js';
 import { setReturningOutsideFrom } from './cardinality.js';
 
 /** One side of an equality: a leaf's column, a value fixed for the whole evaluation, or anything else. */
@@ -187,6 +187,26 @@ function fromRepeats(items: FromItem[], eqs: Equality[], scope: Scope): Map<numb
   return result;
 }
 
+/** Whether every output item is a column of one table leaf's row; then which table, columns and keys (./key-sets.ts). */
+function rowOfTable(items: FromItem[], refs: (string | null)[]): RowOfTable | null {
+  const sides = refs.map((ref) => (ref === null ? [] : keyColumns(ref, items)));
+  const columns: { leaf: number; index: number }[] = [];
+  for (const side of sides) {
+    const [only] = side;
+    if (side.length !== 1 || only?.kind !== 'column') return null;
+    columns.push(only);
+  }
+  const leafId = columns[0]?.leaf;
+  if (leafId === undefined || columns.some((column) => column.leaf !== leafId)) return null;
+  const leaf = items.flatMap(leaves).find((candidate) => candidate.id === leafId);
+  if (leaf?.table === null || leaf === undefined) return null;
+  const keys = leaf.keys.flatMap((key) => {
+    const positions = key.map((index) => columns.findIndex((column) => column.index === index));
+    return positions.every((position) => position >= 0) ? [positions] : [];
+  });
+  return { table: leaf.table.oid, columns: columns.map((column) => column.index), keys };
+}
+
 /**
  * A GROUP BY list without the columns a grouped key already determines: grouping by a table's key and others of its
  * columns (`GROUP BY m.id, m.display_name`, as PostgreSQL requires of a selected column) makes groups unique by that
@@ -209,7 +229,8 @@ function functionallyReduced(sides: Side[], relations: readonly { id: number; ke
  * of the column it shows (null for an expression); `singleRow` is the cardinality proof.
  */
 export function selectKeys(select: SelectStmt, scope: Scope, refs: (string | null)[], singleRow: boolean): Keys {
-  if (singleRow) return { unique: [[]], repeated: [] };
+  const rowOf = rowOfTable(scope.level.items, refs);
+  if (singleRow) return { unique: [[]], repeated: [], rowOf };
   // A set-returning function in the target list repeats its row once per element; grouping sets repeat keys.
   if (setReturningOutsideFrom(select, scope)) return NO_KEYS;
   const groupClause = select.groupClause ?? [];
@@ -270,5 +291,5 @@ export function selectKeys(select: SelectStmt, scope: Scope, refs: (string | nul
       else repeated.push({ columns, relation: label(leaf), ...repeat });
     }
   }
-  return { unique, repeated };
+  return { unique, repeated, rowOf };
 }

@@ -21,7 +21,8 @@ type Located = {
 };
 
 type SeqScanFinding = Located & { kind: 'seq_scan'; table: string; tableRows: number; filter: string | null };
-type ListSortFinding = Located & { kind: 'list_sort'; sortKey: string[]; sortMethod: string | null };
+/** A sort over every row of a big table (a Seq Scan or a walk of a whole index under it), or, in the live audit, over more found rows than a big table holds. */
+type TableSortFinding = Located & { kind: 'table_sort'; sortKey: string[]; sortMethod: string | null; table: string | null };
 type FilterRatioFinding = Located & {
   kind: 'filter_ratio';
   nodeType: string;
@@ -33,22 +34,41 @@ type SortSpillFinding = Located & { kind: 'sort_spill'; sortMethod: string; spac
 type OverBudgetFinding = Located & { kind: 'over_budget'; p95Ms: number; budgetMs: number };
 type NotSampledFinding = Located & { kind: 'not_sampled'; param: string };
 
-export type PlanFinding = SeqScanFinding | ListSortFinding | FilterRatioFinding | SortSpillFinding;
+export type PlanFinding = SeqScanFinding | TableSortFinding | FilterRatioFinding | SortSpillFinding;
 export type QueryFinding = PlanFinding | OverBudgetFinding | NotSampledFinding;
 
 export type CheckContext = {
   /** The manifest kind of a named query (`list`, `one`, ...), or `live` for any client's statement. */
   queryKind: string;
   allowSeqscan: string | null;
+  /** `-- allow: sort <reason>`: a sort may run over a whole table; such a sort is listed by the report, not failed. */
+  allowSort: string | null;
   /** Estimated rows per table (pg_class.reltuples). */
   tableRows: ReadonlyMap<string, number>;
   /** The table the list's order columns come from, and the order, to derive the index that removes a sort. */
   orderTable: string | null;
   order: readonly OrderTerm[];
-  /** Rows a page fetches (limit + 1): a sort of no more than this on a small table is not flagged. */
-  pageRows: number;
   /** The tables and indexes a suggested index is spelled and checked against (schema-qualified, never one that exists). */
   catalog: SuggestionCatalog;
+  /**
+   * A sort over found rows of more than this many rows is a finding: the live audit's rule, which has no budget to
+   * measure a sort against. Null for the plan audit: a sort over found rows is measured against the query's budget.
+   */
+  foundSortFloor: number | null;
+};
+
+/**
+ * A sort seen in a measured plan: its keys, what it sorted (`found`: rows an index found; `small`: rows that include a
+ * table under 10k rows read whole, the planner's cheap choice; `table`: every row of a big table, named in `table`),
+ * the rows it took in (over all loops) and its own time (its total less its inputs').
+ */
+export type SortSeen = {
+  keys: string[];
+  over: 'found' | 'small' | 'table';
+  method: string | null;
+  inputRows: number;
+  ms: number;
+  table: string | null;
 };
 
 const isScan = (node: PlanNode) => node.relation !== null;
@@ -79,9 +99,12 @@ function indexFix(table: string, nodes: PlanNode[], context: CheckContext, fallb
   return suggestedFix(table, nodes, order, context, fallback);
 }
 
+/** `-- allow: seqscan`, or a :stream (an export reads a whole table by design): a table may be read whole. */
+const wholeTableAllowed = (context: CheckContext) => context.allowSeqscan !== null || context.queryKind === 'stream';
+
 function seqScan(node: PlanNode, context: CheckContext): SeqScanFinding | null {
   if (!node.nodeType.includes('Seq Scan') || node.relation === null || node.loops === 0) return null;
-  if (context.allowSeqscan !== null) return null;
+  if (wholeTableAllowed(context)) return null;
   const tableRows = context.tableRows.get(node.relation) ?? 0;
   if (tableRows < SEQ_SCAN_MIN_ROWS) return null;
   return {
@@ -103,17 +126,23 @@ function seqScan(node: PlanNode, context: CheckContext): SeqScanFinding | null {
   };
 }
 
+const isSort = (node: PlanNode) => node.nodeType === 'Sort' || node.nodeType === 'Incremental Sort';
+
+/** A scan that reads every row of its table: a Seq Scan, or a walk of a whole index (no Index Cond). */
+const readsWhole = (node: PlanNode) =>
+  node.nodeType.includes('Seq Scan') ||
+  ((node.nodeType === 'Index Scan' || node.nodeType === 'Index Only Scan') && node.indexCond === null);
+
 /**
- * The scans under a Sort that no Limit between them bounds. A scan under a Limit (the page of a subquery, an
- * include's `LIMIT 3`) feeds the Sort at most that many rows: listExposures re-sorts its 51-row page after a hash
- * join with data_brokers, and that sort costs nothing. The Sort that costs is the one whose rows come from an
- * unbounded scan: it must read and sort every matching row to return the first page.
+ * The scans under a Sort that no Limit between them bounds, without descending into another sort (its input is
+ * judged there). A scan under a Limit (the page of a subquery, an include's `LIMIT 3`) feeds the Sort at most that
+ * many rows: listExposures re-sorts its 51-row page after a hash join with data_brokers, and that sort costs nothing.
  */
 function unboundedScans(node: PlanNode): PlanNode[] {
   const found: PlanNode[] = [];
   const visit = (current: PlanNode) => {
     for (const child of current.children) {
-      if (child.nodeType === 'Limit') continue;
+      if (child.nodeType === 'Limit' || isSort(child)) continue;
       if (isScan(child)) found.push(child);
       visit(child);
     }
@@ -122,30 +151,63 @@ function unboundedScans(node: PlanNode): PlanNode[] {
   return found;
 }
 
-function listSort(node: PlanNode, context: CheckContext): ListSortFinding | null {
-  // 'live': any client's statement (the live audit), where every ORDER BY over a big unindexed read counts.
-  if ((context.queryKind !== 'list' && context.queryKind !== 'live') || !node.nodeType.endsWith('Sort') || node.loops === 0) return null;
-  const unbounded = unboundedScans(node);
-  if (unbounded.length === 0) return null;
-  // The same floor as for Seq Scans: on a small table a sort of a few rows is the planner's cheapest choice,
-  // not a missing index. On a big table, or over more than a page of rows, it is the missing index.
-  const input = node.children.reduce((sum, child) => sum + child.actualRows * child.loops, 0);
-  const big = unbounded.some((scan) => (context.tableRows.get(scan.relation ?? '') ?? 0) >= SEQ_SCAN_MIN_ROWS);
-  if (!big && input <= context.pageRows) return null;
+/** The scan that makes a sort one over a whole table: an unbounded read of every row of a table of 10k rows or more. */
+function wholeTableUnder(node: PlanNode, context: CheckContext): PlanNode | null {
+  return (
+    unboundedScans(node).find((scan) => readsWhole(scan) && (context.tableRows.get(scan.relation ?? '') ?? 0) >= SEQ_SCAN_MIN_ROWS) ?? null
+  );
+}
+
+/** The rows a node took in, over all its loops. */
+const inputRows = (node: PlanNode) => node.children.reduce((sum, child) => sum + child.actualRows * child.loops, 0);
+
+/** Every sort a measured plan ran, with what it sorted (found rows or a whole table) and its own time. */
+export function sortsOf(root: PlanNode, context: CheckContext): SortSeen[] {
+  return [...walk(root)]
+    .filter((node) => isSort(node) && node.loops > 0)
+    .map((node) => {
+      const whole = wholeTableUnder(node, context);
+      const small = unboundedScans(node).find(readsWhole);
+      const inputs = node.children.reduce((sum, child) => sum + child.totalMs * child.loops, 0);
+      return {
+        keys: node.sortKey,
+        over: whole !== null ? ('table' as const) : small === undefined ? ('found' as const) : ('small' as const),
+        method: node.sortMethod,
+        inputRows: inputRows(node),
+        ms: Math.max(0, node.totalMs * node.loops - inputs),
+        table: whole?.relation ?? null,
+      };
+    });
+}
+
+/**
+ * A sort over every row of a big table is an error unless the query says `-- allow: sort`; a sort over rows an index
+ * found is measured against the query's budget instead (plan-audit.ts), except in the live audit, which has no
+ * budget: there a sort of more found rows than `foundSortFloor` is a finding as well.
+ */
+function tableSort(node: PlanNode, context: CheckContext): TableSortFinding | null {
+  if (!isSort(node) || node.loops === 0 || context.allowSort !== null) return null;
+  const whole = wholeTableUnder(node, context);
+  const floor = context.foundSortFloor;
+  if (whole === null && (floor === null || inputRows(node) <= floor || unboundedScans(node).length === 0)) return null;
   const table = context.orderTable;
-  const fallback = `create an index whose leading columns match the WHERE equalities and then ${node.sortKey.join(', ')}`;
+  const hatch = whole === null ? '' : ', or declare "-- allow: sort <reason>" if sorting all of it is intended';
+  const fallback = `create an index whose leading columns match the WHERE equalities and then ${node.sortKey.join(', ')}${hatch}`;
+  const fix = table === null ? fallback : indexFix(table, scansOf(node, table), context, fallback);
   return {
-    kind: 'list_sort',
+    kind: 'table_sort',
     sortKey: node.sortKey,
     sortMethod: node.sortMethod,
+    table: whole?.relation ?? null,
     cases: [],
     message:
       `${node.nodeType} on ${node.sortKey.join(', ')}` +
       (node.sortMethod === null ? '' : ` (${node.sortMethod})`) +
-      (context.queryKind === 'list'
-        ? ': a keyset page must come in index order, not read every matching row and sort them.'
-        : ': no index gives this order, so every matching row is read and sorted.'),
-    fix: table === null ? fallback : indexFix(table, scansOf(node, table), context, fallback),
+      (whole === null
+        ? ': no index gives this order, so every matching row is read and sorted.'
+        : ` over every row of ${whole.relation ?? 'a table'} (~${Math.round(context.tableRows.get(whole.relation ?? '') ?? 0)} rows, ${whole.nodeType}): ` +
+          'a sort may run only over rows an index found.'),
+    fix,
   };
 }
 
@@ -155,7 +217,7 @@ function filterRatio(node: PlanNode, context: CheckContext): FilterRatioFinding 
   const returned = node.actualRows * node.loops;
   if (removed < FILTER_FLOOR || removed <= FILTER_RATIO * returned) return null;
   // A Seq Scan the query allows filters the whole table by definition; the annotation covers both findings.
-  if (context.allowSeqscan !== null && node.nodeType.includes('Seq Scan')) return null;
+  if (wholeTableAllowed(context) && node.nodeType.includes('Seq Scan')) return null;
   const table = node.relation;
   const fallback = `make the filtered condition an index condition (an index leading with its columns), or annotate why not`;
   return {
@@ -177,6 +239,8 @@ function filterRatio(node: PlanNode, context: CheckContext): FilterRatioFinding 
 function sortSpill(node: PlanNode, context: CheckContext): SortSpillFinding | null {
   const method = node.sortMethod;
   if (method === null || !(method.includes('external') || node.sortSpaceType === 'Disk')) return null;
+  // A sort the query allows over a whole table is listed with its method by the report, not failed.
+  if (context.allowSort !== null) return null;
   const table = context.orderTable;
   const fallback = `serve the order from an index, or raise work_mem above ${node.sortSpaceUsedKb ?? '?'} kB for this query`;
   return {
@@ -193,7 +257,7 @@ function sortSpill(node: PlanNode, context: CheckContext): SortSpillFinding | nu
 export function checkPlan(root: PlanNode, context: CheckContext): PlanFinding[] {
   const findings: PlanFinding[] = [];
   for (const node of walk(root)) {
-    for (const finding of [seqScan(node, context), listSort(node, context), filterRatio(node, context), sortSpill(node, context)]) {
+    for (const finding of [seqScan(node, context), tableSort(node, context), filterRatio(node, context), sortSpill(node, context)]) {
       if (finding !== null) findings.push(finding);
     }
   }
@@ -204,7 +268,7 @@ export function checkPlan(root: PlanNode, context: CheckContext): PlanFinding[] 
 export function findingKey(finding: QueryFinding): string {
   return match(finding)
     .with({ kind: 'seq_scan' }, (f) => `seq_scan|${f.table}|${f.fix}`)
-    .with({ kind: 'list_sort' }, (f) => `list_sort|${f.sortKey.join(',')}|${f.fix}`)
+    .with({ kind: 'table_sort' }, (f) => `table_sort|${f.sortKey.join(',')}|${f.fix}`)
     .with({ kind: 'filter_ratio' }, (f) => `filter_ratio|${f.nodeType}|${f.table ?? ''}|${f.fix}`)
     .with({ kind: 'sort_spill' }, (f) => `sort_spill|${f.fix}`)
     .with({ kind: 'over_budget' }, () => 'over_budget')

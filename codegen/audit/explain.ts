@@ -12,6 +12,8 @@ export type PlanNode = {
   /** EXPLAIN prints per-loop averages; totals are these times `loops`. */
   actualRows: number;
   loops: number;
+  /** Actual Total Time per loop, in ms, its inputs included (0 without ANALYZE). */
+  totalMs: number;
   rowsRemovedByFilter: number;
   rowsRemovedByJoinFilter: number;
   filter: string | null;
@@ -69,6 +71,7 @@ function parseNode(value: unknown, path: string, analyzed = true): PlanNode {
     actualRows: (analyzed ? num(value, 'Actual Rows') : num(value, 'Plan Rows')) ?? 0,
     // A node never executed (the other arm of a condition) reports 0 loops.
     loops: analyzed ? (num(value, 'Actual Loops') ?? 0) : 1,
+    totalMs: analyzed ? (num(value, 'Actual Total Time') ?? 0) : 0,
     rowsRemovedByFilter: num(value, 'Rows Removed by Filter') ?? 0,
     rowsRemovedByJoinFilter: num(value, 'Rows Removed by Join Filter') ?? 0,
     filter: text(value, 'Filter'),

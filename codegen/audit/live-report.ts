@@ -24,7 +24,7 @@ function findingTitle(finding: PlanFinding): string {
       { kind: 'seq_scan' },
       (f) => `seq scan of ${f.table} (~${Math.round(f.tableRows)} rows)${f.filter === null ? '' : ` filtering ${f.filter}`}`,
     )
-    .with({ kind: 'list_sort' }, (f) => `sort without an index on ${f.sortKey.join(', ')}`)
+    .with({ kind: 'table_sort' }, (f) => `sort without an index on ${f.sortKey.join(', ')}`)
     .with({ kind: 'filter_ratio' }, (f) => `${f.removed} rows removed by filter for ${f.returned} returned`)
     .with({ kind: 'sort_spill' }, (f) => `sort spilled to disk (${f.sortMethod})`)
     .exhaustive();

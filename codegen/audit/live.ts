@@ -158,11 +158,12 @@ async function explainLive(
     const context: CheckContext = {
       queryKind: 'live',
       allowSeqscan: null,
+      allowSort: null,
       tableRows: sizes,
       orderTable: target.table,
       order: target.order,
-      // A sort of fewer estimated rows than a big table holds, on small tables, is the planner's cheap choice.
-      pageRows: SEQ_SCAN_MIN_ROWS,
+      // No budget to measure a sort against: one over more estimated rows than a big table holds is a finding.
+      foundSortFloor: SEQ_SCAN_MIN_ROWS,
       catalog,
     };
     return { kind: 'explained', plan: summarize(root), findings: checkPlan(root, context), lookups: lookups(root) };

@@ -8,9 +8,9 @@
 // EXPLAIN ANALYZE's per-node timing adds some overhead, the same for every query.
 import pg from 'pg';
 import type { Manifest } from '../manifest/manifest.js';
-import { checkPlan, findingKey, type CheckContext, type QueryFinding } from './checks.js';
+import { checkPlan, findingKey, sortsOf, type CheckContext, type QueryFinding, type SortSeen } from './checks.js';
 import { indexesUsed, parseExplain, summarize, type Explained } from './explain.js';
-import { AUDIT_PAGE_SIZE, drawOwners, Sampler, type ManifestQuery, type SampleCase, type SamplingRules } from './samples.js';
+import { drawOwners, Sampler, type ManifestQuery, type SampleCase, type SamplingRules } from './samples.js';
 import { auditSchema, type AuditOptions, type SchemaFinding } from './schema.js';
 import { indexTarget, type OrderTerm } from './suggest.js';
 import { readSuggestionCatalog, type SuggestionCatalog } from './suggestion-catalog.js';
@@ -60,6 +60,25 @@ type CaseResult = {
   indexes: string[];
 };
 
+/**
+ * A sort the measured plans ran, judged as the plan rule says: over rows an index found, it is fine when the query's
+ * p95 is within its budget (`within budget`, `over budget`, or `no budget` to judge it by); over a whole table it is
+ * an error (`table_sort` finding) unless the query says `-- allow: sort` (`allowed`: listed, not failed).
+ */
+type SortAudit = {
+  keys: string[];
+  over: SortSeen['over'];
+  /** The table read whole under it (over: 'table'). */
+  table: string | null;
+  methods: string[];
+  /** The most rows it took in, in any run. */
+  rows: number;
+  /** Its own time (its total less its inputs'), p95 over the runs that ran it. */
+  p95Ms: number;
+  cases: string[];
+  verdict: 'within budget' | 'over budget' | 'no budget' | 'allowed' | 'whole table';
+};
+
 export type QueryAudit = {
   name: string;
   kind: string;
@@ -84,6 +103,10 @@ export type QueryAudit = {
   indexes: string[];
   cases: CaseResult[];
   findings: QueryFinding[];
+  /** The sorts codegen recorded in the manifest (plan.statements[].sorts), with the planner's estimate on the empty schema. */
+  plannedSorts: { keys: string[]; rows: number }[];
+  /** The sorts the measured plans ran, each judged (see SortAudit). */
+  sorts: SortAudit[];
   verdict: 'ok' | 'violation';
 };
 
@@ -133,6 +156,18 @@ async function tableRows(client: pg.ClientBase, schemas: readonly string[]): Pro
   return sizes;
 }
 
+/** The indexes of the project schemas, by name as EXPLAIN and the manifest's plan proofs name them. */
+async function indexNames(client: pg.ClientBase, schemas: readonly string[]): Promise<Set<string>> {
+  const rows = (
+    await client.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('i', 'I')`,
+      [schemas],
+    )
+  ).rows;
+  return new Set(rows.map((row) => row.name));
+}
+
 async function explain(client: pg.ClientBase, sample: SampleCase, values: unknown[]): Promise<Explained> {
   // Writes are measured for real (triggers included) and undone.
   if (sample.write) await client.query('BEGIN');
@@ -180,6 +215,7 @@ async function auditQuery(
   sampler: Sampler,
   sizes: ReadonlyMap<string, number>,
   catalog: SuggestionCatalog,
+  existingIndexes: ReadonlySet<string>,
   samples: number,
   progress: (cases: number, runs: number) => void,
 ): Promise<QueryAudit> {
@@ -188,11 +224,13 @@ async function auditQuery(
   const context: CheckContext = {
     queryKind: query.kind,
     allowSeqscan: query.allowSeqscan,
+    allowSort: query.allowSort,
     tableRows: sizes,
     orderTable: target.table,
     order: target.order,
-    pageRows: AUDIT_PAGE_SIZE + 1,
     catalog,
+    // A sort over found rows is measured against the budget below, not judged by its size.
+    foundSortFloor: null,
   };
   const findings = new Map<string, QueryFinding>();
   for (const param of unsampled) {
@@ -233,6 +271,7 @@ async function auditQuery(
     if (first !== undefined) await explain(client, sample, first);
   }
   const times = cases.map(() => ({ total: [] as number[], exec: [] as number[], plans: new Map<string, string[]>() }));
+  const sorts = new Map<string, MeasuredSorts>();
   for (let run = 0; run < runs; run++) {
     const k = run % cases.length;
     const sample = cases[k];
@@ -246,6 +285,7 @@ async function auditQuery(
     const shape = summarize(explained.root);
     if (!acc.plans.has(shape)) acc.plans.set(shape, indexesUsed(explained.root));
     for (const finding of checkPlan(explained.root, context)) mergeFinding(findings, finding, sample.label);
+    for (const seen of sortsOf(explained.root, context)) mergeSort(sorts, seen, sample.label);
   }
   const caseResults: CaseResult[] = cases.map((sample, k) => {
     const acc = times[k];
@@ -256,6 +296,9 @@ async function auditQuery(
   const allTotal = times.flatMap((acc) => acc.total).sort((a, b) => a - b);
   const allExec = times.flatMap((acc) => acc.exec).sort((a, b) => a - b);
   const p95Ms = percentile(allTotal, 0.95);
+  const overBudget = query.budgetMs !== null && p95Ms > query.budgetMs;
+  const sortAudits = judgeSorts(sorts, query, overBudget);
+  const foundSorts = sortAudits.filter((sort) => sort.over !== 'table');
   if (query.budgetMs !== null && p95Ms > query.budgetMs) {
     mergeFinding(
       findings,
@@ -264,7 +307,11 @@ async function auditQuery(
         p95Ms,
         budgetMs: query.budgetMs,
         cases: [],
-        message: `p95 ${p95Ms.toFixed(2)} ms is over the budget of ${query.budgetMs} ms.`,
+        message:
+          `p95 ${p95Ms.toFixed(2)} ms is over the budget of ${query.budgetMs} ms.` +
+          (foundSorts.length === 0
+            ? ''
+            : ` It sorts rows it found (no table of 10k rows read whole): ${foundSorts.map((sort) => `${sort.keys.join(', ')} (up to ${sort.rows} rows, p95 ${sort.p95Ms.toFixed(2)} ms of it)`).join('; ')}.`),
         fix: `fix the plan findings of ${query.name}, or raise "-- budget:" at ${query.file}:${query.line} if the budget was wrong`,
       },
       'all runs',
@@ -275,7 +322,7 @@ async function auditQuery(
   const slowest = [...caseResults].sort((a, b) => b.p95Ms - a.p95Ms)[0];
   const shapes = new Set(times.flatMap((acc) => [...acc.plans.keys()]));
   const indexes = [...new Set(times.flatMap((acc) => [...acc.plans.values()].flat()))].sort();
-  const list = [...findings.values()];
+  const list = [...findings.values()].map((finding) => withCodegenProof(finding, query, existingIndexes));
   return {
     name: query.name,
     kind: query.kind,
@@ -295,8 +342,68 @@ async function auditQuery(
     indexes,
     cases: caseResults,
     findings: list,
+    plannedSorts: query.plan.kind === 'checked' ? query.plan.statements.flatMap((statement) => statement.sorts) : [],
+    sorts: sortAudits,
     verdict: list.length === 0 && allTotal.length > 0 ? 'ok' : 'violation',
   };
+}
+
+/**
+ * A whole table read or sorted on this data where codegen's generic plan found the rows through indexes (the
+ * manifest's plan.statements[].foundBy). Either an index the proof used is missing from this database (a migration
+ * not applied, an index dropped by hand), or they all exist and the planner chose not to use them here: said, so the
+ * fix looked for is the migration, or the index's selectivity and the table's statistics, not a new index.
+ */
+function withCodegenProof(finding: QueryFinding, query: ManifestQuery, indexes: ReadonlySet<string>): QueryFinding {
+  if (finding.kind !== 'seq_scan' && finding.kind !== 'table_sort') return finding;
+  const foundBy = query.plan.kind === 'checked' ? [...new Set(query.plan.statements.flatMap((statement) => statement.foundBy))].sort() : [];
+  if (foundBy.length === 0) return finding;
+  const missing = foundBy.filter((index) => !indexes.has(index));
+  const note =
+    missing.length > 0
+      ? ` Codegen proved the plan with ${missing.join(', ')}, which this database does not have: apply the migration that creates ${missing.length === 1 ? 'it' : 'them'}.`
+      : ` Codegen's generic plan found these rows through ${foundBy.join(', ')}: on this data the planner read the whole table instead ` +
+        '(an index that does not narrow the rows here, or stale statistics: ANALYZE the table).';
+  return { ...finding, message: `${finding.message}${note}` };
+}
+
+/** One sort of one query over every run that ran it. */
+type MeasuredSorts = { seen: SortSeen; methods: Set<string>; rows: number; ms: number[]; cases: string[] };
+
+function mergeSort(sorts: Map<string, MeasuredSorts>, seen: SortSeen, label: string): void {
+  const key = `${seen.over}|${seen.table ?? ''}|${seen.keys.join(',')}`;
+  const entry = sorts.get(key) ?? { seen, methods: new Set<string>(), rows: 0, ms: [], cases: [] };
+  if (seen.method !== null) entry.methods.add(seen.method);
+  entry.rows = Math.max(entry.rows, seen.inputRows);
+  entry.ms.push(seen.ms);
+  if (!entry.cases.includes(label)) entry.cases.push(label);
+  sorts.set(key, entry);
+}
+
+/** Each measured sort with its verdict: a whole table's is allowed or an error; found rows' are judged by the budget. */
+function judgeSorts(sorts: ReadonlyMap<string, MeasuredSorts>, query: ManifestQuery, overBudget: boolean): SortAudit[] {
+  return [...sorts.values()].map(({ seen, methods, rows, ms, cases }) => ({
+    keys: seen.keys,
+    over: seen.over,
+    table: seen.table,
+    methods: [...methods].sort(),
+    rows,
+    p95Ms: percentile(
+      [...ms].sort((a, b) => a - b),
+      0.95,
+    ),
+    cases,
+    verdict:
+      seen.over === 'table'
+        ? query.allowSort === null
+          ? 'whole table'
+          : 'allowed'
+        : query.budgetMs === null
+          ? 'no budget'
+          : overBudget
+            ? 'over budget'
+            : 'within budget',
+  }));
 }
 
 /**
@@ -333,6 +440,7 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
     const schemas = options.schemas ?? ['public'];
     const sizes = await tableRows(client, schemas);
     const catalog = await readSuggestionCatalog(client, schemas);
+    const existingIndexes = await indexNames(client, schemas);
     const pools = await drawOwners(client, { typical: options.typicalOwners ?? 3, heavy: options.heavyOwners ?? 2 }, options.rules.owners);
     const sampler = new Sampler(client, pools, options.rules);
     const queries: QueryAudit[] = [];
@@ -340,7 +448,7 @@ export async function runPlanAudit(url: string, manifest: Manifest, options: Pla
     for (const [k, listed] of manifest.queries.entries()) {
       const budgetMs = options.judgeBudgets === false ? null : (options.budgets?.[listed.name] ?? listed.budgetMs);
       const query = { ...listed, budgetMs };
-      const audit = await auditQuery(client, query, sampler, sizes, catalog, samples, (cases, runs) =>
+      const audit = await auditQuery(client, query, sampler, sizes, catalog, existingIndexes, samples, (cases, runs) =>
         options.onProgress?.({ kind: 'query-start', index: k + 1, total, name: query.name, cases, runs }),
       );
       options.onProgress?.({

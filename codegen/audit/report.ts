@@ -23,7 +23,7 @@ function verdict(query: QueryAudit): string {
 function findingTitle(finding: QueryFinding): string {
   return match(finding)
     .with({ kind: 'seq_scan' }, (f) => `Seq Scan on ${f.table}`)
-    .with({ kind: 'list_sort' }, (f) => `Sort in a :list (${f.sortKey.join(', ')})`)
+    .with({ kind: 'table_sort' }, (f) => `Sort over ${f.table === null ? 'unindexed rows' : `all of ${f.table}`} (${f.sortKey.join(', ')})`)
     .with({ kind: 'filter_ratio' }, (f) => `${f.removed} rows removed by filter for ${f.returned} returned`)
     .with({ kind: 'sort_spill' }, (f) => `sort spilled to disk (${f.sortMethod})`)
     .with({ kind: 'over_budget' }, (f) => `p95 ${ms(f.p95Ms)} ms over budget ${f.budgetMs} ms`)
@@ -82,6 +82,7 @@ export function formatPlanAuditReport(result: PlanAuditResult, heading = '# Plan
     ...(query.allowSort === null ? [] : [`- ${query.name} (${query.file}:${query.line}): \`allow: sort\` ${query.allowSort}`]),
   ]);
   lines.push(...(hatches.length === 0 ? ['No query reads a whole table or sorts one by annotation.'] : hatches), '');
+  lines.push(...formatSorts(result.queries), '');
   lines.push('## Schema', '', formatSchemaFindings(result.schemaFindings).trimEnd(), '');
   lines.push('## Indexes no named query used (information, not violations)', '');
   if (result.unusedIndexes.length === 0) lines.push('Every non-unique index served at least one measured plan.');
@@ -99,6 +100,40 @@ export function formatPlanAuditReport(result: PlanAuditResult, heading = '# Plan
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * Every sort the measured plans ran: a sort over rows an index found is judged by the query's p95 against its budget; one
+ * over a whole table fails unless the query says `-- allow: sort` (then it is listed here as allowed). Codegen's
+ * estimate (the manifest's plan.statements[].sorts, planned on the empty schema) stands beside the measured rows.
+ */
+function formatSorts(queries: readonly QueryAudit[]): string[] {
+  const rows = queries.flatMap((query) =>
+    query.sorts.map((sort) => {
+      const planned = query.plannedSorts.length === 0 ? 'none recorded' : `${Math.max(...query.plannedSorts.map((p) => p.rows))} rows`;
+      const over = match(sort.over)
+        .with('found', () => 'rows an index found')
+        .with('small', () => 'found rows and small tables read whole')
+        .with('table', () => `all of ${sort.table ?? '?'}`)
+        .exhaustive();
+      const budget = query.budgetMs === null ? '–' : `${ms(query.p95Ms)} / ${query.budgetMs} ms`;
+      return (
+        `| ${query.name} | ${cell(sort.keys.join(', '))} | ${over} | ${planned} | ${sort.rows} | ${ms(sort.p95Ms)} ` +
+        `| ${cell(sort.methods.join(', ') || '–')} | ${budget} | ${sort.verdict} |`
+      );
+    }),
+  );
+  if (rows.length === 0) return ['## Sorts', '', 'No measured plan sorted rows.'];
+  return [
+    '## Sorts',
+    '',
+    "A sort over rows an index found is fine within the query's budget; over a whole table it is a violation unless the query " +
+      "says `-- allow: sort`. Estimate: codegen's, on the empty schema; rows: the most the sort took in, measured.",
+    '',
+    '| query | sort keys | sorts | codegen estimate | rows | sort p95 ms | method | query p95 / budget | verdict |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ];
 }
 
 /** Per-case figures, for readers who want to see the heavy user apart from the typical one. */

@@ -9,7 +9,7 @@ import type { Manifest, ParamModel, TsType } from '../manifest/manifest.js';
 export type ManifestQuery = Manifest['queries'][number];
 
 /** The page size the audit asks for: limit 50, sent as limit + 1 so the function can tell a next page exists. */
-export const AUDIT_PAGE_SIZE = 50;
+const AUDIT_PAGE_SIZE = 50;
 
 export type SampleCase = {
   /** e.g. "heavy owner, optional set, after page". */

@@ -142,3 +142,36 @@ export function writeEffect(query: DescribedQuery, ast: Node | undefined, catalo
     scope: scoped ? scope : null,
   };
 }
+
+/**
+ * What a write to each relation changes, by cache tag, where that is more than the relation itself: a view's base
+ * relations, a partition's root, what its rules and triggers (any event, followed through triggers of triggers) write.
+ * A write through Kysely names only its target; the runtime drops these tags with it (docs/runtime.md).
+ */
+export function relationWriteEffects(catalog: Catalog): Map<string, string[]> {
+  const effects = new Map<string, string[]>();
+  for (const name of [...catalog.tablesByName.keys()].sort()) {
+    const triggered = triggerWrites(catalog, [name], null);
+    const tags = [...new Set([...writtenRelations(catalog, [name]), ...writtenRelations(catalog, triggered)])].sort();
+    if (tags.length !== 1 || tags[0] !== name) effects.set(name, tags);
+  }
+  return effects;
+}
+
+/**
+ * The effects a module's cached reads need: for each relation, the tags of those reads a write to it drops (besides
+ * its own name, which the runtime drops anyway). A write whose effects are unknown (EVERY_RELATION) is kept whole.
+ */
+export function effectsForReads(
+  effects: ReadonlyMap<string, string[]>,
+  policies: readonly (CachePolicy | null)[],
+): Record<string, string[]> {
+  const read = new Set(policies.flatMap((policy) => (policy === null ? [] : policy.reads.map((touch) => touch.table))));
+  const needed: Record<string, string[]> = {};
+  if (read.size === 0) return needed;
+  for (const [relation, tags] of effects) {
+    const dropped = tags.filter((tag) => tag !== relation && (read.has(tag) || tag === EVERY_RELATION));
+    if (dropped.length > 0) needed[relation] = dropped;
+  }
+  return needed;
+}

@@ -1,5 +1,6 @@
 // Stage check: the rules that make the generated API safe. Every violation names file, line and query, with the fix.
 import { utilityStatement } from '../analysis/statement-kind.js';
+import type { SelectStmt } from '@pgsql/types';
 import { match } from 'ts-pattern';
 import { nodeOf } from '../analysis/tree.js';
 import type { Described } from './describe.js';
@@ -69,13 +70,32 @@ function checkList(described: Described): CodegenError[] {
     ];
   }
   const lastTerm = order[order.length - 1];
+  const tree = select === null ? null : recursiveSource(select);
   errors.push(
-    error(
-      `the last order column ${lastTerm?.column ?? '?'} does not make the order unique`,
-      `end the order with a primary key or a column of a unique index${orderExample(described, lastTerm?.direction ?? 'DESC')}`,
-    ),
+    tree === null
+      ? error(
+          `the last order column ${lastTerm?.column ?? '?'} does not make the order unique`,
+          `end the order with a primary key or a column of a unique index${orderExample(described, lastTerm?.direction ?? 'DESC')}`,
+        )
+      : error(
+          `the last order column ${lastTerm?.column ?? '?'} does not make the order unique: the rows come from the recursive CTE ${tree}, ` +
+            'and a walk with UNION ALL (or one that selects more than one table row) can yield a row once per path to it',
+          `read the rows by key outside the walk, ordered by the table's key: SELECT ... FROM <table> t WHERE t.id IN (SELECT id FROM ${tree}); ` +
+            `or walk with UNION (it removes repeated rows) selecting only columns of the one table, its key included`,
+        ),
   );
   return errors;
+}
+
+/** The recursive CTE the query's FROM reads directly, by name (null when there is none). */
+function recursiveSource(select: SelectStmt): string | null {
+  if (select.withClause?.recursive !== true) return null;
+  const names = new Set((select.withClause.ctes ?? []).flatMap((node) => nodeOf(node, 'CommonTableExpr')?.ctename ?? []));
+  for (const item of select.fromClause ?? []) {
+    const name = nodeOf(item, 'RangeVar')?.relname;
+    if (name !== undefined && names.has(name)) return name;
+  }
+  return null;
 }
 
 /**

@@ -249,7 +249,16 @@ function emitQuery(query: QueryModel): string {
   return out.join('\n');
 }
 
-export function emitModule(sourceFile: string, queries: QueryModel[], options: EmitOptions): string {
+/**
+ * `writeEffects`: for each relation a write to which drops more than its own tag, the tags of this module's cached
+ * reads it drops (./cache.ts effectsForReads); registered with the runtime by generatedBy, for writes through Kysely.
+ */
+export function emitModule(
+  sourceFile: string,
+  queries: QueryModel[],
+  options: EmitOptions,
+  writeEffects: Readonly<Record<string, string[]>> = {},
+): string {
   const kinds = new Set(queries.map((query) => query.kind));
   const runImports = [
     kinds.has('list') ? 'runList' : null,
@@ -294,7 +303,9 @@ export function emitModule(sourceFile: string, queries: QueryModel[], options: E
       .map(([from, names]) => `import type { ${[...names].sort().join(', ')} } from ${JSON.stringify(from)};`),
     '',
     // The runtime's createDb refuses generated code of a manifest version it does not run (a mismatched install).
-    `generatedBy({ manifestVersion: ${MANIFEST_VERSION}, generator: ${JSON.stringify(GENERATOR)}, source: ${JSON.stringify(sourceFile)} });`,
+    `generatedBy({ manifestVersion: ${MANIFEST_VERSION}, generator: ${JSON.stringify(GENERATOR)}, source: ${JSON.stringify(sourceFile)}` +
+      (Object.keys(writeEffects).length === 0 ? '' : `, writeEffects: ${JSON.stringify(writeEffects)}`) +
+      ' });',
     '',
     queries.map(emitQuery).join('\n\n'),
     '',

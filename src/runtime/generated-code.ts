@@ -1,7 +1,9 @@
 // The contract between generated modules and this runtime: each module says, when it is imported, which manifest
 // version (the shape of its statements and calls) and which generator wrote it; createDb refuses to start when any
 // module this process imported was written for a version this runtime does not run. A runtime and a generator
-// installed at different versions then fail once, at startup, with the fix, instead of at some call.
+// installed at different versions then fail once, at startup, with the fix, instead of at some call. Each module also
+// registers what writes to its schema's relations change beyond themselves (views, partitions, rules, triggers), so a
+// write through Kysely, which names only its target, drops the same cached reads a generated write would.
 
 /**
  * The manifest versions whose generated code this runtime runs.
@@ -16,18 +18,33 @@
 export const SUPPORTED_MANIFEST_VERSIONS: readonly number[] = [3];
 
 /**
- * What a generated module says of itself.
+ * What a generated module says of itself. `writeEffects`: for each relation a write to which changes more than
+ * itself (a view's base tables, a partition's root, what its rules and triggers write), the cache tags of this
+ * module's cached reads such a write drops; a write through `db.kysely` names only its target, so the runtime drops
+ * these with it.
  *
  * @example
  * ```ts
  * import type { GeneratedModule } from 'sqlbound';
  *
- * const module: GeneratedModule = { manifestVersion: 3, generator: '@sqlbound/cli 0.2.0', source: 'sql/queries/alerts.sql' };
+ * const module: GeneratedModule = {
+ *   manifestVersion: 3,
+ *   generator: '@sqlbound/cli 0.2.0',
+ *   source: 'sql/queries/alerts.sql',
+ *   writeEffects: { alerts: ['user_counters'] },
+ * };
  * ```
  */
-export type GeneratedModule = { manifestVersion: number; generator: string; source: string };
+export type GeneratedModule = {
+  manifestVersion: number;
+  generator: string;
+  source: string;
+  writeEffects?: Readonly<Record<string, readonly string[]>>;
+};
 
 const unsupported: GeneratedModule[] = [];
+/** Every imported module's writeEffects, merged: a relation's tags are the union of what each module needs. */
+const effects = new Map<string, Set<string>>();
 
 /**
  * Called by every generated module when it is imported (generated code's first statement; not for hand-written code).
@@ -41,6 +58,25 @@ const unsupported: GeneratedModule[] = [];
  */
 export function generatedBy(module: GeneratedModule): void {
   if (!SUPPORTED_MANIFEST_VERSIONS.includes(module.manifestVersion)) unsupported.push(module);
+  for (const [relation, tags] of Object.entries(module.writeEffects ?? {})) {
+    const known = effects.get(relation) ?? new Set<string>();
+    for (const tag of tags) known.add(tag);
+    effects.set(relation, known);
+  }
+}
+
+const unqualified = (name: string) => name.slice(name.lastIndexOf('.') + 1);
+
+/**
+ * The cache tags, besides its own, that a write to `relation` drops, as the generated modules imported so far
+ * registered them. Matched loosely (`public.t` and `t` alike): an extra invalidation is harmless, a missed one is not.
+ */
+export function writeEffectsOf(relation: string): string[] {
+  const found = new Set<string>();
+  for (const [name, tags] of effects) {
+    if (name === relation || unqualified(name) === unqualified(relation)) for (const tag of tags) found.add(tag);
+  }
+  return [...found];
 }
 
 /**

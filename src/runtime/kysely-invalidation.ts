@@ -1,10 +1,13 @@
 // Kysely's writes drop cached reads through the same QueryCache.invalidate that generated writes use, for every
 // user (nothing proves a Kysely write confined to one). Names are matched loosely, since a statement may qualify a
 // table that the manifest names bare (`public.users` and `users`), and raw SQL whose tables cannot be read drops
-// every table this db has cached reads of, then the whole store (other instances' entries included).
+// every table this db has cached reads of, then the whole store (other instances' entries included). A write also
+// drops what the generated modules registered as its effects (./generated-code.ts): a view's base tables, a partition's
+// root, the tables its rules and triggers write, as codegen derived them for generated writes.
 import type { QueryCache } from './cache.js';
 import type { CachePolicy, WriteEffect } from './contract.js';
 import type { DoneWrites } from './kysely-driver.js';
+import { writeEffectsOf } from './generated-code.js';
 
 /** The tables of the cached reads a db has served: what "every table" means to this process. */
 export type ReadTables = {
@@ -46,7 +49,8 @@ const NO_VALUES: readonly unknown[] = [];
  */
 export async function invalidateKyselyWrites(cache: QueryCache, read: ReadTables, writes: DoneWrites, queryName: string): Promise<void> {
   if (writes.kind === 'tables') {
-    const names = writes.tables.flatMap((table) => [table, unqualified(table), ...read.spellings(table)]);
+    const targets = writes.tables.flatMap((table) => [table, ...writeEffectsOf(table)]);
+    const names = targets.flatMap((table) => [table, unqualified(table), ...read.spellings(table)]);
     await cache.invalidate(queryName, everyUser(names), NO_VALUES);
     return;
   }

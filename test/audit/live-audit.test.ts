@@ -91,8 +91,8 @@ describe('audit --live', () => {
     const latest = statement(/ORDER BY placed_at DESC LIMIT \$1/);
     assert.equal(latest.verdict.kind, 'explained');
     if (latest.verdict.kind !== 'explained') return;
-    const sort = latest.verdict.findings.find((f) => f.kind === 'list_sort');
-    assert.ok(sort?.kind === 'list_sort', JSON.stringify(latest.verdict));
+    const sort = latest.verdict.findings.find((f) => f.kind === 'table_sort');
+    assert.ok(sort?.kind === 'table_sort', JSON.stringify(latest.verdict));
     assert.deepEqual(sort.sortKey, ['placed_at DESC']);
     assert.equal(sort.fix, 'CREATE INDEX ON public.customer_orders (placed_at DESC);');
   });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { auditRules, loadConfig } from '../../codegen/config.js';
-import { loadManifest } from '../../codegen/manifest/manifest.js';
+import { loadManifest, type Manifest } from '../../codegen/manifest/manifest.js';
 import { manifestPath, projectRoot } from '../../src/server/paths.js';
 import { runPlanAudit, type PlanAuditResult } from '../../codegen/audit/plan-audit.js';
 import { formatPlanAuditReport } from '../../codegen/audit/report.js';
@@ -108,6 +108,92 @@ test('the report lists each escape hatch of the plan rule, named for what it all
   assert.match(plain, /No query reads a whole table or sorts one by annotation\./, plain);
 });
 
+/** A query of the audited manifest shaped after getProfile (one statement, the owner's id as $1), with `overrides`. */
+function adHoc(overrides: Partial<Manifest['queries'][number]> & { name: string; text: string }): Manifest['queries'][number] {
+  const [profile] = manifest.queries.filter((query) => query.name === 'getProfile');
+  assert.ok(profile !== undefined);
+  const { text, ...rest } = overrides;
+  return { ...profile, sql: text, text, statements: { kind: 'single', text }, tables: { read: ['alerts'], written: [] }, ...rest };
+}
+
+test('sorts are judged as the plan rule says: over found rows by the budget, over a whole table an error unless allowed', async () => {
+  // The owner's alerts are found through alerts_user_created_idx; the sort by severity orders only those.
+  const found = adHoc({
+    name: 'alertsBySeverity',
+    kind: 'stream',
+    text: 'SELECT id, severity FROM alerts WHERE user_id = $1 ORDER BY severity, id',
+    budgetMs: 10_000,
+    plan: {
+      kind: 'checked',
+      statements: [{ foundBy: ['alerts_user_created_idx'], orderedBy: null, sorts: [{ keys: ['severity', 'id'], rows: 10 }] }],
+    },
+  });
+  // Every alert sorted: a :stream may read the table whole, but not sort it whole.
+  const whole = adHoc({
+    name: 'everyAlertByRead',
+    kind: 'stream',
+    text: 'SELECT id FROM alerts ORDER BY read_at NULLS FIRST, id',
+    params: [],
+    isolation: { kind: 'none' },
+    budgetMs: 60_000,
+  });
+  const allowed = { ...whole, name: 'everyAlertByReadAllowed', allowSort: 'the nightly export sorts every alert' };
+  const seqscan = adHoc({
+    name: 'countByTitle',
+    text: "SELECT count(*) FROM alerts WHERE title LIKE '%breach%'",
+    params: [],
+    isolation: { kind: 'none' },
+    allowSeqscan: 'an admin count, run by hand',
+    budgetMs: 60_000,
+  });
+  const audited = { ...manifest, queries: [found, whole, allowed, seqscan] };
+  const result = await runPlanAudit(db.url, audited, { ...rules, samples: 4 });
+  const report = formatPlanAuditReport(result);
+  const byName = new Map(result.queries.map((query) => [query.name, query]));
+
+  const foundAudit = byName.get('alertsBySeverity');
+  assert.equal(foundAudit?.verdict, 'ok', report);
+  const [foundSort] = foundAudit.sorts;
+  assert.equal(foundSort?.over, 'found', report);
+  assert.equal(foundSort.verdict, 'within budget', report);
+  assert.ok(foundSort.rows > 0 && foundSort.p95Ms >= 0, report);
+  assert.deepEqual(foundAudit.plannedSorts, [{ keys: ['severity', 'id'], rows: 10 }]);
+  assert.match(
+    report,
+    /^\| alertsBySeverity \| (alerts\.)?severity, (alerts\.)?id \| rows an index found \| 10 rows \| \d+ \| [\d.]+ \| .* \| within budget \|$/m,
+    report,
+  );
+
+  const wholeAudit = byName.get('everyAlertByRead');
+  assert.equal(wholeAudit?.verdict, 'violation', report);
+  // The stream reads the table whole without an annotation (no seq_scan); its sort of the whole table is the error.
+  assert.deepEqual(
+    wholeAudit.findings.map((finding) => finding.kind),
+    ['table_sort'],
+    report,
+  );
+  assert.match(wholeAudit.findings[0]?.message ?? '', /over every row of alerts/);
+  assert.match(wholeAudit.findings[0]?.fix ?? '', /-- allow: sort <reason>/);
+  assert.equal(wholeAudit.sorts[0]?.verdict, 'whole table', report);
+
+  const allowedAudit = byName.get('everyAlertByReadAllowed');
+  assert.equal(allowedAudit?.verdict, 'ok', report);
+  assert.equal(allowedAudit.sorts[0]?.verdict, 'allowed', report);
+  assert.match(report, /^- everyAlertByReadAllowed \(.*\): `allow: sort` the nightly export sorts every alert$/m, report);
+  assert.equal(byName.get('countByTitle')?.verdict, 'ok', report);
+  assert.match(report, /^- countByTitle \(.*\): `allow: seqscan` an admin count, run by hand$/m, report);
+
+  // The same found-rows sort over a budget it cannot meet: the violation names the sort it measured.
+  const strict = await runPlanAudit(db.url, { ...manifest, queries: [{ ...found, budgetMs: 0.001 }] }, { ...rules, samples: 2 });
+  const [strictAudit] = strict.queries;
+  assert.equal(strictAudit?.sorts[0]?.verdict, 'over budget', formatPlanAuditReport(strict));
+  const overBudget = strictAudit.findings.find((finding) => finding.kind === 'over_budget');
+  assert.match(
+    overBudget?.message ?? '',
+    /It sorts rows it found \(no table of 10k rows read whole\): (alerts\.)?severity, (alerts\.)?id \(up to \d+ rows, p95 [\d.]+ ms of it\)/,
+  );
+});
+
 test('a dropped index is flagged in the plan and the schema audit prints the CREATE INDEX', async () => {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
@@ -125,7 +211,14 @@ test('a dropped index is flagged in the plan and the schema audit prints the CRE
   const listAlerts = result.queries.find((query) => query.name === 'listAlerts');
   assert.equal(listAlerts?.verdict, 'violation', report);
   const kinds = new Set(listAlerts?.findings.map((finding) => finding.kind));
-  assert.ok(kinds.has('seq_scan') || kinds.has('list_sort'), violationsOf(result));
+  assert.ok(kinds.has('seq_scan') || kinds.has('table_sort'), violationsOf(result));
+  // The manifest's proof named the dropped index: the finding says the database lacks it, not that the planner chose.
+  assert.ok(
+    listAlerts?.findings.some((finding) =>
+      /Codegen proved the plan with .*alerts_user_created_idx.*which this database does not have/.test(finding.message),
+    ),
+    report,
+  );
   const expected = 'CREATE INDEX alerts_user_created_idx ON public.alerts (user_id, created_at DESC, id DESC);';
   // The plan finding derives the index from the filter and the list's order, and reports the schema audit's
   // statement for the same index (so applying every fix creates it once).

@@ -1,0 +1,8 @@
+-- name: reachable :list
+-- order: id
+WITH RECURSIVE tree AS (
+  SELECT id, name FROM nodes WHERE id = 1
+  UNION
+  SELECT n.id, n.name FROM nodes n JOIN edges e ON e.child = n.id JOIN tree t ON e.parent = t.id
+)
+SELECT id, name FROM tree;
