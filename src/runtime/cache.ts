@@ -9,6 +9,7 @@ import type { Meter } from '@opentelemetry/api';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { EVERY_TABLE, type CachePolicy, type WriteEffect } from './contract.js';
+import { copyValue } from './copy.js';
 import { createMemoryStore } from './memory-store.js';
 
 /**
@@ -284,7 +285,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       if (pending !== undefined) {
         // Another call's run, which may have started before a write this derivation would miss.
         if (capture !== undefined) capture.racing = true;
-        return pending.then((result) => deserialize(serialize(result)) as Result);
+        return pending.then((result) => copyValue(result) as Result);
       }
       counters.misses += 1;
       misses?.add(1, { 'db.query.name': name });
