@@ -34,10 +34,16 @@ function offsetMinutes(text: string, at: number): number | null {
   return sign === 45 ? -minutes : minutes;
 }
 
-/** The fast path, or null when the text is not the common shape. */
-function fastTimestamptz(text: string): Date | null {
+const SPACE = 32;
+const LETTER_T = 84;
+
+/**
+ * The fast path, or null when the text is not the common shape. `separator` is what stands between the date and
+ * the time: a space in a column's text, a T in JSON (to_json of a timestamptz, as includes carry them).
+ */
+function fastTimestamptz(text: string, separator: number): Date | null {
   // YYYY-MM-DD HH:MM:SS at fixed positions; a year of 1000-9999 (postgres-date maps years 0-99 its own way).
-  if (text.length < 22 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 32) return null;
+  if (text.length < 22 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== separator) return null;
   if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return null;
   const high = twoDigits(text, 0);
   const low = twoDigits(text, 2);
@@ -78,7 +84,15 @@ function fastTimestamptz(text: string): Date | null {
  * ```
  */
 export function parseTimestamptz(text: string): unknown {
-  return fastTimestamptz(text) ?? pgParser(text);
+  return fastTimestamptz(text, SPACE) ?? pgParser(text);
+}
+
+/**
+ * A timestamptz as PostgreSQL writes it in JSON (`2026-12-07T22:30:00.123456+00:00`), as a Date: the Date
+ * `new Date(text)` gives, for about half its cost (a dashboard revives 23 of them); other texts go to `new Date`.
+ */
+export function parseJsonTimestamp(text: string): Date {
+  return fastTimestamptz(text, LETTER_T) ?? new Date(text);
 }
 
 type TypeParser = (text: string) => unknown;
