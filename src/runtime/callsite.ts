@@ -1,6 +1,6 @@
 // The calling site of a statement: the first stack frame outside the runtime, generated query modules and
-// node_modules. The N+1 scope asks for it on every statement, so frames are read as V8 CallSite objects: no stack
-// string is formatted and no source map is consulted (under tsx, formatting `error.stack` maps every frame, which
+// node_modules. The N+1 scope captures a stack on every statement and reads it only when it needs the site
+// (scope.ts); frames are read as V8 CallSite objects: no stack string is formatted and no source map is consulted (under tsx, formatting `error.stack` maps every frame, which
 // cost more than the query it described). Positions are those of the code as loaded.
 //
 // Nothing here knows where the project keeps its generated code (the output folder is the project's choice):
