@@ -66,7 +66,6 @@ const getDashboardStatement: Statement = {
   replica: true,
   cache: {"ttlMs":30000,"reads":[{"table":"alerts","scoped":true},{"table":"data_brokers","scoped":false},{"table":"exposures","scoped":true},{"table":"scans","scoped":true},{"table":"subscriptions","scoped":true},{"table":"user_counters","scoped":true},{"table":"users","scoped":true}],"scope":{"param":"userId","index":0}},
   revive: {"recentAlerts":{"many":{"created_at":"date","read_at":"date","exposure":{"one":{"created_at":"date","removed_at":"date"}}}},"latestScan":{"one":{"created_at":"date","started_at":"date","finished_at":"date"}}},
-  shape: { columns: ["user_id","email","full_name","phone","member_since","subscription_plan","subscription_status","current_period_end","exposures_detected","exposures_removal_requested","exposures_removed","exposures_reappeared","unread_alerts","total_alerts","recentAlerts","latestScan"], build: (v) => ({ "user_id": v[0], "email": v[1], "full_name": v[2], "phone": v[3], "member_since": v[4], "subscription_plan": v[5], "subscription_status": v[6], "current_period_end": v[7], "exposures_detected": v[8], "exposures_removal_requested": v[9], "exposures_removed": v[10], "exposures_reappeared": v[11], "unread_alerts": v[12], "total_alerts": v[13], "recentAlerts": v[14], "latestScan": v[15] }) },
   text: `
 SELECT p0.*, "i1_recentAlerts".value AS "recentAlerts", "i1_latestScan".value AS "latestScan"
 FROM (

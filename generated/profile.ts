@@ -21,7 +21,6 @@ const getProfileStatement: Statement = {
   name: "getProfile",
   readOnly: true,
   cache: {"ttlMs":300000,"reads":[{"table":"users","scoped":true}],"scope":{"param":"userId","index":0}},
-  shape: { columns: ["id","email","full_name","phone","created_at","updated_at"], build: (v) => ({ "id": v[0], "email": v[1], "full_name": v[2], "phone": v[3], "created_at": v[4], "updated_at": v[5] }) },
   text: `
 SELECT id, email, full_name, phone, created_at, updated_at
 FROM users
@@ -53,7 +52,6 @@ export type UpdateProfileRow = {
 const updateProfileStatement: Statement = {
   name: "updateProfile",
   effect: {"writes":[{"table":"users","scoped":true}],"scope":{"param":"userId","index":2}},
-  shape: { columns: ["id","email","full_name","phone","created_at","updated_at"], build: (v) => ({ "id": v[0], "email": v[1], "full_name": v[2], "phone": v[3], "created_at": v[4], "updated_at": v[5] }) },
   text: `
 UPDATE users
 SET full_name = coalesce($1, full_name),

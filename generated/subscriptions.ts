@@ -19,7 +19,6 @@ const getSubscriptionStatusStatement: Statement = {
   name: "getSubscriptionStatus",
   readOnly: true,
   cache: {"ttlMs":60000,"reads":[{"table":"subscriptions","scoped":true}],"scope":{"param":"userId","index":0}},
-  shape: { columns: ["plan","status","current_period_end","updated_at"], build: (v) => ({ "plan": v[0], "status": v[1], "current_period_end": v[2], "updated_at": v[3] }) },
   text: `
 SELECT plan, status, current_period_end, updated_at
 FROM subscriptions

@@ -235,9 +235,10 @@ function emitQuery(query: QueryModel): string {
       );
     })
     .with({ kind: 'single' }, (single) => {
-      // An :exec returns no rows to shape; a :stream reads its rows through pg-cursor, by name.
-      const shaped = query.kind === 'exec' || query.kind === 'stream' ? null : outputColumns(query, []);
-      out.push(`const ${query.name}Statement: Statement = ${statement('', single.text, shaped, '')};`);
+      // Only a list's statements are shaped: on a page of 51 rows the builder saved about a tenth of the call's Node
+      // CPU, on a single row (the dashboard) it cost more than pg's own object (issue 30, bench/RESULTS.md). An :exec
+      // returns no rows, and a :stream reads its rows through pg-cursor, by name.
+      out.push(`const ${query.name}Statement: Statement = ${statement('', single.text, null, '')};`);
       const body = match(query.kind)
         .with('one', () => `: Promise<${rowType}> {\n  return runOne<${rowType}>(db, ${query.name}Statement, ${values}, options);`)
         .with(

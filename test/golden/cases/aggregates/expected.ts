@@ -20,7 +20,6 @@ export type AlertStatsRow = {
 const alertStatsStatement: Statement = {
   name: "alertStats",
   readOnly: true,
-  shape: { columns: ["total","read","title_chars","first_at","last_at","mean_body"], build: (v) => ({ "total": v[0], "read": v[1], "title_chars": v[2], "first_at": v[3], "last_at": v[4], "mean_body": v[5] }) },
   text: `
 SELECT count(*) AS total,
        count(read_at) AS read,

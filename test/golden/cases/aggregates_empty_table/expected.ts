@@ -18,7 +18,6 @@ export type EmptyAggregatesRow = {
 const emptyAggregatesStatement: Statement = {
   name: "emptyAggregates",
   readOnly: true,
-  shape: { columns: ["n","nx","total","biggest","xs","js"], build: (v) => ({ "n": v[0], "nx": v[1], "total": v[2], "biggest": v[3], "xs": v[4], "js": v[5] }) },
   text: `
 SELECT count(*) AS n, count(x) AS nx, sum(x) AS total, max(x) AS biggest, array_agg(x) AS xs, json_agg(x) AS js FROM e
 `,

@@ -14,7 +14,6 @@ const highScorerCountStatement: Statement = {
   name: "highScorerCount",
   readOnly: true,
   cache: {"ttlMs":60000,"reads":[{"table":"players","scoped":false},{"table":"scores","scoped":false}],"scope":null},
-  shape: { columns: ["n"], build: (v) => ({ "n": v[0] }) },
   text: `
 SELECT count(*) AS n FROM high_scores
 `,
@@ -36,7 +35,6 @@ const bestOfStatement: Statement = {
   name: "bestOf",
   readOnly: true,
   cache: {"ttlMs":60000,"reads":[{"table":"scores","scoped":false}],"scope":null},
-  shape: { columns: ["best"], build: (v) => ({ "best": v[0] }) },
   text: `
 SELECT best($1) AS best
 `,
@@ -58,7 +56,6 @@ const eventsIn2024Statement: Statement = {
   name: "eventsIn2024",
   readOnly: true,
   cache: {"ttlMs":60000,"reads":[{"table":"events","scoped":false}],"scope":null},
-  shape: { columns: ["n"], build: (v) => ({ "n": v[0] }) },
   text: `
 SELECT count(*) AS n FROM events_2024
 `,

@@ -17,7 +17,6 @@ export type CaseExprRow = {
 const caseExprStatement: Statement = {
   name: "caseExpr",
   readOnly: true,
-  shape: { columns: ["without_else","with_else","else_null"], build: (v) => ({ "without_else": v[0], "with_else": v[1], "else_null": v[2] }) },
   text: `
 SELECT CASE WHEN phone IS NULL THEN 'email' END AS without_else,
        CASE WHEN phone IS NULL THEN 'email' ELSE 'phone' END AS with_else,

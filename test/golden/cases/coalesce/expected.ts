@@ -17,7 +17,6 @@ export type ContactRow = {
 const contactStatement: Statement = {
   name: "contact",
   readOnly: true,
-  shape: { columns: ["contact","maybe_phone","plan"], build: (v) => ({ "contact": v[0], "maybe_phone": v[1], "plan": v[2] }) },
   text: `
 SELECT coalesce(phone, email) AS contact,
        coalesce(phone, NULL) AS maybe_phone,

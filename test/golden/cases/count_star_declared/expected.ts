@@ -14,7 +14,6 @@ export type CountUsersRow = {
 const countUsersStatement: Statement = {
   name: "countUsers",
   readOnly: true,
-  shape: { columns: ["users","users_int"], build: (v) => ({ "users": v[0], "users_int": v[1] }) },
   text: `
 SELECT count(*) AS users, count(*)::int4 AS users_int FROM users
 `,

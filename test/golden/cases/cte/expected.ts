@@ -18,7 +18,6 @@ export type CteNullabilityRow = {
 const cteNullabilityStatement: Statement = {
   name: "cteNullability",
   readOnly: true,
-  shape: { columns: ["id","phone","last_at","n"], build: (v) => ({ "id": v[0], "phone": v[1], "last_at": v[2], "n": v[3] }) },
   text: `
 WITH latest AS (
   SELECT user_id, max(created_at) AS last_at, count(*) AS n FROM alerts WHERE user_id = $1 GROUP BY user_id

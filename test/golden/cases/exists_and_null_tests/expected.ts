@@ -18,7 +18,6 @@ export type FlagsRow = {
 const flagsStatement: Statement = {
   name: "flags",
   readOnly: true,
-  shape: { columns: ["has_unread","no_phone","same","phone_is_one"], build: (v) => ({ "has_unread": v[0], "no_phone": v[1], "same": v[2], "phone_is_one": v[3] }) },
   text: `
 SELECT EXISTS (SELECT 1 FROM alerts a WHERE a.user_id = u.id AND a.read_at IS NULL) AS has_unread,
        u.phone IS NULL AS no_phone,

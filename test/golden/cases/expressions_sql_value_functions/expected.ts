@@ -18,7 +18,6 @@ export type SessionValuesRow = {
 const sessionValuesStatement: Statement = {
   name: "sessionValues",
   readOnly: true,
-  shape: { columns: ["today","now_ts","who","session_who","schema_name","called_now"], build: (v) => ({ "today": v[0], "now_ts": v[1], "who": v[2], "session_who": v[3], "schema_name": v[4], "called_now": v[5] }) },
   text: `
 SELECT current_date AS today, current_timestamp AS now_ts, current_user AS who, session_user AS session_who, current_schema AS schema_name, now() AS called_now
 `,

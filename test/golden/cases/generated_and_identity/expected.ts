@@ -16,7 +16,6 @@ export type InsertGenRow = {
 const insertGenStatement: Statement = {
   name: "insertGen",
   effect: {"writes":[{"table":"gen","scoped":false}],"scope":null},
-  shape: { columns: ["id","w","doubled","maybe"], build: (v) => ({ "id": v[0], "w": v[1], "doubled": v[2], "maybe": v[3] }) },
   text: `
 INSERT INTO gen (w) VALUES (5) RETURNING id, w, doubled, maybe
 `,

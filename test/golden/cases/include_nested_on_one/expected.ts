@@ -35,7 +35,6 @@ const userOverviewStatement: Statement = {
   name: "userOverview",
   readOnly: true,
   revive: {"alerts":{"many":{"created_at":"date"}}},
-  shape: { columns: ["id","email","alerts"], build: (v) => ({ "id": v[0], "email": v[1], "alerts": v[2] }) },
   text: `
 SELECT p0.*, "i1_alerts".value AS "alerts"
 FROM (

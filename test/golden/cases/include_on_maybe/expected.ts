@@ -23,7 +23,6 @@ export type SubscriptionWithUserOwner = {
 const subscriptionWithUserStatement: Statement = {
   name: "subscriptionWithUser",
   readOnly: true,
-  shape: { columns: ["id","user_id","plan","owner"], build: (v) => ({ "id": v[0], "user_id": v[1], "plan": v[2], "owner": v[3] }) },
   text: `
 SELECT p0.*, "i1_owner".value AS "owner"
 FROM (

@@ -18,7 +18,6 @@ export type CreateScanRow = {
 const createScanStatement: Statement = {
   name: "createScan",
   effect: {"writes":[{"table":"scans","scoped":true}],"scope":{"param":"userId","index":0}},
-  shape: { columns: ["id","status","created_at","started_at"], build: (v) => ({ "id": v[0], "status": v[1], "created_at": v[2], "started_at": v[3] }) },
   text: `
 INSERT INTO scans (user_id, status) VALUES ($1, 'queued')
 RETURNING id, status, created_at, started_at

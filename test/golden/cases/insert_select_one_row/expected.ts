@@ -15,7 +15,6 @@ export type SnapshotStatsRow = {
 const snapshotStatsStatement: Statement = {
   name: "snapshotStats",
   effect: {"writes":[{"table":"order_stats","scoped":false}],"scope":null},
-  shape: { columns: ["id","orders","revenue"], build: (v) => ({ "id": v[0], "orders": v[1], "revenue": v[2] }) },
   text: `
 WITH totals AS (SELECT count(*) AS n, sum(total) AS revenue FROM orders)
 INSERT INTO order_stats (orders, revenue) SELECT n, revenue FROM totals RETURNING id, orders, revenue
@@ -37,7 +36,6 @@ export type CopyOrderRow = {
 const copyOrderStatement: Statement = {
   name: "copyOrder",
   effect: {"writes":[{"table":"order_stats","scoped":false}],"scope":null},
-  shape: { columns: ["id"], build: (v) => ({ "id": v[0] }) },
   text: `
 INSERT INTO order_stats (orders, revenue) SELECT 1, total FROM orders WHERE id = $1 RETURNING id
 `,

@@ -17,7 +17,6 @@ export type UserWithLatestScanRow = {
 const userWithLatestScanStatement: Statement = {
   name: "userWithLatestScan",
   readOnly: true,
-  shape: { columns: ["id","scan_id","scan_status"], build: (v) => ({ "id": v[0], "scan_id": v[1], "scan_status": v[2] }) },
   text: `
 SELECT u.id, ls.id AS scan_id, ls.status AS scan_status
 FROM users u

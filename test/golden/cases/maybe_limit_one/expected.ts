@@ -16,7 +16,6 @@ export type LatestAlertRow = {
 const latestAlertStatement: Statement = {
   name: "latestAlert",
   readOnly: true,
-  shape: { columns: ["id","title"], build: (v) => ({ "id": v[0], "title": v[1] }) },
   text: `
 SELECT id, title FROM alerts WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1
 `,

@@ -17,7 +17,6 @@ export type FindSubscriptionRow = {
 const findSubscriptionStatement: Statement = {
   name: "findSubscription",
   readOnly: true,
-  shape: { columns: ["plan","status","current_period_end"], build: (v) => ({ "plan": v[0], "status": v[1], "current_period_end": v[2] }) },
   text: `
 SELECT plan, status, current_period_end FROM subscriptions WHERE user_id = $1
 `,

@@ -16,7 +16,6 @@ export type AnnotatedRow = {
 const annotatedStatement: Statement = {
   name: "annotated",
   readOnly: true,
-  shape: { columns: ["upper_email","maybe_email"], build: (v) => ({ "upper_email": v[0], "maybe_email": v[1] }) },
   text: `
 SELECT upper(email || '') AS upper_email, nullif(email, '') AS maybe_email
 FROM users WHERE id = $1

@@ -14,7 +14,6 @@ export type PlaceOrderRow = {
 const placeOrderStatement: Statement = {
   name: "placeOrder",
   effect: {"writes":[{"table":"order_requests","scoped":false},{"table":"orders","scoped":false}],"scope":null},
-  shape: { columns: ["id","total"], build: (v) => ({ "id": v[0], "total": v[1] }) },
   text: `
 INSERT INTO orders (id, total) VALUES (1, 100) RETURNING id, total
 `,

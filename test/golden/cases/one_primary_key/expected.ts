@@ -18,7 +18,6 @@ export type GetUserRow = {
 const getUserStatement: Statement = {
   name: "getUser",
   readOnly: true,
-  shape: { columns: ["id","email","phone","created_at"], build: (v) => ({ "id": v[0], "email": v[1], "phone": v[2], "created_at": v[3] }) },
   text: `
 SELECT id, email, phone, created_at FROM users WHERE id = $1
 `,

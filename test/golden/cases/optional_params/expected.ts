@@ -78,7 +78,6 @@ export type RenameUserRow = {
 const renameUserStatement: Statement = {
   name: "renameUser",
   effect: {"writes":[{"table":"users","scoped":true}],"scope":{"param":"userId","index":2}},
-  shape: { columns: ["id","full_name","phone"], build: (v) => ({ "id": v[0], "full_name": v[1], "phone": v[2] }) },
   text: `
 UPDATE users
 SET full_name = coalesce($1, full_name), phone = coalesce($2, phone)

@@ -19,7 +19,6 @@ export type TrickyTextRow = {
 const trickyTextStatement: Statement = {
   name: "trickyText",
   readOnly: true,
-  shape: { columns: ["quoted","dollar","tagged","id_text","email"], build: (v) => ({ "quoted": v[0], "dollar": v[1], "tagged": v[2], "id_text": v[3], "email": v[4] }) },
   text: `
 SELECT ':notParam' AS quoted,
        $$ :alsoNot $$ AS dollar,

@@ -17,7 +17,6 @@ const brokerByIdStatement: Statement = {
   name: "brokerById",
   readOnly: true,
   replica: true,
-  shape: { columns: ["id","name"], build: (v) => ({ "id": v[0], "name": v[1] }) },
   text: `
 SELECT id, name FROM data_brokers WHERE id = $1
 `,

@@ -15,7 +15,6 @@ export type RenamedOldNewRow = {
 const renamedOldNewStatement: Statement = {
   name: "renamedOldNew",
   effect: {"writes":[{"table":"u","scoped":false}],"scope":null},
-  shape: { columns: ["before","after","v"], build: (v) => ({ "before": v[0], "after": v[1], "v": v[2] }) },
   text: `
 UPDATE u SET w = 'w' WHERE id = 1 RETURNING WITH (OLD AS o, NEW AS n) o.w AS before, n.w AS after, n.v
 `,

@@ -17,7 +17,6 @@ export type ReturnExpressionsRow = {
 const returnExpressionsStatement: Statement = {
   name: "returnExpressions",
   effect: {"writes":[{"table":"t","scoped":false}],"scope":null},
-  shape: { columns: ["next_a","double_b","k","label","u_count"], build: (v) => ({ "next_a": v[0], "double_b": v[1], "k": v[2], "label": v[3], "u_count": v[4] }) },
   text: `
 UPDATE t SET b = 1 WHERE id = 2
 RETURNING a + 1 AS next_a, b * 2 AS double_b, j ->> 'k' AS k, coalesce(n, s) AS label, (SELECT count(*) FROM u WHERE u.t_id = t.id) AS u_count

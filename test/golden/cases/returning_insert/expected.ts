@@ -18,7 +18,6 @@ export type InsertTRow = {
 const insertTStatement: Statement = {
   name: "insertT",
   effect: {"writes":[{"table":"t","scoped":false}],"scope":null},
-  shape: { columns: ["id","a","b","s","old_a","new_a"], build: (v) => ({ "id": v[0], "a": v[1], "b": v[2], "s": v[3], "old_a": v[4], "new_a": v[5] }) },
   text: `
 INSERT INTO t (id, a, s, j, arr, ts) VALUES (10, 1, 's', '{}', '{}', now())
 RETURNING id, a, b, s, old.a AS old_a, new.a AS new_a

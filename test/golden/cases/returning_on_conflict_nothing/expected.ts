@@ -15,7 +15,6 @@ export type InsertIfAbsentRow = {
 const insertIfAbsentStatement: Statement = {
   name: "insertIfAbsent",
   effect: {"writes":[{"table":"u","scoped":false}],"scope":null},
-  shape: { columns: ["id","v","w"], build: (v) => ({ "id": v[0], "v": v[1], "w": v[2] }) },
   text: `
 INSERT INTO u (id, t_id, v) VALUES (1, 1, 'again') ON CONFLICT DO NOTHING RETURNING id, v, w
 `,

@@ -17,7 +17,6 @@ export type UpsertTRow = {
 const upsertTStatement: Statement = {
   name: "upsertT",
   effect: {"writes":[{"table":"t","scoped":false}],"scope":null},
-  shape: { columns: ["id","a","b","s","old_a"], build: (v) => ({ "id": v[0], "a": v[1], "b": v[2], "s": v[3], "old_a": v[4] }) },
   text: `
 INSERT INTO t (id, a, s, j, arr, ts) VALUES (1, 99, 'z', '{}', '{}', now())
 ON CONFLICT (id) DO UPDATE SET a = excluded.a, b = NULL

@@ -15,7 +15,6 @@ export type InsertThroughViewRow = {
 const insertThroughViewStatement: Statement = {
   name: "insertThroughView",
   effect: {"writes":[{"table":"t","scoped":false}],"scope":null},
-  shape: { columns: ["id","a","s"], build: (v) => ({ "id": v[0], "a": v[1], "s": v[2] }) },
   text: `
 INSERT INTO tv (id, a, s, j, arr, ts) VALUES (20, 1, 's', '{}', '{}', now()) RETURNING id, a, s
 `,

@@ -19,7 +19,6 @@ export type UpdateTRow = {
 const updateTStatement: Statement = {
   name: "updateT",
   effect: {"writes":[{"table":"t","scoped":false}],"scope":null},
-  shape: { columns: ["id","a","b","s","old_s","new_s","old_b"], build: (v) => ({ "id": v[0], "a": v[1], "b": v[2], "s": v[3], "old_s": v[4], "new_s": v[5], "old_b": v[6] }) },
   text: `
 UPDATE t SET b = NULL, s = s || '!' WHERE id = 1
 RETURNING id, a, b, s, old.s AS old_s, new.s AS new_s, old.b AS old_b

@@ -17,7 +17,6 @@ export type ScalarSubqueriesRow = {
 const scalarSubqueriesStatement: Statement = {
   name: "scalarSubqueries",
   readOnly: true,
-  shape: { columns: ["id","alert_count","last_title"], build: (v) => ({ "id": v[0], "alert_count": v[1], "last_title": v[2] }) },
   text: `
 SELECT u.id,
        (SELECT count(*) FROM alerts a WHERE a.user_id = u.id) AS alert_count,

@@ -27,7 +27,6 @@ const allTypesStatement: Statement = {
   name: "allTypes",
   readOnly: true,
   revive: {"statuses":"textArray"},
-  shape: { columns: ["id","status","data_types","created_at","removed_at","removed","broker_number","price","as_json","as_jsonb","statuses","ratio"], build: (v) => ({ "id": v[0], "status": v[1], "data_types": v[2], "created_at": v[3], "removed_at": v[4], "removed": v[5], "broker_number": v[6], "price": v[7], "as_json": v[8], "as_jsonb": v[9], "statuses": v[10], "ratio": v[11] }) },
   text: `
 SELECT e.id,
        e.status,

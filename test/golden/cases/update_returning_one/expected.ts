@@ -18,7 +18,6 @@ export type RenameUserRow = {
 const renameUserStatement: Statement = {
   name: "renameUser",
   effect: {"writes":[{"table":"users","scoped":true}],"scope":{"param":"userId","index":1}},
-  shape: { columns: ["id","full_name","phone"], build: (v) => ({ "id": v[0], "full_name": v[1], "phone": v[2] }) },
   text: `
 UPDATE users SET full_name = $1 WHERE id = $2 RETURNING id, full_name, phone
 `,
