@@ -70,7 +70,7 @@ test('a shaped statement gives the rows of pg object mode, and its timestamptz a
     text,
     shape: { columns: ['n', 'label', 'at'], build: (v) => ({ n: v[0], label: v[1], at: v[2] }) },
   };
-  const expected = await withClient(async (client) => (await client.query(text)).rows);
+  const expected = await withClient(async (client) => (await client.query<Record<string, unknown>>(text)).rows);
   assert.deepEqual((await db.execute(plain, [])).rows, expected);
   assert.deepEqual((await db.execute(shaped, [])).rows, expected);
   assert.ok((await db.execute<{ at: unknown }>(shaped, [])).rows[0]?.at instanceof Date);
@@ -97,7 +97,7 @@ test('columns that differ from the shape: rows by name, never values under the w
   differ.length = 0;
 });
 
-test('generated statements match the server: the dashboard and pages through a list build by position, with no warning', async () => {
+test('generated list statements match the server: pages build by position with no warning, beside the (unshaped) dashboard', async () => {
   const { rows } = await withClient((client) =>
     client.query<{ user_id: string }>('SELECT user_id::text FROM user_counters ORDER BY total_alerts DESC LIMIT 3'),
   );
