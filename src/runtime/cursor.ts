@@ -222,8 +222,8 @@ export function decodeCursor(secret: string, query: string, params: readonly unk
   if (!Array.isArray(values) || values.length !== arity || !values.every((value) => typeof value === 'string')) {
     throw invalid('shape', 'wrong shape');
   }
-  if (sealed[0] === VERSION) remember(keys, cursor, bound, [...(values as string[])]);
-  return values as string[];
+  if (sealed[0] === VERSION) remember(keys, cursor, bound, [...values]);
+  return values;
 }
 
 /** Opens a version 1 cursor (AES-256-GCM, a key per cursor), or throws `refused()`. */
