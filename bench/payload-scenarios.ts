@@ -208,12 +208,18 @@ export async function createPayloadPairs(options: PayloadSetupOptions): Promise<
   const dashboardRaw = await rawSide('raw_getDashboard', users.dashboard, dashboardCall);
   const pageRaw = await rawSide('raw_listAlerts', [users.alertsPage], pageCall);
   // The deep page's cursor is the one the generated function hands out after page DEEP_PAGE - 1. Raw pg runs the
-  // keyset statement with the boundary that cursor decodes to (captured), as hand-written pg would hold it.
+  // keyset statement with the boundary that cursor opens to (captured), as hand-written pg would hold it. A small
+  // seed (the smoke tests') may have fewer pages: the deepest page that has a cursor, from page 2.
   let deepCursor: Cursor<'listAlerts'> | null = null;
-  for (let page = 1; page < DEEP_PAGE; page += 1) {
-    deepCursor = (await listAlerts(db, { userId: users.alertsPage, limit: 50, cursor: deepCursor })).nextCursor;
-    if (deepCursor === null) throw new Error(`user ${users.alertsPage} has fewer than ${DEEP_PAGE} pages of alerts: seed more users`);
+  let deepPage = 1;
+  while (deepPage < DEEP_PAGE) {
+    const next: Cursor<'listAlerts'> | null = (await listAlerts(db, { userId: users.alertsPage, limit: 50, cursor: deepCursor }))
+      .nextCursor;
+    if (next === null) break;
+    deepCursor = next;
+    deepPage += 1;
   }
+  if (deepCursor === null) throw new Error(`user ${users.alertsPage} has one page of alerts: seed more users`);
   const deepCall = (queryable: Queryable, userId: string) => listAlerts(queryable, { userId, limit: 50, cursor: deepCursor });
   const deepRaw = await rawSide('raw_listAlerts_after', [users.alertsPage], (recorder, userId) =>
     // The recorder's cursorSecret differs: the capture opens the cursor with the real secret through a view of it.
@@ -238,7 +244,7 @@ export async function createPayloadPairs(options: PayloadSetupOptions): Promise<
     },
     {
       name: 'alertsPageDeep',
-      label: `alerts page ${DEEP_PAGE} of 50 (listAlerts with a cursor, 51 rows read)`,
+      label: `alerts page ${deepPage} of 50 (listAlerts with a cursor, 51 rows read)`,
       statement: deepRaw.statement,
       userIds: [users.alertsPage],
       generated: (userId) => deepCall(db, userId),
