@@ -10,12 +10,15 @@ import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import type { DB } from '../generated/db.js';
 import { getDashboard, listAlerts } from '../generated/index.js';
-import { createDb, type Db, type Queryable, type Rows, type Statement } from 'sqlbound';
+import { createDb, type Cursor, type Db, type Queryable, type Rows, type Statement } from 'sqlbound';
 import { startupOptions } from '../src/runtime/pool.js';
 import { percentile, seeded, shuffle as shuffled } from './harness.js';
 
-/** The two payloads of issue 16. */
-export type PayloadName = 'dashboard' | 'alertsPage';
+/** The two payloads of issue 16, and a page deep in a list, opened with a cursor (issue 30). */
+export type PayloadName = 'dashboard' | 'alertsPage' | 'alertsPageDeep';
+
+/** The page of the deep pair: far enough that the cursor carries a real boundary, near enough for every seeded heavy user. */
+export const DEEP_PAGE = 21;
 
 /** One call of either side, for a user. */
 export type PayloadCall = (userId: string) => Promise<unknown>;
@@ -162,6 +165,9 @@ export async function createPayloadPairs(options: PayloadSetupOptions): Promise<
     max,
     logger: options.logger ?? pino({ level: 'info' }),
     cursorSecret: 'payload-bench',
+    // pg's pool waits for a connection without a limit; a burst of 1000 on a loaded machine waited past the
+    // default 5 s, and the run died on it. The raw side has no limit: a long one here keeps the two alike.
+    connectionTimeoutMillis: 120_000,
   });
   const startup = startupOptions(db.settings);
   const rawPool = new pg.Pool({
@@ -201,6 +207,24 @@ export async function createPayloadPairs(options: PayloadSetupOptions): Promise<
   const pageCall = (queryable: Queryable, userId: string) => listAlerts(queryable, { userId, limit: 50, cursor: null });
   const dashboardRaw = await rawSide('raw_getDashboard', users.dashboard, dashboardCall);
   const pageRaw = await rawSide('raw_listAlerts', [users.alertsPage], pageCall);
+  // The deep page's cursor is the one the generated function hands out after page DEEP_PAGE - 1. Raw pg runs the
+  // keyset statement with the boundary that cursor opens to (captured), as hand-written pg would hold it. A small
+  // seed (the smoke tests') may have fewer pages: the deepest page that has a cursor, from page 2.
+  let deepCursor: Cursor<'listAlerts'> | null = null;
+  let deepPage = 1;
+  while (deepPage < DEEP_PAGE) {
+    const next: Cursor<'listAlerts'> | null = (await listAlerts(db, { userId: users.alertsPage, limit: 50, cursor: deepCursor }))
+      .nextCursor;
+    if (next === null) break;
+    deepCursor = next;
+    deepPage += 1;
+  }
+  if (deepCursor === null) throw new Error(`user ${users.alertsPage} has one page of alerts: seed more users`);
+  const deepCall = (queryable: Queryable, userId: string) => listAlerts(queryable, { userId, limit: 50, cursor: deepCursor });
+  const deepRaw = await rawSide('raw_listAlerts_after', [users.alertsPage], (recorder, userId) =>
+    // The recorder's cursorSecret differs: the capture opens the cursor with the real secret through a view of it.
+    deepCall({ ...recorder, cursorSecret: db.cursorSecret, execute: recorder.execute.bind(recorder) }, userId),
+  );
   const pairs: PayloadPair[] = [
     {
       name: 'dashboard',
@@ -217,6 +241,14 @@ export async function createPayloadPairs(options: PayloadSetupOptions): Promise<
       userIds: [users.alertsPage],
       generated: (userId) => pageCall(db, userId),
       raw: pageRaw.raw,
+    },
+    {
+      name: 'alertsPageDeep',
+      label: `alerts page ${deepPage} of 50 (listAlerts with a cursor, 51 rows read)`,
+      statement: deepRaw.statement,
+      userIds: [users.alertsPage],
+      generated: (userId) => deepCall(db, userId),
+      raw: deepRaw.raw,
     },
   ];
   return {

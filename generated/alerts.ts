@@ -30,6 +30,7 @@ const listAlertsStatements: ListStatements<"listAlerts"> = {
     lookAhead: true,
     readOnly: true,
     replica: true,
+    shape: { columns: ["id","exposure_id","kind","severity","title","body","created_at","read_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "exposure_id": v[1], "kind": v[2], "severity": v[3], "title": v[4], "body": v[5], "created_at": v[6], "read_at": v[7], "__cursor_0": v[8], "__cursor_1": v[9] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -48,6 +49,7 @@ LIMIT $4::int4
     lookAhead: true,
     readOnly: true,
     replica: true,
+    shape: { columns: ["id","exposure_id","kind","severity","title","body","created_at","read_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "exposure_id": v[1], "kind": v[2], "severity": v[3], "title": v[4], "body": v[5], "created_at": v[6], "read_at": v[7], "__cursor_0": v[8], "__cursor_1": v[9] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

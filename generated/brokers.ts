@@ -24,6 +24,7 @@ const listBrokersStatements: ListStatements<"listBrokers"> = {
     lookAhead: true,
     readOnly: true,
     replica: true,
+    shape: { columns: ["id","name","domain","category","opt_out_url","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "domain": v[2], "category": v[3], "opt_out_url": v[4], "__cursor_0": v[5] }) },
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (
@@ -39,6 +40,7 @@ LIMIT $1::int4
     lookAhead: true,
     readOnly: true,
     replica: true,
+    shape: { columns: ["id","name","domain","category","opt_out_url","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "domain": v[2], "category": v[3], "opt_out_url": v[4], "__cursor_0": v[5] }) },
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (

@@ -43,6 +43,7 @@ const listExposuresStatements: ListStatements<"listExposures"> = {
     lookAhead: true,
     readOnly: true,
     replica: true,
+    shape: { columns: ["id","broker_id","status","data_types","created_at","removed_at","__cursor_0","__cursor_1","broker","latestAlerts"], build: (v) => ({ "id": v[0], "broker_id": v[1], "status": v[2], "data_types": v[3], "created_at": v[4], "removed_at": v[5], "__cursor_0": v[6], "__cursor_1": v[7], "broker": v[8], "latestAlerts": v[9] }) },
     text: `
 SELECT p0.*, "i1_broker".value AS "broker", "i1_latestAlerts".value AS "latestAlerts"
 FROM (
@@ -82,6 +83,7 @@ ORDER BY p0."created_at" DESC, p0."id" DESC
     lookAhead: true,
     readOnly: true,
     replica: true,
+    shape: { columns: ["id","broker_id","status","data_types","created_at","removed_at","__cursor_0","__cursor_1","broker","latestAlerts"], build: (v) => ({ "id": v[0], "broker_id": v[1], "status": v[2], "data_types": v[3], "created_at": v[4], "removed_at": v[5], "__cursor_0": v[6], "__cursor_1": v[7], "broker": v[8], "latestAlerts": v[9] }) },
     text: `
 SELECT p0.*, "i1_broker".value AS "broker", "i1_latestAlerts".value AS "latestAlerts"
 FROM (

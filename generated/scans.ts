@@ -26,6 +26,7 @@ const listScansStatements: ListStatements<"listScans"> = {
     lookAhead: true,
     readOnly: true,
     replica: true,
+    shape: { columns: ["id","status","created_at","started_at","finished_at","found_count","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "status": v[1], "created_at": v[2], "started_at": v[3], "finished_at": v[4], "found_count": v[5], "__cursor_0": v[6], "__cursor_1": v[7] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -42,6 +43,7 @@ LIMIT $2::int4
     lookAhead: true,
     readOnly: true,
     replica: true,
+    shape: { columns: ["id","status","created_at","started_at","finished_at","found_count","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "status": v[1], "created_at": v[2], "started_at": v[3], "finished_at": v[4], "found_count": v[5], "__cursor_0": v[6], "__cursor_1": v[7] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

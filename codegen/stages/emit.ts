@@ -159,6 +159,23 @@ function itemFields(query: QueryModel): string[] {
   });
 }
 
+/**
+ * A statement's output columns in the order its SQL returns them: the query's columns, a list's cursor columns
+ * (compose.ts wraps the query as `SELECT q.*, <cursor columns>`), then the includes (`SELECT p0.*, <includes>`).
+ */
+function outputColumns(query: QueryModel, cursorColumns: readonly string[]): string[] {
+  return [...query.columns.map((column) => column.name), ...cursorColumns, ...query.includes.map((include) => include.name)];
+}
+
+/** The statement's `shape`: its columns, and its row as one object literal over the array pg reads in array mode. */
+function shapeOf(columns: readonly string[], indent: string): string {
+  const fields = columns.map((name, position) => {
+    const literal = JSON.stringify(name);
+    return `${name === '__proto__' ? `[${literal}]` : literal}: v[${position}]`;
+  });
+  return `${indent}  shape: { columns: ${JSON.stringify(columns)}, build: (v) => ({ ${fields.join(', ')} }) },`;
+}
+
 function emitQuery(query: QueryModel): string {
   const Name = pascal(query.name);
   const paramsType = `${Name}Params`;
@@ -183,7 +200,7 @@ function emitQuery(query: QueryModel): string {
     out.push(`export type ${rowType} = {\n${[...query.columns.map(rowField), ...includeFields(query.includes)].join('\n')}\n};`);
     out.push(...includeTypes(query.includes));
   }
-  const statement = (suffix: string, text: string, indent = '  ', lookAhead = false) =>
+  const statement = (suffix: string, text: string, columns: readonly string[] | null, indent = '  ', lookAhead = false) =>
     [
       '{',
       `${indent}  name: ${JSON.stringify(query.name + suffix)},`,
@@ -194,6 +211,7 @@ function emitQuery(query: QueryModel): string {
       query.effect ? `${indent}  effect: ${JSON.stringify(query.effect)},` : null,
       // A list revives its page items, not each statement's rows: the spec sits on the ListStatements.
       !lookAhead && reviveLine !== null ? `${indent}${reviveLine}` : null,
+      columns === null ? null : shapeOf(columns, indent),
       `${indent}  text: ${sqlLiteral(text)},`,
       `${indent}}`,
     ]
@@ -204,8 +222,8 @@ function emitQuery(query: QueryModel): string {
       out.push(
         `const ${query.name}Statements: ListStatements<${JSON.stringify(query.name)}> = {\n` +
           `  name: ${JSON.stringify(query.name)},\n` +
-          `  first: ${statement('', list.first, '  ', true)},\n` +
-          `  after: ${statement(':after', list.after, '  ', true)},\n` +
+          `  first: ${statement('', list.first, outputColumns(query, list.cursorColumns), '  ', true)},\n` +
+          `  after: ${statement(':after', list.after, outputColumns(query, list.cursorColumns), '  ', true)},\n` +
           `  cursorColumns: ${JSON.stringify(list.cursorColumns)},\n` +
           `  item: (row) => ({ ${itemFields(query).join(', ')} }),\n` +
           (reviveLine === null ? '' : `${reviveLine}\n`) +
@@ -217,7 +235,10 @@ function emitQuery(query: QueryModel): string {
       );
     })
     .with({ kind: 'single' }, (single) => {
-      out.push(`const ${query.name}Statement: Statement = ${statement('', single.text, '')};`);
+      // Only a list's statements are shaped: on a page of 51 rows the builder saved about a tenth of the call's Node
+      // CPU, on a single row (the dashboard) it cost more than pg's own object (issue 30, bench/RESULTS.md). An :exec
+      // returns no rows, and a :stream reads its rows through pg-cursor, by name.
+      out.push(`const ${query.name}Statement: Statement = ${statement('', single.text, null, '')};`);
       const body = match(query.kind)
         .with('one', () => `: Promise<${rowType}> {\n  return runOne<${rowType}>(db, ${query.name}Statement, ${values}, options);`)
         .with(

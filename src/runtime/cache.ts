@@ -9,6 +9,7 @@ import type { Meter } from '@opentelemetry/api';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { EVERY_TABLE, type CachePolicy, type WriteEffect } from './contract.js';
+import { copyValue } from './copy.js';
 import { createMemoryStore } from './memory-store.js';
 
 /**
@@ -165,21 +166,46 @@ function derivedStrings(maxItems: number, maxBytes: number) {
   });
 }
 
+const bigintAsText = (_key: string, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value);
+
 /** Param values as a stable key: JSON, with Dates as ISO text and bigints as decimal text. */
 function cacheKey(name: string, values: readonly unknown[]): string {
-  const encoded = JSON.stringify(values, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
-  return `${name}:${encoded}`;
+  // A replacer takes JSON.stringify off its fast path: only values that may hold a bigint need one.
+  let plain = true;
+  for (const value of values) if (typeof value === 'bigint' || (typeof value === 'object' && value !== null)) plain = false;
+  return `${name}:${plain ? JSON.stringify(values) : JSON.stringify(values, bigintAsText)}`;
 }
 
 const scopeValue = (values: readonly unknown[], index: number) => String(values[index]);
 
 /** Tags of a cached entry: per user for scoped reads (plus a tag for "any user"), one per table otherwise. */
-function readTags(policy: CachePolicy, values: readonly unknown[]): string[] {
+function buildReadTags(policy: CachePolicy, values: readonly unknown[]): string[] {
   const tags = policy.reads.flatMap(({ table, scoped }) =>
     scoped && policy.scope !== null ? [`${table}#user:${scopeValue(values, policy.scope.index)}`, `${table}#users`] : [`${table}#all`],
   );
   // Every entry carries the tag a write of unknown targets drops.
   return [...tags, `${EVERY_TABLE}#all`];
+}
+
+/**
+ * The same tags, remembered per policy and scope value (a dashboard's 13 strings were rebuilt on every miss). The
+ * arrays are shared between calls: nothing here or in the stores changes a tag array it is given.
+ */
+const tagsByPolicy = new WeakMap<CachePolicy, Map<string, readonly string[]>>();
+function readTags(policy: CachePolicy, values: readonly unknown[]): readonly string[] {
+  const scope = policy.scope === null ? '' : scopeValue(values, policy.scope.index);
+  let byScope = tagsByPolicy.get(policy);
+  if (byScope === undefined) {
+    byScope = new Map();
+    tagsByPolicy.set(policy, byScope);
+  }
+  let tags = byScope.get(scope);
+  if (tags === undefined) {
+    if (byScope.size >= 10_000) byScope.clear();
+    tags = buildReadTags(policy, values);
+    byScope.set(scope, tags);
+  }
+  return tags;
 }
 
 /** Tags a write drops: its user's entries and the unscoped ones when scoped, every entry of the table otherwise. */
@@ -238,7 +264,12 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
   const inflight = new Map<string, Promise<unknown>>();
   // Bumped by every invalidation of a tag; a run that overlapped one must not store its (maybe stale) result.
   const epochs = new Map<string, number>();
-  const epochOf = (tags: string[]) => tags.map((tag) => epochs.get(tag) ?? 0).join(',');
+  // Epochs only grow, so their sum over a set of tags changes exactly when one of them does: no string to build.
+  const epochOf = (tags: readonly string[]) => {
+    let sum = 0;
+    for (const tag of tags) sum += epochs.get(tag) ?? 0;
+    return sum;
+  };
   // Tags whose entries a write is dropping right now (deleteByTag in flight).
   const invalidating = new Map<string, number>();
   const { logger } = options;
@@ -284,7 +315,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       if (pending !== undefined) {
         // Another call's run, which may have started before a write this derivation would miss.
         if (capture !== undefined) capture.racing = true;
-        return pending.then((result) => deserialize(serialize(result)) as Result);
+        return pending.then((result) => copyValue(result) as Result);
       }
       counters.misses += 1;
       misses?.add(1, { 'db.query.name': name });
@@ -294,7 +325,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
         try {
           const result = await run();
           if (epochOf(tags) === before) {
-            await store.set({ key, value: result, ttl: policy.ttlMs, tags }).catch((error: unknown) => {
+            await store.set({ key, value: result, ttl: policy.ttlMs, tags: [...tags] }).catch((error: unknown) => {
               logger?.error({ err: error, query: name }, 'cache write failed; result not cached');
             });
           }

@@ -1,6 +1,6 @@
 // The calling site of a statement: the first stack frame outside the runtime, generated query modules and
-// node_modules. The N+1 scope asks for it on every statement, so frames are read as V8 CallSite objects: no stack
-// string is formatted and no source map is consulted (under tsx, formatting `error.stack` maps every frame, which
+// node_modules. The N+1 scope captures a stack on every statement and reads it only when it needs the site
+// (scope.ts); frames are read as V8 CallSite objects: no stack string is formatted and no source map is consulted (under tsx, formatting `error.stack` maps every frame, which
 // cost more than the query it described). Positions are those of the code as loaded.
 //
 // Nothing here knows where the project keeps its generated code (the output folder is the project's choice):
@@ -57,20 +57,37 @@ function isForeign(file: string): boolean {
   );
 }
 
-function structuredFrames(): NodeJS.CallSite[] {
-  // Saved to be put back as it was, never called: no `this` to lose.
-  // eslint-disable-next-line @typescript-eslint/unbound-method
-  const previousPrepare = Error.prepareStackTrace;
+/**
+ * A statement's stack, captured and not yet read: V8 keeps the frames and formats them only when `stack` is first
+ * read. Capturing costs about a third of capturing and reading, so a scope captures every statement's stack and
+ * reads only those it needs (scope.ts).
+ */
+export type CapturedStack = { readonly stack?: unknown };
+
+/** The caller's stack, unread; frames above `below` (the runtime's own entry) are left out. */
+export function captureStack(below: (...args: never[]) => unknown = captureStack): CapturedStack {
   const previousLimit = Error.stackTraceLimit;
   const holder: { stack?: unknown } = {};
   try {
     Error.stackTraceLimit = 40;
+    Error.captureStackTrace(holder, below);
+  } finally {
+    Error.stackTraceLimit = previousLimit;
+  }
+  return holder;
+}
+
+/** The frames of a captured stack, as V8 CallSite objects: read once, with no stack string formatted. */
+function structuredFrames(captured: CapturedStack): NodeJS.CallSite[] {
+  // Saved to be put back as it was, never called: no `this` to lose.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const previousPrepare = Error.prepareStackTrace;
+  try {
     Error.prepareStackTrace = (_error, frames) => frames;
-    Error.captureStackTrace(holder, structuredFrames);
-    return Array.isArray(holder.stack) ? (holder.stack as NodeJS.CallSite[]) : [];
+    const stack = captured.stack;
+    return Array.isArray(stack) ? (stack as NodeJS.CallSite[]) : [];
   } finally {
     Error.prepareStackTrace = previousPrepare;
-    Error.stackTraceLimit = previousLimit;
   }
 }
 
@@ -94,10 +111,11 @@ function shownPath(script: string): string | null {
 
 /**
  * `listAlerts (src/server/routers/alerts.ts:12:7)`-style text for the first frame outside the runtime and the
- * generated modules (its path relative to the working directory), or undefined.
+ * generated modules (its path relative to the working directory), or undefined. Of a stack captured earlier
+ * (`captureStack`), or of the caller's.
  */
-export function callSite(): string | undefined {
-  for (const frame of structuredFrames()) {
+export function callSite(captured: CapturedStack = captureStack(callSite)): string | undefined {
+  for (const frame of structuredFrames(captured)) {
     const shown = shownPath(frame.getFileName() ?? frame.getScriptNameOrSourceURL() ?? '');
     if (shown === null) continue;
     const where = `${shown}:${frame.getLineNumber() ?? 0}:${frame.getColumnNumber() ?? 0}`;

@@ -106,6 +106,28 @@ export type Statement = {
    * a generated call passes what the statement is and the call's options, never a placeholder between them.
    */
   readonly revive?: ReviveSpec;
+  /**
+   * Codegen's reading of its rows: pg hands them over as arrays (`rowMode: 'array'`) and `build` makes each row an
+   * object literal by position, after the server's column names are checked against `columns` (the rows of a
+   * statement whose columns differ are made by name, as pg would).
+   */
+  readonly shape?: RowShape;
+};
+
+/**
+ * For generated code: a statement's output columns in order, and the row built from their values by position.
+ * One object literal per row, of one hidden class: pg's own rows are a spread and a keyed store per column.
+ *
+ * @example
+ * ```ts
+ * import type { RowShape } from 'sqlbound';
+ *
+ * const shape: RowShape = { columns: ['id', 'email'], build: (v) => ({ id: v[0], email: v[1] }) };
+ * ```
+ */
+export type RowShape = {
+  readonly columns: readonly string[];
+  readonly build: (values: readonly unknown[]) => Record<string, unknown>;
 };
 
 /**

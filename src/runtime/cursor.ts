@@ -75,7 +75,26 @@ type Keys = {
   outerPad: Buffer;
   /** AES-256 of whole blocks under the encryption key: the CTR keystream generator. */
   blockCipher: Cipher;
+  /** Cursors this process sealed or opened lately under this secret, and what they open to (see `remember`). */
+  opened: Map<string, { context: string; values: readonly string[] }>;
 };
+
+/**
+ * Cursors remembered per secret. A client asks for the next page soon after this process sealed its cursor: that
+ * cursor opens from memory, for the same query and params only (the context is compared whole), without the
+ * HMAC, the AES pass and the decoding (about 10 µs alone, 3× that between statements, issue 30). Only cursors
+ * this process sealed or authenticated are remembered, so a remembered one is authentic by construction.
+ */
+const REMEMBERED_CURSORS = 4096;
+
+function remember(keys: Keys, cursor: string, context: string, values: readonly string[]): void {
+  // Oldest first out: a Map iterates in insertion order.
+  if (keys.opened.size >= REMEMBERED_CURSORS) {
+    const oldest = keys.opened.keys().next();
+    if (oldest.done !== true) keys.opened.delete(oldest.value);
+  }
+  keys.opened.set(cursor, { context, values });
+}
 const keysBySecret = new Map<string, Keys>();
 
 function hmacPad(key: Buffer, pad: number): Buffer {
@@ -91,7 +110,7 @@ function keysFor(secret: string): Keys {
     const material = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), LABEL, 2 * KEY_BYTES));
     const mac = material.subarray(0, KEY_BYTES);
     const blockCipher = createCipheriv('aes-256-ecb', material.subarray(KEY_BYTES), null).setAutoPadding(false);
-    keys = { innerPad: hmacPad(mac, 0x36), outerPad: hmacPad(mac, 0x5c), blockCipher };
+    keys = { innerPad: hmacPad(mac, 0x36), outerPad: hmacPad(mac, 0x5c), blockCipher, opened: new Map() };
     if (keysBySecret.size >= 16) keysBySecret.clear();
     keysBySecret.set(secret, keys);
   }
@@ -147,28 +166,41 @@ export function encodeCursor<Query extends string>(
 ): Cursor<Query> {
   const keys = keysFor(secret);
   const plaintext = Buffer.from(JSON.stringify(values));
-  const iv = syntheticIv(keys, context(query, params), plaintext);
-  return Buffer.concat([Buffer.from([VERSION]), iv, ctr(keys, iv, plaintext)]).toString('base64url') as Cursor<Query>;
+  const bound = context(query, params);
+  const iv = syntheticIv(keys, bound, plaintext);
+  const cursor = Buffer.concat([Buffer.from([VERSION]), iv, ctr(keys, iv, plaintext)]).toString('base64url');
+  // Only values that open as they were sealed: strings (callers that cast past the type get the full check).
+  if (Array.isArray(values) && values.every((value) => typeof value === 'string')) remember(keys, cursor, bound, [...values]);
+  return cursor as Cursor<Query>;
 }
 
 /** Opens a cursor issued by `encodeCursor` for this query and these params, or throws InvalidCursorError. */
 export function decodeCursor(secret: string, query: string, params: readonly unknown[], cursor: unknown, arity: number): string[] {
   const invalid = (reason: InvalidCursorReason, why: string) =>
     new InvalidCursorError(`invalid cursor for ${query}: ${why}`, { queryName: query, reason });
-  if (typeof cursor !== 'string' || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) {
-    throw invalid('malformed', 'not a cursor string');
+  if (typeof cursor !== 'string' || cursor.length > MAX_CURSOR_LENGTH) throw invalid('malformed', 'not a cursor string');
+  const keys = keysFor(secret);
+  const known = keys.opened.get(cursor);
+  if (known !== undefined) {
+    // The same text as one sealed or opened here: the same bytes, so authentic; bound to this query and params?
+    if (known.context !== context(query, params)) {
+      throw invalid('authentication', 'does not authenticate: tampered, or issued for another query, user, filters or secret');
+    }
+    if (known.values.length !== arity) throw invalid('shape', 'wrong shape');
+    return [...known.values];
   }
+  if (!BASE64URL.test(cursor)) throw invalid('malformed', 'not a cursor string');
   const sealed = Buffer.from(cursor, 'base64url');
   // One text per cursor: base64url with stray trailing bits decodes to the same bytes, and is refused.
   if (sealed.toString('base64url') !== cursor || sealed.length < 1 + SIV_BYTES + 2) {
     throw invalid('malformed', 'malformed');
   }
   let plaintext: string;
+  const bound = context(query, params);
   if (sealed[0] === VERSION) {
-    const keys = keysFor(secret);
     const iv = sealed.subarray(1, 1 + SIV_BYTES);
     const opened = ctr(keys, iv, sealed.subarray(1 + SIV_BYTES));
-    if (!timingSafeEqual(syntheticIv(keys, context(query, params), opened), iv)) {
+    if (!timingSafeEqual(syntheticIv(keys, bound, opened), iv)) {
       throw invalid('authentication', 'does not authenticate: tampered, or issued for another query, user, filters or secret');
     }
     plaintext = opened.toString('utf8');
@@ -190,6 +222,7 @@ export function decodeCursor(secret: string, query: string, params: readonly unk
   if (!Array.isArray(values) || values.length !== arity || !values.every((value) => typeof value === 'string')) {
     throw invalid('shape', 'wrong shape');
   }
+  if (sealed[0] === VERSION) remember(keys, cursor, bound, [...values]);
   return values;
 }
 

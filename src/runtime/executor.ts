@@ -118,7 +118,7 @@ function execute(
     // unnamed, once (`prepared` null: no further rerun); inside a transaction it cannot be (the transaction is
     // aborted): the mode switches, and db.transaction reruns the whole transaction unnamed.
     if (prepared !== null && fallBackToUnnamed(prepared, error, queryName) && release !== null && typeof request === 'object') {
-      execute(client, { text: request.text, values: request.values }, waitMs, performance.now(), release, null, queryName, resolve);
+      execute(client, { ...request, name: undefined }, waitMs, performance.now(), release, null, queryName, resolve);
       return;
     }
     if (release !== null) release(isConnectionBroken(error) ? true : undefined);

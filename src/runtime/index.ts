@@ -20,7 +20,8 @@ export { InvalidOptionsError } from './options.js';
 export type { EmptyDatabase } from './kysely.js';
 export type { Transaction, TransactionOptions, IsolationLevel, AfterCommit } from './transaction.js';
 export { applyRoleTimeouts, roleTimeoutStatements, type RoleTimeouts } from './role-timeouts.js';
-export type { Queryable, Statement, Rows, CallOptions, CachePolicy, WriteEffect, TableTouch, CacheScope } from './contract.js';
+export type { Queryable, Statement, Rows, CallOptions, CachePolicy, WriteEffect, TableTouch, CacheScope, RowShape } from './contract.js';
+export { parseTimestamptz } from './timestamptz.js';
 export { EVERY_TABLE } from './contract.js';
 export { calendarDate, calendarDates, parseCalendarDate } from './calendar-date.js';
 export {

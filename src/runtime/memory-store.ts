@@ -2,18 +2,19 @@
 // recently used out first), plus an index from tag to keys so a write drops exactly the entries of its tags.
 // It has the shape of the CacheStore a BentoCache fills, so cache.ts treats both alike; what BentoCache adds beyond
 // that shape (a Redis L2, a bus between instances) is for stores the application brings.
-import { deserialize, serialize } from 'node:v8';
 import { LRUCache } from 'lru-cache';
+import { copyValue, measuredCopy } from './copy.js';
 
 /** Bounds of the default store. */
 export type MemoryStoreOptions = { maxItems: number; maxBytes: number };
 
-type Entry = { encoded: Buffer; tags: readonly string[]; expiresAt: number };
+type Entry = { value: unknown; bytes: number; tags: readonly string[]; expiresAt: number };
 
 /**
- * Values are stored encoded (structured clone, as cacheSerializer does for a Redis L2): Dates, Buffers and bigints
- * come back as they went in, the byte bound counts real bytes, and every read gets its own copy, which callers may
- * revive in place (./revive.ts) without touching another caller's rows.
+ * Values are stored as copies (./copy.ts: plain data walked, anything else structured-cloned): Dates, Buffers and
+ * bigints come back as they went in, the byte bound counts an estimate of the bytes held, and every read gets its
+ * own copy, which callers may revive in place (./revive.ts) without touching another caller's rows. Copies, not
+ * v8.serialize: encoding a dashboard cost a miss about 50 µs, and its decoding every hit (issue 30).
  */
 export function createMemoryStore(options: MemoryStoreOptions) {
   const keysByTag = new Map<string, Set<string>>();
@@ -27,7 +28,7 @@ export function createMemoryStore(options: MemoryStoreOptions) {
   const entries = new LRUCache<string, Entry>({
     max: options.maxItems,
     maxSize: options.maxBytes,
-    sizeCalculation: (entry) => Math.max(1, entry.encoded.byteLength),
+    sizeCalculation: (entry) => Math.max(1, entry.bytes),
     // Every way out (evicted, replaced, deleted, cleared) leaves the tag index, so it never outgrows the entries.
     dispose: (entry, key) => unlink(key, entry.tags),
   });
@@ -42,10 +43,11 @@ export function createMemoryStore(options: MemoryStoreOptions) {
         entries.delete(key);
         return undefined;
       }
-      return deserialize(entry.encoded);
+      return copyValue(entry.value);
     },
     async set({ key, value, ttl, tags }: { key: string; value: unknown; ttl: number; tags: string[] }): Promise<boolean> {
-      const entry: Entry = { encoded: serialize(value), tags: [...tags], expiresAt: Date.now() + ttl };
+      const { copy, bytes } = measuredCopy(value);
+      const entry: Entry = { value: copy, bytes, tags: [...tags], expiresAt: Date.now() + ttl };
       entries.set(key, entry);
       // lru-cache refuses an entry larger than the byte bound (and drops the key's older one): nothing to index.
       if (entries.peek(key) !== entry) return false;

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Statement } from './contract.js';
 import { sqlStateOf } from './errors.js';
+import { statementTypes } from './timestamptz.js';
 
 const names = new WeakMap<Statement, string>();
 
@@ -49,8 +50,12 @@ export function fallBackToUnnamed(mode: PreparedMode, error: unknown, queryName:
   return true;
 }
 
+/** A generated statement as pg runs it: named or not, and read with the statement type parsers (timestamptz.ts). */
 export function queryConfig(statement: Statement, values: readonly unknown[], prepared: boolean): pg.QueryConfig {
-  return prepared
-    ? { name: preparedName(statement), text: statement.text, values: [...values] }
-    : { text: statement.text, values: [...values] };
+  const config: pg.QueryConfig & { rowMode?: 'array' } = prepared
+    ? { name: preparedName(statement), text: statement.text, values: [...values], types: statementTypes }
+    : { text: statement.text, values: [...values], types: statementTypes };
+  // Rows as arrays for a statement codegen shaped: statementRows builds them (./shape.ts).
+  if (statement.shape !== undefined) config.rowMode = 'array';
+  return config;
 }

@@ -1,6 +1,7 @@
 // Turns JSON-borne include values (and text-encoded arrays node-postgres does not parse) into declared types.
 // Codegen emits a ReviveSpec per query listing only the fields that need it; everything else passes untouched.
 import { parse as parseArray } from 'postgres-array';
+import { parseJsonTimestamp } from './timestamptz.js';
 
 /**
  * For generated code: which fields of a row need reviving after the database, by name. Only the fields that need
@@ -38,7 +39,7 @@ export type ReviveField =
 
 function reviveValue(field: ReviveField, value: unknown): unknown {
   if (value === null || value === undefined) return value ?? null;
-  if (field === 'date') return typeof value === 'string' ? new Date(value) : value;
+  if (field === 'date') return typeof value === 'string' ? parseJsonTimestamp(value) : value;
   if (field === 'textArray') return typeof value === 'string' ? parseArray(value) : value;
   if (field === 'bigint') return typeof value === 'string' || typeof value === 'number' ? BigInt(value) : value;
   if (field === 'number') return typeof value === 'string' ? Number(value) : value;

@@ -2,7 +2,7 @@
 // the same query from the same site more than `threshold` times in one scope is an N+1.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
-import { callSite } from './callsite.js';
+import { callSite, captureStack, type CapturedStack } from './callsite.js';
 
 type ScopeMode = 'warn' | 'strict';
 
@@ -118,7 +118,18 @@ type ScopeState = {
   user: string | undefined;
   position: bigint | null;
   total: number;
+  /** Statements by query name, counted as they run. */
+  byName: Map<string, number>;
+  /** By query and call site: the stacks of `pending` are not in it yet. */
   counts: Map<string, { query: string; site: string; count: number }>;
+  /**
+   * Stacks captured and not yet read, in the order their statements ran. Reading a stack costs twice its capture,
+   * and a scope whose queries each run at most `threshold` times cannot hold an N+1: its stacks are read only when
+   * someone asks for the sites (bySite), or once a query runs more often than that (then every stack, from then
+   * on as it comes, so an N+1 is found at the statement that makes it one, with exact counts).
+   */
+  pending: { query: string; stack: CapturedStack }[];
+  eager: boolean;
   violations: NPlusOne[];
 };
 
@@ -132,10 +143,13 @@ function view(state: ScopeState): QueryScope {
     },
     byQuery() {
       const totals: Record<string, number> = {};
-      for (const entry of state.counts.values()) totals[entry.query] = (totals[entry.query] ?? 0) + entry.count;
+      for (const [query, count] of state.byName) totals[query] = count;
       return totals;
     },
-    bySite: () => [...state.counts.values()].map((entry) => ({ ...entry })),
+    bySite: () => {
+      readPending(state);
+      return [...state.counts.values()].map((entry) => ({ ...entry }));
+    },
     get violations() {
       return state.violations;
     },
@@ -145,12 +159,9 @@ function view(state: ScopeState): QueryScope {
   };
 }
 
-/** Called by the runtime for every statement; a no-op outside a scope. */
-export function recordStatement(queryName: string): void {
-  const state = storage.getStore();
-  if (state === undefined) return;
-  state.total += 1;
-  const site = callSite() ?? '(unknown site)';
+/** One statement from one call site, counted; the statement that makes it an N+1 logs it. */
+function countSite(state: ScopeState, queryName: string, stack: CapturedStack): void {
+  const site = callSite(stack) ?? '(unknown site)';
   const key = `${queryName}\u0000${site}`;
   const entry = state.counts.get(key) ?? { query: queryName, site, count: 0 };
   entry.count += 1;
@@ -166,6 +177,31 @@ export function recordStatement(queryName: string): void {
     const violation = state.violations.find((v) => v.query === queryName && v.site === site);
     if (violation) violation.count = entry.count;
   }
+}
+
+/** Reads the stacks not read yet, in the order their statements ran. */
+function readPending(state: ScopeState): void {
+  const pending = state.pending;
+  if (pending.length === 0) return;
+  state.pending = [];
+  for (const { query, stack } of pending) countSite(state, query, stack);
+}
+
+/** Called by the runtime for every statement; a no-op outside a scope. */
+export function recordStatement(queryName: string): void {
+  const state = storage.getStore();
+  if (state === undefined) return;
+  state.total += 1;
+  const runs = (state.byName.get(queryName) ?? 0) + 1;
+  state.byName.set(queryName, runs);
+  const stack = captureStack(recordStatement);
+  if (!state.eager && runs <= state.threshold) {
+    state.pending.push({ query: queryName, stack });
+    return;
+  }
+  state.eager = true;
+  readPending(state);
+  countSite(state, queryName, stack);
 }
 
 /** The read-your-writes key of the running code: the scope's user, or '' outside a scope or without one. */
@@ -231,7 +267,10 @@ export async function withQueryScope<T>(fn: () => Promise<T>, options: ScopeOpti
     user: options.user,
     position: options.readAfter ?? null,
     total: 0,
+    byName: new Map(),
     counts: new Map(),
+    pending: [],
+    eager: false,
     violations: [],
   };
   const result = await storage.run(state, fn);

@@ -362,6 +362,32 @@ describe('N+1 scope', () => {
     );
   });
 
+  test('stacks read late (a scope reads them when asked, or once a query passes the threshold) keep call order and exact counts', async () => {
+    const fromOneSite = (name: string) => observe(call(name, 1));
+    const { scope } = await withQueryScope(async () => {
+      fromSiteA(); // read only when someone asks: no query has passed the threshold yet
+      fromOneSite('other');
+      for (let i = 0; i < 5; i++) fromOneSite('repeated'); // the 4th reads every stack so far, then each as it comes
+      fromSiteB();
+      fromSiteB();
+    });
+    assert.deepEqual(
+      scope.bySite().map((site) => [site.query, site.count]),
+      [
+        ['listThings', 1],
+        ['other', 1],
+        ['repeated', 5],
+        ['listThings', 2],
+      ],
+    );
+    assert.deepEqual(
+      scope.violations.map((v) => [v.query, v.count]),
+      [['repeated', 5]],
+    );
+    assert.deepEqual(scope.byQuery(), { listThings: 3, other: 1, repeated: 5 });
+    assert.equal(new Set(scope.bySite().map((site) => site.site)).size, 3, 'site A, site B and the one site of the loop');
+  });
+
   test('currentScope is the running scope (default name "scope"), and undefined outside any', async () => {
     assert.equal(currentScope(), undefined);
     await withQueryScope(async () => {

@@ -21,6 +21,7 @@ const brokersInCategoryStatements: ListStatements<"brokersInCategory"> = {
     name: "brokersInCategory",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "__cursor_0": v[2] }) },
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (
@@ -34,6 +35,7 @@ LIMIT $2::int4
     name: "brokersInCategory:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "__cursor_0": v[2] }) },
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (

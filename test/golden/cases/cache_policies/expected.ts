@@ -22,6 +22,7 @@ const cachedAlertsStatements: ListStatements<"cachedAlerts"> = {
     lookAhead: true,
     readOnly: true,
     cache: {"ttlMs":30000,"reads":[{"table":"alerts","scoped":true}],"scope":{"param":"userId","index":0}},
+    shape: { columns: ["id","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "created_at": v[1], "__cursor_0": v[2], "__cursor_1": v[3] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -36,6 +37,7 @@ LIMIT $2::int4
     lookAhead: true,
     readOnly: true,
     cache: {"ttlMs":30000,"reads":[{"table":"alerts","scoped":true}],"scope":{"param":"userId","index":0}},
+    shape: { columns: ["id","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "created_at": v[1], "__cursor_0": v[2], "__cursor_1": v[3] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -75,6 +77,7 @@ const cachedBrokersStatements: ListStatements<"cachedBrokers"> = {
     lookAhead: true,
     readOnly: true,
     cache: {"ttlMs":300000,"reads":[{"table":"data_brokers","scoped":false}],"scope":null},
+    shape: { columns: ["id","name","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "__cursor_0": v[2] }) },
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (
@@ -89,6 +92,7 @@ LIMIT $1::int4
     lookAhead: true,
     readOnly: true,
     cache: {"ttlMs":300000,"reads":[{"table":"data_brokers","scoped":false}],"scope":null},
+    shape: { columns: ["id","name","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "__cursor_0": v[2] }) },
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (

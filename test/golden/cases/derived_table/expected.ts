@@ -21,6 +21,7 @@ const derivedTableStatements: ListStatements<"derivedTable"> = {
     name: "derivedTable",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","email","phone","__cursor_0"], build: (v) => ({ "id": v[0], "email": v[1], "phone": v[2], "__cursor_0": v[3] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -35,6 +36,7 @@ LIMIT $1::int4
     name: "derivedTable:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","email","phone","__cursor_0"], build: (v) => ({ "id": v[0], "email": v[1], "phone": v[2], "__cursor_0": v[3] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (

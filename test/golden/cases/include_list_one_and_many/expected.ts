@@ -35,6 +35,7 @@ const exposuresWithRelationsStatements: ListStatements<"exposuresWithRelations">
     name: "exposuresWithRelations",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","broker_id","created_at","__cursor_0","__cursor_1","broker","alerts"], build: (v) => ({ "id": v[0], "broker_id": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4], "broker": v[5], "alerts": v[6] }) },
     text: `
 SELECT p0.*, "i1_broker".value AS "broker", "i1_alerts".value AS "alerts"
 FROM (
@@ -66,6 +67,7 @@ ORDER BY p0."created_at" DESC, p0."id" DESC
     name: "exposuresWithRelations:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","broker_id","created_at","__cursor_0","__cursor_1","broker","alerts"], build: (v) => ({ "id": v[0], "broker_id": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4], "broker": v[5], "alerts": v[6] }) },
     text: `
 SELECT p0.*, "i1_broker".value AS "broker", "i1_alerts".value AS "alerts"
 FROM (

@@ -22,6 +22,7 @@ const searchBooksStatements: ListStatements<"searchBooks"> = {
     name: "searchBooks",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -35,6 +36,7 @@ LIMIT $2::int4
     name: "searchBooks:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -75,6 +77,7 @@ const booksWithAttrsStatements: ListStatements<"booksWithAttrs"> = {
     name: "booksWithAttrs",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -88,6 +91,7 @@ LIMIT $2::int4
     name: "booksWithAttrs:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -128,6 +132,7 @@ const booksInFormatStatements: ListStatements<"booksInFormat"> = {
     name: "booksInFormat",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -141,6 +146,7 @@ LIMIT $2::int4
     name: "booksInFormat:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -181,6 +187,7 @@ const booksInAnyFormatStatements: ListStatements<"booksInAnyFormat"> = {
     name: "booksInAnyFormat",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -194,6 +201,7 @@ LIMIT $2::int4
     name: "booksInAnyFormat:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -235,6 +243,7 @@ const promotionsDuringStatements: ListStatements<"promotionsDuring"> = {
     name: "promotionsDuring",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","book_id","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "book_id": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -248,6 +257,7 @@ LIMIT $3::int4
     name: "promotionsDuring:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","book_id","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "book_id": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -290,6 +300,7 @@ const rankedInCategoryStatements: ListStatements<"rankedInCategory"> = {
     name: "rankedInCategory",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","price_rank","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "price_rank": v[3], "__cursor_0": v[4], "__cursor_1": v[5] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -303,6 +314,7 @@ LIMIT $2::int4
     name: "rankedInCategory:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","price_rank","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "price_rank": v[3], "__cursor_0": v[4], "__cursor_1": v[5] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -342,6 +354,7 @@ const categorySubtreeStatements: ListStatements<"categorySubtree"> = {
     name: "categorySubtree",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "__cursor_0": v[2] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -360,6 +373,7 @@ LIMIT $2::int4
     name: "categorySubtree:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "__cursor_0": v[2] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -405,6 +419,7 @@ const latestPerCategoryStatements: ListStatements<"latestPerCategory"> = {
     name: "latestPerCategory",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["category_id","id","title","created_at","__cursor_0"], build: (v) => ({ "category_id": v[0], "id": v[1], "title": v[2], "created_at": v[3], "__cursor_0": v[4] }) },
     text: `
 SELECT q.*, q."category_id"::text AS "__cursor_0"
 FROM (
@@ -418,6 +433,7 @@ LIMIT $1::int4
     name: "latestPerCategory:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["category_id","id","title","created_at","__cursor_0"], build: (v) => ({ "category_id": v[0], "id": v[1], "title": v[2], "created_at": v[3], "__cursor_0": v[4] }) },
     text: `
 SELECT q.*, q."category_id"::text AS "__cursor_0"
 FROM (
@@ -457,6 +473,7 @@ const booksInCategoryStatements: ListStatements<"booksInCategory"> = {
     name: "booksInCategory",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -470,6 +487,7 @@ LIMIT $2::int4
     name: "booksInCategory:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

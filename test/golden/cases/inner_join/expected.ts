@@ -23,6 +23,7 @@ const exposuresWithBrokerStatements: ListStatements<"exposuresWithBroker"> = {
     name: "exposuresWithBroker",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","created_at","broker_name","opt_out_url","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "created_at": v[1], "broker_name": v[2], "opt_out_url": v[3], "__cursor_0": v[4], "__cursor_1": v[5] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -39,6 +40,7 @@ LIMIT $2::int4
     name: "exposuresWithBroker:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","created_at","broker_name","opt_out_url","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "created_at": v[1], "broker_name": v[2], "opt_out_url": v[3], "__cursor_0": v[4], "__cursor_1": v[5] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

@@ -25,6 +25,7 @@ const ownerEventsStatements: ListStatements<"ownerEvents"> = {
     name: "ownerEvents",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","level","happened_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "level": v[1], "happened_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."happened_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -42,6 +43,7 @@ LIMIT $5::int4
     name: "ownerEvents:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","level","happened_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "level": v[1], "happened_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."happened_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

@@ -21,6 +21,7 @@ const parentChildPairsStatements: ListStatements<"parentChildPairs"> = {
     name: "parentChildPairs",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","child_id","child_name","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "child_id": v[1], "child_name": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0", q."child_id"::text AS "__cursor_1"
 FROM (
@@ -36,6 +37,7 @@ LIMIT $1::int4
     name: "parentChildPairs:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","child_id","child_name","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "child_id": v[1], "child_name": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0", q."child_id"::text AS "__cursor_1"
 FROM (

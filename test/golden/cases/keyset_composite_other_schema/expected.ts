@@ -20,6 +20,7 @@ const listByVersionStatements: ListStatements<"listByVersion"> = {
     name: "listByVersion",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","v","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "v": v[1], "__cursor_0": v[2], "__cursor_1": v[3] }) },
     text: `
 SELECT q.*, q."v"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -33,6 +34,7 @@ LIMIT $1::int4
     name: "listByVersion:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","v","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "v": v[1], "__cursor_0": v[2], "__cursor_1": v[3] }) },
     text: `
 SELECT q.*, q."v"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

@@ -20,6 +20,7 @@ const childrenCommaParentsStatements: ListStatements<"childrenCommaParents"> = {
     name: "childrenCommaParents",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","parent_name","__cursor_0"], build: (v) => ({ "id": v[0], "parent_name": v[1], "__cursor_0": v[2] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -35,6 +36,7 @@ LIMIT $1::int4
     name: "childrenCommaParents:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","parent_name","__cursor_0"], build: (v) => ({ "id": v[0], "parent_name": v[1], "__cursor_0": v[2] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (

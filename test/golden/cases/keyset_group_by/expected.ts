@@ -21,6 +21,7 @@ const parentsChildCountStatements: ListStatements<"parentsChildCount"> = {
     name: "parentsChildCount",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","children","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "children": v[2], "__cursor_0": v[3] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -37,6 +38,7 @@ LIMIT $1::int4
     name: "parentsChildCount:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","children","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "children": v[2], "__cursor_0": v[3] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (

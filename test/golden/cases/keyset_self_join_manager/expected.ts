@@ -21,6 +21,7 @@ const employeesWithManagerStatements: ListStatements<"employeesWithManager"> = {
     name: "employeesWithManager",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","manager_name","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "manager_name": v[2], "__cursor_0": v[3] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -36,6 +37,7 @@ LIMIT $1::int4
     name: "employeesWithManager:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","manager_name","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "manager_name": v[2], "__cursor_0": v[3] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (

@@ -23,6 +23,7 @@ const alertsWithExposureStatements: ListStatements<"alertsWithExposure"> = {
     name: "alertsWithExposure",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","created_at","exposure_id","exposure_status","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "created_at": v[1], "exposure_id": v[2], "exposure_status": v[3], "__cursor_0": v[4], "__cursor_1": v[5] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -39,6 +40,7 @@ LIMIT $2::int4
     name: "alertsWithExposure:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","created_at","exposure_id","exposure_status","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "created_at": v[1], "exposure_id": v[2], "exposure_status": v[3], "__cursor_0": v[4], "__cursor_1": v[5] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

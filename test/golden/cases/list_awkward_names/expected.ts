@@ -24,6 +24,7 @@ const awkwardNamesStatements: ListStatements<"awkwardNames"> = {
     name: "awkwardNames",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","__proto__","say \"hi\"","constructor","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], ["__proto__"]: v[1], "say \"hi\"": v[2], "constructor": v[3], "created_at": v[4], "__cursor_0": v[5], "__cursor_1": v[6] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -37,6 +38,7 @@ LIMIT $2::int4
     name: "awkwardNames:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","__proto__","say \"hi\"","constructor","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], ["__proto__"]: v[1], "say \"hi\"": v[2], "constructor": v[3], "created_at": v[4], "__cursor_0": v[5], "__cursor_1": v[6] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

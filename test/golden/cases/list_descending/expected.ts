@@ -22,6 +22,7 @@ const recentAlertsStatements: ListStatements<"recentAlerts"> = {
     name: "recentAlerts",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -35,6 +36,7 @@ LIMIT $2::int4
     name: "recentAlerts:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","title","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "title": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

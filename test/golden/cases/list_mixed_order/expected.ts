@@ -22,6 +22,7 @@ const alertsBySeverityStatements: ListStatements<"alertsBySeverity"> = {
     name: "alertsBySeverity",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","severity","created_at","__cursor_0","__cursor_1","__cursor_2"], build: (v) => ({ "id": v[0], "severity": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4], "__cursor_2": v[5] }) },
     text: `
 SELECT q.*, q."severity"::text AS "__cursor_0", q."created_at"::text AS "__cursor_1", q."id"::text AS "__cursor_2"
 FROM (
@@ -35,6 +36,7 @@ LIMIT $2::int4
     name: "alertsBySeverity:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","severity","created_at","__cursor_0","__cursor_1","__cursor_2"], build: (v) => ({ "id": v[0], "severity": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4], "__cursor_2": v[5] }) },
     text: `
 SELECT q.*, q."severity"::text AS "__cursor_0", q."created_at"::text AS "__cursor_1", q."id"::text AS "__cursor_2"
 FROM (

@@ -23,6 +23,7 @@ const eventsPageStatements: ListStatements<"eventsPage"> = {
     name: "eventsPage",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","kind","__proto__","at","label of \"event\"","__cursor_0"], build: (v) => ({ "id": v[0], "kind": v[1], ["__proto__"]: v[2], "at": v[3], "label of \"event\"": v[4], "__cursor_0": v[5] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -37,6 +38,7 @@ LIMIT $1::int4
     name: "eventsPage:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","kind","__proto__","at","label of \"event\"","__cursor_0"], build: (v) => ({ "id": v[0], "kind": v[1], ["__proto__"]: v[2], "at": v[3], "label of \"event\"": v[4], "__cursor_0": v[5] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (

@@ -21,6 +21,7 @@ const brokersByNameStatements: ListStatements<"brokersByName"> = {
     name: "brokersByName",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","opt_out_url","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "opt_out_url": v[2], "__cursor_0": v[3] }) },
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (
@@ -34,6 +35,7 @@ LIMIT $1::int4
     name: "brokersByName:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","opt_out_url","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "opt_out_url": v[2], "__cursor_0": v[3] }) },
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0"
 FROM (

@@ -23,6 +23,7 @@ const filteredExposuresStatements: ListStatements<"filteredExposures"> = {
     name: "filteredExposures",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","status","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "status": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -37,6 +38,7 @@ LIMIT $3::int4
     name: "filteredExposures:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","status","created_at","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "status": v[1], "created_at": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
