@@ -75,6 +75,7 @@ const ordersWithLineCountsStatements: ListStatements<"ordersWithLineCounts"> = {
     name: "ordersWithLineCounts",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","created_at","lines","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "created_at": v[1], "lines": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -91,6 +92,7 @@ LIMIT $2::int4
     name: "ordersWithLineCounts:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","created_at","lines","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "created_at": v[1], "lines": v[2], "__cursor_0": v[3], "__cursor_1": v[4] }) },
     text: `
 SELECT q.*, q."created_at"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

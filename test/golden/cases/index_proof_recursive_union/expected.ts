@@ -22,6 +22,7 @@ const categoryTreeStatements: ListStatements<"categoryTree"> = {
     name: "categoryTree",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","parent_id","name","__cursor_0"], build: (v) => ({ "id": v[0], "parent_id": v[1], "name": v[2], "__cursor_0": v[3] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -40,6 +41,7 @@ LIMIT $2::int4
     name: "categoryTree:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","parent_id","name","__cursor_0"], build: (v) => ({ "id": v[0], "parent_id": v[1], "name": v[2], "__cursor_0": v[3] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -84,6 +86,7 @@ const categoryTreeByNameStatements: ListStatements<"categoryTreeByName"> = {
     name: "categoryTreeByName",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "name": v[1], "__cursor_0": v[2], "__cursor_1": v[3] }) },
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (
@@ -102,6 +105,7 @@ LIMIT $2::int4
     name: "categoryTreeByName:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","__cursor_0","__cursor_1"], build: (v) => ({ "id": v[0], "name": v[1], "__cursor_0": v[2], "__cursor_1": v[3] }) },
     text: `
 SELECT q.*, q."name"::text AS "__cursor_0", q."id"::text AS "__cursor_1"
 FROM (

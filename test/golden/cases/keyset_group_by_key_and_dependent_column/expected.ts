@@ -21,6 +21,7 @@ const memberTotalsStatements: ListStatements<"memberTotals"> = {
     name: "memberTotals",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","display_name","minutes","__cursor_0"], build: (v) => ({ "id": v[0], "display_name": v[1], "minutes": v[2], "__cursor_0": v[3] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -37,6 +38,7 @@ LIMIT $1::int4
     name: "memberTotals:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","display_name","minutes","__cursor_0"], build: (v) => ({ "id": v[0], "display_name": v[1], "minutes": v[2], "__cursor_0": v[3] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (

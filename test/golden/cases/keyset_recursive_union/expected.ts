@@ -20,6 +20,7 @@ const reachableStatements: ListStatements<"reachable"> = {
     name: "reachable",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "__cursor_0": v[2] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
@@ -38,6 +39,7 @@ LIMIT $1::int4
     name: "reachable:after",
     lookAhead: true,
     readOnly: true,
+    shape: { columns: ["id","name","__cursor_0"], build: (v) => ({ "id": v[0], "name": v[1], "__cursor_0": v[2] }) },
     text: `
 SELECT q.*, q."id"::text AS "__cursor_0"
 FROM (
