@@ -3,6 +3,7 @@
 // page's Node CPU went there (issue 30). This one reads the fixed positions, and hands anything else (BC, years
 // outside 1000-9999, infinity, an offset with seconds, another DateStyle) to pg's parser, so results never differ.
 import pg from 'pg';
+import { calendarTypes } from './calendar-date.js';
 
 const TIMESTAMPTZ_OID = 1184;
 const INT8_OID = 20;
@@ -98,7 +99,7 @@ export function parseJsonTimestamp(text: string): Date {
 type TypeParser = (text: string) => unknown;
 
 /**
- * The type parsers of generated statements: pg's, but timestamptz read by `parseTimestamptz` and int8 kept as its
+ * The type parsers of generated statements: the pool's (`calendarTypes`: date as a calendar day), but timestamptz read by `parseTimestamptz` and int8 kept as its
  * text (what pg's parser returns too, after a regular expression). Passed per query
  * (pg's `types` option), so pg's global parsers, and what Kysely or the application read with them, are untouched.
  */
@@ -109,6 +110,7 @@ export const statementTypes = {
       // pg's int8 parser tests the text against /^\d+$/ and returns it either way: the text itself, without the test.
       if (oid === INT8_OID) return asText;
     }
-    return pg.types.getTypeParser(oid, format ?? 'text') as TypeParser;
+    // date and date[] as calendar days, like every other read through the pool.
+    return calendarTypes.getTypeParser(oid, format ?? 'text') as TypeParser;
   },
 };
