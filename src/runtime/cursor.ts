@@ -20,6 +20,7 @@
 // Version 1 (AES-256-GCM under a key per cursor) still opens, so cursors issued before an upgrade keep working.
 import * as nodeCrypto from 'node:crypto';
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, timingSafeEqual, type Cipher } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { InvalidCursorError, type InvalidCursorReason } from './errors.js';
 import type { Cursor } from './pagination.js';
 
@@ -76,7 +77,7 @@ type Keys = {
   /** AES-256 of whole blocks under the encryption key: the CTR keystream generator. */
   blockCipher: Cipher;
   /** Cursors this process sealed or opened lately under this secret, and what they open to (see `remember`). */
-  opened: Map<string, { context: string; values: readonly string[] }>;
+  opened: LRUCache<string, { context: string; values: readonly string[] }>;
 };
 
 /**
@@ -88,11 +89,6 @@ type Keys = {
 const REMEMBERED_CURSORS = 4096;
 
 function remember(keys: Keys, cursor: string, context: string, values: readonly string[]): void {
-  // Oldest first out: a Map iterates in insertion order.
-  if (keys.opened.size >= REMEMBERED_CURSORS) {
-    const oldest = keys.opened.keys().next();
-    if (oldest.done !== true) keys.opened.delete(oldest.value);
-  }
   keys.opened.set(cursor, { context, values });
 }
 const keysBySecret = new Map<string, Keys>();
@@ -110,7 +106,7 @@ function keysFor(secret: string): Keys {
     const material = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), LABEL, 2 * KEY_BYTES));
     const mac = material.subarray(0, KEY_BYTES);
     const blockCipher = createCipheriv('aes-256-ecb', material.subarray(KEY_BYTES), null).setAutoPadding(false);
-    keys = { innerPad: hmacPad(mac, 0x36), outerPad: hmacPad(mac, 0x5c), blockCipher, opened: new Map() };
+    keys = { innerPad: hmacPad(mac, 0x36), outerPad: hmacPad(mac, 0x5c), blockCipher, opened: new LRUCache({ max: REMEMBERED_CURSORS }) };
     if (keysBySecret.size >= 16) keysBySecret.clear();
     keysBySecret.set(secret, keys);
   }
