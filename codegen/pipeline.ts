@@ -32,6 +32,7 @@ import {
   type IncludeTree,
 } from './stages/includes.js';
 import { emitIndex, emitModule, type EmitOptions } from './stages/emit.js';
+import { emitJsonModule, jsonModuleName } from './stages/emit-json.js';
 import { serializeManifest, type QueryModel } from './manifest/manifest.js';
 import { toQueryModel } from './stages/to-model.js';
 import { NO_OVERRIDES, overrideType, type TypeOverrides } from './stages/overrides.js';
@@ -237,6 +238,11 @@ export async function generateQueries(
       inFile.map((query) => query.cache),
     );
     files.set(`${module}.ts`, emitModule(source.file, inFile, options, writeEffects));
+    const json = emitJsonModule(source.file, module, inFile, options.runtime);
+    if (json !== null) {
+      files.set(`${jsonModuleName(module)}.ts`, json);
+      modules.push(jsonModuleName(module));
+    }
   }
   files.set('index.ts', emitIndex(modules, sources.length === 1 ? (sources[0]?.file ?? '') : 'the query files'));
   files.set('manifest.json', serializeManifest(models));

@@ -8,6 +8,7 @@ import { getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError, type AnyTRPCRout
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Derived, QueryCache } from 'sqlbound';
+import { resultBody } from './response-json.js';
 
 type ProcedureType = 'query' | 'mutation';
 
@@ -99,7 +100,7 @@ export function fastPathHook<Context>(options: FastPathOptions<Context>) {
       input = rawInput(request, type, call.search);
       const context = ctx;
       const parsed = input;
-      const answer = async () => JSON.stringify({ result: { data: await callAt(options.createCaller(context), call.path)(parsed) } });
+      const answer = async () => resultBody(await callAt(options.createCaller(context), call.path)(parsed));
       const scope = type === 'query' && responses !== undefined && !uncacheable.has(call.path) ? responses.scope(ctx) : null;
       let body: string;
       if (responses !== undefined && scope !== null) {

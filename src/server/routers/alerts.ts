@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { listAlerts, listAlertsInput, markAlertRead, markAlertReadInput } from '../../../generated/index.js';
+import { listAlerts, listAlertsInput, listAlertsPageJson, markAlertRead, markAlertReadInput } from '../../../generated/index.js';
+import { writtenBy } from '../response-json.js';
 import { authedProcedure, router } from '../trpc.js';
 
 // Alert ids are positive, so the API narrows the generated int8 schema to them, in their one canonical
@@ -17,7 +18,7 @@ export const alertsRouter = router({
   // prefault({}): a call without input is the first page at the default limit, as the generated schema defines it.
   list: authedProcedure
     .input(listAlertsInput.omit({ userId: true }).prefault({}))
-    .query(({ ctx, input }) => listAlerts(ctx.db, { ...input, userId: ctx.userId })),
+    .query(({ ctx, input }) => listAlerts(ctx.db, { ...input, userId: ctx.userId }).then(writtenBy(listAlertsPageJson))),
 
   markRead: authedProcedure.input(markReadInput).mutation(async ({ ctx, input }) => {
     // The statement is filtered by the caller's userId, so another user's alert is simply not found: the answer

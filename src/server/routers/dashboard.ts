@@ -1,4 +1,5 @@
-import { getDashboard, getDashboardInput } from '../../../generated/index.js';
+import { getDashboard, getDashboardInput, getDashboardJson } from '../../../generated/index.js';
+import { writtenBy } from '../response-json.js';
 import { authedProcedure, router } from '../trpc.js';
 
 export const dashboardRouter = router({
@@ -6,5 +7,5 @@ export const dashboardRouter = router({
   // The input is the generated strict object without the owner: nothing or `{}`; any key (a `userId` too) is a 400.
   get: authedProcedure
     .input(getDashboardInput.omit({ userId: true }).optional())
-    .query(({ ctx }) => getDashboard(ctx.db, { userId: ctx.userId })),
+    .query(({ ctx }) => getDashboard(ctx.db, { userId: ctx.userId }).then(writtenBy(getDashboardJson))),
 });

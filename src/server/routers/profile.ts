@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { getProfile, getProfileInput, updateProfile, updateProfileInput } from '../../../generated/index.js';
+import { getProfile, getProfileInput, getProfileJson, updateProfile, updateProfileInput } from '../../../generated/index.js';
+import { writtenBy } from '../response-json.js';
 import { authedProcedure, router } from '../trpc.js';
 
 // The generated schema admits any string; the API adds the product's rules so that no empty name or
@@ -40,6 +41,6 @@ export const profileRouter = router({
   // Input: nothing or `{}`; an unknown key is a 400, as on every procedure.
   get: authedProcedure
     .input(getProfileInput.omit({ userId: true }).optional())
-    .query(({ ctx }) => getProfile(ctx.db, { userId: ctx.userId })),
+    .query(({ ctx }) => getProfile(ctx.db, { userId: ctx.userId }).then(writtenBy(getProfileJson))),
   update: authedProcedure.input(profileUpdate).mutation(({ ctx, input }) => updateProfile(ctx.db, { ...input, userId: ctx.userId })),
 });

@@ -1,4 +1,5 @@
-import { getSubscriptionStatus, getSubscriptionStatusInput } from '../../../generated/index.js';
+import { getSubscriptionStatus, getSubscriptionStatusInput, getSubscriptionStatusJson } from '../../../generated/index.js';
+import { writtenBy } from '../response-json.js';
 import { authedProcedure, router } from '../trpc.js';
 
 export const subscriptionRouter = router({
@@ -6,5 +7,5 @@ export const subscriptionRouter = router({
   // Input: nothing or `{}`; an unknown key is a 400, as on every procedure.
   status: authedProcedure
     .input(getSubscriptionStatusInput.omit({ userId: true }).optional())
-    .query(({ ctx }) => getSubscriptionStatus(ctx.db, { userId: ctx.userId })),
+    .query(({ ctx }) => getSubscriptionStatus(ctx.db, { userId: ctx.userId }).then(writtenBy(getSubscriptionStatusJson))),
 });

@@ -1,0 +1,156 @@
+// Stage 8, beside emit.ts: a JSON writer per result type, from the model alone. An API answers with the JSON
+// text of the rows a generated function returned; JSON.stringify has to discover each row's shape, call every
+// Date's toJSON through a property lookup and escape-scan every string. The generator knows the shape: each
+// writer is straight-line code over the row's known fields, and writes exactly the text JSON.stringify writes
+// for a row of the declared type (test/api/response-json.test.ts holds it to that on the example's rows).
+import { match } from 'ts-pattern';
+import { GENERATED_HEADER_PREFIX } from 'sqlbound';
+import type { ColumnModel, IncludeModel, QueryModel, TsType } from '../manifest/manifest.js';
+
+/** The generated module that holds a query module's writers: `dashboard.ts` gets `dashboard.json.ts`. */
+export function jsonModuleName(module: string): string {
+  return `${module}.json`;
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** The type names emit.ts gives a row and its includes' rows. */
+function rowTypeName(query: QueryModel): string {
+  return `${pascal(query.name)}Row`;
+}
+
+function includeTypeName(include: IncludeModel): string {
+  return include.path.split('.').map(pascal).join('');
+}
+
+/**
+ * A non-null value as JSON text. Types whose text JSON.stringify alone defines exactly (arrays, bigint, which
+ * throws there too, Buffer, json values and named overrides, which may carry a toJSON) go through it.
+ */
+function valueJson(ts: TsType, value: string): string {
+  return match(ts)
+    .with({ kind: 'primitive', ts: 'string' }, () => `str(${value})`)
+    .with({ kind: 'enum' }, () => `str(${value})`)
+    .with({ kind: 'primitive', ts: 'number' }, () => `num(${value})`)
+    .with({ kind: 'primitive', ts: 'boolean' }, () => `(${value} ? "true" : "false")`)
+    .with({ kind: 'primitive', ts: 'Date' }, () => `date(${value})`)
+    .with(
+      { kind: 'primitive', ts: 'Buffer' },
+      { kind: 'primitive', ts: 'JsonValue' },
+      { kind: 'primitive', ts: 'bigint' },
+      () => `JSON.stringify(${value})`,
+    )
+    .with({ kind: 'array' }, { kind: 'named' }, () => `JSON.stringify(${value})`)
+    .exhaustive();
+}
+
+function fieldJson(name: string, ts: TsType, nullable: boolean): string {
+  const value = `row[${JSON.stringify(name)}]`;
+  return nullable ? `(${value} === null ? "null" : ${valueJson(ts, value)})` : valueJson(ts, value);
+}
+
+function includeJson(include: IncludeModel): string {
+  const value = `row[${JSON.stringify(include.name)}]`;
+  const writer = `${include.path.replaceAll('.', '_')}Json`;
+  if (include.cardinality === 'many') return `list(${value}, ${writer})`;
+  return include.optional ? `(${value} === null ? "null" : ${writer}(${value}))` : `${writer}(${value})`;
+}
+
+/** `{"a":…,"b":…}` as one concatenation, the keys' text written at generation time. */
+function objectWriter(name: string, type: string, columns: ColumnModel[], includes: IncludeModel[], exported: boolean): string {
+  const parts = [
+    ...columns.map((column) => ({ key: column.name, json: fieldJson(column.name, column.type.ts, column.nullable) })),
+    ...includes.map((include) => ({ key: include.name, json: includeJson(include) })),
+  ];
+  const body =
+    parts.length === 0
+      ? '"{}"'
+      : parts
+          .map((part, index) => `${JSON.stringify(`${index === 0 ? '{' : ','}${JSON.stringify(part.key)}:`)} + ${part.json}`)
+          .join(' +\n    ') + ' +\n    "}"';
+  return `${exported ? 'export ' : ''}function ${name}(row: ${type}): string {\n  return (\n    ${body}\n  );\n}`;
+}
+
+function includeWriters(includes: IncludeModel[]): string[] {
+  return includes.flatMap((include) => [
+    objectWriter(`${include.path.replaceAll('.', '_')}Json`, includeTypeName(include), include.columns, include.includes, false),
+    ...includeWriters(include.includes),
+  ]);
+}
+
+/** The exported writer of what the query's function returns: its row, its row or null, or its page. */
+function resultWriter(query: QueryModel): string | null {
+  const row = rowTypeName(query);
+  const doc = (what: string) => `/** ${what} as JSON.stringify writes it, without discovering the shape at run time. */`;
+  return match(query.kind)
+    .with('one', () => `${doc(`A ${row}`)}\n${objectWriter(`${query.name}Json`, row, query.columns, query.includes, true)}`)
+    .with(
+      'maybe',
+      () =>
+        `${objectWriter(`${query.name}_rowJson`, row, query.columns, query.includes, false)}\n` +
+        `${doc(`A ${row} or null`)}\nexport function ${query.name}Json(row: ${row} | null): string {\n  return row === null ? "null" : ${query.name}_rowJson(row);\n}`,
+    )
+    .with(
+      'list',
+      () =>
+        `${objectWriter(`${query.name}_rowJson`, row, query.columns, query.includes, false)}\n` +
+        `${doc(`A page of ${row}`)}\nexport function ${query.name}PageJson(page: Page<${row}, ${JSON.stringify(query.name)}>): string {\n` +
+        `  return '{"items":' + list(page.items, ${query.name}_rowJson) + ',"nextCursor":' + (page.nextCursor === null ? "null" : str(page.nextCursor)) + "}";\n}`,
+    )
+    .with('exec', 'stream', () => null)
+    .exhaustive();
+}
+
+// Shared by every writer of a module. A string without a quote, a backslash, a control character or a surrogate
+// is its own JSON text between quotes: one regular-expression test instead of JSON.stringify's call.
+const HELPERS: Record<'str' | 'num' | 'date' | 'list', string> = {
+  str: `const PLAIN = /^[^"\\\\\\u0000-\\u001f\\ud800-\\udfff]*$/;
+function str(value: string): string {
+  return value.length < 256 && PLAIN.test(value) ? '"' + value + '"' : JSON.stringify(value);
+}`,
+  num: `function num(value: number): string {
+  return Number.isFinite(value) ? String(value) : "null";
+}`,
+  date: `function date(value: Date): string {
+  return Number.isNaN(value.getTime()) ? "null" : '"' + value.toISOString() + '"';
+}`,
+  list: `function list<T>(rows: readonly T[], write: (row: T) => string): string {
+  let text = "[";
+  for (let index = 0; index < rows.length; index += 1) text += (index === 0 ? "" : ",") + write(rows[index] as T);
+  return text + "]";
+}`,
+};
+
+/**
+ * The module of JSON writers for one query module's results, or null when none of its queries returns rows.
+ * `module` is the query module's name (imports come from `./<module>.js`).
+ */
+export function emitJsonModule(sourceFile: string, module: string, queries: QueryModel[], runtime: string): string | null {
+  const writers = queries.flatMap((query) => {
+    const result = resultWriter(query);
+    return result === null ? [] : [...includeWriters(query.includes), result];
+  });
+  if (writers.length === 0) return null;
+  const code = writers.join('\n\n');
+  const returning = queries.filter((query) => query.kind !== 'exec' && query.kind !== 'stream');
+  const types = [...returning.flatMap((query) => [rowTypeName(query), ...allIncludes(query.includes).map(includeTypeName)])].sort();
+  const usesPage = returning.some((query) => query.kind === 'list');
+  return [
+    `${GENERATED_HEADER_PREFIX} from ${sourceFile}. Do not edit: run sqlbound codegen.`,
+    '',
+    ...(usesPage ? [`import type { Page } from ${JSON.stringify(runtime)};`] : []),
+    `import type { ${types.join(', ')} } from ${JSON.stringify(`./${module}.js`)};`,
+    '',
+    ...Object.entries(HELPERS)
+      .filter(([name]) => code.includes(`${name}(`))
+      .map(([, helper]) => `${helper}\n`),
+    code,
+    '',
+  ].join('\n');
+}
+
+function allIncludes(includes: IncludeModel[]): IncludeModel[] {
+  return includes.flatMap((include) => [include, ...allIncludes(include.includes)]);
+}
