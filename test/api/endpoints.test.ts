@@ -197,6 +197,17 @@ describe('statements per request', () => {
     for (const [path, total] of Object.entries(few)) assert.equal(total, 1, `${path} runs one statement`);
   });
 
+  test('a refused call runs no statement and still reports its scope, once', async () => {
+    const before = api.scopes.length;
+    const refused = await api.query('alerts.list', { limit: 5 }, 'not-a-token');
+    assert.equal(refused.status, 401);
+    assert.match(refused.body.error?.message ?? '', /^invalid bearer token: /);
+    assert.deepEqual(
+      api.scopes.slice(before).map((report) => [report.path, report.total, report.byQuery]),
+      [['alerts.list', 0, {}]],
+    );
+  });
+
   test('a later page costs the same as the first', async () => {
     const first = data<Page<Alert>>(await api.query('alerts.list', { limit: 100 }, api.token(heavy)));
     const before = api.scopes.length;
