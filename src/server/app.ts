@@ -25,7 +25,6 @@ import { fastPathHook } from './fast-path.js';
 import { utf8Body, utf8Query } from './utf8.js';
 import { readWritePosition, requestPosition, sendWritePosition } from './write-position.js';
 import { appRouter, type AppRouter } from './routers/index.js';
-import { createCallerFactory } from './trpc.js';
 import type { ApiContext, ScopeReport } from './trpc.js';
 
 export type AppOptions = {
@@ -202,7 +201,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const fastPath = {
     prefix: '/trpc',
     router: appRouter,
-    createCaller: createCallerFactory(appRouter),
     createContext,
     errorHeaders: (error: TRPCError) => errorHeaders([error]),
     onError: onProcedureError,

@@ -2,9 +2,10 @@
 // Headers and AbortController per request; under the load test that conversion, not the query, capped one
 // API process at about 660 dashboard loads/s (989/s without it, same build, same run: bench/RESULTS.md).
 // The router, its middleware (auth, the N+1 scope), input schemas and error formatter are tRPC's own: calls
-// go through a server-side caller, errors through tRPC's error shape and status mapping. Batches
+// go through tRPC's callTRPCProcedure, as its own adapters call them (a server-side caller built a proxy per
+// request for the same call), errors through tRPC's error shape and status mapping. Batches
 // (`?batch=1`) and anything unusual fall through to the official adapter.
-import { getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError, type AnyTRPCRouter } from '@trpc/server';
+import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError, type AnyTRPCRouter } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Derived, QueryCache } from 'sqlbound';
@@ -20,7 +21,6 @@ export type FastPathOptions<Context> = {
    */
   serves: ProcedureType;
   router: AnyTRPCRouter;
-  createCaller: (ctx: Context) => unknown;
   createContext: (request: FastifyRequest) => Context;
   /** Extra response headers for a failed call (Retry-After, WWW-Authenticate). */
   errorHeaders: (error: TRPCError) => Record<string, string>;
@@ -74,14 +74,6 @@ function rawInput(request: FastifyRequest, type: ProcedureType, search: URLSearc
   return body ?? undefined;
 }
 
-function callAt(caller: unknown, path: string): (input: unknown) => Promise<unknown> {
-  const target = path
-    .split('.')
-    .reduce<unknown>((node, key) => (node === null || node === undefined ? node : Reflect.get(Object(node), key)), caller);
-  if (typeof target !== 'function') throw new TRPCError({ code: 'NOT_FOUND', message: `No procedure found on path "${path}"` });
-  return (input) => Promise.resolve(Reflect.apply(target, undefined, [input]));
-}
-
 export function fastPathHook<Context>(options: FastPathOptions<Context>) {
   const { responses } = options;
   const uncacheable = new Set<string>();
@@ -100,7 +92,18 @@ export function fastPathHook<Context>(options: FastPathOptions<Context>) {
       input = rawInput(request, type, call.search);
       const context = ctx;
       const parsed = input;
-      const answer = async () => resultBody(await callAt(options.createCaller(context), call.path)(parsed));
+      const answer = async () =>
+        resultBody(
+          await callTRPCProcedure({
+            router: options.router,
+            path: call.path,
+            getRawInput: () => Promise.resolve(parsed),
+            ctx: context,
+            type,
+            signal: undefined,
+            batchIndex: 0,
+          }),
+        );
       const scope = type === 'query' && responses !== undefined && !uncacheable.has(call.path) ? responses.scope(ctx) : null;
       let body: string;
       if (responses !== undefined && scope !== null) {
