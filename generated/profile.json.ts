@@ -8,7 +8,30 @@ function str(value: string): string {
 }
 
 function date(value: Date): string {
-  return Number.isNaN(value.getTime()) ? "null" : '"' + value.toISOString() + '"';
+  const time = value.getTime();
+  if (Number.isNaN(time)) return "null";
+  if (time < -62167219200000 || time >= 253402300800000) return '"' + value.toISOString() + '"';
+  const days = Math.floor(time / 86400000);
+  let ms = time - days * 86400000;
+  const shifted = days + 719468;
+  const era = Math.floor(shifted / 146097);
+  const dayOfEra = shifted - era * 146097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36524) - Math.floor(dayOfEra / 146096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
+  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const hours = Math.floor(ms / 3600000);
+  ms -= hours * 3600000;
+  const minutes = Math.floor(ms / 60000);
+  ms -= minutes * 60000;
+  const seconds = Math.floor(ms / 1000);
+  ms -= seconds * 1000;
+  return '"' + (year < 1000 ? ("000" + year).slice(-4) : year) + "-" + two(month) + "-" + two(day) + "T" + two(hours) + ":" + two(minutes) + ":" + two(seconds) + "." + (ms < 10 ? "00" + ms : ms < 100 ? "0" + ms : ms) + 'Z"';
+}
+function two(value: number): string {
+  return value < 10 ? "0" + value : "" + value;
 }
 
 /** A GetProfileRow as JSON.stringify writes it, without discovering the shape at run time. */

@@ -107,3 +107,51 @@ test('values the database never sends but the types admit: non-finite numbers, i
   };
   assert.equal(getDashboardJson(dashboard), JSON.stringify(dashboard));
 });
+
+test('dates are written as toISOString writes them across the whole Date range: leap days, year 0, years past 9999, before 1970', () => {
+  const edges = [
+    0,
+    -1,
+    1,
+    951825600000,
+    951782400000 - 1,
+    -62167219200000,
+    -62167219200001,
+    253402300799999,
+    253402300800000,
+    8.64e15,
+    -8.64e15,
+    Date.UTC(1900, 1, 28, 23, 59, 59, 999),
+    Date.UTC(1900, 2, 1),
+    Date.UTC(2100, 1, 28),
+    Date.UTC(999, 11, 31, 23, 59, 59, 9),
+  ];
+  // A fixed linear congruential sequence: the same dates every run, spread over the range and over this century.
+  let state = 12345;
+  const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const random = Array.from({ length: 20_000 }, (_, index) =>
+    index % 2 === 0 ? Math.round((next() * 2 - 1) * 8.64e15) : Math.round(next() * 4.1e12),
+  );
+  const base: GetDashboardRow = {
+    user_id: '1',
+    email: 'e',
+    full_name: 'n',
+    phone: null,
+    member_since: new Date(0),
+    subscription_plan: null,
+    subscription_status: null,
+    current_period_end: null,
+    exposures_detected: 0,
+    exposures_removal_requested: 0,
+    exposures_removed: 0,
+    exposures_reappeared: 0,
+    unread_alerts: 0,
+    total_alerts: 0,
+    recentAlerts: [],
+    latestScan: null,
+  };
+  for (const time of [...edges, ...random]) {
+    const row = { ...base, member_since: new Date(time) };
+    assert.equal(getDashboardJson(row), JSON.stringify(row), `epoch ms ${time}`);
+  }
+});
