@@ -10,7 +10,8 @@ const writers = new WeakMap<object, (value: never) => string>();
  *
  * @example
  * ```ts
- * get: authedProcedure.query(({ ctx }) => getDashboard(ctx.db, { userId: ctx.userId }).then(writtenBy(getDashboardJson))),
+ * const withWriter = writtenBy(getDashboardJson); // once, at module level
+ * get: authedProcedure.query(({ ctx }) => getDashboard(ctx.db, { userId: ctx.userId }).then(withWriter)),
  * ```
  */
 export function writtenBy<T>(write: (value: T) => string): (value: T) => T {
