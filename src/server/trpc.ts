@@ -77,10 +77,8 @@ async function inScope<T>({ ctx, path, type }: ScopeSubject, run: () => Promise<
 }
 
 /** A failed call whose cause is a typed database error answers with that error's HTTP meaning. */
-function withDatabaseErrors<R extends { ok: boolean }>(result: R): R {
-  if (!result.ok && 'error' in result && result.error instanceof TRPCError && isSqlboundError(result.error.cause)) {
-    throw toTRPCError(result.error.cause);
-  }
+function withDatabaseErrors<R extends { ok: true } | { ok: false; error: TRPCError }>(result: R): R {
+  if (!result.ok && isSqlboundError(result.error.cause)) throw toTRPCError(result.error.cause);
   return result;
 }
 
