@@ -41,7 +41,7 @@ function list<T>(rows: readonly T[], write: (row: T) => string): string {
   return text + "]";
 }
 
-function listAlerts_rowJson(row: ListAlertsRow): string {
+function write$listAlerts(row: ListAlertsRow): string {
   return (
     "{\"id\":" + str(row["id"]) +
     ",\"exposure_id\":" + (row["exposure_id"] === null ? "null" : str(row["exposure_id"])) +
@@ -56,5 +56,5 @@ function listAlerts_rowJson(row: ListAlertsRow): string {
 }
 /** A page of ListAlertsRow as JSON.stringify writes it, without discovering the shape at run time. */
 export function listAlertsPageJson(page: Page<ListAlertsRow, "listAlerts">): string {
-  return '{"items":' + list(page.items, listAlerts_rowJson) + ',"nextCursor":' + (page.nextCursor === null ? "null" : str(page.nextCursor)) + "}";
+  return '{"items":' + list(page.items, write$listAlerts) + ',"nextCursor":' + (page.nextCursor === null ? "null" : str(page.nextCursor)) + "}";
 }

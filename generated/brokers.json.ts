@@ -14,7 +14,7 @@ function list<T>(rows: readonly T[], write: (row: T) => string): string {
   return text + "]";
 }
 
-function listBrokers_rowJson(row: ListBrokersRow): string {
+function write$listBrokers(row: ListBrokersRow): string {
   return (
     "{\"id\":" + str(row["id"]) +
     ",\"name\":" + str(row["name"]) +
@@ -26,5 +26,5 @@ function listBrokers_rowJson(row: ListBrokersRow): string {
 }
 /** A page of ListBrokersRow as JSON.stringify writes it, without discovering the shape at run time. */
 export function listBrokersPageJson(page: Page<ListBrokersRow, "listBrokers">): string {
-  return '{"items":' + list(page.items, listBrokers_rowJson) + ',"nextCursor":' + (page.nextCursor === null ? "null" : str(page.nextCursor)) + "}";
+  return '{"items":' + list(page.items, write$listBrokers) + ',"nextCursor":' + (page.nextCursor === null ? "null" : str(page.nextCursor)) + "}";
 }

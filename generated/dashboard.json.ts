@@ -44,7 +44,7 @@ function list<T>(rows: readonly T[], write: (row: T) => string): string {
   return text + "]";
 }
 
-function getDashboard_recentAlertsJson(row: GetDashboardRecentAlerts): string {
+function write$getDashboard$recentAlerts(row: GetDashboardRecentAlerts): string {
   return (
     "{\"id\":" + str(row["id"]) +
     ",\"kind\":" + str(row["kind"]) +
@@ -53,12 +53,12 @@ function getDashboard_recentAlertsJson(row: GetDashboardRecentAlerts): string {
     ",\"created_at\":" + date(row["created_at"]) +
     ",\"read_at\":" + (row["read_at"] === null ? "null" : date(row["read_at"])) +
     ",\"exposure_id\":" + (row["exposure_id"] === null ? "null" : str(row["exposure_id"])) +
-    ",\"exposure\":" + (row["exposure"] === null ? "null" : getDashboard_recentAlerts_exposureJson(row["exposure"])) +
+    ",\"exposure\":" + (row["exposure"] === null ? "null" : write$getDashboard$recentAlerts$exposure(row["exposure"])) +
     "}"
   );
 }
 
-function getDashboard_recentAlerts_exposureJson(row: GetDashboardRecentAlertsExposure): string {
+function write$getDashboard$recentAlerts$exposure(row: GetDashboardRecentAlertsExposure): string {
   return (
     "{\"id\":" + str(row["id"]) +
     ",\"status\":" + str(row["status"]) +
@@ -66,12 +66,12 @@ function getDashboard_recentAlerts_exposureJson(row: GetDashboardRecentAlertsExp
     ",\"created_at\":" + date(row["created_at"]) +
     ",\"removed_at\":" + (row["removed_at"] === null ? "null" : date(row["removed_at"])) +
     ",\"broker_id\":" + str(row["broker_id"]) +
-    ",\"broker\":" + getDashboard_recentAlerts_exposure_brokerJson(row["broker"]) +
+    ",\"broker\":" + write$getDashboard$recentAlerts$exposure$broker(row["broker"]) +
     "}"
   );
 }
 
-function getDashboard_recentAlerts_exposure_brokerJson(row: GetDashboardRecentAlertsExposureBroker): string {
+function write$getDashboard$recentAlerts$exposure$broker(row: GetDashboardRecentAlertsExposureBroker): string {
   return (
     "{\"id\":" + str(row["id"]) +
     ",\"name\":" + str(row["name"]) +
@@ -81,7 +81,7 @@ function getDashboard_recentAlerts_exposure_brokerJson(row: GetDashboardRecentAl
   );
 }
 
-function getDashboard_latestScanJson(row: GetDashboardLatestScan): string {
+function write$getDashboard$latestScan(row: GetDashboardLatestScan): string {
   return (
     "{\"id\":" + str(row["id"]) +
     ",\"status\":" + str(row["status"]) +
@@ -110,8 +110,8 @@ export function getDashboardJson(row: GetDashboardRow): string {
     ",\"exposures_reappeared\":" + num(row["exposures_reappeared"]) +
     ",\"unread_alerts\":" + num(row["unread_alerts"]) +
     ",\"total_alerts\":" + num(row["total_alerts"]) +
-    ",\"recentAlerts\":" + list(row["recentAlerts"], getDashboard_recentAlertsJson) +
-    ",\"latestScan\":" + (row["latestScan"] === null ? "null" : getDashboard_latestScanJson(row["latestScan"])) +
+    ",\"recentAlerts\":" + list(row["recentAlerts"], write$getDashboard$recentAlerts) +
+    ",\"latestScan\":" + (row["latestScan"] === null ? "null" : write$getDashboard$latestScan(row["latestScan"])) +
     "}"
   );
 }

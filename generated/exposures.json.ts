@@ -41,7 +41,7 @@ function list<T>(rows: readonly T[], write: (row: T) => string): string {
   return text + "]";
 }
 
-function listExposures_brokerJson(row: ListExposuresBroker): string {
+function write$listExposures$broker(row: ListExposuresBroker): string {
   return (
     "{\"id\":" + str(row["id"]) +
     ",\"name\":" + str(row["name"]) +
@@ -52,7 +52,7 @@ function listExposures_brokerJson(row: ListExposuresBroker): string {
   );
 }
 
-function listExposures_latestAlertsJson(row: ListExposuresLatestAlerts): string {
+function write$listExposures$latestAlerts(row: ListExposuresLatestAlerts): string {
   return (
     "{\"id\":" + str(row["id"]) +
     ",\"severity\":" + str(row["severity"]) +
@@ -63,7 +63,7 @@ function listExposures_latestAlertsJson(row: ListExposuresLatestAlerts): string 
   );
 }
 
-function listExposures_rowJson(row: ListExposuresRow): string {
+function write$listExposures(row: ListExposuresRow): string {
   return (
     "{\"id\":" + str(row["id"]) +
     ",\"broker_id\":" + str(row["broker_id"]) +
@@ -71,12 +71,12 @@ function listExposures_rowJson(row: ListExposuresRow): string {
     ",\"data_types\":" + JSON.stringify(row["data_types"]) +
     ",\"created_at\":" + date(row["created_at"]) +
     ",\"removed_at\":" + (row["removed_at"] === null ? "null" : date(row["removed_at"])) +
-    ",\"broker\":" + listExposures_brokerJson(row["broker"]) +
-    ",\"latestAlerts\":" + list(row["latestAlerts"], listExposures_latestAlertsJson) +
+    ",\"broker\":" + write$listExposures$broker(row["broker"]) +
+    ",\"latestAlerts\":" + list(row["latestAlerts"], write$listExposures$latestAlerts) +
     "}"
   );
 }
 /** A page of ListExposuresRow as JSON.stringify writes it, without discovering the shape at run time. */
 export function listExposuresPageJson(page: Page<ListExposuresRow, "listExposures">): string {
-  return '{"items":' + list(page.items, listExposures_rowJson) + ',"nextCursor":' + (page.nextCursor === null ? "null" : str(page.nextCursor)) + "}";
+  return '{"items":' + list(page.items, write$listExposures) + ',"nextCursor":' + (page.nextCursor === null ? "null" : str(page.nextCursor)) + "}";
 }

@@ -45,7 +45,7 @@ function list<T>(rows: readonly T[], write: (row: T) => string): string {
   return text + "]";
 }
 
-function listScans_rowJson(row: ListScansRow): string {
+function write$listScans(row: ListScansRow): string {
   return (
     "{\"id\":" + str(row["id"]) +
     ",\"status\":" + str(row["status"]) +
@@ -58,5 +58,5 @@ function listScans_rowJson(row: ListScansRow): string {
 }
 /** A page of ListScansRow as JSON.stringify writes it, without discovering the shape at run time. */
 export function listScansPageJson(page: Page<ListScansRow, "listScans">): string {
-  return '{"items":' + list(page.items, listScans_rowJson) + ',"nextCursor":' + (page.nextCursor === null ? "null" : str(page.nextCursor)) + "}";
+  return '{"items":' + list(page.items, write$listScans) + ',"nextCursor":' + (page.nextCursor === null ? "null" : str(page.nextCursor)) + "}";
 }

@@ -34,7 +34,7 @@ function two(value: number): string {
   return value < 10 ? "0" + value : "" + value;
 }
 
-function getSubscriptionStatus_rowJson(row: GetSubscriptionStatusRow): string {
+function write$getSubscriptionStatus(row: GetSubscriptionStatusRow): string {
   return (
     "{\"plan\":" + str(row["plan"]) +
     ",\"status\":" + str(row["status"]) +
@@ -45,5 +45,5 @@ function getSubscriptionStatus_rowJson(row: GetSubscriptionStatusRow): string {
 }
 /** A GetSubscriptionStatusRow or null as JSON.stringify writes it, without discovering the shape at run time. */
 export function getSubscriptionStatusJson(row: GetSubscriptionStatusRow | null): string {
-  return row === null ? "null" : getSubscriptionStatus_rowJson(row);
+  return row === null ? "null" : write$getSubscriptionStatus(row);
 }

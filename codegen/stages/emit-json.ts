@@ -17,6 +17,14 @@ function pascal(name: string): string {
 }
 
 /** The type names emit.ts gives a row and its includes' rows. */
+/**
+ * A module-private writer's name: `write$` and the query's name or the include's path with `$` for `.`. Query and
+ * include names are identifiers without `$`, so no two of them, nor an exported `<query>Json`, share a name.
+ */
+function privateWriterName(path: string): string {
+  return `write$${path.replaceAll('.', '$')}`;
+}
+
 function rowTypeName(query: QueryModel): string {
   return `${pascal(query.name)}Row`;
 }
@@ -53,7 +61,7 @@ function fieldJson(name: string, ts: TsType, nullable: boolean): string {
 
 function includeJson(include: IncludeModel): string {
   const value = `row[${JSON.stringify(include.name)}]`;
-  const writer = `${include.path.replaceAll('.', '_')}Json`;
+  const writer = privateWriterName(include.path);
   if (include.cardinality === 'many') return `list(${value}, ${writer})`;
   return include.optional ? `(${value} === null ? "null" : ${writer}(${value}))` : `${writer}(${value})`;
 }
@@ -75,7 +83,7 @@ function objectWriter(name: string, type: string, columns: ColumnModel[], includ
 
 function includeWriters(includes: IncludeModel[]): string[] {
   return includes.flatMap((include) => [
-    objectWriter(`${include.path.replaceAll('.', '_')}Json`, includeTypeName(include), include.columns, include.includes, false),
+    objectWriter(privateWriterName(include.path), includeTypeName(include), include.columns, include.includes, false),
     ...includeWriters(include.includes),
   ]);
 }
@@ -89,15 +97,15 @@ function resultWriter(query: QueryModel): string | null {
     .with(
       'maybe',
       () =>
-        `${objectWriter(`${query.name}_rowJson`, row, query.columns, query.includes, false)}\n` +
-        `${doc(`A ${row} or null`)}\nexport function ${query.name}Json(row: ${row} | null): string {\n  return row === null ? "null" : ${query.name}_rowJson(row);\n}`,
+        `${objectWriter(`${privateWriterName(query.name)}`, row, query.columns, query.includes, false)}\n` +
+        `${doc(`A ${row} or null`)}\nexport function ${query.name}Json(row: ${row} | null): string {\n  return row === null ? "null" : ${privateWriterName(query.name)}(row);\n}`,
     )
     .with(
       'list',
       () =>
-        `${objectWriter(`${query.name}_rowJson`, row, query.columns, query.includes, false)}\n` +
+        `${objectWriter(`${privateWriterName(query.name)}`, row, query.columns, query.includes, false)}\n` +
         `${doc(`A page of ${row}`)}\nexport function ${query.name}PageJson(page: Page<${row}, ${JSON.stringify(query.name)}>): string {\n` +
-        `  return '{"items":' + list(page.items, ${query.name}_rowJson) + ',"nextCursor":' + (page.nextCursor === null ? "null" : str(page.nextCursor)) + "}";\n}`,
+        `  return '{"items":' + list(page.items, ${privateWriterName(query.name)}) + ',"nextCursor":' + (page.nextCursor === null ? "null" : str(page.nextCursor)) + "}";\n}`,
     )
     .with('exec', 'stream', () => null)
     .exhaustive();
@@ -170,7 +178,8 @@ export function emitJsonModule(sourceFile: string, module: string, queries: Quer
     `import type { ${types.join(', ')} } from ${JSON.stringify(`./${module}.js`)};`,
     '',
     ...Object.entries(HELPERS)
-      .filter(([name]) => code.includes(`${name}(`))
+      // Only the helpers the writers call: a call is the name not preceded by an identifier character (`write$date(` is not one).
+      .filter(([name]) => new RegExp(`(?<![\\w$])${name}\\(`).test(code))
       .map(([, helper]) => `${helper}\n`),
     code,
     '',

@@ -56,6 +56,12 @@ SELECT id, label, at, flag FROM things;
 
 -- include: listThings.firstPart :one
 SELECT p.id, p.note, p.at FROM parts p WHERE p.thing_id = parent.id ORDER BY p.id LIMIT 1;
+
+-- name: date :maybe
+SELECT id, day FROM things WHERE id = :id;
+
+-- include: date.row :one
+SELECT p.id, p.at FROM parts p WHERE p.thing_id = parent.id ORDER BY p.id LIMIT 1;
 `,
     },
   ],
@@ -82,7 +88,7 @@ function fn<Args extends unknown[], R>(module: Module, name: string): (...args: 
 }
 
 test('a writer per result kind, none for :exec or :stream, and the query module is untouched', () => {
-  assert.deepEqual(Object.keys(writers).sort(), ['listThingsPageJson', 'maybeThingJson', 'thingByIdJson']);
+  assert.deepEqual(Object.keys(writers).sort(), ['dateJson', 'listThingsPageJson', 'maybeThingJson', 'thingByIdJson']);
   assert.ok(!(generation.files.get('things.ts') ?? '').includes('Json('), 'the query module holds no writer');
 });
 
@@ -113,4 +119,13 @@ test(':maybe writes null for no row; pages with and without a next cursor', asyn
   page = await listThings(db, { limit: 3, cursor: page.nextCursor });
   assert.equal(page.nextCursor, null);
   assert.equal(writePage(page), JSON.stringify(page));
+});
+
+test('names cannot collide: a query named like a helper (date) whose include is named row', async () => {
+  const byDate = fn<[Queryable, { id: string }], Promise<unknown>>(queries, 'date');
+  const write = fn<[unknown], string>(writers, 'dateJson');
+  for (const id of ['1', '2', '3', '99']) {
+    const row = await byDate(db, { id });
+    assert.equal(write(row), JSON.stringify(row), `date ${id}`);
+  }
 });
