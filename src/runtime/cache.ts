@@ -100,6 +100,14 @@ export type QueryCache = {
    * hits and misses are the caller's to count: the cache's own counters and metrics are per query.
    */
   derive<Value>(label: string, key: string, compute: () => Promise<Value>): Promise<Derived<Value>>;
+  /**
+   * The string `derive` holds for `key`, synchronously: what its next call would serve as a hit without awaiting
+   * anything, or undefined. Only the default in-memory store holds derived strings in this process (checked against
+   * its own invalidations and the TTL, as `derive` checks them); with a store of your own it is always undefined,
+   * since other instances' writes reach that store, not this process: call `derive` there. For answering a hit
+   * before any asynchronous work (the example API's front door, src/server/front-door.ts).
+   */
+  peekDerived(key: string): string | undefined;
   invalidate(name: string, effect: WriteEffect, values: readonly unknown[]): Promise<void>;
   /** Drops every entry (tests, admin). */
   clear(): Promise<void>;
@@ -280,6 +288,15 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
   // epochs do not: there every derived value goes through the store.
   const local = options.bento === undefined ? derivedStrings(maxItems, maxBytes) : null;
   const derivedKey = (key: string) => `derived:${key}`;
+  // A derived string held here, still fresh by the TTL and by every one of its tags' epochs; a stale one is dropped.
+  const heldLocally = (key: string): string | undefined => {
+    if (local === null) return undefined;
+    const held = local.get(key);
+    if (held === undefined) return undefined;
+    if (held.expiresAt > Date.now() && held.tags.every(([tag, epoch]) => (epochs.get(tag) ?? 0) === epoch)) return held.value;
+    local.delete(key);
+    return undefined;
+  };
 
   return {
     async read<Result>(name: string, policy: CachePolicy, values: readonly unknown[], run: () => Promise<Result>) {
@@ -338,13 +355,9 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       return flight;
     },
     async derive<Value>(label: string, key: string, compute: () => Promise<Value>): Promise<Derived<Value>> {
-      if (local !== null) {
-        const held = local.get(key);
-        if (held !== undefined && held.expiresAt > Date.now() && held.tags.every(([tag, epoch]) => (epochs.get(tag) ?? 0) === epoch)) {
-          return { value: held.value as Value, outcome: 'hit' };
-        }
-        if (held !== undefined) local.delete(key);
-      }
+      const held = heldLocally(key);
+      // Held strings are values a derive of this key stored.
+      if (held !== undefined) return { value: held as Value, outcome: 'hit' };
       const cached = await store.get({ key: derivedKey(key) }).catch((error: unknown) => {
         logger?.error({ err: error, derived: label }, 'cache read failed; computing the value');
         return undefined;
@@ -365,6 +378,7 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
       });
       return { value, outcome: 'stored' };
     },
+    peekDerived: heldLocally,
     async invalidate(name: string, effect: WriteEffect, values: readonly unknown[]) {
       const tags = writeTags(effect, values);
       for (const tag of tags) {

@@ -12,7 +12,7 @@ import Fastify, {
 import { pino, type Logger } from 'pino';
 import { isSqlboundError, type Db } from 'sqlbound';
 import { PROMETHEUS_CONTENT_TYPE, type PrometheusMetrics } from './prometheus.js';
-import { assertAuthSecret, createAuthVerifier } from './auth.js';
+import { assertAuthSecret, createAuthVerifier, type AuthResult } from './auth.js';
 import { batchGuard, MAX_BATCH_SIZE } from './batch.js';
 import { isRetryLater, RETRY_AFTER_SECONDS } from './errors.js';
 import { createLogLimiter } from 'sqlbound';
@@ -21,7 +21,8 @@ import { loadManifest } from '@sqlbound/cli/codegen';
 import { auditReportPath, manifestPath } from './paths.js';
 import { registerPerfPage, type PerfPageOptions } from './perf/page.js';
 import { observeQueryBudgets, queryBudgets } from './query-budgets.js';
-import { fastPathHook } from './fast-path.js';
+import { fastPathHook, queryProcedures } from './fast-path.js';
+import { frontDoor, installFrontDoor } from './front-door.js';
 import { utf8Body, utf8Query } from './utf8.js';
 import { readWritePosition, requestPosition, sendWritePosition } from './write-position.js';
 import { appRouter, type AppRouter } from './routers/index.js';
@@ -55,9 +56,29 @@ export type AppOptions = {
    * Default false; `npm start` turns it on unless SQLBOUND_RESPONSE_CACHE=off.
    */
   responseCache?: boolean;
+  /**
+   * With responseCache: answer a held response before Fastify, in the HTTP server's request listener (front-door.ts),
+   * with the same status, headers and bytes. Default true; false leaves every request to Fastify (tests, A/B runs).
+   */
+  frontDoor?: boolean;
 };
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
+
+/** http.server.request.duration, as the OpenTelemetry HTTP semantic conventions define it. */
+const REQUEST_DURATION = {
+  meter: 'sqlbound-api',
+  name: 'http.server.request.duration',
+  unit: 's',
+  description: 'Duration of HTTP requests',
+  // The SDK's default buckets are for milliseconds; these are the semantic conventions'.
+  boundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+} as const;
+/** The route template of every tRPC procedure, as Fastify's router names it. */
+const TRPC_ROUTE = '/trpc/:path';
+
+/** The response cache's scope of a caller: a user's own answers; none for anyone else. */
+const responseScope = (auth: AuthResult): string | null => (auth.kind === 'user' ? auth.userId : null);
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   assertAuthSecret(options.authSecret);
@@ -197,6 +218,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (seen === undefined) responseOutcomes.set(key, { attributes: { procedure, outcome }, count: 1 });
     else seen.count += 1;
   };
+  // Procedures whose answers are never held (they read outside the cache): neither path looks them up again.
+  const uncacheable = new Set<string>();
+  const responses =
+    options.responseCache !== true || options.db.cache === null
+      ? null
+      : {
+          cache: options.db.cache,
+          scope: (ctx: ApiContext) => responseScope(ctx.auth),
+          onOutcome: (path: string, outcome: string) => {
+            if (outcome === 'uncached') uncacheable.add(path);
+            countOutcome(path, outcome);
+          },
+        };
   // Single calls skip tRPC's Fetch adapter (see fast-path.ts); batches and odd requests reach the plugin below.
   const fastPath = {
     prefix: '/trpc',
@@ -204,15 +238,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     createContext,
     errorHeaders: (error: TRPCError) => errorHeaders([error]),
     onError: onProcedureError,
-    ...(options.responseCache !== true || options.db.cache === null
-      ? {}
-      : {
-          responses: {
-            cache: options.db.cache,
-            scope: (ctx: ApiContext) => (ctx.auth.kind === 'user' ? ctx.auth.userId : null),
-            onOutcome: countOutcome,
-          },
-        }),
+    ...(responses === null ? {} : { responses }),
   };
   app.addHook('onRequest', fastPathHook({ ...fastPath, serves: 'query' }));
   app.addHook('preHandler', fastPathHook({ ...fastPath, serves: 'mutation' }));
@@ -235,11 +261,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const metrics = options.metrics;
   if (metrics !== undefined) {
     observeQueryBudgets(metrics.meterProvider, queryBudgets(manifest));
-    const duration = metrics.meterProvider.getMeter('sqlbound-api').createHistogram('http.server.request.duration', {
-      unit: 's',
-      description: 'Duration of HTTP requests',
-      // The SDK's default buckets are for milliseconds; these are the OpenTelemetry HTTP semantic conventions'.
-      advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] },
+    const duration = metrics.meterProvider.getMeter(REQUEST_DURATION.meter).createHistogram(REQUEST_DURATION.name, {
+      unit: REQUEST_DURATION.unit,
+      description: REQUEST_DURATION.description,
+      advice: { explicitBucketBoundaries: [...REQUEST_DURATION.boundaries] },
     });
     app.addHook('onResponse', (request, reply, done) => {
       duration.record(reply.elapsedTime / 1000, {
@@ -251,6 +276,37 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done();
     });
     app.get('/metrics', async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(await metrics.metricsText()));
+  }
+
+  if (responses !== null && options.frontDoor !== false) {
+    // The front door's answers are one series of the duration histogram, counted without the SDK's per-record
+    // attribute hashing (histogram-tally.ts).
+    const recordDuration = options.metrics?.tallyHistogram({
+      ...REQUEST_DURATION,
+      attributes: { 'http.request.method': 'GET', 'http.route': TRPC_ROUTE, 'http.response.status_code': 200 },
+    });
+    let closing = false;
+    app.addHook('preClose', (done) => {
+      closing = true;
+      done();
+    });
+    const cache = responses.cache;
+    installFrontDoor(
+      app.server,
+      frontDoor({
+        prefix: '/trpc',
+        queries: queryProcedures(appRouter),
+        uncacheable,
+        verify: verifyAuthorization,
+        scope: responseScope,
+        held: (key) => cache.peekDerived(key),
+        closing: () => closing,
+        answered: (path, seconds) => {
+          countOutcome(path, 'hit');
+          recordDuration?.(seconds);
+        },
+      }),
+    );
   }
 
   return app;

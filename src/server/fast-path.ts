@@ -46,6 +46,21 @@ function procedureType(router: AnyTRPCRouter, path: string): ProcedureType | 'su
   return type === 'query' || type === 'mutation' || type === 'subscription' ? type : null;
 }
 
+/** Every query procedure's path (`dashboard.get`): the paths the front door may answer (front-door.ts). */
+export function queryProcedures(router: AnyTRPCRouter): Set<string> {
+  const procedures = router._def.procedures as Record<string, unknown>;
+  return new Set(Object.keys(procedures).filter((path) => procedureType(router, path) === 'query'));
+}
+
+/**
+ * The response cache's key of a query's answer: its procedure, the caller's scope and the raw input text (as
+ * URLSearchParams decodes it, '' without one). One spelling for this hook and the front door, which must find
+ * what this hook stored.
+ */
+export function responseKey(path: string, scope: string, input: string): string {
+  return `${path}\u0000${scope}\u0000${input}`;
+}
+
 /** The single call a request carries, or null when the official adapter should handle it. */
 function singleCall(prefix: string, url: string): { path: string; search: URLSearchParams } | null {
   if (!url.startsWith(`${prefix}/`)) return null;
@@ -108,11 +123,7 @@ export function fastPathHook<Context>(options: FastPathOptions<Context>) {
       let body: string;
       if (responses !== undefined && scope !== null) {
         // The raw input text is part of the key: the same input spelled another way is another entry, never a wrong one.
-        const derived = await responses.cache.derive(
-          call.path,
-          `${call.path}\u0000${scope}\u0000${call.search.get('input') ?? ''}`,
-          answer,
-        );
+        const derived = await responses.cache.derive(call.path, responseKey(call.path, scope, call.search.get('input') ?? ''), answer);
         // A procedure that reads outside the cache once will again: stop paying a lookup for it.
         if (derived.outcome === 'uncached') uncacheable.add(call.path);
         responses.onOutcome?.(call.path, derived.outcome);

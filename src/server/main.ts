@@ -200,7 +200,9 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     undo.push(() => db.close({ timeoutMs: 1000 }));
     if (server !== null) await enableStatementStatistics(databaseUrl, logger);
     const responseCache = process.env.SQLBOUND_RESPONSE_CACHE?.trim() !== 'off';
-    const app = await buildApp({ db, authSecret, metrics, logger, performancePage: { adminToken }, responseCache });
+    // With the shared store nothing is held in this process (QueryCache.peekDerived): a front door would only look.
+    const frontDoor = redisUrl === undefined && process.env.SQLBOUND_FRONT_DOOR?.trim() !== 'off';
+    const app = await buildApp({ db, authSecret, metrics, logger, performancePage: { adminToken }, responseCache, frontDoor });
     undo.push(() => app.close());
     try {
       await app.listen({ port, host });

@@ -5,6 +5,7 @@ import type { MeterProvider as MeterProviderApi } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { createHistogramTally, type HistogramSeries, type HistogramTally } from './histogram-tally.js';
 
 export type PrometheusMetrics = {
   meterProvider: MeterProviderApi;
@@ -12,6 +13,11 @@ export type PrometheusMetrics = {
   metricsText(): Promise<string>;
   /** The same metrics as data (the performance page reads the histograms from it). */
   collect(): Promise<ResourceMetrics>;
+  /**
+   * A recorder for one series of a histogram the SDK also records, counted in plain numbers (no attribute hashing
+   * per observation) and added to the SDK's series at every collection (histogram-tally.ts).
+   */
+  tallyHistogram(series: HistogramSeries): (value: number) => void;
   shutdown(): Promise<void>;
 };
 
@@ -24,9 +30,11 @@ export function createPrometheusMetrics(serviceName = 'sqlbound-api'): Prometheu
   const resource = defaultResource().merge(resourceFromAttributes({ 'service.name': serviceName }));
   const provider = new MeterProvider({ readers: [exporter], resource });
   const serializer = new PrometheusSerializer();
+  const tallies: HistogramTally[] = [];
   const collect = async () => {
     const { resourceMetrics, errors } = await exporter.collect();
     if (errors.length > 0) throw new AggregateError(errors, 'collecting metrics failed');
+    for (const tally of tallies) tally.addTo(resourceMetrics);
     return resourceMetrics;
   };
   return {
@@ -35,6 +43,11 @@ export function createPrometheusMetrics(serviceName = 'sqlbound-api'): Prometheu
       return serializer.serialize(await collect());
     },
     collect,
+    tallyHistogram(series) {
+      const tally = createHistogramTally(series);
+      tallies.push(tally);
+      return (value) => tally.record(value);
+    },
     shutdown: () => provider.shutdown(),
   };
 }

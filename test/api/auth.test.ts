@@ -109,7 +109,7 @@ describe('tokens', () => {
     const tokens = ['42', '43', '44'].map((userId) => issueToken(AUTH_SECRET, userId, { ttlSeconds: 10, now }));
     const forged = `Bearer ${tokens[0]?.slice(0, -1) ?? ''}A`;
     const headers = [...tokens.map((token) => `Bearer ${token}`), `bearer  ${tokens[1] ?? ''}`, forged, 'Basic abc', ' ', undefined];
-    // Twice over, past the bound of 2 (the oldest go), then after the tokens expired: remembered or not, the same answer.
+    // Twice over, past the bound of 2 (the least recently used go), then after the tokens expired: remembered or not, the same answer.
     for (const at of [now, later(1000), later(9999), later(10_000), later(60_000)]) {
       for (const header of headers) {
         assert.deepEqual(verify(header, at), verifyAuthorization(AUTH_SECRET, header, at), `${String(header)} at ${at.toISOString()}`);

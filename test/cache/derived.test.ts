@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { getDashboard, getProfile, listAlerts, markAlertRead, updateProfile } from '../../generated/index.js';
 import { seed } from '../../src/server/seed.js';
-import { createDb, type Derived, type QueryCache } from 'sqlbound';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { cacheSerializer, createDb, createQueryCache, type Derived, type QueryCache } from 'sqlbound';
 import type { DB } from '../../generated/db.js';
 import { poolerOptions, testDatabase } from '../support/database.js';
 import { withClient } from '../support/seed-data.js';
@@ -111,4 +113,37 @@ test("a computation that joined another one's query run is not stored, and does 
   const outcomes = (await Promise.all([dashboardBytes(userA).derive(), dashboardBytes(userA).derive()])).map((d) => d.outcome);
   assert.deepEqual(outcomes.sort(), ['raced', 'stored']);
   assert.equal((await dashboardBytes(userA).derive()).outcome, 'hit');
+});
+
+test('peekDerived returns synchronously what derive would serve as a hit, and nothing once a write drops it or the cache is cleared', async () => {
+  await cache.clear();
+  const key = `dashboard.get:${userA}`;
+  assert.equal(cache.peekDerived(key), undefined, 'nothing derived yet');
+  const stored = await dashboardBytes(userA).derive();
+  assert.equal(stored.outcome, 'stored');
+  assert.equal(cache.peekDerived(key), stored.value);
+  assert.equal(cache.peekDerived(`dashboard.get:${userB}`), undefined, 'another key');
+  await markAlertRead(db, { alertId: await unreadAlertOf(userA), userId: userA });
+  assert.equal(cache.peekDerived(key), undefined, "the write dropped its reads' entries, so the derived value too");
+  const again = await dashboardBytes(userA).derive();
+  assert.equal(again.outcome, 'stored');
+  assert.equal(cache.peekDerived(key), again.value);
+  await cache.clear();
+  assert.equal(cache.peekDerived(key), undefined, 'cleared');
+});
+
+test('with a store of your own, peekDerived holds nothing: other instances invalidate through that store', async () => {
+  const bento = new BentoCache({
+    default: 'queries',
+    serializer: cacheSerializer,
+    stores: { queries: bentostore().useL1Layer(memoryDriver({ maxItems: 1000 })) },
+  });
+  const own = createQueryCache({ bento });
+  const sharedDb = createDb<DB>({ ...poolerOptions(), connectionString: database.url, cursorSecret: 'derived', cache: own });
+  after(() => sharedDb.close());
+  const derive = () =>
+    own.derive('dashboard.get', `dashboard.get:${userB}`, async () => JSON.stringify(await getDashboard(sharedDb, { userId: userB })));
+  assert.equal((await derive()).outcome, 'stored');
+  assert.equal((await derive()).outcome, 'hit', 'held by the store');
+  assert.equal(own.peekDerived(`dashboard.get:${userB}`), undefined);
 });
