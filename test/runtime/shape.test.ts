@@ -121,3 +121,52 @@ test('generated list statements match the server: pages build by position with n
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(differ, []);
 });
+
+test('a statement whose columns change between calls is read by the columns the server describes now, not the ones it remembered', async () => {
+  // Unnamed statements: the server describes the statement afresh on every call, so an altered column is seen.
+  const unnamed = createDb({ connectionString: database.url, max: 1, cache: false, cursorSecret: 'shape-test', preparedStatements: false });
+  try {
+    await withClient((client) =>
+      client.query('CREATE TABLE shape_drift (id int4 PRIMARY KEY, v int4 NOT NULL); INSERT INTO shape_drift VALUES (1, 42)'),
+    );
+    const statement: Statement = { name: 'shapeDrift', text: 'SELECT id, v FROM shape_drift' };
+    assert.deepEqual((await unnamed.execute(statement, [])).rows, [{ id: 1, v: 42 }]);
+    await withClient((client) =>
+      client.query("ALTER TABLE shape_drift ALTER COLUMN v TYPE timestamptz USING timestamptz '2026-01-02 03:04:05+00'"),
+    );
+    const [row] = (await unnamed.execute<{ id: unknown; v: unknown }>(statement, [])).rows;
+    assert.equal(row?.id, 1);
+    assert.ok(row?.v instanceof Date, `v read as ${typeof row?.v}: the int4 parser of the first call was kept`);
+    assert.equal(row.v.toISOString(), '2026-01-02T03:04:05.000Z');
+    const star: Statement = { name: 'shapeDriftStar', text: 'SELECT * FROM shape_drift' };
+    assert.deepEqual(Object.keys((await unnamed.execute<Record<string, unknown>>(star, [])).rows[0] ?? {}), ['id', 'v']);
+    await withClient((client) => client.query('ALTER TABLE shape_drift RENAME COLUMN v TO w'));
+    assert.deepEqual(Object.keys((await unnamed.execute<Record<string, unknown>>(star, [])).rows[0] ?? {}), ['id', 'w']);
+  } finally {
+    await unnamed.close();
+  }
+});
+
+test('a value pg cannot write fails that call with a typed error, and the connection serves the next call', async () => {
+  const one = createDb({ connectionString: database.url, max: 1, cache: false, cursorSecret: 'shape-test' });
+  try {
+    const statement: Statement = { name: 'shapeBind', text: 'SELECT $1::text AS v' };
+    const unwritable = {
+      toPostgres: () => {
+        throw new Error('cannot write this value');
+      },
+    };
+    await assert.rejects(one.execute(statement, [unwritable]), (error: Error) => {
+      assert.match(String(error.cause ?? error.message), /cannot write this value/);
+      return true;
+    });
+    assert.deepEqual((await one.execute(statement, ['after'])).rows, [{ v: 'after' }]);
+    // A server error on the same connection (a failed cast) is the call's too, and the connection still serves.
+    await assert.rejects(one.execute({ name: 'shapeCast', text: "SELECT 'x'::int4 AS v" }, []));
+    assert.deepEqual((await one.execute(statement, ['again'])).rows, [{ v: 'again' }]);
+    const exec = await one.execute({ name: 'shapeCount', text: 'SELECT generate_series(1, 3) AS v' }, []);
+    assert.equal(exec.rowCount, 3);
+  } finally {
+    await one.close();
+  }
+});
