@@ -157,7 +157,8 @@ test('a value pg cannot write fails that call with a typed error, and the connec
       },
     };
     await assert.rejects(one.execute(statement, [unwritable]), (error: Error) => {
-      assert.match(String(error.cause ?? error.message), /cannot write this value/);
+      const cause: unknown = error.cause;
+      assert.match(cause instanceof Error ? cause.message : error.message, /cannot write this value/);
       return true;
     });
     assert.deepEqual((await one.execute(statement, ['after'])).rows, [{ v: 'after' }]);
