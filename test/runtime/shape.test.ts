@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import pg from 'pg';
 import { createDb, parseTimestamptz, type Statement } from 'sqlbound';
 import { parseJsonTimestamp } from '../../src/runtime/timestamptz.js';
+import { reviveRow } from '../../src/runtime/revive.js';
 import { getDashboard, listAlerts } from '../../generated/index.js';
 import { seed } from '../../src/server/seed.js';
 import { testDatabase } from '../support/database.js';
@@ -170,4 +171,41 @@ test('a value pg cannot write fails that call with a typed error, and the connec
   } finally {
     await one.close();
   }
+});
+
+test('a timestamptz sent inside JSON as epoch milliseconds revives to the Date pg reads from the column', async () => {
+  const texts = [
+    '2026-12-07 22:30:00.123456+00',
+    '2026-12-07 22:30:00.999999+05:30',
+    '1969-12-31 23:59:59.9995+00',
+    '1900-01-01 00:00:00.0001+00',
+    '1066-10-14 09:00:00+00',
+    '0044-03-15 12:00:00.5+00 BC',
+    '9999-12-31 23:59:59.999999+00',
+  ];
+  const rows = await withClient(
+    async (client) =>
+      (
+        await client.query<{ at: unknown; json: { at: unknown } }>(
+          "SELECT t::timestamptz AS at, json_build_object('at', floor(extract(epoch from t::timestamptz) * 1000)) AS json FROM unnest($1::text[]) AS t",
+          [texts],
+        )
+      ).rows,
+  );
+  assert.equal(rows.length, texts.length);
+  for (const row of rows) {
+    const revived = reviveRow<{ at: unknown }>({ at: 'epochMs' }, row.json);
+    assert.ok(same(revived.at, row.at), `${String(row.at)}: ${String(revived.at)}`);
+  }
+  // Infinity has no epoch milliseconds: it travels as the string "Infinity", and revives as the text form did.
+  const [infinite] = await withClient(
+    async (client) =>
+      (
+        await client.query<{ json: { at: unknown } }>(
+          "SELECT json_build_object('at', floor(extract(epoch from 'infinity'::timestamptz) * 1000)) AS json",
+        )
+      ).rows,
+  );
+  const at = reviveRow<{ at: unknown }>({ at: 'epochMs' }, infinite?.json).at;
+  assert.ok(at instanceof Date && Number.isNaN(at.getTime()));
 });
