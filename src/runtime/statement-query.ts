@@ -77,7 +77,7 @@ if (typeof prepareValue !== 'function') throw new Error('sqlbound: this pg has n
 // pg's reading of a CommandComplete tag: `SELECT 5`, `UPDATE 3`, `INSERT 0 1` (the last number is the row count).
 const COMMAND_TAG = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/;
 
-export type StatementCallback = (error: Error | null, result: StatementResult | undefined) => void;
+type StatementCallback = (error: Error | null, result: StatementResult | undefined) => void;
 
 /**
  * The Submittable for one call. Its `name` and `text` are read by pg's client (ParseComplete records the statement
