@@ -111,31 +111,47 @@ function execute(
     });
     return;
   }
-  const done = (error: Error | null | undefined, result: unknown) => {
-    const executionMs = performance.now() - start;
-    if (error === null || error === undefined) {
-      if (release !== null) release();
-      resolve({ ok: true, value: result, waitMs, executionMs });
-      return;
-    }
-    // A named statement refused by a pooled server connection ran nothing. On a connection of its own it is rerun
-    // unnamed, once (`prepared` null: no further rerun); inside a transaction it cannot be (the transaction is
-    // aborted): the mode switches, and db.transaction reruns the whole transaction unnamed.
-    if (prepared !== null && fallBackToUnnamed(prepared, error, queryName) && release !== null && typeof request === 'object') {
-      execute(client, { ...request, name: undefined }, waitMs, performance.now(), release, null, queryName, resolve);
-      return;
-    }
-    if (release !== null) release(isConnectionBroken(error) ? true : undefined);
-    resolve({ ok: false, cause: error, waitMs, executionMs });
-  };
   if (isStatementRun(request)) {
     const query = statementQuery(request.statement, request.values, request.name);
-    query.callback = done;
+    // Assigned, not a named const: tsx (esbuild keepNames) wraps a named closure in a defineProperty per call.
+    query.callback = (error, result) => finish(client, request, waitMs, start, release, prepared, queryName, resolve, error, result);
     // pg's typings give a Submittable's submit pg's public Connection type, which lacks what a query drives.
     client.query(query as unknown as pg.Submittable);
     return;
   }
-  client.query(request, done);
+  client.query(request, (error: Error | null, result: unknown) =>
+    finish(client, request, waitMs, start, release, prepared, queryName, resolve, error, result),
+  );
+}
+
+/** A request's outcome, timed; a named statement a pooler refused is rerun unnamed (see below). */
+function finish(
+  client: pg.PoolClient,
+  request: Request,
+  waitMs: number | null,
+  start: number,
+  release: Release | null,
+  prepared: PreparedMode | null,
+  queryName: string,
+  resolve: Resolve,
+  error: Error | null | undefined,
+  result: unknown,
+): void {
+  const executionMs = performance.now() - start;
+  if (error === null || error === undefined) {
+    if (release !== null) release();
+    resolve({ ok: true, value: result, waitMs, executionMs });
+    return;
+  }
+  // A named statement refused by a pooled server connection ran nothing. On a connection of its own it is rerun
+  // unnamed, once (`prepared` null: no further rerun); inside a transaction it cannot be (the transaction is
+  // aborted): the mode switches, and db.transaction reruns the whole transaction unnamed.
+  if (prepared !== null && fallBackToUnnamed(prepared, error, queryName) && release !== null && typeof request === 'object') {
+    execute(client, { ...request, name: undefined }, waitMs, performance.now(), release, null, queryName, resolve);
+    return;
+  }
+  if (release !== null) release(isConnectionBroken(error) ? true : undefined);
+  resolve({ ok: false, cause: error, waitMs, executionMs });
 }
 
 /** A request on a held connection: a Kysely query, a control statement (BEGIN, COMMIT, SAVEPOINT...). */
