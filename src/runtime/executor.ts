@@ -9,7 +9,7 @@ import type { Statement } from './contract.js';
 import { isConnectionBroken } from './errors.js';
 import { UNWATCHED, type CheckoutWatch } from './pool.js';
 import { fallBackToUnnamed, preparedName, type PreparedMode } from './prepared.js';
-import { statementQuery, type StatementResult } from './statement-query.js';
+import { StatementQuery, type StatementResult } from './statement-query.js';
 
 /** What the executor measured for one request: its outcome, pool wait (null on a held connection) and execution. */
 export type Sent<T> =
@@ -112,7 +112,7 @@ function execute(
     return;
   }
   if (isStatementRun(request)) {
-    const query = statementQuery(request.statement, request.values, request.name);
+    const query = new StatementQuery(request.statement, request.values, request.name);
     // Assigned, not a named const: tsx (esbuild keepNames) wraps a named closure in a defineProperty per call.
     query.callback = (error, result) => finish(client, request, waitMs, start, release, prepared, queryName, resolve, error, result);
     // pg's typings give a Submittable's submit pg's public Connection type, which lacks what a query drives.

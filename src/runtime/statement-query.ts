@@ -80,124 +80,130 @@ const COMMAND_TAG = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/;
 type StatementCallback = (error: Error | null, result: StatementResult | undefined) => void;
 
 /**
- * The Submittable for one call. Its `name` and `text` are read by pg's client (ParseComplete records the statement
- * as parsed on the connection; an ErrorResponse forgets a statement submitted but not parsed).
+ * The Submittable for one call: pg's interface is an object with methods, which a class keeps on one prototype
+ * (a dozen closures per call otherwise). Its `name` and `text` are read by pg's client (ParseComplete records the
+ * statement as parsed on the connection; an ErrorResponse forgets a statement submitted but not parsed).
  */
-export type StatementQuery = {
+export class StatementQuery {
   readonly name: string | undefined;
   readonly text: string;
-  callback: StatementCallback | undefined;
-  submit(connection: Connection): Error | null;
-  handleRowDescription(message: { fields: FieldDef[] }): void;
-  handleDataRow(message: { fields: (string | null)[] }): void;
-  handleCommandComplete(message: { text: string }): void;
-  handleEmptyQuery(): void;
-  handlePortalSuspended(connection: Connection): void;
-  handleError(error: Error): void;
-  handleReadyForQuery(): void;
-  handleCopyInResponse(connection: Connection): void;
-  handleCopyData(): void;
-};
+  callback: StatementCallback | undefined = undefined;
+  private readonly statement: Statement;
+  private readonly values: readonly unknown[];
+  private reading: Reading | null = null;
+  private rows: Record<string, unknown>[] = [];
+  private rowCount: number | null = null;
+  private failure: Error | null = null;
 
-/**
- * A generated statement as a pg Submittable: `name` the prepared statement's name, or undefined to run it unnamed.
- * Pass it to `client.query(query, callback)`.
- */
-export function statementQuery(statement: Statement, values: readonly unknown[], name: string | undefined): StatementQuery {
-  let reading: Reading | null = null;
-  const rows: Record<string, unknown>[] = [];
-  let rowCount: number | null = null;
-  let failure: Error | null = null;
-  const query: StatementQuery = {
-    name,
-    text: statement.text,
-    callback: undefined,
-    submit(connection) {
-      if (name !== undefined) {
-        const previous = connection.parsedStatements[name] ?? connection.submittedNamedStatements[name];
-        if (previous !== undefined && previous !== statement.text) {
-          return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`);
-        }
+  constructor(statement: Statement, values: readonly unknown[], name: string | undefined) {
+    this.statement = statement;
+    this.values = values;
+    this.name = name;
+    this.text = statement.text;
+  }
+
+  submit(connection: Connection): Error | null {
+    const { name, statement } = this;
+    if (name !== undefined) {
+      const previous = connection.parsedStatements[name] ?? connection.submittedNamedStatements[name];
+      if (previous !== undefined && previous !== statement.text) {
+        return new Error(`Prepared statements must be unique - '${name}' was used for a different statement`);
       }
-      // One write for the whole exchange, as pg's Query corks it.
-      connection.stream.cork?.();
-      try {
-        const parsed =
-          name !== undefined &&
-          (connection.parsedStatements[name] !== undefined || connection.submittedNamedStatements[name] !== undefined);
-        if (!parsed) {
-          connection.parse({ name: name ?? '', text: statement.text });
-          if (name !== undefined) connection.submittedNamedStatements[name] = statement.text;
-        }
-        try {
-          connection.bind({ portal: '', statement: name ?? '', values, valueMapper: prepareValue });
-        } catch (error) {
-          // A value pg cannot write (a toPostgres that throws): nothing runs, and the connection stays usable.
-          connection.close({ type: 'S', name: name ?? '' });
-          connection.sync();
-          query.handleError(error instanceof Error ? error : new Error(String(error)));
-          return null;
-        }
-        connection.describe({ type: 'P', name: '' });
-        connection.execute({ portal: '' });
-        connection.sync();
-      } finally {
-        connection.stream.uncork?.();
+    }
+    // One write for the whole exchange, as pg's Query corks it.
+    connection.stream.cork?.();
+    try {
+      const parsed =
+        name !== undefined && (connection.parsedStatements[name] !== undefined || connection.submittedNamedStatements[name] !== undefined);
+      if (!parsed) {
+        connection.parse({ name: name ?? '', text: statement.text });
+        if (name !== undefined) connection.submittedNamedStatements[name] = statement.text;
       }
-      return null;
-    },
-    handleRowDescription(message) {
-      reading = readingOf(statement, message.fields);
-    },
-    handleDataRow(message) {
-      if (failure !== null || reading === null) return;
-      const { parsers, binary, build, names } = reading;
-      const texts = message.fields;
-      const parsed = new Array<unknown>(texts.length);
       try {
-        for (let k = 0; k < texts.length; k++) {
-          const text = texts[k];
-          parsed[k] = text === null || text === undefined ? null : parsers[k]!(binary[k] ? (Buffer.from(text) as unknown as string) : text);
-        }
+        connection.bind({ portal: '', statement: name ?? '', values: this.values, valueMapper: prepareValue });
       } catch (error) {
-        // As pg does: the rest of the rows are skipped and the error is the call's, once the server is ready.
-        failure = error instanceof Error ? error : new Error(String(error));
-        return;
+        // A value pg cannot write (a toPostgres that throws): nothing runs, and the connection stays usable.
+        connection.close({ type: 'S', name: name ?? '' });
+        connection.sync();
+        this.handleError(error instanceof Error ? error : new Error(String(error)));
+        return null;
       }
-      rows.push(build === null ? byName(names, parsed) : build(parsed));
-    },
-    handleCommandComplete(message) {
-      const match = COMMAND_TAG.exec(message.text);
-      const count = match?.[3] ?? match?.[2];
-      if (count !== undefined) rowCount = Number.parseInt(count, 10);
-    },
-    handleEmptyQuery() {
-      // Sync was sent with Execute: nothing to do until ReadyForQuery.
-    },
-    handlePortalSuspended(connection) {
-      // Not reached (Execute asks for every row); as pg's Query, read the rest.
+      connection.describe({ type: 'P', name: '' });
       connection.execute({ portal: '' });
       connection.sync();
-    },
-    handleError(error) {
-      const callback = query.callback;
-      query.callback = undefined;
-      callback?.(failure ?? error, undefined);
-      failure = null;
-    },
-    handleReadyForQuery() {
-      const callback = query.callback;
-      if (callback === undefined) return;
-      query.callback = undefined;
-      if (failure !== null) callback(failure, undefined);
-      else callback(null, { rows, rowCount, fields: reading?.fields ?? [] });
-    },
-    handleCopyInResponse(connection) {
-      connection.sendCopyFail('No source stream defined');
-    },
-    handleCopyData() {
-      // A generated statement does not copy.
-    },
-  };
-  return query;
+    } finally {
+      connection.stream.uncork?.();
+    }
+    return null;
+  }
+
+  handleRowDescription(message: { fields: FieldDef[] }): void {
+    this.reading = readingOf(this.statement, message.fields);
+  }
+
+  handleDataRow(message: { fields: (string | null)[] }): void {
+    const reading = this.reading;
+    if (this.failure !== null || reading === null) return;
+    const { parsers, binary, build, names } = reading;
+    const texts = message.fields;
+    const parsed = new Array<unknown>(texts.length);
+    try {
+      for (let k = 0; k < texts.length; k++) {
+        const text = texts[k];
+        parsed[k] = text === null || text === undefined ? null : parsers[k]!(binary[k] ? (Buffer.from(text) as unknown as string) : text);
+      }
+    } catch (error) {
+      // As pg does: the rest of the rows are skipped and the error is the call's, once the server is ready.
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      return;
+    }
+    this.rows.push(build === null ? byName(names, parsed) : build(parsed));
+  }
+
+  handleCommandComplete(message: { text: string }): void {
+    const match = COMMAND_TAG.exec(message.text);
+    const count = match?.[3] ?? match?.[2];
+    if (count !== undefined) this.rowCount = Number.parseInt(count, 10);
+  }
+
+  handleEmptyQuery(): void {
+    // Sync was sent with Execute: nothing to do until ReadyForQuery.
+  }
+
+  handlePortalSuspended(connection: Connection): void {
+    // Not reached (Execute asks for every row); as pg's Query, read the rest.
+    connection.execute({ portal: '' });
+    connection.sync();
+  }
+
+  handleError(error: Error): void {
+    const callback = this.callback;
+    this.callback = undefined;
+    const failure = this.failure;
+    this.failure = null;
+    this.rows = [];
+    callback?.(failure ?? error, undefined);
+  }
+
+  handleReadyForQuery(): void {
+    const callback = this.callback;
+    if (callback === undefined) return;
+    this.callback = undefined;
+    const { rows, rowCount, failure } = this;
+    // Nothing of the result stays reachable from this object. It waited for the server, so a scavenge may have
+    // moved it to the old generation, and a dead old object's references keep young objects alive until the next
+    // full collection: every page's rows were promoted (the heap grew by a page per call between collections).
+    this.rows = [];
+    this.failure = null;
+    if (failure !== null) callback(failure, undefined);
+    else callback(null, { rows, rowCount, fields: this.reading?.fields ?? [] });
+  }
+
+  handleCopyInResponse(connection: Connection): void {
+    connection.sendCopyFail('No source stream defined');
+  }
+
+  handleCopyData(): void {
+    // A generated statement does not copy.
+  }
 }
