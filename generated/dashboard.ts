@@ -65,7 +65,7 @@ const getDashboardStatement: Statement = {
   readOnly: true,
   replica: true,
   cache: {"ttlMs":30000,"reads":[{"table":"alerts","scoped":true},{"table":"data_brokers","scoped":false},{"table":"exposures","scoped":true},{"table":"scans","scoped":true},{"table":"subscriptions","scoped":true},{"table":"user_counters","scoped":true},{"table":"users","scoped":true}],"scope":{"param":"userId","index":0}},
-  revive: {"recentAlerts":{"many":{"created_at":"date","read_at":"date","exposure":{"one":{"created_at":"date","removed_at":"date"}}}},"latestScan":{"one":{"created_at":"date","started_at":"date","finished_at":"date"}}},
+  revive: {"recentAlerts":{"many":{"created_at":"epochMs","read_at":"epochMs","exposure":{"one":{"created_at":"epochMs","removed_at":"epochMs"}}}},"latestScan":{"one":{"created_at":"epochMs","started_at":"epochMs","finished_at":"epochMs"}}},
   text: `
 SELECT p0.*, "i1_recentAlerts".value AS "recentAlerts", "i1_latestScan".value AS "latestScan"
 FROM (
@@ -89,7 +89,7 @@ LEFT JOIN subscriptions s ON s.user_id = u.id
 WHERE u.id = $1
 ) AS p0
 LEFT JOIN LATERAL (
-SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'kind', p1."kind", 'severity', p1."severity", 'title', p1."title", 'created_at', p1."created_at", 'read_at', p1."read_at", 'exposure_id', p1."exposure_id"::text, 'exposure', "i2_exposure".value) ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
+SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'kind', p1."kind", 'severity', p1."severity", 'title', p1."title", 'created_at', floor(extract(epoch from p1."created_at") * 1000), 'read_at', floor(extract(epoch from p1."read_at") * 1000), 'exposure_id', p1."exposure_id"::text, 'exposure', "i2_exposure".value) ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
 FROM (
 SELECT * FROM (
 SELECT a.id, a.kind, a.severity, a.title, a.created_at, a.read_at, a.exposure_id
@@ -98,7 +98,7 @@ WHERE a.user_id = p0.user_id
 ) AS c ORDER BY c."created_at" DESC, c."id" DESC LIMIT 5
 ) AS p1
 LEFT JOIN LATERAL (
-SELECT json_build_object('id', p2."id"::text, 'status', p2."status", 'data_types', p2."data_types", 'created_at', p2."created_at", 'removed_at', p2."removed_at", 'broker_id', p2."broker_id"::text, 'broker', "i3_broker".value) AS value
+SELECT json_build_object('id', p2."id"::text, 'status', p2."status", 'data_types', p2."data_types", 'created_at', floor(extract(epoch from p2."created_at") * 1000), 'removed_at', floor(extract(epoch from p2."removed_at") * 1000), 'broker_id', p2."broker_id"::text, 'broker', "i3_broker".value) AS value
 FROM (
 SELECT e.id, e.status, e.data_types, e.created_at, e.removed_at, e.broker_id
 FROM exposures e
@@ -115,7 +115,7 @@ WHERE b.id = p2.broker_id
 ) AS "i2_exposure" ON true
 ) AS "i1_recentAlerts" ON true
 LEFT JOIN LATERAL (
-SELECT json_build_object('id', p1."id"::text, 'status', p1."status", 'created_at', p1."created_at", 'started_at', p1."started_at", 'finished_at', p1."finished_at", 'found_count', p1."found_count") AS value
+SELECT json_build_object('id', p1."id"::text, 'status', p1."status", 'created_at', floor(extract(epoch from p1."created_at") * 1000), 'started_at', floor(extract(epoch from p1."started_at") * 1000), 'finished_at', floor(extract(epoch from p1."finished_at") * 1000), 'found_count', p1."found_count") AS value
 FROM (
 SELECT sc.id, sc.status, sc.created_at, sc.started_at, sc.finished_at, sc.found_count
 FROM scans sc

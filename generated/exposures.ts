@@ -66,7 +66,7 @@ WHERE b.id = p0.broker_id
 ) AS p1
 ) AS "i1_broker" ON true
 LEFT JOIN LATERAL (
-SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'severity', p1."severity", 'title', p1."title", 'created_at', p1."created_at", 'read_at', p1."read_at") ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
+SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'severity', p1."severity", 'title', p1."title", 'created_at', floor(extract(epoch from p1."created_at") * 1000), 'read_at', floor(extract(epoch from p1."read_at") * 1000)) ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
 FROM (
 SELECT * FROM (
 SELECT a.id, a.severity, a.title, a.created_at, a.read_at
@@ -107,7 +107,7 @@ WHERE b.id = p0.broker_id
 ) AS p1
 ) AS "i1_broker" ON true
 LEFT JOIN LATERAL (
-SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'severity', p1."severity", 'title', p1."title", 'created_at', p1."created_at", 'read_at', p1."read_at") ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
+SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'severity', p1."severity", 'title', p1."title", 'created_at', floor(extract(epoch from p1."created_at") * 1000), 'read_at', floor(extract(epoch from p1."read_at") * 1000)) ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
 FROM (
 SELECT * FROM (
 SELECT a.id, a.severity, a.title, a.created_at, a.read_at
@@ -121,7 +121,7 @@ ORDER BY p0."created_at" DESC, p0."id" DESC
   },
   cursorColumns: ["__cursor_0","__cursor_1"],
   item: (row) => ({ "id": row["id"], "broker_id": row["broker_id"], "status": row["status"], "data_types": row["data_types"], "created_at": row["created_at"], "removed_at": row["removed_at"], "broker": row["broker"], "latestAlerts": row["latestAlerts"] }),
-  revive: {"latestAlerts":{"many":{"created_at":"date","read_at":"date"}}},
+  revive: {"latestAlerts":{"many":{"created_at":"epochMs","read_at":"epochMs"}}},
 };
 export function listExposures(db: Queryable, params: ListExposuresParams, options?: CallOptions): Promise<Page<ListExposuresRow, "listExposures">> {
   return runList(db, listExposuresStatements, [params.userId, params.status ?? null], params.limit, params.cursor, options);

@@ -1,8 +1,9 @@
 // Stage compose (pure): a described query and its described includes turned into the statements the generated
 // function runs. Includes become LEFT JOIN LATERAL subqueries aliased per nesting level (p0, p1, ...); related rows
-// travel as JSON built with json_build_object, int8 and numeric cast to text so no precision is lost (timestamps are
-// revived in generated code). A :list gets its keyset pair: the first page and the page after a cursor. No database:
-// param types and tables come from what the describe stage already learnt; the verify stage confirms them.
+// travel as JSON built with json_build_object, int8 and numeric cast to text so no precision is lost, timestamptz
+// as epoch milliseconds (revived in generated code). A :list gets its keyset pair: the first page and the page
+// after a cursor. No database: param types and tables come from what the describe stage already learnt; the verify
+// stage confirms them.
 import { match } from 'ts-pattern';
 import { failed, ok, type CodegenError, type StageResult } from '../diagnostics.js';
 import type { Described } from './describe.js';
@@ -24,6 +25,9 @@ import { MAX_LIMIT } from 'sqlbound';
 
 function jsonValue(rowAlias: string, column: DescribedColumn): string {
   const reference = `${rowAlias}.${quoteIdentifier(column.name)}`;
+  // A timestamptz travels as whole epoch milliseconds (a JSON number, floored as a Date's milliseconds are): the
+  // generated code makes a Date of it without parsing text (revive.ts's 'epochMs'). Infinity travels as a string.
+  if (column.type.name === 'timestamptz') return `floor(extract(epoch from ${reference}) * 1000)`;
   const exact = (name: string) => ['int8', 'numeric', '_int8', '_numeric'].includes(name);
   if (!exact(column.type.name)) return reference;
   return column.type.name.startsWith('_') ? `${reference}::text[]` : `${reference}::text`;

@@ -12,7 +12,8 @@ function runtimeOf(ts: TsType): TsType {
 
 function fieldFor(type: TypeModel, inJson: boolean): ReviveField | null {
   const ts = runtimeOf(type.ts);
-  if (ts.kind === 'primitive' && ts.ts === 'Date' && inJson) return 'date';
+  // compose.ts sends a timestamptz inside JSON as epoch milliseconds; other JSON-borne dates travel as text.
+  if (ts.kind === 'primitive' && ts.ts === 'Date' && inJson) return type.name === 'timestamptz' ? 'epochMs' : 'date';
   // int8 arrives as text (node-postgres's default, and the JSON of includes): a bigint or number override converts it.
   if (ts.kind === 'primitive' && ts.ts === 'bigint') return 'bigint';
   if (ts.kind === 'primitive' && ts.ts === 'number' && (type.name === 'int8' || type.name === 'numeric')) return 'number';

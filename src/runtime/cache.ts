@@ -261,7 +261,9 @@ export const cacheSerializer = {
 export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
   const maxItems = options.maxItems ?? 10_000;
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-  const store: CacheStore = options.bento ?? createMemoryStore({ maxItems, maxBytes });
+  // The default store is read and written synchronously by `read` (no promise of its own per miss or hit).
+  const memory = options.bento === undefined ? createMemoryStore({ maxItems, maxBytes }) : null;
+  const store: CacheStore = options.bento ?? memory!;
   const counters = { hits: 0, misses: 0, invalidations: 0 };
   const hits = options.meter?.createCounter('sqlbound.cache.hits', { description: 'Cached query results served' });
   const misses = options.meter?.createCounter('sqlbound.cache.misses', { description: 'Cached queries that ran' });
@@ -315,10 +317,13 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
         }
       }
       // A store failure (a Redis L2 gone away) degrades to running the query, never to a failed read.
-      const cached = await store.get({ key }).catch((error: unknown) => {
-        logger?.error({ err: error, query: name }, 'cache read failed; running the query');
-        return undefined;
-      });
+      const cached =
+        memory !== null
+          ? memory.peek(key)
+          : await store.get({ key }).catch((error: unknown) => {
+              logger?.error({ err: error, query: name }, 'cache read failed; running the query');
+              return undefined;
+            });
       if (cached !== undefined && cached !== null) {
         counters.hits += 1;
         hits?.add(1, { 'db.query.name': name });
@@ -342,9 +347,17 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
         try {
           const result = await run();
           if (epochOf(tags) === before) {
-            await store.set({ key, value: result, ttl: policy.ttlMs, tags: [...tags] }).catch((error: unknown) => {
-              logger?.error({ err: error, query: name }, 'cache write failed; result not cached');
-            });
+            if (memory !== null) {
+              try {
+                memory.put(key, result, policy.ttlMs, tags);
+              } catch (error) {
+                logger?.error({ err: error, query: name }, 'cache write failed; result not cached');
+              }
+            } else {
+              await store.set({ key, value: result, ttl: policy.ttlMs, tags: [...tags] }).catch((error: unknown) => {
+                logger?.error({ err: error, query: name }, 'cache write failed; result not cached');
+              });
+            }
           }
           return result;
         } finally {

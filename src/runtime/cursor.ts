@@ -170,26 +170,32 @@ export function encodeCursor<Query extends string>(
   return cursor as Cursor<Query>;
 }
 
+/**
+ * The error of a cursor that does not open. Module-level, not a closure per call: tsx (esbuild keepNames) wraps a
+ * named closure in a defineProperty on every call of the page path.
+ */
+function invalidCursor(query: string, reason: InvalidCursorReason, why: string): InvalidCursorError {
+  return new InvalidCursorError(`invalid cursor for ${query}: ${why}`, { queryName: query, reason });
+}
+
 /** Opens a cursor issued by `encodeCursor` for this query and these params, or throws InvalidCursorError. */
 export function decodeCursor(secret: string, query: string, params: readonly unknown[], cursor: unknown, arity: number): string[] {
-  const invalid = (reason: InvalidCursorReason, why: string) =>
-    new InvalidCursorError(`invalid cursor for ${query}: ${why}`, { queryName: query, reason });
-  if (typeof cursor !== 'string' || cursor.length > MAX_CURSOR_LENGTH) throw invalid('malformed', 'not a cursor string');
+  if (typeof cursor !== 'string' || cursor.length > MAX_CURSOR_LENGTH) throw invalidCursor(query, 'malformed', 'not a cursor string');
   const keys = keysFor(secret);
   const known = keys.opened.get(cursor);
   if (known !== undefined) {
     // The same text as one sealed or opened here: the same bytes, so authentic; bound to this query and params?
     if (known.context !== context(query, params)) {
-      throw invalid('authentication', 'does not authenticate: tampered, or issued for another query, user, filters or secret');
+      throw invalidCursor(query, 'authentication', 'does not authenticate: tampered, or issued for another query, user, filters or secret');
     }
-    if (known.values.length !== arity) throw invalid('shape', 'wrong shape');
+    if (known.values.length !== arity) throw invalidCursor(query, 'shape', 'wrong shape');
     return [...known.values];
   }
-  if (!BASE64URL.test(cursor)) throw invalid('malformed', 'not a cursor string');
+  if (!BASE64URL.test(cursor)) throw invalidCursor(query, 'malformed', 'not a cursor string');
   const sealed = Buffer.from(cursor, 'base64url');
   // One text per cursor: base64url with stray trailing bits decodes to the same bytes, and is refused.
   if (sealed.toString('base64url') !== cursor || sealed.length < 1 + SIV_BYTES + 2) {
-    throw invalid('malformed', 'malformed');
+    throw invalidCursor(query, 'malformed', 'malformed');
   }
   let plaintext: string;
   const bound = context(query, params);
@@ -197,26 +203,26 @@ export function decodeCursor(secret: string, query: string, params: readonly unk
     const iv = sealed.subarray(1, 1 + SIV_BYTES);
     const opened = ctr(keys, iv, sealed.subarray(1 + SIV_BYTES));
     if (!timingSafeEqual(syntheticIv(keys, bound, opened), iv)) {
-      throw invalid('authentication', 'does not authenticate: tampered, or issued for another query, user, filters or secret');
+      throw invalidCursor(query, 'authentication', 'does not authenticate: tampered, or issued for another query, user, filters or secret');
     }
     plaintext = opened.toString('utf8');
   } else if (sealed[0] === LEGACY_VERSION) {
-    if (sealed.length < 1 + SALT_BYTES + TAG_BYTES + 2) throw invalid('malformed', 'malformed');
+    if (sealed.length < 1 + SALT_BYTES + TAG_BYTES + 2) throw invalidCursor(query, 'malformed', 'malformed');
     plaintext = openLegacy(secret, query, params, sealed, () =>
-      invalid('authentication', 'does not authenticate: tampered, or issued for another query, user, filters or secret'),
+      invalidCursor(query, 'authentication', 'does not authenticate: tampered, or issued for another query, user, filters or secret'),
     );
   } else {
-    throw invalid('version', `unknown cursor version ${String(sealed[0])}`);
+    throw invalidCursor(query, 'version', `unknown cursor version ${String(sealed[0])}`);
   }
   // Authenticated, so written by encodeCursor with this secret; the checks below guard against a version skew.
   let values: unknown;
   try {
     values = JSON.parse(plaintext);
   } catch {
-    throw invalid('shape', 'malformed payload');
+    throw invalidCursor(query, 'shape', 'malformed payload');
   }
   if (!Array.isArray(values) || values.length !== arity || !values.every((value) => typeof value === 'string')) {
-    throw invalid('shape', 'wrong shape');
+    throw invalidCursor(query, 'shape', 'wrong shape');
   }
   if (sealed[0] === VERSION) remember(keys, cursor, bound, [...values]);
   return values;

@@ -8,7 +8,8 @@ import type Cursor from 'pg-cursor';
 import type { Statement } from './contract.js';
 import { isConnectionBroken } from './errors.js';
 import { UNWATCHED, type CheckoutWatch } from './pool.js';
-import { fallBackToUnnamed, queryConfig, type PreparedMode } from './prepared.js';
+import { fallBackToUnnamed, preparedName, type PreparedMode } from './prepared.js';
+import { StatementQuery, type StatementResult } from './statement-query.js';
 
 /** What the executor measured for one request: its outcome, pool wait (null on a held connection) and execution. */
 export type Sent<T> =
@@ -32,12 +33,15 @@ export type Acquire = (queryName: string, values: readonly unknown[]) => Promise
 
 /** A read of at most `rows` rows from an open cursor. */
 type CursorRead = { cursor: Cursor<unknown>; rows: number };
-/** A statement (extended protocol), a simple-protocol text (BEGIN; SET LOCAL ...), or a cursor read. */
-type Request = pg.QueryConfig | string | CursorRead;
+/** A generated statement, under its prepared name or unnamed (`name` undefined). */
+type StatementRun = { statement: Statement; values: readonly unknown[]; name: string | undefined };
+/** A generated statement, a Kysely query (extended protocol), a simple-protocol text (BEGIN; SET LOCAL ...), or a cursor read. */
+type Request = StatementRun | pg.QueryConfig | string | CursorRead;
 type Resolve = (sent: Sent<unknown>) => void;
 type Release = (destroy?: boolean) => void;
 
 const isCursorRead = (request: Request): request is CursorRead => typeof request === 'object' && 'cursor' in request;
+const isStatementRun = (request: Request): request is StatementRun => typeof request === 'object' && 'statement' in request;
 
 /**
  * The timing site, for every request on every path. With `held`, the request runs on a held connection and reports
@@ -107,23 +111,47 @@ function execute(
     });
     return;
   }
-  client.query(request, (error: Error | null, result: pg.QueryResult) => {
-    const executionMs = performance.now() - start;
-    if (error === null || error === undefined) {
-      if (release !== null) release();
-      resolve({ ok: true, value: result, waitMs, executionMs });
-      return;
-    }
-    // A named statement refused by a pooled server connection ran nothing. On a connection of its own it is rerun
-    // unnamed, once (`prepared` null: no further rerun); inside a transaction it cannot be (the transaction is
-    // aborted): the mode switches, and db.transaction reruns the whole transaction unnamed.
-    if (prepared !== null && fallBackToUnnamed(prepared, error, queryName) && release !== null && typeof request === 'object') {
-      execute(client, { ...request, name: undefined }, waitMs, performance.now(), release, null, queryName, resolve);
-      return;
-    }
-    if (release !== null) release(isConnectionBroken(error) ? true : undefined);
-    resolve({ ok: false, cause: error, waitMs, executionMs });
-  });
+  if (isStatementRun(request)) {
+    const query = new StatementQuery(request.statement, request.values, request.name);
+    // Assigned, not a named const: tsx (esbuild keepNames) wraps a named closure in a defineProperty per call.
+    query.callback = (error, result) => finish(client, request, waitMs, start, release, prepared, queryName, resolve, error, result);
+    // pg's typings give a Submittable's submit pg's public Connection type, which lacks what a query drives.
+    client.query(query as unknown as pg.Submittable);
+    return;
+  }
+  client.query(request, (error: Error | null, result: unknown) =>
+    finish(client, request, waitMs, start, release, prepared, queryName, resolve, error, result),
+  );
+}
+
+/** A request's outcome, timed; a named statement a pooler refused is rerun unnamed (see below). */
+function finish(
+  client: pg.PoolClient,
+  request: Request,
+  waitMs: number | null,
+  start: number,
+  release: Release | null,
+  prepared: PreparedMode | null,
+  queryName: string,
+  resolve: Resolve,
+  error: Error | null | undefined,
+  result: unknown,
+): void {
+  const executionMs = performance.now() - start;
+  if (error === null || error === undefined) {
+    if (release !== null) release();
+    resolve({ ok: true, value: result, waitMs, executionMs });
+    return;
+  }
+  // A named statement refused by a pooled server connection ran nothing. On a connection of its own it is rerun
+  // unnamed, once (`prepared` null: no further rerun); inside a transaction it cannot be (the transaction is
+  // aborted): the mode switches, and db.transaction reruns the whole transaction unnamed.
+  if (prepared !== null && fallBackToUnnamed(prepared, error, queryName) && release !== null && typeof request === 'object') {
+    execute(client, { ...request, name: undefined }, waitMs, performance.now(), release, null, queryName, resolve);
+    return;
+  }
+  if (release !== null) release(isConnectionBroken(error) ? true : undefined);
+  resolve({ ok: false, cause: error, waitMs, executionMs });
 }
 
 /** A request on a held connection: a Kysely query, a control statement (BEGIN, COMMIT, SAVEPOINT...). */
@@ -139,9 +167,9 @@ export function read<Row>(lease: Lease, cursor: Cursor<Row>, rows: number): Prom
 /** One db's (or one replica's) pool, with its prepared-statement mode. */
 export type Executor = {
   /** A generated statement on a connection checked out for it alone, released right after: the hot path. */
-  statement(statement: Statement, values: readonly unknown[]): Promise<Sent<pg.QueryResult>>;
+  statement(statement: Statement, values: readonly unknown[]): Promise<Sent<StatementResult>>;
   /** A generated statement on a held connection (inside a transaction). */
-  statementOn(lease: Lease, statement: Statement, values: readonly unknown[]): Promise<Sent<pg.QueryResult>>;
+  statementOn(lease: Lease, statement: Statement, values: readonly unknown[]): Promise<Sent<StatementResult>>;
   /**
    * A connection for several requests; the wait is the lease's, reported by its first request. A failed checkout
    * rejects with what `refused` makes of it (the observation layer's typed, observed error).
@@ -157,13 +185,15 @@ export function createExecutor(pool: pg.Pool, watch: CheckoutWatch, prepared: Pr
     statement(statement, values) {
       return new Promise((resolve) => {
         const named = prepared.named;
-        dispatch(pool, watch, null, queryConfig(statement, values, named), named ? prepared : null, statement.name, resolve as Resolve);
+        const run: StatementRun = { statement, values, name: named ? preparedName(statement) : undefined };
+        dispatch(pool, watch, null, run, named ? prepared : null, statement.name, resolve as Resolve);
       });
     },
     statementOn(lease, statement, values) {
       return new Promise((resolve) => {
         const named = prepared.named;
-        dispatch(pool, watch, lease, queryConfig(statement, values, named), named ? prepared : null, statement.name, resolve as Resolve);
+        const run: StatementRun = { statement, values, name: named ? preparedName(statement) : undefined };
+        dispatch(pool, watch, lease, run, named ? prepared : null, statement.name, resolve as Resolve);
       });
     },
     lease(refused) {

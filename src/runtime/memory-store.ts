@@ -33,30 +33,47 @@ export function createMemoryStore(options: MemoryStoreOptions) {
     dispose: (entry, key) => unlink(key, entry.tags),
   });
 
+  /** The entry's own copy, or undefined (absent or expired). */
+  const peek = (key: string): unknown => {
+    const entry = entries.get(key);
+    if (entry === undefined) return undefined;
+    // Expiry on the wall clock, like the derived values' in cache.ts: one clock for every TTL of the cache. An
+    // expired entry is dropped when read, or leaves with the least recently used.
+    if (entry.expiresAt <= Date.now()) {
+      entries.delete(key);
+      return undefined;
+    }
+    return copyValue(entry.value);
+  };
+  /** Stores a copy; false when the entry exceeds the byte bound. Throws what the copy throws (a function). */
+  const put = (key: string, value: unknown, ttl: number, tags: readonly string[]): boolean => {
+    const { copy, bytes } = measuredCopy(value);
+    // The tags are kept as given: the cache hands over arrays nothing changes (remembered per policy and scope).
+    const entry: Entry = { value: copy, bytes, tags, expiresAt: Date.now() + ttl };
+    entries.set(key, entry);
+    // lru-cache refuses an entry larger than the byte bound (and drops the key's older one): nothing to index.
+    if (entries.peek(key) !== entry) return false;
+    for (const tag of tags) {
+      const keys = keysByTag.get(tag);
+      if (keys === undefined) keysByTag.set(tag, new Set([key]));
+      else keys.add(key);
+    }
+    return true;
+  };
+
   return {
+    /**
+     * Synchronous reads and writes, for the cache over this store (./cache.ts): a miss then costs no promise of the
+     * store's own, and a hit no await.
+     */
+    peek,
+    put,
     async get({ key }: { key: string }): Promise<unknown> {
-      const entry = entries.get(key);
-      if (entry === undefined) return undefined;
-      // Expiry on the wall clock, like the derived values' in cache.ts: one clock for every TTL of the cache. An
-      // expired entry is dropped when read, or leaves with the least recently used.
-      if (entry.expiresAt <= Date.now()) {
-        entries.delete(key);
-        return undefined;
-      }
-      return copyValue(entry.value);
+      return peek(key);
     },
     async set({ key, value, ttl, tags }: { key: string; value: unknown; ttl: number; tags: string[] }): Promise<boolean> {
-      const { copy, bytes } = measuredCopy(value);
-      const entry: Entry = { value: copy, bytes, tags: [...tags], expiresAt: Date.now() + ttl };
-      entries.set(key, entry);
-      // lru-cache refuses an entry larger than the byte bound (and drops the key's older one): nothing to index.
-      if (entries.peek(key) !== entry) return false;
-      for (const tag of entry.tags) {
-        const keys = keysByTag.get(tag);
-        if (keys === undefined) keysByTag.set(tag, new Set([key]));
-        else keys.add(key);
-      }
-      return true;
+      // A copy of the array: a caller of this shape (BentoCache's) may reuse its own.
+      return put(key, value, ttl, [...tags]);
     },
     async deleteByTag({ tags }: { tags: string[] }): Promise<boolean> {
       // A copy: each delete unlinks its key from these very sets.

@@ -1,15 +1,13 @@
 // Named prepared statements: a stable name per statement text, so each connection parses and plans it once.
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Statement } from './contract.js';
 import { sqlStateOf } from './errors.js';
-import { statementTypes } from './timestamptz.js';
 
 const names = new WeakMap<Statement, string>();
 
 /** `<query name>_<8 hex of sha1(text)>`, within PostgreSQL's 63-byte identifier limit; the hash keeps two texts apart. */
-function preparedName(statement: Statement): string {
+export function preparedName(statement: Statement): string {
   let name = names.get(statement);
   if (name === undefined) {
     const hash = createHash('sha1').update(statement.text).digest('hex').slice(0, 8);
@@ -48,14 +46,4 @@ export function fallBackToUnnamed(mode: PreparedMode, error: unknown, queryName:
     );
   }
   return true;
-}
-
-/** A generated statement as pg runs it: named or not, and read with the statement type parsers (timestamptz.ts). */
-export function queryConfig(statement: Statement, values: readonly unknown[], prepared: boolean): pg.QueryConfig {
-  const config: pg.QueryConfig & { rowMode?: 'array' } = prepared
-    ? { name: preparedName(statement), text: statement.text, values: [...values], types: statementTypes }
-    : { text: statement.text, values: [...values], types: statementTypes };
-  // Rows as arrays for a statement codegen shaped: statementRows builds them (./shape.ts).
-  if (statement.shape !== undefined) config.rowMode = 'array';
-  return config;
 }

@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import pg from 'pg';
 import { createDb, parseTimestamptz, type Statement } from 'sqlbound';
 import { parseJsonTimestamp } from '../../src/runtime/timestamptz.js';
+import { reviveRow } from '../../src/runtime/revive.js';
 import { getDashboard, listAlerts } from '../../generated/index.js';
 import { seed } from '../../src/server/seed.js';
 import { testDatabase } from '../support/database.js';
@@ -120,4 +121,91 @@ test('generated list statements match the server: pages build by position with n
   }
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(differ, []);
+});
+
+test('a statement whose columns change between calls is read by the columns the server describes now, not the ones it remembered', async () => {
+  // Unnamed statements: the server describes the statement afresh on every call, so an altered column is seen.
+  const unnamed = createDb({ connectionString: database.url, max: 1, cache: false, cursorSecret: 'shape-test', preparedStatements: false });
+  try {
+    await withClient((client) =>
+      client.query('CREATE TABLE shape_drift (id int4 PRIMARY KEY, v int4 NOT NULL); INSERT INTO shape_drift VALUES (1, 42)'),
+    );
+    const statement: Statement = { name: 'shapeDrift', text: 'SELECT id, v FROM shape_drift' };
+    assert.deepEqual((await unnamed.execute(statement, [])).rows, [{ id: 1, v: 42 }]);
+    await withClient((client) =>
+      client.query("ALTER TABLE shape_drift ALTER COLUMN v TYPE timestamptz USING timestamptz '2026-01-02 03:04:05+00'"),
+    );
+    const [row] = (await unnamed.execute<{ id: unknown; v: unknown }>(statement, [])).rows;
+    assert.equal(row?.id, 1);
+    assert.ok(row?.v instanceof Date, `v read as ${typeof row?.v}: the int4 parser of the first call was kept`);
+    assert.equal(row.v.toISOString(), '2026-01-02T03:04:05.000Z');
+    const star: Statement = { name: 'shapeDriftStar', text: 'SELECT * FROM shape_drift' };
+    assert.deepEqual(Object.keys((await unnamed.execute<Record<string, unknown>>(star, [])).rows[0] ?? {}), ['id', 'v']);
+    await withClient((client) => client.query('ALTER TABLE shape_drift RENAME COLUMN v TO w'));
+    assert.deepEqual(Object.keys((await unnamed.execute<Record<string, unknown>>(star, [])).rows[0] ?? {}), ['id', 'w']);
+  } finally {
+    await unnamed.close();
+  }
+});
+
+test('a value pg cannot write fails that call with a typed error, and the connection serves the next call', async () => {
+  const one = createDb({ connectionString: database.url, max: 1, cache: false, cursorSecret: 'shape-test' });
+  try {
+    const statement: Statement = { name: 'shapeBind', text: 'SELECT $1::text AS v' };
+    const unwritable = {
+      toPostgres: () => {
+        throw new Error('cannot write this value');
+      },
+    };
+    await assert.rejects(one.execute(statement, [unwritable]), (error: Error) => {
+      const cause: unknown = error.cause;
+      assert.match(cause instanceof Error ? cause.message : error.message, /cannot write this value/);
+      return true;
+    });
+    assert.deepEqual((await one.execute(statement, ['after'])).rows, [{ v: 'after' }]);
+    // A server error on the same connection (a failed cast) is the call's too, and the connection still serves.
+    await assert.rejects(one.execute({ name: 'shapeCast', text: "SELECT 'x'::int4 AS v" }, []));
+    assert.deepEqual((await one.execute(statement, ['again'])).rows, [{ v: 'again' }]);
+    const exec = await one.execute({ name: 'shapeCount', text: 'SELECT generate_series(1, 3) AS v' }, []);
+    assert.equal(exec.rowCount, 3);
+  } finally {
+    await one.close();
+  }
+});
+
+test('a timestamptz sent inside JSON as epoch milliseconds revives to the Date pg reads from the column', async () => {
+  const texts = [
+    '2026-12-07 22:30:00.123456+00',
+    '2026-12-07 22:30:00.999999+05:30',
+    '1969-12-31 23:59:59.9995+00',
+    '1900-01-01 00:00:00.0001+00',
+    '1066-10-14 09:00:00+00',
+    '0044-03-15 12:00:00.5+00 BC',
+    '9999-12-31 23:59:59.999999+00',
+  ];
+  const rows = await withClient(
+    async (client) =>
+      (
+        await client.query<{ at: unknown; json: { at: unknown } }>(
+          "SELECT t::timestamptz AS at, json_build_object('at', floor(extract(epoch from t::timestamptz) * 1000)) AS json FROM unnest($1::text[]) AS t",
+          [texts],
+        )
+      ).rows,
+  );
+  assert.equal(rows.length, texts.length);
+  for (const row of rows) {
+    const revived = reviveRow<{ at: unknown }>({ at: 'epochMs' }, row.json);
+    assert.ok(same(revived.at, row.at), `${String(row.at)}: ${String(revived.at)}`);
+  }
+  // Infinity has no epoch milliseconds: it travels as the string "Infinity", and revives as the text form did.
+  const [infinite] = await withClient(
+    async (client) =>
+      (
+        await client.query<{ json: { at: unknown } }>(
+          "SELECT json_build_object('at', floor(extract(epoch from 'infinity'::timestamptz) * 1000)) AS json",
+        )
+      ).rows,
+  );
+  const at = reviveRow<{ at: unknown }>({ at: 'epochMs' }, infinite?.json).at;
+  assert.ok(at instanceof Date && Number.isNaN(at.getTime()));
 });

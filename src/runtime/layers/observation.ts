@@ -1,11 +1,10 @@
 // The observation layer: what the executor measured becomes one observed call (pino line, metrics, slow-query hook,
 // the request scope's count) and, on failure, a typed error. The only place a FinishedCall is built: every path
 // (generated statements, replicas' reads, transactions, streams, Kysely) reports through these functions.
-import type { FieldDef } from 'pg';
 import type { Rows, Statement } from '../contract.js';
-import { shapedRows } from '../shape.js';
 import { toSqlboundError, type SqlboundError } from '../errors.js';
 import type { Executor, Failure, Sent } from '../executor.js';
+import type { StatementResult } from '../statement-query.js';
 import type { Observer } from '../observe.js';
 import type { Step } from './layer.js';
 
@@ -46,11 +45,11 @@ export function statementRows<Row>(
   observe: Observer,
   statement: Statement,
   values: readonly unknown[],
-  sent: Sent<{ rows: unknown[]; rowCount: number | null; fields: FieldDef[] }>,
+  sent: Sent<StatementResult>,
 ): Rows<Row> {
   if (!sent.ok) failed(observe, statement.name, values, sent);
-  // pg leaves rows untyped; the generated statement's Row type is the contract codegen proved against the database.
-  const rows = (statement.shape === undefined ? sent.value.rows : shapedRows(statement.shape, sent.value)) as Row[];
+  // Rows built by ./statement-query.ts; the generated statement's Row type is the contract codegen proved against the database.
+  const rows = sent.value.rows as Row[];
   const rowCount = sent.value.rowCount ?? rows.length;
   report(observe, statement.name, values, sent.waitMs, sent.executionMs, pageRows(statement, values, rowCount));
   return { rows, rowCount };

@@ -53,7 +53,7 @@ SELECT b.id, b.name, b.opt_out_url FROM data_brokers b WHERE b.id = p0.broker_id
 ) AS p1
 ) AS "i1_broker" ON true
 LEFT JOIN LATERAL (
-SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'title', p1."title", 'created_at', p1."created_at", 'read_at', p1."read_at") ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
+SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'title', p1."title", 'created_at', floor(extract(epoch from p1."created_at") * 1000), 'read_at', floor(extract(epoch from p1."read_at") * 1000)) ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
 FROM (
 SELECT * FROM (
 SELECT a.id, a.title, a.created_at, a.read_at FROM alerts a WHERE a.exposure_id = p0.id
@@ -86,7 +86,7 @@ SELECT b.id, b.name, b.opt_out_url FROM data_brokers b WHERE b.id = p0.broker_id
 ) AS p1
 ) AS "i1_broker" ON true
 LEFT JOIN LATERAL (
-SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'title', p1."title", 'created_at', p1."created_at", 'read_at', p1."read_at") ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
+SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'title', p1."title", 'created_at', floor(extract(epoch from p1."created_at") * 1000), 'read_at', floor(extract(epoch from p1."read_at") * 1000)) ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
 FROM (
 SELECT * FROM (
 SELECT a.id, a.title, a.created_at, a.read_at FROM alerts a WHERE a.exposure_id = p0.id
@@ -98,7 +98,7 @@ ORDER BY p0."created_at" DESC, p0."id" DESC
   },
   cursorColumns: ["__cursor_0","__cursor_1"],
   item: (row) => ({ "id": row["id"], "broker_id": row["broker_id"], "created_at": row["created_at"], "broker": row["broker"], "alerts": row["alerts"] }),
-  revive: {"alerts":{"many":{"created_at":"date","read_at":"date"}}},
+  revive: {"alerts":{"many":{"created_at":"epochMs","read_at":"epochMs"}}},
 };
 export function exposuresWithRelations(db: Queryable, params: ExposuresWithRelationsParams, options?: CallOptions): Promise<Page<ExposuresWithRelationsRow, "exposuresWithRelations">> {
   return runList(db, exposuresWithRelationsStatements, [params.userId], params.limit, params.cursor, options);

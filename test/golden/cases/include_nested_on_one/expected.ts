@@ -34,14 +34,14 @@ export type UserOverviewAlertsExposureBroker = {
 const userOverviewStatement: Statement = {
   name: "userOverview",
   readOnly: true,
-  revive: {"alerts":{"many":{"created_at":"date"}}},
+  revive: {"alerts":{"many":{"created_at":"epochMs"}}},
   text: `
 SELECT p0.*, "i1_alerts".value AS "alerts"
 FROM (
 SELECT id, email FROM users WHERE id = $1
 ) AS p0
 LEFT JOIN LATERAL (
-SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'exposure_id', p1."exposure_id"::text, 'created_at', p1."created_at", 'exposure', "i2_exposure".value) ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
+SELECT coalesce(json_agg(json_build_object('id', p1."id"::text, 'exposure_id', p1."exposure_id"::text, 'created_at', floor(extract(epoch from p1."created_at") * 1000), 'exposure', "i2_exposure".value) ORDER BY p1."created_at" DESC, p1."id" DESC), '[]'::json) AS value
 FROM (
 SELECT * FROM (
 SELECT a.id, a.exposure_id, a.created_at FROM alerts a WHERE a.user_id = p0.id AND a.severity >= $2::alert_severity
