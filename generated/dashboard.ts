@@ -3,7 +3,7 @@
 import type { CallOptions, Queryable, Statement } from "sqlbound";
 import { generatedBy, int8Input, runOne, z } from "sqlbound";
 
-generatedBy({ manifestVersion: 3, generator: "@sqlbound/cli 0.2.0", source: "sql/queries/dashboard.sql", writeEffects: {"alerts":["user_counters"],"exposures":["user_counters"],"users":["user_counters"]} });
+generatedBy({ manifestVersion: 4, generator: "@sqlbound/cli 0.2.0", source: "sql/queries/dashboard.sql", writeEffects: {"alerts":["user_counters"],"exposures":["user_counters"],"users":["user_counters"]} });
 
 // getDashboard :one (sql/queries/dashboard.sql:1)
 export type GetDashboardParams = {

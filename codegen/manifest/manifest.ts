@@ -234,7 +234,7 @@ export type PlanProof = { foundBy: string[]; orderedBy: string | null; sorts: { 
  * if (version !== MANIFEST_VERSION) throw new Error('stale manifest: run sqlbound codegen');
  * ```
  */
-export const MANIFEST_VERSION = 3;
+export const MANIFEST_VERSION = 4;
 
 /**
  * The content of `manifest.json`: every generated query's model.

@@ -15,7 +15,7 @@
  * console.log(`this runtime runs code generated for manifest version ${SUPPORTED_MANIFEST_VERSIONS.join(' or ')}`);
  * ```
  */
-export const SUPPORTED_MANIFEST_VERSIONS: readonly number[] = [3];
+export const SUPPORTED_MANIFEST_VERSIONS: readonly number[] = [4];
 
 /**
  * What a generated module says of itself. `writeEffects`: for each relation a write to which changes more than
@@ -28,7 +28,7 @@ export const SUPPORTED_MANIFEST_VERSIONS: readonly number[] = [3];
  * import type { GeneratedModule } from 'sqlbound';
  *
  * const module: GeneratedModule = {
- *   manifestVersion: 3,
+ *   manifestVersion: 4,
  *   generator: '@sqlbound/cli 0.2.0',
  *   source: 'sql/queries/alerts.sql',
  *   writeEffects: { alerts: ['user_counters'] },
@@ -53,7 +53,7 @@ const effects = new Map<string, Set<string>>();
  * ```ts
  * import { generatedBy } from 'sqlbound';
  *
- * generatedBy({ manifestVersion: 3, generator: '@sqlbound/cli 0.2.0', source: 'sql/queries/alerts.sql' });
+ * generatedBy({ manifestVersion: 4, generator: '@sqlbound/cli 0.2.0', source: 'sql/queries/alerts.sql' });
  * ```
  */
 export function generatedBy(module: GeneratedModule): void {

@@ -60,6 +60,7 @@ export {
 export { MAX_LIMIT, DEFAULT_LIMIT, isLimit, type Limit, type Cursor, type Page } from './pagination.js';
 export { withQueryScope, currentScope, NPlusOneError, type QueryScope, type ScopeOptions, type NPlusOne } from './scope.js';
 export type { JsonValue } from './json.js';
+export { jsonDate, jsonList, jsonNumber, jsonString } from './json-text.js';
 
 // For generated code: the shapes every generated function reduces to, and the zod blocks of its input schemas.
 // `z` is re-exported so that generated schemas and these blocks share one zod instance.

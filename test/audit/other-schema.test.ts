@@ -9,7 +9,7 @@ import { loadModule, parseSync } from 'libpg-query';
 import pg from 'pg';
 import postgres from 'postgres';
 import { auditRules, parseConfig } from '../../codegen/config.js';
-import { parseManifest } from '../../codegen/manifest/manifest.js';
+import { MANIFEST_VERSION, parseManifest } from '../../codegen/manifest/manifest.js';
 import { generateQueries } from '../../codegen/pipeline.js';
 import { runPlanAudit } from '../../codegen/audit/plan-audit.js';
 import { formatPlanAuditReport } from '../../codegen/audit/report.js';
@@ -137,7 +137,7 @@ test('a database with the schema but no owner is refused with a message naming t
   } finally {
     await client.end();
   }
-  const manifest = parseManifest({ version: 3, queries: [] });
+  const manifest = parseManifest({ version: MANIFEST_VERSION, queries: [] });
   await assert.rejects(
     runPlanAudit(empty.directUrl, manifest, { rules, schema, schemas, samples: 1, judgeBudgets: false }),
     (error: Error) => {

@@ -3,7 +3,7 @@
 import type { CallOptions, Queryable, Statement } from "sqlbound";
 import { generatedBy, int8Input, runExec, runOne, z } from "sqlbound";
 
-generatedBy({ manifestVersion: 3, generator: "@sqlbound/cli 0.2.0", source: "query.sql", writeEffects: {"events_2024":["events"],"high_scores":["players","scores"],"player_scores":["players","scores"]} });
+generatedBy({ manifestVersion: 4, generator: "@sqlbound/cli 0.2.0", source: "query.sql", writeEffects: {"events_2024":["events"],"high_scores":["players","scores"],"player_scores":["players","scores"]} });
 
 // highScorerCount :one (query.sql:1)
 export type HighScorerCountParams = {};

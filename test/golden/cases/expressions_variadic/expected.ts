@@ -3,7 +3,7 @@
 import type { Queryable, Statement } from "sqlbound";
 import { generatedBy, runStream, z } from "sqlbound";
 
-generatedBy({ manifestVersion: 3, generator: "@sqlbound/cli 0.2.0", source: "query.sql" });
+generatedBy({ manifestVersion: 4, generator: "@sqlbound/cli 0.2.0", source: "query.sql" });
 
 // variadics :stream (query.sql:1)
 export type VariadicsParams = {

@@ -3,7 +3,7 @@
 import type { CallOptions, Cursor, JsonValue, Limit, ListStatements, Page, Queryable, Statement } from "sqlbound";
 import { clientType, cursorInput, generatedBy, int4Input, int8Input, jsonInput, limitInput, numericInput, runExec, runList, z } from "sqlbound";
 
-generatedBy({ manifestVersion: 3, generator: "@sqlbound/cli 0.2.0", source: "query.sql" });
+generatedBy({ manifestVersion: 4, generator: "@sqlbound/cli 0.2.0", source: "query.sql" });
 
 // ownerEvents :list (query.sql:1)
 export type OwnerEventsParams = {
