@@ -3,7 +3,7 @@
 import type { CallOptions, Cursor, Limit, ListStatements, Page, Queryable, Statement } from 'sqlbound';
 import { cursorInput, generatedBy, int8Input, limitInput, runList, runMaybe, z } from 'sqlbound';
 
-generatedBy({ manifestVersion: 3, generator: '@sqlbound/cli 0.2.0', source: 'db/queries/notes.sql' });
+generatedBy({ manifestVersion: 4, generator: '@sqlbound/cli 0.2.0', source: 'db/queries/notes.sql' });
 
 // noteById :maybe (db/queries/notes.sql:1)
 export type NoteByIdParams = {
