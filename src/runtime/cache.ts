@@ -33,6 +33,12 @@ export type QueryCacheOptions = {
   bento?: CacheStore;
   logger?: Logger;
   meter?: Meter;
+  /**
+   * Called with the tags of every invalidation this process makes, as soon as it makes it: to relay them to other
+   * processes whose caches hold the same data without a shared store (node:cluster workers, each with its own
+   * in-memory store), which apply them with `dropTags`.
+   */
+  onInvalidated?: (tags: readonly string[]) => void;
 };
 
 /**
@@ -109,6 +115,11 @@ export type QueryCache = {
    */
   peekDerived(key: string): string | undefined;
   invalidate(name: string, effect: WriteEffect, values: readonly unknown[]): Promise<void>;
+  /**
+   * Drops what another process's invalidation dropped there (the tags its `onInvalidated` gave): entries, held
+   * derived values and runs in flight under those tags, as a local write would. Not relayed again.
+   */
+  dropTags(tags: readonly string[]): Promise<void>;
   /** Drops every entry (tests, admin). */
   clear(): Promise<void>;
   stats(): CacheStats;
@@ -300,6 +311,27 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
     return undefined;
   };
 
+  // Stale from now on: epochs bumped (held derived values and runs in flight see it), then the store's entries dropped.
+  const drop = async (tags: string[], source: string, relay: ((tags: readonly string[]) => void) | undefined) => {
+    for (const tag of tags) {
+      epochs.set(tag, (epochs.get(tag) ?? 0) + 1);
+      invalidating.set(tag, (invalidating.get(tag) ?? 0) + 1);
+    }
+    relay?.(tags);
+    // The write has already happened: a failed invalidation is logged loudly rather than failing the caller.
+    try {
+      await store.deleteByTag({ tags }).catch((error: unknown) => {
+        logger?.error({ err: error, query: source, tags }, 'cache invalidation failed: entries may be stale until their TTL');
+      });
+    } finally {
+      for (const tag of tags) {
+        const left = (invalidating.get(tag) ?? 1) - 1;
+        if (left === 0) invalidating.delete(tag);
+        else invalidating.set(tag, left);
+      }
+    }
+  };
+
   return {
     async read<Result>(name: string, policy: CachePolicy, values: readonly unknown[], run: () => Promise<Result>) {
       const key = cacheKey(name, values);
@@ -394,26 +426,12 @@ export function createQueryCache(options: QueryCacheOptions = {}): QueryCache {
     peekDerived: heldLocally,
     async invalidate(name: string, effect: WriteEffect, values: readonly unknown[]) {
       const tags = writeTags(effect, values);
-      for (const tag of tags) {
-        epochs.set(tag, (epochs.get(tag) ?? 0) + 1);
-        invalidating.set(tag, (invalidating.get(tag) ?? 0) + 1);
-      }
       counters.invalidations += 1;
       invalidations?.add(1, { 'db.query.name': name });
       logger?.debug({ query: name, tags }, 'cache invalidated');
-      // The write has already happened: a failed invalidation is logged loudly rather than failing the caller.
-      try {
-        await store.deleteByTag({ tags }).catch((error: unknown) => {
-          logger?.error({ err: error, query: name, tags }, 'cache invalidation failed: entries may be stale until their TTL');
-        });
-      } finally {
-        for (const tag of tags) {
-          const left = (invalidating.get(tag) ?? 1) - 1;
-          if (left === 0) invalidating.delete(tag);
-          else invalidating.set(tag, left);
-        }
-      }
+      await drop(tags, name, options.onInvalidated);
     },
+    dropTags: (tags) => drop([...tags], 'another process', undefined),
     async clear() {
       local?.clear();
       await store.clear();

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { main, prepareDatabase } from './main.js';
 import { serveClusterMetrics } from './cluster-metrics.js';
+import { relayCacheInvalidations } from './cluster-cache.js';
 import { resolveSecrets } from './secrets.js';
 
 function fail(message: string): never {
@@ -30,6 +31,8 @@ async function primary(): Promise<void> {
   }
   // One scrape of /metrics, whichever worker takes it, returns every worker's series (labelled worker).
   serveClusterMetrics();
+  // Without Redis each worker caches in its own memory: a write on one drops the others' entries (cluster-cache.ts).
+  relayCacheInvalidations();
   for (let i = 0; i < workers; i += 1) cluster.fork({ SQLBOUND_DATABASE_PREPARED: '1' });
   let stopping = false;
   const stop = () => {

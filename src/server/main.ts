@@ -15,6 +15,7 @@ import { startDatabase, stopAll, type DatabaseServer, type EmbeddedConnection } 
 import { createPrometheusMetrics } from './prometheus.js';
 import { clusterWideMetrics } from './cluster-metrics.js';
 import { createSharedCacheStore } from './shared-cache.js';
+import { workerCacheRelay } from './cluster-cache.js';
 import { createSharedWritePositions } from './shared-write-positions.js';
 import { buildApp } from './app.js';
 import { issueToken } from './auth.js';
@@ -180,8 +181,16 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     // Pool, timeout, replica and cache settings from SQLBOUND_* (docs/runtime.md); what the API decides itself wins.
     const fromEnv = optionsFromEnv();
     const redisUrl = options.redisUrl ?? (process.env.SQLBOUND_REDIS_URL?.trim() || undefined);
+    // A cluster's workers without Redis each hold their own cache: their invalidations go to the others (cluster-cache.ts).
+    const relay = redisUrl === undefined && fromEnv.cache !== false ? workerCacheRelay() : null;
     const shared =
-      redisUrl !== undefined && fromEnv.cache !== false ? { cache: { bento: createSharedCacheStore({ url: redisUrl, logger }) } } : {};
+      fromEnv.cache === false
+        ? {}
+        : redisUrl !== undefined
+          ? { cache: { bento: createSharedCacheStore({ url: redisUrl, logger }) } }
+          : relay !== null
+            ? { cache: { ...fromEnv.cache, onInvalidated: relay.onInvalidated } }
+            : {};
     // With replicas and Redis, each user's last write position is shared, so read-your-writes holds across workers
     // and instances (clients that send x-sqlbound-lsn back get it without Redis too: write-position.ts).
     const writePositions =
@@ -198,6 +207,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       cursorSecret,
     });
     undo.push(() => db.close({ timeoutMs: 1000 }));
+    if (relay !== null && db.cache !== null) relay.listen(db.cache);
     if (server !== null) await enableStatementStatistics(databaseUrl, logger);
     const responseCache = process.env.SQLBOUND_RESPONSE_CACHE?.trim() !== 'off';
     // With the shared store nothing is held in this process (QueryCache.peekDerived): a front door would only look.
