@@ -31,7 +31,15 @@ await admin.unsafe(`
     (2, NULL, NULL, NULL, NULL, 'Infinity', false, '', 'back\\slash', 'null', NULL, '{}', '{}', '{}', '9999-12-31 23:59:59.999+00', NULL, NULL),
     (3, 0, 0, -1, -0.5, '-Infinity', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '1970-01-01', NULL),
     (4, 1, 1, 1, 1, -0.0, true, 'x', 'calm', '"text"', '', ARRAY['é'], ARRAY[0], ARRAY['calm']::mood[], '1969-12-31 23:59:59.999+00', '0001-01-01', '1900-03-01');
-  INSERT INTO parts VALUES (10, 1, 'first "part"', '2024-01-01T00:00:00.5Z'), (11, 1, NULL, '1999-12-31T23:59:59.999Z'), (12, 3, 'only', '2000-02-29T00:00:00Z');`);
+  INSERT INTO parts VALUES (10, 1, 'first "part"', '2024-01-01T00:00:00.5Z'), (11, 1, NULL, '1999-12-31T23:59:59.999Z'), (12, 3, 'only', '2000-02-29T00:00:00Z');
+  CREATE SCHEMA inv;
+  CREATE TYPE inv.tier AS ENUM ('gold', 'silver "s"');
+  CREATE DOMAIN inv.score AS int4 CHECK (VALUE >= 0);
+  CREATE DOMAIN inv.stamp AS timestamptz;
+  CREATE TYPE inv.point AS (x float8, y float8);
+  CREATE TABLE inv.members (id int8 PRIMARY KEY, tier inv.tier, score inv.score, seen inv.stamp, spot inv.point, name text NOT NULL);
+  CREATE VIEW inv.member_view AS SELECT id, tier, score, seen, name FROM inv.members;
+  INSERT INTO inv.members VALUES (1, 'silver "s"', 7, '2020-01-01T00:00:00.123Z', '(1.5,-2)', 'a\\b'), (2, NULL, NULL, NULL, NULL, 'b');`);
 
 const generation = await generateQueries(
   admin,
@@ -62,6 +70,15 @@ SELECT id, day FROM things WHERE id = :id;
 
 -- include: date.row :one
 SELECT p.id, p.at FROM parts p WHERE p.thing_id = parent.id ORDER BY p.id LIMIT 1;
+
+-- name: memberById :maybe
+SELECT id, tier, score, seen, spot, name FROM inv.members WHERE id = :id;
+
+-- name: memberViewById :maybe
+SELECT id, tier, score, seen, name FROM inv.member_view WHERE id = :id LIMIT 1;
+
+-- name: renameMember :maybe
+UPDATE inv.members SET name = :name WHERE id = :id RETURNING id, tier, score, seen, name;
 `,
     },
   ],
@@ -88,7 +105,15 @@ function fn<Args extends unknown[], R>(module: Module, name: string): (...args: 
 }
 
 test('a writer per result kind, none for :exec or :stream, and the query module is untouched', () => {
-  assert.deepEqual(Object.keys(writers).sort(), ['dateJson', 'listThingsPageJson', 'maybeThingJson', 'thingByIdJson']);
+  assert.deepEqual(Object.keys(writers).sort(), [
+    'dateJson',
+    'listThingsPageJson',
+    'maybeThingJson',
+    'memberByIdJson',
+    'memberViewByIdJson',
+    'renameMemberJson',
+    'thingByIdJson',
+  ]);
   assert.ok(!(generation.files.get('things.ts') ?? '').includes('Json('), 'the query module holds no writer');
 });
 
@@ -127,5 +152,25 @@ test('names cannot collide: a query named like a helper (date) whose include is 
   for (const id of ['1', '2', '3', '99']) {
     const row = await byDate(db, { id });
     assert.equal(write(row), JSON.stringify(row), `date ${id}`);
+  }
+});
+
+test('another schema: its enum, domains and composite type, a view over it and a RETURNING write, NULLs in each', async () => {
+  for (const [query, writer] of [
+    ['memberById', 'memberByIdJson'],
+    ['memberViewById', 'memberViewByIdJson'],
+  ] as const) {
+    const read = fn<[Queryable, { id: string }], Promise<unknown>>(queries, query);
+    const write = fn<[unknown], string>(writers, writer);
+    for (const id of ['1', '2', '99']) {
+      const row = await read(db, { id });
+      assert.equal(write(row), JSON.stringify(row), `${query} ${id}`);
+    }
+  }
+  const rename = fn<[Queryable, { id: string; name: string }], Promise<unknown>>(queries, 'renameMember');
+  const writeRenamed = fn<[unknown], string>(writers, 'renameMemberJson');
+  for (const id of ['1', '2', '99']) {
+    const row = await rename(db, { id, name: `renamed "${id}"` });
+    assert.equal(writeRenamed(row), JSON.stringify(row), `renameMember ${id}`);
   }
 });
