@@ -2,13 +2,12 @@
 // door's held answers). A write served by one worker must reach what the other holds: before the relay
 // (src/server/cluster-cache.ts), the other worker kept answering the old profile until its 5-minute TTL.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { issueToken } from '../../src/server/auth.js';
-import { projectRoot } from '../../src/server/paths.js';
 import { seed } from '../../src/server/seed.js';
+import { startCluster } from '../support/cluster.js';
 import { testDatabase } from '../support/database.js';
 
 const AUTH_SECRET = 'cluster-cache-auth-secret-0123456789abcdef';
@@ -29,31 +28,16 @@ async function firstUserId(): Promise<string> {
 }
 
 test('a write on one worker drops what the other worker cached and held, without Redis', { timeout: 120_000 }, async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cluster.ts'], {
-    cwd: projectRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: database.url,
-      WEB_CONCURRENCY: '2',
-      PORT: '0',
-      SQLBOUND_LOG_LEVEL: 'warn',
-      SQLBOUND_CACHE: 'on',
-      SQLBOUND_RESPONSE_CACHE: 'on',
-      SQLBOUND_REDIS_URL: '',
-      SQLBOUND_AUTH_SECRET: AUTH_SECRET,
-      SQLBOUND_CURSOR_SECRET: 'cluster-cache-cursor-secret-0123456789abcdef',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const cluster = await startCluster(2, {
+    DATABASE_URL: database.url,
+    SQLBOUND_CACHE: 'on',
+    SQLBOUND_RESPONSE_CACHE: 'on',
+    SQLBOUND_REDIS_URL: '',
+    SQLBOUND_AUTH_SECRET: AUTH_SECRET,
+    SQLBOUND_CURSOR_SECRET: 'cluster-cache-cursor-secret-0123456789abcdef',
   });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const { url } = cluster;
   try {
-    for (let waited = 0; (output.match(/listening on http/g) ?? []).length < 2; waited += 50) {
-      assert.ok(waited < 90_000 && child.exitCode === null, `the cluster did not start: ${output}`);
-      await sleep(50);
-    }
-    const url = /listening on (http:\/\/\S+)/.exec(output)?.[1] ?? '';
     const authorization = `Bearer ${issueToken(AUTH_SECRET, await firstUserId())}`;
     // A new connection per request: the primary hands connections to the workers in turn, so both serve.
     const headers = { authorization, connection: 'close' };
@@ -81,7 +65,6 @@ test('a write on one worker drops what the other worker cached and held, without
     const after = await profiles(8);
     for (const body of after) assert.ok(body.includes('Relayed Name'), `a worker answered the old profile: ${body}`);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await cluster.stop();
   }
 });

@@ -3,13 +3,10 @@
 // summed the query count to 246, 217, 246, 217... and Prometheus saw a counter reset at every scrape. Now every
 // scrape holds both workers' series, labelled worker, and no counter goes backwards between two scrapes.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { issueToken } from '../../src/server/auth.js';
-import { projectRoot } from '../../src/server/paths.js';
 import { seed } from '../../src/server/seed.js';
+import { startCluster } from '../support/cluster.js';
 import { testDatabase } from '../support/database.js';
 import { labelValues, parseExposition } from '../ops/exposition.js';
 import { mergeWorkerMetrics } from '../../src/server/cluster-metrics.js';
@@ -32,31 +29,16 @@ function samples(text: string): Map<string, number> {
 const isCounterSample = (series: string) => /^[\w:]+(_total|_count|_sum|_bucket)\{/.test(series);
 
 test('six scrapes of two workers: every worker in each, labelled, and counters never go backwards', { timeout: 120_000 }, async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cluster.ts'], {
-    cwd: projectRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: database.url,
-      WEB_CONCURRENCY: '2',
-      PORT: '0',
-      SQLBOUND_LOG_LEVEL: 'warn',
-      // Every request runs its queries, so the counters move between scrapes.
-      SQLBOUND_CACHE: 'off',
-      SQLBOUND_RESPONSE_CACHE: 'off',
-      SQLBOUND_AUTH_SECRET: AUTH_SECRET,
-      SQLBOUND_CURSOR_SECRET: 'cluster-metrics-cursor-secret-0123456789abcdef',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const cluster = await startCluster(2, {
+    DATABASE_URL: database.url,
+    // Every request runs its queries, so the counters move between scrapes.
+    SQLBOUND_CACHE: 'off',
+    SQLBOUND_RESPONSE_CACHE: 'off',
+    SQLBOUND_AUTH_SECRET: AUTH_SECRET,
+    SQLBOUND_CURSOR_SECRET: 'cluster-metrics-cursor-secret-0123456789abcdef',
   });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const { url } = cluster;
   try {
-    for (let waited = 0; (output.match(/listening on http/g) ?? []).length < 2; waited += 50) {
-      assert.ok(waited < 90_000 && child.exitCode === null, `the cluster did not start: ${output}`);
-      await sleep(50);
-    }
-    const url = /listening on (http:\/\/\S+)/.exec(output)?.[1] ?? '';
     const token = issueToken(AUTH_SECRET, '1');
     const scrapes: Map<string, number>[] = [];
     const sums: number[] = [];
@@ -97,11 +79,7 @@ test('six scrapes of two workers: every worker in each, labelled, and counters n
       assert.ok((sums[i] ?? 0) > (sums[i - 1] ?? 0), `the query count summed over workers: ${sums.join(', ')}`);
     }
   } finally {
-    if (child.exitCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await cluster.stop();
   }
 });
 
