@@ -276,10 +276,25 @@ export function parseQueryFile(file: string, text: string): { queries: ParsedQue
   return { queries, errors };
 }
 
-/** Query names are global: generated/index.ts exports every function by its name. */
+/** The values generated/index.ts exports for a query: its function, its input schema and its JSON writer. */
+function exportedNames(query: ParsedQuery): string[] {
+  const writer = match(query.kind)
+    .with('one', 'maybe', () => [`${query.name}Json`])
+    .with('list', () => [`${query.name}PageJson`])
+    .with('exec', 'stream', () => [])
+    .exhaustive();
+  return [query.name, `${query.name}Input`, ...writer];
+}
+
+/**
+ * Query names are global: generated/index.ts exports every function by its name, and beside it the query's
+ * `<name>Input` and `<name>Json` (`<name>PageJson` for a list). Two queries may not claim one export: ESM drops an
+ * ambiguous `export *` name, so the generated code would not compile, or would lose the name at run time.
+ */
 export function duplicateNames(queries: ParsedQuery[]): CodegenError[] {
   const errors: CodegenError[] = [];
   const seen = new Map<string, ParsedQuery>();
+  const exports = new Map<string, ParsedQuery>();
   for (const query of queries) {
     const earlier = seen.get(query.name);
     if (earlier) {
@@ -291,6 +306,19 @@ export function duplicateNames(queries: ParsedQuery[]): CodegenError[] {
       });
     }
     seen.set(query.name, query);
+    if (earlier || query.include !== null) continue;
+    for (const name of exportedNames(query)) {
+      const owner = exports.get(name);
+      if (owner !== undefined && owner !== query) {
+        errors.push({
+          location: query.location,
+          query: query.name,
+          message: `generated export ${name} of query ${query.name} is also query ${owner.name}'s (defined at ${owner.location.file}:${owner.location.line})`,
+          fix: `rename one of them: each query exports its function, <name>Input and <name>Json (<name>PageJson for a :list)`,
+        });
+      }
+      exports.set(name, query);
+    }
   }
   return errors;
 }

@@ -1,0 +1,1 @@
+-- uses: example schema
